@@ -1,0 +1,67 @@
+"""Shared plumbing for the command line: one engine, one session per command, errors
+printed as plain sentences with a non-zero exit code."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import typer
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from feedback.db import TandemError, ensure_schema, make_engine, session_scope
+from feedback.errors import Invalid
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_engine: Engine | None = None
+
+
+def engine() -> Engine:
+    """One engine per process; the schema is brought up to date on first use."""
+    global _engine
+    if _engine is None:
+        _engine = make_engine()
+        ensure_schema(_engine)
+    return _engine
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    with session_scope(engine()) as session:
+        yield session
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def friendly(fn: F) -> F:
+    """Turn Tandem's own errors into a message and exit code 1, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Invalid as exc:
+            lines = [str(exc), *(f"  - {p}" for p in exc.problems)]
+            fail("\n".join(lines))
+        except TandemError as exc:
+            fail(str(exc))
+        except KeyboardInterrupt:
+            fail("Stopped.", 130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def echo(message: str = "") -> None:
+    typer.echo(message)
+
+
+def is_tty() -> bool:
+    return sys.stdout.isatty()

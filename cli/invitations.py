@@ -1,0 +1,88 @@
+"""`tandem links CYCLE` and `tandem remind CYCLE`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from cli.common import echo, friendly, unit_of_work
+from feedback.access import SYSTEM
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    @friendly
+    def links(
+        cycle: str = typer.Argument(..., help="The cycle's id or name."),
+        reissue: bool = typer.Option(
+            False,
+            "--reissue",
+            help="Make new links for everyone who has not submitted (old links stop working).",
+        ),
+        output: Path | None = typer.Option(
+            None,
+            "--output",
+            "-o",
+            help="Write a mail-merge file (.xlsx or .csv) instead of printing the links.",
+        ),
+    ) -> None:
+        """Make personal links for a cycle's raters; print or export them.
+
+        Tandem stores only a fingerprint of each link, so a link can be shown only when it
+        is made: this gives a new link to every rater who has none yet (or, with
+        --reissue, to everyone who has not submitted).
+        """
+        from feedback.cycles import find_cycle
+        from feedback.invitations import (
+            issue_links,
+            mail_merge_csv,
+            mail_merge_rows,
+            mail_merge_xlsx,
+        )
+
+        if output is not None and output.suffix.lower() not in (".xlsx", ".csv"):
+            raise typer.BadParameter("--output must end in .xlsx or .csv")
+        with unit_of_work() as session:
+            found = find_cycle(session, cycle)
+            fresh, skipped = issue_links(session, SYSTEM, found.id, reissue=reissue)
+            rows = mail_merge_rows(session, found.id, fresh)
+        if output is not None:
+            data = (
+                mail_merge_xlsx(rows) if output.suffix.lower() == ".xlsx" else mail_merge_csv(rows)
+            )
+            output.write_bytes(data)
+            echo(f"Wrote {len(rows)} links to {output}.")
+        else:
+            for r in fresh:
+                echo(f"{r.name} <{r.email}>\t{r.pairing}\t{r.group}\t{r.link}")
+            echo(f"{len(fresh)} new links.")
+        if skipped:
+            echo(
+                f"{len(skipped)} raters already have a live link, which cannot be shown again "
+                "(only a fingerprint is stored). Use --reissue to give them new ones."
+            )
+
+    @app.command()
+    @friendly
+    def remind(
+        cycle: str = typer.Argument(..., help="The cycle's id or name."),
+    ) -> None:
+        """Email a reminder and fresh link to raters who have not submitted.
+
+        Each reminder carries a new personal link, which replaces the earlier one; answers
+        already saved are kept.
+        """
+        from feedback.cycles import find_cycle
+        from feedback.invitations import send_reminders
+
+        def progress(done: int, total: int, text: str) -> None:
+            if done:
+                echo(f"  {text}")
+
+        with unit_of_work() as session:
+            found = find_cycle(session, cycle)
+            report = send_reminders(session, SYSTEM, found.id, progress=progress)
+        echo(report.summary("reminder"))
+        for failure in report.failed:
+            echo(f"  could not send: {failure}")

@@ -1,0 +1,106 @@
+"""`tandem`: the command line. It calls the same functions as the app."""
+
+from __future__ import annotations
+
+import typer
+
+from cli.common import echo, engine, friendly, unit_of_work
+from feedback.access import SYSTEM
+from feedback.db import database_url, make_engine, schema_state, upgrade
+
+app = typer.Typer(
+    name="tandem",
+    help="Tandem: 360-degree feedback and joint development plans for council leadership pairings.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Look after the database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db", help="Look after the database schema (upgrade, status).")
+
+
+@db_app.command("upgrade")
+@friendly
+def db_upgrade() -> None:
+    """Create or upgrade the database schema to this version of Tandem."""
+    echo(upgrade(make_engine()))
+
+
+@db_app.command("status")
+@friendly
+def db_status() -> None:
+    """Say which database is in use and whether its schema is current."""
+    from sqlalchemy.engine import make_url
+
+    echo(f"Database: {make_url(database_url()).render_as_string(hide_password=True)}")
+    state = schema_state(make_engine())
+    advice = {
+        "current": "The schema is up to date.",
+        "empty": "The database is empty. Run `tandem db upgrade` (the app also does this).",
+        "older": "The schema is older than this Tandem. Run `tandem db upgrade`.",
+        "newer": "The database was made by a newer Tandem. Update Tandem before using it.",
+        "unmanaged": "The database has tables Tandem did not create. Use another database.",
+    }
+    echo(advice[state])
+
+
+@app.command()
+@friendly
+def demo(
+    reset: bool = typer.Option(
+        False, "--reset", help="Delete the demo council and build it again."
+    ),
+) -> None:
+    """Create the fictional Kingsmere Borough Council with two cycles of answers and plans."""
+    from planning.demo import build_demo
+
+    with unit_of_work() as session:
+        echo(build_demo(session, reset=reset, actor=SYSTEM))
+
+
+@app.command()
+@friendly
+def cycles() -> None:
+    """List every council's cycles with their status and response counts."""
+    from feedback.overview import council_overview
+
+    engine()
+    with unit_of_work() as session:
+        table = council_overview(session, SYSTEM)
+    if table.empty:
+        echo("No cycles yet. Run `tandem demo` for a demo council.")
+        return
+    for row in table.itertuples():
+        echo(
+            f"{row.cycle_id:>4}  {row.council:<30} {row.cycle:<22} {row.status:<10} "
+            f"{row.submitted:>4}/{row.invited:<4} responses"
+        )
+
+
+from cli import invitations as _invitations  # noqa: E402
+
+_invitations.register(app)
+
+from cli import bench as _bench  # noqa: E402
+
+_bench.register(app)
+
+from cli import users as _users  # noqa: E402
+
+_users.register(app)
+
+from cli import report as _report  # noqa: E402
+
+_report.register(app)
+
+from cli import plans as _plans  # noqa: E402
+
+_plans.register(app)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""`tandem report CYCLE`: the same results the pages show, after suppression."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import typer
+
+from cli.common import echo, friendly, unit_of_work
+from feedback.access import SYSTEM
+
+TARGETS = {"member": "councillor", "officer": "officer", "partnership": "the pair"}
+
+
+def _num(value: Any, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value:.{digits}f}"
+
+
+def _pairing_text(report: Any) -> list[str]:
+    m = report.meta
+    edition = f", edition {m['edition']}" if m.get("edition") else " (live)"
+    lines = [
+        "",
+        f"== {m['pairing_label']} — {m['kind']}",
+        f"   {m['cycle_name']}, {m['council_name']}{edition}; anonymity threshold {m['threshold']}",
+        "   Replies: "
+        + ", ".join(
+            f"{g.label} {g.responded}/{g.invited}" + ("" if g.shown else " (not shown)")
+            for g in report.groups.itertuples()
+        ),
+    ]
+    lines += [f"   Note: {n}" for n in report.notices]
+    lines.append("")
+    head = f"   {'Dimension':<26} {'About':<10} {'Self':>5} {'Partner':>7} {'Others':>6} {'n':>3}"
+    lines += [head + "    Gap  Flag", "   " + "-" * (len(head) + 20)]
+    for g in report.gaps.itertuples():
+        n = "—" if g.others_n is None or g.others_n != g.others_n else str(int(g.others_n))
+        lines.append(
+            f"   {g.dimension_name:<26} {TARGETS[g.target]:<10} {_num(g.self_mean):>5} "
+            f"{_num(g.partner_mean):>7} {_num(g.others_mean):>6} {n:>3} {_num(g.gap):>6}  "
+            f"{g.flag}"
+        )
+    if not report.mirror.empty:
+        lines += ["", "   Mirror (the partnership):  councillor / officer / everyone else"]
+        for r in report.mirror.itertuples():
+            lines.append(
+                f"   {r.dimension_name:<26} {_num(r.member_view):>5} {_num(r.officer_view):>7} "
+                f"{_num(r.others_view):>6}"
+            )
+    if not report.change.empty:
+        others = report.change[report.change["source"] == "others"]
+        lines += ["", f"   Change since {m['previous_cycle_name']} (everyone else):"]
+        for r in others.itertuples():
+            lines.append(
+                f"   {r.dimension_name:<26} {TARGETS[r.target]:<10} {_num(r.previous):>5} → "
+                f"{_num(r.current)} ({r.change:+.2f})"
+            )
+    if report.comments:
+        lines += ["", "   Comments (unattributed, in alphabetical order):"]
+        names = dict(
+            zip(report.gaps["dimension_code"], report.gaps["dimension_name"], strict=False)
+        )
+        for code, texts in report.comments.items():
+            lines.append(f"   {names.get(code, code)}:")
+            lines += [f"     - {t}" for t in texts]
+    return lines
+
+
+def _overview_text(overview: Any) -> list[str]:
+    m = overview.meta
+    lines = [f"{m['council_name']} — {m['cycle_name']}: council overview", ""]
+    lines += [f"* {f}" for f in overview.findings]
+    return lines
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    @friendly
+    def report(
+        cycle: str = typer.Argument(..., help="The cycle's id or name."),
+        pairing: int | None = typer.Option(
+            None, "--pairing", help="Only this pairing (its id; `tandem cycles` lists cycles)."
+        ),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    ) -> None:
+        """Print a closed cycle's results after suppression (text, or JSON with --json)."""
+        from feedback.cycles import find_cycle
+        from feedback.publication import (
+            read_all_pairing_reports,
+            read_council_overview,
+            read_pairing_report,
+        )
+
+        with unit_of_work() as session:
+            found = find_cycle(session, cycle)
+            if pairing is not None:
+                reports = {pairing: read_pairing_report(session, SYSTEM, found.id, pairing)}
+                overview = None
+            else:
+                reports = read_all_pairing_reports(session, SYSTEM, found.id)
+                overview = read_council_overview(session, SYSTEM, found.id)
+        if as_json:
+            data: dict[str, Any] = {
+                "cycle_id": found.id,
+                "cycle_name": found.name,
+                "pairings": {str(pid): r.to_dict() for pid, r in reports.items()},
+            }
+            if overview is not None:
+                data["overview"] = overview.to_dict()
+            echo(json.dumps(data, ensure_ascii=False, indent=2))
+            return
+        lines: list[str] = _overview_text(overview) if overview is not None else []
+        for r in reports.values():
+            lines += _pairing_text(r)
+        echo("\n".join(lines))

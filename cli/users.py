@@ -1,0 +1,162 @@
+"""`tandem user add|list`, `tandem purge` and `tandem subject-access`.
+
+The command line is run by someone with access to the server and its database, so it acts
+as the system (every action is still recorded in the audit log)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from cli.common import echo, engine, fail, friendly, unit_of_work
+from feedback.access import SYSTEM
+
+
+def _read_password(from_stdin: bool) -> str | None:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            fail("No password was given on standard input.")
+        return password
+    first = typer.prompt("Password (at least 12 characters)", hide_input=True)
+    again = typer.prompt("Password again", hide_input=True)
+    if first != again:
+        fail("The two passwords differ; no account was created.")
+    return first
+
+
+def _council_id(session, ref: str) -> int:  # noqa: ANN001
+    from feedback.people import find_council, get_council
+
+    found = get_council(session, int(ref)) if ref.isdigit() else find_council(session, ref)
+    if found is None:
+        fail(f"There is no council called '{ref}'.")
+    return found.id
+
+
+def register(app: typer.Typer) -> None:
+    user_app = typer.Typer(help="User accounts: add and list.", no_args_is_help=True)
+    app.add_typer(user_app, name="user", help="User accounts for sign-in (add, list).")
+
+    @user_app.command("add")
+    @friendly
+    def user_add(
+        username: str = typer.Argument(..., help="The sign-in name (an email address works)."),
+        role: str = typer.Option(..., "--role", help="admin, facilitator or principal."),
+        council: list[str] = typer.Option(
+            [], "--council", help="A council a facilitator looks after (name or id; repeat)."
+        ),
+        person_email: str = typer.Option(
+            "", "--person-email", help="A principal's email on their council's list of people."
+        ),
+        name: str = typer.Option("", "--name", help="The person's name, for display."),
+        email: str = typer.Option(
+            "", "--email", help="Email for sign-in through an identity provider (OIDC)."
+        ),
+        password_stdin: bool = typer.Option(
+            False, "--password-stdin", help="Read the password from standard input."
+        ),
+        no_password: bool = typer.Option(
+            False, "--no-password", help="Sign-in only through the identity provider (OIDC)."
+        ),
+    ) -> None:
+        """Create a user account (asks for the password twice)."""
+        from feedback.accounts import add_account
+
+        engine()
+        password = None if no_password else _read_password(password_stdin)
+        with unit_of_work() as session:
+            council_ids = [_council_id(session, ref) for ref in council]
+            person_council = council_ids[0] if role == "principal" and council_ids else None
+            user = add_account(
+                session,
+                SYSTEM,
+                username,
+                role,
+                password,
+                display_name=name,
+                email=email,
+                council_ids=council_ids if role == "facilitator" else [],
+                person_email=person_email,
+                person_council_id=person_council,
+            )
+            echo(f"Created {user.role} account '{user.username}'.")
+
+    @user_app.command("list")
+    @friendly
+    def user_list() -> None:
+        """List user accounts with their role, councils and state."""
+        from feedback.accounts import users_table
+
+        engine()
+        with unit_of_work() as session:
+            rows = users_table(session, SYSTEM)
+        if not rows:
+            echo(
+                "No accounts yet. Create an administrator with `tandem user add NAME --role admin`."
+            )
+            return
+        for r in rows:
+            state = "active" if r["active"] else "switched off"
+            if r["locked"]:
+                state += ", locked"
+            extra = r["councils"] or r["person"]
+            echo(f"{r['username']:<36} {r['role']:<12} {state:<22} {extra}")
+
+    @app.command()
+    @friendly
+    def purge(
+        council: str | None = typer.Option(None, "--council", help="Only this council."),
+        apply: bool = typer.Option(
+            False, "--apply", help="Really delete. Without it, only say what would go."
+        ),
+        today: str | None = typer.Option(
+            None, "--today", help="Pretend today is this date (YYYY-MM-DD), to preview."
+        ),
+    ) -> None:
+        """Delete cycles past their council's retention period (dry run unless --apply)."""
+        from feedback.retention import purge as run_purge
+
+        engine()
+        when = date.fromisoformat(today) if today else None
+        with unit_of_work() as session:
+            council_id = _council_id(session, council) if council else None
+            report = run_purge(session, SYSTEM, when, council_id=council_id, dry_run=not apply)
+        for row in report.cycles.itertuples():
+            echo(
+                f"{row.council}: {row.cycle} (closed {row.closes_on:%d %b %Y}, retention ended "
+                f"{row.expired_on:%d %b %Y}) — {row.responses} responses, {row.invitations} "
+                "invitations"
+            )
+        for person in report.people:
+            echo(f"Person nothing refers to any more: {person}")
+        echo(report.summary())
+        if not apply and (not report.cycles.empty or report.people):
+            echo("Nothing was deleted. Run again with --apply to delete.")
+
+    @app.command("subject-access")
+    @friendly
+    def subject_access_export(
+        email: str = typer.Argument(..., help="The person's email address."),
+        output: Path = typer.Option(..., "--output", "-o", help="A .json or .xlsx file."),
+        council: str | None = typer.Option(
+            None, "--council", help="Their council (needed if the email is on several lists)."
+        ),
+    ) -> None:
+        """Export everything held about one person (a subject access request)."""
+        from feedback.accounts import person_for_email
+        from feedback.subject_access import subject_access, to_json, to_xlsx
+
+        suffix = output.suffix.lower()
+        if suffix not in (".json", ".xlsx"):
+            raise typer.BadParameter("--output must end in .json or .xlsx")
+        engine()
+        with unit_of_work() as session:
+            council_id = _council_id(session, council) if council else None
+            person = person_for_email(session, email, council_id)
+            data = subject_access(session, SYSTEM, person.id)
+        output.write_bytes(to_json(data) if suffix == ".json" else to_xlsx(data))
+        echo(f"Wrote everything held about {person.full_name} to {output}.")

@@ -1,0 +1,534 @@
+"""User accounts: Argon2id passwords, a growing lock after failed sign-ins, roles and links.
+
+Facilitators are linked to the councils they run (FacilitatorCouncil); principals to their
+Person record, which is how they reach their own pairing's report and plan. Accounts with
+no password sign in only through the organisation's identity provider (OIDC).
+
+Nothing here sleeps: `authenticate` returns how long to wait, so the caller decides how to
+say so, and a lock stored in the database holds across every browser tab and app process,
+which a sleep in one session would not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.profiles import RFC_9106_LOW_MEMORY
+from sqlmodel import Session, func, select
+
+from feedback import audit
+from feedback.access import Actor, require_admin
+from feedback.errors import Conflict, Invalid, NotFound, PermissionDenied, TandemError
+from feedback.models import Council, FacilitatorCouncil, Person, UserAccount, utcnow
+
+ROLES = ("admin", "facilitator", "principal")
+MIN_PASSWORD_LENGTH = 12
+# Attempts allowed before the lock starts; then 30 s, doubling each time, at most 15 min.
+FREE_ATTEMPTS = 3
+FIRST_LOCK_SECONDS = 30
+MAX_LOCK_SECONDS = 15 * 60
+
+# RFC 9106's second recommended profile: Argon2id, t=3, m=64 MiB, p=4.
+HASHER = PasswordHasher.from_parameters(RFC_9106_LOW_MEMORY)
+assert HASHER.type is Type.ID
+# Verified against when the username is unknown, so both cases take the same time.
+_DUMMY_HASH = HASHER.hash("tandem: no such account")
+
+_COMMON = {
+    "password1234",
+    "password12345",
+    "123456789012",
+    "qwertyuiop12",
+    "letmein12345",
+    "welcome12345",
+    "changeme1234",
+}
+
+
+class SignInRefused(TandemError):
+    """An identity-provider sign-in that matches no active account."""
+
+
+@dataclass(frozen=True)
+class HashParameters:
+    type: str
+    version: int
+    time_cost: int
+    memory_cost_kib: int
+    parallelism: int
+
+
+def hash_parameters(password_hash: str) -> HashParameters:
+    """Read the parameters recorded in an encoded Argon2 hash ($argon2id$v=19$m=…,t=…,p=…$)."""
+    parts = password_hash.split("$")
+    if len(parts) < 6 or not parts[1].startswith("argon2"):
+        raise Invalid("This is not an Argon2 password hash.")
+    params = dict(kv.split("=", 1) for kv in parts[3].split(","))
+    return HashParameters(
+        type=parts[1],
+        version=int(parts[2].removeprefix("v=")),
+        time_cost=int(params["t"]),
+        memory_cost_kib=int(params["m"]),
+        parallelism=int(params["p"]),
+    )
+
+
+def check_password_rules(password: str, username: str = "") -> list[str]:
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"Use at least {MIN_PASSWORD_LENGTH} characters (three random words work).")
+    if password.lower() in _COMMON or len(set(password)) < 4:
+        problems.append("This password is too easy to guess; choose another.")
+    if username and username.lower() in password.lower():
+        problems.append("The password must not contain the username.")
+    return problems
+
+
+def hash_password(password: str) -> str:
+    return HASHER.hash(password)
+
+
+def _normalise_username(raw: str) -> str:
+    return raw.strip().lower()
+
+
+def lock_seconds(failed_attempts: int) -> int:
+    """How long an account is locked after this many consecutive failures (0 = not locked)."""
+    if failed_attempts < FREE_ATTEMPTS:
+        return 0
+    return min(FIRST_LOCK_SECONDS * 2 ** (failed_attempts - FREE_ATTEMPTS), MAX_LOCK_SECONDS)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; they were stored as UTC.
+    if value is not None and value.tzinfo is None:
+        from datetime import UTC
+
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def find_user(session: Session, username: str) -> UserAccount | None:
+    return session.exec(
+        select(UserAccount).where(UserAccount.username == _normalise_username(username))
+    ).first()
+
+
+def get_user(session: Session, user_id: int) -> UserAccount:
+    user = session.get(UserAccount, user_id)
+    if user is None:
+        raise NotFound("That user account no longer exists.")
+    return user
+
+
+def count_users(session: Session) -> int:
+    return session.exec(select(func.count()).select_from(UserAccount)).one()
+
+
+def list_users(session: Session, actor: Actor) -> list[UserAccount]:
+    require_admin(actor)
+    return list(session.exec(select(UserAccount).order_by(UserAccount.username)).all())
+
+
+def council_ids_for(session: Session, user_id: int) -> frozenset[int]:
+    rows = session.exec(
+        select(FacilitatorCouncil.council_id).where(FacilitatorCouncil.user_id == user_id)
+    ).all()
+    return frozenset(rows)
+
+
+def actor_for(session: Session, user: UserAccount) -> Actor:
+    """The Actor every domain function checks: role, councils run, and Person (principals)."""
+    councils = council_ids_for(session, user.id) if user.role == "facilitator" else frozenset()
+    return Actor(
+        username=user.username,
+        role=user.role,
+        person_id=user.person_id if user.role == "principal" else None,
+        council_ids=councils,
+        user_id=user.id,
+    )
+
+
+def _validate(
+    session: Session,
+    username: str,
+    role: str,
+    password: str | None,
+    council_ids: list[int],
+    person_id: int | None,
+    problems: list[str],
+) -> None:
+    if not username or len(username) > 200 or any(c.isspace() for c in username):
+        problems.append("Give a username without spaces (an email address works well).")
+    if role not in ROLES:
+        problems.append(f"Role must be one of {', '.join(ROLES)}, not '{role}'.")
+    if password is not None:
+        problems.extend(check_password_rules(password, username))
+    for council_id in council_ids:
+        if session.get(Council, council_id) is None:
+            problems.append(f"There is no council with id {council_id}.")
+    if role == "facilitator" and not council_ids:
+        problems.append("A facilitator needs at least one council to look after.")
+    if role != "facilitator" and council_ids:
+        problems.append("Only facilitators are linked to councils.")
+    if role == "principal":
+        if person_id is None:
+            problems.append("A principal must be linked to their person record (by email).")
+        elif session.get(Person, person_id) is None:
+            problems.append("The person this principal is linked to does not exist.")
+    elif person_id is not None:
+        problems.append("Only principals are linked to a person record.")
+
+
+def create_user(
+    session: Session,
+    actor: Actor,
+    username: str,
+    role: str,
+    password: str | None = None,
+    *,
+    display_name: str = "",
+    email: str = "",
+    council_ids: list[int] | None = None,
+    person_id: int | None = None,
+    first_admin: bool = False,
+) -> UserAccount:
+    """Create an account. `first_admin` lets the very first account be made without one
+    (the app's first run); it is refused as soon as any account exists."""
+    if first_admin:
+        if count_users(session) > 0:
+            raise PermissionDenied("An administrator already exists; ask them for an account.")
+        if role != "admin":
+            raise Invalid("The first account must be an administrator.")
+    else:
+        require_admin(actor)
+    username = _normalise_username(username)
+    council_ids = sorted(set(council_ids or []))
+    problems: list[str] = []
+    _validate(session, username, role, password, council_ids, person_id, problems)
+    if problems:
+        raise Invalid("The account was not created.", problems)
+    if find_user(session, username) is not None:
+        raise Conflict(f"There is already an account called '{username}'.")
+    user = UserAccount(
+        username=username,
+        display_name=display_name.strip(),
+        email=email.strip().lower(),
+        password_hash=hash_password(password) if password is not None else None,
+        role=role,
+        person_id=person_id,
+    )
+    session.add(user)
+    session.flush()
+    for council_id in council_ids:
+        session.add(FacilitatorCouncil(user_id=user.id, council_id=council_id))
+    who = Actor(username=username, role="admin") if first_admin else actor
+    audit.record(
+        session, who, "create user", "useraccount", user.id, None, role=role, councils=council_ids
+    )
+    return user
+
+
+@dataclass(frozen=True)
+class SignInAttempt:
+    """The outcome of one sign-in. Returned, not raised: a refusal must still be committed
+    (the failure count and lock), and raising inside a unit of work would roll it back."""
+
+    user: UserAccount | None
+    message: str = ""
+    wait_seconds: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.user is not None
+
+
+NO_MATCH = "That username and password do not match an account."
+
+
+def authenticate(
+    session: Session, username: str, password: str, now: datetime | None = None
+) -> SignInAttempt:
+    """Check a username and password. A failure counts towards a lock that grows with each
+    further failure; success clears it and upgrades a hash made with older parameters."""
+    now = now or utcnow()
+    user = find_user(session, username)
+    if user is None or user.password_hash is None:
+        # Spend the same time as a real check, so an unknown username does not show.
+        with contextlib.suppress(VerificationError):
+            HASHER.verify(_DUMMY_HASH, password)
+        return SignInAttempt(None, NO_MATCH)
+    locked_until = _aware(user.locked_until)
+    if locked_until is not None and locked_until > now:
+        # Not even checked: a guess during the lock teaches nothing.
+        wait = int((locked_until - now).total_seconds()) + 1
+        return SignInAttempt(None, _locked_message(wait), wait)
+    try:
+        HASHER.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        user.failed_attempts += 1
+        wait = lock_seconds(user.failed_attempts)
+        user.locked_until = now + timedelta(seconds=wait) if wait else None
+        session.add(user)
+        if not wait:
+            return SignInAttempt(None, NO_MATCH)
+        audit.record(
+            session,
+            Actor(username=user.username, role=user.role),
+            "account locked",
+            "useraccount",
+            user.id,
+            failed_attempts=user.failed_attempts,
+            seconds=wait,
+        )
+        return SignInAttempt(None, _locked_message(wait), wait)
+    if not user.active:
+        return SignInAttempt(None, "This account has been switched off. Ask an administrator.")
+    if HASHER.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.failed_attempts = 0
+    user.locked_until = None
+    user.last_sign_in_at = now
+    session.add(user)
+    audit.record(session, actor_for(session, user), "sign in", "useraccount", user.id)
+    return SignInAttempt(user)
+
+
+def _locked_message(wait: int) -> str:
+    span = f"{(wait + 59) // 60} minutes" if wait >= 60 else f"{wait} seconds"
+    return (
+        f"Too many wrong passwords. This account is locked for {span}; try again then, "
+        "or ask an administrator to unlock it."
+    )
+
+
+def oidc_user(session: Session, email: str) -> UserAccount:
+    """The account for someone the identity provider vouched for, matched by email."""
+    email = email.strip().lower()
+    if not email:
+        raise SignInRefused("Your identity provider did not share an email address.")
+    user = session.exec(
+        select(UserAccount).where((UserAccount.email == email) | (UserAccount.username == email))
+    ).first()
+    if user is None:
+        raise SignInRefused(
+            f"You signed in as {email}, but Tandem has no account for that address. "
+            "Ask an administrator to add one."
+        )
+    if not user.active:
+        raise SignInRefused("This account has been switched off. Ask an administrator.")
+    user.last_sign_in_at = utcnow()
+    session.add(user)
+    audit.record(session, actor_for(session, user), "sign in (OIDC)", "useraccount", user.id)
+    return user
+
+
+def signed_in_actor(session: Session, user_id: int) -> Actor | None:
+    """Re-read on every page run, so a switched-off account or changed role applies at once."""
+    user = session.get(UserAccount, user_id)
+    if user is None or not user.active:
+        return None
+    return actor_for(session, user)
+
+
+def sign_out(session: Session, actor: Actor) -> None:
+    if actor.user_id is not None:
+        audit.record(session, actor, "sign out", "useraccount", actor.user_id)
+
+
+def set_password(session: Session, actor: Actor, user_id: int, password: str) -> None:
+    """An administrator sets anyone's password; anyone may set their own."""
+    if actor.user_id != user_id:
+        require_admin(actor)
+    user = get_user(session, user_id)
+    problems = check_password_rules(password, user.username)
+    if problems:
+        raise Invalid("The password was not changed.", problems)
+    user.password_hash = hash_password(password)
+    user.failed_attempts = 0
+    user.locked_until = None
+    session.add(user)
+    audit.record(session, actor, "set password", "useraccount", user.id)
+
+
+def change_own_password(
+    session: Session, actor: Actor, current_password: str, new_password: str
+) -> None:
+    if actor.user_id is None:
+        raise PermissionDenied("Only a signed-in user can change their password.")
+    user = get_user(session, actor.user_id)
+    try:
+        HASHER.verify(user.password_hash or _DUMMY_HASH, current_password)
+    except (VerificationError, InvalidHashError):
+        raise Invalid("Your current password is not right; nothing was changed.") from None
+    set_password(session, actor, user.id, new_password)
+
+
+def update_user(
+    session: Session,
+    actor: Actor,
+    user_id: int,
+    *,
+    role: str | None = None,
+    active: bool | None = None,
+    council_ids: list[int] | None = None,
+    person_id: int | None = None,
+    display_name: str | None = None,
+    email: str | None = None,
+) -> UserAccount:
+    """Change role, councils, person link or switch an account on/off. The last active
+    administrator cannot be switched off or demoted, so nobody is locked out for good."""
+    require_admin(actor)
+    user = get_user(session, user_id)
+    new_role = role if role is not None else user.role
+    new_active = active if active is not None else user.active
+    if council_ids is None:
+        council_ids = sorted(council_ids_for(session, user.id)) if new_role == "facilitator" else []
+    new_person = person_id if person_id is not None else user.person_id
+    if new_role != "principal":
+        new_person = None
+    problems: list[str] = []
+    council_ids = sorted(set(council_ids))
+    _validate(session, user.username, new_role, None, council_ids, new_person, problems)
+    if user.role == "admin" and user.active and (new_role != "admin" or not new_active):
+        others = session.exec(
+            select(func.count())
+            .select_from(UserAccount)
+            .where(UserAccount.role == "admin", UserAccount.active, UserAccount.id != user.id)
+        ).one()
+        if others == 0:
+            problems.append("This is the only active administrator; add another one first.")
+    if problems:
+        raise Invalid("The account was not changed.", problems)
+    before = {"role": user.role, "active": user.active}
+    user.role = new_role
+    user.active = new_active
+    user.person_id = new_person
+    if display_name is not None:
+        user.display_name = display_name.strip()
+    if email is not None:
+        user.email = email.strip().lower()
+    session.add(user)
+    existing = council_ids_for(session, user.id)
+    wanted = set(council_ids) if new_role == "facilitator" else set()
+    for council_id in existing - wanted:
+        link = session.get(FacilitatorCouncil, (user.id, council_id))
+        session.delete(link)
+    for council_id in wanted - existing:
+        session.add(FacilitatorCouncil(user_id=user.id, council_id=council_id))
+    audit.record(
+        session,
+        actor,
+        "update user",
+        "useraccount",
+        user.id,
+        before=before,
+        after={"role": new_role, "active": new_active},
+        councils=sorted(wanted),
+    )
+    return user
+
+
+def unlock_user(session: Session, actor: Actor, user_id: int) -> None:
+    require_admin(actor)
+    user = get_user(session, user_id)
+    user.failed_attempts = 0
+    user.locked_until = None
+    session.add(user)
+    audit.record(session, actor, "unlock user", "useraccount", user.id)
+
+
+def person_for_email(session: Session, email: str, council_id: int | None = None) -> Person:
+    """The Person a principal account links to; the council is needed when the same email
+    is on more than one council's list."""
+    query = select(Person).where(Person.email == email.strip().lower())
+    if council_id is not None:
+        query = query.where(Person.council_id == council_id)
+    people = session.exec(query).all()
+    if not people:
+        raise NotFound(f"Nobody with the email {email} is on a council's list of people.")
+    if len(people) > 1:
+        raise Invalid(f"{email} is on more than one council's list; say which council.")
+    return people[0]
+
+
+def users_table(session: Session, actor: Actor) -> list[dict[str, object]]:
+    """Accounts as rows for the users page and `tandem user list` (never the hash)."""
+    users = list_users(session, actor)
+    councils = {c.id: c.name for c in session.exec(select(Council)).all()}
+    links = session.exec(select(FacilitatorCouncil)).all()
+    people = {
+        p.id: p.full_name
+        for p in session.exec(
+            select(Person).where(Person.id.in_([u.person_id for u in users if u.person_id]))
+        ).all()
+    }
+    now = utcnow()
+    rows = []
+    for u in users:
+        locked = _aware(u.locked_until)
+        rows.append(
+            {
+                "id": u.id,
+                "username": u.username,
+                "name": u.display_name,
+                "role": u.role,
+                "councils": ", ".join(
+                    sorted(councils[link.council_id] for link in links if link.user_id == u.id)
+                ),
+                "person": people.get(u.person_id, "") if u.person_id else "",
+                "active": u.active,
+                "locked": bool(locked and locked > now),
+                "password": u.password_hash is not None,
+                "last_sign_in_at": u.last_sign_in_at,
+            }
+        )
+    return rows
+
+
+def add_account(
+    session: Session,
+    actor: Actor,
+    username: str,
+    role: str,
+    password: str | None = None,
+    *,
+    display_name: str = "",
+    email: str = "",
+    council_ids: list[int] | None = None,
+    person_email: str = "",
+    person_council_id: int | None = None,
+    first_admin: bool = False,
+) -> UserAccount:
+    """`create_user` for the users page and `tandem user add`: a principal is named by the
+    email on their council's list of people rather than by an id."""
+    person_id = None
+    if person_email.strip():
+        if not first_admin:
+            require_admin(actor)
+        person_id = person_for_email(session, person_email, person_council_id).id
+    return create_user(
+        session,
+        actor,
+        username,
+        role,
+        password,
+        display_name=display_name,
+        email=email,
+        council_ids=council_ids,
+        person_id=person_id,
+        first_admin=first_admin,
+    )
+
+
+def link_person(
+    session: Session, actor: Actor, user_id: int, person_email: str, council_id: int | None = None
+) -> UserAccount:
+    """Link a principal's account to their person record, found by email."""
+    require_admin(actor)
+    person = person_for_email(session, person_email, council_id)
+    return update_user(session, actor, user_id, person_id=person.id)

@@ -1,0 +1,93 @@
+"""The audit log of administrative actions. It never records answers or comments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlmodel import Session, select
+
+from feedback.access import Actor, require_admin
+from feedback.models import AuditEvent, Council
+
+# Detail keys that would carry what a rater said. Refused outright, so no caller can put an
+# answer or a comment into the log by accident.
+ANSWER_KEYS = frozenset({"answer", "answers", "rating", "ratings", "comment", "comments"})
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: int | None = None,
+    council_id: int | None = None,
+    **detail: Any,
+) -> None:
+    leaked = ANSWER_KEYS & {k.lower() for k in detail}
+    if leaked:
+        raise ValueError(f"The audit log never records answers or comments: {sorted(leaked)}")
+    session.add(
+        AuditEvent(
+            actor=actor.label,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            council_id=council_id,
+            detail={k: v for k, v in detail.items() if v is not None},
+        )
+    )
+
+
+def read_log(
+    session: Session,
+    actor: Actor,
+    *,
+    council_id: int | None = None,
+    action: str | None = None,
+    username: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 1000,
+) -> pd.DataFrame:
+    """The newest events first, for administrators. Filtering happens in SQL."""
+    require_admin(actor)
+    query = select(
+        AuditEvent.id,
+        AuditEvent.at,
+        AuditEvent.actor,
+        AuditEvent.action,
+        AuditEvent.entity,
+        AuditEvent.entity_id,
+        AuditEvent.council_id,
+        Council.name.label("council"),
+        AuditEvent.detail,
+    ).outerjoin(Council, Council.id == AuditEvent.council_id)
+    if council_id is not None:
+        query = query.where(AuditEvent.council_id == council_id)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if username:
+        query = query.where(AuditEvent.actor == username)
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.at <= until)
+    query = query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)
+    rows = session.exec(query).all()
+    columns = ["id", "at", "actor", "action", "entity", "entity_id", "council_id", "council"]
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=[*columns, "detail"])
+    frame["detail"] = frame["detail"].map(_describe)
+    frame["council"] = frame["council"].fillna("")
+    return frame
+
+
+def actions(session: Session, actor: Actor) -> list[str]:
+    require_admin(actor)
+    return sorted(session.exec(select(AuditEvent.action).distinct()).all())
+
+
+def _describe(detail: dict[str, Any] | None) -> str:
+    # Shown as text in a table cell, never as HTML.
+    return "; ".join(f"{k}: {v}" for k, v in (detail or {}).items())

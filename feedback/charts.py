@@ -1,0 +1,893 @@
+"""Altair charts of a pairing report and a council overview.
+
+Every function takes a DataFrame the analysis engine produced (suppression has already
+happened there) and returns an `alt.Chart`/`alt.LayerChart` built from those rows only: a
+chart never adds, merges or reshapes rows in Python — reshaping is done by Vega-Lite
+transforms on the rows it was given, so the data inside a saved spec is exactly the input.
+
+Each chart has a title, plain-word axis titles, tooltips, the Okabe–Ito colour-blind-safe
+palette with a shape as well as a colour for every source, and a `description` (alt text)
+which `alt_text()` also returns for a page to print under the chart. `to_png`/`to_svg`
+render any chart with vl-convert. No Streamlit here.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import vl_convert
+
+# Okabe & Ito (2008), "Color Universal Design" — distinguishable with every common
+# colour-vision deficiency.
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky blue": "#56B4E9",
+    "bluish green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish purple": "#CC79A7",
+    "grey": "#7F7F7F",
+    "black": "#000000",
+}
+
+SOURCE_LABELS = {
+    "self": "Self",
+    "partner": "Partner",
+    "others": "Everyone else",
+    "members": "Other councillors",
+    "officers": "Other officers",
+    "partners": "External partners",
+}
+SOURCE_STYLE = {  # source -> (colour, shape)
+    "self": (OKABE_ITO["blue"], "circle"),
+    "partner": (OKABE_ITO["vermillion"], "square"),
+    "others": (OKABE_ITO["bluish green"], "triangle-up"),
+    "members": (OKABE_ITO["reddish purple"], "diamond"),
+    "officers": (OKABE_ITO["orange"], "cross"),
+    "partners": (OKABE_ITO["sky blue"], "triangle-down"),
+}
+TARGET_LABELS = {"member": "the councillor", "officer": "the officer", "partnership": "the pair"}
+GROUP_LABELS = {
+    "principal": "The pair",
+    "members": "Councillors",
+    "officers": "Officers",
+    "partners": "External partners",
+}
+GROUP_STYLE = {
+    "principal": (OKABE_ITO["blue"], "circle"),
+    "members": (OKABE_ITO["reddish purple"], "diamond"),
+    "officers": (OKABE_ITO["orange"], "cross"),
+    "partners": (OKABE_ITO["sky blue"], "triangle-down"),
+}
+FLAG_STYLE = {  # gap flag -> (label, colour, shape)
+    "blind spot": ("Blind spot", OKABE_ITO["vermillion"], "triangle-right"),
+    "hidden strength": ("Hidden strength", OKABE_ITO["blue"], "triangle-left"),
+    "": ("Within range", OKABE_ITO["grey"], "circle"),
+}
+QUADRANT_STYLE = {  # Johari quadrant -> (colour, shape, corner as (others high?, self high?))
+    "open strength": (OKABE_ITO["bluish green"], "circle", (True, True)),
+    "blind spot": (OKABE_ITO["vermillion"], "triangle-up", (False, True)),
+    "hidden strength": (OKABE_ITO["blue"], "square", (True, False)),
+    "development area": (OKABE_ITO["orange"], "diamond", (False, False)),
+}
+MIRROR_VIEWS = {
+    "member_view": ("The councillor's view", OKABE_ITO["reddish purple"], "diamond"),
+    "officer_view": ("The officer's view", OKABE_ITO["orange"], "square"),
+    "others_view": ("Everyone else's view", OKABE_ITO["bluish green"], "triangle-up"),
+}
+TREND_STYLE = {
+    "previous": ("Previous cycle", OKABE_ITO["grey"], "circle"),
+    "current": ("This cycle", OKABE_ITO["blue"], "triangle-right"),
+}
+
+SCALE = alt.Scale(domain=[1, 5], nice=False)
+WIDTH = 560
+ROW_HEIGHT = 26
+# Vega places a y-axis title for labels of about this width; longer labels would run into
+# it, so labels are cut here (with an ellipsis) and shown in full in the tooltip.
+LABEL_LIMIT = 200
+# A pairing is named by its two people on an axis; the portfolio is in the tooltip.
+PAIRING_AXIS = alt.Axis(labelLimit=LABEL_LIMIT, labelExpr="split(datum.label, ' (')[0]")
+
+CHARTS = (
+    "self_partner_others",
+    "gap_bars",
+    "johari_quadrant",
+    "mirror",
+    "council_heatmap",
+    "trend",
+    "response_rates",
+    "rating_distribution",
+)
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _fmt(value: object) -> str:
+    try:
+        return f"{float(value):.1f}"  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "not shown"
+
+
+def _list(words: list[str]) -> str:
+    words = [w for w in words if w]
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _height(n: int) -> int:
+    return max(80, ROW_HEIGHT * max(n, 1))
+
+
+def _source_encodings(field: str, labels: dict, style: dict, present: list[str], title: str):
+    domain = [labels[k] for k in present]
+    colours = [style[k][0] for k in present]
+    shapes = [style[k][1] for k in present]
+    color = alt.Color(
+        f"{field}:N", title=title, scale=alt.Scale(domain=domain, range=colours), sort=domain
+    )
+    shape = alt.Shape(
+        f"{field}:N", title=title, scale=alt.Scale(domain=domain, range=shapes), sort=domain
+    )
+    return color, shape
+
+
+def _frame(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Only the named columns of the given rows: nothing else reaches the spec."""
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise ValueError(f"The chart needs the columns {missing}.")
+    return data.loc[:, columns].reset_index(drop=True)
+
+
+def _with_target(data: pd.DataFrame, target: str | None) -> pd.DataFrame:
+    if target is None or "target" not in data.columns:
+        return data
+    return data[data["target"] == target]
+
+
+def _title(text: str, subtitle: str | None = None) -> alt.TitleParams:
+    return alt.TitleParams(text=text, subtitle=subtitle or alt.Undefined, anchor="start")
+
+
+# --- charts ----------------------------------------------------------------------------
+
+
+def self_partner_others(
+    data: pd.DataFrame,
+    target: str | None = None,
+    *,
+    dimension_code: str | None = None,
+    sources: tuple[str, ...] = ("self", "partner", "others"),
+) -> alt.LayerChart:
+    """Dot and line: each source's mean per dimension (report.dimensions), or per item of one
+    dimension (report.items with dimension_code). A line joins the lowest and highest dot."""
+    per_item = dimension_code is not None
+    rows = _with_target(data, target)
+    if per_item:
+        rows = rows[rows["dimension_code"] == dimension_code]
+    rows = rows[rows["source"].isin(sources) & rows["mean"].notna()]
+    label = "item_text" if per_item else "dimension_name"
+    cols = [label, "dimension_name", "target", "source", "mean", "n"]
+    if per_item:
+        cols = ["item_code", *cols]
+    df = _frame(rows, list(dict.fromkeys(cols)))
+    present = [s for s in sources if s in set(df["source"])]
+    what = "item" if per_item else "dimension"
+    about = TARGET_LABELS.get(target or "", "")
+    name = df["dimension_name"].iloc[0] if per_item and len(df) else ""
+    title = _title(
+        f"{name}: ratings per item" if per_item else "How each source rates each dimension",
+        f"Average rating of {about} on a 1–5 scale" if about else "Average rating on a 1–5 scale",
+    )
+    base = alt.Chart(df).transform_calculate(
+        source_label=_label_expr("source", {s: SOURCE_LABELS[s] for s in present})
+    )
+    y = alt.Y(
+        f"{label}:N",
+        title="Item" if per_item else "Dimension",
+        sort=list(dict.fromkeys(df[label])),
+        axis=alt.Axis(labelLimit=LABEL_LIMIT),
+    )
+    line = base.mark_rule(color=OKABE_ITO["grey"], strokeWidth=2).encode(
+        y=y,
+        x=alt.X("min(mean):Q", scale=SCALE, title="Average rating (1 = low, 5 = high)"),
+        x2="max(mean):Q",
+    )
+    color, shape = _source_encodings(
+        "source_label", SOURCE_LABELS, SOURCE_STYLE, present, "Who rated"
+    )
+    dots = base.mark_point(filled=True, size=110, opacity=0.95).encode(
+        y=y,
+        x=alt.X("mean:Q", scale=SCALE, title="Average rating (1 = low, 5 = high)"),
+        color=color,
+        shape=shape,
+        tooltip=[
+            alt.Tooltip(f"{label}:N", title="Item" if per_item else "Dimension"),
+            alt.Tooltip("source_label:N", title="Who rated"),
+            alt.Tooltip("mean:Q", title="Average rating", format=".2f"),
+            alt.Tooltip("n:Q", title="Number of raters"),
+        ],
+    )
+    chart = alt.layer(line, dots).properties(
+        title=title,
+        width=WIDTH,
+        height=_height(df[label].nunique()),
+        description=alt_text(
+            "self_partner_others", df, what=what, target=target, dimension_name=name
+        ),
+    )
+    return chart
+
+
+def gap_bars(
+    gaps: pd.DataFrame, target: str | None = None, *, threshold: float = 0.5
+) -> alt.LayerChart:
+    """Diverging bars of self − others per dimension, centred on 0; blind spots (self
+    clearly higher) and hidden strengths (self clearly lower) labelled and marked."""
+    rows = _with_target(gaps, target)
+    rows = rows[rows["gap"].notna()]
+    df = _frame(
+        rows,
+        ["dimension_code", "dimension_name", "target", "self_mean", "others_mean", "gap", "flag"],
+    )
+    df["flag"] = df["flag"].fillna("")
+    multi = df["target"].nunique() > 1
+    base = alt.Chart(df).transform_calculate(
+        flag_label=_label_expr("flag", {k: v[0] for k, v in FLAG_STYLE.items()}),
+        row_label=(
+            "datum.dimension_name + ' (' + " + _label_expr("target", TARGET_LABELS) + " + ')'"
+            if multi
+            else "datum.dimension_name"
+        ),
+    )
+    extent = max(1.5, float(df["gap"].abs().max()) + 0.3) if len(df) else 1.5
+    x = alt.X(
+        "gap:Q",
+        title="Self rating minus everyone else's (0 = they agree)",
+        scale=alt.Scale(domain=[-extent, extent]),
+    )
+    y = alt.Y("row_label:N", title="Dimension", sort=None, axis=alt.Axis(labelLimit=LABEL_LIMIT))
+    flags = [k for k in FLAG_STYLE if k in set(df["flag"])] or [""]
+    domain = [FLAG_STYLE[k][0] for k in flags]
+    color = alt.Color(
+        "flag_label:N",
+        title="Reading",
+        scale=alt.Scale(domain=domain, range=[FLAG_STYLE[k][1] for k in flags]),
+    )
+    shape = alt.Shape(
+        "flag_label:N",
+        title="Reading",
+        scale=alt.Scale(domain=domain, range=[FLAG_STYLE[k][2] for k in flags]),
+    )
+    tooltip = [
+        alt.Tooltip("dimension_name:N", title="Dimension"),
+        alt.Tooltip("self_mean:Q", title="Self", format=".2f"),
+        alt.Tooltip("others_mean:Q", title="Everyone else", format=".2f"),
+        alt.Tooltip("gap:Q", title="Gap (self − others)", format="+.2f"),
+        alt.Tooltip("flag_label:N", title="Reading"),
+    ]
+    bars = base.mark_bar(height=14).encode(x=x, y=y, color=color, tooltip=tooltip)
+    ends = base.mark_point(filled=True, size=90).encode(
+        x=x, y=y, color=color, shape=shape, tooltip=tooltip
+    )
+    words = (
+        base.transform_filter("datum.flag != ''")
+        .mark_text(align="left", dx=10, fontSize=11, fontWeight="bold")
+        .encode(x=x, y=y, text="flag_label:N", color=color)
+    )
+    # Zero and the ±threshold lines; aggregated to one row so no extra data is needed.
+    zero = (
+        base.transform_aggregate(rows="count()")
+        .mark_rule(color=OKABE_ITO["black"])
+        .encode(x=alt.datum(0))
+    )
+    limits = [
+        base.transform_aggregate(rows="count()")
+        .mark_rule(color=OKABE_ITO["grey"], strokeDash=[4, 4])
+        .encode(x=alt.datum(v))
+        for v in (-threshold, threshold)
+    ]
+    return alt.layer(bars, ends, words, zero, *limits).properties(
+        title=_title(
+            "Perception gaps: self against everyone else",
+            f"Dashed lines at ±{threshold:g}: beyond them a gap counts as a blind spot "
+            "(right) or a hidden strength (left)",
+        ),
+        width=WIDTH,
+        height=_height(len(df)),
+        description=alt_text("gap_bars", df, threshold=threshold),
+    )
+
+
+def johari_quadrant(
+    gaps: pd.DataFrame,
+    target: str | None = None,
+    *,
+    threshold: float = 0.5,
+    high: float = 3.5,
+) -> alt.LayerChart:
+    """Self rating (up) against everyone else's (across), one point per dimension. The
+    engine's quadrants are drawn as it defines them: above the line self = others + threshold
+    a blind spot, below self = others − threshold a hidden strength, and between the two an
+    open strength where others rate at least `high`, otherwise a development area."""
+    rows = _with_target(gaps, target)
+    rows = rows[rows["self_mean"].notna() & rows["others_mean"].notna()]
+    df = _frame(rows, ["dimension_name", "target", "self_mean", "others_mean", "gap", "quadrant"])
+    present = [q for q in QUADRANT_STYLE if q in set(df["quadrant"])] or list(QUADRANT_STYLE)
+    base = alt.Chart(df)
+    x = alt.X("others_mean:Q", scale=SCALE, title="How everyone else rates them (1–5)")
+    y = alt.Y("self_mean:Q", scale=SCALE, title="How they rate themselves (1–5)")
+    quadrant_colours = alt.Scale(domain=present, range=[QUADRANT_STYLE[q][0] for q in present])
+    color = alt.Color("quadrant:N", title="Quadrant", scale=quadrant_colours)
+    shape = alt.Shape(
+        "quadrant:N",
+        title="Quadrant",
+        scale=alt.Scale(domain=present, range=[QUADRANT_STYLE[q][1] for q in present]),
+    )
+    points = base.mark_point(filled=True, size=140).encode(
+        x=x,
+        y=y,
+        color=color,
+        shape=shape,
+        tooltip=[
+            alt.Tooltip("dimension_name:N", title="Dimension"),
+            alt.Tooltip("self_mean:Q", title="Self", format=".2f"),
+            alt.Tooltip("others_mean:Q", title="Everyone else", format=".2f"),
+            alt.Tooltip("gap:Q", title="Gap (self − others)", format="+.2f"),
+            alt.Tooltip("quadrant:N", title="Quadrant"),
+        ],
+    )
+    names = base.mark_text(align="left", dx=9, dy=-6, fontSize=10).encode(
+        x=x, y=y, text="dimension_name:N"
+    )
+    one = base.transform_aggregate(rows="count()")  # one row: each line drawn once
+    t, lo, hi = threshold, 1.0, 5.0
+
+    def segment(x1: float, y1: float, x2: float, y2: float, dash: list[int]) -> alt.Chart:
+        return one.mark_rule(color=OKABE_ITO["grey"], strokeDash=dash).encode(
+            x=alt.XDatum(x1, scale=SCALE),
+            y=alt.YDatum(y1, scale=SCALE),
+            x2=alt.X2Datum(x2),
+            y2=alt.Y2Datum(y2),
+        )
+
+    lines = [
+        segment(lo, lo, hi, hi, [1, 3]),  # where self and others agree
+        segment(lo, lo + t, hi - t, hi, [5, 4]),  # above: blind spot
+        segment(lo + t, lo, hi, hi - t, [5, 4]),  # below: hidden strength
+        segment(high, high - t, high, high + t, [5, 4]),  # open strength | development area
+    ]
+    # Quadrant names: one per quadrant present, placed by Vega-Lite from the rows given.
+    corners = (
+        base.transform_aggregate(groupby=["quadrant"], rows="count()")
+        .transform_calculate(
+            cx="{'blind spot': 1.7, 'hidden strength': 4.3, 'open strength': 4.55,"
+            " 'development area': 1.75}[datum.quadrant]",
+            cy="{'blind spot': 4.85, 'hidden strength': 1.15, 'open strength': 4.95,"
+            " 'development area': 1.25}[datum.quadrant]",
+        )
+        .mark_text(fontSize=12, fontWeight="bold", opacity=0.85, baseline="middle")
+        .encode(
+            x=alt.X("cx:Q", scale=SCALE),
+            y=alt.Y("cy:Q", scale=SCALE),
+            text=alt.Text("quadrant:N"),
+            color=color,
+        )
+    )
+    return alt.layer(*lines, corners, points, names).properties(
+        title=_title(
+            "Johari window: self against everyone else",
+            f"Dashed lines: self {threshold:g} above or below everyone else; between them, "
+            f"everyone else at {high:g} or more is an open strength",
+        ),
+        width=440,
+        height=440,
+        description=alt_text("johari_quadrant", df),
+    )
+
+
+def mirror(data: pd.DataFrame) -> alt.LayerChart:
+    """The councillor's view of the partnership against the officer's and everyone else's,
+    per partnership dimension (report.mirror)."""
+    rows = data
+    df = _frame(
+        rows,
+        [
+            "dimension_code",
+            "dimension_name",
+            "member_view",
+            "officer_view",
+            "others_view",
+            "others_n",
+        ],
+    )
+    views = [v for v in MIRROR_VIEWS if df[v].notna().any()] or list(MIRROR_VIEWS)
+    labels = {v: MIRROR_VIEWS[v][0] for v in views}
+    base = (
+        alt.Chart(df)
+        .transform_fold(views, as_=["view", "score"])
+        .transform_filter("isValid(datum.score)")
+        .transform_calculate(view_label=_label_expr("view", labels))
+    )
+    y = alt.Y("dimension_name:N", title="Partnership dimension", sort=list(df["dimension_name"]))
+    x_title = "Average rating of the partnership (1–5)"
+    x = alt.X("score:Q", scale=SCALE, title=x_title)
+    line = base.mark_rule(color=OKABE_ITO["grey"], strokeWidth=2).encode(
+        y=y, x=alt.X("min(score):Q", scale=SCALE, title=x_title), x2="max(score):Q"
+    )
+    domain = [labels[v] for v in views]
+    dots = base.mark_point(filled=True, size=120).encode(
+        y=y,
+        x=x,
+        color=alt.Color(
+            "view_label:N",
+            title="Whose view",
+            sort=domain,
+            scale=alt.Scale(domain=domain, range=[MIRROR_VIEWS[v][1] for v in views]),
+        ),
+        shape=alt.Shape(
+            "view_label:N",
+            title="Whose view",
+            sort=domain,
+            scale=alt.Scale(domain=domain, range=[MIRROR_VIEWS[v][2] for v in views]),
+        ),
+        tooltip=[
+            alt.Tooltip("dimension_name:N", title="Dimension"),
+            alt.Tooltip("view_label:N", title="Whose view"),
+            alt.Tooltip("score:Q", title="Average rating", format=".2f"),
+            alt.Tooltip("others_n:Q", title="Others who rated"),
+        ],
+    )
+    return alt.layer(line, dots).properties(
+        title=_title(
+            "The mirror: how each side sees the partnership",
+            "The councillor's view against the officer's view against everyone else's",
+        ),
+        width=WIDTH,
+        height=_height(len(df)),
+        description=alt_text("mirror", df),
+    )
+
+
+def council_heatmap(heatmap: pd.DataFrame) -> alt.LayerChart:
+    """Partnership score of every pairing (rows) on every dimension (columns)."""
+    df = _frame(
+        heatmap[heatmap["score"].notna()],
+        ["pairing_id", "pairing_label", "dimension_code", "dimension_name", "score", "n"],
+    )
+    base = alt.Chart(df)
+    x = alt.X(
+        "dimension_name:N",
+        title="Dimension",
+        sort=list(dict.fromkeys(df["dimension_name"])),
+        axis=alt.Axis(labelAngle=-40, labelLimit=LABEL_LIMIT, labelOverlap=False),
+    )
+    y = alt.Y(
+        "pairing_label:N",
+        title="Pairing",
+        sort=list(dict.fromkeys(df["pairing_label"])),
+        axis=PAIRING_AXIS,
+    )
+    tooltip = [
+        alt.Tooltip("pairing_label:N", title="Pairing"),
+        alt.Tooltip("dimension_name:N", title="Dimension"),
+        alt.Tooltip("score:Q", title="Partnership score", format=".2f"),
+        alt.Tooltip("n:Q", title="Number of raters"),
+    ]
+    cells = base.mark_rect(stroke="white", strokeWidth=1).encode(
+        x=x,
+        y=y,
+        color=alt.Color(
+            "score:Q",
+            title="Score (1–5)",
+            # Viridis: perceptually even and readable with colour-vision deficiency.
+            scale=alt.Scale(scheme="viridis", domain=[1, 5]),
+        ),
+        tooltip=tooltip,
+    )
+    text = base.mark_text(fontSize=11).encode(
+        x=x,
+        y=y,
+        text=alt.Text("score:Q", format=".1f"),
+        color=alt.condition("datum.score > 3.6", alt.value("black"), alt.value("white")),
+        tooltip=tooltip,
+    )
+    return alt.layer(cells, text).properties(
+        title=_title(
+            "Partnership score by pairing and dimension",
+            "Average rating of each partnership on a 1–5 scale; the number is in each cell",
+        ),
+        width=max(WIDTH, 60 * max(df["dimension_name"].nunique(), 1)),
+        height=_height(df["pairing_label"].nunique()) + 20,
+        description=alt_text("council_heatmap", df),
+    )
+
+
+def trend(
+    change: pd.DataFrame,
+    target: str | None = None,
+    *,
+    source: str | None = "others",
+    previous_name: str = "Previous cycle",
+    current_name: str = "This cycle",
+) -> alt.LayerChart:
+    """Previous against current score per dimension: a line from the earlier cycle's dot to
+    this cycle's arrow head, coloured by the direction of change."""
+    rows = _with_target(change, target)
+    if source is not None and "source" in rows.columns:
+        rows = rows[rows["source"] == source]
+    df = _frame(
+        rows,
+        ["dimension_code", "dimension_name", "target", "source", "previous", "current", "change"],
+    )
+    labels = {"previous": previous_name, "current": current_name}
+    base = alt.Chart(df).transform_calculate(
+        direction="datum.change >= 0.05 ? 'Up' "
+        ": (datum.change <= -0.05 ? 'Down' : 'About the same')"
+    )
+    y = alt.Y("dimension_name:N", title="Dimension", sort=list(dict.fromkeys(df["dimension_name"])))
+    x_title = "Average rating (1–5)"
+    direction_domain = ["Up", "Down", "About the same"]
+    line = base.mark_rule(strokeWidth=3).encode(
+        y=y,
+        x=alt.X("previous:Q", scale=SCALE, title=x_title),
+        x2="current:Q",
+        color=alt.Color(
+            "direction:N",
+            title="Change",
+            scale=alt.Scale(
+                domain=direction_domain,
+                range=[OKABE_ITO["bluish green"], OKABE_ITO["vermillion"], OKABE_ITO["grey"]],
+            ),
+        ),
+        tooltip=[
+            alt.Tooltip("dimension_name:N", title="Dimension"),
+            alt.Tooltip("previous:Q", title=previous_name, format=".2f"),
+            alt.Tooltip("current:Q", title=current_name, format=".2f"),
+            alt.Tooltip("change:Q", title="Change", format="+.2f"),
+        ],
+    )
+    domain = [labels["previous"], labels["current"]]
+    points = (
+        base.transform_fold(["previous", "current"], as_=["cycle", "score"])
+        .transform_calculate(
+            cycle_label=_label_expr("cycle", labels),
+            # The arrow head points the way the score moved.
+            arrow="datum.cycle == 'current' ? (datum.change < 0 ? 'Left' : 'Right') : 'None'",
+        )
+        .mark_point(filled=True, size=120)
+        .encode(
+            y=y,
+            x=alt.X("score:Q", scale=SCALE, title=x_title),
+            color=alt.Color(
+                "cycle_label:N",
+                title="Cycle",
+                sort=domain,
+                scale=alt.Scale(
+                    domain=domain, range=[TREND_STYLE["previous"][1], TREND_STYLE["current"][1]]
+                ),
+            ),
+            shape=alt.Shape(
+                "arrow:N",
+                title="Direction",
+                scale=alt.Scale(
+                    domain=["None", "Right", "Left"],
+                    range=["circle", "triangle-right", "triangle-left"],
+                ),
+                legend=None,
+            ),
+            tooltip=[
+                alt.Tooltip("dimension_name:N", title="Dimension"),
+                alt.Tooltip("cycle_label:N", title="Cycle"),
+                alt.Tooltip("score:Q", title="Average rating", format=".2f"),
+            ],
+        )
+    )
+    who = SOURCE_LABELS.get(source or "", "")
+    return (
+        alt.layer(line, points)
+        .resolve_scale(color="independent")
+        .properties(
+            title=_title(
+                f"Change since {previous_name}",
+                f"{who}'s average rating: a dot for {previous_name}, an arrow head for "
+                f"{current_name}"
+                if who
+                else None,
+            ),
+            width=WIDTH,
+            height=_height(df["dimension_name"].nunique()),
+            description=alt_text(
+                "trend", df, previous_name=previous_name, current_name=current_name
+            ),
+        )
+    )
+
+
+def response_rates(rates: pd.DataFrame) -> alt.LayerChart:
+    """Response rate of each rater group in each pairing (bars grouped by pairing)."""
+    df = _frame(rates, ["pairing_id", "pairing_label", "group", "invited", "responded", "rate"])
+    present = [g for g in GROUP_STYLE if g in set(df["group"])]
+    domain = [GROUP_LABELS[g] for g in present]
+    base = alt.Chart(df).transform_calculate(
+        group_label=_label_expr("group", {g: GROUP_LABELS[g] for g in present})
+    )
+    y = alt.Y(
+        "pairing_label:N",
+        title="Pairing",
+        sort=list(dict.fromkeys(df["pairing_label"])),
+        axis=PAIRING_AXIS,
+    )
+    x = alt.X(
+        "rate:Q",
+        title="Share of invited raters who responded",
+        scale=alt.Scale(domain=[0, 1]),
+        axis=alt.Axis(format="%"),
+    )
+    color = alt.Color(
+        "group_label:N",
+        title="Group",
+        sort=domain,
+        scale=alt.Scale(domain=domain, range=[GROUP_STYLE[g][0] for g in present]),
+    )
+    shape = alt.Shape(
+        "group_label:N",
+        title="Group",
+        sort=domain,
+        scale=alt.Scale(domain=domain, range=[GROUP_STYLE[g][1] for g in present]),
+    )
+    offset = alt.YOffset("group_label:N", sort=domain)
+    tooltip = [
+        alt.Tooltip("pairing_label:N", title="Pairing"),
+        alt.Tooltip("group_label:N", title="Group"),
+        alt.Tooltip("invited:Q", title="Invited"),
+        alt.Tooltip("responded:Q", title="Responded"),
+        alt.Tooltip("rate:Q", title="Response rate", format=".0%"),
+    ]
+    bars = base.mark_bar(opacity=0.85).encode(
+        x=x, y=y, yOffset=offset, color=color, tooltip=tooltip
+    )
+    ends = base.mark_point(filled=True, size=60, stroke="black", strokeWidth=0.5).encode(
+        x=x, y=y, yOffset=offset, color=color, shape=shape, tooltip=tooltip
+    )
+    pairings = max(df["pairing_label"].nunique(), 1)
+    return alt.layer(bars, ends).properties(
+        title=_title("Response rates", "Share of each group's invited raters who submitted"),
+        width=WIDTH,
+        height=max(120, pairings * max(len(present), 1) * 14 + pairings * 8),
+        description=alt_text("response_rates", df),
+    )
+
+
+RATING_COLOURS = [  # 1..5: a diverging Okabe–Ito ramp, low warm to high cool
+    OKABE_ITO["vermillion"],
+    OKABE_ITO["orange"],
+    OKABE_ITO["grey"],
+    OKABE_ITO["sky blue"],
+    OKABE_ITO["blue"],
+]
+
+
+def rating_distribution(distribution: pd.DataFrame) -> alt.Chart:
+    """How the ratings (1–5) of each dimension are spread, as stacked shares of all ratings."""
+    df = _frame(
+        distribution[distribution["count"] > 0],
+        ["dimension_code", "dimension_name", "rating", "count"],
+    )
+    ratings = [1, 2, 3, 4, 5]
+    return (
+        alt.Chart(df)
+        .transform_joinaggregate(total="sum(count)", groupby=["dimension_name"])
+        .transform_calculate(share="datum.count / datum.total")
+        .mark_bar()
+        .encode(
+            y=alt.Y(
+                "dimension_name:N",
+                title="Dimension",
+                sort=list(dict.fromkeys(df["dimension_name"])),
+                axis=alt.Axis(labelLimit=LABEL_LIMIT),
+            ),
+            x=alt.X(
+                "sum(share):Q",
+                title="Share of ratings",
+                stack="normalize",
+                axis=alt.Axis(format="%"),
+            ),
+            color=alt.Color(
+                "rating:O",
+                title="Rating (1 = low, 5 = high)",
+                scale=alt.Scale(domain=ratings, range=RATING_COLOURS),
+            ),
+            order=alt.Order("rating:O", sort="ascending"),
+            tooltip=[
+                alt.Tooltip("dimension_name:N", title="Dimension"),
+                alt.Tooltip("rating:O", title="Rating"),
+                alt.Tooltip("count:Q", title="Number of ratings"),
+                alt.Tooltip("share:Q", title="Share", format=".0%"),
+            ],
+        )
+        .properties(
+            title=_title(
+                "How the ratings are spread",
+                "Share of all shown ratings of the partnership at each point of the 1–5 scale",
+            ),
+            width=WIDTH,
+            height=_height(df["dimension_name"].nunique()),
+            description=alt_text("rating_distribution", df),
+        )
+    )
+
+
+def description_of(chart: alt.TopLevelMixin) -> str:
+    """The alt text a chart carries (its Vega-Lite `description`)."""
+    text = chart.to_dict().get("description")
+    return text if isinstance(text, str) else ""
+
+
+# --- alt text ----------------------------------------------------------------------------
+
+
+def alt_text(chart_name: str, data: pd.DataFrame, **context: object) -> str:
+    """A plain-English description of a chart's content for screen readers and for a page
+    to show under the chart. `data` is what the chart was given (or its filtered rows)."""
+    if chart_name not in CHARTS:
+        raise ValueError(f"There is no chart called {chart_name!r}.")
+    if data is None or len(data) == 0:
+        return "No results to show in this chart."
+    return _ALT_TEXT[chart_name](data, **context)
+
+
+def _alt_self_partner_others(data: pd.DataFrame, **ctx: object) -> str:
+    per_item = ctx.get("what") == "item"
+    label = "item_text" if per_item and "item_text" in data.columns else "dimension_name"
+    wide = data.pivot_table(index=label, columns="source", values="mean", sort=False)
+    sources = [SOURCE_LABELS.get(s, s) for s in wide.columns]
+    about = TARGET_LABELS.get(str(ctx.get("target") or ""), "")
+    head = (
+        f"Dot chart of average ratings (1 to 5) {'of ' + about + ' ' if about else ''}"
+        f"for {len(wide)} {'items' if per_item else 'dimensions'}"
+        + (f" of {ctx['dimension_name']}" if per_item and ctx.get("dimension_name") else "")
+        + f", comparing {_list(sources)}."
+    )
+    if {"self", "others"} <= set(wide.columns):
+        diff = (wide["self"] - wide["others"]).dropna()
+        if len(diff):
+            name = diff.abs().idxmax()
+            head += (
+                f" The widest difference between self and everyone else is on {name}: "
+                f"self {_fmt(wide.at[name, 'self'])}, "
+                f"everyone else {_fmt(wide.at[name, 'others'])}."
+            )
+    best = wide.mean(axis=1).dropna()
+    if len(best) > 1:
+        head += f" Highest overall: {best.idxmax()}; lowest: {best.idxmin()}."
+    return head
+
+
+def _alt_gap_bars(data: pd.DataFrame, **ctx: object) -> str:
+    blind = data.loc[data["flag"] == "blind spot", "dimension_name"].tolist()
+    hidden = data.loc[data["flag"] == "hidden strength", "dimension_name"].tolist()
+    text = (
+        f"Bar chart of the gap between self rating and everyone else's for {len(data)} "
+        f"dimensions; bars to the right mean self rated higher. "
+    )
+    text += (f"Blind spots: {_list(blind)}. " if blind else "No blind spots. ") + (
+        f"Hidden strengths: {_list(hidden)}." if hidden else "No hidden strengths."
+    )
+    return text
+
+
+def _alt_johari(data: pd.DataFrame, **ctx: object) -> str:
+    parts = []
+    for quadrant in QUADRANT_STYLE:
+        names = data.loc[data["quadrant"] == quadrant, "dimension_name"].tolist()
+        if names:
+            parts.append(f"{quadrant}: {_list(names)}")
+    return (
+        f"Scatter chart of self rating against everyone else's for {len(data)} dimensions, "
+        f"in four quadrants. " + "; ".join(parts) + "."
+    )
+
+
+def _alt_mirror(data: pd.DataFrame, **ctx: object) -> str:
+    text = (
+        f"Dot chart comparing the councillor's, the officer's and everyone else's view of the "
+        f"partnership on {len(data)} dimensions."
+    )
+    gap = (data["member_view"] - data["officer_view"]).abs().dropna()
+    if len(gap):
+        i = gap.idxmax()
+        text += (
+            f" The two principals differ most on {data.at[i, 'dimension_name']}: councillor "
+            f"{_fmt(data.at[i, 'member_view'])}, officer {_fmt(data.at[i, 'officer_view'])}, "
+            f"everyone else {_fmt(data.at[i, 'others_view'])}."
+        )
+    return text
+
+
+def _alt_heatmap(data: pd.DataFrame, **ctx: object) -> str:
+    text = (
+        f"Heat map of partnership scores for {data['pairing_label'].nunique()} pairings on "
+        f"{data['dimension_name'].nunique()} dimensions."
+    )
+    hi = data.loc[data["score"].idxmax()]
+    lo = data.loc[data["score"].idxmin()]
+    text += (
+        f" Highest: {hi['pairing_label']} on {hi['dimension_name']} ({_fmt(hi['score'])}). "
+        f"Lowest: {lo['pairing_label']} on {lo['dimension_name']} ({_fmt(lo['score'])})."
+    )
+    return text
+
+
+def _alt_trend(data: pd.DataFrame, **ctx: object) -> str:
+    prev = ctx.get("previous_name", "the previous cycle")
+    cur = ctx.get("current_name", "this cycle")
+    up = data.loc[data["change"] >= 0.05, "dimension_name"].tolist()
+    down = data.loc[data["change"] <= -0.05, "dimension_name"].tolist()
+    text = f"Chart of the change in average rating from {prev} to {cur} on {len(data)} dimensions."
+    text += f" Up: {_list(up)}." if up else " None went up."
+    text += f" Down: {_list(down)}." if down else " None went down."
+    return text
+
+
+def _alt_rates(data: pd.DataFrame, **ctx: object) -> str:
+    invited = int(data["invited"].sum())
+    responded = int(data["responded"].sum())
+    low = data.loc[data["rate"].idxmin()]
+    return (
+        f"Bar chart of response rates for {data['pairing_label'].nunique()} pairings by rater "
+        f"group: {responded} of {invited} invited raters responded overall. Lowest: "
+        f"{GROUP_LABELS.get(low['group'], low['group'])} for {low['pairing_label']} "
+        f"({float(low['rate']):.0%})."
+    )
+
+
+def _alt_distribution(data: pd.DataFrame, **ctx: object) -> str:
+    totals = data.groupby("dimension_name", sort=False)["count"].sum()
+    high = data[data["rating"] >= 4].groupby("dimension_name", sort=False)["count"].sum()
+    share = (high.reindex(totals.index).fillna(0) / totals).sort_values()
+    return (
+        f"Stacked bar chart of how {int(totals.sum())} ratings spread over the 1–5 scale on "
+        f"{len(totals)} dimensions. Most 4s and 5s: {share.index[-1]} ({share.iloc[-1]:.0%}); "
+        f"fewest: {share.index[0]} ({share.iloc[0]:.0%})."
+    )
+
+
+_ALT_TEXT = {
+    "self_partner_others": _alt_self_partner_others,
+    "gap_bars": _alt_gap_bars,
+    "johari_quadrant": _alt_johari,
+    "mirror": _alt_mirror,
+    "council_heatmap": _alt_heatmap,
+    "trend": _alt_trend,
+    "response_rates": _alt_rates,
+    "rating_distribution": _alt_distribution,
+}
+
+
+def _label_expr(field: str, labels: dict[str, str]) -> str:
+    """A Vega expression mapping a field's codes to plain words (unknown codes unchanged)."""
+    expr = f"datum.{field}"
+    for code, label in reversed(list(labels.items())):
+        code_s = code.replace("'", "\\'")
+        label_s = label.replace("'", "\\'")
+        expr = f"datum.{field} == '{code_s}' ? '{label_s}' : ({expr})"
+    return expr
+
+
+# --- export ------------------------------------------------------------------------------
+
+
+def to_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
+    """The chart as a PNG image (rendered by vl-convert, no browser needed)."""
+    return vl_convert.vegalite_to_png(chart.to_dict(), scale=scale)
+
+
+def to_svg(chart: alt.TopLevelMixin) -> str:
+    """The chart as an SVG document."""
+    return vl_convert.vegalite_to_svg(chart.to_dict())

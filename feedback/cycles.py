@@ -1,0 +1,318 @@
+"""Cycles: one round of feedback for a council, the pairings in it and the raters nominated."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, func, select
+
+from feedback import audit
+from feedback.access import Actor, require_council_manager
+from feedback.errors import Conflict, Invalid, NotFound
+from feedback.framework import ensure_default_framework
+from feedback.models import (
+    Cycle,
+    CyclePairing,
+    CycleStatus,
+    FrameworkVersion,
+    Invitation,
+    InvitationStatus,
+    Pairing,
+    Person,
+    PersonKind,
+    RaterGroup,
+    utcnow,
+)
+
+# draft → open → closed → published; a closed cycle may be reopened for late responses,
+# and a published one may be republished (see the analysis engine's publication check).
+TRANSITIONS: dict[str, set[str]] = {
+    CycleStatus.draft: {CycleStatus.open},
+    CycleStatus.open: {CycleStatus.closed},
+    CycleStatus.closed: {CycleStatus.open, CycleStatus.published},
+    CycleStatus.published: {CycleStatus.closed},
+}
+
+# Which kind of person can sit in which anonymous rater group.
+GROUP_KIND: dict[str, str] = {
+    RaterGroup.members: PersonKind.member,
+    RaterGroup.officers: PersonKind.officer,
+    RaterGroup.partners: PersonKind.external,
+}
+
+GROUP_LABELS: dict[str, str] = {
+    "self": "Self",
+    "partner": "Partner",
+    RaterGroup.members: "Other councillors",
+    RaterGroup.officers: "Other officers",
+    RaterGroup.partners: "External partners",
+}
+
+
+def get_cycle(session: Session, cycle_id: int) -> Cycle:
+    cycle = session.get(Cycle, cycle_id)
+    if cycle is None:
+        raise NotFound(f"There is no cycle with id {cycle_id}.")
+    return cycle
+
+
+def find_cycle(session: Session, ref: str) -> Cycle:
+    """A cycle by id or by its name (the command line accepts either)."""
+    if ref.isdigit():
+        return get_cycle(session, int(ref))
+    matches = list(session.exec(select(Cycle).where(Cycle.name == ref)))
+    if not matches:
+        raise NotFound(f"There is no cycle called '{ref}'. `tandem cycles` lists them.")
+    if len(matches) > 1:
+        ids = ", ".join(str(c.id) for c in matches)
+        raise Invalid(f"Several councils have a cycle called '{ref}'; use its id ({ids}).")
+    return matches[0]
+
+
+def list_cycles(session: Session, council_id: int) -> list[Cycle]:
+    return list(
+        session.exec(
+            select(Cycle).where(Cycle.council_id == council_id).order_by(Cycle.opens_on.desc())
+        )
+    )
+
+
+def create_cycle(
+    session: Session,
+    actor: Actor,
+    council_id: int,
+    name: str,
+    opens_on: date,
+    closes_on: date,
+    anonymity_threshold: int = 3,
+    framework_version_id: int | None = None,
+) -> Cycle:
+    require_council_manager(actor, council_id)
+    name = (name or "").strip()
+    if not name:
+        raise Invalid("A cycle needs a name, for example 'Autumn 2026 review'.")
+    if closes_on < opens_on:
+        raise Invalid("A cycle cannot close before it opens.")
+    if anonymity_threshold < 2:
+        raise Invalid(
+            "The anonymity threshold cannot be below 2: with one rater, their answers "
+            "would be shown as theirs."
+        )
+    if session.exec(
+        select(Cycle).where(Cycle.council_id == council_id, Cycle.name == name)
+    ).first():
+        raise Conflict(f"This council already has a cycle called '{name}'.")
+    if framework_version_id is None:
+        framework_version_id = ensure_default_framework(session).id
+    elif session.get(FrameworkVersion, framework_version_id) is None:
+        raise NotFound("That framework version is not stored.")
+    cycle = Cycle(
+        council_id=council_id,
+        name=name,
+        opens_on=opens_on,
+        closes_on=closes_on,
+        anonymity_threshold=anonymity_threshold,
+        framework_version_id=framework_version_id,
+    )
+    session.add(cycle)
+    session.flush()
+    audit.record(session, actor, "create cycle", "cycle", cycle.id, council_id, name=name)
+    return cycle
+
+
+def set_cycle_status(session: Session, actor: Actor, cycle_id: int, status: str) -> Cycle:
+    cycle = get_cycle(session, cycle_id)
+    require_council_manager(actor, cycle.council_id)
+    if status not in TRANSITIONS.get(cycle.status, set()):
+        allowed = ", ".join(sorted(TRANSITIONS.get(cycle.status, set()))) or "nothing"
+        raise Invalid(f"A {cycle.status} cycle cannot become {status}; it can become {allowed}.")
+    before = cycle.status
+    cycle.status = status
+    if status == CycleStatus.published:
+        cycle.published_at = utcnow()
+    session.add(cycle)
+    session.flush()
+    audit.record(
+        session, actor, f"cycle {status}", "cycle", cycle.id, cycle.council_id, before=before
+    )
+    if status == CycleStatus.published:
+        from feedback.publication import publish_cycle  # freezes a new edition
+
+        publish_cycle(session, actor, cycle.id)
+    return cycle
+
+
+def add_pairing_to_cycle(session: Session, actor: Actor, cycle_id: int, pairing_id: int) -> None:
+    """Put a pairing in a cycle; both principals are invited automatically."""
+    cycle = get_cycle(session, cycle_id)
+    require_council_manager(actor, cycle.council_id)
+    pairing = session.get(Pairing, pairing_id)
+    if pairing is None or pairing.council_id != cycle.council_id:
+        raise Invalid("That pairing does not belong to this cycle's council.")
+    if session.get(CyclePairing, (cycle_id, pairing_id)) is None:
+        session.add(CyclePairing(cycle_id=cycle_id, pairing_id=pairing_id))
+    for person_id in (pairing.member_id, pairing.officer_id):
+        if not _invitation_for(session, cycle_id, pairing_id, person_id):
+            session.add(
+                Invitation(
+                    cycle_id=cycle_id,
+                    pairing_id=pairing_id,
+                    rater_id=person_id,
+                    rater_group=RaterGroup.principal,
+                )
+            )
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "add pairing to cycle",
+        "cycle",
+        cycle_id,
+        cycle.council_id,
+        pairing_id=pairing_id,
+    )
+
+
+def pairings_in_cycle(session: Session, cycle_id: int) -> list[Pairing]:
+    return list(
+        session.exec(
+            select(Pairing)
+            .join(CyclePairing, CyclePairing.pairing_id == Pairing.id)
+            .where(CyclePairing.cycle_id == cycle_id)
+            .order_by(Pairing.kind.desc(), Pairing.id)
+        )
+    )
+
+
+def _invitation_for(
+    session: Session, cycle_id: int, pairing_id: int, person_id: int
+) -> Invitation | None:
+    return session.exec(
+        select(Invitation).where(
+            Invitation.cycle_id == cycle_id,
+            Invitation.pairing_id == pairing_id,
+            Invitation.rater_id == person_id,
+        )
+    ).first()
+
+
+def nominate_rater(
+    session: Session, actor: Actor, cycle_id: int, pairing_id: int, person_id: int, group: str
+) -> Invitation:
+    """Nominate a councillor, officer or external partner to rate a pairing."""
+    cycle = get_cycle(session, cycle_id)
+    require_council_manager(actor, cycle.council_id)
+    if cycle.status in (CycleStatus.closed, CycleStatus.published):
+        raise Invalid(f"The cycle is {cycle.status}; raters can no longer be added.")
+    if session.get(CyclePairing, (cycle_id, pairing_id)) is None:
+        raise Invalid("That pairing is not part of this cycle.")
+    pairing = session.get(Pairing, pairing_id)
+    person = session.get(Person, person_id)
+    if person is None or person.council_id != cycle.council_id:
+        raise Invalid("Raters must be people recorded for this council.")
+    if person_id in (pairing.member_id, pairing.officer_id):
+        raise Invalid(f"{person.full_name} is one of the pair and is already invited.")
+    if group not in GROUP_KIND:
+        raise Invalid("A nominated rater is in the members, officers or partners group.")
+    if GROUP_KIND[group] != person.kind:
+        raise Invalid(
+            f"{person.full_name} is recorded as {person.kind}, so cannot rate in the "
+            f"'{GROUP_LABELS[group]}' group."
+        )
+    if _invitation_for(session, cycle_id, pairing_id, person_id) is not None:
+        raise Conflict(f"{person.full_name} is already nominated for this pairing.")
+    invitation = Invitation(
+        cycle_id=cycle_id, pairing_id=pairing_id, rater_id=person_id, rater_group=group
+    )
+    session.add(invitation)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"{person.full_name} is already nominated for this pairing.") from exc
+    audit.record(session, actor, "nominate rater", "invitation", invitation.id, cycle.council_id)
+    return invitation
+
+
+def group_counts(session: Session, cycle_id: int, pairing_id: int) -> dict[str, int]:
+    """Nominated raters per group, for the below-threshold warning."""
+    rows = session.exec(
+        select(Invitation.rater_group, func.count())
+        .where(
+            Invitation.cycle_id == cycle_id,
+            Invitation.pairing_id == pairing_id,
+            Invitation.status != InvitationStatus.revoked,
+        )
+        .group_by(Invitation.rater_group)
+    ).all()
+    return {group: count for group, count in rows}
+
+
+# --- nomination screens (added for the cycle set-up page) ---------------------------------
+
+
+def nominate_raters(
+    session: Session,
+    actor: Actor,
+    cycle_id: int,
+    pairing_id: int,
+    person_ids: list[int],
+    group: str,
+) -> list[Invitation]:
+    """Nominate several raters at once, all or nothing: every problem is listed and
+    nobody is added unless all can be."""
+    cycle = get_cycle(session, cycle_id)
+    require_council_manager(actor, cycle.council_id)
+    if len(set(person_ids)) != len(person_ids):
+        raise Invalid("The same person is in the list twice; nominate each person once.")
+    added, problems = [], []
+    for person_id in person_ids:
+        try:
+            with session.begin_nested():
+                added.append(nominate_rater(session, actor, cycle_id, pairing_id, person_id, group))
+        except (Invalid, Conflict, NotFound) as exc:
+            problems.append(str(exc))
+    if problems:
+        raise Invalid("Nobody was nominated:", problems)
+    return added
+
+
+def nominations(session: Session, cycle_id: int, pairing_id: int) -> list[dict[str, object]]:
+    """Who is invited to rate a pairing, with their group and status (never answers)."""
+    rows = session.exec(
+        select(Invitation, Person)
+        .join(Person, Person.id == Invitation.rater_id)
+        .where(Invitation.cycle_id == cycle_id, Invitation.pairing_id == pairing_id)
+        .order_by(Invitation.rater_group, Person.full_name)
+    ).all()
+    return [
+        {
+            "invitation_id": inv.id,
+            "person_id": person.id,
+            "name": person.full_name,
+            "title": person.title,
+            "group": inv.rater_group,
+            "status": inv.status,
+        }
+        for inv, person in rows
+    ]
+
+
+def nomination_warnings(session: Session, cycle_id: int) -> list[str]:
+    """Anonymous groups with fewer nominated raters than the cycle's threshold: their
+    answers would be left out of the report, so the facilitator is told before it opens."""
+    from feedback.people import pairing_label
+
+    cycle = get_cycle(session, cycle_id)
+    warnings = []
+    for pairing in pairings_in_cycle(session, cycle_id):
+        counts = group_counts(session, cycle_id, pairing.id)
+        for group in GROUP_KIND:
+            n = counts.get(group, 0)
+            if 0 < n < cycle.anonymity_threshold:
+                warnings.append(
+                    f"{pairing_label(session, pairing)}: only {n} {GROUP_LABELS[group].lower()} "
+                    f"nominated. At least {cycle.anonymity_threshold} must respond for this "
+                    "group to be reported; with fewer, its answers are left out. Nominate more."
+                )
+    return warnings

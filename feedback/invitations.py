@@ -1,0 +1,705 @@
+"""Personal links, invitation and reminder emails, and the mail-merge export.
+
+A link carries a random token (32 bytes from `secrets`, 256 bits). Only its SHA-256 is
+stored, so nobody — not even someone holding the database — can rebuild a link that was
+sent. The consequence: a link can only be shown at the moment it is made. Sending an
+email, a reminder or a mail-merge export therefore makes a *fresh* token for each
+invitation it covers, and that fresh link replaces the earlier one (answers belong to the
+invitation, not to the link, so nothing saved is lost when a link is replaced).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import os
+import re
+import secrets
+import smtplib
+import ssl
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from enum import StrEnum
+
+from openpyxl import Workbook
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from feedback import audit
+from feedback.access import Actor, require_council_manager
+from feedback.cycles import GROUP_LABELS, get_cycle
+from feedback.errors import Invalid, NotFound
+from feedback.models import (
+    Council,
+    Cycle,
+    CycleStatus,
+    Invitation,
+    InvitationStatus,
+    MessageLog,
+    Pairing,
+    Person,
+    RaterGroup,
+    utcnow,
+)
+
+TOKEN_BYTES = 32  # 256 bits; the brief asks for at least 128
+DEFAULT_BASE_URL = "http://localhost:8501"
+# What a token looks like (token_urlsafe alphabet); anything else is not even looked up.
+TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{20,100}$")
+
+DEFAULT_INVITATION_SUBJECT = "Your feedback for {pairing} — {cycle}"
+DEFAULT_INVITATION_BODY = """Dear {name},
+
+{council} is running its leadership feedback round "{cycle}", and you have been asked to
+give your view of {pairing}.
+
+It takes about 15 minutes. Your answers are saved as you go, so you can stop and come back
+with the same link:
+
+{link}
+
+This link is personal to you — please do not forward it. The round closes on {closes_on}.
+
+Thank you,
+{council}
+"""
+DEFAULT_REMINDER_SUBJECT = "Reminder: your feedback for {pairing} — {cycle}"
+DEFAULT_REMINDER_BODY = """Dear {name},
+
+A reminder that the feedback round "{cycle}" at {council} closes on {closes_on}, and we
+have not yet received your view of {pairing}.
+
+Your personal link is below. It replaces any earlier link you were sent; anything you have
+already answered is kept.
+
+{link}
+
+Thank you,
+{council}
+"""
+PLACEHOLDERS = {"name", "pairing", "cycle", "council", "closes_on", "link"}
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+# --- tokens and links -------------------------------------------------------------------
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def base_url() -> str:
+    return (os.environ.get("TANDEM_BASE_URL", "").strip() or DEFAULT_BASE_URL).rstrip("/")
+
+
+def link_for(token: str) -> str:
+    return f"{base_url()}/?t={token}"
+
+
+def _set_token(invitation: Invitation, token: str) -> None:
+    invitation.token_hash = hash_token(token)
+    invitation.token_issued_at = utcnow()
+
+
+def get_invitation(session: Session, invitation_id: int) -> Invitation:
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None:
+        raise NotFound(f"There is no invitation with id {invitation_id}.")
+    return invitation
+
+
+def issue_token(session: Session, actor: Actor, invitation_id: int) -> str:
+    """A new link for one invitation; any earlier link for it stops working."""
+    invitation = get_invitation(session, invitation_id)
+    cycle = get_cycle(session, invitation.cycle_id)
+    require_council_manager(actor, cycle.council_id)
+    if invitation.status == InvitationStatus.revoked:
+        raise Invalid("This invitation was withdrawn; nominate the rater again to invite them.")
+    if cycle.status in (CycleStatus.closed, CycleStatus.published):
+        raise Invalid(f"The cycle is {cycle.status}, so new links cannot be issued.")
+    token = new_token()
+    _set_token(invitation, token)
+    session.add(invitation)
+    session.flush()
+    audit.record(session, actor, "issue link", "invitation", invitation.id, cycle.council_id)
+    return token
+
+
+def revoke_invitation(session: Session, actor: Actor, invitation_id: int) -> Invitation:
+    """Withdraw an invitation: its link stops working at once. Answers already saved are
+    kept (a submitted response stays in the results; a revoked invitation is not counted
+    in response rates)."""
+    invitation = get_invitation(session, invitation_id)
+    cycle = get_cycle(session, invitation.cycle_id)
+    require_council_manager(actor, cycle.council_id)
+    if invitation.rater_group == RaterGroup.principal:
+        raise Invalid("The two principals of a pairing cannot be withdrawn from its review.")
+    if invitation.status == InvitationStatus.submitted:
+        raise Invalid(
+            "This rater has already submitted; their invitation can no longer be withdrawn."
+        )
+    if invitation.status == InvitationStatus.revoked:
+        return invitation
+    invitation.status = InvitationStatus.revoked
+    invitation.revoked_at = utcnow()
+    invitation.token_hash = None
+    session.add(invitation)
+    session.flush()
+    audit.record(session, actor, "revoke invitation", "invitation", invitation.id, cycle.council_id)
+    return invitation
+
+
+# --- opening a link ---------------------------------------------------------------------
+
+
+class LinkOutcome(StrEnum):
+    ok = "ok"
+    unknown = "unknown"  # never issued, mistyped, or replaced by a newer link
+    revoked = "revoked"
+    not_open_yet = "not open yet"
+    closed = "closed"
+
+
+LINK_MESSAGES: dict[str, str] = {
+    LinkOutcome.unknown: (
+        "This link is not recognised. It may be incomplete (check that the whole link was "
+        "copied) or it may have been replaced by a newer one — please use the link in the "
+        "most recent email you received, or ask the person who invited you for a new one."
+    ),
+    LinkOutcome.revoked: (
+        "This invitation has been withdrawn, so the link no longer works. If you think this "
+        "is a mistake, please contact the person who invited you."
+    ),
+    LinkOutcome.not_open_yet: (
+        "This feedback round has not opened yet. Please come back once it opens."
+    ),
+    LinkOutcome.closed: (
+        "This feedback round has closed, so the link no longer works. Thank you for your help."
+    ),
+}
+
+
+@dataclass
+class LinkResolution:
+    outcome: LinkOutcome
+    invitation_id: int | None = None
+    rater_id: int | None = None
+    # Every open, non-withdrawn invitation held by the same rater, this one first.
+    invitation_ids: list[int] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == LinkOutcome.ok
+
+    @property
+    def message(self) -> str:
+        return LINK_MESSAGES.get(self.outcome, "")
+
+
+def resolve_token(session: Session, token: str | None) -> LinkResolution:
+    """What a link opens. Only the rater's own invitations, and only while the cycle is
+    open; anything else is an outcome with a plain message and no data."""
+    token = (token or "").strip()
+    if not TOKEN_SHAPE.match(token):
+        return LinkResolution(LinkOutcome.unknown)
+    invitation = session.exec(
+        select(Invitation).where(Invitation.token_hash == hash_token(token))
+    ).first()
+    if invitation is None:
+        return LinkResolution(LinkOutcome.unknown)
+    if invitation.status == InvitationStatus.revoked:
+        return LinkResolution(LinkOutcome.revoked)
+    cycle = session.get(Cycle, invitation.cycle_id)
+    if cycle.status == CycleStatus.draft:
+        return LinkResolution(LinkOutcome.not_open_yet)
+    if cycle.status != CycleStatus.open:
+        return LinkResolution(LinkOutcome.closed)
+    others = session.exec(
+        select(Invitation.id)
+        .join(Cycle, Cycle.id == Invitation.cycle_id)
+        .where(
+            Invitation.rater_id == invitation.rater_id,
+            Invitation.status != InvitationStatus.revoked,
+            Cycle.status == CycleStatus.open,
+            Invitation.id != invitation.id,
+        )
+        .order_by(Invitation.cycle_id, Invitation.pairing_id)
+    ).all()
+    return LinkResolution(
+        LinkOutcome.ok, invitation.id, invitation.rater_id, [invitation.id, *others]
+    )
+
+
+# --- wording ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Wording:
+    invitation_subject: str
+    invitation_body: str
+    reminder_subject: str
+    reminder_body: str
+
+
+def wording_for(cycle: Cycle) -> Wording:
+    """The cycle's own wording where the facilitator wrote one, the default otherwise."""
+    return Wording(
+        cycle.invitation_subject or DEFAULT_INVITATION_SUBJECT,
+        cycle.invitation_body or DEFAULT_INVITATION_BODY,
+        cycle.reminder_subject or DEFAULT_REMINDER_SUBJECT,
+        cycle.reminder_body or DEFAULT_REMINDER_BODY,
+    )
+
+
+def _check_template(label: str, text: str, needs_link: bool, problems: list[str]) -> None:
+    if not text.strip():
+        problems.append(f"The {label} is empty.")
+        return
+    unknown = set(_PLACEHOLDER.findall(text)) - PLACEHOLDERS
+    if unknown:
+        listed = ", ".join("{" + u + "}" for u in sorted(unknown))
+        allowed = ", ".join("{" + p + "}" for p in sorted(PLACEHOLDERS))
+        problems.append(f"The {label} uses {listed}, which Tandem cannot fill in ({allowed} can).")
+    if needs_link and "{link}" not in text:
+        problems.append(f"The {label} must contain {{link}}, or the rater has no way in.")
+    if text.count("{") != text.count("}"):
+        problems.append(f"The {label} has an unmatched {{ or }}.")
+
+
+def update_wording(
+    session: Session,
+    actor: Actor,
+    cycle_id: int,
+    invitation_subject: str,
+    invitation_body: str,
+    reminder_subject: str,
+    reminder_body: str,
+) -> Cycle:
+    cycle = get_cycle(session, cycle_id)
+    require_council_manager(actor, cycle.council_id)
+    problems: list[str] = []
+    _check_template("invitation subject", invitation_subject, False, problems)
+    _check_template("invitation text", invitation_body, True, problems)
+    _check_template("reminder subject", reminder_subject, False, problems)
+    _check_template("reminder text", reminder_body, True, problems)
+    if any("\n" in s or "\r" in s for s in (invitation_subject, reminder_subject)):
+        problems.append("A subject line must be a single line.")
+    if problems:
+        raise Invalid("The wording was not saved.", problems)
+    cycle.invitation_subject = invitation_subject.strip()
+    cycle.invitation_body = invitation_body
+    cycle.reminder_subject = reminder_subject.strip()
+    cycle.reminder_body = reminder_body
+    session.add(cycle)
+    session.flush()
+    audit.record(session, actor, "edit wording", "cycle", cycle.id, cycle.council_id)
+    return cycle
+
+
+# --- who is invited, with names -----------------------------------------------------------
+
+
+@dataclass
+class Recipient:
+    invitation_id: int
+    name: str
+    email: str
+    pairing: str
+    group: str
+    status: str
+    has_link: bool
+    link: str = ""  # filled only when a fresh token is made
+
+
+def recipients(
+    session: Session,
+    cycle_id: int,
+    *,
+    include_submitted: bool = False,
+    invitation_ids: Iterable[int] | None = None,
+) -> list[Recipient]:
+    """Invitations of a cycle with rater and pairing names (revoked ones never)."""
+    rater, member, officer = aliased(Person), aliased(Person), aliased(Person)
+    query = (
+        select(
+            Invitation.id,
+            rater.full_name,
+            rater.email,
+            member.full_name,
+            officer.full_name,
+            Pairing.portfolio,
+            Invitation.rater_group,
+            Invitation.status,
+            Invitation.token_hash,
+        )
+        .join(rater, rater.id == Invitation.rater_id)
+        .join(Pairing, Pairing.id == Invitation.pairing_id)
+        .join(member, member.id == Pairing.member_id)
+        .join(officer, officer.id == Pairing.officer_id)
+        .where(
+            Invitation.cycle_id == cycle_id,
+            Invitation.status != InvitationStatus.revoked,
+        )
+        .order_by(Pairing.kind.desc(), Pairing.id, Invitation.rater_group, rater.full_name)
+    )
+    if not include_submitted:
+        query = query.where(Invitation.status != InvitationStatus.submitted)
+    if invitation_ids is not None:
+        query = query.where(Invitation.id.in_(list(invitation_ids)))
+    out = []
+    for inv_id, name, email, m, o, portfolio, group, status, token_hash in session.exec(query):
+        pairing = f"{m} & {o}" + (f" ({portfolio})" if portfolio else "")
+        label = "Principal" if group == RaterGroup.principal else GROUP_LABELS[group]
+        out.append(Recipient(inv_id, name, email, pairing, label, status, token_hash is not None))
+    return out
+
+
+def _merge_fields(cycle: Cycle, council: Council, r: Recipient) -> dict[str, str]:
+    return {
+        "name": r.name,
+        "pairing": r.pairing,
+        "cycle": cycle.name,
+        "council": council.name,
+        "closes_on": cycle.closes_on.strftime("%-d %B %Y"),
+        "link": r.link,
+    }
+
+
+def render(template: str, values: dict[str, str]) -> str:
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+# --- mail merge ---------------------------------------------------------------------------
+
+
+def issue_links(
+    session: Session, actor: Actor, cycle_id: int, *, reissue: bool = False
+) -> tuple[list[Recipient], list[Recipient]]:
+    """Make links for a mail merge. Invitations without a live link get one; with
+    `reissue`, every not-yet-submitted invitation gets a new one (old links stop working).
+    Returns (with fresh links, skipped because they already had a live link)."""
+    cycle = get_cycle(session, cycle_id)
+    require_council_manager(actor, cycle.council_id)
+    if cycle.status in (CycleStatus.closed, CycleStatus.published):
+        raise Invalid(f"The cycle is {cycle.status}, so links cannot be issued.")
+    fresh, skipped = [], []
+    invitations = {
+        i.id: i
+        for i in session.exec(
+            select(Invitation).where(
+                Invitation.cycle_id == cycle_id,
+                Invitation.status.not_in([InvitationStatus.revoked, InvitationStatus.submitted]),
+            )
+        )
+    }
+    for r in recipients(session, cycle_id):
+        if r.has_link and not reissue:
+            skipped.append(r)
+            continue
+        token = new_token()
+        _set_token(invitations[r.invitation_id], token)
+        session.add(invitations[r.invitation_id])
+        session.add(
+            MessageLog(invitation_id=r.invitation_id, kind="invitation", channel="mail-merge")
+        )
+        r.link, r.has_link = link_for(token), True
+        fresh.append(r)
+    session.flush()
+    audit.record(
+        session, actor, "issue links", "cycle", cycle.id, cycle.council_id, count=len(fresh)
+    )
+    return fresh, skipped
+
+
+MAIL_MERGE_COLUMNS = ["name", "email", "pairing", "rater_group", "link", "subject", "message"]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe_cell(value: str) -> str:
+    """A spreadsheet treats text starting with = + - @ (or tab/CR) as a formula; a leading
+    apostrophe makes it plain text in Excel and LibreOffice and is not shown."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def mail_merge_rows(session: Session, cycle_id: int, fresh: list[Recipient]) -> list[list[str]]:
+    cycle = get_cycle(session, cycle_id)
+    council = session.get(Council, cycle.council_id)
+    wording = wording_for(cycle)
+    rows = []
+    for r in fresh:
+        values = _merge_fields(cycle, council, r)
+        rows.append(
+            [
+                r.name,
+                r.email,
+                r.pairing,
+                r.group,
+                r.link,
+                render(wording.invitation_subject, values),
+                render(wording.invitation_body, values),
+            ]
+        )
+    return rows
+
+
+def mail_merge_csv(rows: list[list[str]]) -> bytes:
+    """UTF-8 with a byte-order mark, so Excel shows Welsh names correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
+    writer.writerow(MAIL_MERGE_COLUMNS)
+    for row in rows:
+        writer.writerow([_safe_cell(v) for v in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def mail_merge_xlsx(rows: list[list[str]]) -> bytes:
+    """Every cell is written as a string typed cell, so nothing in it can be a formula."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Mail merge"
+    sheet.append(MAIL_MERGE_COLUMNS)
+    for row in rows:
+        sheet.append(row)
+    for row in sheet.iter_rows():
+        for cell in row:
+            # openpyxl turns a string starting with "=" into a formula; force text instead.
+            cell.data_type = "s"
+            cell.quotePrefix = isinstance(cell.value, str) and cell.value.startswith(_FORMULA_START)
+    for column, width in zip("ABCDEFG", (28, 34, 44, 20, 60, 40, 60), strict=True):
+        sheet.column_dimensions[column].width = width
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# --- email ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int = 587
+    user: str = ""
+    password: str = ""
+    tls: str = "starttls"  # starttls | ssl | none
+    sender: str = ""
+
+    @classmethod
+    def from_env(cls) -> SmtpSettings | None:
+        """None when no SMTP server is configured (then the mail merge is the way)."""
+        host = os.environ.get("TANDEM_SMTP_HOST", "").strip()
+        if not host:
+            return None
+        tls = os.environ.get("TANDEM_SMTP_TLS", "starttls").strip().lower() or "starttls"
+        port_text = os.environ.get("TANDEM_SMTP_PORT", "").strip()
+        default_port = {"ssl": 465, "none": 25}.get(tls, 587)
+        try:
+            port = int(port_text) if port_text else default_port
+        except ValueError as exc:
+            raise Invalid(f"TANDEM_SMTP_PORT={port_text!r} is not a port number.") from exc
+        settings = cls(
+            host=host,
+            port=port,
+            user=os.environ.get("TANDEM_SMTP_USER", ""),
+            password=os.environ.get("TANDEM_SMTP_PASSWORD", ""),
+            tls=tls,
+            sender=os.environ.get("TANDEM_SMTP_SENDER", "").strip(),
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        problems = []
+        if self.tls not in ("starttls", "ssl", "none"):
+            problems.append("TANDEM_SMTP_TLS must be starttls, ssl or none.")
+        if not self.sender or "@" not in self.sender:
+            problems.append("TANDEM_SMTP_SENDER must be the address emails come from.")
+        if problems:
+            raise Invalid("Email sending is not set up correctly.", problems)
+
+    def connect(self) -> smtplib.SMTP:
+        if self.tls == "ssl":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=30, context=ssl.create_default_context()
+            )
+        else:
+            client = smtplib.SMTP(self.host, self.port, timeout=30)
+            if self.tls == "starttls":
+                client.starttls(context=ssl.create_default_context())
+        if self.user:
+            client.login(self.user, self.password)
+        return client
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    failed: list[str] = field(default_factory=list)  # "name <email>: reason"
+    skipped: int = 0
+
+    def summary(self, kind: str) -> str:
+        text = f"{self.sent} {kind}{'s' if self.sent != 1 else ''} sent."
+        if self.skipped:
+            text += f" {self.skipped} skipped (already sent; tick 'send again' to resend)."
+        if self.failed:
+            text += f" {len(self.failed)} could not be sent."
+        return text
+
+
+Progress = Callable[[int, int, str], None]
+
+
+def _send(
+    session: Session,
+    actor: Actor,
+    cycle_id: int,
+    kind: str,
+    settings: SmtpSettings | None,
+    progress: Progress | None,
+    select_ids: Callable[[list[Invitation]], list[Invitation]],
+) -> SendReport:
+    cycle = get_cycle(session, cycle_id)
+    require_council_manager(actor, cycle.council_id)
+    if cycle.status != CycleStatus.open:
+        raise Invalid(
+            f"The cycle is {cycle.status}. Open it before sending {kind}s, so that the links "
+            "in them work."
+        )
+    settings = settings or SmtpSettings.from_env()
+    if settings is None:
+        raise Invalid(
+            "No email server is configured (TANDEM_SMTP_HOST is not set). Download the "
+            "mail-merge file instead, or ask your administrator to set up email."
+        )
+    settings.check()
+    council = session.get(Council, cycle.council_id)
+    wording = wording_for(cycle)
+    subject_t, body_t = (
+        (wording.invitation_subject, wording.invitation_body)
+        if kind == "invitation"
+        else (wording.reminder_subject, wording.reminder_body)
+    )
+    candidates = list(
+        session.exec(
+            select(Invitation).where(
+                Invitation.cycle_id == cycle_id,
+                Invitation.status.not_in([InvitationStatus.revoked, InvitationStatus.submitted]),
+            )
+        )
+    )
+    chosen = select_ids(candidates)
+    report = SendReport(skipped=len(candidates) - len(chosen))
+    by_id = {i.id: i for i in chosen}
+    people = recipients(session, cycle_id, invitation_ids=by_id)
+    total = len(people)
+    if progress:
+        progress(0, total, f"Sending {total} {kind}s…")
+    if not people:
+        return report
+    try:
+        client = settings.connect()
+    except (OSError, smtplib.SMTPException) as exc:
+        raise Invalid(
+            f"Tandem could not connect to the email server {settings.host}:{settings.port} "
+            f"({exc}). Nothing was sent. Check the TANDEM_SMTP_ settings."
+        ) from exc
+    try:
+        for done, r in enumerate(people, start=1):
+            invitation = by_id[r.invitation_id]
+            token = new_token()
+            r.link = link_for(token)
+            values = _merge_fields(cycle, council, r)
+            message = EmailMessage()
+            message["Subject"] = render(subject_t, values)
+            message["From"] = formataddr((council.name, settings.sender))
+            message["To"] = formataddr((r.name, r.email))
+            message["Message-ID"] = make_msgid(domain=settings.sender.split("@")[-1])
+            message.set_content(render(body_t, values))
+            try:
+                client.send_message(message)
+            except (OSError, smtplib.SMTPException) as exc:
+                # The old link (if any) stays valid: nothing new reached this person.
+                report.failed.append(f"{r.name} <{r.email}>: {exc}")
+                session.add(
+                    MessageLog(
+                        invitation_id=invitation.id,
+                        kind=kind,
+                        channel="email",
+                        ok=False,
+                        error=str(exc)[:500],
+                    )
+                )
+            else:
+                _set_token(invitation, token)
+                now = utcnow()
+                if kind == "invitation":
+                    invitation.sent_at = now
+                else:
+                    invitation.last_reminded_at = now
+                    invitation.reminder_count += 1
+                session.add(invitation)
+                session.add(MessageLog(invitation_id=invitation.id, kind=kind, channel="email"))
+                report.sent += 1
+            # Commit message by message: a sent email's link must work even if a later
+            # one fails and the rest of the run is abandoned.
+            session.commit()
+            if progress:
+                progress(done, total, f"{done} of {total}: {r.name}")
+    finally:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            client.quit()
+    audit.record(
+        session,
+        actor,
+        f"send {kind}s",
+        "cycle",
+        cycle.id,
+        cycle.council_id,
+        sent=report.sent,
+        failed=len(report.failed),
+    )
+    session.flush()
+    return report
+
+
+def send_invitations(
+    session: Session,
+    actor: Actor,
+    cycle_id: int,
+    *,
+    resend: bool = False,
+    settings: SmtpSettings | None = None,
+    progress: Progress | None = None,
+) -> SendReport:
+    """Email every rater who has not been emailed yet (or, with `resend`, everyone who has
+    not submitted). Each email carries a fresh link."""
+    return _send(
+        session,
+        actor,
+        cycle_id,
+        "invitation",
+        settings,
+        progress,
+        lambda invs: [i for i in invs if resend or i.sent_at is None],
+    )
+
+
+def send_reminders(
+    session: Session,
+    actor: Actor,
+    cycle_id: int,
+    *,
+    settings: SmtpSettings | None = None,
+    progress: Progress | None = None,
+) -> SendReport:
+    """Remind only those who have not submitted (and were not withdrawn)."""
+    return _send(session, actor, cycle_id, "reminder", settings, progress, lambda invs: invs)

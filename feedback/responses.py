@@ -1,0 +1,413 @@
+"""Answers: saved as the rater goes, submitted once, final after that.
+
+The database refuses any change to a submitted response (triggers from migration 0002);
+these functions check first so that the rater gets a plain message instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlmodel import Session, delete, select, update
+
+from feedback.errors import Conflict, Invalid, NotFound
+from feedback.framework import framework_spec, render_item
+from feedback.models import (
+    Comment,
+    Council,
+    Cycle,
+    CycleStatus,
+    Dimension,
+    FrameworkVersion,
+    Invitation,
+    InvitationStatus,
+    Item,
+    Pairing,
+    Person,
+    RaterGroup,
+    Rating,
+    Response,
+    ResponseStatus,
+    utcnow,
+)
+
+MAX_COMMENT_CHARS = 4000
+
+ALREADY_SUBMITTED = (
+    "These answers were already submitted and can no longer be changed. Thank you — "
+    "nothing more is needed."
+)
+
+
+def items_for_invitation(session: Session, invitation: Invitation) -> list[Item]:
+    """The items this rater answers: everything, plus the principals-only questions for the
+    two principals."""
+    cycle = session.get(Cycle, invitation.cycle_id)
+    query = select(Item).where(Item.framework_version_id == cycle.framework_version_id)
+    if invitation.rater_group != RaterGroup.principal:
+        query = query.where(Item.audience == "everyone")
+    return list(session.exec(query.order_by(Item.position)))
+
+
+def dimensions_for_cycle(session: Session, cycle: Cycle) -> list[Dimension]:
+    return list(
+        session.exec(
+            select(Dimension)
+            .where(Dimension.framework_version_id == cycle.framework_version_id)
+            .order_by(Dimension.position)
+        )
+    )
+
+
+def get_response(session: Session, invitation_id: int) -> Response | None:
+    return session.exec(select(Response).where(Response.invitation_id == invitation_id)).first()
+
+
+def current_answers(
+    session: Session, invitation_id: int
+) -> tuple[dict[int, int | None], dict[int, str]]:
+    """What the rater has saved so far: ratings by item id, comments by dimension id."""
+    response = get_response(session, invitation_id)
+    if response is None:
+        return {}, {}
+    ratings = {
+        r.item_id: r.value
+        for r in session.exec(select(Rating).where(Rating.response_id == response.id))
+    }
+    comments = {
+        c.dimension_id: c.text
+        for c in session.exec(select(Comment).where(Comment.response_id == response.id))
+    }
+    return ratings, comments
+
+
+def _open_invitation(session: Session, invitation_id: int) -> tuple[Invitation, Cycle]:
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None:
+        raise NotFound("This invitation does not exist.")
+    if invitation.status == InvitationStatus.revoked:
+        raise Invalid("This invitation has been withdrawn, so answers can no longer be saved.")
+    cycle = session.get(Cycle, invitation.cycle_id)
+    if cycle.status != CycleStatus.open:
+        raise Invalid(
+            f"This feedback round is {cycle.status}, so answers can no longer be saved. "
+            "Please contact the person who invited you if you think this is wrong."
+        )
+    return invitation, cycle
+
+
+def _draft_response(session: Session, invitation: Invitation) -> Response:
+    response = get_response(session, invitation.id)
+    if response is None:
+        try:
+            with session.begin_nested():
+                response = Response(invitation_id=invitation.id)
+                session.add(response)
+        except IntegrityError:  # another tab created it a moment ago
+            response = get_response(session, invitation.id)
+    if response.status == ResponseStatus.submitted:
+        raise Conflict(ALREADY_SUBMITTED)
+    return response
+
+
+def _validate(
+    session: Session,
+    invitation: Invitation,
+    cycle: Cycle,
+    ratings: dict[int, int | None],
+    comments: dict[int, str],
+) -> None:
+    items = {i.id: i for i in items_for_invitation(session, invitation)}
+    spec = framework_spec(session.get(FrameworkVersion, cycle.framework_version_id))
+    problems = []
+    for item_id, value in ratings.items():
+        item = items.get(item_id)
+        if item is None:
+            problems.append(f"Question {item_id} is not part of this questionnaire.")
+            continue
+        if value is None:
+            if not spec.scales[item.scale].allows_cant_say:
+                problems.append(f"'{item.code}' needs an answer.")
+            continue
+        top = len(spec.scales[item.scale].points)
+        if not isinstance(value, int) or not 1 <= value <= top:
+            problems.append(f"'{item.code}' must be answered on its scale (1 to {top}).")
+    dimension_ids = {d.id for d in dimensions_for_cycle(session, cycle)}
+    for dimension_id, text in comments.items():
+        if dimension_id not in dimension_ids:
+            problems.append(f"Comment box {dimension_id} is not part of this questionnaire.")
+        elif len(text or "") > MAX_COMMENT_CHARS:
+            problems.append(f"A comment is longer than {MAX_COMMENT_CHARS} characters.")
+    if problems:
+        raise Invalid("Some answers could not be saved.", problems)
+
+
+def _upsert(session: Session, model: type, keys: list[str], rows: list[dict[str, Any]]) -> None:
+    """INSERT … ON CONFLICT DO UPDATE (SQLite and PostgreSQL alike), all rows at once."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    statement = dialect_insert(model.__table__)
+    changed = {c: statement.excluded[c] for c in rows[0] if c not in keys}
+    session.exec(statement.on_conflict_do_update(index_elements=keys, set_=changed), params=rows)
+
+
+def _write_answers(
+    session: Session, response_id: int, ratings: dict[int, int | None], comments: dict[int, str]
+) -> None:
+    # Issue 7 (bench, several app processes): one upsert per table instead of a `get` per
+    # answer then an insert. The read-then-insert made ~50 round trips per questionnaire,
+    # and two tabs or servers saving the same answer at once could both find nothing and
+    # both insert, failing the second save; an upsert has no such gap.
+    _upsert(
+        session,
+        Rating,
+        ["response_id", "item_id"],
+        [{"response_id": response_id, "item_id": i, "value": v} for i, v in ratings.items()],
+    )
+    texts = {d: (t or "").strip() for d, t in comments.items()}
+    _upsert(
+        session,
+        Comment,
+        ["response_id", "dimension_id"],
+        [{"response_id": response_id, "dimension_id": d, "text": t} for d, t in texts.items() if t],
+    )
+    cleared = [d for d, t in texts.items() if not t]
+    if cleared:
+        session.exec(
+            delete(Comment).where(
+                Comment.response_id == response_id,
+                Comment.dimension_id.in_(cleared),  # type: ignore[attr-defined]
+            )
+        )
+
+
+def save_answers(
+    session: Session,
+    invitation_id: int,
+    ratings: dict[int, int | None] | None = None,
+    comments: dict[int, str] | None = None,
+) -> Response:
+    """Save (or change) some answers of a draft. Only the answers given are touched, so two
+    tabs saving different questions do not undo each other."""
+    ratings, comments = ratings or {}, comments or {}
+    invitation, cycle = _open_invitation(session, invitation_id)
+    _validate(session, invitation, cycle, ratings, comments)
+    response = _draft_response(session, invitation)
+    try:
+        _write_answers(session, response.id, ratings, comments)
+    except DBAPIError as exc:
+        # Submitted from another tab or server since we looked: the database refused.
+        if "has been submitted" in str(exc.orig):
+            raise Conflict(ALREADY_SUBMITTED) from None
+        raise
+    response.updated_at = utcnow()
+    session.add(response)
+    if invitation.status == InvitationStatus.not_started:
+        # Conditional (issue 7): another process may have submitted meanwhile, and its
+        # "submitted" must not be overwritten by our stale "in progress".
+        session.exec(
+            update(Invitation)
+            .where(
+                Invitation.id == invitation.id,
+                Invitation.status == InvitationStatus.not_started,
+            )
+            .values(status=InvitationStatus.in_progress)
+        )
+    session.flush()
+    return response
+
+
+def submit_response(session: Session, invitation_id: int) -> Response:
+    """Submit once. A second submit (double click, second tab) is told it is already done."""
+    invitation, _cycle = _open_invitation(session, invitation_id)
+    response = get_response(session, invitation_id)
+    if response is not None and response.status == ResponseStatus.submitted:
+        raise Conflict(ALREADY_SUBMITTED)
+    if response is None:
+        raise Invalid("Please answer at least one question before submitting.")
+    answered = session.exec(
+        select(Rating).where(Rating.response_id == response.id, Rating.value.is_not(None))
+    ).first()
+    if answered is None:
+        raise Invalid("Please answer at least one question before submitting.")
+    # Conditional update: of two simultaneous submits, exactly one changes a row.
+    now = utcnow()
+    result = session.exec(
+        update(Response)
+        .where(Response.id == response.id, Response.status == ResponseStatus.draft)
+        .values(status=ResponseStatus.submitted, submitted_at=now, updated_at=now)
+    )
+    if result.rowcount != 1:
+        raise Conflict(ALREADY_SUBMITTED)
+    invitation.status = InvitationStatus.submitted
+    session.add(invitation)
+    session.flush()
+    session.refresh(response)
+    return response
+
+
+# --- what the rater's form shows (added for the questionnaire page) -----------------------
+
+CANT_SAY = 0  # the form's value for "can't say"; stored as NULL
+
+
+@dataclass
+class QuestionView:
+    item_id: int
+    text: str  # with the pairing's names filled in
+    about: str  # "Cllr X", "the partnership"...
+    options: list[tuple[int, str]]  # (value, label), CANT_SAY last where allowed
+
+
+@dataclass
+class SectionView:
+    dimension_id: int | None  # None: the two national comparison questions
+    title: str
+    description: str
+    questions: list[QuestionView]
+
+
+@dataclass
+class QuestionnaireView:
+    invitation_id: int
+    council: str
+    cycle: str
+    closes_on: date
+    member_name: str
+    member_title: str
+    officer_name: str
+    officer_title: str
+    portfolio: str
+    pairing_kind: str
+    rater_name: str
+    rater_group: str
+    rater_side: str | None  # "member" / "officer" for a principal
+    anonymity_threshold: int
+    submitted: bool
+    submitted_at: datetime | None
+    sections: list[SectionView]
+    ratings: dict[int, int | None]
+    comments: dict[int, str]
+
+    @property
+    def total(self) -> int:
+        return sum(len(s.questions) for s in self.sections)
+
+    @property
+    def answered(self) -> int:
+        ids = {q.item_id for s in self.sections for q in s.questions}
+        return len(ids & set(self.ratings))
+
+    @property
+    def pairing_label(self) -> str:
+        return f"{self.member_name} & {self.officer_name}"
+
+
+def questionnaire_view(session: Session, invitation_id: int) -> QuestionnaireView:
+    """Everything the form needs for one invitation, names filled in, answers so far."""
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None:
+        raise NotFound("This invitation does not exist.")
+    cycle = session.get(Cycle, invitation.cycle_id)
+    council = session.get(Council, cycle.council_id)
+    pairing = session.get(Pairing, invitation.pairing_id)
+    member, officer = (
+        session.get(Person, pairing.member_id),
+        session.get(Person, pairing.officer_id),
+    )
+    rater = session.get(Person, invitation.rater_id)
+    spec = framework_spec(session.get(FrameworkVersion, cycle.framework_version_id))
+    side = None
+    if invitation.rater_group == RaterGroup.principal:
+        side = "member" if rater.id == member.id else "officer"
+    about = {
+        "member": "you" if side == "member" else member.full_name,
+        "officer": "you" if side == "officer" else officer.full_name,
+        "partnership": "the partnership",
+    }
+    sections: dict[int | None, SectionView] = {}
+    for d in dimensions_for_cycle(session, cycle):
+        sections[d.id] = SectionView(d.id, d.name, d.description, [])
+    for item in items_for_invitation(session, invitation):
+        scale = spec.scales[item.scale]
+        options = [(p.value, p.label) for p in scale.points]
+        if scale.allows_cant_say:
+            options.append((CANT_SAY, "Can't say"))
+        if item.dimension_id not in sections:
+            sections[item.dimension_id] = SectionView(
+                None,
+                "How you see the partnership overall",
+                "Two questions asked of leaders and chief executives nationally (Solace), "
+                "so the council can compare itself.",
+                [],
+            )
+        sections[item.dimension_id].questions.append(
+            QuestionView(
+                item.id,
+                render_item(item.text, member.full_name, officer.full_name),
+                about[item.target],
+                options,
+            )
+        )
+    response = get_response(session, invitation.id)
+    ratings, comments = current_answers(session, invitation.id)
+    return QuestionnaireView(
+        invitation_id=invitation.id,
+        council=council.name,
+        cycle=cycle.name,
+        closes_on=cycle.closes_on,
+        member_name=member.full_name,
+        member_title=member.title,
+        officer_name=officer.full_name,
+        officer_title=officer.title,
+        portfolio=pairing.portfolio,
+        pairing_kind=pairing.kind,
+        rater_name=rater.full_name,
+        rater_group=invitation.rater_group,
+        rater_side=side,
+        anonymity_threshold=cycle.anonymity_threshold,
+        submitted=response is not None and response.status == ResponseStatus.submitted,
+        submitted_at=response.submitted_at if response is not None else None,
+        sections=[s for s in sections.values() if s.questions],
+        ratings=ratings,
+        comments=comments,
+    )
+
+
+GROUP_NOUNS = {
+    RaterGroup.members: "councillors",
+    RaterGroup.officers: "officers",
+    RaterGroup.partners: "external partners",
+}
+
+
+def confidentiality_statement(view: QuestionnaireView) -> list[str]:
+    """What will happen to these answers, true to how Tandem reports them."""
+    if view.rater_group == RaterGroup.principal:
+        partner = view.officer_name if view.rater_side == "member" else view.member_name
+        return [
+            "You are one of the pair being reviewed, so your answers are **not anonymous**.",
+            f"Your ratings of yourself are shown as your self-assessment; your ratings of "
+            f"{partner} are shown to both of you as the partner's view; your view of the "
+            "partnership is shown beside theirs. As there are only two of you, anything you "
+            "write can be recognised as yours.",
+            "The report is released by the facilitator once the round closes.",
+        ]
+    noun = GROUP_NOUNS[view.rater_group]
+    n = view.anonymity_threshold
+    return [
+        f"Your answers are **anonymous**: they are combined with those of the other {noun} "
+        "who rate this pairing, and reports never show your name or your individual answers.",
+        f"Your group's scores and comments are only shown if at least {n} {noun} respond; "
+        "with fewer, your group is left out of the report altogether.",
+        "Comments are shown word for word, without names and in an order that does not "
+        "reveal who wrote them — so leave out details that would identify you.",
+        "The facilitator can see whether you have responded, but not what you answered.",
+    ]

@@ -1,0 +1,347 @@
+"""Cycles: create and run a feedback round — dates, pairings, raters, invitations,
+reminders and response tracking."""
+
+from datetime import date, timedelta
+
+import streamlit as st
+
+from feedback.cycles import (
+    GROUP_KIND,
+    GROUP_LABELS,
+    TRANSITIONS,
+    add_pairing_to_cycle,
+    create_cycle,
+    list_cycles,
+    nominate_raters,
+    nomination_warnings,
+    nominations,
+    pairings_in_cycle,
+    set_cycle_status,
+)
+from feedback.errors import Invalid, TandemError
+from feedback.invitations import (
+    PLACEHOLDERS,
+    SmtpSettings,
+    issue_links,
+    mail_merge_csv,
+    mail_merge_rows,
+    mail_merge_xlsx,
+    revoke_invitation,
+    send_invitations,
+    send_reminders,
+    update_wording,
+    wording_for,
+)
+from feedback.people import list_councils, list_pairings, list_people, pairing_label
+from feedback.tracking import cycle_totals, message_history, not_responded, response_rates
+from ui.state import current_actor, unit_of_work
+
+actor = current_actor()
+STATUS_ACTIONS = {
+    "open": "Open for responses",
+    "closed": "Close to responses",
+    "published": "Publish results",
+}
+
+
+def show_error(exc: TandemError) -> None:
+    st.error(str(exc), icon=":material/error:")
+    if isinstance(exc, Invalid) and exc.problems:
+        st.markdown("\n".join(f"- {p}" for p in exc.problems))
+
+
+def run_action(success: str, fn, *args, **kwargs) -> bool:  # noqa: ANN001 - page helper
+    """Call one domain function in its own unit of work; report the outcome."""
+    try:
+        with unit_of_work() as session:
+            fn(session, actor, *args, **kwargs)
+        st.session_state["cycles_notice"] = success
+        return True
+    except TandemError as exc:
+        show_error(exc)
+        return False
+
+
+st.title("Cycles")
+with unit_of_work() as session:
+    councils = list_councils(session, actor)
+if not councils:
+    st.info("There are no councils you can manage yet. Add one on the People page.")
+    st.stop()
+names = {c.id: c.name for c in councils}
+if st.session_state.get("council_id") not in names:
+    st.session_state["council_id"] = next(iter(names))
+council_id = st.selectbox("Council", list(names), format_func=names.get, key="council_id")
+
+if notice := st.session_state.pop("cycles_notice", None):
+    st.success(notice, icon=":material/check_circle:")
+
+with unit_of_work() as session:
+    cycles = list_cycles(session, council_id)
+
+with (
+    st.expander("Create a cycle", expanded=not cycles, icon=":material/add:"),
+    st.form("new_cycle"),
+):
+    name = st.text_input("Name", placeholder="e.g. Annual review 2027")
+    opens_on = st.date_input("Opens on", date.today())
+    closes_on = st.date_input("Closes on", date.today() + timedelta(days=21))
+    threshold = st.number_input(
+        "Anonymity threshold",
+        min_value=2,
+        max_value=10,
+        value=3,
+        help="Councillors, officers and partners are shown as a group only when at least "
+        "this many of them respond. Never below 2.",
+    )
+    if st.form_submit_button("Create cycle") and run_action(
+        "Cycle created.", create_cycle, council_id, name, opens_on, closes_on, int(threshold)
+    ):
+        st.rerun()
+
+if not cycles:
+    st.stop()
+cycle_names = {c.id: f"{c.name} ({c.status})" for c in cycles}
+cycle_id = st.selectbox("Cycle", list(cycle_names), format_func=cycle_names.get, key="cycle_id")
+cycle = next(c for c in cycles if c.id == cycle_id)
+st.caption(
+    f"{cycle.opens_on:%-d %b %Y} to {cycle.closes_on:%-d %b %Y} · status **{cycle.status}** · "
+    f"anonymity threshold {cycle.anonymity_threshold}"
+)
+for target in sorted(TRANSITIONS.get(cycle.status, set())):
+    label = STATUS_ACTIONS.get(target, target)
+    if cycle.status == "closed" and target == "open":
+        label = "Reopen for late responses"
+    if cycle.status == "published" and target == "closed":
+        label = "Withdraw publication"
+    if st.button(label, key=f"status_{target}") and run_action(
+        f"The cycle is now {target}.", set_cycle_status, cycle.id, target
+    ):
+        st.rerun()
+
+raters_tab, invite_tab, track_tab = st.tabs(["Pairings and raters", "Invitations", "Tracking"])
+
+with unit_of_work() as session:
+    in_cycle = pairings_in_cycle(session, cycle.id)
+    all_pairings = list_pairings(session, council_id)
+    labels = {p.id: pairing_label(session, p) for p in all_pairings}
+    people = {p.id: p for p in list_people(session, council_id)}
+    warnings = nomination_warnings(session, cycle.id)
+    nominated = {p.id: nominations(session, cycle.id, p.id) for p in in_cycle}
+
+with raters_tab:
+    missing = [p.id for p in all_pairings if p.id not in {q.id for q in in_cycle}]
+    if missing:
+        with st.form("add_pairings"):
+            chosen = st.multiselect("Add pairings to this cycle", missing, format_func=labels.get)
+            if st.form_submit_button("Add pairings") and chosen:
+                try:
+                    with unit_of_work() as session:
+                        for pid in chosen:
+                            add_pairing_to_cycle(session, actor, cycle.id, pid)
+                    st.session_state["cycles_notice"] = "Pairings added; both principals invited."
+                    st.rerun()
+                except TandemError as exc:
+                    show_error(exc)
+    for warning in warnings:
+        st.warning(warning, icon=":material/warning:")
+    if not in_cycle:
+        st.info("No pairings in this cycle yet.")
+    for pairing in in_cycle:
+        rows = nominated[pairing.id]
+        with st.expander(f"{labels[pairing.id]} — {len(rows)} invited"):
+            st.caption(
+                "The councillor and the officer of the pair are invited automatically; they "
+                "rate themselves, each other and the partnership."
+            )
+            for group in ["principal", *GROUP_KIND]:
+                in_group = [r for r in rows if r["group"] == group]
+                title = "Principals" if group == "principal" else GROUP_LABELS[group]
+                live = [r for r in in_group if r["status"] != "revoked"]
+                st.markdown(f"**{title}** ({len(live)})")
+                for r in in_group:
+                    text = f"{r['name']}" + (f" — {r['title']}" if r["title"] else "")
+                    text += f" · {r['status']}"
+                    can_withdraw = group != "principal" and r["status"] in (
+                        "not started",
+                        "in progress",
+                    )
+                    if (
+                        can_withdraw
+                        and st.button(
+                            f"Withdraw {r['name']}",
+                            key=f"revoke_{r['invitation_id']}",
+                            type="tertiary",
+                            help="Their link stops working at once.",
+                        )
+                        and run_action(
+                            f"{r['name']} withdrawn.", revoke_invitation, r["invitation_id"]
+                        )
+                    ):
+                        st.rerun()
+                    st.caption(text)
+                if group == "principal":
+                    continue
+                taken = {r["person_id"] for r in rows}
+                eligible = [
+                    p.id
+                    for p in people.values()
+                    if p.kind == GROUP_KIND[group] and p.id not in taken
+                ]
+                chosen = st.multiselect(
+                    f"Nominate {title.lower()}",
+                    eligible,
+                    format_func=lambda i: f"{people[i].full_name} — {people[i].title}".rstrip(" —"),
+                    key=f"nominate_{pairing.id}_{group}",
+                    disabled=cycle.status in ("closed", "published"),
+                )
+                if (
+                    chosen
+                    and st.button(
+                        f"Nominate {len(chosen)}", key=f"nominate_btn_{pairing.id}_{group}"
+                    )
+                    and run_action(
+                        f"Nominated {len(chosen)} {title.lower()}.",
+                        nominate_raters,
+                        cycle.id,
+                        pairing.id,
+                        chosen,
+                        group,
+                    )
+                ):
+                    st.session_state.pop(f"nominate_{pairing.id}_{group}", None)
+                    st.rerun()
+
+with invite_tab:
+    try:
+        smtp = SmtpSettings.from_env()
+    except Invalid as exc:
+        show_error(exc)
+        smtp = None
+    st.markdown("#### Send by email")
+    if smtp is None:
+        st.info(
+            "Email is not set up on this server (TANDEM_SMTP_HOST and TANDEM_SMTP_SENDER). "
+            "Use the mail-merge file below instead."
+        )
+    else:
+        st.caption(f"Email goes out through {smtp.host}:{smtp.port} from {smtp.sender}.")
+        resend = st.checkbox(
+            "Send again to raters who were already emailed (gives them a new link)",
+            key="resend",
+        )
+        left, right = st.columns(2)
+        for column, kind, fn, kwargs in (
+            (left, "invitations", send_invitations, {"resend": resend}),
+            (right, "reminders", send_reminders, {}),
+        ):
+            if column.button(f"Send {kind}", key=f"send_{kind}", type="primary"):
+                bar = st.progress(0.0, text=f"Preparing {kind}…")
+
+                def progress(done: int, total: int, text: str, bar=bar) -> None:  # noqa: ANN001
+                    bar.progress(done / total if total else 1.0, text=text)
+
+                try:
+                    with unit_of_work() as session:
+                        report = fn(
+                            session, actor, cycle.id, settings=smtp, progress=progress, **kwargs
+                        )
+                    st.success(report.summary(kind.rstrip("s")))
+                    for failure in report.failed:
+                        st.error(failure)
+                except TandemError as exc:
+                    show_error(exc)
+        st.caption("Reminders go only to raters who have not submitted.")
+
+    st.markdown("#### Mail merge")
+    st.caption(
+        "Tandem keeps only a fingerprint of each link, never the link itself, so links can "
+        "be shown only when they are made. Preparing the file makes links for raters who "
+        "have none yet; tick the box to replace every unsubmitted rater's link (their old "
+        "link stops working; answers already saved are kept)."
+    )
+    reissue = st.checkbox("Make new links for everyone who has not submitted", key="reissue")
+    if st.button("Prepare mail-merge file", key="mail_merge"):
+        try:
+            with unit_of_work() as session:
+                fresh, skipped = issue_links(session, actor, cycle.id, reissue=reissue)
+                rows = mail_merge_rows(session, cycle.id, fresh)
+            st.session_state["mail_merge"] = (rows, len(skipped))
+        except TandemError as exc:
+            show_error(exc)
+    if merge := st.session_state.get("mail_merge"):
+        rows, skipped = merge
+        st.success(
+            f"{len(rows)} links made."
+            + (f" {skipped} raters already had a link and were left out." if skipped else "")
+        )
+        left, right = st.columns(2)
+        left.download_button(
+            "Download .xlsx",
+            mail_merge_xlsx(rows),
+            file_name=f"tandem-links-{cycle.id}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            icon=":material/download:",
+        )
+        right.download_button(
+            "Download .csv",
+            mail_merge_csv(rows),
+            file_name=f"tandem-links-{cycle.id}.csv",
+            mime="text/csv",
+            icon=":material/download:",
+        )
+
+    st.markdown("#### Wording")
+    wording = wording_for(cycle)
+    with st.form(f"wording_{cycle.id}"):
+        st.caption(
+            "You can use "
+            + ", ".join(f"`{{{p}}}`" for p in sorted(PLACEHOLDERS))
+            + ". The text must contain `{link}`."
+        )
+        inv_subject = st.text_input("Invitation subject", wording.invitation_subject)
+        inv_body = st.text_area("Invitation text", wording.invitation_body, height=260)
+        rem_subject = st.text_input("Reminder subject", wording.reminder_subject)
+        rem_body = st.text_area("Reminder text", wording.reminder_body, height=220)
+        if st.form_submit_button("Save wording") and run_action(
+            "Wording saved.", update_wording, cycle.id, inv_subject, inv_body, rem_subject, rem_body
+        ):
+            st.rerun()
+
+with track_tab:
+    with unit_of_work() as session:
+        totals = cycle_totals(session, actor, cycle.id)
+        rates = response_rates(session, actor, cycle.id)
+        waiting = not_responded(session, actor, cycle.id)
+        history = message_history(session, actor, cycle.id)
+    a, b, c = st.columns(3)
+    a.metric("Invited", totals["invited"])
+    b.metric("Submitted", totals["submitted"])
+    c.metric("Response rate", f"{totals['response_rate']:.0%}")
+    st.markdown("#### Response rate by pairing and group")
+    st.dataframe(
+        rates[["pairing", "group", "invited", "in_progress", "submitted", "response_rate"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "pairing": "Pairing",
+            "group": "Group",
+            "invited": "Invited",
+            "in_progress": "Started",
+            "submitted": "Submitted",
+            "response_rate": st.column_config.ProgressColumn(
+                "Response rate", format="percent", min_value=0, max_value=1
+            ),
+        },
+    )
+    below = rates[rates["below_threshold"]] if not rates.empty else rates
+    if not below.empty:
+        st.caption(
+            f"{len(below)} anonymous group(s) have fewer than {cycle.anonymity_threshold} "
+            "responses so far and would be left out of the report."
+        )
+    st.markdown(f"#### Not yet responded ({len(waiting)})")
+    st.caption("Who has not submitted — never what anyone answered.")
+    st.dataframe(waiting, hide_index=True, width="stretch")
+    st.markdown("#### Invitations and reminders sent")
+    st.dataframe(history, hide_index=True, width="stretch")

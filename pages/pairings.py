@@ -1,0 +1,72 @@
+"""Pairings: one councillor and one officer who lead together."""
+
+import streamlit as st
+
+from feedback.errors import Invalid, TandemError
+from feedback.models import PairingKind
+from feedback.people import create_pairing, list_councils, list_pairings, list_people
+from ui.state import current_actor, unit_of_work
+
+actor = current_actor()
+st.title("Pairings")
+
+with unit_of_work() as session:
+    councils = list_councils(session, actor)
+if not councils:
+    st.info("There are no councils you can manage yet. Add one on the People page.")
+    st.stop()
+names = {c.id: c.name for c in councils}
+if st.session_state.get("council_id") not in names:
+    st.session_state["council_id"] = next(iter(names))
+council_id = st.selectbox("Council", list(names), format_func=names.get, key="council_id")
+
+with unit_of_work() as session:
+    people = {p.id: p for p in list_people(session, council_id)}
+    pairings = list_pairings(session, council_id)
+
+if pairings:
+    st.dataframe(
+        [
+            {
+                "Councillor": people[p.member_id].full_name,
+                "Officer": people[p.officer_id].full_name,
+                "Kind": p.kind,
+                "Portfolio": p.portfolio,
+            }
+            for p in pairings
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+else:
+    st.info("No pairings yet.")
+
+members = [p for p in people.values() if p.kind == "member"]
+officers = [p for p in people.values() if p.kind == "officer"]
+st.subheader("Add a pairing")
+if not members or not officers:
+    st.info("A pairing needs at least one councillor and one officer: add them on People.")
+    st.stop()
+with st.form("new_pairing", clear_on_submit=True):
+    kind = st.selectbox("Kind", [k.value for k in PairingKind])
+    member_id = st.selectbox(
+        "Councillor",
+        [p.id for p in members],
+        format_func=lambda i: f"{people[i].full_name} — {people[i].title}".rstrip(" —"),
+    )
+    officer_id = st.selectbox(
+        "Officer",
+        [p.id for p in officers],
+        format_func=lambda i: f"{people[i].full_name} — {people[i].title}".rstrip(" —"),
+    )
+    portfolio = st.text_input("Portfolio", placeholder="e.g. Adult Social Care and Health")
+    if st.form_submit_button("Add pairing"):
+        try:
+            with unit_of_work() as session:
+                create_pairing(session, actor, council_id, kind, member_id, officer_id, portfolio)
+            st.success("Pairing added.")
+            st.rerun()
+        except TandemError as exc:
+            st.error(str(exc))
+            if isinstance(exc, Invalid):
+                st.markdown("\n".join(f"- {p}" for p in exc.problems))

@@ -1,0 +1,182 @@
+"""People: the councils a facilitator looks after and the people in them (add, edit,
+bulk import from .xlsx or .csv, checked in full before anything is saved)."""
+
+import pandas as pd
+import streamlit as st
+
+from feedback.errors import Invalid, TandemError
+from feedback.people import NATIONS, add_person, create_council, list_councils, list_people
+from feedback.people_import import (
+    MAX_BYTES,
+    import_people,
+    template_csv,
+    template_xlsx,
+    update_person,
+)
+from ui.state import current_actor, unit_of_work
+
+actor = current_actor()
+KIND_LABELS = {"member": "Councillor", "officer": "Officer", "external": "External partner"}
+
+
+def show_error(exc: TandemError) -> None:
+    st.error(str(exc), icon=":material/error:")
+    if isinstance(exc, Invalid) and exc.problems:
+        st.markdown("\n".join(f"- {p}" for p in exc.problems))
+
+
+st.title("People")
+
+with unit_of_work() as session:
+    councils = list_councils(session, actor)
+
+if actor.role == "admin":
+    with (
+        st.expander("Add a council", expanded=not councils, icon=":material/add:"),
+        st.form("new_council", clear_on_submit=True),
+    ):
+        name = st.text_input("Council name", placeholder="e.g. Kingsmere Borough Council")
+        nation = st.selectbox("Nation", NATIONS)
+        if st.form_submit_button("Add council"):
+            try:
+                with unit_of_work() as session:
+                    council = create_council(session, actor, name, nation)
+                st.session_state["council_id"] = council.id
+                st.success(f"Added {council.name}.")
+                st.rerun()
+            except TandemError as exc:
+                show_error(exc)
+
+if not councils:
+    st.info("There are no councils you can manage yet.")
+    st.stop()
+
+names = {c.id: c.name for c in councils}
+if st.session_state.get("council_id") not in names:
+    st.session_state["council_id"] = next(iter(names))
+council_id = st.selectbox("Council", list(names), format_func=names.get, key="council_id")
+
+with unit_of_work() as session:
+    people = list_people(session, council_id)
+
+list_tab, add_tab, import_tab, edit_tab = st.tabs(
+    ["People", "Add a person", "Import from a spreadsheet", "Edit a person"]
+)
+
+with list_tab:
+    if not people:
+        st.info("No people yet. Add them one by one or import a spreadsheet.")
+    else:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Name": p.full_name,
+                        "Email": p.email,
+                        "Kind": KIND_LABELS[p.kind],
+                        "Title": p.title,
+                        "Portfolio": p.portfolio,
+                        "Organisation": p.organisation,
+                    }
+                    for p in people
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+        st.caption(f"{len(people)} people.")
+
+with add_tab, st.form("add_person", clear_on_submit=True):
+    full_name = st.text_input("Full name", placeholder="e.g. Cllr Siân Llewelyn")
+    email = st.text_input("Email")
+    kind = st.selectbox("Kind", list(KIND_LABELS), format_func=KIND_LABELS.get)
+    title = st.text_input("Title", placeholder="e.g. Cabinet Member, Director of Place")
+    portfolio = st.text_input("Portfolio (cabinet members and directors)")
+    organisation = st.text_input("Organisation (external partners)")
+    if st.form_submit_button("Add person"):
+        try:
+            with unit_of_work() as session:
+                person = add_person(
+                    session,
+                    actor,
+                    council_id,
+                    full_name,
+                    email,
+                    kind,
+                    title=title,
+                    portfolio=portfolio,
+                    organisation=organisation,
+                )
+            st.success(f"Added {person.full_name}.")
+        except TandemError as exc:
+            show_error(exc)
+
+with import_tab:
+    st.write(
+        "Import many people at once from an Excel workbook (.xlsx) or a CSV file. Every "
+        "row is checked first; if anything is wrong, nothing is imported and each problem "
+        "is listed with its row number."
+    )
+    left, right = st.columns(2)
+    left.download_button(
+        "Download the Excel template",
+        template_xlsx(),
+        file_name="tandem-people-template.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/download:",
+    )
+    right.download_button(
+        "Download the CSV template",
+        template_csv(),
+        file_name="tandem-people-template.csv",
+        mime="text/csv",
+        icon=":material/download:",
+    )
+    upload = st.file_uploader(
+        f"Spreadsheet of people (.xlsx or .csv, up to {MAX_BYTES // 1024 // 1024} MB)",
+        type=["xlsx", "csv"],
+        key="people_upload",
+    )
+    if upload is not None and st.button("Check and import", type="primary", key="do_import"):
+        try:
+            with unit_of_work() as session:
+                result = import_people(session, actor, council_id, upload.name, upload.getvalue())
+            st.success(result.summary(), icon=":material/check_circle:")
+        except TandemError as exc:
+            show_error(exc)
+
+with edit_tab:
+    if not people:
+        st.info("No people to edit yet.")
+    else:
+        by_id = {p.id: p for p in people}
+        chosen = st.selectbox(
+            "Person",
+            list(by_id),
+            format_func=lambda i: f"{by_id[i].full_name} ({by_id[i].email})",
+            key="edit_person",
+        )
+        person = by_id[chosen]
+        with st.form(f"edit_person_{person.id}"):
+            new_name = st.text_input("Full name", person.full_name)
+            new_email = st.text_input("Email", person.email)
+            new_title = st.text_input("Title", person.title)
+            new_portfolio = st.text_input("Portfolio", person.portfolio)
+            new_org = st.text_input("Organisation", person.organisation)
+            st.caption(f"Kind: {KIND_LABELS[person.kind]} (fixed once recorded).")
+            if st.form_submit_button("Save changes"):
+                try:
+                    with unit_of_work() as session:
+                        update_person(
+                            session,
+                            actor,
+                            person.id,
+                            new_name,
+                            new_email,
+                            new_title,
+                            new_portfolio,
+                            new_org,
+                        )
+                    st.success("Saved.")
+                except TandemError as exc:
+                    show_error(exc)

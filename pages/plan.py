@@ -1,0 +1,497 @@
+"""Development plan: the pairing's joint plan for a cycle — suggestions from the feedback,
+goals and actions, check-ins, agreement by both principals, history, and the plans as an
+Excel workbook out and back in."""
+
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from feedback.errors import Conflict, Invalid, TandemError
+from planning.excel import export_filename, export_plans
+from planning.excel_import import MAX_BYTES, import_plans
+from planning.models import CHALLENGE_LABELS
+from planning.plans import (
+    OWNERS,
+    STATUSES,
+    add_action,
+    add_check_in,
+    add_goal,
+    create_plan,
+    dimension_names,
+    find_plan,
+    plan_choices,
+    plan_history,
+    previous_plan,
+    read_plan,
+    remove_action,
+    remove_goal,
+    set_action_status,
+    sign_plan,
+    update_action,
+    update_goal,
+)
+from planning.suggestions import (
+    accept_suggestion,
+    carried_summary,
+    carry_forward,
+    dismiss_suggestion,
+    suggest,
+)
+from ui.state import current_actor, unit_of_work
+
+actor = current_actor()
+NOTICE = "plan_notice"
+
+
+def show_error(exc: TandemError) -> None:
+    st.error(str(exc), icon=":material/error:")
+    if isinstance(exc, Invalid) and exc.problems:
+        st.markdown("\n".join(f"- {p}" for p in exc.problems))
+
+
+def opened_key(plan_id: int) -> str:
+    return f"plan_opened_rev_{plan_id}"
+
+
+def run_action(success: str, fn, *args, plan_id: int | None = None, **kwargs) -> bool:  # noqa: ANN001
+    """One domain function in its own unit of work. After a change of our own, the page
+    counts as opened at the plan's new revision."""
+    try:
+        with unit_of_work() as session:
+            fn(session, actor, *args, **kwargs)
+            if plan_id is not None:
+                st.session_state[opened_key(plan_id)] = read_plan(session, actor, plan_id)[
+                    "revision"
+                ]
+        st.session_state[NOTICE] = success
+        return True
+    except Conflict as exc:  # shown at the top of the page, beside the reload button
+        st.session_state[NOTICE + "_conflict"] = str(exc)
+        st.rerun()
+    except TandemError as exc:
+        show_error(exc)
+        return False
+
+
+st.title("Development plan")
+
+with unit_of_work() as session:
+    choices = plan_choices(session, actor)
+if not choices:
+    st.info(
+        "There is no plan to show you yet: a plan belongs to a pairing taking part in a "
+        "feedback cycle."
+    )
+    st.stop()
+
+cycles = {c["cycle_id"]: c["cycle"] for c in choices}
+cycle_id = st.selectbox("Cycle", list(cycles), format_func=cycles.get, key="plan_cycle")
+pairings = {c["pairing_id"]: c["pairing"] for c in choices if c["cycle_id"] == cycle_id}
+pairing_id = st.selectbox("Pairing", list(pairings), format_func=pairings.get, key="plan_pairing")
+
+if notice := st.session_state.pop(NOTICE, None):
+    st.success(notice, icon=":material/check_circle:")
+
+with unit_of_work() as session:
+    plan = find_plan(session, pairing_id, cycle_id)
+    earlier = previous_plan(session, actor, pairing_id, cycle_id) if plan is None else None
+    dims = dimension_names(session, cycle_id)
+
+if plan is None:
+    st.info("This pairing has no plan for this cycle yet.")
+    cols = st.columns(2)
+    if cols[0].button("Start an empty plan", type="primary") and run_action(
+        "Plan started.", create_plan, pairing_id, cycle_id
+    ):
+        st.rerun()
+    if (
+        earlier is not None
+        and cols[1].button(
+            "Start from the earlier plan",
+            help="Carries forward the unfinished actions, and says what was done and whether "
+            "each goal's dimension moved between the cycles.",
+        )
+        and run_action("Plan carried forward.", carry_forward, earlier.id, cycle_id)
+    ):
+        st.rerun()
+    st.stop()
+
+plan_id = plan.id
+with unit_of_work() as session:
+    view = read_plan(session, actor, plan_id)
+    history = plan_history(session, actor, plan_id)
+    carried = carried_summary(session, actor, plan_id)
+opened = st.session_state.setdefault(opened_key(plan_id), view["revision"])
+
+if conflict := st.session_state.pop(NOTICE + "_conflict", None):
+    st.error(conflict, icon=":material/sync_problem:")
+if opened != view["revision"]:
+    st.warning(
+        f"{view['updated_by']} has changed this plan since you opened it (what you see "
+        "below is the latest). Reload before saving a change of your own.",
+        icon=":material/sync_problem:",
+    )
+    if st.button("Reload the plan", key="reload"):
+        st.session_state[opened_key(plan_id)] = view["revision"]
+        st.rerun()
+
+# --- agreement --------------------------------------------------------------------------
+
+status_word = {
+    "draft": "Draft: not yet agreed by both",
+    "agreed": "Agreed by both",
+    "changed since agreed": "Changed since it was agreed: needs agreement again",
+}[view["status"]]
+st.subheader(status_word)
+st.caption(f"Revision {view['revision']}, last changed by {view['updated_by']}.")
+sign_cols = st.columns(2)
+for col, s in zip(sign_cols, view["signoffs"], strict=True):
+    with col:
+        if s["current"]:
+            st.markdown(f":material/check_circle: **{s['name']}** has agreed.")
+        elif s["signed_revision"]:
+            st.markdown(
+                f":material/pending: **{s['name']}** agreed an earlier version "
+                f"(revision {s['signed_revision']})."
+            )
+        else:
+            st.markdown(f":material/pending: **{s['name']}** has not agreed yet.")
+        mine = actor.role == "principal" and actor.person_id == s["person_id"]
+        staff = actor.role != "principal"
+        if not s["current"] and (mine or staff):
+            label = "I agree to this plan" if mine else f"Record {s['name']}'s agreement"
+            if st.button(label, key=f"sign_{s['side']}") and run_action(
+                "Agreement recorded.",
+                sign_plan,
+                plan_id,
+                s["person_id"],
+                opened,
+                plan_id=plan_id,
+            ):
+                st.rerun()
+
+if carried:
+    with st.expander("From the earlier plan", expanded=True):
+        st.markdown("\n".join(f"- {line}" for line in carried))
+
+# --- suggestions ------------------------------------------------------------------------
+
+with st.expander("Suggestions from the feedback", expanded=not view["goals"]):
+    try:
+        with unit_of_work() as session:
+            offered = suggest(session, cycle_id, pairing_id, actor)
+    except TandemError as exc:
+        offered = []
+        st.info(str(exc))
+    if not offered:
+        st.caption("No suggestions to show.")
+    for s in offered:
+        with st.container(border=True):
+            st.markdown(f"**{s.title}** — {s.dimension_name}")
+            st.caption(s.reason)
+            st.markdown("\n".join(f"- {a.description} ({a.owner})" for a in s.actions))
+            c1, c2 = st.columns(2)
+            if c1.button("Add to the plan", key=f"accept_{s.dimension_code}") and run_action(
+                f"Added: {s.title}. Edit or remove its actions below.",
+                accept_suggestion,
+                plan_id,
+                s.dimension_code,
+                expected_revision=opened,
+                plan_id=plan_id,
+            ):
+                st.rerun()
+            if c2.button("Not for us", key=f"dismiss_{s.dimension_code}") and run_action(
+                f"Dismissed: {s.title}.",
+                dismiss_suggestion,
+                plan_id,
+                s.dimension_code,
+                expected_revision=opened,
+                plan_id=plan_id,
+            ):
+                st.rerun()
+
+# --- goals and actions ------------------------------------------------------------------
+
+challenges = {"": "(none)", **CHALLENGE_LABELS}
+dim_codes = list(dims)
+st.subheader("Goals and actions")
+if not view["goals"]:
+    st.caption("No goals yet: add one from the suggestions or write your own below.")
+for goal in view["goals"]:
+    with st.expander(f"{goal['title']} — {goal['dimension_name']}", expanded=True):
+        if goal["description"]:
+            st.markdown(goal["description"])
+        actions = goal["actions"]
+        if actions:
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            "Action": a["description"],
+                            "Owner": a["owner"],
+                            "Due": date.fromisoformat(a["due_on"]) if a["due_on"] else None,
+                            "Success measure": a["success_measure"],
+                            "Status": a["status"],
+                        }
+                        for a in actions
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+        for a in actions:
+            with st.popover(f"Edit: {a['description'][:60]}", width="stretch"):
+                with st.form(f"action_{a['id']}"):
+                    text = st.text_area("What will be done", a["description"])
+                    owner = st.selectbox("Owner", OWNERS, index=OWNERS.index(a["owner"]))
+                    due = st.date_input(
+                        "Due",
+                        date.fromisoformat(a["due_on"]) if a["due_on"] else None,
+                        format="DD/MM/YYYY",
+                    )
+                    measure = st.text_input("Success measure", a["success_measure"])
+                    status = st.selectbox("Status", STATUSES, index=STATUSES.index(a["status"]))
+                    save = st.form_submit_button("Save")
+                    drop = st.form_submit_button("Remove this action")
+                if save:
+                    ok = run_action(
+                        "Action saved.",
+                        update_action,
+                        a["id"],
+                        description=text,
+                        owner=owner,
+                        due_on=due,
+                        success_measure=measure,
+                        expected_revision=opened,
+                        plan_id=plan_id,
+                    )
+                    if ok and status != a["status"]:
+                        ok = run_action(
+                            "Action saved.",
+                            set_action_status,
+                            a["id"],
+                            status,
+                            expected_revision=st.session_state[opened_key(plan_id)],
+                            plan_id=plan_id,
+                        )
+                    if ok:
+                        st.rerun()
+                if drop and run_action(
+                    "Action removed.",
+                    remove_action,
+                    a["id"],
+                    expected_revision=opened,
+                    plan_id=plan_id,
+                ):
+                    st.rerun()
+        with st.form(f"new_action_{goal['id']}", clear_on_submit=True):
+            st.markdown("**Add an action**")
+            text = st.text_area("What will be done", key=f"new_text_{goal['id']}")
+            c1, c2 = st.columns(2)
+            owner = c1.selectbox("Owner", OWNERS, index=2, key=f"new_owner_{goal['id']}")
+            due = c2.date_input(
+                "Due",
+                date.today() + timedelta(days=90),
+                format="DD/MM/YYYY",
+                key=f"new_due_{goal['id']}",
+            )
+            measure = st.text_input("Success measure", key=f"new_measure_{goal['id']}")
+            if st.form_submit_button("Add action") and run_action(
+                "Action added.",
+                add_action,
+                goal["id"],
+                text,
+                owner,
+                due_on=due,
+                success_measure=measure,
+                expected_revision=opened,
+                plan_id=plan_id,
+            ):
+                st.rerun()
+        with st.popover("Edit or remove this goal"):
+            with st.form(f"goal_{goal['id']}"):
+                title = st.text_input("Goal", goal["title"])
+                description = st.text_area("Why it matters", goal["description"])
+                dim = st.selectbox(
+                    "Dimension",
+                    dim_codes,
+                    index=dim_codes.index(goal["dimension"]) if goal["dimension"] in dims else 0,
+                    format_func=dims.get,
+                )
+                challenge = st.selectbox(
+                    "Council challenge",
+                    list(challenges),
+                    index=list(challenges).index(goal["challenge"] or ""),
+                    format_func=challenges.get,
+                )
+                save = st.form_submit_button("Save goal")
+                drop = st.form_submit_button("Remove this goal and its actions")
+            if save and run_action(
+                "Goal saved.",
+                update_goal,
+                goal["id"],
+                title=title,
+                description=description,
+                dimension_code=dim,
+                challenge=challenge or None,
+                expected_revision=opened,
+                plan_id=plan_id,
+            ):
+                st.rerun()
+            if drop and run_action(
+                "Goal removed.", remove_goal, goal["id"], expected_revision=opened, plan_id=plan_id
+            ):
+                st.rerun()
+
+with st.form("new_goal", clear_on_submit=True):
+    st.markdown("**Add a goal of your own**")
+    title = st.text_input("Goal")
+    dim = st.selectbox("Dimension", dim_codes, format_func=dims.get) if dim_codes else ""
+    challenge = st.selectbox(
+        "Council challenge (optional)", list(challenges), format_func=challenges.get
+    )
+    description = st.text_area("Why it matters (optional)")
+    if st.form_submit_button("Add goal") and run_action(
+        "Goal added.",
+        add_goal,
+        plan_id,
+        dim,
+        title,
+        description,
+        challenge or None,
+        expected_revision=opened,
+        plan_id=plan_id,
+    ):
+        st.rerun()
+
+# --- check-ins --------------------------------------------------------------------------
+
+st.subheader("Check-ins")
+if view["check_ins"]:
+    action_text = {a["id"]: a["description"] for g in view["goals"] for a in g["actions"]}
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Date": c["held_on"],
+                    "Action": action_text.get(c["action_id"], ""),
+                    "Note": c["note"],
+                    "Status": f"{c['status_from']} → {c['status_to']}" if c["status_to"] else "",
+                    "Recorded by": c["recorded_by"],
+                }
+                for c in reversed(view["check_ins"])
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+all_actions = {a["id"]: a["description"] for g in view["goals"] for a in g["actions"]}
+with st.form("check_in", clear_on_submit=True):
+    st.markdown("**Record a check-in**")
+    held = st.date_input("Held on", date.today(), format="DD/MM/YYYY")
+    note = st.text_area("Note")
+    about = st.selectbox(
+        "About an action (optional)",
+        [None, *all_actions],
+        format_func=lambda i: "(the plan as a whole)" if i is None else all_actions[i][:90],
+    )
+    new_status = st.selectbox("Change its status to (optional)", [None, *STATUSES])
+    if st.form_submit_button("Save check-in") and run_action(
+        "Check-in saved.",
+        add_check_in,
+        plan_id,
+        held,
+        note,
+        about,
+        new_status,
+        expected_revision=opened,
+        plan_id=plan_id,
+    ):
+        st.rerun()
+
+# --- history ----------------------------------------------------------------------------
+
+with st.expander("History"):
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Revision": h["revision"],
+                    "When": h["changed_at"],
+                    "Who": h["changed_by"],
+                    "What": h["summary"],
+                    "Agreed by": ", ".join(h["signed_by"]),
+                }
+                for h in history
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+# --- Excel out and back in --------------------------------------------------------------
+
+st.subheader("Excel")
+
+
+def _export(pairing: int | None) -> bytes:
+    with unit_of_work() as session:
+        return export_plans(session, actor, cycle_id, pairing)
+
+
+with unit_of_work() as session:
+    name_one = export_filename(session, cycle_id, pairing_id)
+    name_all = export_filename(session, cycle_id)
+c1, c2 = st.columns(2)
+c1.download_button(
+    "Download this plan (.xlsx)",
+    data=lambda: _export(pairing_id),
+    file_name=name_one,
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    on_click="ignore",
+    icon=":material/download:",
+)
+if actor.role != "principal":
+    c2.download_button(
+        "Download every plan in this cycle (.xlsx)",
+        data=lambda: _export(None),
+        file_name=name_all,
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+upload = st.file_uploader(
+    "Bring back an edited workbook",
+    type=["xlsx"],
+    help=f"The workbook downloaded here, with status, dates, check-in notes or new actions "
+    f"changed. At most {MAX_BYTES // 1024 // 1024} MB.",
+    key="plan_upload",
+)
+if upload is not None:
+    data = upload.getvalue()
+    with unit_of_work() as session:
+        preview = import_plans(session, actor, data, apply=False)
+    if not preview.ok:
+        st.error(preview.summary(), icon=":material/error:")
+        st.markdown("\n".join(f"- {e}" for e in preview.errors))
+    elif not preview.changes:
+        st.info(preview.summary())
+    else:
+        st.markdown(f"**{preview.summary()}**")
+        st.markdown("\n".join(f"- {c}" for c in preview.changes))
+    for n in preview.notes:
+        st.caption(n)
+    if preview.ok and preview.changes and st.button("Save these changes", type="primary"):
+        try:
+            with unit_of_work() as session:
+                result = import_plans(session, actor, data, apply=True)
+        except TandemError as exc:
+            show_error(exc)
+        else:
+            if result.ok:
+                st.session_state.pop(opened_key(plan_id), None)
+                st.session_state[NOTICE] = result.summary()
+                st.rerun()
+            st.error(result.summary())
+            st.markdown("\n".join(f"- {e}" for e in result.errors))

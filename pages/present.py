@@ -1,0 +1,178 @@
+"""Presentation mode for a peer-challenge session: full width, large type, one slide at a
+time — the council's key findings first, then each pairing. Only group scores are shown:
+no comments and nothing else that could point to one anonymous rater."""
+
+import streamlit as st
+
+from feedback import charts
+from feedback.analysis import GAP_THRESHOLD
+from feedback.errors import TandemError
+from feedback.publication import read_council_overview, read_pairing_report
+from feedback.report_index import readable_cycles, readable_reports
+from ui.report_views import plain, show_chart, show_error
+from ui.state import current_actor, unit_of_work
+
+# Large type for a projector. A fixed stylesheet: nothing from the data goes into it.
+LARGE_TYPE = """<style>
+[data-testid="stMainBlockContainer"] [data-testid="stMarkdown"] p,
+[data-testid="stMainBlockContainer"] [data-testid="stMarkdown"] li {
+  font-size: 1.6rem; line-height: 1.5;
+}
+[data-testid="stMainBlockContainer"] h1 { font-size: 3.2rem; }
+[data-testid="stMainBlockContainer"] h2 { font-size: 2.4rem; }
+[data-testid="stMainBlockContainer"] [data-testid="stMetricValue"] { font-size: 3.5rem; }
+[data-testid="stMainBlockContainer"] [data-testid="stMetricLabel"] p { font-size: 1.3rem; }
+</style>"""
+
+actor = current_actor()
+st.html(LARGE_TYPE)
+
+with unit_of_work() as session:
+    cycles = readable_cycles(session, actor)
+    reports = readable_reports(session, actor)
+if cycles.empty:
+    st.title("Presentation")
+    st.info(
+        "No closed cycle yet: close the cycle on the Cycles page (or publish it), then "
+        "present its results here.",
+        icon=":material/info:",
+    )
+    st.stop()
+
+names = {
+    int(row.cycle_id): f"{row.council} · {row.cycle} ({row.status})"
+    for row in cycles.itertuples(index=False)
+}
+if st.session_state.get("present_cycle") not in names:
+    st.session_state["present_cycle"] = next(iter(names))
+cycle_id = st.sidebar.selectbox(
+    "Cycle to present", list(names), format_func=names.get, key="present_cycle"
+)
+pairings = reports[reports["cycle_id"] == cycle_id]
+INTRO = ["title", "findings", "national", "scores"]
+slides = INTRO + [f"pairing:{pid}" for pid in pairings["pairing_id"]]
+
+position = st.session_state.setdefault("present_slide", {})
+index = min(position.get(cycle_id, 0), len(slides) - 1)
+
+
+def go(step: int) -> None:
+    position[cycle_id] = max(0, min(len(slides) - 1, index + step))
+
+
+back, where, forward = st.columns([1, 4, 1], vertical_alignment="center")
+back.button(
+    "Previous",
+    icon=":material/arrow_back:",
+    on_click=go,
+    args=(-1,),
+    disabled=index == 0,
+    width="stretch",
+    key="present_prev",
+)
+forward.button(
+    "Next",
+    icon=":material/arrow_forward:",
+    on_click=go,
+    args=(1,),
+    disabled=index == len(slides) - 1,
+    width="stretch",
+    key="present_next",
+)
+where.caption(f"Slide {index + 1} of {len(slides)}")
+
+try:
+    with unit_of_work() as session:
+        overview = read_council_overview(session, actor, int(cycle_id))
+        slide = slides[index]
+        report = (
+            read_pairing_report(session, actor, int(cycle_id), int(slide.split(":")[1]))
+            if slide.startswith("pairing:")
+            else None
+        )
+except TandemError as exc:
+    show_error(exc)
+    st.stop()
+
+meta = overview.meta
+if slide == "title":
+    st.title(meta["council_name"])
+    st.header(meta["cycle_name"])
+    st.markdown(
+        f"Feedback on **{len(pairings)}** leadership pairings: how each councillor and officer "
+        "see themselves, each other and their partnership, beside how the people around "
+        "them see it."
+    )
+    rates = overview.response_rates
+    if not rates.empty:
+        invited, responded = int(rates["invited"].sum()), int(rates["responded"].sum())
+        st.markdown(f"**{responded} of {invited}** invited people responded.")
+elif slide == "findings":
+    st.title("Key findings")
+    if overview.findings:
+        st.markdown("\n".join(f"- {plain(f)}" for f in overview.findings))
+    else:
+        st.markdown("Nothing stands out across the council in this cycle.")
+elif slide == "national":
+    st.title("Beside the national picture")
+    st.markdown(
+        "Solace: **70%** of chief executives say their leader asks for their advice mostly "
+        "or always; **17%** say the relationship is still developing or unsatisfactory."
+    )
+    columns = st.columns(max(len(overview.solace), 1))
+    for column, row in zip(columns, overview.solace.itertuples(index=False), strict=False):
+        shown = row.council_pct == row.council_pct and row.council_pct is not None
+        column.metric(
+            str(row.label),
+            f"{float(row.council_pct):.0f}%" if shown else "Not shown",
+            delta=(
+                f"{float(row.council_pct) - float(row.national_pct):+.0f} points against "
+                f"{float(row.national_pct):.0f}% nationally"
+                if shown
+                else None
+            ),
+            delta_color="normal" if row.measure == "advice" else "inverse",
+        )
+elif slide == "scores":
+    st.title("Partnership scores")
+    if overview.heatmap.empty:
+        st.markdown("No partnership scores can be shown for this cycle.")
+    else:
+        show_chart(charts.council_heatmap(overview.heatmap), "heatmap", "present_heatmap", False)
+elif report is not None:
+    rm = report.meta
+    st.title(f"{rm['member_name']} and {rm['officer_name']}")
+    st.markdown(
+        plain(" · ".join(p for p in (rm.get("kind"), rm.get("portfolio")) if p))
+        or "Leadership pairing"
+    )
+    gaps = report.gaps
+    lines = []
+    for flag, words in (("blind spot", "Blind spots"), ("hidden strength", "Hidden strengths")):
+        found = gaps[gaps["flag"] == flag] if not gaps.empty else gaps
+        if not found.empty:
+            about = {
+                "member": rm["member_name"],
+                "officer": rm["officer_name"],
+                "partnership": "the partnership",
+            }
+            listed = "; ".join(
+                f"{r.dimension_name} ({about.get(r.target, r.target)})"
+                for r in found.itertuples(index=False)
+            )
+            lines.append(f"- **{words}:** {plain(listed)}")
+    if lines:
+        st.markdown("\n".join(lines))
+    else:
+        st.markdown(f"No gap of {GAP_THRESHOLD:g} or more between self and everyone else.")
+    if not report.mirror.empty:
+        show_chart(charts.mirror(report.mirror), "mirror", "present_mirror", False)
+    left, right = st.columns(2)
+    if not report.top_items.empty:
+        left.subheader("Rated highest by others")
+        left.markdown("\n".join(f"- {plain(t)}" for t in report.top_items["item_text"][:3]))
+    if not report.bottom_items.empty:
+        right.subheader("Rated lowest by others")
+        right.markdown("\n".join(f"- {plain(t)}" for t in report.bottom_items["item_text"][:3]))
+    for notice in report.notices:
+        st.caption(plain(notice))

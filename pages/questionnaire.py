@@ -1,0 +1,204 @@
+"""The rater's questionnaire, opened from a personal link (?t=TOKEN).
+
+The link is checked on every run and in every save: the page only ever shows the
+invitations that belong to the link's rater. Each answer is saved the moment it changes.
+"""
+
+import streamlit as st
+from sqlalchemy.exc import IntegrityError
+
+from feedback.errors import Conflict, TandemError
+from feedback.invitations import resolve_token
+from feedback.responses import (
+    CANT_SAY,
+    confidentiality_statement,
+    questionnaire_view,
+    save_answers,
+    submit_response,
+)
+from ui.state import unit_of_work
+
+
+def _allowed_invitations() -> list[int]:
+    with unit_of_work() as session:
+        link = resolve_token(session, st.query_params.get("t", ""))
+    return link.invitation_ids if link.ok else []
+
+
+def _save(invitation_id: int, key: str, item_id: int | None, dimension_id: int | None) -> None:
+    if invitation_id not in _allowed_invitations():
+        st.session_state["q_error"] = "This link no longer works, so the answer was not saved."
+        return
+    value = st.session_state.get(key)
+    ratings = {item_id: None if value == CANT_SAY else value} if item_id is not None else None
+    comments = {dimension_id: value or ""} if dimension_id is not None else None
+    if item_id is not None and value is None:
+        return  # a cleared choice: nothing to store
+    for attempt in (1, 2):
+        try:
+            with unit_of_work() as session:
+                save_answers(session, invitation_id, ratings, comments)
+            st.session_state.pop("q_error", None)
+            return
+        except IntegrityError:
+            # Another tab saved the same question at the same instant; once more wins.
+            if attempt == 2:
+                st.session_state["q_error"] = "That answer could not be saved; please try again."
+        except TandemError as exc:
+            st.session_state["q_error"] = str(exc)
+            return
+
+
+def _submit(invitation_id: int) -> None:
+    st.session_state.pop(f"q_confirm_{invitation_id}", None)
+    if invitation_id not in _allowed_invitations():
+        st.session_state["q_error"] = "This link no longer works, so nothing was submitted."
+        return
+    try:
+        with unit_of_work() as session:
+            submit_response(session, invitation_id)
+        st.session_state["q_notice"] = "Thank you — your answers have been submitted."
+    except Conflict as exc:
+        st.session_state["q_notice"] = str(exc)
+    except TandemError as exc:
+        st.session_state["q_error"] = str(exc)
+
+
+with unit_of_work() as session:
+    link = resolve_token(session, st.query_params.get("t", ""))
+    views = [questionnaire_view(session, i) for i in link.invitation_ids] if link.ok else []
+
+st.title("Tandem feedback")
+if not link.ok:
+    # A plain page: no names, no council, nothing from the database.
+    st.info(link.message, icon=":material/link_off:")
+    st.stop()
+
+if len(views) > 1:
+    st.write(f"You have been asked for feedback on **{len(views)} pairings**.")
+    by_id = {v.invitation_id: v for v in views}
+    chosen = st.radio(
+        "Which pairing would you like to answer for?",
+        options=list(by_id),
+        format_func=lambda i: (
+            f"{by_id[i].pairing_label} — {by_id[i].cycle}"
+            f" ({'submitted' if by_id[i].submitted else f'{by_id[i].answered}/{by_id[i].total}'})"
+        ),
+        key="q_choice",
+    )
+    view = by_id[chosen]
+else:
+    view = views[0]
+
+inv = view.invitation_id
+member = f"**{view.member_name}**" + (f", {view.member_title}" if view.member_title else "")
+officer = f"**{view.officer_name}**" + (f", {view.officer_title}" if view.officer_title else "")
+st.subheader(view.pairing_label)
+st.caption(f"{view.council} · {view.cycle} · closes {view.closes_on:%-d %B %Y}")
+if view.rater_side:
+    partner = view.officer_name if view.rater_side == "member" else view.member_name
+    st.write(
+        f"Hello {view.rater_name}. This is your own review: you rate yourself, {partner} "
+        f"and your partnership ({member} and {officer}"
+        + (f"; {view.portfolio}" if view.portfolio else "")
+        + ")."
+    )
+else:
+    st.write(
+        f"Hello {view.rater_name}. You are giving feedback on the partnership between "
+        f"{member} and {officer}" + (f" ({view.portfolio})" if view.portfolio else "") + ": "
+        "each of them, and how they work together."
+    )
+with st.expander("Who will see your answers", expanded=not view.submitted, icon=":material/lock:"):
+    for line in confidentiality_statement(view):
+        st.markdown(f"- {line}")
+
+for message_key, show in (("q_error", st.error), ("q_notice", st.success)):
+    if message := st.session_state.pop(message_key, None):
+        show(message)
+
+st.progress(
+    view.answered / view.total if view.total else 0.0,
+    text=f"{view.answered} of {view.total} questions answered",
+)
+if view.submitted:
+    when = f" on {view.submitted_at:%-d %B %Y at %H:%M} (UTC)" if view.submitted_at else ""
+    st.success(
+        f"Submitted{when}. Thank you. Your answers are shown below and can no longer be changed.",
+        icon=":material/check_circle:",
+    )
+else:
+    st.caption(
+        "Every answer is saved as soon as you choose it, so you can close this page and "
+        "come back to it with the same link. Choose *Can't say* where you have not seen "
+        "enough to judge."
+    )
+
+for section in view.sections:
+    with st.container(border=True):
+        st.markdown(f"#### {section.title}")
+        if section.description:
+            st.caption(section.description)
+        for q in section.questions:
+            key = f"q_{inv}_{q.item_id}"
+            if key not in st.session_state:
+                stored = view.ratings.get(q.item_id, "unanswered")
+                st.session_state[key] = (
+                    None if stored == "unanswered" else (CANT_SAY if stored is None else stored)
+                )
+            labels = dict(q.options)
+            st.radio(
+                q.text,
+                options=list(labels),
+                format_func=labels.get,
+                key=key,
+                horizontal=True,
+                disabled=view.submitted,
+                on_change=_save,
+                args=(inv, key, q.item_id, None),
+                help=f"About {q.about}",
+            )
+        if section.dimension_id is not None:
+            key = f"c_{inv}_{section.dimension_id}"
+            if key not in st.session_state:
+                st.session_state[key] = view.comments.get(section.dimension_id, "")
+            st.text_area(
+                f"Comments on “{section.title}” (optional)",
+                key=key,
+                max_chars=4000,
+                disabled=view.submitted,
+                on_change=_save,
+                args=(inv, key, None, section.dimension_id),
+                placeholder="Examples help the pair most. Leave out anything that identifies you.",
+            )
+
+if not view.submitted:
+    confirm_key = f"q_confirm_{inv}"
+    if not st.session_state.get(confirm_key):
+        if st.button("Submit my answers", type="primary", key=f"q_submit_{inv}"):
+            st.session_state[confirm_key] = True
+            st.rerun()
+    else:
+        missing = view.total - view.answered
+        st.warning(
+            "Submit now? After submitting you cannot change your answers."
+            + (
+                f" {missing} question{'s are' if missing != 1 else ' is'} still unanswered "
+                "and will count as not answered."
+                if missing
+                else ""
+            ),
+            icon=":material/help:",
+        )
+        st.button(
+            "Yes, submit my answers",
+            type="primary",
+            key=f"q_yes_{inv}",
+            on_click=_submit,
+            args=(inv,),
+        )
+        st.button(
+            "Not yet",
+            key=f"q_no_{inv}",
+            on_click=lambda: st.session_state.pop(confirm_key, None),
+        )

@@ -1,0 +1,255 @@
+"""Pairing report: how the councillor, the officer and the people around them see each
+dimension, where they differ, the mirror, the change since last cycle and the comments.
+Everything shown comes from feedback.publication, after suppression."""
+
+import pandas as pd
+import streamlit as st
+
+from feedback import charts
+from feedback.analysis import GAP_THRESHOLD, HIGH_SCORE
+from feedback.errors import TandemError
+from feedback.publication import read_pairing_report
+from feedback.report_index import readable_reports
+from ui.report_views import plain, show_chart, show_error, slug
+from ui.state import current_actor, unit_of_work
+
+actor = current_actor()
+st.title("Pairing report")
+
+with unit_of_work() as session:
+    choices = readable_reports(session, actor)
+if choices.empty:
+    if actor.role == "principal":
+        st.info(
+            "Your report is not published yet. Your facilitator will tell you when it is.",
+            icon=":material/schedule:",
+        )
+    else:
+        st.info(
+            "No closed cycle yet: close the cycle on the Cycles page (or publish it) and its "
+            "pairing reports appear here.",
+            icon=":material/info:",
+        )
+    st.stop()
+
+cycles = choices.drop_duplicates("cycle_id").set_index("cycle_id")
+cycle_names = {cid: f"{row.council} · {row.cycle} ({row.status})" for cid, row in cycles.iterrows()}
+left, right = st.columns(2)
+if st.session_state.get("report_cycle") not in cycle_names:
+    st.session_state["report_cycle"] = next(iter(cycle_names))
+cycle_id = left.selectbox(
+    "Cycle", list(cycle_names), format_func=cycle_names.get, key="report_cycle"
+)
+in_cycle = choices[choices["cycle_id"] == cycle_id]
+pairing_names = {
+    int(k): v for k, v in zip(in_cycle["pairing_id"], in_cycle["pairing"], strict=True)
+}
+if st.session_state.get("report_pairing") not in pairing_names:
+    st.session_state["report_pairing"] = next(iter(pairing_names))
+pairing_id = right.selectbox(
+    "Pairing", list(pairing_names), format_func=pairing_names.get, key="report_pairing"
+)
+
+try:
+    with unit_of_work() as session:
+        report = read_pairing_report(session, actor, int(cycle_id), int(pairing_id))
+except TandemError as exc:
+    show_error(exc)
+    st.stop()
+
+meta = report.meta
+member, officer = meta["member_name"], meta["officer_name"]
+TARGETS = {
+    "member": f"{member} (councillor)",
+    "officer": f"{officer} (officer)",
+    "partnership": "The partnership",
+}
+file_stem = slug(meta.get("cycle_name"), member, officer)
+
+# --- headline ------------------------------------------------------------------------------
+st.header(f"{member} and {officer}")
+roles = " · ".join(
+    part
+    for part in (
+        meta.get("member_title"),
+        meta.get("officer_title"),
+        meta.get("portfolio"),
+    )
+    if part
+)
+edition = meta.get("edition")
+status = f"published edition {edition}" if edition else "live results, not yet published"
+st.caption(
+    f"{plain(meta.get('council_name', ''))} · {plain(meta.get('cycle_name', ''))} · "
+    f"{plain(status)}" + (f"  \n{plain(roles)}" if roles else "")
+)
+
+groups: pd.DataFrame = report.groups
+if not groups.empty:
+    columns = st.columns(len(groups))
+    for column, row in zip(columns, groups.itertuples(index=False), strict=True):
+        column.metric(
+            str(row.label),
+            f"{int(row.responded)} of {int(row.invited)}",
+            help="Responses received of those invited"
+            + ("" if row.shown else " — too few to show without identifying anyone"),
+        )
+        if not row.shown:
+            column.caption("Not shown")
+for notice in report.notices:
+    st.info(plain(notice), icon=":material/visibility_off:")
+st.caption(
+    f"Groups other than the pair themselves are shown only with at least {meta['threshold']} "
+    "replies. Scores run from 1 (low) to 5 (high)."
+)
+
+scores_tab, gaps_tab, items_tab, mirror_tab, change_tab, comments_tab = st.tabs(
+    ["Scores", "Gaps", "Items", "Mirror", "Change", "Comments"]
+)
+
+
+def targets_in(frame: pd.DataFrame) -> list[str]:
+    present = set(frame["target"]) if "target" in frame.columns else set()
+    return [t for t in TARGETS if t in present]
+
+
+# --- scores per dimension ---------------------------------------------------------------------
+with scores_tab:
+    separate = st.toggle(
+        "Show each group separately",
+        key="report_separate",
+        help="Councillors, officers and external partners apart, instead of everyone else "
+        "together. Groups with too few replies are never shown.",
+    )
+    sources = (
+        ("self", "partner", "members", "officers", "partners")
+        if separate
+        else ("self", "partner", "others")
+    )
+    if report.dimensions.empty:
+        st.info("No scores to show: nobody in a shown group answered enough items.")
+    for target in targets_in(report.dimensions):
+        st.subheader(TARGETS[target])
+        chart = charts.self_partner_others(report.dimensions, target, sources=sources)
+        show_chart(chart, f"{file_stem}-{target}-scores", f"scores_{target}")
+
+# --- gaps and Johari -------------------------------------------------------------------------
+with gaps_tab:
+    st.caption(
+        f"A gap of {GAP_THRESHOLD:g} or more between someone's own rating and everyone else's "
+        "is a blind spot (they rate themselves higher) or a hidden strength (lower)."
+    )
+    if report.gaps.empty:
+        st.info("No gaps to show: there are no ratings from others that can be shown.")
+    for target in targets_in(report.gaps):
+        rows = report.gaps[report.gaps["target"] == target]
+        if rows["gap"].notna().sum() == 0:
+            continue
+        st.subheader(TARGETS[target])
+        show_chart(
+            charts.gap_bars(report.gaps, target, threshold=GAP_THRESHOLD),
+            f"{file_stem}-{target}-gaps",
+            f"gaps_{target}",
+        )
+        show_chart(
+            charts.johari_quadrant(report.gaps, target, threshold=GAP_THRESHOLD, high=HIGH_SCORE),
+            f"{file_stem}-{target}-johari",
+            f"johari_{target}",
+        )
+
+# --- items -----------------------------------------------------------------------------------
+ITEM_COLUMNS = {
+    "item_text": "Item",
+    "dimension_name": "Dimension",
+    "target": "About",
+    "mean": st.column_config.NumberColumn("Average", format="%.2f"),
+    "n": "Raters",
+}
+
+
+def item_table(frame: pd.DataFrame) -> None:
+    shown = frame[[c for c in ITEM_COLUMNS if c in frame.columns]].copy()
+    if "target" in shown.columns:
+        shown["target"] = shown["target"].map(TARGETS).fillna(shown["target"])
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=ITEM_COLUMNS)
+
+
+with items_tab:
+    st.subheader("Highest rated by others")
+    item_table(report.top_items)
+    st.subheader("Lowest rated by others")
+    item_table(report.bottom_items)
+    if not report.items.empty:
+        st.subheader("Item by item")
+        dims = report.items.drop_duplicates("dimension_code")
+        dim_names = dict(zip(dims["dimension_code"], dims["dimension_name"], strict=True))
+        a, b = st.columns(2)
+        code = a.selectbox(
+            "Dimension", list(dim_names), format_func=dim_names.get, key="report_item_dim"
+        )
+        options = targets_in(report.items[report.items["dimension_code"] == code])
+        target = b.selectbox(
+            "About", options, format_func=TARGETS.get, key=f"report_item_target_{code}"
+        )
+        if target:
+            show_chart(
+                charts.self_partner_others(report.items, target, dimension_code=code),
+                f"{file_stem}-{code}-{target}-items",
+                "items",
+            )
+
+# --- mirror ----------------------------------------------------------------------------------
+with mirror_tab:
+    if report.mirror.empty:
+        st.info("No partnership ratings to compare.")
+    else:
+        st.caption(
+            f"How {member} and {officer} each rate their partnership, beside how everyone "
+            "else rates it."
+        )
+        show_chart(charts.mirror(report.mirror), f"{file_stem}-mirror", "mirror")
+
+# --- change ----------------------------------------------------------------------------------
+with change_tab:
+    previous = meta.get("previous_cycle_name")
+    if report.change.empty or not previous:
+        st.info(
+            "No earlier cycle for this pairing, so there is no change to show yet. Change "
+            "appears after the pairing's second cycle."
+        )
+    else:
+        for target in targets_in(report.change):
+            rows = report.change[
+                (report.change["target"] == target) & (report.change["source"] == "others")
+            ]
+            if rows.empty:
+                continue
+            st.subheader(TARGETS[target])
+            show_chart(
+                charts.trend(
+                    report.change,
+                    target,
+                    source="others",
+                    previous_name=previous,
+                    current_name=meta["cycle_name"],
+                ),
+                f"{file_stem}-{target}-change",
+                f"change_{target}",
+            )
+
+# --- comments --------------------------------------------------------------------------------
+with comments_tab:
+    st.caption(
+        "Comments are shown without names, in alphabetical order, and only from groups with "
+        "enough replies to keep them anonymous."
+    )
+    dims = report.dimensions.drop_duplicates("dimension_code")
+    names = dict(zip(dims["dimension_code"], dims["dimension_name"], strict=True))
+    if not any(report.comments.values()):
+        st.info("No comments to show for this pairing.")
+    for code, texts in report.comments.items():
+        if not texts:
+            continue
+        st.markdown(f"**{plain(names.get(code, code))}**")
+        for text in texts:
+            st.markdown("> " + plain(text).replace("  \n", "  \n> "))

@@ -1,0 +1,249 @@
+"""The demo council, built from data/demo.yaml through the same functions the app uses.
+
+It lives in `planning` because it also makes development plans; everything it does to
+feedback data goes through `feedback`'s own functions.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from sqlmodel import Session, select
+
+from feedback.access import SYSTEM, Actor
+from feedback.cycles import (
+    add_pairing_to_cycle,
+    create_cycle,
+    nominate_rater,
+    set_cycle_status,
+)
+from feedback.db import DATA_DIR
+from feedback.models import Cycle, CycleStatus, Dimension, Invitation, Item, Pairing, Person
+from feedback.people import add_person, create_council, create_pairing, delete_council, find_council
+from feedback.responses import items_for_invitation, save_answers, submit_response
+from planning.models import DevelopmentPlan
+from planning.plans import add_action, add_goal, create_plan, sign_plan
+
+DEMO_FILE = DATA_DIR / "demo.yaml"
+
+
+def load_demo_definition(path: Path = DEMO_FILE) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def build_demo(
+    session: Session, reset: bool = False, actor: Actor = SYSTEM, path: Path = DEMO_FILE
+) -> str:
+    """Create the demo council. Returns a sentence saying what happened."""
+    spec = load_demo_definition(path)
+    name = spec["council"]["name"]
+    existing = find_council(session, name)
+    if existing is not None:
+        if not reset:
+            return (
+                f"The demo council '{name}' is already here; nothing was changed. "
+                "Use `tandem demo --reset` to rebuild it from scratch."
+            )
+        delete_council(session, actor, existing.id)
+    council = create_council(
+        session, actor, name, spec["council"]["nation"], spec["council"]["retention_months"]
+    )
+    people: dict[str, Person] = {}
+    for group, kind in (("members", "member"), ("officers", "officer"), ("externals", "external")):
+        for p in spec["people"][group]:
+            people[p["key"]] = add_person(
+                session,
+                actor,
+                council.id,
+                p["name"],
+                p["email"],
+                kind,
+                title=p.get("title", ""),
+                portfolio=p.get("portfolio", ""),
+                organisation=p.get("organisation", ""),
+            )
+    pairings: dict[str, Pairing] = {}
+    for pr in spec["pairings"]:
+        pairings[pr["key"]] = create_pairing(
+            session,
+            actor,
+            council.id,
+            pr["kind"],
+            people[pr["member"]].id,
+            people[pr["officer"]].id,
+            pr.get("portfolio", ""),
+        )
+    rng = np.random.default_rng(spec["ratings"]["seed"])
+    cycles: dict[str, Cycle] = {}
+    for cy in spec["cycles"]:
+        cycle = create_cycle(
+            session,
+            actor,
+            council.id,
+            cy["name"],
+            cy["opens_on"],
+            cy["closes_on"],
+            cy["anonymity_threshold"],
+        )
+        cycles[cy["key"]] = cycle
+        for pr in spec["pairings"]:
+            pairing = pairings[pr["key"]]
+            add_pairing_to_cycle(session, actor, cycle.id, pairing.id)
+            for group, keys in pr["raters"].items():
+                for key in keys:
+                    nominate_rater(session, actor, cycle.id, pairing.id, people[key].id, group)
+        set_cycle_status(session, actor, cycle.id, CycleStatus.open)
+        _answer_cycle(session, spec, cy, cycle, pairings, people, rng)
+        set_cycle_status(session, actor, cycle.id, CycleStatus.closed)
+        if cy.get("end_status") == CycleStatus.published:
+            set_cycle_status(session, actor, cycle.id, CycleStatus.published)
+    _make_plans(session, actor, spec, cycles, pairings)
+    count = session.exec(select(Invitation).join(Cycle).where(Cycle.council_id == council.id)).all()
+    return (
+        f"Built the demo council '{name}': {len(people)} people, {len(pairings)} pairings, "
+        f"{len(cycles)} cycles, {len(count)} invitations."
+    )
+
+
+def _answer_cycle(
+    session: Session,
+    spec: dict[str, Any],
+    cy: dict[str, Any],
+    cycle: Cycle,
+    pairings: dict[str, Pairing],
+    people: dict[str, Person],
+    rng: np.random.Generator,
+) -> None:
+    settings = spec["ratings"]
+    dims = {
+        d.id: d.code
+        for d in session.exec(
+            select(Dimension).where(Dimension.framework_version_id == cycle.framework_version_id)
+        )
+    }
+    dim_ids = {code: i for i, code in dims.items()}
+    key_of = {p.id: k for k, p in people.items()}
+    comment_turn: dict[str, int] = {}
+    for pr in spec["pairings"]:
+        pairing = pairings[pr["key"]]
+        skip = set(cy.get("no_response", {}).get(pr["key"], []))
+        invitations = session.exec(
+            select(Invitation)
+            .where(Invitation.cycle_id == cycle.id, Invitation.pairing_id == pairing.id)
+            .order_by(Invitation.id)
+        ).all()
+        for inv in invitations:
+            if key_of[inv.rater_id] in skip:
+                continue
+            role = _rater_role(inv, pairing)
+            items = items_for_invitation(session, inv)
+            ratings: dict[int, int | None] = {}
+            for item in items:
+                if item.dimension_id is None:
+                    side = "member" if inv.rater_id == pairing.member_id else "officer"
+                    answers = spec["solace"][cy["key"]][pr["key"]][side]
+                    ratings[item.id] = answers[item.code.removeprefix("solace.")]
+                    continue
+                if rng.random() < settings["cant_say_rate"]:
+                    ratings[item.id] = None
+                    continue
+                score = settings["base"]
+                is_self = (item.target == "member" and role == "member_principal") or (
+                    item.target == "officer" and role == "officer_principal"
+                )
+                if is_self:
+                    score += settings["self_lift"]
+                for shift in spec["story"]:
+                    if _applies(
+                        shift, pr["key"], cy["key"], dims[item.dimension_id], item.target, role
+                    ):
+                        score += shift["shift"]
+                score += rng.normal(0, settings["noise"])
+                ratings[item.id] = int(np.clip(round(score), 1, 5))
+            comments: dict[int, str] = {}
+            if role in ("members", "officers", "partners"):
+                for code, pool in spec["comments"].items():
+                    if rng.random() < 0.35:
+                        turn = comment_turn.get(code, 0)
+                        comments[dim_ids[code]] = pool[turn % len(pool)]
+                        comment_turn[code] = turn + 1
+            save_answers(session, inv.id, ratings, comments)
+            submit_response(session, inv.id)
+
+
+def _rater_role(inv: Invitation, pairing: Pairing) -> str:
+    if inv.rater_id == pairing.member_id:
+        return "member_principal"
+    if inv.rater_id == pairing.officer_id:
+        return "officer_principal"
+    return inv.rater_group
+
+
+def _applies(
+    shift: dict[str, Any], pairing_key: str, cycle_key: str, dimension: str, target: str, role: str
+) -> bool:
+    if shift["pairing"] != pairing_key or cycle_key not in shift["cycles"]:
+        return False
+    if shift["dimension"] not in ("all", dimension) or shift["target"] not in ("all", target):
+        return False
+    raters = shift["raters"]
+    principal = role in ("member_principal", "officer_principal")
+    return (
+        raters == "all"
+        or raters == role
+        or (raters == "principals" and principal)
+        or (raters == "others" and not principal)
+    )
+
+
+def _make_plans(
+    session: Session,
+    actor: Actor,
+    spec: dict[str, Any],
+    cycles: dict[str, Cycle],
+    pairings: dict[str, Pairing],
+) -> None:
+    previous: dict[str, DevelopmentPlan] = {}
+    for pl in spec["plans"]:
+        cycle, pairing = cycles[pl["cycle"]], pairings[pl["pairing"]]
+        plan = create_plan(session, actor, pairing.id, cycle.id)
+        if pl["pairing"] in previous:
+            plan.carried_from_plan_id = previous[pl["pairing"]].id
+            session.add(plan)
+        for g in pl["goals"]:
+            goal = add_goal(
+                session, actor, plan.id, g["dimension"], g["title"], challenge=g.get("challenge")
+            )
+            for a in g["actions"]:
+                add_action(
+                    session,
+                    actor,
+                    goal.id,
+                    a["description"],
+                    a["owner"],
+                    due_on=cycle.closes_on + timedelta(days=a["due_in_days"]),
+                    success_measure=a.get("success_measure", ""),
+                    status=a.get("status", "not started"),
+                )
+        session.refresh(plan)
+        for side in pl.get("sign", []):
+            person_id = pairing.member_id if side == "member" else pairing.officer_id
+            sign_plan(session, actor, plan.id, person_id, plan.revision)
+        previous[pl["pairing"]] = plan
+
+
+def story_items(session: Session, cycle: Cycle) -> dict[str, list[int]]:
+    """Item ids per dimension code, for tests that check the story is in the numbers."""
+    rows = session.exec(
+        select(Dimension.code, Item.id)
+        .join(Item, Item.dimension_id == Dimension.id)
+        .where(Dimension.framework_version_id == cycle.framework_version_id)
+    ).all()
+    out: dict[str, list[int]] = {}
+    for code, item_id in rows:
+        out.setdefault(code, []).append(item_id)
+    return out

@@ -1,0 +1,556 @@
+"""Development plans as an Excel workbook, for one pairing or a whole council's cycle.
+
+The workbook is meant to come back (see `planning.excel_import`): each pairing's sheet holds
+its goals and actions as a real Excel table with hidden identifier columns, and a hidden
+"Tandem" sheet records which plan and revision each sheet was exported from.
+
+No cell a spreadsheet would execute: every piece of text written by a person (goal and
+action wording, notes, names) is stored as a string exactly as written — never a formula,
+even when it starts with =, +, -, @, a tab or a carriage return — and marked with Excel's
+quote prefix so it stays text when edited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime
+from io import BytesIO
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.drawing.image import Image
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlmodel import Session, select
+
+from feedback.access import Actor, require_cycle_manager, require_plan_reader
+from feedback.cycles import pairings_in_cycle
+from feedback.errors import NotFound, PermissionDenied, TandemError
+from feedback.models import Cycle, Pairing, Person, utcnow
+from planning.models import CHALLENGE_LABELS, CheckIn, DevelopmentPlan
+from planning.plans import OWNERS, STATUSES, agreement, dimension_names, plan_snapshot
+
+FORMAT = "tandem-plans/1"
+META_SHEET = "Tandem"
+LISTS_SHEET = "Lists"
+OVERVIEW_SHEET = "Overview"
+STATUS_LIST = "StatusList"
+OWNER_LIST = "OwnerList"
+HEADER_ROW = 4
+SPARE_ROWS = 200  # dropdowns and highlighting reach this far below the table for new rows
+DATE_FORMAT = "d mmm yyyy"
+RESERVED = {META_SHEET.lower(), LISTS_SHEET.lower(), OVERVIEW_SHEET.lower()}
+
+# (header, width, hidden). The order is the contract with the import.
+COLUMNS: list[tuple[str, int, bool]] = [
+    ("Goal", 34, False),
+    ("Dimension", 22, False),
+    ("Challenge", 20, False),
+    ("Action", 52, False),
+    ("Owner", 10, False),
+    ("Due date", 13, False),
+    ("Success measure", 40, False),
+    ("Status", 14, False),
+    ("Last check-in", 32, False),
+    ("New check-in note", 34, False),
+    ("Plan ID", 9, True),
+    ("Revision", 9, True),
+    ("Goal ID", 9, True),
+    ("Action ID", 9, True),
+]
+HEADERS = [c[0] for c in COLUMNS]
+COL = {name: i + 1 for i, name in enumerate(HEADERS)}
+ID_COLUMNS = ("Plan ID", "Revision", "Goal ID", "Action ID")
+DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
+
+HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
+OVERDUE_FILL = PatternFill("solid", fgColor="F8D7DA")
+OVERDUE_FONT = Font(color="842029")
+TITLE_FONT = Font(bold=True, size=14)
+
+
+# --- safe cells -------------------------------------------------------------------------
+
+
+def put_text(cell: Cell, value: str | None) -> Cell:
+    """Store text as text: never a formula, exactly as written."""
+    text = "" if value is None else str(value)
+    cell.value = text
+    cell.data_type = "s"
+    if text.startswith(DANGEROUS_START):
+        cell.quotePrefix = True
+    return cell
+
+
+def put(cell: Cell, value: Any) -> Cell:
+    if value is None or isinstance(value, str):
+        return put_text(cell, value)
+    cell.value = value
+    if isinstance(value, date | datetime):
+        cell.number_format = DATE_FORMAT
+    return cell
+
+
+# --- the data ---------------------------------------------------------------------------
+
+
+@dataclass
+class PairingPlan:
+    pairing: Pairing
+    label: str
+    member: str
+    officer: str
+    plan: DevelopmentPlan | None
+    snapshot: dict[str, Any] | None
+    agreed_by: list[str]
+    last_check_in: dict[int, str]
+
+
+def sheet_title(label: str, used: set[str]) -> str:
+    """A valid, unique Excel sheet name (≤ 31 characters, none of []:*?/\\)."""
+    clean = "".join(" " if ch in "[]:*?/\\" else ch for ch in label).strip().strip("'")
+    clean = " ".join(clean.split())[:31] or "Plan"
+    title, n = clean, 2
+    while title.lower() in used or title.lower() in RESERVED:
+        suffix = f" ({n})"
+        title = clean[: 31 - len(suffix)] + suffix
+        n += 1
+    used.add(title.lower())
+    return title
+
+
+def _short_label(pairing: Pairing, member: str, officer: str) -> str:
+    if pairing.portfolio:
+        return pairing.portfolio
+    return f"{member.split()[-1]} & {officer.split()[-1]}"
+
+
+def _pairings(
+    session: Session, actor: Actor, cycle: Cycle, pairing_id: int | None
+) -> list[Pairing]:
+    in_cycle = pairings_in_cycle(session, cycle.id)
+    if pairing_id is not None:
+        chosen = [p for p in in_cycle if p.id == pairing_id]
+        if not chosen:
+            raise NotFound("That pairing did not take part in this cycle.")
+        require_plan_reader(session, actor, pairing_id)
+        return chosen
+    if actor.role == "principal":
+        own = []
+        for p in in_cycle:
+            try:
+                require_plan_reader(session, actor, p.id)
+            except PermissionDenied:
+                continue
+            own.append(p)
+        if not own:
+            raise PermissionDenied("You are not one of the pairings in this cycle.")
+        return own
+    require_cycle_manager(session, actor, cycle.id)
+    return in_cycle
+
+
+def _collect(session: Session, cycle: Cycle, pairings: list[Pairing]) -> list[PairingPlan]:
+    plans = {
+        p.pairing_id: p
+        for p in session.exec(select(DevelopmentPlan).where(DevelopmentPlan.cycle_id == cycle.id))
+    }
+    out = []
+    for pairing in pairings:
+        member = session.get(Person, pairing.member_id).full_name
+        officer = session.get(Person, pairing.officer_id).full_name
+        plan = plans.get(pairing.id)
+        snapshot = plan_snapshot(session, plan) if plan else None
+        agreed = (
+            [a["name"] for a in agreement(session, plan, pairing) if a["current"]] if plan else []
+        )
+        last: dict[int, str] = {}
+        if plan:
+            for c in session.exec(
+                select(CheckIn)
+                .where(CheckIn.plan_id == plan.id, CheckIn.action_id.is_not(None))
+                .order_by(CheckIn.held_on, CheckIn.id)
+            ):
+                text = c.note or (f"{c.status_from} → {c.status_to}" if c.status_to else "")
+                last[c.action_id] = f"{c.held_on:%d %b %Y}: {text}"
+        out.append(
+            PairingPlan(
+                pairing,
+                _short_label(pairing, member, officer),
+                member,
+                officer,
+                plan,
+                snapshot,
+                agreed,
+                last,
+            )
+        )
+    return out
+
+
+def _actions(snapshot: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if not snapshot:
+        return []
+    return [a for g in snapshot["goals"] for a in g["actions"]]
+
+
+def progress(snapshot: dict[str, Any] | None, today: date) -> dict[str, Any]:
+    actions = pd.DataFrame(_actions(snapshot), columns=["status", "due_on"])
+    live = actions[actions["status"] != "dropped"]
+    due = pd.to_datetime(live["due_on"], errors="coerce").dt.date
+    overdue = int(((due < today) & ~live["status"].isin(["done"])).sum())
+    done = int((live["status"] == "done").sum())
+    return {
+        "goals": len(snapshot["goals"]) if snapshot else 0,
+        "actions": len(live),
+        "done": done,
+        "share_done": done / len(live) if len(live) else 0.0,
+        "overdue": overdue,
+    }
+
+
+# --- the chart --------------------------------------------------------------------------
+
+
+def key_gaps(gaps: pd.DataFrame, goal_dimensions: set[str], limit: int = 8) -> pd.DataFrame:
+    """The rows worth a picture: flagged gaps and the plan's own dimensions, largest first."""
+    if gaps is None or gaps.empty:
+        return pd.DataFrame()
+    g = gaps[gaps["gap"].notna()].copy()
+    keep = (g["flag"].fillna("") != "") | g["dimension_code"].isin(list(goal_dimensions))
+    g = g[keep]
+    return g.reindex(g["gap"].abs().sort_values(ascending=False).index).head(limit)
+
+
+_PNG_CACHE: dict[str, bytes] = {}
+_PNG_CACHE_SIZE = 256
+
+
+def gap_chart_png(gaps: pd.DataFrame) -> bytes | None:
+    """A PNG of the pairing's key gaps, from feedback.charts.gap_bars. Cached by the figures
+    it shows: the same figures give the same picture, so exporting again (or a page rerun)
+    does not build and render the chart again."""
+    if gaps is None or gaps.empty:
+        return None
+    key = hashlib.sha256(gaps.to_json(orient="split", double_precision=6).encode()).hexdigest()
+    png = _PNG_CACHE.get(key)
+    if png is None:
+        from feedback.charts import gap_bars, to_png
+
+        png = to_png(gap_bars(gaps), scale=1.5)
+        if len(_PNG_CACHE) >= _PNG_CACHE_SIZE:
+            _PNG_CACHE.pop(next(iter(_PNG_CACHE)))
+        _PNG_CACHE[key] = png
+    return png
+
+
+def _pairing_gaps(session: Session, actor: Actor, cycle: Cycle, pairing_id: int) -> pd.DataFrame:
+    from planning.suggestions import _gaps
+
+    try:
+        return _gaps(session, cycle.id, pairing_id, actor)
+    except TandemError:  # not published yet for a principal, or no results yet
+        return pd.DataFrame()
+
+
+# --- the workbook -----------------------------------------------------------------------
+
+
+def _lists_sheet(wb: Workbook) -> None:
+    ws = wb.create_sheet(LISTS_SHEET)
+    put_text(ws.cell(1, 1), "Status")
+    put_text(ws.cell(1, 2), "Owner")
+    for i, status in enumerate(STATUSES, start=2):
+        put_text(ws.cell(i, 1), status)
+    for i, owner in enumerate(OWNERS, start=2):
+        put_text(ws.cell(i, 2), owner)
+    ws.sheet_state = "hidden"
+    ref = LISTS_SHEET  # a plain name: no quotes needed
+    wb.defined_names[STATUS_LIST] = DefinedName(
+        STATUS_LIST, attr_text=f"{ref}!$A$2:$A${len(STATUSES) + 1}"
+    )
+    wb.defined_names[OWNER_LIST] = DefinedName(
+        OWNER_LIST, attr_text=f"{ref}!$B$2:$B${len(OWNERS) + 1}"
+    )
+
+
+def _header(ws: Worksheet, row: int, headers: list[str]) -> None:
+    for i, name in enumerate(headers, start=1):
+        cell = put_text(ws.cell(row, i), name)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+
+
+def _overview(
+    wb: Workbook, cycle: Cycle, council: str, rows: list[PairingPlan], titles: dict, today: date
+) -> None:
+    ws = wb.active
+    ws.title = OVERVIEW_SHEET
+    put_text(ws.cell(1, 1), f"{council}: development plans, {cycle.name}").font = TITLE_FONT
+    put_text(ws.cell(2, 1), f"Exported on {today:%d %B %Y}.")
+    headers = ["Pairing", "Sheet", "Plan status", "Agreed by both", "Goals", "Actions"]
+    headers += ["Done", "Done (%)", "Overdue"]
+    hr = 3
+    _header(ws, hr, headers)
+    for r, pp in enumerate(rows, start=hr + 1):
+        p = progress(pp.snapshot, today)
+        values = [
+            f"{pp.member} & {pp.officer}"
+            + (f" ({pp.pairing.portfolio})" if pp.pairing.portfolio else ""),
+            titles.get(pp.pairing.id, ""),
+            pp.plan.status if pp.plan else "no plan yet",
+            "yes" if pp.plan and pp.plan.status == "agreed" else "no",
+            p["goals"],
+            p["actions"],
+            p["done"],
+            p["share_done"],
+            p["overdue"],
+        ]
+        for c, value in enumerate(values, start=1):
+            put(ws.cell(r, c), value)
+        ws.cell(r, 8).number_format = "0%"
+    last = hr + max(len(rows), 1)
+    ref = f"A{hr}:{get_column_letter(len(headers))}{last}"
+    table = Table(displayName="Overview", ref=ref)
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    ws.add_table(table)
+    ws.freeze_panes = f"A{hr + 1}"
+    for i, width in enumerate([48, 24, 22, 15, 8, 9, 8, 10, 9], start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    dxf_rule = FormulaRule(
+        formula=[f"$I{hr + 1}>0"], fill=OVERDUE_FILL, font=OVERDUE_FONT, stopIfTrue=False
+    )
+    ws.conditional_formatting.add(f"I{hr + 1}:I{last}", dxf_rule)
+
+
+def _plan_sheet(
+    wb: Workbook,
+    title: str,
+    n: int,
+    pp: PairingPlan,
+    cycle: Cycle,
+    dims: dict[str, str],
+    png: bytes | None,
+    today: date,
+) -> None:
+    ws = wb.create_sheet(title)
+    plan, snap = pp.plan, pp.snapshot
+    heading = f"{pp.member} & {pp.officer}"
+    if pp.pairing.portfolio:
+        heading += f" ({pp.pairing.portfolio})"
+    put_text(ws.cell(1, 1), f"{heading}: development plan, {cycle.name}").font = TITLE_FONT
+    agreed = (
+        "agreed by both"
+        if plan.status == "agreed"
+        else (f"signed by {', '.join(pp.agreed_by)}" if pp.agreed_by else "not yet agreed")
+    )
+    put_text(
+        ws.cell(2, 1),
+        f"Plan status: {plan.status} ({agreed}), revision {plan.revision}, "
+        f"exported {today:%d %B %Y}.",
+    )
+    put_text(
+        ws.cell(3, 1),
+        "Update Status, Due date or the action wording, write a New check-in note, or add a "
+        "row for a new action under an existing goal; then import this file into Tandem. "
+        "Keep sheet names and columns as they are.",
+    ).font = Font(italic=True, color="555555")
+    _header(ws, HEADER_ROW, HEADERS)
+    row = HEADER_ROW
+    for g in snap["goals"]:
+        actions = g["actions"] or [None]
+        for a in actions:
+            row += 1
+            values: dict[str, Any] = {
+                "Goal": g["title"],
+                "Dimension": dims.get(g["dimension"], g["dimension"]),
+                "Challenge": CHALLENGE_LABELS.get(g["challenge"] or "", ""),
+                "Plan ID": plan.id,
+                "Revision": plan.revision,
+                "Goal ID": g["id"],
+            }
+            if a is not None:
+                values.update(
+                    {
+                        "Action": a["description"],
+                        "Owner": a["owner"],
+                        "Due date": date.fromisoformat(a["due_on"]) if a["due_on"] else None,
+                        "Success measure": a["success_measure"],
+                        "Status": a["status"],
+                        "Last check-in": pp.last_check_in.get(a["id"], ""),
+                        "Action ID": a["id"],
+                    }
+                )
+            for name in HEADERS:
+                cell = ws.cell(row, COL[name])
+                value = values.get(name)
+                if name == "Due date":
+                    cell.value = value
+                    cell.number_format = DATE_FORMAT
+                elif name in ID_COLUMNS:
+                    cell.value = value
+                else:
+                    put_text(cell, value or "")
+                    cell.alignment = Alignment(vertical="top", wrap_text=True)
+    last = max(row, HEADER_ROW + 1)
+    if row == HEADER_ROW:  # a table needs a body row; leave an empty one for a first action
+        for name in ("Plan ID", "Revision"):
+            ws.cell(last, COL[name]).value = plan.id if name == "Plan ID" else plan.revision
+    end_col = get_column_letter(len(HEADERS))
+    table = Table(displayName=f"Plan{n}", ref=f"A{HEADER_ROW}:{end_col}{last}")
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    ws.add_table(table)
+    ws.freeze_panes = f"A{HEADER_ROW + 1}"
+    for i, (_, width, hidden) in enumerate(COLUMNS, start=1):
+        dim = ws.column_dimensions[get_column_letter(i)]
+        dim.width = width
+        dim.hidden = hidden
+    reach = last + SPARE_ROWS
+    first = HEADER_ROW + 1
+    status_col = get_column_letter(COL["Status"])
+    owner_col = get_column_letter(COL["Owner"])
+    due_col = get_column_letter(COL["Due date"])
+    status_dv = DataValidation(
+        type="list",
+        formula1=STATUS_LIST,
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="Status",
+        error="Choose one of: " + ", ".join(STATUSES) + ".",
+    )
+    status_dv.add(f"{status_col}{first}:{status_col}{reach}")
+    owner_dv = DataValidation(
+        type="list",
+        formula1=OWNER_LIST,
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="Owner",
+        error="Choose one of: " + ", ".join(OWNERS) + ".",
+    )
+    owner_dv.add(f"{owner_col}{first}:{owner_col}{reach}")
+    ws.add_data_validation(status_dv)
+    ws.add_data_validation(owner_dv)
+    # (no styled empty cells below the table: Excel and LibreOffice turn a date typed into
+    # a new row into a real date themselves, and 200 styled cells per sheet cost a third of
+    # the export's time)
+    overdue = FormulaRule(
+        formula=[
+            f"AND(ISNUMBER(${due_col}{first}),${due_col}{first}<TODAY(),"
+            f'${status_col}{first}<>"done",${status_col}{first}<>"dropped")'
+        ],
+        fill=OVERDUE_FILL,
+        font=OVERDUE_FONT,
+        stopIfTrue=False,
+    )
+    ws.conditional_formatting.add(
+        f"A{first}:{get_column_letter(COL['New check-in note'])}{reach}", overdue
+    )
+    anchor = f"{get_column_letter(len(HEADERS) + 2)}{HEADER_ROW}"
+    if png:
+        image = Image(BytesIO(png))
+        image.width, image.height = image.width * 2 / 3, image.height * 2 / 3
+        ws.add_image(image, anchor)
+    else:
+        put_text(ws[anchor], "No gap chart: this cycle has no results to show yet.")
+
+
+def _meta_sheet(
+    wb: Workbook, actor: Actor, cycle: Cycle, sheets: list[tuple[str, PairingPlan]]
+) -> None:
+    ws = wb.create_sheet(META_SHEET)
+    pairs = [
+        ("format", FORMAT),
+        ("cycle_id", cycle.id),
+        ("cycle", cycle.name),
+        ("exported_at", utcnow().isoformat(timespec="seconds")),
+        ("exported_by", actor.label),
+    ]
+    for r, (key, value) in enumerate(pairs, start=1):
+        put_text(ws.cell(r, 1), key)
+        put(ws.cell(r, 2), value)
+    header = ["sheet", "plan_id", "pairing_id", "revision"]
+    for c, name in enumerate(header, start=1):
+        put_text(ws.cell(7, c), name)
+    for r, (title, pp) in enumerate(sheets, start=8):
+        put_text(ws.cell(r, 1), title)
+        ws.cell(r, 2).value = pp.plan.id
+        ws.cell(r, 3).value = pp.pairing.id
+        ws.cell(r, 4).value = pp.plan.revision
+    ws.sheet_state = "hidden"
+
+
+def export_plans(
+    session: Session,
+    actor: Actor,
+    cycle_id: int,
+    pairing_id: int | None = None,
+    *,
+    today: date | None = None,
+    charts: bool = True,
+) -> bytes:
+    """The cycle's development plans as an .xlsx workbook: an overview and one sheet per
+    pairing with a plan. Staff export the whole council (or one pairing); a principal only
+    their own pairing."""
+    cycle = session.get(Cycle, cycle_id)
+    if cycle is None:
+        raise NotFound("That feedback cycle does not exist (it may have been deleted).")
+    today = today or date.today()
+    from feedback.models import Council
+
+    council = session.get(Council, cycle.council_id)
+    rows = _collect(session, cycle, _pairings(session, actor, cycle, pairing_id))
+    dims = dimension_names(session, cycle.id)
+    used: set[str] = set()
+    titles = {pp.pairing.id: sheet_title(pp.label, used) for pp in rows if pp.plan}
+    wb = Workbook()
+    _overview(wb, cycle, council.name, rows, titles, today)
+    sheets = []
+    for n, pp in enumerate((pp for pp in rows if pp.plan), start=1):
+        png = None
+        if charts:
+            goal_dims = {g["dimension"] for g in pp.snapshot["goals"]}
+            gaps = key_gaps(_pairing_gaps(session, actor, cycle, pp.pairing.id), goal_dims)
+            png = gap_chart_png(gaps)
+        title = titles[pp.pairing.id]
+        _plan_sheet(wb, title, n, pp, cycle, dims, png, today)
+        sheets.append((title, pp))
+    _lists_sheet(wb)
+    _meta_sheet(wb, actor, cycle, sheets)
+    out = BytesIO()
+    wb.save(out)
+    return keep_carriage_returns(out.getvalue())
+
+
+def keep_carriage_returns(data: bytes) -> bytes:
+    """openpyxl writes a carriage return into the XML as it is, and every XML reader turns
+    it into a line feed; written as the character reference &#13; it survives, so text that
+    starts with (or holds) a carriage return reads back exactly as written."""
+    with zipfile.ZipFile(BytesIO(data)) as src:
+        parts = [(info, src.read(info)) for info in src.infolist()]
+    if not any(b"\r" in body for info, body in parts if info.filename.endswith(".xml")):
+        return data
+    out = BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info, body in parts:
+            if info.filename.endswith(".xml"):
+                body = body.replace(b"\r", b"&#13;")
+            dst.writestr(info, body)
+    return out.getvalue()
+
+
+def export_filename(session: Session, cycle_id: int, pairing_id: int | None = None) -> str:
+    cycle = session.get(Cycle, cycle_id)
+    base = f"development-plans-{cycle.name if cycle else cycle_id}"
+    if pairing_id is not None:
+        base += f"-pairing-{pairing_id}"
+    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in base).lower() + ".xlsx"

@@ -1,0 +1,524 @@
+"""Progress coming back from an exported plans workbook (see `planning.excel`).
+
+Every row of every sheet is read and checked first; if anything is wrong, the result lists
+each problem with its sheet and row and nothing is saved. Only real changes are applied:
+a row that says what Tandem already holds changes nothing. A row edited in a sheet whose
+plan was changed in Tandem after the export is refused with an explanation, so an old file
+never overwrites newer work.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from io import BytesIO
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+from sqlmodel import Session, select
+
+from feedback.access import Actor, require_plan_editor
+from feedback.errors import PermissionDenied
+from feedback.models import Cycle
+from planning.excel import COLUMNS, FORMAT, HEADERS, LISTS_SHEET, META_SHEET, OVERVIEW_SHEET
+from planning.models import DevelopmentPlan, PlanRevision
+from planning.plans import (
+    OWNERS,
+    STATUSES,
+    _when,
+    add_action,
+    add_check_in,
+    plan_snapshot,
+    set_action_status,
+    update_action,
+)
+
+MAX_BYTES = 5 * 1024 * 1024
+CONTROL_ESCAPE = re.compile("_x(00[01][0-9A-Fa-f])_")
+EDITABLE = ("Action", "Owner", "Due date", "Success measure", "Status", "New check-in note")
+FIELD = {
+    "Action": "description",
+    "Owner": "owner",
+    "Due date": "due_on",
+    "Success measure": "success_measure",
+}
+
+
+@dataclass
+class Change:
+    sheet: str
+    row: int
+    what: str
+
+    def __str__(self) -> str:
+        return f"Sheet '{self.sheet}', row {self.row}: {self.what}"
+
+
+@dataclass
+class ImportResult:
+    changes: list[Change] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    applied: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        if self.errors:
+            n = len(self.errors)
+            return (
+                f"Nothing was saved: the workbook has {n} problem{'s' * (n != 1)} to put right "
+                "first."
+            )
+        if not self.changes:
+            return "The workbook matches the plans in Tandem: there is nothing to change."
+        n = len(self.changes)
+        verb = "Saved" if self.applied else "Ready to save"
+        return f"{verb}: {n} change{'s' * (n != 1)}."
+
+
+@dataclass
+class _Row:
+    sheet: str
+    row: int
+    plan: DevelopmentPlan
+    goal_id: int | None
+    action_id: int | None
+    values: dict[str, Any]  # description, owner, due_on, success_measure, status, note
+    new: bool
+
+
+def _fmt(value: Any) -> str:
+    if value is None or value == "":
+        return "(empty)"
+    if isinstance(value, date):
+        return f"{value.day} {value:%b %Y}"
+    return f"'{value}'"
+
+
+class _Reader:
+    def __init__(self, session: Session, actor: Actor, today: date) -> None:
+        self.session, self.actor, self.today = session, actor, today
+        self.result = ImportResult()
+        self.rows: list[_Row] = []
+
+    def error(self, sheet: str | None, row: int | None, message: str) -> None:
+        place = ""
+        if sheet is not None:
+            place = f"Sheet '{sheet}', row {row}: " if row is not None else f"Sheet '{sheet}': "
+        self.result.errors.append(place + message)
+
+    # --- the workbook as a whole ----------------------------------------------------
+
+    def read(self, data: bytes) -> None:
+        if len(data) > MAX_BYTES:
+            self.error(
+                None,
+                None,
+                f"The file is {len(data) / 1024 / 1024:.1f} MB; a plans workbook can be at most "
+                f"{MAX_BYTES // 1024 // 1024} MB.",
+            )
+            return
+        try:
+            wb = load_workbook(BytesIO(data), data_only=False, rich_text=False)
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+            self.error(
+                None,
+                None,
+                "This file is not an Excel workbook (.xlsx) that Tandem can read. Export the "
+                "plans from Tandem, edit that file in Excel or LibreOffice, save it as .xlsx "
+                "and import it.",
+            )
+            return
+        if META_SHEET not in wb.sheetnames:
+            self.error(
+                None,
+                None,
+                "This workbook was not exported by Tandem: it has no hidden 'Tandem' sheet "
+                "saying which plans it holds. Export the plans from Tandem, edit that file, "
+                "and import it.",
+            )
+            return
+        meta = wb[META_SHEET]
+        info = {
+            str(meta.cell(r, 1).value): meta.cell(r, 2).value
+            for r in range(1, 6)
+            if meta.cell(r, 1).value
+        }
+        if info.get("format") != FORMAT:
+            self.error(
+                None,
+                None,
+                "This workbook was made by a different version of Tandem's export; export "
+                "the plans again and edit the new file.",
+            )
+            return
+        cycle = self.session.get(Cycle, _int(info.get("cycle_id")))
+        if cycle is None:
+            self.error(None, None, "The cycle this workbook was exported from no longer exists.")
+            return
+        listed: list[tuple[str, int, int, int]] = []
+        for r in range(8, meta.max_row + 1):
+            title = meta.cell(r, 1).value
+            if not title:
+                continue
+            ids = [_int(meta.cell(r, c).value) for c in (2, 3, 4)]
+            if None in ids:
+                self.error(None, None, "The hidden 'Tandem' sheet has been edited; export again.")
+                return
+            listed.append((str(title), *ids))  # type: ignore[arg-type]
+        known = {t for t, *_ in listed} | {META_SHEET, LISTS_SHEET, OVERVIEW_SHEET}
+        unknown = [s for s in wb.sheetnames if s not in known]
+        for title, plan_id, pairing_id, revision in listed:
+            if title not in wb.sheetnames:
+                hint = (
+                    f" The workbook has a sheet '{unknown[0]}' Tandem did not export: if that is "
+                    "it renamed, give it its old name back."
+                    if unknown
+                    else ""
+                )
+                self.error(
+                    title,
+                    None,
+                    "this sheet is missing. Sheets must keep the names they were exported with."
+                    + hint,
+                )
+                continue
+            self.read_sheet(wb[title], cycle, plan_id, pairing_id, revision)
+        for name in unknown:
+            self.result.notes.append(f"Sheet '{name}' is not one Tandem exported; it was ignored.")
+
+    # --- one pairing's sheet --------------------------------------------------------
+
+    def read_sheet(
+        self, ws: Any, cycle: Cycle, plan_id: int, pairing_id: int, revision: int
+    ) -> None:
+        title = ws.title
+        plan = self.session.get(DevelopmentPlan, plan_id)
+        if plan is None or plan.pairing_id != pairing_id or plan.cycle_id != cycle.id:
+            self.error(title, None, "the plan this sheet came from no longer exists in Tandem.")
+            return
+        try:
+            require_plan_editor(self.session, self.actor, plan.pairing_id)
+        except PermissionDenied as exc:
+            self.error(title, None, str(exc))
+            return
+        header_row, cols = _find_header(ws)
+        if header_row is None:
+            self.error(
+                title,
+                None,
+                "the table's heading row (Goal, Action, Status, …) was not found. Keep the "
+                "columns as they were exported.",
+            )
+            return
+        missing = [h for h in HEADERS if h not in cols]
+        for name in missing:
+            hidden = dict((c[0], c[2]) for c in COLUMNS)[name]
+            why = (
+                " It is a hidden column holding the references Tandem needs to match each row; "
+                "export again and keep it."
+                if hidden
+                else " Put the column back with its heading."
+            )
+            self.error(title, header_row, f"the column '{name}' is missing.{why}")
+        if missing:
+            return
+        stale = plan.revision != revision
+        current = plan_snapshot(self.session, plan)
+        exported = current
+        if stale:
+            old = self.session.exec(
+                select(PlanRevision).where(
+                    PlanRevision.plan_id == plan.id, PlanRevision.revision == revision
+                )
+            ).first()
+            exported = old.snapshot if old else {"goals": []}
+        goals_now = {g["id"]: g for g in current["goals"]}
+        actions_now = {a["id"]: a for g in current["goals"] for a in g["actions"]}
+        actions_then = {a["id"]: a for g in exported["goals"] for a in g["actions"]}
+        seen: set[int] = set()
+        for r in range(header_row + 1, ws.max_row + 1):
+            cells = {name: ws.cell(r, cols[name]) for name in HEADERS}
+            if all(_blank(c.value) for c in cells.values()):
+                continue
+            if all(_blank(cells[n].value) for n in EDITABLE) and _blank(cells["Goal"].value):
+                continue  # only the hidden references left, e.g. the empty starter row
+            row = self.read_row(title, r, cells, plan, goals_now, actions_now, seen)
+            if row is None:
+                continue
+            if stale:
+                before = actions_then.get(row.action_id) if row.action_id else None
+                if _differs(row, before):
+                    who = plan.updated_by or "Someone"
+                    self.error(
+                        title,
+                        r,
+                        f"this plan was changed in Tandem after the workbook was exported "
+                        f"({who}, {_when(plan.updated_at)}), so this row's change was not "
+                        "applied. Export the plans again and make the change in the new file.",
+                    )
+                    continue
+                continue  # not edited since the export: newer work in Tandem stands
+            self.compare(row, actions_now.get(row.action_id) if row.action_id else None)
+
+    def read_row(
+        self,
+        title: str,
+        r: int,
+        cells: dict[str, Any],
+        plan: DevelopmentPlan,
+        goals: dict[int, dict],
+        actions: dict[int, dict],
+        seen: set[int],
+    ) -> _Row | None:
+        problems = len(self.result.errors)
+        for name in EDITABLE + ("Goal",):
+            if cells[name].data_type == "f":
+                self.error(
+                    title,
+                    r,
+                    f"{name} holds a formula ({cells[name].value}); type the value itself.",
+                )
+        if len(self.result.errors) > problems:
+            return None
+        row_plan = _int(cells["Plan ID"].value)
+        if cells["Plan ID"].value not in (None, "") and row_plan != plan.id:
+            self.error(
+                title, r, "this row belongs to another pairing's plan; rows cannot move sheets."
+            )
+            return None
+        action_id = _int(cells["Action ID"].value)
+        goal_id = _int(cells["Goal ID"].value)
+        if cells["Action ID"].value not in (None, "") and action_id is None:
+            self.error(title, r, "the hidden Action ID has been changed; export again.")
+            return None
+        if action_id is not None:
+            if action_id not in actions:
+                self.error(
+                    title,
+                    r,
+                    f"action {action_id} is no longer in this plan (it may have been removed "
+                    "in Tandem).",
+                )
+                return None
+            if action_id in seen:
+                self.error(title, r, "this action appears twice; keep one row for it.")
+                return None
+            seen.add(action_id)
+            goal_id = next(g for g, v in goals.items() if action_id in _ids(v))
+        elif goal_id is None or goal_id not in goals:
+            goal_title = _text(cells["Goal"].value).strip().lower()
+            match = [g for g, v in goals.items() if v["title"].strip().lower() == goal_title]
+            if not match:
+                self.error(
+                    title,
+                    r,
+                    f"goal {_fmt(_text(cells['Goal'].value))} is not in this plan. New rows add "
+                    "actions to an existing goal: copy its name exactly, or add new goals in "
+                    "Tandem.",
+                )
+                return None
+            goal_id = match[0]
+        values: dict[str, Any] = {}
+        values["description"] = _text(cells["Action"].value).strip()
+        values["success_measure"] = _text(cells["Success measure"].value)  # kept verbatim
+        values["note"] = _text(cells["New check-in note"].value).strip()
+        owner = _text(cells["Owner"].value).strip().lower()
+        status = _text(cells["Status"].value).strip().lower()
+        new = action_id is None
+        if new and not values["description"] and not values["note"]:
+            return None  # a goal row without actions, left as it was
+        if not values["description"]:
+            self.error(title, r, "Action is empty; say what will be done.")
+        if owner not in OWNERS:
+            shown = _text(cells["Owner"].value)
+            what = f"owner '{shown}' is not" if shown.strip() else "owner is empty; it must be"
+            self.error(title, r, f"{what} one of: {', '.join(OWNERS)}")
+        if new and not status:
+            status = "not started"
+        if status not in STATUSES:
+            shown = _text(cells["Status"].value)
+            what = f"status '{shown}' is not" if shown.strip() else "status is empty; it must be"
+            self.error(title, r, f"{what} one of: {', '.join(STATUSES)}")
+        due = cells["Due date"].value
+        if isinstance(due, datetime):
+            due = due.date()
+        elif isinstance(due, str) and not due.strip():
+            due = None
+        elif due is not None and not isinstance(due, date):
+            kind = "text" if isinstance(due, str) else "a number"
+            self.error(
+                title,
+                r,
+                f"due date '{due}' is {kind}, not a date. Enter it as a date (for example "
+                "31/03/2027) in a cell formatted as a date.",
+            )
+        if len(self.result.errors) > problems:
+            return None
+        values.update(owner=owner, status=status, due_on=due)
+        if not new:
+            goal = goals[goal_id]
+            if _text(cells["Goal"].value).strip() != goal["title"].strip():
+                self.result.notes.append(
+                    f"Sheet '{title}', row {r}: goals are renamed in Tandem, not in the "
+                    "workbook; the new goal name was ignored."
+                )
+        return _Row(title, r, plan, goal_id, action_id, values, new)
+
+    def compare(self, row: _Row, now: dict | None) -> None:
+        v = row.values
+        if row.new:
+            self.result.changes.append(
+                Change(row.sheet, row.row, f"new action {_fmt(v['description'])} ({v['owner']})")
+            )
+            self.rows.append(row)
+            if v["note"]:
+                self.result.changes.append(
+                    Change(row.sheet, row.row, f"check-in note {_fmt(v['note'])}")
+                )
+            return
+        changed = False
+        for header, key in FIELD.items():
+            old = date.fromisoformat(now[key]) if key == "due_on" and now[key] else now[key]
+            if v[key] != old:
+                self.result.changes.append(
+                    Change(row.sheet, row.row, f"{header.lower()} {_fmt(old)} → {_fmt(v[key])}")
+                )
+                changed = True
+        if v["status"] != now["status"]:
+            self.result.changes.append(
+                Change(row.sheet, row.row, f"status {now['status']} → {v['status']}")
+            )
+            changed = True
+        if v["note"]:
+            self.result.changes.append(
+                Change(row.sheet, row.row, f"check-in note {_fmt(v['note'])}")
+            )
+            changed = True
+        if changed:
+            v["before"] = now
+            self.rows.append(row)
+
+    # --- saving ---------------------------------------------------------------------
+
+    def apply(self) -> None:
+        s, actor, today = self.session, self.actor, self.today
+        for row in self.rows:
+            v = row.values
+            if row.new:
+                action = add_action(
+                    s,
+                    actor,
+                    row.goal_id,
+                    v["description"],
+                    v["owner"],
+                    due_on=v["due_on"],
+                    success_measure=v["success_measure"],
+                    status=v["status"],
+                )
+                if v["note"]:
+                    add_check_in(s, actor, row.plan.id, today, v["note"], action.id)
+                continue
+            before = v["before"]
+            edits = {}
+            for key in FIELD.values():
+                old = before[key]
+                if key == "due_on" and old:
+                    old = date.fromisoformat(old)
+                if v[key] != old:
+                    edits[key] = v[key]
+            if edits:
+                update_action(s, actor, row.action_id, **edits)
+            new_status = v["status"] if v["status"] != before["status"] else None
+            if v["note"]:
+                add_check_in(s, actor, row.plan.id, today, v["note"], row.action_id, new_status)
+            elif new_status:
+                set_action_status(s, actor, row.action_id, new_status)
+        s.flush()
+
+
+def _find_header(ws: Any) -> tuple[int | None, dict[str, int]]:
+    for r in range(1, min(ws.max_row, 20) + 1):
+        names = {}
+        for c in range(1, ws.max_column + 1):
+            value = ws.cell(r, c).value
+            if isinstance(value, str) and value.strip():
+                names[value.strip()] = c
+        if "Action" in names and "Status" in names:
+            return r, names
+    return None, {}
+
+
+def _differs(row: _Row, before: dict | None) -> bool:
+    if row.new or before is None or row.values["note"]:
+        return True
+    v = row.values
+    due = date.fromisoformat(before["due_on"]) if before["due_on"] else None
+    return (
+        v["description"] != before["description"]
+        or v["owner"] != before["owner"]
+        or v["due_on"] != due
+        or v["success_measure"] != before["success_measure"]
+        or v["status"] != before["status"]
+    )
+
+
+def _ids(goal: dict) -> set[int]:
+    return {a["id"] for a in goal["actions"]}
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date):
+        return f"{value:%d/%m/%Y}"
+    text = str(value)
+    if "_x" in text:  # Excel writes control characters such as a carriage return as _x000D_
+        text = CONTROL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    return text
+
+
+def import_plans(
+    session: Session,
+    actor: Actor,
+    data: bytes,
+    apply: bool = False,
+    *,
+    today: date | None = None,
+) -> ImportResult:
+    """Read an edited plans workbook. With `apply=False` (a dry run) nothing is saved and
+    the result lists the changes it would make; with `apply=True` they are saved — but only
+    if the whole workbook is valid: any error and nothing is saved."""
+    reader = _Reader(session, actor, today or date.today())
+    reader.read(data)
+    result = reader.result
+    if result.errors:
+        return result
+    if apply and reader.rows:
+        reader.apply()
+        result.applied = True
+    return result

@@ -1,0 +1,148 @@
+"""Tables for joint development plans: goals, actions, check-ins, sign-offs and history.
+
+Every change to a plan bumps `DevelopmentPlan.revision`; writers say which revision they
+started from, so two principals editing at once cannot silently overwrite each other.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from feedback.models import _in, utcnow
+
+
+class PlanStatus(StrEnum):
+    draft = "draft"
+    agreed = "agreed"  # both principals signed the current revision
+    changed_since_agreed = "changed since agreed"  # edited after sign-off; needs agreement again
+
+
+class ActionOwner(StrEnum):
+    member = "member"
+    officer = "officer"
+    joint = "joint"
+
+
+class ActionStatus(StrEnum):
+    not_started = "not started"
+    in_progress = "in progress"
+    done = "done"
+    dropped = "dropped"
+
+
+class Challenge(StrEnum):
+    """The six public-sector challenges of the IESE seed, as optional goal tags."""
+
+    financial_resilience = "financial-resilience"
+    digital_transformation = "digital-transformation"
+    social_care = "social-care"
+    strategy = "strategy"
+    demand_management = "demand-management"
+    capacity_and_change = "capacity-and-change"
+
+
+CHALLENGE_LABELS: dict[str, str] = {
+    "financial-resilience": "Financial resilience",
+    "digital-transformation": "Digital transformation",
+    "social-care": "Social care",
+    "strategy": "Strategy",
+    "demand-management": "Demand management",
+    "capacity-and-change": "Capacity and change",
+}
+
+
+class DevelopmentPlan(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("pairing_id", "cycle_id", name="uq_plan_pairing_cycle"),
+        CheckConstraint(_in("status", PlanStatus), name="ck_plan_status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    pairing_id: int = Field(foreign_key="pairing.id", ondelete="CASCADE", index=True)
+    cycle_id: int = Field(foreign_key="cycle.id", ondelete="CASCADE", index=True)
+    status: str = Field(default=PlanStatus.draft.value, max_length=30)
+    revision: int = Field(default=1)
+    carried_from_plan_id: int | None = Field(
+        default=None, foreign_key="developmentplan.id", ondelete="SET NULL"
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by: str = Field(default="", max_length=200)
+
+
+class PlanGoal(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint(
+            "challenge IS NULL OR " + _in("challenge", Challenge), name="ck_goal_challenge"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="developmentplan.id", ondelete="CASCADE", index=True)
+    dimension_code: str = Field(max_length=40)
+    challenge: str | None = Field(default=None, max_length=40)
+    title: str = Field(max_length=300)
+    description: str = Field(default="")
+    source: str = Field(default="written", max_length=20)  # written | suggested | carried
+    position: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PlanAction(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint(_in("owner", ActionOwner), name="ck_action_owner"),
+        CheckConstraint(_in("status", ActionStatus), name="ck_action_status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    goal_id: int = Field(foreign_key="plangoal.id", ondelete="CASCADE", index=True)
+    description: str
+    owner: str = Field(max_length=20)
+    due_on: date | None = None
+    success_measure: str = Field(default="")
+    status: str = Field(default=ActionStatus.not_started.value, max_length=20)
+    position: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CheckIn(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="developmentplan.id", ondelete="CASCADE", index=True)
+    action_id: int | None = Field(default=None, foreign_key="planaction.id", ondelete="SET NULL")
+    held_on: date
+    note: str = Field(default="")
+    status_from: str | None = Field(default=None, max_length=20)
+    status_to: str | None = Field(default=None, max_length=20)
+    recorded_by: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SignOff(SQLModel, table=True):
+    """A principal's agreement to one revision of the plan."""
+
+    __table_args__ = (UniqueConstraint("plan_id", "person_id", "plan_revision", name="uq_signoff"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="developmentplan.id", ondelete="CASCADE", index=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="RESTRICT")
+    plan_revision: int
+    signed_at: datetime = Field(default_factory=utcnow)
+
+
+class PlanRevision(SQLModel, table=True):
+    """History: the whole plan as it stood after each change."""
+
+    __table_args__ = (UniqueConstraint("plan_id", "revision", name="uq_plan_revision"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="developmentplan.id", ondelete="CASCADE", index=True)
+    revision: int
+    summary: str = Field(default="", max_length=500)
+    snapshot: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    changed_by: str = Field(default="", max_length=200)
+    changed_at: datetime = Field(default_factory=utcnow)

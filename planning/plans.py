@@ -1,0 +1,788 @@
+"""Joint development plans: one per pairing per cycle, changed only through these functions.
+
+Every change bumps the plan's revision and stores a snapshot of the whole plan, so history
+is kept. Callers pass the revision they started from (`expected_revision`) so concurrent
+edits are refused with an explanation naming who changed the plan, rather than silently
+overwriting each other.
+
+Agreement: each principal signs a revision. The plan is *agreed* when both have signed
+since the last change to what the plan says (goals and actions). A change to what it says
+after that marks it "changed since agreed" until both sign again. Progress — an action's
+status and check-ins — is recorded in the history too but is not a change to what was
+agreed, so it never undoes the agreement.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, delete, select, update
+
+from feedback.access import Actor, require_plan_editor, require_plan_reader
+from feedback.errors import Conflict, Invalid, NotFound, PermissionDenied
+from feedback.models import Cycle, CyclePairing, Dimension, Pairing, Person, utcnow
+from planning.models import (
+    CHALLENGE_LABELS,
+    ActionOwner,
+    ActionStatus,
+    Challenge,
+    CheckIn,
+    DevelopmentPlan,
+    PlanAction,
+    PlanGoal,
+    PlanRevision,
+    PlanStatus,
+    SignOff,
+)
+
+UK = ZoneInfo("Europe/London")
+STATUSES = [s.value for s in ActionStatus]
+OWNERS = [o.value for o in ActionOwner]
+CONTENT = "content"  # a change to what the plan says: needs agreement again
+PROGRESS = "progress"  # status changes and check-ins: tracked, agreement kept
+_UNSET: Any = object()
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def get_plan(session: Session, plan_id: int) -> DevelopmentPlan:
+    plan = session.get(DevelopmentPlan, plan_id)
+    if plan is None:
+        raise NotFound(f"There is no development plan with id {plan_id}.")
+    return plan
+
+
+def find_plan(session: Session, pairing_id: int, cycle_id: int) -> DevelopmentPlan | None:
+    return session.exec(
+        select(DevelopmentPlan).where(
+            DevelopmentPlan.pairing_id == pairing_id, DevelopmentPlan.cycle_id == cycle_id
+        )
+    ).first()
+
+
+def plan_goals(session: Session, plan_id: int) -> list[PlanGoal]:
+    return list(
+        session.exec(
+            select(PlanGoal)
+            .where(PlanGoal.plan_id == plan_id)
+            .order_by(PlanGoal.position, PlanGoal.id)
+        )
+    )
+
+
+def plan_actions(session: Session, goal_ids: list[int]) -> list[PlanAction]:
+    if not goal_ids:
+        return []
+    return list(
+        session.exec(
+            select(PlanAction)
+            .where(PlanAction.goal_id.in_(goal_ids))
+            .order_by(PlanAction.position, PlanAction.id)
+        )
+    )
+
+
+def plan_snapshot(session: Session, plan: DevelopmentPlan, kind: str = CONTENT) -> dict[str, Any]:
+    goals = plan_goals(session, plan.id)
+    actions = plan_actions(session, [g.id for g in goals])
+    return {
+        "plan_id": plan.id,
+        "revision": plan.revision,
+        "status": plan.status,
+        "kind": kind,
+        "goals": [
+            {
+                "id": g.id,
+                "dimension": g.dimension_code,
+                "challenge": g.challenge,
+                "title": g.title,
+                "description": g.description,
+                "source": g.source,
+                "actions": [
+                    {
+                        "id": a.id,
+                        "description": a.description,
+                        "owner": a.owner,
+                        "due_on": a.due_on.isoformat() if a.due_on else None,
+                        "success_measure": a.success_measure,
+                        "status": a.status,
+                    }
+                    for a in actions
+                    if a.goal_id == g.id
+                ],
+            }
+            for g in goals
+        ],
+    }
+
+
+def dimension_names(session: Session, cycle_id: int) -> dict[str, str]:
+    """Dimension code → name in the framework the cycle ran."""
+    cycle = session.get(Cycle, cycle_id)
+    if cycle is None:
+        return {}
+    rows = session.exec(
+        select(Dimension.code, Dimension.name)
+        .where(Dimension.framework_version_id == cycle.framework_version_id)
+        .order_by(Dimension.position)
+    ).all()
+    return dict(rows)
+
+
+def read_plan(session: Session, actor: Actor, plan_id: int) -> dict[str, Any]:
+    """Everything a screen or an export shows about one plan (access-checked)."""
+    plan = get_plan(session, plan_id)
+    pairing = require_plan_reader(session, actor, plan.pairing_id)
+    view = plan_snapshot(session, plan)
+    names = dimension_names(session, plan.cycle_id)
+    for g in view["goals"]:
+        g["dimension_name"] = names.get(g["dimension"], g["dimension"])
+        g["challenge_label"] = CHALLENGE_LABELS.get(g["challenge"] or "", "")
+    member = session.get(Person, pairing.member_id)
+    officer = session.get(Person, pairing.officer_id)
+    cycle = session.get(Cycle, plan.cycle_id)
+    view.update(
+        pairing_id=pairing.id,
+        cycle_id=plan.cycle_id,
+        cycle_name=cycle.name,
+        member_name=member.full_name,
+        officer_name=officer.full_name,
+        portfolio=pairing.portfolio,
+        updated_at=plan.updated_at,
+        updated_by=plan.updated_by,
+        carried_from_plan_id=plan.carried_from_plan_id,
+        signoffs=agreement(session, plan, pairing),
+        check_ins=[
+            {
+                "id": c.id,
+                "action_id": c.action_id,
+                "held_on": c.held_on,
+                "note": c.note,
+                "status_from": c.status_from,
+                "status_to": c.status_to,
+                "recorded_by": c.recorded_by,
+            }
+            for c in session.exec(
+                select(CheckIn)
+                .where(CheckIn.plan_id == plan.id)
+                .order_by(CheckIn.held_on, CheckIn.id)
+            )
+        ],
+    )
+    return view
+
+
+def agreement(
+    session: Session, plan: DevelopmentPlan, pairing: Pairing | None = None
+) -> list[dict[str, Any]]:
+    """Each principal's latest signature and whether it covers the plan as it now reads."""
+    pairing = pairing or session.get(Pairing, plan.pairing_id)
+    since = last_content_revision(session, plan.id)
+    out = []
+    for side, person_id in (("member", pairing.member_id), ("officer", pairing.officer_id)):
+        latest = session.exec(
+            select(SignOff)
+            .where(SignOff.plan_id == plan.id, SignOff.person_id == person_id)
+            .order_by(SignOff.plan_revision.desc())
+        ).first()
+        out.append(
+            {
+                "side": side,
+                "person_id": person_id,
+                "name": session.get(Person, person_id).full_name,
+                "signed_revision": latest.plan_revision if latest else None,
+                "signed_at": latest.signed_at if latest else None,
+                "current": bool(latest and latest.plan_revision >= since),
+            }
+        )
+    return out
+
+
+def last_content_revision(session: Session, plan_id: int) -> int:
+    """The latest revision that changed what the plan says (not just its progress)."""
+    rows = session.exec(
+        select(PlanRevision.revision, PlanRevision.snapshot).where(PlanRevision.plan_id == plan_id)
+    ).all()
+    content = [r for r, snap in rows if (snap or {}).get("kind", CONTENT) == CONTENT]
+    return max(content, default=1)
+
+
+def plan_history(session: Session, actor: Actor, plan_id: int) -> list[dict[str, Any]]:
+    """Every revision, newest first: who changed what and when, with the snapshot."""
+    plan = get_plan(session, plan_id)
+    require_plan_reader(session, actor, plan.pairing_id)
+    revisions = session.exec(
+        select(PlanRevision)
+        .where(PlanRevision.plan_id == plan_id)
+        .order_by(PlanRevision.revision.desc())
+    ).all()
+    signed = session.exec(select(SignOff).where(SignOff.plan_id == plan_id)).all()
+    names = {s.person_id: session.get(Person, s.person_id).full_name for s in signed}
+    return [
+        {
+            "revision": r.revision,
+            "summary": r.summary,
+            "changed_by": r.changed_by,
+            "changed_at": r.changed_at,
+            "kind": (r.snapshot or {}).get("kind", CONTENT),
+            "signed_by": sorted(
+                names[s.person_id] for s in signed if s.plan_revision == r.revision
+            ),
+            "snapshot": r.snapshot,
+        }
+        for r in revisions
+    ]
+
+
+def plans_for_cycle(session: Session, actor: Actor, cycle_id: int) -> list[DevelopmentPlan]:
+    """The plans of a cycle this actor may read: staff see all, a principal their own."""
+    plans = session.exec(
+        select(DevelopmentPlan)
+        .where(DevelopmentPlan.cycle_id == cycle_id)
+        .order_by(DevelopmentPlan.pairing_id)
+    ).all()
+    out = []
+    for plan in plans:
+        try:
+            require_plan_reader(session, actor, plan.pairing_id)
+        except PermissionDenied:
+            continue
+        out.append(plan)
+    return out
+
+
+# --- the change machinery ---------------------------------------------------------------
+
+
+def actor_name(session: Session, actor: Actor) -> str:
+    """The name shown in history and conflict messages: the person's name when known."""
+    if actor.person_id is not None:
+        person = session.get(Person, actor.person_id)
+        if person is not None:
+            return person.full_name
+    return actor.label
+
+
+def _when(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        from datetime import UTC
+
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(UK)
+    if local.date() == utcnow().astimezone(UK).date():
+        return f"at {local:%H:%M}"
+    return f"on {local.day} {local:%B %Y} at {local:%H:%M}"
+
+
+def conflict_message(plan: DevelopmentPlan) -> str:
+    who = plan.updated_by or "Someone else"
+    return (
+        f"{who} changed this plan {_when(plan.updated_at)}; your change was not saved — "
+        "reload to see theirs."
+    )
+
+
+def _check_revision(plan: DevelopmentPlan, expected_revision: int | None) -> None:
+    if expected_revision is not None and expected_revision != plan.revision:
+        raise Conflict(conflict_message(plan))
+
+
+def _open(
+    session: Session, actor: Actor, plan_id: int, expected_revision: int | None
+) -> DevelopmentPlan:
+    """The plan, if this actor may edit it and nobody changed it since `expected_revision`."""
+    plan = get_plan(session, plan_id)
+    require_plan_editor(session, actor, plan.pairing_id)
+    _check_revision(plan, expected_revision)
+    return plan
+
+
+def touch(
+    session: Session,
+    actor: Actor,
+    plan: DevelopmentPlan,
+    summary: str,
+    expected_revision: int | None = None,
+    kind: str = CONTENT,
+) -> DevelopmentPlan:
+    """Record a change: bump the revision (refusing a stale one), keep a snapshot."""
+    _check_revision(plan, expected_revision)
+    current = plan.revision
+    new_status = plan.status
+    if kind == CONTENT and plan.status == PlanStatus.agreed:
+        new_status = PlanStatus.changed_since_agreed.value
+    who = actor_name(session, actor)
+    result = session.exec(
+        update(DevelopmentPlan)
+        .where(DevelopmentPlan.id == plan.id, DevelopmentPlan.revision == current)
+        .values(revision=current + 1, status=new_status, updated_at=utcnow(), updated_by=who)
+    )
+    if result.rowcount != 1:
+        session.refresh(plan)
+        raise Conflict(conflict_message(plan))
+    session.refresh(plan)
+    session.add(
+        PlanRevision(
+            plan_id=plan.id,
+            revision=plan.revision,
+            summary=summary[:500],
+            snapshot=plan_snapshot(session, plan, kind),
+            changed_by=who,
+        )
+    )
+    session.flush()
+    return plan
+
+
+def _goal(session: Session, goal_id: int) -> PlanGoal:
+    goal = session.get(PlanGoal, goal_id)
+    if goal is None:
+        raise NotFound(f"There is no goal with id {goal_id} (it may have been removed).")
+    return goal
+
+
+def _action(session: Session, action_id: int) -> PlanAction:
+    action = session.get(PlanAction, action_id)
+    if action is None:
+        raise NotFound(f"There is no action with id {action_id} (it may have been removed).")
+    return action
+
+
+# --- validation -------------------------------------------------------------------------
+
+
+def _clean_title(title: str | None) -> str:
+    title = (title or "").strip()
+    if not title:
+        raise Invalid("A goal needs a title.")
+    if len(title) > 300:
+        raise Invalid(
+            "A goal's title can be at most 300 characters; put the detail in its description."
+        )
+    return title
+
+
+def _check_challenge(challenge: str | None) -> str | None:
+    if challenge and challenge not in {c.value for c in Challenge}:
+        raise Invalid(
+            f"'{challenge}' is not one of the six council challenges: "
+            + ", ".join(CHALLENGE_LABELS)
+            + "."
+        )
+    return challenge or None
+
+
+def _clean_description(description: str | None) -> str:
+    description = (description or "").strip()
+    if not description:
+        raise Invalid("An action needs a description of what will be done.")
+    return description
+
+
+def _check_owner(owner: str) -> str:
+    if owner not in OWNERS:
+        raise Invalid("The owner of an action is the member, the officer or both (joint).")
+    return owner
+
+
+def _check_status(status: str) -> str:
+    if status not in STATUSES:
+        raise Invalid(f"Status '{status}' is not one of: {', '.join(STATUSES)}.")
+    return status
+
+
+# --- user actions -----------------------------------------------------------------------
+
+
+def create_plan(session: Session, actor: Actor, pairing_id: int, cycle_id: int) -> DevelopmentPlan:
+    pairing, cycle = session.get(Pairing, pairing_id), session.get(Cycle, cycle_id)
+    if pairing is None or cycle is None or pairing.council_id != cycle.council_id:
+        raise Invalid("A plan belongs to a pairing and a cycle of the same council.")
+    require_plan_editor(session, actor, pairing_id)
+    if session.get(CyclePairing, (cycle_id, pairing_id)) is None:
+        raise Invalid("That pairing did not take part in this cycle, so it has no plan for it.")
+    if find_plan(session, pairing_id, cycle_id) is not None:
+        raise Conflict("This pairing already has a plan for this cycle.")
+    who = actor_name(session, actor)
+    plan = DevelopmentPlan(pairing_id=pairing_id, cycle_id=cycle_id, updated_by=who)
+    session.add(plan)
+    session.flush()
+    session.add(
+        PlanRevision(
+            plan_id=plan.id,
+            revision=plan.revision,
+            summary="Plan started",
+            snapshot=plan_snapshot(session, plan),
+            changed_by=who,
+        )
+    )
+    session.flush()
+    return plan
+
+
+def get_or_create_plan(
+    session: Session, actor: Actor, pairing_id: int, cycle_id: int
+) -> DevelopmentPlan:
+    plan = find_plan(session, pairing_id, cycle_id)
+    if plan is not None:
+        require_plan_reader(session, actor, plan.pairing_id)
+        return plan
+    return create_plan(session, actor, pairing_id, cycle_id)
+
+
+def add_goal(
+    session: Session,
+    actor: Actor,
+    plan_id: int,
+    dimension_code: str,
+    title: str,
+    description: str = "",
+    challenge: str | None = None,
+    source: str = "written",
+    expected_revision: int | None = None,
+) -> PlanGoal:
+    plan = _open(session, actor, plan_id, expected_revision)
+    title = _clean_title(title)
+    dimension_code = (dimension_code or "").strip()
+    if not dimension_code:
+        raise Invalid("A goal is tied to one of the framework's dimensions; choose one.")
+    challenge = _check_challenge(challenge)
+    position = len(session.exec(select(PlanGoal.id).where(PlanGoal.plan_id == plan_id)).all())
+    goal = PlanGoal(
+        plan_id=plan_id,
+        dimension_code=dimension_code,
+        challenge=challenge,
+        title=title,
+        description=description or "",
+        source=source,
+        position=position,
+    )
+    session.add(goal)
+    session.flush()
+    touch(session, actor, plan, f"Goal added: {title}")
+    return goal
+
+
+def update_goal(
+    session: Session,
+    actor: Actor,
+    goal_id: int,
+    *,
+    title: str = _UNSET,
+    description: str = _UNSET,
+    dimension_code: str = _UNSET,
+    challenge: str | None = _UNSET,
+    expected_revision: int | None = None,
+) -> bool:
+    """Change a goal's wording, dimension or challenge. Returns False if nothing changed
+    (and then the plan's revision and agreement are left alone)."""
+    goal = _goal(session, goal_id)
+    plan = _open(session, actor, goal.plan_id, expected_revision)
+    changes: dict[str, Any] = {}
+    if title is not _UNSET:
+        changes["title"] = _clean_title(title)
+    if description is not _UNSET:
+        changes["description"] = description or ""
+    if dimension_code is not _UNSET:
+        if not (dimension_code or "").strip():
+            raise Invalid("A goal is tied to one of the framework's dimensions; choose one.")
+        changes["dimension_code"] = dimension_code.strip()
+    if challenge is not _UNSET:
+        changes["challenge"] = _check_challenge(challenge)
+    changed = {k: v for k, v in changes.items() if getattr(goal, k) != v}
+    if not changed:
+        return False
+    for key, value in changed.items():
+        setattr(goal, key, value)
+    session.add(goal)
+    session.flush()
+    touch(session, actor, plan, f"Goal changed: {goal.title}")
+    return True
+
+
+def remove_goal(
+    session: Session, actor: Actor, goal_id: int, expected_revision: int | None = None
+) -> None:
+    """Remove a goal and its actions (they remain in the plan's history)."""
+    goal = _goal(session, goal_id)
+    plan = _open(session, actor, goal.plan_id, expected_revision)
+    title = goal.title
+    action_ids = session.exec(select(PlanAction.id).where(PlanAction.goal_id == goal_id)).all()
+    if action_ids:
+        session.exec(
+            update(CheckIn).where(CheckIn.action_id.in_(action_ids)).values(action_id=None)
+        )
+        session.exec(delete(PlanAction).where(PlanAction.goal_id == goal_id))
+    session.delete(goal)
+    session.flush()
+    session.expire_all()
+    plan = get_plan(session, plan.id)
+    touch(session, actor, plan, f"Goal removed: {title}")
+
+
+def add_action(
+    session: Session,
+    actor: Actor,
+    goal_id: int,
+    description: str,
+    owner: str,
+    due_on: date | None = None,
+    success_measure: str = "",
+    status: str = ActionStatus.not_started,
+    expected_revision: int | None = None,
+) -> PlanAction:
+    goal = _goal(session, goal_id)
+    plan = _open(session, actor, goal.plan_id, expected_revision)
+    description = _clean_description(description)
+    _check_owner(owner)
+    _check_status(status)
+    position = len(session.exec(select(PlanAction.id).where(PlanAction.goal_id == goal_id)).all())
+    action = PlanAction(
+        goal_id=goal_id,
+        description=description,
+        owner=owner,
+        due_on=due_on,
+        success_measure=success_measure or "",
+        status=str(status),
+        position=position,
+    )
+    session.add(action)
+    session.flush()
+    touch(session, actor, plan, f"Action added: {description[:80]}")
+    return action
+
+
+def update_action(
+    session: Session,
+    actor: Actor,
+    action_id: int,
+    *,
+    description: str = _UNSET,
+    owner: str = _UNSET,
+    due_on: date | None = _UNSET,
+    success_measure: str = _UNSET,
+    expected_revision: int | None = None,
+) -> bool:
+    """Change what an action says (not its status: see set_action_status). Returns False
+    if nothing changed."""
+    action = _action(session, action_id)
+    plan = _open(session, actor, _goal(session, action.goal_id).plan_id, expected_revision)
+    changes: dict[str, Any] = {}
+    if description is not _UNSET:
+        changes["description"] = _clean_description(description)
+    if owner is not _UNSET:
+        changes["owner"] = _check_owner(owner)
+    if due_on is not _UNSET:
+        changes["due_on"] = due_on
+    if success_measure is not _UNSET:
+        changes["success_measure"] = success_measure or ""
+    changed = {k: v for k, v in changes.items() if getattr(action, k) != v}
+    if not changed:
+        return False
+    for key, value in changed.items():
+        setattr(action, key, value)
+    action.updated_at = utcnow()
+    session.add(action)
+    session.flush()
+    touch(session, actor, plan, f"Action changed: {action.description[:80]}")
+    return True
+
+
+def remove_action(
+    session: Session, actor: Actor, action_id: int, expected_revision: int | None = None
+) -> None:
+    action = _action(session, action_id)
+    plan = _open(session, actor, _goal(session, action.goal_id).plan_id, expected_revision)
+    text = action.description
+    session.exec(update(CheckIn).where(CheckIn.action_id == action_id).values(action_id=None))
+    session.delete(action)
+    session.flush()
+    touch(session, actor, plan, f"Action removed: {text[:80]}")
+
+
+def set_action_status(
+    session: Session,
+    actor: Actor,
+    action_id: int,
+    status: str,
+    expected_revision: int | None = None,
+) -> bool:
+    """Progress: move an action to another status. Returns False if it already had it."""
+    action = _action(session, action_id)
+    plan = _open(session, actor, _goal(session, action.goal_id).plan_id, expected_revision)
+    _check_status(status)
+    if action.status == status:
+        return False
+    old = action.status
+    action.status = str(status)
+    action.updated_at = utcnow()
+    session.add(action)
+    session.flush()
+    touch(
+        session,
+        actor,
+        plan,
+        f"Status {old} → {status}: {action.description[:80]}",
+        kind=PROGRESS,
+    )
+    return True
+
+
+def add_check_in(
+    session: Session,
+    actor: Actor,
+    plan_id: int,
+    held_on: date,
+    note: str = "",
+    action_id: int | None = None,
+    status_to: str | None = None,
+    expected_revision: int | None = None,
+) -> CheckIn:
+    """A check-in: when the pair met, what they noted and, for one action, a status change."""
+    plan = _open(session, actor, plan_id, expected_revision)
+    if not isinstance(held_on, date):
+        raise Invalid("A check-in needs the date it was held.")
+    note = (note or "").strip()
+    action = None
+    if action_id is not None:
+        action = _action(session, action_id)
+        if _goal(session, action.goal_id).plan_id != plan_id:
+            raise Invalid("That action belongs to another plan.")
+    if status_to:
+        _check_status(status_to)
+        if action is None:
+            raise Invalid("Say which action a status change at a check-in is for.")
+    if not note and not (status_to and action is not None and status_to != action.status):
+        raise Invalid("A check-in needs a note or a change of an action's status.")
+    status_from = action.status if action is not None else None
+    check_in = CheckIn(
+        plan_id=plan_id,
+        action_id=action_id,
+        held_on=held_on,
+        note=note,
+        status_from=status_from if status_to else None,
+        status_to=status_to or None,
+        recorded_by=actor_name(session, actor),
+    )
+    session.add(check_in)
+    if action is not None and status_to and status_to != action.status:
+        action.status = status_to
+        action.updated_at = utcnow()
+        session.add(action)
+    session.flush()
+    what = f"Check-in {held_on:%d %b %Y}"
+    if status_to and action is not None:
+        what += f": {status_from} → {status_to}"
+    if note:
+        what += f" — {note[:80]}"
+    touch(session, actor, plan, what, kind=PROGRESS)
+    return check_in
+
+
+def sign_plan(
+    session: Session,
+    actor: Actor,
+    plan_id: int,
+    person_id: int,
+    revision: int,
+) -> DevelopmentPlan:
+    """A principal agrees to the plan as it stands at `revision`. When both have agreed
+    since the last change to what it says, the plan is agreed. Staff may record a
+    principal's agreement given elsewhere (on paper, in a meeting)."""
+    plan = get_plan(session, plan_id)
+    pairing = require_plan_editor(session, actor, plan.pairing_id)
+    if person_id not in (pairing.member_id, pairing.officer_id):
+        raise Invalid("Only the two people of the pairing can sign its plan.")
+    if actor.role == "principal" and actor.person_id != person_id:
+        raise PermissionDenied("You can only sign for yourself.")
+    if revision != plan.revision:
+        raise Conflict(
+            conflict_message(plan).replace(
+                "your change was not saved", "your agreement was not recorded"
+            )
+            + " Read the current version before agreeing to it."
+        )
+    if not plan_goals(session, plan_id):
+        raise Invalid("There is nothing to agree yet: add at least one goal first.")
+    exists = session.exec(
+        select(SignOff).where(
+            SignOff.plan_id == plan_id,
+            SignOff.person_id == person_id,
+            SignOff.plan_revision == revision,
+        )
+    ).first()
+    if exists is None:
+        session.add(SignOff(plan_id=plan_id, person_id=person_id, plan_revision=revision))
+        session.flush()
+    both = all(s["current"] for s in agreement(session, plan, pairing))
+    if both and plan.status != PlanStatus.agreed:
+        plan.status = PlanStatus.agreed.value
+        session.add(plan)
+        session.flush()
+    return plan
+
+
+def is_agreed(session: Session, plan: DevelopmentPlan) -> bool:
+    return plan.status == PlanStatus.agreed
+
+
+# --- what a screen offers ---------------------------------------------------------------
+
+
+def plan_choices(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """The (cycle, pairing) pairs whose plan this actor may open, newest cycle first: a
+    principal's own pairing(s); staff, every pairing of their councils' cycles."""
+    from feedback.access import visible_council_ids
+    from feedback.people import pairing_label
+
+    query = (
+        select(Cycle, Pairing)
+        .join(CyclePairing, CyclePairing.cycle_id == Cycle.id)
+        .join(Pairing, Pairing.id == CyclePairing.pairing_id)
+    )
+    if actor.role == "principal":
+        if actor.person_id is None:
+            return []
+        query = query.where(
+            (Pairing.member_id == actor.person_id) | (Pairing.officer_id == actor.person_id)
+        )
+    else:
+        councils = visible_council_ids(actor)
+        if councils is not None:
+            query = query.where(Cycle.council_id.in_(list(councils) or [-1]))
+    rows = session.exec(
+        query.order_by(Cycle.opens_on.desc(), Cycle.id.desc(), Pairing.kind.desc(), Pairing.id)
+    ).all()
+    return [
+        {
+            "cycle_id": cycle.id,
+            "cycle": cycle.name,
+            "cycle_status": cycle.status,
+            "pairing_id": pairing.id,
+            "pairing": pairing_label(session, pairing),
+        }
+        for cycle, pairing in rows
+    ]
+
+
+def previous_plan(
+    session: Session, actor: Actor, pairing_id: int, cycle_id: int
+) -> DevelopmentPlan | None:
+    """The pairing's plan from its latest earlier cycle, if any (to carry forward)."""
+    require_plan_reader(session, actor, pairing_id)
+    cycle = session.get(Cycle, cycle_id)
+    if cycle is None:
+        return None
+    return session.exec(
+        select(DevelopmentPlan)
+        .join(Cycle, Cycle.id == DevelopmentPlan.cycle_id)
+        .where(
+            DevelopmentPlan.pairing_id == pairing_id,
+            DevelopmentPlan.cycle_id != cycle_id,
+            Cycle.opens_on <= cycle.opens_on,
+        )
+        .order_by(Cycle.opens_on.desc())
+    ).first()

@@ -1,0 +1,486 @@
+"""Suggested goals for a pairing's plan, and carrying a plan forward to the next cycle.
+
+Suggestions come from the pairing's perception gaps (`feedback.analysis.dimension_gaps`):
+the dimensions where a principal rates themself clearly higher than everyone else does
+(blind spots — the gaps that count against the pairing) and where everyone else's scores
+are lowest. Each proposed goal brings its actions from `data/action_library.yaml`.
+The principals accept (then edit), or dismiss each one; both are recorded in the plan's
+history. The ranking is pure pandas over the gaps table, so it can be tested on a
+DataFrame without a database.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+from sqlmodel import Session, select
+
+from feedback.access import Actor, require_pairing_reader, require_plan_editor
+from feedback.db import DATA_DIR
+from feedback.errors import Conflict, Invalid, NotFound
+from feedback.models import Cycle, Pairing, Person
+from planning.models import ActionStatus, DevelopmentPlan, PlanGoal, PlanRevision
+from planning.plans import (
+    _open,
+    add_action,
+    add_goal,
+    create_plan,
+    find_plan,
+    get_plan,
+    plan_actions,
+    plan_goals,
+    touch,
+)
+
+ACTION_LIBRARY = DATA_DIR / "action_library.yaml"
+REFERENCE_SCORE = 4.0  # "agree": scores below it add to a dimension's need
+MOVE_THRESHOLD = 0.25  # a change in the score smaller than this is "no clear change"
+SUGGESTION = "suggestion"  # PlanRevision snapshot kind for accepted/dismissed suggestions
+UNFINISHED = (ActionStatus.not_started.value, ActionStatus.in_progress.value)
+
+
+@dataclass
+class SuggestedAction:
+    description: str
+    owner: str
+    success_measure: str
+    due_in_days: int
+    challenge: str | None = None
+
+
+@dataclass
+class Suggestion:
+    dimension_code: str
+    dimension_name: str
+    title: str
+    why: str
+    reason: str  # the evidence, in plain words
+    need: float  # how strongly the numbers point here (for ordering)
+    challenge: str | None = None
+    actions: list[SuggestedAction] = field(default_factory=list)
+
+
+@functools.cache
+def _library_cached(path: str, mtime: float) -> dict[str, Any]:
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+
+
+def load_action_library(path: Path = ACTION_LIBRARY) -> dict[str, Any]:
+    return _library_cached(str(path), path.stat().st_mtime)
+
+
+# --- pure ranking -----------------------------------------------------------------------
+
+
+def dimension_scores(gaps: pd.DataFrame) -> pd.DataFrame:
+    """One row per dimension: the lowest score anyone else gave a target (falling back to
+    the principals' own views where everyone else's is not shown), the mean score, and the
+    largest blind spot (self above others)."""
+    cols = ["dimension_code", "dimension_name", "score", "lowest", "blind_gap", "worst_target"]
+    if gaps is None or gaps.empty:
+        return pd.DataFrame(columns=cols)
+    g = gaps.copy()
+    own = g[["self_mean", "partner_mean"]].mean(axis=1)
+    g["view"] = g["others_mean"].fillna(own)
+    g["blind"] = g["gap"].clip(lower=0).fillna(0.0)
+    order = g.sort_values(["dimension_code", "blind"], ascending=[True, False])
+    worst = order.drop_duplicates("dimension_code").set_index("dimension_code")["target"]
+    out = (
+        g.groupby(["dimension_code", "dimension_name"], sort=False)
+        .agg(score=("view", "mean"), lowest=("view", "min"), blind_gap=("blind", "max"))
+        .reset_index()
+    )
+    out["worst_target"] = out["dimension_code"].map(worst)
+    return out[cols]
+
+
+TARGET_WORDS = {"member": "the member", "officer": "the officer", "partnership": "the partnership"}
+
+
+def _reason(row: pd.Series) -> str:
+    parts = []
+    if row["blind_gap"] >= 0.5:
+        parts.append(
+            f"{TARGET_WORDS.get(row['worst_target'], 'a principal').capitalize()} is rated "
+            f"{row['blind_gap']:.1f} points lower by others than in their own view (a blind spot)"
+        )
+    if pd.notna(row["lowest"]) and row["lowest"] < REFERENCE_SCORE:
+        parts.append(f"the lowest score here is {row['lowest']:.1f} out of 5")
+    if not parts:
+        return "One of the pairing's lower-scoring dimensions."
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+def suggest_from_gaps(
+    gaps: pd.DataFrame,
+    library: dict[str, Any] | None = None,
+    member: str = "the member",
+    officer: str = "the officer",
+    exclude: set[str] | frozenset[str] = frozenset(),
+    limit: int = 3,
+) -> list[Suggestion]:
+    """Proposed goals for the dimensions with the greatest need: the largest blind spot
+    plus how far the lowest score falls below 4 ("agree")."""
+    library = library or load_action_library()
+    dims = library.get("dimensions", {})
+    scores = dimension_scores(gaps)
+    if scores.empty:
+        return []
+    scores["need"] = scores["blind_gap"] + (REFERENCE_SCORE - scores["lowest"]).clip(lower=0)
+    scores = scores[
+        scores["dimension_code"].isin(list(dims))
+        & ~scores["dimension_code"].isin(list(exclude))
+        & (scores["need"] > 0)
+    ].sort_values(["need", "dimension_code"], ascending=[False, True])
+    out = []
+    for row in scores.head(limit).itertuples(index=False):
+        entry = dims[row.dimension_code]
+        actions = [
+            SuggestedAction(
+                description=_fill(a["text"], member, officer),
+                owner=a["owner"],
+                success_measure=_fill(a.get("success_measure", ""), member, officer),
+                due_in_days=int(a.get("due_in_days", 90)),
+                challenge=a.get("challenge"),
+            )
+            for a in entry.get("actions", [])
+        ]
+        challenges = [a.challenge for a in actions if a.challenge]
+        out.append(
+            Suggestion(
+                dimension_code=row.dimension_code,
+                dimension_name=row.dimension_name,
+                title=entry["goal"],
+                why=entry.get("why", ""),
+                reason=_reason(pd.Series(row._asdict())),
+                need=round(float(row.need), 3),
+                challenge=max(set(challenges), key=challenges.count) if challenges else None,
+                actions=actions,
+            )
+        )
+    return out
+
+
+def _fill(text: str, member: str, officer: str) -> str:
+    return (text or "").replace("{member}", member).replace("{officer}", officer)
+
+
+# --- with the database ------------------------------------------------------------------
+
+
+def _gaps(session: Session, cycle_id: int, pairing_id: int, actor: Actor | None) -> pd.DataFrame:
+    """The gaps a given actor may see: a principal's from the published edition."""
+    if actor is not None and actor.role == "principal":
+        try:
+            from feedback.publication import read_pairing_report
+        except ImportError:  # before publication editions exist: the live engine
+            pass
+        else:
+            return read_pairing_report(session, actor, cycle_id, pairing_id).gaps
+    from feedback.analysis import dimension_gaps
+
+    return dimension_gaps(session, cycle_id, pairing_id)
+
+
+def _names(session: Session, pairing: Pairing) -> tuple[str, str]:
+    return (
+        session.get(Person, pairing.member_id).full_name,
+        session.get(Person, pairing.officer_id).full_name,
+    )
+
+
+def _handled(session: Session, plan: DevelopmentPlan | None) -> set[str]:
+    """Dimensions already in the plan or whose suggestion was dismissed."""
+    if plan is None:
+        return set()
+    done = {g.dimension_code for g in plan_goals(session, plan.id)}
+    for snap in session.exec(
+        select(PlanRevision.snapshot).where(PlanRevision.plan_id == plan.id)
+    ).all():
+        if (snap or {}).get("kind") == SUGGESTION and snap.get("dismissed"):
+            done.add(snap["dismissed"])
+    return done
+
+
+def suggest(
+    session: Session,
+    cycle_id: int,
+    pairing_id: int,
+    actor: Actor | None = None,
+    limit: int = 3,
+) -> list[Suggestion]:
+    """Proposed goals for this pairing's plan in this cycle, leaving out dimensions the
+    plan already has a goal for and suggestions dismissed earlier. With an actor, access is
+    checked (a principal sees suggestions only once their report is published)."""
+    pairing = session.get(Pairing, pairing_id)
+    if pairing is None:
+        raise NotFound("That pairing does not exist (it may have been deleted).")
+    if actor is not None:
+        require_pairing_reader(session, actor, pairing_id, cycle_id)
+    gaps = _gaps(session, cycle_id, pairing_id, actor)
+    member, officer = _names(session, pairing)
+    plan = find_plan(session, pairing_id, cycle_id)
+    return suggest_from_gaps(
+        gaps, member=member, officer=officer, exclude=_handled(session, plan), limit=limit
+    )
+
+
+def _find_suggestion(
+    session: Session, actor: Actor, plan: DevelopmentPlan, dimension_code: str
+) -> Suggestion:
+    for s in suggest(session, plan.cycle_id, plan.pairing_id, actor, limit=100):
+        if s.dimension_code == dimension_code:
+            return s
+    raise NotFound(
+        "That suggestion is no longer offered: the plan may already have a goal for it, "
+        "or it was dismissed."
+    )
+
+
+def accept_suggestion(
+    session: Session,
+    actor: Actor,
+    plan_id: int,
+    dimension_code: str,
+    expected_revision: int | None = None,
+    start: date | None = None,
+) -> PlanGoal:
+    """Add the suggested goal and its actions to the plan, where they can be edited or
+    removed like any other."""
+    plan = _open(session, actor, plan_id, expected_revision)
+    s = _find_suggestion(session, actor, plan, dimension_code)
+    start = start or date.today()
+    goal = add_goal(
+        session,
+        actor,
+        plan.id,
+        s.dimension_code,
+        s.title,
+        description=s.why,
+        challenge=s.challenge,
+        source="suggested",
+    )
+    for a in s.actions:
+        add_action(
+            session,
+            actor,
+            goal.id,
+            a.description,
+            a.owner,
+            due_on=start + timedelta(days=a.due_in_days),
+            success_measure=a.success_measure,
+        )
+    return goal
+
+
+def dismiss_suggestion(
+    session: Session,
+    actor: Actor,
+    plan_id: int,
+    dimension_code: str,
+    expected_revision: int | None = None,
+) -> None:
+    """Drop a suggestion: it is not offered again for this plan, and the history says so."""
+    plan = _open(session, actor, plan_id, expected_revision)
+    s = _find_suggestion(session, actor, plan, dimension_code)
+    touch(session, actor, plan, f"Suggestion dismissed: {s.title}", kind=SUGGESTION)
+    latest = session.exec(
+        select(PlanRevision).where(
+            PlanRevision.plan_id == plan.id, PlanRevision.revision == plan.revision
+        )
+    ).one()
+    latest.snapshot = {**latest.snapshot, "dismissed": dimension_code}
+    session.add(latest)
+    session.flush()
+
+
+# --- the next cycle ---------------------------------------------------------------------
+
+
+@dataclass
+class CarriedGoal:
+    title: str
+    dimension_code: str
+    dimension_name: str
+    actions_total: int
+    actions_done: int
+    actions_carried: int
+    score_before: float | None
+    score_after: float | None
+    change: float | None
+    movement: str  # "improved" | "fell" | "no clear change" | "not measured"
+    carried_goal_id: int | None
+
+
+@dataclass
+class CarryForward:
+    plan: DevelopmentPlan
+    goals: list[CarriedGoal]
+
+    def sentences(self) -> list[str]:
+        out = []
+        for g in self.goals:
+            text = f"{g.title}: {g.actions_done} of {g.actions_total} actions done"
+            if g.change is not None:
+                text += (
+                    f"; {g.dimension_name} {g.movement} ({g.score_before:.1f} → "
+                    f"{g.score_after:.1f})"
+                )
+            else:
+                text += f"; {g.dimension_name} not measured in both cycles"
+            if g.actions_carried:
+                text += f"; {g.actions_carried} unfinished carried forward"
+            out.append(text + ".")
+        return out
+
+
+def movement_between(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Per dimension: score in each cycle, the change, and whether it moved."""
+    a = dimension_scores(before)[["dimension_code", "dimension_name", "score"]]
+    b = dimension_scores(after)[["dimension_code", "score"]]
+    m = a.merge(b, on="dimension_code", how="outer", suffixes=("_before", "_after"))
+    m["change"] = m["score_after"] - m["score_before"]
+    m["movement"] = "no clear change"
+    m.loc[m["change"] >= MOVE_THRESHOLD, "movement"] = "improved"
+    m.loc[m["change"] <= -MOVE_THRESHOLD, "movement"] = "fell"
+    m.loc[m["change"].isna(), "movement"] = "not measured"
+    return m
+
+
+def _safe_gaps(session: Session, cycle_id: int, pairing_id: int) -> pd.DataFrame:
+    from feedback.analysis import dimension_gaps
+
+    try:
+        return dimension_gaps(session, cycle_id, pairing_id)
+    except (Invalid, NotFound):
+        return pd.DataFrame()
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else round(float(value), 2)
+
+
+def carry_forward(
+    session: Session, actor: Actor, from_plan_id: int, to_cycle_id: int
+) -> CarryForward:
+    """Start the pairing's plan for the next cycle from the last one: each goal with
+    unfinished actions is carried (with those actions, their status kept), and for every
+    goal the result says what was done and whether its dimension moved between the cycles."""
+    old = get_plan(session, from_plan_id)
+    require_plan_editor(session, actor, old.pairing_id)
+    to_cycle = session.get(Cycle, to_cycle_id)
+    if to_cycle is None:
+        raise NotFound("That feedback cycle does not exist (it may have been deleted).")
+    if to_cycle_id == old.cycle_id:
+        raise Invalid("Carry a plan forward to a later cycle, not the one it belongs to.")
+    if find_plan(session, old.pairing_id, to_cycle_id) is not None:
+        raise Conflict(
+            "This pairing already has a plan for that cycle; carry forward only starts a new one."
+        )
+    from_cycle = session.get(Cycle, old.cycle_id)
+    moves = movement_between(
+        _safe_gaps(session, old.cycle_id, old.pairing_id),
+        _safe_gaps(session, to_cycle_id, old.pairing_id),
+    ).set_index("dimension_code")
+    new = create_plan(session, actor, old.pairing_id, to_cycle_id)
+    new.carried_from_plan_id = old.id
+    session.add(new)
+    session.flush()
+    goals = plan_goals(session, old.id)
+    actions = plan_actions(session, [g.id for g in goals])
+    result = []
+    for g in goals:
+        mine = [a for a in actions if a.goal_id == g.id]
+        unfinished = [a for a in mine if a.status in UNFINISHED]
+        done = sum(a.status == ActionStatus.done for a in mine)
+        mv = moves.loc[g.dimension_code] if g.dimension_code in moves.index else None
+        before = _num(mv["score_before"]) if mv is not None else None
+        after = _num(mv["score_after"]) if mv is not None else None
+        change = _num(mv["change"]) if mv is not None else None
+        movement = mv["movement"] if mv is not None else "not measured"
+        name = (
+            mv["dimension_name"]
+            if mv is not None and isinstance(mv["dimension_name"], str)
+            else g.dimension_code
+        )
+        carried_id = None
+        if unfinished:
+            note = f"Carried from {from_cycle.name}: {done} of {len(mine)} actions done"
+            if change is not None:
+                note += f"; {name} {movement} ({before:.1f} → {after:.1f})"
+            goal = add_goal(
+                session,
+                actor,
+                new.id,
+                g.dimension_code,
+                g.title,
+                description=(g.description + "\n\n" if g.description else "") + note + ".",
+                challenge=g.challenge,
+                source="carried",
+            )
+            carried_id = goal.id
+            for a in unfinished:
+                add_action(
+                    session,
+                    actor,
+                    goal.id,
+                    a.description,
+                    a.owner,
+                    due_on=a.due_on,
+                    success_measure=a.success_measure,
+                    status=a.status,
+                )
+        result.append(
+            CarriedGoal(
+                title=g.title,
+                dimension_code=g.dimension_code,
+                dimension_name=name,
+                actions_total=len(mine),
+                actions_done=done,
+                actions_carried=len(unfinished),
+                score_before=before,
+                score_after=after,
+                change=change,
+                movement=movement,
+                carried_goal_id=carried_id,
+            )
+        )
+    session.refresh(new)
+    return CarryForward(plan=new, goals=result)
+
+
+def carried_summary(session: Session, actor: Actor, plan_id: int) -> list[str]:
+    """For a plan carried from an earlier one: what was done and whether it moved."""
+    plan = get_plan(session, plan_id)
+    require_plan_editor(session, actor, plan.pairing_id)
+    if plan.carried_from_plan_id is None:
+        return []
+    old = session.get(DevelopmentPlan, plan.carried_from_plan_id)
+    if old is None:
+        return []
+    moves = movement_between(
+        _safe_gaps(session, old.cycle_id, old.pairing_id),
+        _safe_gaps(session, plan.cycle_id, plan.pairing_id),
+    ).set_index("dimension_code")
+    goals = plan_goals(session, old.id)
+    actions = plan_actions(session, [g.id for g in goals])
+    out = []
+    for g in goals:
+        mine = [a for a in actions if a.goal_id == g.id]
+        done = sum(a.status == ActionStatus.done for a in mine)
+        text = f"{g.title}: {done} of {len(mine)} actions done"
+        if g.dimension_code in moves.index and pd.notna(moves.loc[g.dimension_code, "change"]):
+            mv = moves.loc[g.dimension_code]
+            text += (
+                f"; {mv['dimension_name']} {mv['movement']} "
+                f"({mv['score_before']:.1f} → {mv['score_after']:.1f})"
+            )
+        out.append(text + ".")
+    return out

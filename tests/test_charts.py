@@ -1,0 +1,492 @@
+"""The Altair charts: encodings, titles, tooltips, shapes, alt text, PNG/SVG export, and
+that a chart's spec carries no data beyond the rows it was given.
+
+Built from small hand-made DataFrames shaped like the analysis engine's results, so the
+charts are tested on exactly what they are handed."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import altair as alt
+import pandas as pd
+import pytest
+
+from feedback import charts
+
+DIMS = [("roles", "Clear roles"), ("advice", "Listening and advice"), ("credit", "Shared credit")]
+
+
+@pytest.fixture
+def dimensions() -> pd.DataFrame:
+    rows = []
+    means = {"self": [4.5, 4.0, 3.0], "partner": [4.0, 3.5, 3.5], "others": [3.5, 2.9, 3.8]}
+    for target in ("member", "partnership"):
+        for source, values in means.items():
+            for (code, name), mean in zip(DIMS, values, strict=True):
+                n = 1 if source in ("self", "partner") else 7
+                rows.append(
+                    {
+                        "dimension_code": code,
+                        "dimension_name": name,
+                        "target": target,
+                        "source": source,
+                        "mean": mean,
+                        "n": n,
+                        "sd": 0.5,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def items() -> pd.DataFrame:
+    rows = []
+    for i, text in enumerate(["Asks for advice early", "Weighs advice before deciding"]):
+        for source, mean in (("self", 4.0 + i * 0.5), ("partner", 3.0), ("others", 2.5 + i)):
+            rows.append(
+                {
+                    "item_code": f"advice.m{i}",
+                    "item_text": text,
+                    "dimension_code": "advice",
+                    "dimension_name": "Listening and advice",
+                    "target": "member",
+                    "source": source,
+                    "mean": mean,
+                    "n": 5 if source == "others" else 1,
+                    "sd": 0.4,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def gaps() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "dimension_code": ["roles", "advice", "credit"],
+            "dimension_name": [n for _, n in DIMS],
+            "target": ["member"] * 3,
+            "self_mean": [4.5, 4.0, 3.0],
+            "partner_mean": [4.0, 3.5, 3.5],
+            "others_mean": [4.2, 2.9, 3.8],
+            "others_n": pd.array([7, 7, 7], dtype="Int64"),
+            "gap": [0.3, 1.1, -0.8],
+            "flag": ["", "blind spot", "hidden strength"],
+            "quadrant": ["open strength", "blind spot", "hidden strength"],
+        }
+    )
+
+
+@pytest.fixture
+def mirror_df() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "dimension_code": ["roles", "advice"],
+            "dimension_name": ["Clear roles", "Listening and advice"],
+            "member_view": [4.5, 4.0],
+            "officer_view": [3.0, 3.5],
+            "others_view": [3.6, 3.1],
+            "others_n": [9, 9],
+        }
+    )
+
+
+@pytest.fixture
+def heatmap() -> pd.DataFrame:
+    rows = []
+    for pid, label in ((1, "Leader and chief executive"), (2, "Children and Education")):
+        for j, (code, name) in enumerate(DIMS):
+            rows.append(
+                {
+                    "pairing_id": pid,
+                    "pairing_label": label,
+                    "dimension_code": code,
+                    "dimension_name": name,
+                    "score": 2.0 + pid * 0.7 + j * 0.3,
+                    "n": 8,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def change() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "dimension_code": ["roles", "advice", "credit", "roles"],
+            "dimension_name": [
+                "Clear roles",
+                "Listening and advice",
+                "Shared credit",
+                "Clear roles",
+            ],
+            "target": ["member", "member", "member", "member"],
+            "source": ["others", "others", "others", "self"],
+            "previous": [3.0, 3.4, 3.8, 4.0],
+            "current": [3.6, 2.9, 3.8, 4.5],
+            "change": [0.6, -0.5, 0.0, 0.5],
+        }
+    )
+
+
+@pytest.fixture
+def rates() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "pairing_id": [1, 1, 1, 2, 2],
+            "pairing_label": ["Leader and CEO"] * 3 + ["Children and Education"] * 2,
+            "group": ["principal", "members", "partners", "members", "partners"],
+            "invited": [2, 5, 4, 4, 2],
+            "responded": [2, 5, 3, 4, 2],
+            "rate": [1.0, 1.0, 0.75, 1.0, 1.0],
+        }
+    )
+
+
+@pytest.fixture
+def distribution() -> pd.DataFrame:
+    counts = {"roles": [0, 1, 3, 6, 2], "advice": [2, 4, 4, 1, 1]}
+    return pd.DataFrame(
+        [
+            {
+                "dimension_code": code,
+                "dimension_name": dict(DIMS)[code],
+                "rating": rating,
+                "count": count,
+            }
+            for code, row in counts.items()
+            for rating, count in enumerate(row, start=1)
+        ]
+    )
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def layers(spec: dict) -> list[dict]:
+    return spec.get("layer", [spec])
+
+
+def datasets(spec: dict) -> list[list[dict]]:
+    """Every block of inline data anywhere in the spec."""
+    found = list(spec.get("datasets", {}).values())
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            data = node.get("data")
+            if isinstance(data, dict) and "values" in data:
+                found.append(data["values"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk({k: v for k, v in spec.items() if k != "datasets"})
+    return found
+
+
+def same(a: object, b: object) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        if a is None or b is None:
+            return a is None and (b is None or (isinstance(b, float) and math.isnan(b)))
+        return math.isclose(float(a), float(b))
+    return a == b
+
+
+def assert_only_input_rows(chart: alt.TopLevelMixin, given: pd.DataFrame) -> None:
+    """Each row inside the spec equals (on its columns) a row of the given DataFrame, and no
+    row appears more often than it was given."""
+    spec = chart.to_dict()
+    blocks = datasets(spec)
+    assert blocks, "the chart carries no inline data"
+    records = given.to_dict("records")
+    for block in blocks:
+        assert len(block) <= len(records)
+        unused = list(records)
+        for row in block:
+            match = next(
+                (r for r in unused if all(k in r and same(v, r[k]) for k, v in row.items())),
+                None,
+            )
+            assert match is not None, f"row not in the input: {row}"
+            unused.remove(match)
+
+
+def encodings(spec: dict) -> list[dict]:
+    return [layer.get("encoding", {}) for layer in layers(spec)]
+
+
+def channel(spec: dict, name: str) -> list[dict]:
+    return [e[name] for e in encodings(spec) if name in e]
+
+
+def tooltips(spec: dict) -> list[str]:
+    titles = []
+    for tips in channel(spec, "tooltip"):
+        titles += [t.get("title", t.get("field")) for t in tips]
+    return titles
+
+
+def assert_common(spec: dict, title_words: str) -> None:
+    assert title_words in spec["title"]["text"]
+    assert spec["description"] and spec["description"] != "No results to show in this chart."
+    assert tooltips(spec)
+
+
+# --- each chart --------------------------------------------------------------------------
+
+
+def test_self_partner_others_per_dimension(dimensions: pd.DataFrame) -> None:
+    chart = charts.self_partner_others(dimensions, "member")
+    spec = chart.to_dict()
+    assert_common(spec, "How each source rates each dimension")
+    assert spec["title"]["subtitle"] == "Average rating of the councillor on a 1–5 scale"
+    dots = layers(spec)[1]
+    assert dots["mark"]["type"] == "point"
+    enc = dots["encoding"]
+    assert enc["x"]["field"] == "mean" and enc["x"]["scale"]["domain"] == [1, 5]
+    assert enc["x"]["title"] == "Average rating (1 = low, 5 = high)"
+    assert enc["y"]["field"] == "dimension_name" and enc["y"]["title"] == "Dimension"
+    # Colour and shape both carry the source, with the same plain-word domain.
+    assert enc["color"]["field"] == enc["shape"]["field"] == "source_label"
+    assert enc["color"]["scale"]["domain"] == ["Self", "Partner", "Everyone else"]
+    assert enc["color"]["scale"]["range"] == ["#0072B2", "#D55E00", "#009E73"]
+    assert enc["shape"]["scale"]["range"] == ["circle", "square", "triangle-up"]
+    assert {"Dimension", "Who rated", "Average rating", "Number of raters"} <= set(tooltips(spec))
+    line = layers(spec)[0]
+    assert line["mark"]["type"] == "rule"
+    assert line["encoding"]["x"]["aggregate"] == "min"
+    assert line["encoding"]["x2"]["aggregate"] == "max"
+    assert "3 dimensions" in spec["description"]
+    assert "Listening and advice" in spec["description"]  # the widest self–others gap
+    assert_only_input_rows(chart, dimensions)
+
+
+def test_self_partner_others_per_item(items: pd.DataFrame) -> None:
+    chart = charts.self_partner_others(items, "member", dimension_code="advice")
+    spec = chart.to_dict()
+    assert_common(spec, "Listening and advice: ratings per item")
+    enc = layers(spec)[1]["encoding"]
+    assert enc["y"]["field"] == "item_text" and enc["y"]["title"] == "Item"
+    assert "Item" in tooltips(spec)
+    assert "2 items of Listening and advice" in spec["description"]
+    assert_only_input_rows(chart, items)
+
+
+def test_self_partner_others_shows_an_anonymous_group_only_if_given(
+    dimensions: pd.DataFrame,
+) -> None:
+    extra = dimensions[dimensions["source"] == "others"].assign(source="members")
+    chart = charts.self_partner_others(
+        pd.concat([dimensions, extra]), "member", sources=("self", "members", "officers")
+    )
+    enc = layers(chart.to_dict())[1]["encoding"]
+    # Officers were asked for but not given (suppressed): no legend entry, no rows.
+    assert enc["color"]["scale"]["domain"] == ["Self", "Other councillors"]
+    assert enc["shape"]["scale"]["range"] == ["circle", "diamond"]
+
+
+def test_gap_bars_diverge_from_zero_and_label_flags(gaps: pd.DataFrame) -> None:
+    chart = charts.gap_bars(gaps, "member", threshold=0.5)
+    spec = chart.to_dict()
+    assert_common(spec, "Perception gaps")
+    bars = layers(spec)[0]
+    assert bars["mark"]["type"] == "bar"
+    x = bars["encoding"]["x"]
+    assert x["field"] == "gap"
+    lo, hi = x["scale"]["domain"]
+    assert lo == -hi and hi >= 1.1  # symmetric about zero, wide enough for every bar
+    assert x["title"] == "Self rating minus everyone else's (0 = they agree)"
+    color = bars["encoding"]["color"]
+    assert color["scale"]["domain"] == ["Blind spot", "Hidden strength", "Within range"]
+    ends = layers(spec)[1]
+    assert ends["encoding"]["shape"]["scale"]["range"] == [
+        "triangle-right",
+        "triangle-left",
+        "circle",
+    ]
+    words = layers(spec)[2]
+    assert words["mark"]["type"] == "text" and words["encoding"]["text"]["field"] == "flag_label"
+    rules = [layer["encoding"]["x"]["datum"] for layer in layers(spec)[3:]]
+    assert rules == [0, -0.5, 0.5]
+    assert {"Self", "Everyone else", "Gap (self − others)", "Reading"} <= set(tooltips(spec))
+    assert "Blind spots: Listening and advice." in spec["description"]
+    assert "Hidden strengths: Shared credit" in spec["description"]
+    assert_only_input_rows(chart, gaps)
+
+
+def test_johari_quadrant_draws_the_engines_boundaries(gaps: pd.DataFrame) -> None:
+    chart = charts.johari_quadrant(gaps, "member", threshold=0.5, high=3.5)
+    spec = chart.to_dict()
+    assert_common(spec, "Johari window")
+    *segments, corners, points, names = layers(spec)
+    ends = [tuple(s["encoding"][c]["datum"] for c in ("x", "y", "x2", "y2")) for s in segments]
+    assert ends == [
+        (1.0, 1.0, 5.0, 5.0),  # agreement
+        (1.0, 1.5, 4.5, 5.0),  # self 0.5 above others: blind spot beyond
+        (1.5, 1.0, 5.0, 4.5),  # self 0.5 below others: hidden strength beyond
+        (3.5, 3.0, 3.5, 4.0),  # open strength to the right, development area to the left
+    ]
+    enc = points["encoding"]
+    assert enc["x"]["field"] == "others_mean" and enc["y"]["field"] == "self_mean"
+    assert enc["x"]["title"] == "How everyone else rates them (1–5)"
+    assert enc["y"]["title"] == "How they rate themselves (1–5)"
+    assert enc["color"]["field"] == enc["shape"]["field"] == "quadrant"
+    assert enc["shape"]["scale"]["domain"] == ["open strength", "blind spot", "hidden strength"]
+    assert enc["shape"]["scale"]["range"] == ["circle", "triangle-up", "square"]
+    assert corners["mark"]["type"] == "text" and corners["encoding"]["text"]["field"] == "quadrant"
+    assert names["encoding"]["text"]["field"] == "dimension_name"
+    assert "blind spot: Listening and advice" in spec["description"]
+    assert "open strength: Clear roles" in spec["description"]
+    assert_only_input_rows(chart, gaps)
+
+
+def test_mirror(mirror_df: pd.DataFrame) -> None:
+    chart = charts.mirror(mirror_df)
+    spec = chart.to_dict()
+    assert_common(spec, "The mirror")
+    dots = layers(spec)[1]
+    assert {"fold": ["member_view", "officer_view", "others_view"], "as": ["view", "score"]} in (
+        spec["transform"] if "transform" in spec else dots.get("transform", [])
+    ) or any("fold" in t for t in layers(spec)[0].get("transform", []))
+    enc = dots["encoding"]
+    assert enc["color"]["scale"]["domain"] == [
+        "The councillor's view",
+        "The officer's view",
+        "Everyone else's view",
+    ]
+    assert enc["shape"]["scale"]["range"] == ["diamond", "square", "triangle-up"]
+    assert enc["y"]["title"] == "Partnership dimension"
+    assert "Clear roles: councillor 4.5, officer 3.0" in spec["description"]
+    assert_only_input_rows(chart, mirror_df)
+
+
+def test_council_heatmap(heatmap: pd.DataFrame) -> None:
+    chart = charts.council_heatmap(heatmap)
+    spec = chart.to_dict()
+    assert_common(spec, "Partnership score by pairing and dimension")
+    cells, text = layers(spec)
+    assert cells["mark"]["type"] == "rect"
+    assert cells["encoding"]["x"]["field"] == "dimension_name"
+    assert cells["encoding"]["y"]["field"] == "pairing_label"
+    assert cells["encoding"]["color"]["field"] == "score"
+    assert cells["encoding"]["color"]["scale"]["scheme"] == "viridis"
+    assert text["encoding"]["text"]["field"] == "score"
+    assert {"Pairing", "Dimension", "Partnership score", "Number of raters"} <= set(tooltips(spec))
+    assert "2 pairings on 3 dimensions" in spec["description"]
+    assert "Lowest: Leader and chief executive on Clear roles (2.7)" in spec["description"]
+    assert_only_input_rows(chart, heatmap)
+
+
+def test_trend(change: pd.DataFrame) -> None:
+    chart = charts.trend(
+        change, "member", previous_name="Annual review 2025", current_name="Annual review 2026"
+    )
+    spec = chart.to_dict()
+    assert_common(spec, "Change since Annual review 2025")
+    line, points = layers(spec)
+    assert line["encoding"]["x"]["field"] == "previous" and line["encoding"]["x2"]["field"] == (
+        "current"
+    )
+    assert line["encoding"]["color"]["scale"]["domain"] == ["Up", "Down", "About the same"]
+    assert points["encoding"]["color"]["scale"]["domain"] == [
+        "Annual review 2025",
+        "Annual review 2026",
+    ]
+    assert points["encoding"]["shape"]["scale"]["range"] == [
+        "circle",
+        "triangle-right",
+        "triangle-left",
+    ]
+    assert "Up: Clear roles. Down: Listening and advice." in spec["description"]
+    # Only the rows for everyone else were drawn (the self row was filtered out in Python).
+    assert_only_input_rows(chart, change[change["source"] == "others"])
+    block = datasets(spec)[0]
+    assert len(block) == 3
+
+
+def test_response_rates(rates: pd.DataFrame) -> None:
+    chart = charts.response_rates(rates)
+    spec = chart.to_dict()
+    assert_common(spec, "Response rates")
+    bars, ends = layers(spec)
+    assert bars["encoding"]["x"]["field"] == "rate"
+    assert bars["encoding"]["x"]["axis"]["format"] == "%"
+    assert bars["encoding"]["yOffset"]["field"] == "group_label"
+    assert ends["encoding"]["shape"]["scale"]["domain"] == [
+        "The pair",
+        "Councillors",
+        "External partners",
+    ]
+    assert {"Invited", "Responded", "Response rate"} <= set(tooltips(spec))
+    assert "16 of 17 invited raters responded" in spec["description"]
+    assert_only_input_rows(chart, rates)
+
+
+def test_rating_distribution(distribution: pd.DataFrame) -> None:
+    chart = charts.rating_distribution(distribution)
+    spec = chart.to_dict()
+    assert_common(spec, "How the ratings are spread")
+    enc = spec["encoding"]
+    assert enc["x"]["stack"] == "normalize" and enc["x"]["axis"]["format"] == "%"
+    assert enc["color"]["field"] == "rating" and enc["color"]["scale"]["domain"] == [1, 2, 3, 4, 5]
+    assert len(enc["color"]["scale"]["range"]) == 5
+    assert "24 ratings" in spec["description"]
+    assert "Most 4s and 5s: Clear roles (67%)" in spec["description"]
+    # Zero counts are not drawn, and nothing else is added.
+    assert_only_input_rows(chart, distribution[distribution["count"] > 0])
+    assert charts.description_of(chart) == spec["description"]
+
+
+def test_the_chart_data_is_only_what_was_given_when_a_group_is_dropped(
+    dimensions: pd.DataFrame,
+) -> None:
+    """The engine drops a suppressed group; the chart must not bring anything back."""
+    given = dimensions[dimensions["source"] != "partner"]
+    chart = charts.self_partner_others(given, "member")
+    text = json.dumps(chart.to_dict())
+    assert '"partner"' not in text and "Partner" not in text
+    assert_only_input_rows(chart, given)
+
+
+def test_empty_input_gives_a_chart_saying_there_is_nothing(dimensions: pd.DataFrame) -> None:
+    chart = charts.self_partner_others(dimensions.iloc[0:0], "member")
+    assert chart.to_dict()["description"] == "No results to show in this chart."
+    assert charts.alt_text("gap_bars", pd.DataFrame()) == "No results to show in this chart."
+    with pytest.raises(ValueError):
+        charts.alt_text("pie", dimensions)
+
+
+# --- export ------------------------------------------------------------------------------
+
+
+ALL = [
+    lambda f: charts.self_partner_others(f["dimensions"], "member"),
+    lambda f: charts.self_partner_others(f["items"], "member", dimension_code="advice"),
+    lambda f: charts.gap_bars(f["gaps"]),
+    lambda f: charts.johari_quadrant(f["gaps"]),
+    lambda f: charts.mirror(f["mirror_df"]),
+    lambda f: charts.council_heatmap(f["heatmap"]),
+    lambda f: charts.trend(f["change"], "member"),
+    lambda f: charts.response_rates(f["rates"]),
+    lambda f: charts.rating_distribution(f["distribution"]),
+]
+
+
+@pytest.mark.parametrize("make", ALL)
+def test_every_chart_renders_to_png_and_svg(
+    make, dimensions, items, gaps, mirror_df, heatmap, change, rates, distribution
+) -> None:
+    chart = make(locals())
+    png = charts.to_png(chart)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 2000
+    svg = charts.to_svg(chart)
+    assert "<svg" in svg
+    assert chart.to_dict()["title"]["text"] in svg  # the title is drawn
+
+
+def test_png_of_an_empty_chart_still_renders(dimensions: pd.DataFrame) -> None:
+    assert charts.to_png(charts.self_partner_others(dimensions.iloc[0:0])).startswith(b"\x89PNG")

@@ -1,0 +1,183 @@
+"""Real email: an aiosmtpd server started by the test receives the invitations and the
+reminders, and the link in a received email opens that rater's form."""
+
+from __future__ import annotations
+
+import email
+import os
+import re
+import socket
+import subprocess
+import sys
+from email.policy import default as default_policy
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from aiosmtpd.controller import Controller
+from cycle_builder import build_cycle
+from sqlmodel import select
+from streamlit.testing.v1 import AppTest
+
+from feedback.access import SYSTEM
+from feedback.db import session_scope
+from feedback.errors import Invalid
+from feedback.invitations import SmtpSettings, resolve_token, send_invitations, send_reminders
+from feedback.models import Invitation, MessageLog
+from feedback.responses import save_answers, submit_response
+
+LINK = re.compile(r"https?://\S+/\?t=([A-Za-z0-9_\-]+)")
+TANDEM = str(Path(sys.executable).with_name("tandem"))
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, N802 - aiosmtpd API
+        self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    inbox = Inbox()
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    for key, value in {
+        "TANDEM_SMTP_HOST": "127.0.0.1",
+        "TANDEM_SMTP_PORT": str(port),
+        "TANDEM_SMTP_TLS": "none",
+        "TANDEM_SMTP_SENDER": "feedback@llanfair.example.gov.uk",
+        "TANDEM_BASE_URL": "https://tandem.example.gov.uk",
+    }.items():
+        monkeypatch.setenv(key, value)
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+def _body(message) -> str:  # noqa: ANN001
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_invitations_and_reminders_arrive_and_the_link_opens_the_right_form(
+    smtp, sqlite_engine, sqlite_url, monkeypatch
+) -> None:
+    built = build_cycle(sqlite_engine, second_pairing=False)
+    seen: list[tuple[int, int]] = []
+    with session_scope(sqlite_engine) as s:
+        report = send_invitations(
+            s, SYSTEM, built.cycle_id, progress=lambda d, t, _x: seen.append((d, t))
+        )
+    assert report.sent == 11 and not report.failed
+    assert seen[0] == (0, 11) and seen[-1] == (11, 11)
+    assert len(smtp.messages) == 11
+    by_address = {m["To"].addresses[0].addr_spec: m for m in smtp.messages}
+    siân = by_address["m0@llanfair.example.gov.uk"]
+    assert "Cllr Siân Llewelyn & Rhodri ap Dafydd" in siân["Subject"]
+    assert siân["From"].addresses[0].addr_spec == "feedback@llanfair.example.gov.uk"
+    token = LINK.search(_body(siân)).group(1)
+
+    with session_scope(sqlite_engine) as s:
+        link = resolve_token(s, token)
+        inv = s.get(Invitation, link.invitation_id)
+        assert inv.rater_id == built.people["m0"] and inv.sent_at is not None
+        logged = s.exec(select(MessageLog).where(MessageLog.channel == "email")).all()
+        assert len(logged) == 11 and all(m.ok for m in logged)
+
+    monkeypatch.setenv("TANDEM_DATABASE_URL", sqlite_url)
+    at = AppTest.from_file("../app.py", default_timeout=30)
+    at.query_params["t"] = token
+    at.run()
+    assert not at.exception
+    assert at.subheader[0].value == "Cllr Siân Llewelyn & Rhodri ap Dafydd"
+    assert any("Hello Cllr Member 0" in m.value for m in at.markdown)
+
+    # Sending again sends nothing new: everyone already has their invitation.
+    with session_scope(sqlite_engine) as s:
+        assert send_invitations(s, SYSTEM, built.cycle_id).sent == 0
+    assert len(smtp.messages) == 11
+
+    # Two raters respond; the reminder goes to the other nine only.
+    with session_scope(sqlite_engine) as s:
+        for key in ("m0", "o1"):
+            inv = s.exec(select(Invitation).where(Invitation.rater_id == built.people[key])).one()
+            item_id = next(iter(_first_item(s, inv)))
+            save_answers(s, inv.id, {item_id: 4})
+            submit_response(s, inv.id)
+    smtp.messages.clear()
+    out = subprocess.run(
+        [TANDEM, "remind", str(built.cycle_id)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TANDEM_DATABASE_URL": sqlite_url},
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "9 reminders sent" in out.stdout
+    reminded = {m["To"].addresses[0].addr_spec for m in smtp.messages}
+    assert len(reminded) == 9
+    assert not reminded & {"m0@llanfair.example.gov.uk", "o1@llanfair.example.gov.uk"}
+    reminder = next(m for m in smtp.messages if m["To"].addresses[0].addr_spec.startswith("p2"))
+    assert reminder["Subject"].startswith("Reminder:")
+    new_token = LINK.search(_body(reminder)).group(1)
+    with session_scope(sqlite_engine) as s:
+        link = resolve_token(s, new_token)
+        assert s.get(Invitation, link.invitation_id).rater_id == built.people["p2"]
+        assert s.get(Invitation, link.invitation_id).reminder_count == 1
+        kinds = s.exec(select(MessageLog.kind)).all()
+        assert kinds.count("reminder") == 9 and kinds.count("invitation") == 11
+
+
+def _first_item(session, invitation):  # noqa: ANN001, ANN202
+    from feedback.responses import items_for_invitation
+
+    return [i.id for i in items_for_invitation(session, invitation)]
+
+
+def test_edited_wording_is_what_the_rater_receives(smtp, sqlite_engine) -> None:
+    from feedback.invitations import update_wording
+
+    built = build_cycle(sqlite_engine, raters_per_group=2, second_pairing=False)
+    with session_scope(sqlite_engine) as s:
+        update_wording(
+            s,
+            SYSTEM,
+            built.cycle_id,
+            "Adborth: {pairing}",
+            "Annwyl {name},\n\nDolen: {link}\n\nCloses {closes_on}.",
+            "Nodyn atgoffa",
+            "{name}: {link}",
+        )
+        send_invitations(s, SYSTEM, built.cycle_id)
+    message = smtp.messages[0]
+    assert message["Subject"].startswith("Adborth: Cllr Siân Llewelyn")
+    assert _body(message).startswith("Annwyl ")
+    assert "Closes 1 February 2027." in _body(message)
+
+
+def test_no_server_is_a_message_and_nothing_changes(sqlite_engine, monkeypatch) -> None:
+    built = build_cycle(sqlite_engine, raters_per_group=2, second_pairing=False)
+    monkeypatch.delenv("TANDEM_SMTP_HOST", raising=False)
+    with session_scope(sqlite_engine) as s, pytest.raises(Invalid, match="mail-merge"):
+        send_invitations(s, SYSTEM, built.cycle_id)
+    dead = SmtpSettings(host="127.0.0.1", port=_free_port(), tls="none", sender="a@b.example")
+    with session_scope(sqlite_engine) as s, pytest.raises(Invalid, match="Nothing was sent"):
+        send_reminders(s, SYSTEM, built.cycle_id, settings=dead)
+    with session_scope(sqlite_engine) as s:
+        assert s.exec(select(MessageLog)).all() == []
+        assert all(i.token_hash is None for i in s.exec(select(Invitation)))

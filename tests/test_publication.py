@@ -1,0 +1,133 @@
+"""Publishing: frozen editions, the republish hold-back against differencing, and who may
+read what (both backends)."""
+
+from __future__ import annotations
+
+import pytest
+from analysis_builder import add_rater, small_cycle
+from sqlmodel import Session, select
+
+from feedback.access import SYSTEM, Actor
+from feedback.cycles import set_cycle_status
+from feedback.errors import Invalid, PermissionDenied
+from feedback.models import PublishedReport
+from feedback.publication import (
+    list_editions,
+    publish_cycle,
+    read_council_overview,
+    read_pairing_report,
+)
+
+FIGURES = ("groups", "items", "dimensions", "gaps", "top_items", "bottom_items", "mirror")
+
+
+def _built(session: Session, threshold: int = 3):  # noqa: ANN202
+    s = small_cycle(session, threshold=threshold)
+    add_rater(session, s, "member", 4)
+    add_rater(session, s, "officer", 3)
+    for v in (2, 3, 4):
+        add_rater(session, s, "members", v, comments={"advice": f"councillor {v}"})
+    for v in (3, 3, 5):
+        add_rater(session, s, "officers", v)
+    session.commit()
+    return s
+
+
+def _principal(person_id: int) -> Actor:
+    return Actor(username=f"p{person_id}", role="principal", person_id=person_id)
+
+
+def _editions(session: Session, cycle_id: int) -> list[PublishedReport]:
+    return list(
+        session.exec(
+            select(PublishedReport)
+            .where(PublishedReport.cycle_id == cycle_id)
+            .order_by(PublishedReport.edition)
+        )
+    )
+
+
+def _reopen(session: Session, cycle_id: int) -> None:
+    set_cycle_status(session, SYSTEM, cycle_id, "closed")
+    set_cycle_status(session, SYSTEM, cycle_id, "open")
+
+
+def _republish(session: Session, cycle_id: int) -> None:
+    set_cycle_status(session, SYSTEM, cycle_id, "closed")
+    set_cycle_status(session, SYSTEM, cycle_id, "published")
+    session.commit()
+
+
+def test_publishing_freezes_an_edition_principals_read(session: Session) -> None:
+    s = _built(session)
+    member = _principal(s.member_id)
+    with pytest.raises(PermissionDenied, match="not published yet"):
+        read_pairing_report(session, member, s.cycle_id, s.pairing_id)
+    set_cycle_status(session, SYSTEM, s.cycle_id, "published")
+    session.commit()
+    (edition,) = _editions(session, s.cycle_id)
+    assert edition.edition == 1 and str(s.pairing_id) in edition.content["pairings"]
+    assert edition.content["overview"]["meta"]["edition"] == 1
+    report = read_pairing_report(session, member, s.cycle_id, s.pairing_id)
+    assert report.meta["edition"] == 1
+    assert report.comments == {"advice": ["councillor 2", "councillor 3", "councillor 4"]}
+    assert report.to_dict() == edition.content["pairings"][str(s.pairing_id)]
+    assert [e["edition"] for e in list_editions(session, SYSTEM, s.cycle_id)] == [1]
+
+    other = _built(session)
+    with pytest.raises(PermissionDenied, match="your own pairing"):
+        read_pairing_report(session, _principal(other.member_id), s.cycle_id, s.pairing_id)
+    with pytest.raises(PermissionDenied):
+        read_council_overview(session, member, s.cycle_id)
+    stranger = Actor(username="f", role="facilitator", council_ids=frozenset({other.council_id}))
+    with pytest.raises(PermissionDenied):
+        read_council_overview(session, stranger, s.cycle_id)
+    own = Actor(username="g", role="facilitator", council_ids=frozenset({s.council_id}))
+    assert read_council_overview(session, own, s.cycle_id).meta["cycle_id"] == s.cycle_id
+
+
+def test_staff_read_live_only_once_closed(session: Session) -> None:
+    s = small_cycle(session, status="open")
+    add_rater(session, s, "member", 4)
+    session.commit()
+    with pytest.raises(Invalid, match="once the cycle is closed"):
+        read_pairing_report(session, SYSTEM, s.cycle_id, s.pairing_id)
+    with pytest.raises(Invalid, match="close it first"):
+        publish_cycle(session, SYSTEM, s.cycle_id)
+    set_cycle_status(session, SYSTEM, s.cycle_id, "closed")
+    live = read_pairing_report(session, SYSTEM, s.cycle_id, s.pairing_id)
+    assert live.meta["edition"] is None and not live.groups.empty
+
+
+def test_one_late_reply_changes_nothing_until_enough_join_it(session: Session) -> None:
+    s = _built(session)
+    set_cycle_status(session, SYSTEM, s.cycle_id, "published")
+    session.commit()
+    _reopen(session, s.cycle_id)
+    add_rater(session, s, "members", 1, comments={"advice": "late and identifiable"})
+    _republish(session, s.cycle_id)
+    first, second = _editions(session, s.cycle_id)
+    key = str(s.pairing_id)
+    a, b = first.content["pairings"][key], second.content["pairings"][key]
+    for name in FIGURES:
+        assert a[name] == b[name], name
+    assert a["comments"] == b["comments"]
+    assert "late and identifiable" not in str(second.content)
+    assert any("stay as they were" in n for n in b["notices"])
+    for name in ("heatmap", "distribution", "solace"):
+        assert first.content["overview"][name] == second.content["overview"][name], name
+    # Staff see the same hold-back live, so comparing live with published reveals nothing.
+    live = read_pairing_report(session, SYSTEM, s.cycle_id, s.pairing_id).to_dict()
+    assert live["items"] == a["items"]
+
+    # Two more councillors: three new replies in the group, so the figures may move on.
+    _reopen(session, s.cycle_id)
+    add_rater(session, s, "members", 1)
+    add_rater(session, s, "members", 1)
+    _republish(session, s.cycle_id)
+    third = _editions(session, s.cycle_id)[-1].content["pairings"][key]
+    responded = {g["group"]: g["responded"] for g in third["groups"]}
+    assert responded["members"] == 6
+    assert third["items"] != a["items"]
+    assert "late and identifiable" in third["comments"]["advice"]
+    assert not any("stay as they were" in n for n in third["notices"])

@@ -1,0 +1,194 @@
+"""The rater's questionnaire through AppTest: save as you go, resume, submit once,
+read-only afterwards, dead links, several invitations; and nomination on the cycle page."""
+
+from __future__ import annotations
+
+import pytest
+import streamlit as st
+from cycle_builder import build_cycle
+from sqlmodel import Session, select
+from streamlit.testing.v1 import AppTest
+
+from feedback.access import SYSTEM
+from feedback.cycles import set_cycle_status
+from feedback.db import session_scope
+from feedback.invitations import issue_token, revoke_invitation
+from feedback.models import Comment, Invitation, Rating, Response
+
+APP = "../app.py"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def built(sqlite_engine, sqlite_url, monkeypatch):  # noqa: ANN201
+    monkeypatch.setenv("TANDEM_DATABASE_URL", sqlite_url)
+    return build_cycle(sqlite_engine)
+
+
+def _token(engine, built, key: str, pairing: int = 0) -> tuple[int, str]:  # noqa: ANN001
+    with session_scope(engine) as s:
+        inv = s.exec(
+            select(Invitation).where(
+                Invitation.rater_id == built.people[key],
+                Invitation.pairing_id == built.pairing_ids[pairing],
+            )
+        ).one()
+        return inv.id, issue_token(s, SYSTEM, inv.id)
+
+
+def _open(token: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["t"] = token
+    return at.run()
+
+
+def _ratings(engine, inv_id: int) -> dict[int, int | None]:  # noqa: ANN001
+    with Session(engine) as s:
+        response = s.exec(select(Response).where(Response.invitation_id == inv_id)).first()
+        if response is None:
+            return {}
+        return dict(
+            s.exec(
+                select(Rating.item_id, Rating.value).where(Rating.response_id == response.id)
+            ).all()
+        )
+
+
+def test_answers_save_as_you_go_and_the_link_resumes(sqlite_engine, built) -> None:
+    inv_id, token = _token(sqlite_engine, built, "m1")
+    at = _open(token)
+    assert not at.exception
+    assert at.subheader[0].value == "Cllr Siân Llewelyn & Rhodri ap Dafydd"
+    text = " ".join(m.value for m in at.markdown)
+    assert "Leader of the Council" in text and "Chief Executive" in text
+    assert "anonymous" in text and "at least 3 councillors" in text
+    radios = at.radio
+    assert len(radios) == 42  # 44 items less the two principals-only questions
+    assert "Can't say" in radios[0].options
+    first, second = radios[0], radios[1]
+    first_item = int(first.key.rsplit("_", 1)[1])
+    second_item = int(second.key.rsplit("_", 1)[1])
+    first.set_value(4).run()
+    at.radio(key=second.key).set_value(0).run()  # can't say
+    at.text_area[0].set_value("Clear about who decides what.").run()
+    assert not at.exception
+    assert _ratings(sqlite_engine, inv_id) == {first_item: 4, second_item: None}
+    assert "2 of 42 questions answered" in at.get("progress")[0].text
+
+    again = _open(token)  # closing the tab and coming back
+    assert again.radio(key=first.key).value == 4
+    assert again.radio(key=second.key).value == 0
+    assert again.text_area[0].value == "Clear about who decides what."
+    with Session(sqlite_engine) as s:
+        assert s.exec(select(Comment.text)).all() == ["Clear about who decides what."]
+
+
+def test_submit_once_with_confirmation_then_read_only(sqlite_engine, built) -> None:
+    inv_id, token = _token(sqlite_engine, built, "p0")
+    at = _open(token)
+    at.radio[0].set_value(5).run()
+    at.button(key=f"q_submit_{inv_id}").click().run()
+    assert "Submit now?" in at.warning[0].value and "41 questions are still" in at.warning[0].value
+    other_tab = _open(token)  # a second tab, still showing the form
+    at.button(key=f"q_yes_{inv_id}").click().run()
+    assert not at.exception
+    assert any("submitted" in s.value for s in at.success)
+    assert all(r.disabled for r in at.radio) and all(t.disabled for t in at.text_area)
+    assert not [b for b in at.button if b.key == f"q_submit_{inv_id}"]
+    # The other tab tries to change an answer, then to submit: told, nothing changes.
+    other_tab.radio[0].set_value(1).run()
+    assert "already submitted" in other_tab.error[0].value
+    assert _ratings(sqlite_engine, inv_id) == {int(at.radio[0].key.rsplit("_", 1)[1]): 5}
+    with Session(sqlite_engine) as s:
+        responses = s.exec(select(Response).where(Response.invitation_id == inv_id)).all()
+        assert len(responses) == 1 and responses[0].status == "submitted"
+
+
+def test_double_submit_is_told_it_is_already_done(sqlite_engine, built) -> None:
+    inv_id, token = _token(sqlite_engine, built, "o2")
+    first, second = _open(token), _open(token)
+    first.radio[0].set_value(3).run()
+    for at in (first, second):
+        at.button(key=f"q_submit_{inv_id}").click().run()
+    first.button(key=f"q_yes_{inv_id}").click().run()
+    second.button(key=f"q_yes_{inv_id}").click().run()
+    assert not second.exception
+    assert any("already submitted" in s.value for s in second.success)
+    with Session(sqlite_engine) as s:
+        assert len(s.exec(select(Response)).all()) == 1
+
+
+@pytest.mark.parametrize("how", ["closed", "revoked", "mistyped", "missing"])
+def test_dead_links_get_a_plain_page_with_no_data(sqlite_engine, built, how) -> None:
+    inv_id, token = _token(sqlite_engine, built, "m2")
+    with session_scope(sqlite_engine) as s:
+        if how == "closed":
+            set_cycle_status(s, SYSTEM, built.cycle_id, "closed")
+        elif how == "revoked":
+            revoke_invitation(s, SYSTEM, inv_id)
+    if how == "mistyped":
+        token = token[:-1]
+    if how == "missing":
+        token = ""
+    at = _open(token)
+    assert not at.exception
+    assert len(at.info) == 1
+    shown = " ".join(e.value for e in (*at.markdown, *at.info, *at.subheader, *at.caption))
+    for secret in ("Siân", "Rhodri", "Llanfair", "Adolygiad"):
+        assert secret not in shown
+    assert not at.radio and not at.text_area and not at.button
+
+
+def test_a_rater_with_two_invitations_sees_both_and_a_principal_uses_the_same_form(
+    sqlite_engine, built
+) -> None:
+    _inv, token = _token(sqlite_engine, built, "o0", 1)
+    at = _open(token)
+    assert "2 pairings" in at.markdown[0].value
+    choice = at.radio(key="q_choice")
+    assert len(choice.options) == 2
+    assert at.subheader[0].value == "Cllr Gwilym Ŵyn & Ffion Rhys-Jones"
+    choice.set_value(choice.options[1]).run()
+    assert at.subheader[0].value == "Cllr Siân Llewelyn & Rhodri ap Dafydd"
+
+    _inv, token = _token(sqlite_engine, built, "ceo")
+    principal = _open(token)
+    text = " ".join(m.value for m in principal.markdown)
+    assert "your own review" in text and "not anonymous" in text
+    assert len(principal.radio) == 44  # with the two national comparison questions
+    assert any(r.help == "About you" for r in principal.radio)
+
+
+def test_nomination_on_the_cycle_page_warns_below_the_threshold(sqlite_engine, built) -> None:
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.switch_page("pages/cycles.py").run()
+    assert not at.exception
+    # Only Officer 0 rates the second pairing; the first has three of each group.
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 1 and "only 1 other officers nominated" in warnings[0]
+    assert "Place" in warnings[0]
+    second = built.pairing_ids[1]
+    picker = at.multiselect(key=f"nominate_{second}_members")
+    picker.set_value([built.people["m0"]]).run()
+    at.button(key=f"nominate_btn_{second}_members").click().run()
+    assert not at.exception
+    assert any("only 1 other councillors nominated" in w.value for w in at.warning)
+    # Nominating the same person again is refused and stores nothing twice.
+    from feedback.cycles import nominate_raters
+    from feedback.errors import Invalid
+
+    with session_scope(sqlite_engine) as s, pytest.raises(Invalid):
+        nominate_raters(s, SYSTEM, built.cycle_id, second, [built.people["m1"]] * 2, "members")
+    with Session(sqlite_engine) as s:
+        rows = s.exec(
+            select(Invitation).where(
+                Invitation.pairing_id == second, Invitation.rater_group == "members"
+            )
+        ).all()
+        assert [r.rater_id for r in rows] == [built.people["m0"]]

@@ -1,0 +1,317 @@
+"""The pairing report, council overview and presentation pages through AppTest on the demo
+council: they render, name the right people, and show nothing of a suppressed group —
+not its comments on screen, not its rows inside a chart's data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import streamlit as st
+from cycle_builder import build_cycle
+from sqlalchemy import select
+from sqlmodel import Session
+from streamlit.testing.v1 import AppTest
+
+from feedback.access import SYSTEM, Actor
+from feedback.accounts import actor_for, create_user
+from feedback.cycles import set_cycle_status
+from feedback.db import make_engine, session_scope
+from feedback.models import Comment, Cycle, Invitation, Pairing, Person
+from feedback.responses import items_for_invitation, save_answers, submit_response
+
+APP = "../app.py"
+CHILDREN = "Owen Fletcher"  # the demo's children pairing: only two external partners
+LEADER = "Margaret Oduya"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def demo(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("TANDEM_DATABASE_URL", demo_url)
+    return demo_url
+
+
+def open_page(page: str, actor: Actor | None = None) -> AppTest:
+    at = signed_in(actor) if actor is not None else AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    """Every piece of text the page put on screen."""
+    parts = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    parts += [str(e.value) for e in at.get("text")]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    return "\n".join(parts)
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+
+
+def chart_rows(at: AppTest) -> list[dict]:
+    """The rows inside every chart: inline data and the datasets Streamlit sends apart."""
+    rows: list[dict] = []
+    for chart in at.get("vega_lite_chart"):
+        spec = json.loads(chart.proto.spec)
+        for values in spec.get("datasets", {}).values():
+            rows += values
+        for dataset in chart.proto.datasets:
+            from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+
+            rows += convert_arrow_bytes_to_pandas_df(dataset.data.data).to_dict("records")
+        if chart.proto.data.data:
+            from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+
+            rows += convert_arrow_bytes_to_pandas_df(chart.proto.data.data).to_dict("records")
+    return rows
+
+
+def choose(at: AppTest, key: str, value: int) -> AppTest:
+    at.selectbox(key=key).set_value(value).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def pairing_id(url: str, member_words: str) -> int:
+    engine = make_engine(url)
+    with Session(engine) as s:
+        found = s.execute(
+            select(Pairing.id)
+            .join(Person, Person.id == Pairing.member_id)
+            .where(Person.full_name.contains(member_words))
+        ).scalar_one()
+    engine.dispose()
+    return found
+
+
+def cycle_id(url: str, name: str) -> int:
+    engine = make_engine(url)
+    with Session(engine) as s:
+        found = s.execute(select(Cycle.id).where(Cycle.name == name)).scalar_one()
+    engine.dispose()
+    return found
+
+
+@pytest.fixture
+def closed_cycle(db_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
+    """A closed cycle of one pairing: 3 councillors and 3 officers answered, but only 2 of
+    the 3 external partners — so partners are suppressed. Every rater leaves a comment that
+    nobody else wrote. Returns the comments by group."""
+    engine = make_engine(db_url)
+    built = build_cycle(engine, raters_per_group=3, second_pairing=False)
+    written: dict[str, list[str]] = {}
+    with session_scope(engine) as s:
+        invitations = s.execute(
+            select(Invitation).where(Invitation.cycle_id == built.cycle_id).order_by(Invitation.id)
+        ).scalars()
+        for inv in invitations:
+            if inv.rater_id == built.people["p2"]:
+                continue  # the third partner never replies
+            items = items_for_invitation(s, inv)
+            dimension_id = next(i.dimension_id for i in items if i.dimension_id is not None)
+            text = f"Remark {len(written.get(inv.rater_group, [])) + 1} from the {inv.rater_group}"
+            written.setdefault(inv.rater_group, []).append(text)
+            save_answers(s, inv.id, {i.id: 3 for i in items}, {dimension_id: text})
+            submit_response(s, inv.id)
+        set_cycle_status(s, SYSTEM, built.cycle_id, "closed")
+    engine.dispose()
+    monkeypatch.setenv("TANDEM_DATABASE_URL", db_url)
+    written["url"] = [db_url]
+    return written
+
+
+def principal_of(url: str, words: str) -> Actor:
+    """An account for the named principal; returns the Actor the app will act as."""
+    engine = make_engine(url)
+    with session_scope(engine) as s:
+        person = s.execute(select(Person).where(Person.full_name.contains(words))).scalar_one()
+        user = create_user(
+            s, SYSTEM, f"principal{person.id}", "principal", None, person_id=person.id
+        )
+        actor = actor_for(s, user)
+    engine.dispose()
+    return actor
+
+
+def signed_in(actor: Actor) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["actor"] = actor
+    at.session_state["user_id"] = actor.user_id
+    return at
+
+
+# --- the pairing report --------------------------------------------------------------------
+
+
+def test_report_page_shows_the_first_pairing_with_its_charts(demo: str) -> None:
+    at = open_page("pages/report.py")
+    assert [t.value for t in at.title] == ["Pairing report"]
+    assert any(LEADER in h.value for h in at.header)
+    shown = texts(at)
+    assert "Annual review 2026" in shown  # the newest cycle comes first
+    assert {"Scores", "Gaps", "Items", "Mirror", "Change", "Comments"} <= {t.label for t in at.tabs}
+    specs = chart_specs(at)
+    titles = [s["title"]["text"] for s in specs]
+    assert "How each source rates each dimension" in titles
+    assert "Perception gaps: self against everyone else" in titles
+    assert "Johari window: self against everyone else" in titles
+    assert "The mirror: how each side sees the partnership" in titles
+    assert "Change since Annual review 2025" in titles
+    assert all(s.get("description") for s in specs)
+    # Each chart's alt text is on the page, and each has its two downloads.
+    assert sum(1 for e in at.expander if e.label == "Chart description") == len(specs)
+    downloads = [b.label for b in at.get("download_button")]
+    assert downloads.count("PNG") == len(specs) and downloads.count("SVG") == len(specs)
+    assert "Highest rated by others" in shown and "Lowest rated by others" in shown
+
+
+def test_a_suppressed_groups_comments_and_scores_never_reach_the_page(
+    closed_cycle: dict[str, list[str]],
+) -> None:
+    at = open_page("pages/report.py")
+    assert "live results, not yet published" in texts(at)  # staff read a closed cycle live
+    shown = texts(at)
+    assert len(closed_cycle["partners"]) == 2
+    for comment in closed_cycle["partners"]:
+        assert comment not in shown
+    for comment in closed_cycle["members"] + closed_cycle["officers"]:
+        assert comment in shown  # comments of shown groups are there, so the check can fail
+    assert "Not shown" in shown  # the partners' box says so
+    at.toggle(key="report_separate").set_value(True).run()
+    assert not at.exception
+    rows = chart_rows(at)
+    assert not [r for r in rows if r.get("source") == "partners"]
+    assert {r.get("source") for r in rows} >= {"members", "officers"}
+    assert "External partners" not in json.dumps(chart_specs(at))
+
+
+def test_a_principal_waits_for_publication(closed_cycle: dict[str, list[str]]) -> None:
+    at = open_page("pages/report.py", principal_of(closed_cycle["url"][0], "Siân Llewelyn"))
+    assert "Your report is not published yet" in at.info[0].value
+    assert not at.header  # nothing of the live results
+
+
+def test_errors_are_shown_as_their_message_never_a_traceback() -> None:
+    def page() -> None:
+        from feedback.errors import Invalid, NotFound, PermissionDenied
+        from ui.report_views import show_error
+
+        show_error(PermissionDenied("You can only read your own pairing's report."))
+        show_error(NotFound("That pairing did not take part in this cycle."))
+        show_error(Invalid("Not ready.", ["The cycle is still open: close it first."]))
+
+    at = AppTest.from_function(page).run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == [
+        "You can only read your own pairing's report.",
+        "That pairing did not take part in this cycle.",
+    ]
+    assert at.error[0].value == "Not ready."
+    assert "The cycle is still open: close it first." in at.get("text")[0].value
+
+
+def test_the_demo_children_pairing_shows_no_partner_scores(demo: str) -> None:
+    at = open_page("pages/report.py")
+    choose(at, "report_pairing", pairing_id(demo, CHILDREN))
+    assert any(CHILDREN in h.value for h in at.header)
+    shown = texts(at)
+    assert "External partners 2 of 2" in shown and "Not shown" in shown
+    at.toggle(key="report_separate").set_value(True).run()
+    assert not at.exception
+    rows = chart_rows(at)
+    assert rows and not [r for r in rows if r.get("source") == "partners"]
+    assert any(r.get("source") == "members" for r in rows)
+
+
+def test_a_principal_sees_only_their_own_pairing(demo: str) -> None:
+    actor = principal_of(demo, CHILDREN)
+    at = open_page("pages/report.py", actor)
+    pairings = at.selectbox(key="report_pairing").options
+    assert len(pairings) == 1 and CHILDREN in pairings[0]
+    assert any(CHILDREN in h.value for h in at.header)
+    assert LEADER not in texts(at)
+    assert "published edition" in texts(at)
+
+
+def test_report_page_on_an_empty_database_says_what_to_do(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("TANDEM_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    at = open_page("pages/report.py")
+    assert "close the cycle on the Cycles page" in at.info[0].value
+
+
+# --- the council overview ------------------------------------------------------------------
+
+
+def test_council_overview_page(demo: str) -> None:
+    at = open_page("pages/council.py")
+    assert [t.value for t in at.title] == ["Council overview"]
+    assert at.header[0].value == "Kingsmere Borough Council: Annual review 2026"
+    shown = texts(at)
+    assert "70%" in shown and "17%" in shown
+    assert any("nationally" in str(m.proto.delta) for m in at.metric)
+    titles = [s["title"]["text"] for s in chart_specs(at)]
+    assert titles == [
+        "Partnership score by pairing and dimension",
+        "How the ratings are spread",
+        "Response rates",
+    ]
+    heatmap_rows = chart_rows(at)
+    assert any(LEADER in str(r.get("pairing_label", "")) for r in heatmap_rows)
+    choose(at, "council_cycle", cycle_id(demo, "Annual review 2025"))
+    assert at.header[0].value == "Kingsmere Borough Council: Annual review 2025"
+
+
+def test_a_principal_cannot_open_the_council_overview(demo: str) -> None:
+    at = signed_in(principal_of(demo, CHILDREN)).run()
+    with pytest.raises(ValueError):  # not in a principal's menu at all
+        at.switch_page("pages/council.py").run()
+
+
+# --- presentation mode -------------------------------------------------------------------
+
+
+def test_presentation_steps_through_findings_then_each_pairing_without_comments(
+    demo: str,
+) -> None:
+    engine = make_engine(demo)
+    with Session(engine) as s:
+        every_comment = set(s.execute(select(Comment.text)).scalars())
+    engine.dispose()
+    at = open_page("pages/present.py")
+    assert at.title[0].value == "Kingsmere Borough Council"
+    seen_titles = [at.title[0].value]
+    assert at.button(key="present_prev").disabled
+    for _ in range(12):
+        assert not any(c in texts(at) for c in every_comment)
+        if at.button(key="present_next").disabled:
+            break
+        at.button(key="present_next").click().run()
+        assert not at.exception, at.exception
+        seen_titles.append(at.title[0].value)
+    assert seen_titles[1:4] == [
+        "Key findings",
+        "Beside the national picture",
+        "Partnership scores",
+    ]
+    pairing_titles = seen_titles[4:]
+    assert len(pairing_titles) == 5
+    assert LEADER in pairing_titles[0]
+    assert any(CHILDREN in t for t in pairing_titles)
+    assert "Slide 9 of 9" in texts(at)
+    at.button(key="present_prev").click().run()
+    assert "Slide 8 of 9" in texts(at)

@@ -1,0 +1,62 @@
+"""Errors on screen: Tandem's own errors as their plain message, anything else as a friendly
+sentence with a reference, while the traceback goes to the server's log (never the browser)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from feedback.errors import Invalid, TandemError
+
+log = logging.getLogger("tandem.ui")
+T = TypeVar("T")
+
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on the phone
+
+
+def new_reference() -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(6))
+
+
+def show_tandem_error(exc: TandemError) -> None:
+    """The message (and each problem, as plain text) of one of Tandem's own errors."""
+    st.error(str(exc), icon=":material/error:")
+    if isinstance(exc, Invalid) and exc.problems:
+        for problem in exc.problems:
+            st.text(f"• {problem}")
+
+
+def show_unexpected(exc: BaseException) -> str:
+    """Log the traceback under a short reference and tell the user only the reference."""
+    reference = new_reference()
+    log.error("Unexpected error (reference %s)", reference, exc_info=exc)
+    st.error(
+        f"Something went wrong; it has been logged (reference {reference}). Please try again, "
+        "and if it keeps happening give the reference to your administrator.",
+        icon=":material/report:",
+    )
+    return reference
+
+
+@contextmanager
+def friendly_errors() -> Iterator[None]:
+    """Wrap a block of a page: TandemError → st.error(message); anything else → a friendly
+    message with a reference and logging."""
+    try:
+        yield
+    except TandemError as exc:
+        show_tandem_error(exc)
+    except Exception as exc:  # st.stop/st.rerun are BaseExceptions and pass straight by
+        show_unexpected(exc)
+
+
+def attempt(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+    """Call `fn`; on any error show it as `friendly_errors` does and return None."""
+    with friendly_errors():
+        return fn(*args, **kwargs)
+    return None

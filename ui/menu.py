@@ -1,0 +1,154 @@
+"""Which screens exist and who sees them in the menu. The menu is a convenience: every page
+and every function behind it checks access again in feedback/ and planning/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from feedback.access import Actor
+
+STAFF = ("admin", "facilitator")
+EVERYONE = ("admin", "facilitator", "principal")
+
+
+@dataclass(frozen=True)
+class Screen:
+    path: str
+    title: str
+    icon: str
+    section: str
+    roles: tuple[str, ...]
+    help: str
+    default: bool = False
+
+
+# Add a screen here (one line) when you add a file to pages/.
+SCREENS: list[Screen] = [
+    Screen(
+        "pages/home.py",
+        "Home",
+        ":material/home:",
+        "",
+        EVERYONE,
+        "Councils, their feedback cycles and pairings, with response counts.",
+        default=True,
+    ),
+    Screen(
+        "pages/people.py",
+        "People",
+        ":material/groups:",
+        "Set-up",
+        STAFF,
+        "Councils and the people in them: add, edit, import from a spreadsheet.",
+    ),
+    Screen(
+        "pages/pairings.py",
+        "Pairings",
+        ":material/handshake:",
+        "Set-up",
+        STAFF,
+        "Member–officer pairings: leader and chief executive, cabinet member and director.",
+    ),
+    Screen(
+        "pages/cycles.py",
+        "Cycles",
+        ":material/event_repeat:",
+        "Set-up",
+        STAFF,
+        "Feedback cycles: dates, raters, invitations, reminders and response tracking.",
+    ),
+    Screen(
+        "pages/report.py",
+        "Pairing report",
+        ":material/compare_arrows:",
+        "Results",
+        EVERYONE,
+        "One pairing's results: scores, perception gaps, the mirror, change and comments.",
+    ),
+    Screen(
+        "pages/council.py",
+        "Council overview",
+        ":material/grid_view:",
+        "Results",
+        STAFF,
+        "Every pairing's partnership scores, the national comparison and response rates.",
+    ),
+    Screen(
+        "pages/present.py",
+        "Presentation",
+        ":material/slideshow:",
+        "Results",
+        STAFF,
+        "Full-screen slides of the key findings and each pairing, for a peer-challenge session.",
+    ),
+    Screen(
+        "pages/plan.py",
+        "Development plan",
+        ":material/flag:",
+        "Plans",
+        EVERYONE,
+        "The pairing's joint plan: suggestions, goals, actions, check-ins, agreement, Excel.",
+    ),
+    Screen(
+        "pages/users.py",
+        "Users",
+        ":material/manage_accounts:",
+        "Administration",
+        ("admin",),
+        "Accounts, roles, facilitators' councils and principals' links; unlock, switch off.",
+    ),
+    Screen(
+        "pages/audit.py",
+        "Audit log",
+        ":material/history:",
+        "Administration",
+        ("admin",),
+        "Who did what, when, on which record. Never answers.",
+    ),
+    Screen(
+        "pages/data_protection.py",
+        "Data protection",
+        ":material/shield:",
+        "Administration",
+        STAFF,
+        "Retention period per council, purge, and subject access exports.",
+    ),
+]
+
+# The page a rater's link opens; set by the questionnaire feature.
+RATER_SCREEN: Screen | None = Screen(
+    "pages/questionnaire.py",
+    "Your feedback",
+    ":material/rate_review:",
+    "",
+    (),
+    "The rater's questionnaire.",
+)
+
+
+def _page(screen: Screen) -> st.Page:
+    return st.Page(
+        screen.path,
+        title=screen.title,
+        icon=screen.icon,
+        default=screen.default,
+        help=screen.help,
+    )
+
+
+def pages_for(actor: Actor | None, rater_link: bool = False) -> dict[str, list[st.Page]] | list:
+    if rater_link:
+        # Never fall back to a staff page: a link must not open anything but its form.
+        return [_page(RATER_SCREEN)] if RATER_SCREEN else [st.Page(_no_questionnaire)]
+    role = "admin" if actor is None or actor.role == "system" else actor.role
+    sections: dict[str, list[st.Page]] = {}
+    for screen in SCREENS:
+        if role in screen.roles:
+            sections.setdefault(screen.section, []).append(_page(screen))
+    return sections
+
+
+def _no_questionnaire() -> None:
+    st.error("This link is not recognised. Please use the link in your invitation email.")
