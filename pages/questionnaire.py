@@ -10,7 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from feedback.errors import Conflict, TandemError
 from feedback.invitations import resolve_token
 from feedback.responses import (
+    ALREADY_SUBMITTED,
     CANT_SAY,
+    QuestionnaireView,
     confidentiality_statement,
     questionnaire_view,
     save_answers,
@@ -25,28 +27,62 @@ def _allowed_invitations() -> list[int]:
     return link.invitation_ids if link.ok else []
 
 
-def _save(invitation_id: int, key: str, item_id: int | None, dimension_id: int | None) -> None:
-    if invitation_id not in _allowed_invitations():
-        st.session_state["q_error"] = "This link no longer works, so the answer was not saved."
-        return
-    value = st.session_state.get(key)
-    ratings = {item_id: None if value == CANT_SAY else value} if item_id is not None else None
-    comments = {dimension_id: value or ""} if dimension_id is not None else None
-    if item_id is not None and value is None:
-        return  # a cleared choice: nothing to store
+def _unsaved(view: QuestionnaireView) -> tuple[dict[int, int | None], dict[int, str]]:
+    """What the form holds that the database does not yet: answers and comments."""
+    inv = view.invitation_id
+    ratings: dict[int, int | None] = {}
+    comments: dict[int, str] = {}
+    for section in view.sections:
+        for q in section.questions:
+            value = st.session_state.get(f"q_{inv}_{q.item_id}")
+            if value is None:
+                continue  # not chosen (or not on screen yet)
+            stored = view.ratings.get(q.item_id, "unanswered")
+            wanted = None if value == CANT_SAY else value
+            if stored == "unanswered" or stored != wanted:
+                ratings[q.item_id] = wanted
+        if section.dimension_id is not None:
+            text = st.session_state.get(f"c_{inv}_{section.dimension_id}")
+            if text is not None and text != view.comments.get(section.dimension_id, ""):
+                comments[section.dimension_id] = text
+    return ratings, comments
+
+
+def _save_unsaved(view: QuestionnaireView) -> bool:
+    """Save every answer the form holds that is not stored yet, in one transaction.
+
+    Run on every rerun rather than only from each widget's on_change: a rater clicking
+    quickly interrupts reruns, and an interrupted rerun can skip a callback. Comparing
+    the form with the database each time cannot miss an answer. Returns True if saved."""
+    ratings, comments = _unsaved(view)
+    if not ratings and not comments:
+        return False
+    if view.submitted:
+        # Submitted from another tab or device: say so and show what was submitted.
+        st.session_state["q_error"] = ALREADY_SUBMITTED
+        for item_id in ratings:
+            stored = view.ratings.get(item_id, "unanswered")
+            st.session_state[f"q_{view.invitation_id}_{item_id}"] = (
+                None if stored == "unanswered" else (CANT_SAY if stored is None else stored)
+            )
+        for dimension_id in comments:
+            st.session_state[f"c_{view.invitation_id}_{dimension_id}"] = view.comments.get(
+                dimension_id, ""
+            )
+        return False
     for attempt in (1, 2):
         try:
             with unit_of_work() as session:
-                save_answers(session, invitation_id, ratings, comments)
-            st.session_state.pop("q_error", None)
-            return
+                save_answers(session, view.invitation_id, ratings, comments)
+            return True
         except IntegrityError:
             # Another tab saved the same question at the same instant; once more wins.
             if attempt == 2:
                 st.session_state["q_error"] = "That answer could not be saved; please try again."
         except TandemError as exc:
             st.session_state["q_error"] = str(exc)
-            return
+            return False
+    return False
 
 
 def _submit(invitation_id: int) -> None:
@@ -55,6 +91,9 @@ def _submit(invitation_id: int) -> None:
         st.session_state["q_error"] = "This link no longer works, so nothing was submitted."
         return
     try:
+        with unit_of_work() as session:
+            view = questionnaire_view(session, invitation_id)
+        _save_unsaved(view)  # whatever the form holds goes in before the submit
         with unit_of_work() as session:
             submit_response(session, invitation_id)
         st.session_state["q_notice"] = "Thank you — your answers have been submitted."
@@ -67,6 +106,9 @@ def _submit(invitation_id: int) -> None:
 with unit_of_work() as session:
     link = resolve_token(session, st.query_params.get("t", ""))
     views = [questionnaire_view(session, i) for i in link.invitation_ids] if link.ok else []
+if any([_save_unsaved(v) for v in views]):
+    with unit_of_work() as session:
+        views = [questionnaire_view(session, i) for i in link.invitation_ids]
 
 st.title("Tandem feedback")
 if not link.ok:
@@ -154,8 +196,6 @@ for section in view.sections:
                 key=key,
                 horizontal=True,
                 disabled=view.submitted,
-                on_change=_save,
-                args=(inv, key, q.item_id, None),
                 help=f"About {q.about}",
             )
         if section.dimension_id is not None:
@@ -167,8 +207,6 @@ for section in view.sections:
                 key=key,
                 max_chars=4000,
                 disabled=view.submitted,
-                on_change=_save,
-                args=(inv, key, None, section.dimension_id),
                 placeholder="Examples help the pair most. Leave out anything that identifies you.",
             )
 

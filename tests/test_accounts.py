@@ -262,7 +262,7 @@ def test_users_page_first_admin_then_a_facilitator(demo_url, demo_engine, monkey
 
 def test_users_page_refuses_a_facilitator(demo_url, demo_engine, monkeypatch) -> None:
     import streamlit as st
-    from conftest import sign_in
+    from signing_in import sign_in
     from streamlit.testing.v1 import AppTest
 
     st.cache_resource.clear()

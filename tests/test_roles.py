@@ -10,8 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 import streamlit as st
-from conftest import sign_in
 from cycle_builder import build_cycle
+from signing_in import sign_in
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 

@@ -8,8 +8,8 @@ import logging
 
 import pytest
 import streamlit as st
-from conftest import TEST_PASSWORD, sign_in
 from cycle_builder import build_cycle
+from signing_in import TEST_PASSWORD, sign_in
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
