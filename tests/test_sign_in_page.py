@@ -63,6 +63,21 @@ def test_without_accounts_the_local_administrator_sees_the_banner(demo) -> None:
     assert not at.text_input  # no sign-in form
 
 
+def test_without_accounts_a_visitor_from_another_machine_gets_nothing(demo, monkeypatch) -> None:
+    """The no-accounts convenience is for a browser on the server only: over the network,
+    before any account exists, nobody is an administrator."""
+    import ui.auth
+
+    monkeypatch.setattr(ui.auth, "_from_this_machine", lambda: False)
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    assert at.title[0].value == "Sign in to Tandem"
+    assert "no user accounts yet" in at.warning[0].value
+    shown = everything_shown(at)
+    assert "Kingsmere" not in shown and "Margaret Oduya" not in shown
+    assert not at.sidebar.info and not at.dataframe
+
+
 def test_a_visitor_sees_only_the_sign_in_page(demo) -> None:
     add_user(demo)
     at = AppTest.from_file(APP, default_timeout=30).run()
@@ -174,3 +189,22 @@ def test_an_unexpected_error_shows_a_reference_never_a_traceback(
     reference = message.split("reference ")[1][:6]
     assert "OperationalError" not in message and "Traceback" not in message
     assert any(reference in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("address", "local"),
+    [
+        (None, True),
+        ("127.0.0.1", True),
+        ("::ffff:127.0.0.1", True),
+        ("::1", True),
+        ("192.0.2.2", False),
+        ("::ffff:192.0.2.2", False),
+        ("2001:db8::1", False),
+        ("not an address", False),
+    ],
+)
+def test_only_the_server_itself_counts_as_local(address, local) -> None:
+    from ui.auth import is_local_address
+
+    assert is_local_address(address) is local

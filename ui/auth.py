@@ -1,7 +1,8 @@
 """The sign-in gate. Run by app.py before any page.
 
-- No user accounts yet: the app works as before for the local administrator, with a banner
-  saying how to create one (`tandem user add`).
+- No user accounts yet: the app works for the local administrator — a browser on the server
+  itself — with a banner saying how to create one (`tandem user add`); a visitor from
+  another machine is told to create an account first and sees nothing else.
 - Accounts exist: a visitor who has not signed in sees only the sign-in page (username and
   password, and a button per identity provider when `st.secrets` has an [auth] section).
 - The signed-in account's id is kept in `st.session_state`; its Actor is re-read from the
@@ -12,6 +13,7 @@ Rater links (?t=…) never come here: app.py sends them straight to the question
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 
 import streamlit as st
@@ -35,6 +37,37 @@ NO_ACCOUNTS_BANNER = (
     "administrator with `tandem user add USERNAME --role admin` in a terminal; from then on "
     "everyone signs in."
 )
+
+
+NO_ACCOUNTS_REMOTE = (
+    "Tandem has no user accounts yet, and until it has, only someone at the server itself "
+    "can use it. On the server, create an administrator with "
+    "`tandem user add USERNAME --role admin`, then sign in here."
+)
+
+
+def _from_this_machine() -> bool:
+    """True when the browser is on the server itself (see is_local_address)."""
+    try:
+        return is_local_address(st.context.ip_address)
+    except Exception:
+        return True
+
+
+def is_local_address(address: object) -> bool:
+    """Streamlit reports no address for a localhost connection and "::ffff:127.0.0.1" for
+    127.0.0.1; both are local, as is any loopback address. Under AppTest there is no real
+    connection (the value is not a string), which counts as local too. Anything else,
+    including an unreadable address, is a remote visitor."""
+    if not isinstance(address, str) or not address:
+        return True
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped  # Python 3.11 does not call a mapped 127.0.0.1 loopback
+    return ip.is_loopback
 
 
 def oidc_providers() -> list[str | None]:
@@ -66,7 +99,11 @@ def resolve_actor() -> Actor | None:
     with unit_of_work() as session:
         if count_users(session) == 0:
             st.session_state.pop(USER_ID_KEY, None)
-            return LOCAL_ADMIN
+            if _from_this_machine():
+                return LOCAL_ADMIN
+            # Reached over the network before anyone has an account: nobody is let in.
+            st.session_state[NOTICE_KEY] = NO_ACCOUNTS_REMOTE
+            return None
         actor = None
         user_id = st.session_state.get(USER_ID_KEY)
         if user_id is not None:
