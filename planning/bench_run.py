@@ -246,8 +246,32 @@ def time_pairing_report(engine: Engine, sub: Subject) -> Timing:
         return _unavailable("pairing_report", "Pairing report", target, "feedback.analysis")
     return Timing(
         "pairing_report",
-        "Pairing report (one pairing)",
+        "Pairing report computed live (one pairing)",
         seconds=_median(_in_session(engine, call)),
+        floor=_median(_sql(engine, _PAIRING_FLOOR, cycle=sub.cycle_id, pairing=sub.pairing_id)),
+        target=target,
+        limit=0.150,
+        floor_ratio_limit=3.0,
+    )
+
+
+def time_published_report(engine: Engine, sub: Subject) -> Timing:
+    """The pairing report as principals open it (and staff, once a cycle is published): the
+    frozen, already-suppressed edition. Publishes the subject's cycle first (untimed)."""
+    target = "≤ 150 ms and ≤ 3× floor"
+    publish = _public("feedback.publication", "publish_cycle")
+    read = _public("feedback.publication", "read_pairing_report")
+    if publish is None or read is None:
+        return _unavailable("published_report", "Pairing report", target, "feedback.publication")
+    with Session(engine) as s:
+        publish(s, SYSTEM, sub.cycle_id)
+        s.commit()
+    return Timing(
+        "published_report",
+        "Pairing report as published (one pairing)",
+        seconds=_median(
+            _in_session(engine, lambda s: read(s, SYSTEM, sub.cycle_id, sub.pairing_id))
+        ),
         floor=_median(_sql(engine, _PAIRING_FLOOR, cycle=sub.cycle_id, pairing=sub.pairing_id)),
         target=target,
         limit=0.150,
@@ -634,6 +658,8 @@ def run_timings(
         ("people import", lambda: time_people_import(engine)),
         ("raters saving and submitting at once", lambda: time_concurrent_raters(engine)),
         ("report memory", lambda: measure_report_memory(engine, sub)),
+        # Last: publishing changes the subject cycle's status (closed → published).
+        ("published pairing report", lambda: time_published_report(engine, sub)),
     ]
     for what, step in steps:
         say(f"Timing {what}…")
