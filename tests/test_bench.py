@@ -17,7 +17,8 @@ from feedback.models import Council, Rating
 
 TANDEM = str(Path(sys.executable).parent / "tandem")
 MEASURES = {
-    "pairing_report": "Pairing report",
+    "pairing_report": "Pairing report computed live",
+    "published_report": "Pairing report as published",
     "council_overview": "Council overview",
     "national": "National Solace comparison",
     "plan_export": "Plan export",
