@@ -1,58 +1,41 @@
-"""Home: every council you can see, its cycles and pairings, with response counts."""
+"""Home: every council you can see, its cycles and pairings, with response counts.
 
+A few councils (a single council, the demo) are shown as a card each. A council group or a
+national body sees one searchable table of every cycle and opens one council at a time, so
+the page stays quick with hundreds of councils (one query for the table, one for the
+chosen council's pairings)."""
+
+import pandas as pd
 import streamlit as st
 
 from feedback.overview import council_overview, pairing_overview
 from ui.state import current_actor, unit_of_work
 
-st.title("Tandem")
-st.caption(
-    "360-degree feedback for council leadership pairings — the leader and chief executive, "
-    "each cabinet member and their director — and the joint plans that follow."
-)
+CARDS_UP_TO = 6  # councils; beyond this, one table and a chosen council
 
-with unit_of_work() as session:
-    cycles = council_overview(session, current_actor())
-cycles["response_rate"] = cycles["response_rate"] * 100
+CYCLE_COLUMNS = {
+    "cycle": "Cycle",
+    "status": "Status",
+    "opens_on": st.column_config.DateColumn("Opens", format="D MMM YYYY"),
+    "closes_on": st.column_config.DateColumn("Closes", format="D MMM YYYY"),
+    "pairings": "Pairings",
+    "submitted": "Responses",
+    "invited": "Invited",
+    "response_rate": st.column_config.ProgressColumn(
+        "Response rate", format="%.0f%%", min_value=0, max_value=100
+    ),
+}
 
-if cycles.empty:
-    st.info(
-        "No councils yet. To explore Tandem with a fictional council, run `tandem demo` in "
-        "a terminal and reload this page.",
-        icon=":material/info:",
-    )
-    st.stop()
 
-for council_id, council_cycles in cycles.groupby("council_id", sort=False):
+def council_card(council_id: int, council_cycles: pd.DataFrame) -> None:
+    """One council: its cycles, and the pairings of the cycle chosen."""
     with st.container(border=True):
         st.subheader(council_cycles["council"].iloc[0])
         st.dataframe(
-            council_cycles[
-                [
-                    "cycle",
-                    "status",
-                    "opens_on",
-                    "closes_on",
-                    "pairings",
-                    "submitted",
-                    "invited",
-                    "response_rate",
-                ]
-            ],
+            council_cycles[list(CYCLE_COLUMNS)],
             hide_index=True,
             width="stretch",
-            column_config={
-                "cycle": "Cycle",
-                "status": "Status",
-                "opens_on": st.column_config.DateColumn("Opens", format="D MMM YYYY"),
-                "closes_on": st.column_config.DateColumn("Closes", format="D MMM YYYY"),
-                "pairings": "Pairings",
-                "submitted": "Responses",
-                "invited": "Invited",
-                "response_rate": st.column_config.ProgressColumn(
-                    "Response rate", format="%.0f%%", min_value=0, max_value=100
-                ),
-            },
+            column_config=CYCLE_COLUMNS,
         )
         labels = dict(zip(council_cycles["cycle_id"], council_cycles["cycle"], strict=True))
         chosen = st.selectbox(
@@ -76,3 +59,63 @@ for council_id, council_cycles in cycles.groupby("council_id", sort=False):
                 "invited": "Invited",
             },
         )
+
+
+st.title("Tandem")
+st.caption(
+    "360-degree feedback for council leadership pairings — the leader and chief executive, "
+    "each cabinet member and their director — and the joint plans that follow."
+)
+
+with unit_of_work() as session:
+    cycles = council_overview(session, current_actor())
+cycles["response_rate"] = cycles["response_rate"] * 100
+
+if cycles.empty:
+    st.info(
+        "No councils yet. To explore Tandem with a fictional council, run `tandem demo` in "
+        "a terminal and reload this page.",
+        icon=":material/info:",
+    )
+    st.stop()
+
+councils = cycles.drop_duplicates("council_id").set_index("council_id")["council"]
+if len(councils) <= CARDS_UP_TO:
+    for council_id, council_cycles in cycles.groupby("council_id", sort=False):
+        council_card(int(council_id), council_cycles)
+    st.stop()
+
+invited, submitted = int(cycles["invited"].sum()), int(cycles["submitted"].sum())
+left, middle, right = st.columns(3)
+left.metric("Councils", f"{len(councils):,}")
+middle.metric("Cycles", f"{len(cycles):,}")
+right.metric(
+    "Responses", f"{submitted:,} of {invited:,}", help="Submitted of invited, every cycle."
+)
+wanted = st.text_input("Find a council", placeholder="Part of its name", key="home_find")
+shown = (
+    cycles[cycles["council"].str.contains(wanted.strip(), case=False, regex=False)]
+    if wanted.strip()
+    else cycles
+)
+if shown.empty:
+    st.info(f"No council's name contains “{wanted.strip()}”.", icon=":material/search_off:")
+    st.stop()
+st.dataframe(
+    shown[["council", *CYCLE_COLUMNS]],
+    hide_index=True,
+    width="stretch",
+    height=420,
+    column_config={"council": "Council", **CYCLE_COLUMNS},
+)
+matching = councils[councils.index.isin(shown["council_id"])]
+picked = st.selectbox(
+    "Open a council to see its pairings",
+    options=list(matching.index),
+    format_func=lambda i: matching[i],
+    index=0 if len(matching) == 1 else None,
+    placeholder=f"Choose one of {len(matching):,} councils",
+    key="home_council",
+)
+if picked is not None:
+    council_card(int(picked), cycles[cycles["council_id"] == picked])

@@ -36,3 +36,36 @@ def test_home_on_an_empty_database_says_what_to_do(tmp_path, monkeypatch) -> Non
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert not at.exception
     assert "tandem demo" in at.info[0].value
+
+
+def test_home_with_many_councils_is_one_searchable_table(tmp_path, monkeypatch) -> None:
+    """A council group or national body: one table of every cycle, a search, and one
+    council opened at a time — not a card per council."""
+    from feedback.db import make_engine
+    from planning.bench import build_national, prepare_database
+
+    url = f"sqlite:///{tmp_path / 'many.db'}"
+    engine = make_engine(url)
+    prepare_database(engine)
+    build = build_national(engine, scale=0.03)
+    engine.dispose()
+    assert build.councils > 6
+    monkeypatch.setenv("TANDEM_DATABASE_URL", url)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert not at.subheader  # no card per council
+    assert at.metric[0].value == str(build.councils)
+    table = at.dataframe[0].value
+    assert table["council"].nunique() == build.councils
+    assert at.selectbox(key="home_council").value is None
+
+    at.text_input(key="home_find").input("Wales").run()
+    table = at.dataframe[0].value
+    assert len(table) >= 1 and table["council"].str.contains("Wales").all()
+    at.selectbox(key="home_council").select_index(0).run()
+    assert not at.exception
+    assert len(at.subheader) == 1 and "Wales" in at.subheader[0].value
+    assert len(at.dataframe[-1].value) >= 1  # that council's pairings
+
+    at.text_input(key="home_find").input("No such council anywhere").run()
+    assert "No council's name contains" in at.info[0].value
