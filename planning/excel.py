@@ -291,6 +291,17 @@ def _header(ws: Worksheet, row: int, headers: list[str]) -> None:
         cell.alignment = Alignment(vertical="center", wrap_text=True)
 
 
+def _print_setup(ws: Worksheet, header_row: int) -> None:
+    """Printed or saved as PDF: landscape A4, every column on one page's width, the header
+    row repeated on each page — plans are taken to meetings on paper."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_title_rows = f"{header_row}:{header_row}"
+
+
 def _overview(
     wb: Workbook, cycle: Cycle, council: str, rows: list[PairingPlan], titles: dict, today: date
 ) -> None:
@@ -325,6 +336,7 @@ def _overview(
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
     ws.add_table(table)
     ws.freeze_panes = f"A{hr + 1}"
+    _print_setup(ws, hr)
     for i, width in enumerate([48, 24, 22, 15, 8, 9, 8, 10, 9], start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     dxf_rule = FormulaRule(
@@ -411,6 +423,8 @@ def _plan_sheet(
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
     ws.add_table(table)
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
+    _print_setup(ws, HEADER_ROW)
+    ws.print_area = f"A1:{end_col}{last}"  # the plan itself; the chart is for the screen
     for i, (_, width, hidden) in enumerate(COLUMNS, start=1):
         dim = ws.column_dimensions[get_column_letter(i)]
         dim.width = width

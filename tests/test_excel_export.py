@@ -155,6 +155,15 @@ def test_exported_workbook_read_back_cell_by_cell(engine) -> None:
     assert image._data()[:8] == b"\x89PNG\r\n\x1a\n"
     assert image.anchor._from.col == 15  # column P, right of the table
 
+    # printed (or saved as PDF) for a meeting: landscape, one page wide, header repeated
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage is True
+    assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+    assert ws.print_title_rows == "$4:$4"
+    assert ws.print_area.startswith("'") and ws.print_area.endswith(
+        f"!$A$1:$N${ws.tables[next(iter(ws.tables))].ref.split(':')[1][1:]}"
+    )
+
     # the hidden metadata: which plan and revision each sheet came from
     meta = wb["Tandem"]
     assert meta["A1"].value == "format" and meta["B1"].value == "tandem-plans/1"
