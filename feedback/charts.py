@@ -342,9 +342,20 @@ def johari_quadrant(
             alt.Tooltip("quadrant:N", title="Quadrant"),
         ],
     )
-    names = base.mark_text(align="left", dx=9, dy=-6, fontSize=10).encode(
-        x=x, y=y, text="dimension_name:N"
-    )
+    labels = alt.Chart(_johari_labels(df))
+    names = [
+        labels.transform_filter(alt.datum.side == side)
+        .mark_text(
+            align="right" if side == "left" else "left",
+            baseline="top",
+            dx=-10 if side == "left" else 10,
+            dy=-7,
+            fontSize=10,
+            lineBreak="\n",
+        )
+        .encode(x=x, y=y, text="label:N")
+        for side in ("left", "right")
+    ]
     one = base.transform_aggregate(rows="count()")  # one row: each line drawn once
     t, lo, hi = threshold, 1.0, 5.0
 
@@ -379,7 +390,7 @@ def johari_quadrant(
             color=color,
         )
     )
-    return alt.layer(*lines, corners, points, names).properties(
+    return alt.layer(*lines, corners, points, *names).properties(
         title=_title(
             "Johari window: self against everyone else",
             f"Dashed lines: self {threshold:g} above or below everyone else; between them, "
@@ -389,6 +400,37 @@ def johari_quadrant(
         height=440,
         description=alt_text("johari_quadrant", df),
     )
+
+
+def _johari_labels(df: pd.DataFrame, dx: float = 1.0, dy: float = 0.15) -> pd.DataFrame:
+    """Labels that do not print over each other. Points at about the same height within a
+    label's width form a group: its leftmost point is named on its left, the others stacked
+    on the right of the rightmost point, left to right. A handful of dimensions, so a plain
+    loop. Returns others_mean, self_mean, label and side ("left" or "right")."""
+    groups: list[dict] = []
+    ordered = df.sort_values(["self_mean", "others_mean"], ascending=[False, True])
+    for row in ordered.itertuples():
+        for g in groups:
+            if abs(g["y"] - row.self_mean) < dy and abs(g["right"] - row.others_mean) < dx:
+                g["points"].append((row.others_mean, row.dimension_name))
+                g["right"] = max(g["right"], row.others_mean)
+                break
+        else:
+            groups.append(
+                {
+                    "y": row.self_mean,
+                    "right": row.others_mean,
+                    "points": [(row.others_mean, row.dimension_name)],
+                }
+            )
+    rows = []
+    for g in groups:
+        points = sorted(g["points"])
+        if len(points) > 1:
+            x, name = points.pop(0)
+            rows.append((x, g["y"], name, "left"))
+        rows.append((points[-1][0], g["y"], "\n".join(n for _, n in points), "right"))
+    return pd.DataFrame(rows, columns=["others_mean", "self_mean", "label", "side"])
 
 
 def mirror(data: pd.DataFrame) -> alt.LayerChart:

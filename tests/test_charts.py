@@ -204,6 +204,14 @@ def assert_only_input_rows(chart: alt.TopLevelMixin, given: pd.DataFrame) -> Non
     assert blocks, "the chart carries no inline data"
     records = given.to_dict("records")
     for block in blocks:
+        if block and set(block[0]) == {"others_mean", "self_mean", "label", "side"}:
+            # the Johari chart's name labels: only dimension names and coordinates given
+            names = [n for row in block for n in row["label"].split("\n")]
+            assert sorted(names) == sorted(r["dimension_name"] for r in records)
+            for row in block:
+                assert any(same(row["others_mean"], r["others_mean"]) for r in records)
+                assert any(same(row["self_mean"], r["self_mean"]) for r in records)
+            continue
         assert len(block) <= len(records)
         unused = list(records)
         for row in block:
@@ -322,7 +330,7 @@ def test_johari_quadrant_draws_the_engines_boundaries(gaps: pd.DataFrame) -> Non
     chart = charts.johari_quadrant(gaps, "member", threshold=0.5, high=3.5)
     spec = chart.to_dict()
     assert_common(spec, "Johari window")
-    *segments, corners, points, names = layers(spec)
+    *segments, corners, points, left_names, right_names = layers(spec)
     ends = [tuple(s["encoding"][c]["datum"] for c in ("x", "y", "x2", "y2")) for s in segments]
     assert ends == [
         (1.0, 1.0, 5.0, 5.0),  # agreement
@@ -338,7 +346,9 @@ def test_johari_quadrant_draws_the_engines_boundaries(gaps: pd.DataFrame) -> Non
     assert enc["shape"]["scale"]["domain"] == ["open strength", "blind spot", "hidden strength"]
     assert enc["shape"]["scale"]["range"] == ["circle", "triangle-up", "square"]
     assert corners["mark"]["type"] == "text" and corners["encoding"]["text"]["field"] == "quadrant"
-    assert names["encoding"]["text"]["field"] == "dimension_name"
+    for names in (left_names, right_names):
+        assert names["mark"]["type"] == "text" and names["encoding"]["text"]["field"] == "label"
+    assert left_names["mark"]["align"] == "right" and right_names["mark"]["align"] == "left"
     assert "blind spot: Listening and advice" in spec["description"]
     assert "open strength: Clear roles" in spec["description"]
     assert_only_input_rows(chart, gaps)
@@ -490,3 +500,23 @@ def test_every_chart_renders_to_png_and_svg(
 
 def test_png_of_an_empty_chart_still_renders(dimensions: pd.DataFrame) -> None:
     assert charts.to_png(charts.self_partner_others(dimensions.iloc[0:0])).startswith(b"\x89PNG")
+
+
+def test_johari_names_every_dimension_once_without_printing_over_each_other() -> None:
+    points = pd.DataFrame(
+        {
+            "dimension_name": ["A", "B", "C", "D", "E"],
+            "others_mean": [3.65, 3.85, 4.05, 2.5, 3.5],
+            "self_mean": [3.5, 3.5, 3.5, 4.0, 3.5],
+        }
+    )
+    labels = charts._johari_labels(points)
+    names = [n for label in labels["label"] for n in label.split("\n")]
+    assert sorted(names) == ["A", "B", "C", "D", "E"]
+    band = labels[labels["self_mean"] == 3.5]
+    # the crowded row: the leftmost named on its left, the rest stacked right of the last
+    assert list(band["side"]) == ["left", "right"]
+    assert band.iloc[0]["label"] == "E" and band.iloc[0]["others_mean"] == 3.5
+    assert band.iloc[1]["label"] == "A\nB\nC" and band.iloc[1]["others_mean"] == 4.05
+    alone = labels[labels["label"] == "D"].iloc[0]
+    assert alone["side"] == "right" and alone["others_mean"] == 2.5
