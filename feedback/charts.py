@@ -83,7 +83,7 @@ TREND_STYLE = {
 
 SCALE = alt.Scale(domain=[1, 5], nice=False)
 WIDTH = 560
-ROW_HEIGHT = 26
+ROW_HEIGHT = 36  # px per row: room for the sources set a little apart on it
 # Vega places a y-axis title for labels of about this width; longer labels would run into
 # it, so labels are cut here (with an ellipsis) and shown in full in the tooltip.
 LABEL_LIMIT = 200
@@ -203,6 +203,12 @@ def self_partner_others(
     )
     dots = base.mark_point(filled=True, size=110, opacity=0.95).encode(
         y=y,
+        # Each source a little apart on its row, so that equal means do not hide each other.
+        yOffset=alt.YOffset(
+            "source_label:N",
+            sort=[SOURCE_LABELS[s] for s in present],
+            scale=alt.Scale(paddingInner=0.4),
+        ),
         x=alt.X("mean:Q", scale=SCALE, title="Average rating (1 = low, 5 = high)"),
         color=color,
         shape=shape,
@@ -465,6 +471,8 @@ def mirror(data: pd.DataFrame) -> alt.LayerChart:
     domain = [labels[v] for v in views]
     dots = base.mark_point(filled=True, size=120).encode(
         y=y,
+        # Each view a little apart on its row, so that equal scores do not hide each other.
+        yOffset=alt.YOffset("view_label:N", sort=domain, scale=alt.Scale(paddingInner=0.4)),
         x=x,
         color=alt.Color(
             "view_label:N",

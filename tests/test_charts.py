@@ -520,3 +520,17 @@ def test_johari_names_every_dimension_once_without_printing_over_each_other() ->
     assert band.iloc[1]["label"] == "A\nB\nC" and band.iloc[1]["others_mean"] == 4.05
     alone = labels[labels["label"] == "D"].iloc[0]
     assert alone["side"] == "right" and alone["others_mean"] == 2.5
+
+
+def test_equal_scores_are_set_apart_not_hidden(dimensions, mirror_df) -> None:
+    """Self and partner both at 3.5 must be two visible marks: each source (each view in
+    the mirror) is offset on its row, in the legend's order."""
+    for chart, field in (
+        (charts.self_partner_others(dimensions, "member"), "source_label"),
+        (charts.mirror(mirror_df), "view_label"),
+    ):
+        dots = [layer for layer in layers(chart.to_dict()) if layer["mark"]["type"] == "point"]
+        [dot] = dots
+        offset = dot["encoding"]["yOffset"]
+        assert offset["field"] == field
+        assert offset["sort"] == dot["encoding"]["color"]["scale"]["domain"]
