@@ -27,53 +27,69 @@ def _allowed_invitations() -> list[int]:
     return link.invitation_ids if link.ok else []
 
 
+def _seen(invitation_id: int) -> dict[str, object]:
+    """What this tab last knew to be stored, per question and comment box. A tab saves only
+    what its rater changed since then, so a second tab left open on an older state never
+    writes its stale answers over newer ones."""
+    return st.session_state.setdefault(f"q_seen_{invitation_id}", {})
+
+
 def _unsaved(view: QuestionnaireView) -> tuple[dict[int, int | None], dict[int, str]]:
-    """What the form holds that the database does not yet: answers and comments."""
+    """What the rater changed in this tab and the database does not have yet."""
     inv = view.invitation_id
+    seen = _seen(inv)
     ratings: dict[int, int | None] = {}
     comments: dict[int, str] = {}
     for section in view.sections:
         for q in section.questions:
-            value = st.session_state.get(f"q_{inv}_{q.item_id}")
-            if value is None:
-                continue  # not chosen (or not on screen yet)
-            stored = view.ratings.get(q.item_id, "unanswered")
-            wanted = None if value == CANT_SAY else value
-            if stored == "unanswered" or stored != wanted:
-                ratings[q.item_id] = wanted
+            key = f"q_{inv}_{q.item_id}"
+            value = st.session_state.get(key)
+            if key in seen and value is not None and value != seen[key]:
+                ratings[q.item_id] = None if value == CANT_SAY else value
         if section.dimension_id is not None:
-            text = st.session_state.get(f"c_{inv}_{section.dimension_id}")
-            if text is not None and text != view.comments.get(section.dimension_id, ""):
+            key = f"c_{inv}_{section.dimension_id}"
+            text = st.session_state.get(key)
+            if key in seen and text is not None and text != seen[key]:
                 comments[section.dimension_id] = text
     return ratings, comments
 
 
+def _form_value(view: QuestionnaireView, item_id: int) -> int | None:
+    stored = view.ratings.get(item_id, "unanswered")
+    return None if stored == "unanswered" else (CANT_SAY if stored is None else stored)
+
+
 def _save_unsaved(view: QuestionnaireView) -> bool:
-    """Save every answer the form holds that is not stored yet, in one transaction.
+    """Save every answer the rater changed in this tab, in one transaction.
 
     Run on every rerun rather than only from each widget's on_change: a rater clicking
-    quickly interrupts reruns, and an interrupted rerun can skip a callback. Comparing
-    the form with the database each time cannot miss an answer. Returns True if saved."""
+    quickly interrupts reruns, and an interrupted rerun can skip a callback. Comparing the
+    form with what the tab last saved cannot miss an answer. Returns True if saved."""
+    inv = view.invitation_id
     ratings, comments = _unsaved(view)
     if not ratings and not comments:
         return False
+    seen = _seen(inv)
     if view.submitted:
         # Submitted from another tab or device: say so and show what was submitted.
         st.session_state["q_error"] = ALREADY_SUBMITTED
         for item_id in ratings:
-            stored = view.ratings.get(item_id, "unanswered")
-            st.session_state[f"q_{view.invitation_id}_{item_id}"] = (
-                None if stored == "unanswered" else (CANT_SAY if stored is None else stored)
-            )
+            key = f"q_{inv}_{item_id}"
+            st.session_state[key] = seen[key] = _form_value(view, item_id)
         for dimension_id in comments:
-            st.session_state[f"c_{view.invitation_id}_{dimension_id}"] = view.comments.get(
-                dimension_id, ""
-            )
+            key = f"c_{inv}_{dimension_id}"
+            st.session_state[key] = seen[key] = view.comments.get(dimension_id, "")
         return False
     for attempt in (1, 2):
         try:
             with unit_of_work() as session:
-                save_answers(session, view.invitation_id, ratings, comments)
+                save_answers(session, inv, ratings, comments)
+            for item_id in ratings:
+                key = f"q_{inv}_{item_id}"
+                seen[key] = st.session_state.get(key)
+            for dimension_id in comments:
+                key = f"c_{inv}_{dimension_id}"
+                seen[key] = st.session_state.get(key)
             return True
         except IntegrityError:
             # Another tab saved the same question at the same instant; once more wins.
@@ -184,10 +200,7 @@ for section in view.sections:
         for q in section.questions:
             key = f"q_{inv}_{q.item_id}"
             if key not in st.session_state:
-                stored = view.ratings.get(q.item_id, "unanswered")
-                st.session_state[key] = (
-                    None if stored == "unanswered" else (CANT_SAY if stored is None else stored)
-                )
+                st.session_state[key] = _seen(inv)[key] = _form_value(view, q.item_id)
             labels = dict(q.options)
             st.radio(
                 q.text,
@@ -201,7 +214,9 @@ for section in view.sections:
         if section.dimension_id is not None:
             key = f"c_{inv}_{section.dimension_id}"
             if key not in st.session_state:
-                st.session_state[key] = view.comments.get(section.dimension_id, "")
+                st.session_state[key] = _seen(inv)[key] = view.comments.get(
+                    section.dimension_id, ""
+                )
             st.text_area(
                 f"Comments on “{section.title}” (optional)",
                 key=key,

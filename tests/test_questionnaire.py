@@ -192,3 +192,45 @@ def test_nomination_on_the_cycle_page_warns_below_the_threshold(sqlite_engine, b
             )
         ).all()
         assert [r.rater_id for r in rows] == [built.people["m0"]]
+
+
+def test_a_stale_second_tab_never_writes_over_newer_answers(sqlite_engine, built) -> None:
+    """Two tabs on one link: each saves only what was changed in it. Tab A, still showing
+    its old answer to question 1, answers question 2 — question 1 keeps tab B's newer
+    answer. The same for comments."""
+    inv_id, token = _token(sqlite_engine, built, "o0")
+    tab_a = _open(token)
+    keys = [r.key for r in tab_a.radio if r.key and r.key.startswith(f"q_{inv_id}_")]
+    first, second = keys[0], keys[1]
+    first_item, second_item = int(first.rsplit("_", 1)[1]), int(second.rsplit("_", 1)[1])
+    comment = tab_a.text_area[0].key
+
+    tab_a.radio(key=first).set_value(2).run()
+    tab_a.text_area(key=comment).input("From tab A").run()
+    tab_b = _open(token)
+    tab_b.radio(key=first).set_value(5).run()
+    tab_b.text_area(key=comment).input("From tab B, later").run()
+    assert _ratings(sqlite_engine, inv_id)[first_item] == 5
+
+    tab_a.radio(key=second).set_value(4).run()  # tab A still shows 2 for question 1
+    assert not tab_a.exception
+    stored = _ratings(sqlite_engine, inv_id)
+    assert stored[first_item] == 5 and stored[second_item] == 4
+    with Session(sqlite_engine) as s:
+        texts = s.exec(select(Comment.text)).all()
+    assert texts == ["From tab B, later"]
+
+
+def test_answers_clicked_in_quick_succession_are_all_saved(sqlite_engine, built) -> None:
+    """Several answers changed before the page runs again (a fast rater, an interrupted
+    run): every one is saved on the next run, not only the last widget's."""
+    inv_id, token = _token(sqlite_engine, built, "o1")
+    at = _open(token)
+    radios = [r for r in at.radio if r.key and r.key.startswith(f"q_{inv_id}_")][:6]
+    for n, radio in enumerate(radios):
+        radio.set_value(1 + n % 5)  # no run in between
+    at.run()
+    stored = _ratings(sqlite_engine, inv_id)
+    assert {int(r.key.rsplit("_", 1)[1]): 1 + n % 5 for n, r in enumerate(radios)}.items() <= (
+        stored.items()
+    )
