@@ -34,10 +34,11 @@ from sqlmodel import Session, select
 
 from feedback.access import Actor, require_cycle_manager, require_plan_reader
 from feedback.cycles import pairings_in_cycle
-from feedback.errors import NotFound, PermissionDenied, TandemError
+from feedback.errors import NotFound, PermissionDenied
 from feedback.models import Cycle, Pairing, Person, utcnow
 from planning.models import CHALLENGE_LABELS, CheckIn, DevelopmentPlan
 from planning.plans import OWNERS, STATUSES, agreement, dimension_names, plan_snapshot
+from planning.suggestions import readable_gaps
 
 FORMAT = "tandem-plans/1"
 META_SHEET = "Tandem"
@@ -253,13 +254,22 @@ def gap_chart_png(gaps: pd.DataFrame) -> bytes | None:
     return png
 
 
-def _pairing_gaps(session: Session, actor: Actor, cycle: Cycle, pairing_id: int) -> pd.DataFrame:
-    from planning.suggestions import _gaps
+def chart_gaps(
+    session: Session, actor: Actor, cycle: Cycle, pairing_id: int, goal_dimensions: set[str]
+) -> pd.DataFrame | None:
+    """The figures a pairing's gap chart shows to this actor: its key gaps from the results
+    the actor may read (`feedback.publication.read_pairing_report`: the published edition,
+    or for staff the live engine with the republication hold-back once the cycle is closed).
+    None where the results are not readable for the actor yet (an open cycle, or not yet
+    published for a principal): nothing is computed from unpublished answers."""
+    gaps = readable_gaps(session, actor, cycle.id, pairing_id)
+    return None if gaps is None else key_gaps(gaps, goal_dimensions)
 
-    try:
-        return _gaps(session, cycle.id, pairing_id, actor)
-    except TandemError:  # not published yet for a principal, or no results yet
-        return pd.DataFrame()
+
+def no_chart_note(cycle: Cycle, readable: bool) -> str:
+    if not readable:
+        return f"No gap chart: results for {cycle.name} are not published yet."
+    return "No gap chart: no gaps to show for this pairing."
 
 
 # --- the workbook -----------------------------------------------------------------------
@@ -354,6 +364,7 @@ def _plan_sheet(
     dims: dict[str, str],
     png: bytes | None,
     today: date,
+    no_chart: str = "No gap chart in this export.",
 ) -> None:
     ws = wb.create_sheet(title)
     plan, snap = pp.plan, pp.snapshot
@@ -475,7 +486,7 @@ def _plan_sheet(
         image.width, image.height = image.width * 2 / 3, image.height * 2 / 3
         ws.add_image(image, anchor)
     else:
-        put_text(ws[anchor], "No gap chart: this cycle has no results to show yet.")
+        put_text(ws[anchor], no_chart)
 
 
 def _meta_sheet(
@@ -530,13 +541,14 @@ def export_plans(
     _overview(wb, cycle, council.name, rows, titles, today)
     sheets = []
     for n, pp in enumerate((pp for pp in rows if pp.plan), start=1):
-        png = None
+        png, note = None, "No gap chart in this export."
         if charts:
             goal_dims = {g["dimension"] for g in pp.snapshot["goals"]}
-            gaps = key_gaps(_pairing_gaps(session, actor, cycle, pp.pairing.id), goal_dims)
-            png = gap_chart_png(gaps)
+            gaps = chart_gaps(session, actor, cycle, pp.pairing.id, goal_dims)
+            png = None if gaps is None else gap_chart_png(gaps)
+            note = no_chart_note(cycle, gaps is not None)
         title = titles[pp.pairing.id]
-        _plan_sheet(wb, title, n, pp, cycle, dims, png, today)
+        _plan_sheet(wb, title, n, pp, cycle, dims, png, today, note)
         sheets.append((title, pp))
     _lists_sheet(wb)
     _meta_sheet(wb, actor, cycle, sheets)

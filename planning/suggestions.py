@@ -1,12 +1,14 @@
 """Suggested goals for a pairing's plan, and carrying a plan forward to the next cycle.
 
-Suggestions come from the pairing's perception gaps (`feedback.analysis.dimension_gaps`):
-the dimensions where a principal rates themself clearly higher than everyone else does
-(blind spots — the gaps that count against the pairing) and where everyone else's scores
-are lowest. Each proposed goal brings its actions from `data/action_library.yaml`.
-The principals accept (then edit), or dismiss each one; both are recorded in the plan's
-history. The ranking is pure pandas over the gaps table, so it can be tested on a
-DataFrame without a database.
+Suggestions come from the pairing's perception gaps, read only through the publication gate
+(`feedback.publication.read_pairing_report`: a principal reads the latest published edition;
+staff read that edition, or the live engine with the republication hold-back once the cycle
+is closed; nobody reads an open cycle): the dimensions where a principal rates themself
+clearly higher than everyone else does (blind spots — the gaps that count against the
+pairing) and where everyone else's scores are lowest. Each proposed goal brings its
+actions from `data/action_library.yaml`. The principals accept (then edit), or dismiss each
+one; both are recorded in the plan's history. The ranking is pure pandas over the gaps
+table, so it can be tested on a DataFrame without a database.
 """
 
 from __future__ import annotations
@@ -21,16 +23,18 @@ import pandas as pd
 import yaml
 from sqlmodel import Session, select
 
-from feedback.access import Actor, require_pairing_reader, require_plan_editor
+from feedback.access import SYSTEM, Actor, require_pairing_reader, require_plan_editor
 from feedback.db import DATA_DIR
-from feedback.errors import Conflict, Invalid, NotFound
+from feedback.errors import Conflict, Invalid, NotFound, PermissionDenied
 from feedback.models import Cycle, Pairing, Person
+from feedback.publication import read_pairing_report
 from planning.models import ActionStatus, DevelopmentPlan, PlanGoal, PlanRevision
 from planning.plans import (
     _open,
     add_action,
     add_goal,
     create_plan,
+    dimension_names,
     find_plan,
     get_plan,
     plan_actions,
@@ -176,17 +180,28 @@ def _fill(text: str, member: str, officer: str) -> str:
 
 
 def _gaps(session: Session, cycle_id: int, pairing_id: int, actor: Actor | None) -> pd.DataFrame:
-    """The gaps a given actor may see: a principal's from the published edition."""
-    if actor is not None and actor.role == "principal":
-        try:
-            from feedback.publication import read_pairing_report
-        except ImportError:  # before publication editions exist: the live engine
-            pass
-        else:
-            return read_pairing_report(session, actor, cycle_id, pairing_id).gaps
-    from feedback.analysis import dimension_gaps
+    """The gaps this actor may see, only ever through the publication gate (no actor: the
+    command line). Raises Invalid, PermissionDenied or NotFound where the results are not
+    readable for this actor (an open cycle; not yet published, for a principal)."""
+    return read_pairing_report(session, actor or SYSTEM, cycle_id, pairing_id).gaps
 
-    return dimension_gaps(session, cycle_id, pairing_id)
+
+NOT_READABLE = (Invalid, PermissionDenied, NotFound)
+
+
+def not_published(cycle_name: str) -> str:
+    return f"results for {cycle_name} are not published"
+
+
+def readable_gaps(
+    session: Session, actor: Actor | None, cycle_id: int, pairing_id: int
+) -> pd.DataFrame | None:
+    """The gaps this actor may see, or None where results are not readable for them yet.
+    Never falls back to the live engine."""
+    try:
+        return _gaps(session, cycle_id, pairing_id, actor)
+    except NOT_READABLE:
+        return None
 
 
 def _names(session: Session, pairing: Pairing) -> tuple[str, str]:
@@ -217,14 +232,22 @@ def suggest(
     limit: int = 3,
 ) -> list[Suggestion]:
     """Proposed goals for this pairing's plan in this cycle, leaving out dimensions the
-    plan already has a goal for and suggestions dismissed earlier. With an actor, access is
-    checked (a principal sees suggestions only once their report is published)."""
+    plan already has a goal for and suggestions dismissed earlier. Access is checked (no
+    actor: the command line). The suggestions come from the results this actor may read: a
+    principal's only once their report is published, and nobody's while the cycle is open;
+    until then the refusal says so (Invalid or PermissionDenied), nothing is computed."""
     pairing = session.get(Pairing, pairing_id)
     if pairing is None:
         raise NotFound("That pairing does not exist (it may have been deleted).")
-    if actor is not None:
-        require_pairing_reader(session, actor, pairing_id, cycle_id)
-    gaps = _gaps(session, cycle_id, pairing_id, actor)
+    require_pairing_reader(session, actor or SYSTEM, pairing_id, cycle_id)
+    cycle = session.get(Cycle, cycle_id)
+    try:
+        gaps = _gaps(session, cycle_id, pairing_id, actor)
+    except NOT_READABLE as exc:
+        raise type(exc)(
+            f"No suggestions yet: they come from the feedback, and {not_published(cycle.name)} "
+            f"yet. {exc}"
+        ) from exc
     member, officer = _names(session, pairing)
     plan = find_plan(session, pairing_id, cycle_id)
     return suggest_from_gaps(
@@ -304,6 +327,9 @@ def dismiss_suggestion(
 # --- the next cycle ---------------------------------------------------------------------
 
 
+NOT_MEASURED = "not measured"
+
+
 @dataclass
 class CarriedGoal:
     title: str
@@ -315,7 +341,9 @@ class CarriedGoal:
     score_before: float | None
     score_after: float | None
     change: float | None
-    movement: str  # "improved" | "fell" | "no clear change" | "not measured"
+    # "improved" | "fell" | "no clear change" | "not measured" (in one of the cycles), or
+    # "not measured yet — results for <cycle> are not published" (not readable yet)
+    movement: str
     carried_goal_id: int | None
 
 
@@ -328,17 +356,19 @@ class CarryForward:
         out = []
         for g in self.goals:
             text = f"{g.title}: {g.actions_done} of {g.actions_total} actions done"
-            if g.change is not None:
-                text += (
-                    f"; {g.dimension_name} {g.movement} ({g.score_before:.1f} → "
-                    f"{g.score_after:.1f})"
-                )
-            else:
-                text += f"; {g.dimension_name} not measured in both cycles"
+            text += _moved(g.dimension_name, g.movement, g.score_before, g.score_after)
             if g.actions_carried:
                 text += f"; {g.actions_carried} unfinished carried forward"
             out.append(text + ".")
         return out
+
+
+def _moved(name: str, movement: str, before: float | None, after: float | None) -> str:
+    if before is not None and after is not None and movement != NOT_MEASURED:
+        return f"; {name} {movement} ({before:.1f} → {after:.1f})"
+    if movement == NOT_MEASURED:
+        return f"; {name} not measured in both cycles"
+    return f"; {name} {movement}"
 
 
 def movement_between(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
@@ -350,17 +380,50 @@ def movement_between(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     m["movement"] = "no clear change"
     m.loc[m["change"] >= MOVE_THRESHOLD, "movement"] = "improved"
     m.loc[m["change"] <= -MOVE_THRESHOLD, "movement"] = "fell"
-    m.loc[m["change"].isna(), "movement"] = "not measured"
+    m.loc[m["change"].isna(), "movement"] = NOT_MEASURED
     return m
 
 
-def _safe_gaps(session: Session, cycle_id: int, pairing_id: int) -> pd.DataFrame:
-    from feedback.analysis import dimension_gaps
+@dataclass
+class Moves:
+    """How each dimension moved between two cycles, as one actor may read them."""
 
-    try:
-        return dimension_gaps(session, cycle_id, pairing_id)
-    except (Invalid, NotFound):
-        return pd.DataFrame()
+    table: pd.DataFrame  # movement_between's, indexed by dimension_code (empty if pending)
+    pending: str | None  # "not measured yet — …" where either cycle is not readable yet
+
+    def of(self, code: str, fallback_name: str) -> dict[str, Any]:
+        if self.pending is not None:
+            return {"name": fallback_name, "before": None, "after": None, "change": None,
+                    "movement": self.pending}  # fmt: skip
+        if code not in self.table.index:
+            return {"name": fallback_name, "before": None, "after": None, "change": None,
+                    "movement": NOT_MEASURED}  # fmt: skip
+        mv = self.table.loc[code]
+        name = mv["dimension_name"]
+        return {
+            "name": name if isinstance(name, str) else fallback_name,
+            "before": _num(mv["score_before"]),
+            "after": _num(mv["score_after"]),
+            "change": _num(mv["change"]),
+            "movement": mv["movement"],
+        }
+
+
+def moves_between(
+    session: Session, actor: Actor, pairing_id: int, before: Cycle, after: Cycle
+) -> Moves:
+    """Both cycles are read as this actor may read them (the publication gate); where
+    either is not readable yet, nothing is computed and the reason is given instead."""
+    frames = [readable_gaps(session, actor, c.id, pairing_id) for c in (before, after)]
+    missing = [c.name for c, g in zip((before, after), frames, strict=True) if g is None]
+    if missing:
+        return Moves(pd.DataFrame(), "not measured yet — " + not_published(" and ".join(missing)))
+    return Moves(movement_between(frames[0], frames[1]).set_index("dimension_code"), None)
+
+
+def _principals_view(pairing: Pairing) -> Actor:
+    """Reads as the pairing's principals would: only their latest published editions."""
+    return Actor(username="the pairing's principals", role="principal", person_id=pairing.member_id)
 
 
 def _num(value: Any) -> float | None:
@@ -372,9 +435,12 @@ def carry_forward(
 ) -> CarryForward:
     """Start the pairing's plan for the next cycle from the last one: each goal with
     unfinished actions is carried (with those actions, their status kept), and for every
-    goal the result says what was done and whether its dimension moved between the cycles."""
+    goal the result says what was done and whether its dimension moved between the cycles —
+    from the results this actor may read in both cycles, never from unpublished answers.
+    The note stored in a carried goal (which the principals read, and which stays in the
+    plan's history) gives the movement only from both cycles' published editions."""
     old = get_plan(session, from_plan_id)
-    require_plan_editor(session, actor, old.pairing_id)
+    pairing = require_plan_editor(session, actor, old.pairing_id)
     to_cycle = session.get(Cycle, to_cycle_id)
     if to_cycle is None:
         raise NotFound("That feedback cycle does not exist (it may have been deleted).")
@@ -385,10 +451,13 @@ def carry_forward(
             "This pairing already has a plan for that cycle; carry forward only starts a new one."
         )
     from_cycle = session.get(Cycle, old.cycle_id)
-    moves = movement_between(
-        _safe_gaps(session, old.cycle_id, old.pairing_id),
-        _safe_gaps(session, to_cycle_id, old.pairing_id),
-    ).set_index("dimension_code")
+    moves = moves_between(session, actor, old.pairing_id, from_cycle, to_cycle)
+    published = (
+        moves
+        if actor.role == "principal"
+        else moves_between(session, _principals_view(pairing), old.pairing_id, from_cycle, to_cycle)
+    )
+    names = dimension_names(session, old.cycle_id)
     new = create_plan(session, actor, old.pairing_id, to_cycle_id)
     new.carried_from_plan_id = old.id
     session.add(new)
@@ -400,21 +469,13 @@ def carry_forward(
         mine = [a for a in actions if a.goal_id == g.id]
         unfinished = [a for a in mine if a.status in UNFINISHED]
         done = sum(a.status == ActionStatus.done for a in mine)
-        mv = moves.loc[g.dimension_code] if g.dimension_code in moves.index else None
-        before = _num(mv["score_before"]) if mv is not None else None
-        after = _num(mv["score_after"]) if mv is not None else None
-        change = _num(mv["change"]) if mv is not None else None
-        movement = mv["movement"] if mv is not None else "not measured"
-        name = (
-            mv["dimension_name"]
-            if mv is not None and isinstance(mv["dimension_name"], str)
-            else g.dimension_code
-        )
+        mv = moves.of(g.dimension_code, names.get(g.dimension_code, g.dimension_code))
         carried_id = None
         if unfinished:
             note = f"Carried from {from_cycle.name}: {done} of {len(mine)} actions done"
-            if change is not None:
-                note += f"; {name} {movement} ({before:.1f} → {after:.1f})"
+            shown = published.of(g.dimension_code, mv["name"])
+            if shown["change"] is not None:
+                note += _moved(shown["name"], shown["movement"], shown["before"], shown["after"])
             goal = add_goal(
                 session,
                 actor,
@@ -441,14 +502,14 @@ def carry_forward(
             CarriedGoal(
                 title=g.title,
                 dimension_code=g.dimension_code,
-                dimension_name=name,
+                dimension_name=mv["name"],
                 actions_total=len(mine),
                 actions_done=done,
                 actions_carried=len(unfinished),
-                score_before=before,
-                score_after=after,
-                change=change,
-                movement=movement,
+                score_before=mv["before"],
+                score_after=mv["after"],
+                change=mv["change"],
+                movement=mv["movement"],
                 carried_goal_id=carried_id,
             )
         )
@@ -457,7 +518,9 @@ def carry_forward(
 
 
 def carried_summary(session: Session, actor: Actor, plan_id: int) -> list[str]:
-    """For a plan carried from an earlier one: what was done and whether it moved."""
+    """For a plan carried from an earlier one: what was done and whether it moved, from the
+    results this actor may read in both cycles ("not measured yet — results for … are not
+    published" until then)."""
     plan = get_plan(session, plan_id)
     require_plan_editor(session, actor, plan.pairing_id)
     if plan.carried_from_plan_id is None:
@@ -465,10 +528,9 @@ def carried_summary(session: Session, actor: Actor, plan_id: int) -> list[str]:
     old = session.get(DevelopmentPlan, plan.carried_from_plan_id)
     if old is None:
         return []
-    moves = movement_between(
-        _safe_gaps(session, old.cycle_id, old.pairing_id),
-        _safe_gaps(session, plan.cycle_id, plan.pairing_id),
-    ).set_index("dimension_code")
+    before, after = session.get(Cycle, old.cycle_id), session.get(Cycle, plan.cycle_id)
+    moves = moves_between(session, actor, plan.pairing_id, before, after)
+    names = dimension_names(session, old.cycle_id)
     goals = plan_goals(session, old.id)
     actions = plan_actions(session, [g.id for g in goals])
     out = []
@@ -476,11 +538,8 @@ def carried_summary(session: Session, actor: Actor, plan_id: int) -> list[str]:
         mine = [a for a in actions if a.goal_id == g.id]
         done = sum(a.status == ActionStatus.done for a in mine)
         text = f"{g.title}: {done} of {len(mine)} actions done"
-        if g.dimension_code in moves.index and pd.notna(moves.loc[g.dimension_code, "change"]):
-            mv = moves.loc[g.dimension_code]
-            text += (
-                f"; {mv['dimension_name']} {mv['movement']} "
-                f"({mv['score_before']:.1f} → {mv['score_after']:.1f})"
-            )
+        mv = moves.of(g.dimension_code, names.get(g.dimension_code, g.dimension_code))
+        if mv["movement"] != NOT_MEASURED:  # measured in both, or not readable yet
+            text += _moved(mv["name"], mv["movement"], mv["before"], mv["after"])
         out.append(text + ".")
     return out
