@@ -16,8 +16,13 @@ around it:
 * "others" is pooled only from shown cells, so a suppressed group or cell is never folded in
   where subtracting the shown groups would reveal it.
 * Half-items rule: a rater counts for a dimension (for one target) only if they answered at
-  least half of that dimension's items for that target ("can't say" is not an answer).
-  A dimension score is the mean over counted raters of each rater's own mean.
+  least half of that dimension's items for that target ("can't say" is not an answer);
+  a rater who does not count for a dimension does not count in its items either.
+* A dimension score pools every answer in that dimension's SHOWN item cells (n = the raters
+  behind them). Every published figure is therefore a function of the shown item cells:
+  no dimension, "others", heatmap or distribution figure can be set against the item
+  figures to recover an answer that is not shown. (A mean of each rater's own mean would
+  weight raters differently from the items, and the difference gives single answers back.)
 * Comments are unattributed and sorted alphabetically, so their order reveals nothing.
 * Only submitted responses count; `cutoffs` (pairing id → time) restrict a pairing to the
   responses submitted by then, which is how a republished edition holds back a late reply
@@ -509,6 +514,22 @@ def _stats(frame: pd.DataFrame, keys: list[str], column: str) -> pd.DataFrame:
     return result[result["n"] > 0].reset_index(drop=True)
 
 
+def _pooled(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """mean and sd of every answer per combination of `keys`; n = distinct raters."""
+    stats = _stats(frame, keys, "value")
+    if frame.empty:
+        return stats
+    raters = frame.drop_duplicates([*keys, "response_id"])
+    key, _arrays = _pack(raters, keys)
+    first, inverse, size = _group(key)
+    counts = pd.DataFrame(
+        {k: raters[k].to_numpy()[first] for k in keys}
+        | {"raters": np.bincount(inverse, minlength=size)}
+    )
+    merged = stats.merge(counts, on=keys, how="left")
+    return merged.assign(n=merged.pop("raters").astype("int64"))
+
+
 def _count_in_group(frame: pd.DataFrame, keys: list[str], column: str) -> np.ndarray:
     """For each row, how many non-missing `column` values its group has."""
     if frame.empty:
@@ -529,7 +550,6 @@ class _Computed:
     groups: pd.DataFrame  # pairing_id, group, label, invited, responded, shown
     item_stats: pd.DataFrame  # pairing_id, item_id, s (source code), mean, n, sd
     dim_stats: pd.DataFrame  # pairing_id, dimension_position, t, s, mean, n, sd
-    rater_dims: pd.DataFrame  # counted rater scores in shown cells: pairing_id, dp, t, s, score
     shown_values: pd.DataFrame  # rating rows counted in a shown cell
     comments: pd.DataFrame
     hidden_cells: pd.DataFrame  # pairing_id, group: shown groups with some suppressed cells
@@ -588,7 +608,17 @@ def _compute(
         tt == TARGET_CODE["partnership"], g, np.where(own, SRC["self"], SRC["partner"])
     )
     d = d.assign(s=np.where(principal, named, g))
-    values = d[d["value"].notna()]
+
+    # The half-of-the-items rule, per rater, dimension and target. It applies to the item
+    # cells as well as the dimension: if a rater's answers counted in an item but not in its
+    # dimension, subtracting one from the other would give their answers back.
+    dim_items = items[items["dimension_position"] >= 0]
+    totals = np.zeros((int(dim_items["dimension_position"].max()) + 1, 3), dtype="int64")
+    np.add.at(totals, (dim_items["dimension_position"].to_numpy(), dim_items["t"].to_numpy()), 1)
+    answered = _count_in_group(d, ["response_id", "dp", "t"], "value")
+    total = totals[d["dp"].to_numpy(dtype="int64"), d["t"].to_numpy(dtype="int64")]
+    eligible = answered * 2 >= total
+    values = d[d["value"].notna().to_numpy() & eligible]
     v_anon = values["s"].between(SRC["members"], SRC["partners"]).to_numpy()
 
     # Items: named sources always; an anonymous cell only with n >= threshold.
@@ -608,27 +638,17 @@ def _compute(
     hidden_items = values.loc[v_anon & ~ok_anon, ["pairing_id", "s"]]
     shown_values = values[~v_anon | ok_anon]
 
-    # Dimensions: each rater's mean over the items they answered, if at least half of them.
-    # (a response belongs to one pairing, and with the target fixes the source)
-    per_rater = _stats(d, ["response_id", "dp", "t", "pairing_id", "s"], "value")
-    per_rater = per_rater.rename(columns={"mean": "score", "n": "answered"})
-    dim_items = items[items["dimension_position"] >= 0]
-    totals = np.zeros((int(dim_items["dimension_position"].max()) + 1, 3), dtype="int64")
-    np.add.at(totals, (dim_items["dimension_position"].to_numpy(), dim_items["t"].to_numpy()), 1)
-    total = totals[per_rater["dp"].to_numpy(dtype="int64"), per_rater["t"].to_numpy(dtype="int64")]
-    per_rater = per_rater[per_rater["answered"].to_numpy() * 2 >= total]
+    # Dimensions: every answer in the dimension's shown item cells, pooled; n is the number
+    # of raters behind them. Pooled over exactly the answers the item cells show, a
+    # dimension figure can be worked out from the item figures and so reveals nothing more.
     cell_keys = ["pairing_id", "dp", "t", "s"]
-    p_anon = per_rater["s"].between(SRC["members"], SRC["partners"]).to_numpy()
-    dcell_n = _count_in_group(per_rater, cell_keys, "score")
-    dok_anon = p_anon & (dcell_n >= threshold)
-    counted = per_rater[~p_anon | dok_anon]
-    dcells = _stats(counted, cell_keys, "score")
-    d_others = _stats(per_rater[dok_anon], cell_keys[:3], "score").assign(s=SRC["others"])
-    pviews = per_rater["s"].isin(NAMED_VIEWS_CODES).to_numpy()
-    d_self = _stats(per_rater[pviews], cell_keys[:3], "score").assign(s=SRC["self"])
+    s_anon = shown_values["s"].between(SRC["members"], SRC["partners"]).to_numpy()
+    s_views = shown_values["s"].isin(NAMED_VIEWS_CODES).to_numpy()
+    dcells = _pooled(shown_values, cell_keys)
+    d_others = _pooled(shown_values[s_anon], cell_keys[:3]).assign(s=SRC["others"])
+    d_self = _pooled(shown_values[s_views], cell_keys[:3]).assign(s=SRC["self"])
     dim_stats = pd.concat([dcells, d_self, d_others], ignore_index=True)
-    hidden_dims = per_rater.loc[p_anon & ~dok_anon, ["pairing_id", "s"]]
-
+    hidden_dims = hidden_items.iloc[0:0]
     hidden = pd.concat([hidden_items, hidden_dims], ignore_index=True).drop_duplicates()
     hidden = hidden.assign(group=hidden["s"].map(SRC_NAME))[["pairing_id", "group"]]
     return _Computed(
@@ -640,7 +660,6 @@ def _compute(
         groups=groups,
         item_stats=item_stats,
         dim_stats=dim_stats,
-        rater_dims=counted,
         shown_values=shown_values,
         comments=comments,
         hidden_cells=hidden,
@@ -1085,11 +1104,13 @@ def _overview_from(session: Session, c: _Computed, gaps: pd.DataFrame) -> Counci
     cycle = c.cycle
     labels = c.pairings[["pairing_id", "pairing_label"]]
 
-    part = c.rater_dims[c.rater_dims["t"] == TARGET_CODE["partnership"]]
+    # Each pairing's partnership score: every shown partnership answer, pooled (as in the
+    # pairing report's dimensions), so it is a function of the shown item cells.
+    part = c.shown_values[c.shown_values["t"] == TARGET_CODE["partnership"]]
     heat = (
-        part.groupby(["pairing_id", "dp"], sort=False)["score"]
-        .agg(score="mean", n="count")
-        .reset_index()
+        _pooled(part, ["pairing_id", "dp"])
+        .rename(columns={"mean": "score"})
+        .drop(columns=["sd"])
         .merge(_dims_table(c), on="dp")
         .merge(labels, on="pairing_id")
     )

@@ -276,3 +276,50 @@ def test_the_demo_story_is_in_the_numbers(demo_engine) -> None:  # noqa: ANN001
         national = national_comparison(session)
         assert national.iloc[-1]["council_name"] == "All councils"
         assert not math.isnan(national.iloc[0]["advice_pct"])
+
+
+def test_a_dimension_reveals_nothing_its_shown_items_do_not(session: Session) -> None:
+    """The attack: three officers answer item A (4, 4, 5: shown), a fourth answers only item
+    B (1: suppressed, n=1). If the dimension counted the fourth officer, n × dimension −
+    n × item A would give back their 1. Every dimension, "others" and heatmap figure must be
+    the pooled answers of the shown item cells, nothing more."""
+    s = small_cycle(session, threshold=3)
+    add_rater(session, s, "member", 4)
+    add_rater(session, s, "officer", 4)
+    a, b = codes(s, "roles", "officer")[:2]
+    for value in (4, 4, 5):
+        add_rater(session, s, "officers", {a: value}, default=None)
+    add_rater(session, s, "officers", {b: 1}, default=None)
+    for _ in range(3):
+        add_rater(session, s, "members", 3)
+    session.commit()
+    report = pairing_report(session, s.cycle_id, s.pairing_id)
+    items, dims = report.items, report.dimensions
+    assert _none(items, item_code=b, source="officers")
+    roles = _one(dims, dimension_code="roles", target="officer", source="officers")
+    assert (roles["mean"], roles["n"]) == (pytest.approx(13 / 3), 3)
+
+    # In general: every anonymous or "others" dimension figure is the n-weighted mean of
+    # the shown item cells of the same source, so subtracting one from the other yields 0.
+    for row in dims[dims["source"].isin(["members", "officers", "partners", "others"])].to_dict(
+        "records"
+    ):
+        shown = items[
+            (items["dimension_code"] == row["dimension_code"])
+            & (items["target"] == row["target"])
+            & (items["source"] == row["source"])
+        ]
+        pooled = (shown["mean"] * shown["n"]).sum() / shown["n"].sum()
+        assert row["mean"] == pytest.approx(pooled), row
+
+    # The council heatmap's partnership scores follow the same rule (all shown sources).
+    overview = council_overview(session, s.cycle_id)
+    part_items = items[(items["target"] == "partnership") & (items["source"] != "others")]
+    for row in overview.heatmap.to_dict("records"):
+        shown = part_items[part_items["dimension_name"] == row["dimension_name"]]
+        principals = shown[shown["source"] == "self"]
+        anonymous = shown[shown["source"] != "self"]
+        # "self" for the partnership pools the two principals' views: 2 answers per item
+        total = (principals["mean"] * 2).sum() + (anonymous["mean"] * anonymous["n"]).sum()
+        count = 2 * len(principals) + anonymous["n"].sum()
+        assert row["score"] == pytest.approx(total / count), row
