@@ -208,3 +208,12 @@ def test_only_the_server_itself_counts_as_local(address, local) -> None:
     from ui.auth import is_local_address
 
     assert is_local_address(address) is local
+
+
+def test_a_visitor_through_a_reverse_proxy_is_never_local() -> None:
+    from ui.auth import came_through_proxy
+
+    assert came_through_proxy({"X-Forwarded-For": "203.0.113.9"})
+    assert came_through_proxy({"Forwarded": "for=203.0.113.9"})
+    assert not came_through_proxy({"Host": "localhost:8501"})
+    assert not came_through_proxy({})

@@ -46,12 +46,22 @@ NO_ACCOUNTS_REMOTE = (
 )
 
 
+PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-Ip", "X-Forwarded-Host")
+
+
 def _from_this_machine() -> bool:
     """True when the browser is on the server itself (see is_local_address)."""
     try:
+        if came_through_proxy(st.context.headers):
+            return False  # the address seen is the proxy's, not the visitor's
         return is_local_address(st.context.ip_address)
     except Exception:
         return True
+
+
+def came_through_proxy(headers: Mapping) -> bool:
+    """A reverse proxy on the server makes every visitor look local; it says so in these."""
+    return any(isinstance(v := headers.get(name), str) and v for name in PROXY_HEADERS)
 
 
 def is_local_address(address: object) -> bool:
