@@ -147,6 +147,8 @@ def add_pairing_to_cycle(session: Session, actor: Actor, cycle_id: int, pairing_
     """Put a pairing in a cycle; both principals are invited automatically."""
     cycle = get_cycle(session, cycle_id)
     require_council_manager(actor, cycle.council_id)
+    if cycle.status in (CycleStatus.closed, CycleStatus.published):
+        raise Invalid(f"The cycle is {cycle.status}; pairings can no longer be added to it.")
     pairing = session.get(Pairing, pairing_id)
     if pairing is None or pairing.council_id != cycle.council_id:
         raise Invalid("That pairing does not belong to this cycle's council.")
@@ -220,7 +222,21 @@ def nominate_rater(
             f"{person.full_name} is recorded as {person.kind}, so cannot rate in the "
             f"'{GROUP_LABELS[group]}' group."
         )
-    if _invitation_for(session, cycle_id, pairing_id, person_id) is not None:
+    existing = _invitation_for(session, cycle_id, pairing_id, person_id)
+    if existing is not None and existing.status == InvitationStatus.revoked:
+        # Withdrawn earlier and now wanted again: the same invitation comes back (one per
+        # rater, pairing and cycle), with any answers saved before; a new link is needed.
+        existing.status = InvitationStatus.not_started
+        existing.revoked_at = None
+        existing.token_hash = None
+        existing.rater_group = group
+        session.add(existing)
+        session.flush()
+        audit.record(
+            session, actor, "nominate rater again", "invitation", existing.id, cycle.council_id
+        )
+        return existing
+    if existing is not None:
         raise Conflict(f"{person.full_name} is already nominated for this pairing.")
     invitation = Invitation(
         cycle_id=cycle_id, pairing_id=pairing_id, rater_id=person_id, rater_group=group
@@ -309,7 +325,13 @@ def nomination_warnings(session: Session, cycle_id: int) -> list[str]:
         counts = group_counts(session, cycle_id, pairing.id)
         for group in GROUP_KIND:
             n = counts.get(group, 0)
-            if 0 < n < cycle.anonymity_threshold:
+            if n == 0:
+                warnings.append(
+                    f"{pairing_label(session, pairing)}: no {GROUP_LABELS[group].lower()} "
+                    f"nominated, so this group will not appear in the report. Nominate at "
+                    f"least {cycle.anonymity_threshold} if their view matters."
+                )
+            elif n < cycle.anonymity_threshold:
                 warnings.append(
                     f"{pairing_label(session, pairing)}: only {n} {GROUP_LABELS[group].lower()} "
                     f"nominated. At least {cycle.anonymity_threshold} must respond for this "

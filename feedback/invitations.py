@@ -150,7 +150,8 @@ def revoke_invitation(session: Session, actor: Actor, invitation_id: int) -> Inv
         return invitation
     invitation.status = InvitationStatus.revoked
     invitation.revoked_at = utcnow()
-    invitation.token_hash = None
+    # The hash stays, so that the old link says "withdrawn" rather than "not recognised";
+    # the status alone stops it working.
     session.add(invitation)
     session.flush()
     audit.record(session, actor, "revoke invitation", "invitation", invitation.id, cycle.council_id)

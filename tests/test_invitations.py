@@ -18,9 +18,9 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from feedback.access import SYSTEM, Actor
-from feedback.cycles import set_cycle_status
+from feedback.cycles import nominate_rater, set_cycle_status
 from feedback.db import session_scope
-from feedback.errors import Invalid, PermissionDenied
+from feedback.errors import Conflict, Invalid, PermissionDenied
 from feedback.invitations import (
     LinkOutcome,
     issue_links,
@@ -87,9 +87,31 @@ def test_links_fail_plainly_when_mistyped_replaced_revoked_or_the_cycle_is_not_o
         assert "closed" in closed.message
         set_cycle_status(s, SYSTEM, built.cycle_id, "open")
         revoke_invitation(s, SYSTEM, inv_id)
-        assert resolve_token(s, newer).outcome in (LinkOutcome.unknown, LinkOutcome.revoked)
+        withdrawn = resolve_token(s, newer)
+        assert withdrawn.outcome == LinkOutcome.revoked and withdrawn.invitation_ids == []
+        assert "withdrawn" in withdrawn.message
         with pytest.raises(Invalid):
             issue_token(s, SYSTEM, inv_id)
+
+
+def test_a_withdrawn_rater_can_be_nominated_again_with_a_new_link(engine) -> None:
+    built = build_cycle(engine)
+    with session_scope(engine) as s:
+        invitation = _invitation(s, built, "m0")
+        inv_id, group = invitation.id, invitation.rater_group
+        old = issue_token(s, SYSTEM, inv_id)
+        revoke_invitation(s, SYSTEM, inv_id)
+        again = nominate_rater(
+            s, SYSTEM, built.cycle_id, built.pairing_ids[0], built.people["m0"], group
+        )
+        assert again.id == inv_id and again.status == "not started"
+        assert resolve_token(s, old).outcome == LinkOutcome.unknown  # the old link stays dead
+        fresh = issue_token(s, SYSTEM, inv_id)
+        assert resolve_token(s, fresh).invitation_ids[0] == inv_id
+        with pytest.raises(Conflict):  # nominated twice while active: still refused
+            nominate_rater(
+                s, SYSTEM, built.cycle_id, built.pairing_ids[0], built.people["m0"], group
+            )
 
 
 def test_a_rater_with_two_invitations_sees_both_and_nobody_elses(engine) -> None:
