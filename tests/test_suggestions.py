@@ -8,10 +8,10 @@ import pytest
 from sqlmodel import Session, select
 
 from feedback.access import SYSTEM, Actor
-from feedback.analysis import dimension_gaps
 from feedback.db import session_scope
 from feedback.errors import Conflict, NotFound, PermissionDenied
 from feedback.models import Cycle, Pairing, Person
+from feedback.publication import read_pairing_report
 from planning.demo import build_demo
 from planning.models import DevelopmentPlan
 from planning.plans import find_plan, plan_history, read_plan
@@ -99,7 +99,7 @@ def test_suggest_accept_dismiss_and_carry_forward(engine) -> None:
         codes = [x.dimension_code for x in offered]
         # the 2026 plan already has an advice goal, so advice (its biggest gap) is left out
         assert "advice" not in codes and len(codes) == 3
-        gaps = dimension_gaps(s, c26, pairing.id)
+        gaps = read_pairing_report(s, SYSTEM, c26, pairing.id).gaps  # the published edition
         assert codes[0] in set(gaps.loc[gaps["flag"] == "blind spot", "dimension_code"])
         rev = plan26.revision
         goal = accept_suggestion(s, SYSTEM, plan26.id, codes[0], expected_revision=rev)
@@ -128,7 +128,8 @@ def test_suggest_accept_dismiss_and_carry_forward(engine) -> None:
         [carried] = result.goals
         assert (carried.actions_total, carried.actions_done, carried.actions_carried) == (3, 2, 1)
         expected = movement_between(
-            dimension_gaps(s, c25, pairing.id), dimension_gaps(s, c26, pairing.id)
+            read_pairing_report(s, SYSTEM, c25, pairing.id).gaps,
+            read_pairing_report(s, SYSTEM, c26, pairing.id).gaps,
         ).set_index("dimension_code")
         assert carried.dimension_code == "priorities"
         assert carried.movement == "improved"  # the demo's story: priorities agreed in 2025
