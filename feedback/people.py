@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -68,6 +70,20 @@ def find_person(session: Session, council_id: int, email: str) -> Person | None:
     ).first()
 
 
+def has_control_characters(text: str) -> bool:
+    """Line breaks, NUL and other control characters: invisible in a list of people, and
+    PostgreSQL refuses NUL outright."""
+    return any(unicodedata.category(ch) == "Cc" for ch in text)
+
+
+def _refuse_control_characters(*texts: str | None) -> None:
+    if any(has_control_characters(t or "") for t in texts):
+        raise Invalid(
+            "Names, titles and portfolios must be on one line, without invisible control "
+            "characters."
+        )
+
+
 def add_person(
     session: Session,
     actor: Actor,
@@ -83,6 +99,7 @@ def add_person(
     full_name = (full_name or "").strip()
     if not full_name:
         raise Invalid("A person needs a name.")
+    _refuse_control_characters(full_name, title, portfolio, organisation)
     if kind not in {k.value for k in PersonKind}:
         raise Invalid("Kind must be member (councillor), officer or external (partner).")
     address = normalise_email(email)

@@ -20,7 +20,7 @@ from feedback import audit
 from feedback.access import Actor, require_council_manager
 from feedback.errors import Conflict, Invalid, NotFound
 from feedback.models import Person, PersonKind
-from feedback.people import add_person, get_council, normalise_email
+from feedback.people import add_person, get_council, has_control_characters, normalise_email
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 50 * 1024 * 1024  # an .xlsx is a zip: refuse one that explodes
@@ -276,6 +276,12 @@ def read_people_file(filename: str, data: bytes) -> tuple[list[PersonRow], int]:
             row_problems.append(
                 f"Row {r}: kind '{cells.get('kind', '')}' should be member, officer or external."
             )
+        for name, value in cells.items():
+            if has_control_characters(value):
+                row_problems.append(
+                    f"Row {r}: {name} contains a line break or an invisible control "
+                    "character; type it on one line."
+                )
         for name, limit in LIMITS.items():
             if len(cells.get(name, "")) > limit:
                 row_problems.append(f"Row {r}: {name} is longer than {limit} characters.")
@@ -377,6 +383,11 @@ def update_person(
     full_name = (full_name or "").strip()
     if not full_name:
         raise Invalid("A person needs a name.")
+    if any(has_control_characters(t or "") for t in (full_name, title, portfolio, organisation)):
+        raise Invalid(
+            "Names, titles and portfolios must be on one line, without invisible control "
+            "characters."
+        )
     address = normalise_email(email)
     clash = session.exec(
         select(Person).where(
