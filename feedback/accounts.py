@@ -306,11 +306,17 @@ def _locked_message(wait: int) -> str:
     )
 
 
-def oidc_user(session: Session, email: str) -> UserAccount:
-    """The account for someone the identity provider vouched for, matched by email."""
+def oidc_user(session: Session, email: str, email_verified: bool | None = None) -> UserAccount:
+    """The account for someone the identity provider vouched for, matched by email. A
+    provider that says the address is NOT verified is not trusted with it."""
     email = email.strip().lower()
     if not email:
         raise SignInRefused("Your identity provider did not share an email address.")
+    if email_verified is False:
+        raise SignInRefused(
+            f"Your identity provider has not verified the address {email}, so Tandem cannot "
+            "match it to an account. Verify it with the provider, or ask an administrator."
+        )
     user = session.exec(
         select(UserAccount).where((UserAccount.email == email) | (UserAccount.username == email))
     ).first()

@@ -36,7 +36,7 @@ from sqlalchemy import column, or_, select, table
 from sqlmodel import Session
 
 from feedback import audit
-from feedback.access import Actor, require_person_manager
+from feedback.access import Actor, require_council_manager, require_person_manager
 from feedback.errors import NotFound
 from feedback.models import (
     AuditEvent,
@@ -116,6 +116,9 @@ def find_subject(session: Session, actor: Actor, email: str, council: str | int)
         council_row = session.exec(select(Council).where(Council.name == council)).scalars().first()
     if council_row is None:
         raise NotFound(f"There is no council called '{council}'.")
+    # Checked before looking the person up: otherwise the answer would tell a facilitator
+    # of another council whether an email is on this council's list.
+    require_council_manager(actor, council_row.id)
     person = (
         session.exec(
             select(Person).where(

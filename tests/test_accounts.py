@@ -199,6 +199,9 @@ def test_oidc_sign_in_matches_an_active_account_by_email(session) -> None:
     user = create_user(session, SYSTEM, "sso-admin", "admin", email="Boss@Example.org")
     assert user.password_hash is None
     assert oidc_user(session, "boss@example.org").id == user.id
+    assert oidc_user(session, "boss@example.org", email_verified=True).id == user.id
+    with pytest.raises(SignInRefused, match="not verified"):
+        oidc_user(session, "boss@example.org", email_verified=False)
     assert not authenticate(session, "sso-admin", "").ok  # no password: OIDC only
     with pytest.raises(SignInRefused):
         oidc_user(session, "stranger@example.org")

@@ -139,6 +139,8 @@ def test_facilitator_of_another_council_is_refused(session, world) -> None:
         subject_access(session, outsider, world.people["leader"])
     with pytest.raises(PermissionDenied):
         find_subject(session, outsider, "leader@llanfair.example.gov.uk", world.council_id)
+    with pytest.raises(PermissionDenied):  # not "nobody with that email": that would tell
+        find_subject(session, outsider, "nobody@llanfair.example.gov.uk", world.council_id)
     principal = Actor("p", "principal", person_id=world.people["leader"])
     with pytest.raises(PermissionDenied):
         subject_access(session, principal, world.people["leader"])

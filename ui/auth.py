@@ -30,6 +30,7 @@ from feedback.accounts import (
 )
 from ui.errors import friendly_errors
 from ui.state import ACTOR_KEY, LOCAL_ADMIN, USER_ID_KEY, unit_of_work
+from ui.text import plain
 
 NOTICE_KEY = "sign_in_notice"
 NO_ACCOUNTS_BANNER = (
@@ -146,11 +147,12 @@ def _oidc_actor() -> Actor | None:
     email = str(st.user.get("email") or "")
     try:
         with unit_of_work() as session:
-            user = oidc_user(session, email)
+            verified = st.user.get("email_verified")
+            user = oidc_user(session, email, verified if isinstance(verified, bool) else None)
             st.session_state[USER_ID_KEY] = user.id
             return signed_in_actor(session, user.id)
     except SignInRefused as exc:
-        st.session_state[NOTICE_KEY] = str(exc)
+        st.session_state[NOTICE_KEY] = plain(exc)  # may quote the provider's email
         st.session_state["oidc_refused"] = True
         return None
 
@@ -194,7 +196,7 @@ def _password_sign_in(username: str, password: str) -> None:
         result = authenticate(session, username, password)
         user_id = result.user.id if result.ok else None
     if user_id is None:
-        st.error(result.message, icon=":material/lock:")
+        st.error(plain(result.message), icon=":material/lock:")
         return
     st.session_state[USER_ID_KEY] = user_id
     st.session_state.pop("sign_in_password", None)
@@ -210,7 +212,7 @@ def account_sidebar(actor: Actor) -> None:
         clicked = st.sidebar.button("Sign out", key="sign_out", icon=":material/logout:")
     except StreamlitDuplicateElementKey:
         return  # already drawn in this run
-    st.sidebar.caption(f"Signed in as {actor.username} ({actor.role})")
+    st.sidebar.caption(f"Signed in as {plain(actor.username)} ({actor.role})")
     if clicked:
         with unit_of_work() as session:
             sign_out(session, actor)
