@@ -40,7 +40,7 @@ except TandemError as exc:
 
 meta = overview.meta
 stem = slug(meta.get("council_name"), meta.get("cycle_name"))
-st.header(f"{meta['council_name']}: {meta['cycle_name']}")
+st.header(f"{plain(meta['council_name'])}: {plain(meta['cycle_name'])}")
 edition = meta.get("edition")
 st.caption(
     (f"Published edition {edition}" if edition else "Live results, not yet published")
@@ -63,11 +63,11 @@ else:
     columns = st.columns(len(overview.solace))
     for column, row in zip(columns, overview.solace.itertuples(index=False), strict=True):
         if row.council_pct is None or row.council_pct != row.council_pct:  # NaN
-            column.metric(str(row.label), "Not shown")
+            column.metric(plain(row.label), "Not shown")
             continue
         difference = float(row.council_pct) - float(row.national_pct)
         column.metric(
-            str(row.label),
+            plain(row.label),
             f"{float(row.council_pct):.0f}%",
             delta=f"{difference:+.0f} points against {float(row.national_pct):.0f}% nationally",
             # More advice asked is good; more relationships "still developing" is not.

@@ -35,6 +35,7 @@ from feedback.invitations import (
 from feedback.people import list_councils, list_pairings, list_people, pairing_label
 from feedback.tracking import cycle_totals, message_history, not_responded, response_rates
 from ui.state import current_actor, unit_of_work
+from ui.text import plain
 
 actor = current_actor()
 STATUS_ACTIONS = {
@@ -45,9 +46,9 @@ STATUS_ACTIONS = {
 
 
 def show_error(exc: TandemError) -> None:
-    st.error(str(exc), icon=":material/error:")
+    st.error(plain(exc), icon=":material/error:")
     if isinstance(exc, Invalid) and exc.problems:
-        st.markdown("\n".join(f"- {p}" for p in exc.problems))
+        st.markdown("\n".join(f"- {plain(p)}" for p in exc.problems))
 
 
 def run_action(success: str, fn, *args, **kwargs) -> bool:  # noqa: ANN001 - page helper
@@ -74,7 +75,7 @@ if st.session_state.get("council_id") not in names:
 council_id = st.selectbox("Council", list(names), format_func=names.get, key="council_id")
 
 if notice := st.session_state.pop("cycles_notice", None):
-    st.success(notice, icon=":material/check_circle:")
+    st.success(plain(notice), icon=":material/check_circle:")
 
 with unit_of_work() as session:
     cycles = list_cycles(session, council_id)
@@ -144,12 +145,12 @@ with raters_tab:
                 except TandemError as exc:
                     show_error(exc)
     for warning in warnings:
-        st.warning(warning, icon=":material/warning:")
+        st.warning(plain(warning), icon=":material/warning:")
     if not in_cycle:
         st.info("No pairings in this cycle yet.")
     for pairing in in_cycle:
         rows = nominated[pairing.id]
-        with st.expander(f"{labels[pairing.id]} — {len(rows)} invited"):
+        with st.expander(f"{plain(labels[pairing.id])} — {len(rows)} invited"):
             st.caption(
                 "The councillor and the officer of the pair are invited automatically; they "
                 "rate themselves, each other and the partnership."
@@ -160,8 +161,8 @@ with raters_tab:
                 live = [r for r in in_group if r["status"] != "revoked"]
                 st.markdown(f"**{title}** ({len(live)})")
                 for r in in_group:
-                    text = f"{r['name']}" + (f" — {r['title']}" if r["title"] else "")
-                    text += f" · {r['status']}"
+                    text = plain(r["name"]) + (f" — {plain(r['title'])}" if r["title"] else "")
+                    text += f" · {plain(r['status'])}"
                     can_withdraw = group != "principal" and r["status"] in (
                         "not started",
                         "in progress",
@@ -169,7 +170,7 @@ with raters_tab:
                     if (
                         can_withdraw
                         and st.button(
-                            f"Withdraw {r['name']}",
+                            f"Withdraw {plain(r['name'])}",
                             key=f"revoke_{r['invitation_id']}",
                             type="tertiary",
                             help="Their link stops working at once.",
@@ -225,7 +226,7 @@ with invite_tab:
             "Use the mail-merge file below instead."
         )
     else:
-        st.caption(f"Email goes out through {smtp.host}:{smtp.port} from {smtp.sender}.")
+        st.caption(plain(f"Email goes out through {smtp.host}:{smtp.port} from {smtp.sender}."))
         resend = st.checkbox(
             "Send again to raters who were already emailed (gives them a new link)",
             key="resend",
@@ -239,16 +240,16 @@ with invite_tab:
                 bar = st.progress(0.0, text=f"Preparing {kind}…")
 
                 def progress(done: int, total: int, text: str, bar=bar) -> None:  # noqa: ANN001
-                    bar.progress(done / total if total else 1.0, text=text)
+                    bar.progress(done / total if total else 1.0, text=plain(text))
 
                 try:
                     with unit_of_work() as session:
                         report = fn(
                             session, actor, cycle.id, settings=smtp, progress=progress, **kwargs
                         )
-                    st.success(report.summary(kind.rstrip("s")))
+                    st.success(plain(report.summary(kind.rstrip("s"))))
                     for failure in report.failed:
-                        st.error(failure)
+                        st.error(plain(failure))
                 except TandemError as exc:
                     show_error(exc)
         st.caption("Reminders go only to raters who have not submitted.")

@@ -10,6 +10,7 @@ import streamlit as st
 
 from feedback.overview import council_overview, pairing_overview
 from ui.state import current_actor, unit_of_work
+from ui.text import plain
 
 CARDS_UP_TO = 6  # councils; beyond this, one table and a chosen council
 
@@ -30,7 +31,7 @@ CYCLE_COLUMNS = {
 def council_card(council_id: int, council_cycles: pd.DataFrame) -> None:
     """One council: its cycles, and the pairings of the cycle chosen."""
     with st.container(border=True):
-        st.subheader(council_cycles["council"].iloc[0])
+        st.subheader(plain(council_cycles["council"].iloc[0]))
         st.dataframe(
             council_cycles[list(CYCLE_COLUMNS)],
             hide_index=True,
@@ -99,7 +100,7 @@ shown = (
     else cycles
 )
 if shown.empty:
-    st.info(f"No council's name contains “{wanted.strip()}”.", icon=":material/search_off:")
+    st.info(f"No council's name contains “{plain(wanted.strip())}”.", icon=":material/search_off:")
     st.stop()
 st.dataframe(
     shown[["council", *CYCLE_COLUMNS]],

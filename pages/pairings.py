@@ -6,6 +6,7 @@ from feedback.errors import Invalid, TandemError
 from feedback.models import PairingKind
 from feedback.people import create_pairing, list_councils, list_pairings, list_people
 from ui.state import current_actor, unit_of_work
+from ui.text import plain
 
 actor = current_actor()
 st.title("Pairings")
@@ -67,6 +68,6 @@ with st.form("new_pairing", clear_on_submit=True):
             st.success("Pairing added.")
             st.rerun()
         except TandemError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
             if isinstance(exc, Invalid):
-                st.markdown("\n".join(f"- {p}" for p in exc.problems))
+                st.markdown("\n".join(f"- {plain(p)}" for p in exc.problems))

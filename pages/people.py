@@ -14,15 +14,16 @@ from feedback.people_import import (
     update_person,
 )
 from ui.state import current_actor, unit_of_work
+from ui.text import plain
 
 actor = current_actor()
 KIND_LABELS = {"member": "Councillor", "officer": "Officer", "external": "External partner"}
 
 
 def show_error(exc: TandemError) -> None:
-    st.error(str(exc), icon=":material/error:")
+    st.error(plain(exc), icon=":material/error:")
     if isinstance(exc, Invalid) and exc.problems:
-        st.markdown("\n".join(f"- {p}" for p in exc.problems))
+        st.markdown("\n".join(f"- {plain(p)}" for p in exc.problems))
 
 
 st.title("People")
@@ -42,7 +43,7 @@ if actor.role == "admin":
                 with unit_of_work() as session:
                     council = create_council(session, actor, name, nation)
                 st.session_state["council_id"] = council.id
-                st.success(f"Added {council.name}.")
+                st.success(f"Added {plain(council.name)}.")
                 st.rerun()
             except TandemError as exc:
                 show_error(exc)
@@ -107,7 +108,7 @@ with add_tab, st.form("add_person", clear_on_submit=True):
                     portfolio=portfolio,
                     organisation=organisation,
                 )
-            st.success(f"Added {person.full_name}.")
+            st.success(f"Added {plain(person.full_name)}.")
         except TandemError as exc:
             show_error(exc)
 
@@ -141,7 +142,7 @@ with import_tab:
         try:
             with unit_of_work() as session:
                 result = import_people(session, actor, council_id, upload.name, upload.getvalue())
-            st.success(result.summary(), icon=":material/check_circle:")
+            st.success(plain(result.summary()), icon=":material/check_circle:")
         except TandemError as exc:
             show_error(exc)
 

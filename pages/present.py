@@ -96,8 +96,8 @@ except TandemError as exc:
 
 meta = overview.meta
 if slide == "title":
-    st.title(meta["council_name"])
-    st.header(meta["cycle_name"])
+    st.title(plain(meta["council_name"]))
+    st.header(plain(meta["cycle_name"]))
     st.markdown(
         f"Feedback on **{len(pairings)}** leadership pairings: how each councillor and officer "
         "see themselves, each other and their partnership, beside how the people around "
@@ -123,7 +123,7 @@ elif slide == "national":
     for column, row in zip(columns, overview.solace.itertuples(index=False), strict=False):
         shown = row.council_pct == row.council_pct and row.council_pct is not None
         column.metric(
-            str(row.label),
+            plain(row.label),
             f"{float(row.council_pct):.0f}%" if shown else "Not shown",
             delta=(
                 f"{float(row.council_pct) - float(row.national_pct):+.0f} points against "
@@ -141,7 +141,7 @@ elif slide == "scores":
         show_chart(charts.council_heatmap(overview.heatmap), "heatmap", "present_heatmap", False)
 elif report is not None:
     rm = report.meta
-    st.title(f"{rm['member_name']} and {rm['officer_name']}")
+    st.title(f"{plain(rm['member_name'])} and {plain(rm['officer_name'])}")
     st.markdown(
         plain(" · ".join(p for p in (rm.get("kind"), rm.get("portfolio")) if p))
         or "Leadership pairing"

@@ -4,6 +4,8 @@ The link is checked on every run and in every save: the page only ever shows the
 invitations that belong to the link's rater. Each answer is saved the moment it changes.
 """
 
+from dataclasses import replace
+
 import streamlit as st
 from sqlalchemy.exc import IntegrityError
 
@@ -19,6 +21,7 @@ from feedback.responses import (
     submit_response,
 )
 from ui.state import unit_of_work
+from ui.text import plain
 
 
 def _allowed_invitations() -> list[int]:
@@ -138,8 +141,9 @@ if len(views) > 1:
     chosen = st.radio(
         "Which pairing would you like to answer for?",
         options=list(by_id),
+        # Radio options render Markdown.
         format_func=lambda i: (
-            f"{by_id[i].pairing_label} — {by_id[i].cycle}"
+            f"{plain(by_id[i].pairing_label)} — {plain(by_id[i].cycle)}"
             f" ({'submitted' if by_id[i].submitted else f'{by_id[i].answered}/{by_id[i].total}'})"
         ),
         key="q_choice",
@@ -149,31 +153,41 @@ else:
     view = views[0]
 
 inv = view.invitation_id
-member = f"**{view.member_name}**" + (f", {view.member_title}" if view.member_title else "")
-officer = f"**{view.officer_name}**" + (f", {view.officer_title}" if view.officer_title else "")
-st.subheader(view.pairing_label)
-st.caption(f"{view.council} · {view.cycle} · closes {view.closes_on:%-d %B %Y}")
+# Everything from the database is escaped: Markdown in a name must show as typed.
+member = f"**{plain(view.member_name)}**" + (
+    f", {plain(view.member_title)}" if view.member_title else ""
+)
+officer = f"**{plain(view.officer_name)}**" + (
+    f", {plain(view.officer_title)}" if view.officer_title else ""
+)
+rater, portfolio = plain(view.rater_name), plain(view.portfolio)
+st.subheader(plain(view.pairing_label))
+st.caption(f"{plain(view.council)} · {plain(view.cycle)} · closes {view.closes_on:%-d %B %Y}")
 if view.rater_side:
-    partner = view.officer_name if view.rater_side == "member" else view.member_name
+    partner = plain(view.officer_name if view.rater_side == "member" else view.member_name)
     st.write(
-        f"Hello {view.rater_name}. This is your own review: you rate yourself, {partner} "
+        f"Hello {rater}. This is your own review: you rate yourself, {partner} "
         f"and your partnership ({member} and {officer}"
-        + (f"; {view.portfolio}" if view.portfolio else "")
+        + (f"; {portfolio}" if view.portfolio else "")
         + ")."
     )
 else:
     st.write(
-        f"Hello {view.rater_name}. You are giving feedback on the partnership between "
-        f"{member} and {officer}" + (f" ({view.portfolio})" if view.portfolio else "") + ": "
+        f"Hello {rater}. You are giving feedback on the partnership between "
+        f"{member} and {officer}" + (f" ({portfolio})" if view.portfolio else "") + ": "
         "each of them, and how they work together."
     )
 with st.expander("Who will see your answers", expanded=not view.submitted, icon=":material/lock:"):
-    for line in confidentiality_statement(view):
+    # The statement's own emphasis stays; the names it quotes are escaped.
+    escaped = replace(
+        view, member_name=plain(view.member_name), officer_name=plain(view.officer_name)
+    )
+    for line in confidentiality_statement(escaped):
         st.markdown(f"- {line}")
 
 for message_key, show in (("q_error", st.error), ("q_notice", st.success)):
     if message := st.session_state.pop(message_key, None):
-        show(message)
+        show(plain(message))
 
 st.progress(
     view.answered / view.total if view.total else 0.0,
@@ -194,22 +208,22 @@ else:
 
 for section in view.sections:
     with st.container(border=True):
-        st.markdown(f"#### {section.title}")
+        st.markdown(f"#### {plain(section.title)}")
         if section.description:
-            st.caption(section.description)
+            st.caption(plain(section.description))
         for q in section.questions:
             key = f"q_{inv}_{q.item_id}"
             if key not in st.session_state:
                 st.session_state[key] = _seen(inv)[key] = _form_value(view, q.item_id)
-            labels = dict(q.options)
+            labels = {value: plain(label) for value, label in q.options}  # Markdown
             st.radio(
-                q.text,
+                plain(q.text),
                 options=list(labels),
                 format_func=labels.get,
                 key=key,
                 horizontal=True,
                 disabled=view.submitted,
-                help=f"About {q.about}",
+                help=f"About {plain(q.about)}",
             )
         if section.dimension_id is not None:
             key = f"c_{inv}_{section.dimension_id}"
@@ -218,7 +232,7 @@ for section in view.sections:
                     section.dimension_id, ""
                 )
             st.text_area(
-                f"Comments on “{section.title}” (optional)",
+                f"Comments on “{plain(section.title)}” (optional)",
                 key=key,
                 max_chars=4000,
                 disabled=view.submitted,

@@ -67,7 +67,7 @@ TARGETS = {
 file_stem = slug(meta.get("cycle_name"), member, officer)
 
 # --- headline ------------------------------------------------------------------------------
-st.header(f"{member} and {officer}")
+st.header(f"{plain(member)} and {plain(officer)}")
 roles = " · ".join(
     part
     for part in (
@@ -129,7 +129,7 @@ with scores_tab:
     if report.dimensions.empty:
         st.info("No scores to show: nobody in a shown group answered enough items.")
     for target in targets_in(report.dimensions):
-        st.subheader(TARGETS[target])
+        st.subheader(plain(TARGETS[target]))
         chart = charts.self_partner_others(report.dimensions, target, sources=sources)
         show_chart(chart, f"{file_stem}-{target}-scores", f"scores_{target}")
 
@@ -145,7 +145,7 @@ with gaps_tab:
         rows = report.gaps[report.gaps["target"] == target]
         if rows["gap"].notna().sum() == 0:
             continue
-        st.subheader(TARGETS[target])
+        st.subheader(plain(TARGETS[target]))
         show_chart(
             charts.gap_bars(report.gaps, target, threshold=GAP_THRESHOLD),
             f"{file_stem}-{target}-gaps",
@@ -204,8 +204,8 @@ with mirror_tab:
         st.info("No partnership ratings to compare.")
     else:
         st.caption(
-            f"How {member} and {officer} each rate their partnership, beside how everyone "
-            "else rates it."
+            f"How {plain(member)} and {plain(officer)} each rate their partnership, beside how "
+            "everyone else rates it."
         )
         show_chart(charts.mirror(report.mirror), f"{file_stem}-mirror", "mirror")
 
@@ -224,7 +224,7 @@ with change_tab:
             ]
             if rows.empty:
                 continue
-            st.subheader(TARGETS[target])
+            st.subheader(plain(TARGETS[target]))
             show_chart(
                 charts.trend(
                     report.change,

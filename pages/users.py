@@ -20,18 +20,19 @@ from feedback.errors import PermissionDenied
 from feedback.people import list_councils
 from ui.errors import friendly_errors
 from ui.state import USER_ID_KEY, current_actor, unit_of_work
+from ui.text import plain
 
 actor = current_actor()
 st.title("Users")
 try:
     require_admin(actor)
 except PermissionDenied as exc:
-    st.error(str(exc), icon=":material/lock:")
+    st.error(plain(exc), icon=":material/lock:")
     st.stop()
 
 NOTICE = "users_notice"
 if notice := st.session_state.pop(NOTICE, None):
-    st.success(notice, icon=":material/check_circle:")
+    st.success(plain(notice), icon=":material/check_circle:")
 
 
 def done(message: str) -> None:
@@ -165,7 +166,7 @@ with right:
                 act("Councils saved.", update_user, user_id, council_ids=chosen)
     if user.role == "principal":
         with st.form("user_person"):
-            st.caption(f"Linked to: {row['person'] or 'nobody yet'}")
+            st.caption(f"Linked to: {plain(row['person']) or 'nobody yet'}")
             linked = st.text_input("Link to the person with this email")
             council = st.selectbox(
                 "On the list of", [None, *councils], format_func=lambda c: councils.get(c, "any")

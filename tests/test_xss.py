@@ -134,3 +134,252 @@ def test_comments_render_as_text_in_the_report(world, sqlite_engine) -> None:
     at = AppTest.from_file(APP, default_timeout=30).run()
     at.switch_page("pages/report.py").run()
     check_page(at, [COMMENT, NAME])
+
+
+# --- Markdown in user-written text (issue: audit) -------------------------------------------
+# Streamlit escapes raw HTML but renders Markdown, so a name could become a link, a remote
+# image (a tracking beacon), styled text or a heading. ui.text.plain escapes it; every page
+# that puts text from the database into a Markdown-rendering element goes through it.
+
+import html  # noqa: E402
+import re  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as strategies  # noqa: E402
+from markdown_it import MarkdownIt  # noqa: E402
+
+from feedback.people import add_person, create_council, create_pairing  # noqa: E402
+from ui.text import NBSP, plain  # noqa: E402
+
+LINK = "Cllr [Re-enter your password](https://evil.example)"
+IMAGE = "![x](https://evil.example/t.png)"
+STYLED = ":red[**URGENT**] Council"
+BOLD = "**Bold** review"
+HEADING = "# Chief Executive"
+MD_COMMENT = (
+    "[click](https://evil.example)\n![t](https://evil.example/t.png)\n:red[**URGENT**]\n# x"
+)
+MD_PAYLOADS = [
+    LINK,
+    IMAGE,
+    STYLED,
+    BOLD,
+    HEADING,
+    MD_COMMENT,
+    "<https://evil.example> and www.evil.example",
+    "_em_ ~~gone~~ `code` $x^2$ a|b",
+    "- item\n+ item\n1. item\n2) item\n> quote\n    indented code\nTitle\n===\n---",
+    "[ref]\n\n[ref]: https://evil.example",
+    ":material/warning: :smile: :a:b: :blue-background[x]",
+    "&#91;x&#93;(https://evil.example) &amp; Siân & Rhys-Jones (Place)",
+    "back\\slash \\*not bold\\*",
+]
+# Tags that only Markdown syntax makes: any of them means the text was interpreted.
+SYNTAX_TAGS = re.compile(r"<(a|img|strong|em|h[1-6]|ul|ol|li|blockquote|code|pre|hr|table|s|del)\b")
+# What Streamlit looks for in the raw text before parsing (see its StreamlitMarkdown):
+# emoji shortcodes, and ":material/" which it rewrites to a directive.
+EMOJI_SHORTCODE = re.compile(r":(?!material/|streamlit:)[\w+-][\w_+-]*:")
+UNESCAPED_DIRECTIVE = re.compile(r"(?<!\\):[A-Za-z]")
+
+
+def markdown_html(text: str) -> str:
+    return MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(text)
+
+
+def visible(rendered: str) -> str:
+    """The text a reader sees: tags gone, entities decoded, hard breaks as newlines."""
+    text = rendered.replace("<br />\n", "\n")
+    text = re.sub(r"</?p>", "", text).strip("\n")
+    return html.unescape(text).replace(NBSP, " ")
+
+
+@pytest.mark.parametrize("payload", MD_PAYLOADS)
+def test_plain_text_is_never_markdown(payload: str) -> None:
+    escaped = plain(payload)
+    rendered = markdown_html(escaped)
+    assert not SYNTAX_TAGS.search(rendered), rendered
+    assert "<img" not in rendered and "<a " not in rendered and "<strong" not in rendered
+    assert "<h1" not in rendered
+    # Streamlit's own extensions: no directive (:red[…]), icon or emoji shortcode survives.
+    assert not UNESCAPED_DIRECTIVE.search(escaped), escaped
+    assert not EMOJI_SHORTCODE.search(escaped), escaped
+    assert ":material/" not in escaped
+    assert not re.search(r"(?<!\\)\$", escaped)
+    # …and the reader sees exactly what was typed.
+    if "\n\n" not in payload:
+        assert visible(rendered) == payload
+
+
+def test_plain_keeps_ordinary_text_and_handles_none() -> None:
+    assert plain("Cllr Siân Llewelyn & Rhodri ap Dafydd") == "Cllr Siân Llewelyn & Rhodri ap Dafydd"
+    assert plain("Deleted 1 cycle(s). Row 3: fine") == "Deleted 1 cycle(s). Row 3: fine"
+    assert plain(None) == ""
+    assert plain(42) == "42"
+    assert plain("a\nb") == "a  \nb"
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    strategies.text(
+        alphabet=strategies.sampled_from(list("ab19 \t\n.:/&;#=+-!*_~`[]()<>|$\\^{}@'\"w")),
+        max_size=40,
+    )
+)
+def test_any_text_renders_as_itself(text: str) -> None:
+    rendered = markdown_html(plain(text))
+    assert "<" not in re.sub(r"</?p>|<br />", "", rendered), rendered
+    assert visible(rendered).split() == text.split()
+
+
+def markdown_strings(at: AppTest) -> list[str]:
+    """Every string on the page that Streamlit renders as Markdown: bodies of markdown,
+    captions, headings and alerts; labels and help of widgets, expanders, tabs and metrics;
+    radio options. (Selectbox and multiselect options, dataframes and st.text are plain.)"""
+    found: list[str] = []
+
+    def walk(node) -> None:  # noqa: ANN001
+        kind = getattr(node, "type", "")
+        if kind in (
+            "markdown",
+            "caption",
+            "title",
+            "header",
+            "subheader",
+            "error",
+            "info",
+            "success",
+            "warning",
+        ):
+            found.append(str(node.value))
+        for attr in ("label", "help"):
+            value = getattr(node, attr, None)
+            if isinstance(value, str):
+                found.append(value)
+        if kind == "radio":
+            found.extend(str(o) for o in node.options)
+        for child in (getattr(node, "children", None) or {}).values():
+            walk(child)
+
+    walk(at.main)
+    walk(at.sidebar)
+    return found
+
+
+def check_markdown(at: AppTest, expected: list[str]) -> None:
+    """No user-written Markdown reaches a Markdown element unescaped, and each expected
+    payload is there in its escaped form."""
+    assert not at.exception, at.exception
+    strings = markdown_strings(at)
+    for s in strings:
+        assert not re.search(r"(?<!\\)\]\(", s), f"link syntax rendered: {s[:160]!r}"
+        assert not re.search(r"(?<!\\)!\[", s), f"image syntax rendered: {s[:160]!r}"
+        assert not re.search(r"(?<!\\):red\[", s), f"directive rendered: {s[:160]!r}"
+        for payload in (LINK, IMAGE, STYLED, BOLD):
+            assert payload not in s, f"{payload!r} unescaped in {s[:160]!r}"
+        assert not re.search(r"(?m)^# Chief", s), f"heading rendered: {s[:160]!r}"
+    everything = "\n".join(strings)
+    for payload in expected:
+        for line in plain(payload).split("  \n"):  # comments are quoted line by line
+            assert line in everything, f"{line!r} not on the page"
+
+
+@pytest.fixture
+def markdown_world(sqlite_engine, sqlite_url, monkeypatch):  # noqa: ANN001, ANN201
+    monkeypatch.setenv("TANDEM_DATABASE_URL", sqlite_url)
+    built = build_cycle(sqlite_engine)
+    with session_scope(sqlite_engine) as s:
+        update_person(
+            s, SYSTEM, built.people["leader"], LINK, "leader@llanfair.example.gov.uk", IMAGE
+        )
+        update_person(s, SYSTEM, built.people["ceo"], HEADING, "ceo@llanfair.example.gov.uk", "")
+        s.get(Council, built.council_id).name = STYLED
+        s.get(Cycle, built.cycle_id).name = BOLD
+    return built
+
+
+def comment_and_close(built, sqlite_engine) -> None:  # noqa: ANN001
+    with session_scope(sqlite_engine) as s:
+        invitations = s.exec(
+            select(Invitation).where(Invitation.pairing_id == built.pairing_ids[0])
+        ).all()
+        dims = dimensions_for_cycle(s, get_cycle(s, built.cycle_id))
+        for inv in invitations:
+            items = items_for_invitation(s, inv)
+            save_answers(s, inv.id, {i.id: 4 for i in items}, {d.id: MD_COMMENT for d in dims})
+            submit_response(s, inv.id)
+        set_cycle_status(s, SYSTEM, built.cycle_id, "closed")
+
+
+def test_set_up_pages_show_markdown_in_names_as_text(markdown_world) -> None:
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    check_markdown(at, [STYLED])  # home: the council's card
+    for page, expected in (
+        ("pages/people.py", []),
+        ("pages/pairings.py", []),
+        ("pages/cycles.py", [LINK]),  # expander label, names of the invited
+        ("pages/users.py", []),
+        ("pages/audit.py", []),
+        ("pages/data_protection.py", []),
+    ):
+        at.switch_page(page).run()
+        check_markdown(at, expected)
+
+
+def test_a_new_council_and_person_are_announced_as_text(markdown_world) -> None:
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.switch_page("pages/people.py").run()
+    add = at.tabs[1]
+    add.text_input[0].set_value(IMAGE)
+    add.text_input[1].set_value("new@llanfair.example.gov.uk")
+    add.button[0].click().run()
+    check_markdown(at, [IMAGE])
+    assert any(plain(IMAGE) in s.value for s in at.success)
+
+
+def test_the_questionnaire_shows_markdown_in_names_as_text(markdown_world, sqlite_engine) -> None:
+    with session_scope(sqlite_engine) as s:
+        inv = s.exec(
+            select(Invitation).where(Invitation.rater_id == markdown_world.people["o0"])
+        ).first()
+        token = issue_token(s, SYSTEM, inv.id)
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["t"] = token
+    at.run()
+    # o0 rates two pairings: the radio's options are Markdown too.
+    assert any(r.key == "q_choice" for r in at.radio)
+    check_markdown(at, [LINK, BOLD, STYLED])
+
+
+def test_results_pages_show_markdown_in_names_and_comments_as_text(
+    markdown_world, sqlite_engine
+) -> None:
+    comment_and_close(markdown_world, sqlite_engine)
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.switch_page("pages/report.py").run()
+    check_markdown(at, [MD_COMMENT, LINK, HEADING, STYLED, BOLD])
+    at.switch_page("pages/council.py").run()
+    check_markdown(at, [STYLED, BOLD])
+    at.switch_page("pages/present.py").run()
+    check_markdown(at, [STYLED])
+    seen = []
+    while not at.button(key="present_next").disabled:
+        at.button(key="present_next").click().run()
+        check_markdown(at, [])
+        seen.append("\n".join(markdown_strings(at)))
+    assert plain(LINK) in "\n".join(seen)  # the pairing's slide
+
+
+def test_a_council_and_pairing_made_through_the_domain_render_as_text(
+    sqlite_engine, sqlite_url, monkeypatch
+) -> None:
+    monkeypatch.setenv("TANDEM_DATABASE_URL", sqlite_url)
+    with session_scope(sqlite_engine) as s:
+        council = create_council(s, SYSTEM, STYLED, "Wales")
+        member = add_person(s, SYSTEM, council.id, LINK, "a@x.example.gov.uk", "member", IMAGE)
+        officer = add_person(s, SYSTEM, council.id, HEADING, "b@x.example.gov.uk", "officer")
+        create_pairing(s, SYSTEM, council.id, "leader–chief executive", member.id, officer.id)
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    check_markdown(at, [])
+    for page in ("pages/people.py", "pages/pairings.py", "pages/cycles.py"):
+        at.switch_page(page).run()
+        check_markdown(at, [])

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from feedback.errors import Invalid, TandemError
+from ui.text import plain
 
 log = logging.getLogger("tandem.ui")
 T = TypeVar("T")
@@ -25,7 +26,7 @@ def new_reference() -> str:
 
 def show_tandem_error(exc: TandemError) -> None:
     """The message (and each problem, as plain text) of one of Tandem's own errors."""
-    st.error(str(exc), icon=":material/error:")
+    st.error(plain(exc), icon=":material/error:")
     if isinstance(exc, Invalid) and exc.problems:
         for problem in exc.problems:
             st.text(f"• {problem}")

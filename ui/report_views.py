@@ -10,24 +10,18 @@ import streamlit as st
 
 from feedback import charts
 from feedback.errors import Invalid, NotFound, PermissionDenied, TandemError
+from ui.text import plain
 
-# Every ASCII punctuation character may be backslash-escaped in CommonMark; escaping them all
-# means a comment is shown as typed: no links, images, emphasis, headings or icons.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&\"'])")
-
-
-def plain(text: str) -> str:
-    """Text someone typed, made safe to pass to st.markdown (shown literally)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", "  \n")
+__all__ = ["display_height", "plain", "show_chart", "show_error", "slug"]
 
 
 def show_error(exc: TandemError) -> None:
     if isinstance(exc, PermissionDenied):
-        st.warning(str(exc), icon=":material/lock:")
+        st.warning(plain(exc), icon=":material/lock:")
     elif isinstance(exc, NotFound):
-        st.warning(str(exc), icon=":material/search_off:")
+        st.warning(plain(exc), icon=":material/search_off:")
     else:
-        st.error(str(exc), icon=":material/error:")
+        st.error(plain(exc), icon=":material/error:")
     if isinstance(exc, Invalid) and exc.problems:
         for problem in exc.problems:
             st.text(f"• {problem}")
