@@ -39,15 +39,16 @@ from planning.suggestions import (
     suggest,
 )
 from ui.state import current_actor, unit_of_work
+from ui.text import plain
 
 actor = current_actor()
 NOTICE = "plan_notice"
 
 
 def show_error(exc: TandemError) -> None:
-    st.error(str(exc), icon=":material/error:")
+    st.error(plain(str(exc)), icon=":material/error:")
     if isinstance(exc, Invalid) and exc.problems:
-        st.markdown("\n".join(f"- {p}" for p in exc.problems))
+        st.markdown("\n".join(f"- {plain(p)}" for p in exc.problems))
 
 
 def opened_key(plan_id: int) -> str:
@@ -91,7 +92,7 @@ pairings = {c["pairing_id"]: c["pairing"] for c in choices if c["cycle_id"] == c
 pairing_id = st.selectbox("Pairing", list(pairings), format_func=pairings.get, key="plan_pairing")
 
 if notice := st.session_state.pop(NOTICE, None):
-    st.success(notice, icon=":material/check_circle:")
+    st.success(plain(notice), icon=":material/check_circle:")
 
 with unit_of_work() as session:
     plan = find_plan(session, pairing_id, cycle_id)
@@ -125,10 +126,10 @@ with unit_of_work() as session:
 opened = st.session_state.setdefault(opened_key(plan_id), view["revision"])
 
 if conflict := st.session_state.pop(NOTICE + "_conflict", None):
-    st.error(conflict, icon=":material/sync_problem:")
+    st.error(plain(conflict), icon=":material/sync_problem:")
 if opened != view["revision"]:
     st.warning(
-        f"{view['updated_by']} has changed this plan since you opened it (what you see "
+        f"{plain(view['updated_by'])} has changed this plan since you opened it (what you see "
         "below is the latest). Reload before saving a change of your own.",
         icon=":material/sync_problem:",
     )
@@ -144,23 +145,23 @@ status_word = {
     "changed since agreed": "Changed since it was agreed: needs agreement again",
 }[view["status"]]
 st.subheader(status_word)
-st.caption(f"Revision {view['revision']}, last changed by {view['updated_by']}.")
+st.caption(f"Revision {view['revision']}, last changed by {plain(view['updated_by'])}.")
 sign_cols = st.columns(2)
 for col, s in zip(sign_cols, view["signoffs"], strict=True):
     with col:
         if s["current"]:
-            st.markdown(f":material/check_circle: **{s['name']}** has agreed.")
+            st.markdown(f":material/check_circle: **{plain(s['name'])}** has agreed.")
         elif s["signed_revision"]:
             st.markdown(
-                f":material/pending: **{s['name']}** agreed an earlier version "
+                f":material/pending: **{plain(s['name'])}** agreed an earlier version "
                 f"(revision {s['signed_revision']})."
             )
         else:
-            st.markdown(f":material/pending: **{s['name']}** has not agreed yet.")
+            st.markdown(f":material/pending: **{plain(s['name'])}** has not agreed yet.")
         mine = actor.role == "principal" and actor.person_id == s["person_id"]
         staff = actor.role != "principal"
         if not s["current"] and (mine or staff):
-            label = "I agree to this plan" if mine else f"Record {s['name']}'s agreement"
+            label = "I agree to this plan" if mine else f"Record {plain(s['name'])}'s agreement"
             if st.button(label, key=f"sign_{s['side']}") and run_action(
                 "Agreement recorded.",
                 sign_plan,
@@ -173,7 +174,7 @@ for col, s in zip(sign_cols, view["signoffs"], strict=True):
 
 if carried:
     with st.expander("From the earlier plan", expanded=True):
-        st.markdown("\n".join(f"- {line}" for line in carried))
+        st.markdown("\n".join(f"- {plain(line)}" for line in carried))
 
 # --- suggestions ------------------------------------------------------------------------
 
@@ -183,14 +184,14 @@ with st.expander("Suggestions from the feedback", expanded=not view["goals"]):
             offered = suggest(session, cycle_id, pairing_id, actor)
     except TandemError as exc:
         offered = []
-        st.info(str(exc))
+        st.info(plain(str(exc)))
     if not offered:
         st.caption("No suggestions to show.")
     for s in offered:
         with st.container(border=True):
-            st.markdown(f"**{s.title}** — {s.dimension_name}")
-            st.caption(s.reason)
-            st.markdown("\n".join(f"- {a.description} ({a.owner})" for a in s.actions))
+            st.markdown(f"**{plain(s.title)}** — {plain(s.dimension_name)}")
+            st.caption(plain(s.reason))
+            st.markdown("\n".join(f"- {plain(a.description)} ({a.owner})" for a in s.actions))
             c1, c2 = st.columns(2)
             if c1.button("Add to the plan", key=f"accept_{s.dimension_code}") and run_action(
                 f"Added: {s.title}. Edit or remove its actions below.",
@@ -219,9 +220,9 @@ st.subheader("Goals and actions")
 if not view["goals"]:
     st.caption("No goals yet: add one from the suggestions or write your own below.")
 for goal in view["goals"]:
-    with st.expander(f"{goal['title']} — {goal['dimension_name']}", expanded=True):
+    with st.expander(f"{plain(goal['title'])} — {plain(goal['dimension_name'])}", expanded=True):
         if goal["description"]:
-            st.markdown(goal["description"])
+            st.markdown(plain(goal["description"]))
         actions = goal["actions"]
         if actions:
             st.dataframe(
@@ -241,7 +242,7 @@ for goal in view["goals"]:
                 width="stretch",
             )
         for a in actions:
-            with st.popover(f"Edit: {a['description'][:60]}", width="stretch"):
+            with st.popover(f"Edit: {plain(a['description'][:60])}", width="stretch"):
                 with st.form(f"action_{a['id']}"):
                     text = st.text_area("What will be done", a["description"])
                     owner = st.selectbox("Owner", OWNERS, index=OWNERS.index(a["owner"]))
@@ -473,15 +474,15 @@ if upload is not None:
     with unit_of_work() as session:
         preview = import_plans(session, actor, data, apply=False)
     if not preview.ok:
-        st.error(preview.summary(), icon=":material/error:")
-        st.markdown("\n".join(f"- {e}" for e in preview.errors))
+        st.error(plain(preview.summary()), icon=":material/error:")
+        st.markdown("\n".join(f"- {plain(e)}" for e in preview.errors))
     elif not preview.changes:
-        st.info(preview.summary())
+        st.info(plain(preview.summary()))
     else:
-        st.markdown(f"**{preview.summary()}**")
-        st.markdown("\n".join(f"- {c}" for c in preview.changes))
+        st.markdown(f"**{plain(preview.summary())}**")
+        st.markdown("\n".join(f"- {plain(c)}" for c in preview.changes))
     for n in preview.notes:
-        st.caption(n)
+        st.caption(plain(n))
     if preview.ok and preview.changes and st.button("Save these changes", type="primary"):
         try:
             with unit_of_work() as session:
@@ -493,5 +494,5 @@ if upload is not None:
                 st.session_state.pop(opened_key(plan_id), None)
                 st.session_state[NOTICE] = result.summary()
                 st.rerun()
-            st.error(result.summary())
-            st.markdown("\n".join(f"- {e}" for e in result.errors))
+            st.error(plain(result.summary()))
+            st.markdown("\n".join(f"- {plain(e)}" for e in result.errors))

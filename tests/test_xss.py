@@ -383,3 +383,29 @@ def test_a_council_and_pairing_made_through_the_domain_render_as_text(
     for page in ("pages/people.py", "pages/pairings.py", "pages/cycles.py"):
         at.switch_page(page).run()
         check_markdown(at, [])
+
+
+def test_the_plan_page_shows_markdown_in_goals_as_text(demo_url, demo_engine, monkeypatch) -> None:
+    """A principal writes a goal whose title is a link and whose description holds a
+    tracking image and a fake password link: the partner and the facilitator see the
+    characters, not a link or an image."""
+    from planning.plans import add_goal, find_plan
+
+    monkeypatch.setenv("TANDEM_DATABASE_URL", demo_url)
+    title = "Goal [link](https://evil.example)"
+    description = f"{IMAGE} {LINK} {STYLED}"
+    with session_scope(demo_engine) as s:
+        cycle = s.exec(select(Cycle).where(Cycle.name == "Annual review 2026")).one()
+        plan = next(
+            p
+            for pid in s.exec(select(Invitation.pairing_id).where(Invitation.cycle_id == cycle.id))
+            if (p := find_plan(s, pid, cycle.id)) is not None
+        )
+        add_goal(s, SYSTEM, plan.id, "advice", title, description)
+        pairing_id, cycle_id = plan.pairing_id, cycle.id
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/plan.py").run()
+    at.selectbox(key="plan_cycle").select(cycle_id).run()
+    at.selectbox(key="plan_pairing").select(pairing_id).run()
+    check_markdown(at, [description])
+    assert any(plain(title) in s for s in markdown_strings(at))
