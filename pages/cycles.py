@@ -262,15 +262,16 @@ with invite_tab:
         "link stops working; answers already saved are kept)."
     )
     reissue = st.checkbox("Make new links for everyone who has not submitted", key="reissue")
-    if st.button("Prepare mail-merge file", key="mail_merge"):
+    merge_key = f"mail_merge_{cycle.id}"  # per cycle: never another cycle's links
+    if st.button("Prepare mail-merge file", key="mail_merge_prepare"):
         try:
             with unit_of_work() as session:
                 fresh, skipped = issue_links(session, actor, cycle.id, reissue=reissue)
                 rows = mail_merge_rows(session, cycle.id, fresh)
-            st.session_state["mail_merge"] = (rows, len(skipped))
+            st.session_state[merge_key] = (rows, len(skipped))
         except TandemError as exc:
             show_error(exc)
-    if merge := st.session_state.get("mail_merge"):
+    if merge := st.session_state.get(merge_key):
         rows, skipped = merge
         st.success(
             f"{len(rows)} links made."

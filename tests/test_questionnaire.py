@@ -236,3 +236,21 @@ def test_answers_clicked_in_quick_succession_are_all_saved(sqlite_engine, built)
     assert {int(r.key.rsplit("_", 1)[1]): 1 + n % 5 for n, r in enumerate(radios)}.items() <= (
         stored.items()
     )
+
+
+def test_the_cycle_page_prepares_a_mail_merge_of_working_links(sqlite_engine, built) -> None:
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.switch_page("pages/cycles.py").run()
+    at.button(key="mail_merge_prepare").click().run()
+    assert not at.exception and not at.error
+    made = [s.value for s in at.success if "links made" in s.value]
+    assert made and int(made[0].split()[0]) > 10
+    downloads = [b for b in at.get("download_button")]
+    assert len(downloads) == 2
+    # the links in the file open the questionnaire: the first one resolves
+    from feedback.invitations import resolve_token
+
+    rows, _skipped = at.session_state[f"mail_merge_{built.cycle_id}"]
+    link = rows[0][4]  # name, email, pairing, group, link, subject, message
+    with Session(sqlite_engine) as s:
+        assert resolve_token(s, link.split("t=")[1]).ok
