@@ -120,10 +120,11 @@ def test_one_late_reply_changes_nothing_until_enough_join_it(session: Session) -
     live = read_pairing_report(session, SYSTEM, s.cycle_id, s.pairing_id).to_dict()
     assert live["items"] == a["items"]
 
-    # Two more councillors: three new replies in the group, so the figures may move on.
+    # Two more councillors: three new replies (and comments) in the group, so the figures
+    # may move on.
     _reopen(session, s.cycle_id)
-    add_rater(session, s, "members", 1)
-    add_rater(session, s, "members", 1)
+    add_rater(session, s, "members", 1, comments={"advice": "second late"})
+    add_rater(session, s, "members", 1, comments={"advice": "third late"})
     _republish(session, s.cycle_id)
     third = _editions(session, s.cycle_id)[-1].content["pairings"][key]
     responded = {g["group"]: g["responded"] for g in third["groups"]}
