@@ -4,7 +4,9 @@ for a way back to a suppressed group or to one rater's answers (hypothesis)."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from analysis_builder import add_rater, small_cycle
@@ -15,7 +17,7 @@ from sqlmodel import Session, select
 from feedback.access import SYSTEM
 from feedback.analysis import ANONYMOUS
 from feedback.models import PublishedReport
-from feedback.publication import publish_cycle
+from feedback.publication import publish_cycle, read_pairing_report
 
 FIGURES = ("groups", "items", "dimensions", "gaps", "top_items", "bottom_items", "mirror")
 
@@ -208,3 +210,166 @@ def test_republishing_after_one_late_reply_changes_nothing(sqlite_engine, data, 
         assert text not in json.dumps(second.content)
         for name in ("heatmap", "distribution", "solace", "response_rates"):
             assert first.content["overview"][name] == second.content["overview"][name]
+
+
+# --- the attacker with every edition -----------------------------------------------------------
+
+CELLS = (*ANONYMOUS, "others")
+late_batches = st.lists(
+    st.lists(st.tuples(st.sampled_from(ANONYMOUS), raters), min_size=1, max_size=5),
+    min_size=1,
+    max_size=2,
+)
+
+
+def _cell_ns(section: dict) -> dict[tuple, tuple[int, float]]:
+    out = {}
+    for r in section["items"]:
+        if r["source"] in CELLS:
+            out[("item", r["item_code"], r["source"])] = (r["n"], r["mean"])
+    for r in section["dimensions"]:
+        if r["source"] in CELLS:
+            out[("dimension", r["dimension_code"], r["target"], r["source"])] = (r["n"], r["mean"])
+    for r in section["groups"]:
+        if r["group"] in ANONYMOUS:
+            out[("replies", r["group"])] = (r["responded"], 0.0)
+    return out
+
+
+def _differences_reveal_nothing(a: dict, b: dict, author: dict[str, str], threshold: int) -> None:
+    """What an attacker gets from two editions of one pairing's report: every cell shown in
+    both (or in the first only) moves by 0 or by at least `threshold` answers, and each
+    shown group's comments per dimension grow by 0 or by at least `threshold`."""
+    before, after = _cell_ns(a), _cell_ns(b)
+    for key, (n, mean) in before.items():
+        m, new_mean = after.get(key, (0, 0.0))
+        moved = m - n
+        assert moved == 0 or abs(moved) >= threshold, (key, n, m)
+        if moved == 0:
+            assert new_mean == pytest.approx(mean), key
+    shown_before = {g["group"] for g in a["groups"] if g["group"] in ANONYMOUS and g["shown"]}
+    for code in set(a["comments"]) | set(b["comments"]):
+        old, new = a["comments"].get(code, []), b["comments"].get(code, [])
+        assert not Counter(old) - Counter(new), "a comment disappeared"
+        added = Counter(author.get(t, "?") for t in (Counter(new) - Counter(old)).elements())
+        for group in shown_before:
+            assert added[group] == 0 or added[group] >= threshold, (code, group, added)
+    if any("stay as they were" in n for n in b["notices"]):
+        for name in FIGURES:
+            assert a[name] == b[name], name
+        assert a["comments"] == b["comments"]
+
+
+@given(data=cycles, batches=late_batches)
+@SETTINGS
+def test_differencing_editions_never_gives_back_a_late_reply(sqlite_engine, data, batches) -> None:  # noqa: ANN001
+    with Session(sqlite_engine, expire_on_commit=False) as session:
+        s, truth, dim_items = _build(session, data)
+        author = {text: group for group, rows in truth.items() for _v, text in rows if text}
+        publish_cycle(session, SYSTEM, s.cycle_id)
+        session.commit()
+        late_texts = []
+        for b, batch in enumerate(batches):
+            for n, (group, spec) in enumerate(batch):
+                text = f"LATE-{group}-{b}-{n}-{s.cycle_id}" if spec.comments else None
+                add_rater(session, s, group, _answers(spec, dim_items), default=None,
+                          comments={"advice": text} if text else None)  # fmt: skip
+                if text:
+                    author[text] = group
+                    late_texts.append(text)
+            session.commit()
+            publish_cycle(session, SYSTEM, s.cycle_id)
+            session.commit()
+        editions = session.exec(
+            select(PublishedReport)
+            .where(PublishedReport.cycle_id == s.cycle_id)
+            .order_by(PublishedReport.edition)
+        ).all()
+        key = str(s.pairing_id)
+        sections = [e.content["pairings"][key] for e in editions]
+        for i, a in enumerate(sections):  # every pair of editions, not only neighbours
+            for b in sections[i + 1 :]:
+                _differences_reveal_nothing(a, b, author, s.threshold)
+        heat = [{r["dimension_code"]: r["n"] for r in e.content["overview"]["heatmap"]}
+                for e in editions]  # fmt: skip
+        for i, a in enumerate(heat):
+            for b in heat[i + 1 :]:
+                for code, n in a.items():
+                    moved = b.get(code, 0) - n
+                    assert moved == 0 or abs(moved) >= s.threshold, (code, n, b.get(code))
+        # A late comment is published only together with enough others of its group.
+        last = json.dumps(editions[-1].content)
+        for text in late_texts:
+            if text in last:
+                group = author[text]
+                published = [t for t in late_texts if author[t] == group and t in last]
+                assert len(published) >= s.threshold or not any(
+                    g["group"] == group and g["shown"] for g in sections[0]["groups"]
+                ), (text, published)
+
+
+# --- change since the previous cycle ------------------------------------------------------------
+
+
+def _means(rows: list[dict]) -> dict[tuple, float | None]:
+    return {(r["dimension_code"], r["target"], r["source"]): r["mean"] for r in rows}
+
+
+@given(
+    previous=st.lists(st.tuples(st.sampled_from(ANONYMOUS), raters), max_size=8),
+    current=st.lists(st.tuples(st.sampled_from(ANONYMOUS), raters), max_size=8),
+    principals=st.tuples(raters, raters),
+    published=st.booleans(),
+    late=st.booleans(),
+)
+@SETTINGS
+def test_change_never_shows_an_unpublished_previous_cycle(
+    sqlite_engine, previous, current, principals, published, late
+) -> None:  # noqa: ANN001
+    with Session(sqlite_engine, expire_on_commit=False) as session:
+        before = small_cycle(session, threshold=2, opens_on=date(2026, 1, 5))
+        dim_items = sorted((c for c, i in before.items.items() if i.dimension_id is not None),
+                           key=lambda c: before.items[c].position)  # fmt: skip
+        after = small_cycle(session, threshold=2, council_id=before.council_id,
+                            member_id=before.member_id, officer_id=before.officer_id,
+                            pairing_id=before.pairing_id)  # fmt: skip
+        for s, raters_ in ((before, previous), (after, current)):
+            for who, spec in zip(("member", "officer"), principals, strict=True):
+                add_rater(session, s, who, _answers(spec, dim_items), default=None)
+            for group, spec in raters_:
+                add_rater(session, s, group, _answers(spec, dim_items), default=None)
+        session.commit()
+        if published:
+            publish_cycle(session, SYSTEM, before.cycle_id)
+            if late:  # one late reply: the previous cycle's republication holds it back
+                add_rater(session, before, "officers", 1, default=None)
+                publish_cycle(session, SYSTEM, before.cycle_id)
+            session.commit()
+        elif late:
+            add_rater(session, before, "officers", 1, default=None)
+            session.commit()
+        live = read_pairing_report(session, SYSTEM, after.cycle_id, after.pairing_id).to_dict()
+        section = publish_cycle(session, SYSTEM, after.cycle_id).content["pairings"][
+            str(after.pairing_id)
+        ]
+        for report in (live, section):
+            if not published:
+                assert report["change"] == []
+                assert report["meta"]["previous_cycle_name"] is None
+                continue
+            latest = session.exec(
+                select(PublishedReport)
+                .where(PublishedReport.cycle_id == before.cycle_id)
+                .order_by(PublishedReport.edition.desc())
+            ).first()
+            was = _means(latest.content["pairings"][str(before.pairing_id)]["dimensions"])
+            now = _means(report["dimensions"])
+            for row in report["change"]:
+                k = (row["dimension_code"], row["target"], row["source"])
+                assert row["previous"] == pytest.approx(was[k]), k
+                assert row["current"] == pytest.approx(now[k]), k
+            expected = {k for k in set(was) & set(now)
+                        if k[2] in ("self", "partner", "others")
+                        and was[k] is not None and now[k] is not None}  # fmt: skip
+            got = {(r["dimension_code"], r["target"], r["source"]) for r in report["change"]}
+            assert got == expected
