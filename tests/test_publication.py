@@ -3,17 +3,20 @@ read what (both backends)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
-from analysis_builder import add_rater, small_cycle
+from analysis_builder import add_rater, codes, small_cycle
 from sqlmodel import Session, select
 
 from feedback.access import SYSTEM, Actor
 from feedback.cycles import set_cycle_status
 from feedback.errors import Invalid, PermissionDenied
-from feedback.models import PublishedReport
+from feedback.models import Cycle, PublishedReport
 from feedback.publication import (
     list_editions,
     publish_cycle,
+    read_all_pairing_reports,
     read_council_overview,
     read_pairing_report,
 )
@@ -132,3 +135,73 @@ def test_one_late_reply_changes_nothing_until_enough_join_it(session: Session) -
     assert third["items"] != a["items"]
     assert "late and identifiable" in third["comments"]["advice"]
     assert not any("stay as they were" in n for n in third["notices"])
+
+
+def test_one_late_answer_to_an_item_is_held_back(session: Session) -> None:
+    """The audit's case: three officers answered A; three late officers replied but only one
+    answered A. Showing A at n = 4 would give that one answer back (4×mean₂ − 3×mean₁)."""
+    s = small_cycle(session, threshold=3)
+    add_rater(session, s, "member", 4)
+    add_rater(session, s, "officer", 3)
+    roles = codes(s, "roles", "member")
+    a = roles[0]
+    for v in (4, 4, 5):
+        add_rater(session, s, "officers", v)
+    session.commit()
+    publish_cycle(session, SYSTEM, s.cycle_id)
+    session.commit()
+    for v in (1, 2, 2):
+        answers = {c: v for c in roles}
+        if v != 1:
+            answers[a] = None  # can't say: only the first late officer answers A
+        add_rater(session, s, "officers", answers, default=v)
+    set_cycle_status(session, SYSTEM, s.cycle_id, "closed")
+    session.commit()
+    live = read_pairing_report(session, SYSTEM, s.cycle_id, s.pairing_id)
+    assert any("stay as they were" in n for n in live.notices)
+    assert set(read_all_pairing_reports(session, SYSTEM, s.cycle_id)) == {s.pairing_id}
+    overview = read_council_overview(session, SYSTEM, s.cycle_id).to_dict()
+    publish_cycle(session, SYSTEM, s.cycle_id)
+    session.commit()
+    first, second = _editions(session, s.cycle_id)
+    key = str(s.pairing_id)
+    x, y = first.content["pairings"][key], second.content["pairings"][key]
+    for name in FIGURES:
+        assert x[name] == y[name], name
+    assert live.to_dict()["items"] == x["items"]
+    for name in ("heatmap", "distribution"):
+        assert overview[name] == first.content["overview"][name] == second.content["overview"][name]
+    cell = next(r for r in y["items"] if r["item_code"] == a and r["source"] == "officers")
+    assert cell["n"] == 3
+
+
+def test_change_comes_only_from_a_published_previous_cycle(session: Session) -> None:
+    before = small_cycle(session, threshold=2, opens_on=date(2026, 1, 5))
+    add_rater(session, before, "member", 3)
+    for v in (2, 2):
+        add_rater(session, before, "officers", v)
+    after = small_cycle(session, threshold=2, council_id=before.council_id,
+                        member_id=before.member_id, officer_id=before.officer_id,
+                        pairing_id=before.pairing_id)  # fmt: skip
+    add_rater(session, after, "member", 4)
+    for v in (3, 4):
+        add_rater(session, after, "officers", v)
+    session.commit()
+    # The earlier cycle is closed but was never published: no change table anywhere.
+    live = read_pairing_report(session, SYSTEM, after.cycle_id, after.pairing_id)
+    assert live.change.empty and live.meta["previous_cycle_name"] is None
+    edition = publish_cycle(session, SYSTEM, after.cycle_id)
+    session.commit()
+    assert edition.content["pairings"][str(after.pairing_id)]["change"] == []
+
+    # Published, then a late officer held back there: the change uses what was published.
+    publish_cycle(session, SYSTEM, before.cycle_id)
+    add_rater(session, before, "officers", 5)
+    publish_cycle(session, SYSTEM, before.cycle_id)
+    edition = publish_cycle(session, SYSTEM, after.cycle_id)
+    session.commit()
+    section = edition.content["pairings"][str(after.pairing_id)]
+    assert section["meta"]["previous_cycle_name"] == session.get(Cycle, before.cycle_id).name
+    rows = {(r["dimension_code"], r["target"], r["source"]): r for r in section["change"]}
+    row = rows[("roles", "member", "others")]
+    assert (row["previous"], row["current"], row["change"]) == (2, 3.5, 1.5)
