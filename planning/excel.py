@@ -38,7 +38,7 @@ from feedback.errors import NotFound, PermissionDenied
 from feedback.models import Cycle, Pairing, Person, utcnow
 from planning.models import CHALLENGE_LABELS, CheckIn, DevelopmentPlan
 from planning.plans import OWNERS, STATUSES, agreement, dimension_names, plan_snapshot
-from planning.suggestions import readable_gaps
+from planning.suggestions import NOT_READABLE, readable_gaps
 
 FORMAT = "tandem-plans/1"
 META_SHEET = "Tandem"
@@ -264,6 +264,21 @@ def chart_gaps(
     published for a principal): nothing is computed from unpublished answers."""
     gaps = readable_gaps(session, actor, cycle.id, pairing_id)
     return None if gaps is None else key_gaps(gaps, goal_dimensions)
+
+
+def _council_gaps(session: Session, actor: Actor, cycle: Cycle) -> dict[int, pd.DataFrame] | None:
+    """Every pairing's gaps in one pass, for staff exporting a council (one engine pass
+    instead of one per pairing), read through the same gate as chart_gaps. None for a
+    principal (who reads only their own pairing); {} where results are not readable yet."""
+    if actor.role == "principal":
+        return None
+    from feedback.publication import read_all_pairing_reports
+
+    try:
+        reports = read_all_pairing_reports(session, actor, cycle.id)
+    except NOT_READABLE:
+        return {}
+    return {pid: report.gaps for pid, report in reports.items()}
 
 
 def no_chart_note(cycle: Cycle, readable: bool) -> str:
@@ -540,11 +555,17 @@ def export_plans(
     wb = Workbook()
     _overview(wb, cycle, council.name, rows, titles, today)
     sheets = []
-    for n, pp in enumerate((pp for pp in rows if pp.plan), start=1):
+    with_plans = [pp for pp in rows if pp.plan]
+    council_gaps = _council_gaps(session, actor, cycle) if charts and len(with_plans) > 1 else None
+    for n, pp in enumerate(with_plans, start=1):
         png, note = None, "No gap chart in this export."
         if charts:
             goal_dims = {g["dimension"] for g in pp.snapshot["goals"]}
-            gaps = chart_gaps(session, actor, cycle, pp.pairing.id, goal_dims)
+            if council_gaps is None:
+                gaps = chart_gaps(session, actor, cycle, pp.pairing.id, goal_dims)
+            else:
+                found = council_gaps.get(pp.pairing.id)
+                gaps = None if found is None else key_gaps(found, goal_dims)
             png = None if gaps is None else gap_chart_png(gaps)
             note = no_chart_note(cycle, gaps is not None)
         title = titles[pp.pairing.id]
