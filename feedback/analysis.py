@@ -147,7 +147,7 @@ COLUMNS: dict[str, list[str]] = {
     ],
     "heatmap": ["pairing_id", "pairing_label", "dimension_code", "dimension_name", "score", "n"],
     "distribution": ["dimension_code", "dimension_name", "rating", "count"],
-    "solace": ["measure", "label", "council_pct", "national_pct", "n"],
+    "solace": ["measure", "label", "council_pct", "national_pct", "n", "members_pct", "members_n"],
     "response_rates": ["pairing_id", "pairing_label", "group", "invited", "responded", "rate"],
 }
 NATIONAL_COLUMNS = [
@@ -553,7 +553,7 @@ class _Computed:
     shown_values: pd.DataFrame  # rating rows counted in a shown cell
     comments: pd.DataFrame
     hidden_cells: pd.DataFrame  # pairing_id, group: shown groups with some suppressed cells
-    solace: pd.DataFrame  # principals' Solace answers: pairing_id, item_id, value
+    solace: pd.DataFrame  # principals' Solace answers: pairing_id, item_id, value, g
     dims: pd.DataFrame = field(default_factory=pd.DataFrame)  # dp, dimension_code, name
 
 
@@ -590,7 +590,7 @@ def _compute(
     t = meta["t"].reindex(r["item_id"]).to_numpy()
     r = r.assign(dp=dp, t=t)
     principals_solace = (r["dp"] < 0) & (r["g"] >= SRC["member_view"])
-    solace = r.loc[principals_solace, ["pairing_id", "item_id", "value"]]
+    solace = r.loc[principals_solace, ["pairing_id", "item_id", "value", "g"]]
     d = r[r["dp"] >= 0]
 
     g = d["g"].to_numpy()
@@ -1006,17 +1006,23 @@ def _benchmarks(session: Session, framework_version_ids: list[int] | None = None
 
 
 def _solace_table(c: _Computed, benchmarks: pd.DataFrame) -> pd.DataFrame:
+    """The council's figure is the OFFICERS' answers (the chief executive and the directors),
+    like for like with Solace, which asked chief executives; the councillors' answers to the
+    same questions are given beside it."""
     answers = c.solace.merge(c.items[["item_id", "item_code"]], on="item_id")
     answers = answers[answers["value"].notna()].merge(benchmarks, on="item_code")
-    if answers.empty:
-        out = benchmarks.assign(council_pct=np.nan, n=0)
-    else:
-        hit = [v in vals for v, vals in zip(answers["value"], answers["values"], strict=True)]
-        answers = answers.assign(hit=np.array(hit, dtype=float))
-        agg = answers.groupby("item_code").agg(council_pct=("hit", "mean"), n=("hit", "count"))
-        agg["council_pct"] = (100 * agg["council_pct"]).round(1)
-        out = benchmarks.merge(agg.reset_index(), on="item_code", how="left")
-        out["n"] = out["n"].fillna(0).astype("int64")
+    hit = [v in vals for v, vals in zip(answers["value"], answers["values"], strict=True)]
+    answers = answers.assign(hit=np.array(hit, dtype=float))
+    out = benchmarks
+    for side, pct, n in (
+        ("officer_view", "council_pct", "n"),
+        ("member_view", "members_pct", "members_n"),
+    ):
+        mine = answers[answers["g"] == SRC[side]]
+        agg = mine.groupby("item_code").agg(**{pct: ("hit", "mean"), n: ("hit", "count")})
+        agg[pct] = (100 * agg[pct]).round(1)
+        out = out.merge(agg.reset_index(), on="item_code", how="left")
+        out[n] = out[n].fillna(0).astype("int64")
     return out[COLUMNS["solace"]].reset_index(drop=True)
 
 
@@ -1084,10 +1090,15 @@ def _findings(
         )
     for row in solace.itertuples():
         if row.n and not pd.isna(row.council_pct):
+            members = (
+                f"; the councillors of the pairs say {row.members_pct:.0f}%"
+                if row.members_n and not pd.isna(row.members_pct)
+                else ""
+            )
             out.append(
-                f"{row.label.capitalize()}: {row.council_pct:.0f}% here against "
-                f"{row.national_pct:.0f}% nationally (Solace), from {row.n} answers by the "
-                "pairs themselves."
+                f"{row.label.capitalize()}: {row.council_pct:.0f}% of the officers here "
+                f"({row.n} answers) against {row.national_pct:.0f}% of chief executives "
+                f"nationally (Solace){members}."
             )
     return out
 
@@ -1169,7 +1180,8 @@ def council_reports(
 
 def national_comparison(session: Session) -> pd.DataFrame:
     """The two Solace-comparable measures per council (its latest closed or published cycle)
-    and for all councils together, in percent. One aggregate query over the answers."""
+    and for all councils together, in percent of the officers' answers (Solace asked chief
+    executives). One aggregate query over the answers."""
     benchmarks = _benchmarks(session)
     if benchmarks.empty:
         return pd.DataFrame(columns=NATIONAL_COLUMNS)
@@ -1190,7 +1202,10 @@ def national_comparison(session: Session) -> pd.DataFrame:
         .join(Invitation, Invitation.id == Response.invitation_id)
         .join(latest, latest.c.cycle_id == Invitation.cycle_id)
         .join(Council, Council.id == latest.c.council_id)
+        .join(Pairing, Pairing.id == Invitation.pairing_id)
         .where(
+            # the officers' answers, like for like with Solace (chief executives)
+            Invitation.rater_id == Pairing.officer_id,
             Item.dimension_id.is_(None),
             Item.code.in_(list(benchmarks["item_code"])),
             Rating.value.is_not(None),

@@ -72,7 +72,16 @@ else:
             delta=f"{difference:+.0f} points against {float(row.national_pct):.0f}% nationally",
             # More advice asked is good; more relationships "still developing" is not.
             delta_color="normal" if row.measure == "advice" else "inverse",
-            help=f"From {int(row.n)} answers in this cycle.",
+            help=(
+                f"From {int(row.n)} answers by the officers of the pairs (the chief executive "
+                "and the directors), like for like with Solace, which asked chief executives."
+                + (
+                    f" The councillors of the pairs answer {float(row.members_pct):.0f}% "
+                    f"({int(row.members_n)} answers)."
+                    if row.members_n and row.members_pct == row.members_pct
+                    else ""
+                )
+            ),
         )
 
 st.subheader("Partnership scores")

@@ -198,12 +198,15 @@ def test_council_overview_by_hand(session: Session, scenario_a) -> None:  # noqa
     s = scenario_a
     overview = council_overview(session, s.cycle_id)
     solace = overview.solace.set_index("measure")
-    # Member answered advice 4 (mostly), officer 2 (rarely): 50% against 70%.
-    assert solace.loc["advice", "council_pct"] == 50 and solace.loc["advice", "n"] == 2
+    # Like for like with Solace (chief executives): the officer's answers. The officer
+    # answered advice 2 (rarely): 0% against 70%; the member 4 (mostly): 100% beside it.
+    assert solace.loc["advice", "council_pct"] == 0 and solace.loc["advice", "n"] == 1
     assert solace.loc["advice", "national_pct"] == 70
-    # Relationship 2 (still developing) and 3 (good): 50% against 17%.
-    assert solace.loc["relationship", "council_pct"] == 50
+    assert solace.loc["advice", "members_pct"] == 100 and solace.loc["advice", "members_n"] == 1
+    # Relationship: officer 3 (good): 0% against 17%; member 2 (still developing): 100%.
+    assert solace.loc["relationship", "council_pct"] == 0
     assert solace.loc["relationship", "national_pct"] == 17
+    assert solace.loc["relationship", "members_pct"] == 100
     # Heatmap: partnership score = principals (5, 4) and shown others (2,3,4,3,4,5).
     cell = _one(overview.heatmap, dimension_code="advice")
     assert cell["score"] == pytest.approx(30 / 8) and cell["n"] == 8
@@ -226,9 +229,10 @@ def test_national_comparison_by_hand(session: Session, scenario_a) -> None:  # n
     table = national_comparison(session).set_index("council_name")
     here = session.get(Pairing, s.pairing_id).council_id
     row = table[table["council_id"] == here].iloc[0]
-    assert (row["advice_pct"], row["relationship_pct"], row["n"]) == (50, 50, 2)
-    total = table.loc["All councils"]
-    assert total["advice_pct"] == 75 and total["relationship_pct"] == 50 and total["n"] == 4
+    # the officers' answers only: here advice 2, relationship 3 → 0% and 0%
+    assert (row["advice_pct"], row["relationship_pct"], row["n"]) == (0, 0, 1)
+    total = table.loc["All councils"]  # and the other officer's 5 and 1 → 50% and 50%
+    assert total["advice_pct"] == 50 and total["relationship_pct"] == 50 and total["n"] == 2
 
 
 # --- the demo council's story -------------------------------------------------------------
@@ -270,8 +274,10 @@ def test_the_demo_story_is_in_the_numbers(demo_engine) -> None:  # noqa: ANN001
         overview = council_overview(session, cycles["2026"])
         assert len(overview.heatmap) == 5 * 9
         solace = overview.solace.set_index("measure")
-        assert solace.loc["advice", "council_pct"] == 90  # 9 of 10 answers mostly/always
-        assert solace.loc["relationship", "council_pct"] == 10
+        # the five officers: 4 of 5 say mostly/always, 1 of 5 still developing
+        assert solace.loc["advice", "council_pct"] == 80 and solace.loc["advice", "n"] == 5
+        assert solace.loc["relationship", "council_pct"] == 20
+        assert solace.loc["advice", "members_pct"] == 100  # the councillors: all five
         assert any("blind spot" in f for f in overview.findings)
         national = national_comparison(session)
         assert national.iloc[-1]["council_name"] == "All councils"

@@ -236,7 +236,9 @@ def _cell_ns(section: dict) -> dict[tuple, tuple[int, float]]:
     return out
 
 
-def _differences_reveal_nothing(a: dict, b: dict, author: dict[str, str], threshold: int) -> None:
+def _differences_reveal_nothing(
+    a: dict, b: dict, author: dict[str, str], threshold: int, neighbours: bool = True
+) -> None:
     """What an attacker gets from two editions of one pairing's report: every cell shown in
     both (or in the first only) moves by 0 or by at least `threshold` answers, and each
     shown group's comments per dimension grow by 0 or by at least `threshold`."""
@@ -254,7 +256,8 @@ def _differences_reveal_nothing(a: dict, b: dict, author: dict[str, str], thresh
         added = Counter(author.get(t, "?") for t in (Counter(new) - Counter(old)).elements())
         for group in shown_before:
             assert added[group] == 0 or added[group] >= threshold, (code, group, added)
-    if any("stay as they were" in n for n in b["notices"]):
+    # A held edition repeats the one just before it (not necessarily any earlier one).
+    if neighbours and any("stay as they were" in n for n in b["notices"]):
         for name in FIGURES:
             assert a[name] == b[name], name
         assert a["comments"] == b["comments"]
@@ -288,8 +291,8 @@ def test_differencing_editions_never_gives_back_a_late_reply(sqlite_engine, data
         key = str(s.pairing_id)
         sections = [e.content["pairings"][key] for e in editions]
         for i, a in enumerate(sections):  # every pair of editions, not only neighbours
-            for b in sections[i + 1 :]:
-                _differences_reveal_nothing(a, b, author, s.threshold)
+            for j, b in enumerate(sections[i + 1 :], start=i + 1):
+                _differences_reveal_nothing(a, b, author, s.threshold, neighbours=j == i + 1)
         heat = [{r["dimension_code"]: r["n"] for r in e.content["overview"]["heatmap"]}
                 for e in editions]  # fmt: skip
         for i, a in enumerate(heat):
