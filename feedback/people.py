@@ -76,7 +76,8 @@ def has_control_characters(text: str) -> bool:
     return any(unicodedata.category(ch) == "Cc" for ch in text)
 
 
-def _refuse_control_characters(*texts: str | None) -> None:
+def refuse_control_characters(*texts: str | None) -> None:
+    """Refuse a person's details that hold a line break or control character."""
     if any(has_control_characters(t or "") for t in texts):
         raise Invalid(
             "Names, titles and portfolios must be on one line, without invisible control "
@@ -99,7 +100,7 @@ def add_person(
     full_name = (full_name or "").strip()
     if not full_name:
         raise Invalid("A person needs a name.")
-    _refuse_control_characters(full_name, title, portfolio, organisation)
+    refuse_control_characters(full_name, title, portfolio, organisation)
     if kind not in {k.value for k in PersonKind}:
         raise Invalid("Kind must be member (councillor), officer or external (partner).")
     address = normalise_email(email)

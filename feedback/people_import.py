@@ -20,7 +20,13 @@ from feedback import audit
 from feedback.access import Actor, require_council_manager
 from feedback.errors import Conflict, Invalid, NotFound
 from feedback.models import Person, PersonKind
-from feedback.people import add_person, get_council, has_control_characters, normalise_email
+from feedback.people import (
+    add_person,
+    get_council,
+    has_control_characters,
+    normalise_email,
+    refuse_control_characters,
+)
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 50 * 1024 * 1024  # an .xlsx is a zip: refuse one that explodes
@@ -383,11 +389,7 @@ def update_person(
     full_name = (full_name or "").strip()
     if not full_name:
         raise Invalid("A person needs a name.")
-    if any(has_control_characters(t or "") for t in (full_name, title, portfolio, organisation)):
-        raise Invalid(
-            "Names, titles and portfolios must be on one line, without invisible control "
-            "characters."
-        )
+    refuse_control_characters(full_name, title, portfolio, organisation)
     address = normalise_email(email)
     clash = session.exec(
         select(Person).where(

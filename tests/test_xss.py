@@ -121,16 +121,7 @@ def test_the_questionnaire_shows_names_as_text(world, sqlite_engine) -> None:
 
 
 def test_comments_render_as_text_in_the_report(world, sqlite_engine) -> None:
-    with session_scope(sqlite_engine) as s:
-        invitations = s.exec(
-            select(Invitation).where(Invitation.pairing_id == world.pairing_ids[0])
-        ).all()
-        dims = dimensions_for_cycle(s, get_cycle(s, world.cycle_id))
-        for inv in invitations:
-            items = items_for_invitation(s, inv)
-            save_answers(s, inv.id, {i.id: 4 for i in items}, {d.id: COMMENT for d in dims})
-            submit_response(s, inv.id)
-        set_cycle_status(s, SYSTEM, world.cycle_id, "closed")
+    comment_and_close(world, sqlite_engine, COMMENT)
     at = AppTest.from_file(APP, default_timeout=30).run()
     at.switch_page("pages/report.py").run()
     check_page(at, [COMMENT, NAME])
@@ -297,7 +288,10 @@ def markdown_world(sqlite_engine, sqlite_url, monkeypatch):  # noqa: ANN001, ANN
     return built
 
 
-def comment_and_close(built, sqlite_engine) -> None:  # noqa: ANN001
+def comment_and_close(built, sqlite_engine, comment: str | None = None) -> None:  # noqa: ANN001
+    """Every rater of the first pairing answers, comments `comment` (the Markdown payload by
+    default) on every dimension and submits; then the cycle closes."""
+    comment = MD_COMMENT if comment is None else comment
     with session_scope(sqlite_engine) as s:
         invitations = s.exec(
             select(Invitation).where(Invitation.pairing_id == built.pairing_ids[0])
@@ -305,7 +299,7 @@ def comment_and_close(built, sqlite_engine) -> None:  # noqa: ANN001
         dims = dimensions_for_cycle(s, get_cycle(s, built.cycle_id))
         for inv in invitations:
             items = items_for_invitation(s, inv)
-            save_answers(s, inv.id, {i.id: 4 for i in items}, {d.id: MD_COMMENT for d in dims})
+            save_answers(s, inv.id, {i.id: 4 for i in items}, {d.id: comment for d in dims})
             submit_response(s, inv.id)
         set_cycle_status(s, SYSTEM, built.cycle_id, "closed")
 
