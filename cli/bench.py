@@ -34,6 +34,9 @@ def register(app: typer.Typer) -> None:
             False, "--reuse", help="Reuse a kept bench build of the same scale; skip building."
         ),
         as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+        pages: bool = typer.Option(
+            False, "--pages", help="Also time each screen of the app on the built data."
+        ),
     ) -> None:
         """Time reports, exports, imports and concurrent submits on a national cycle."""
         from sqlalchemy.engine import make_url
@@ -67,6 +70,11 @@ def register(app: typer.Typer) -> None:
                 say(f"Building the national cycle at scale {scale} in {_shown(engine)}…")
                 build = build_national(engine, scale, progress=say).as_dict()
             result = run_timings(engine, build, progress=say)
+            if pages:
+                from cli.page_times import time_pages
+
+                say("Timing the app's screens…")
+                result.timings.extend(time_pages(url))
         finally:
             if ours and not keep:
                 wipe_bench_database(engine)

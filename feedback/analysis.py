@@ -61,6 +61,7 @@ from feedback.models import (
     Item,
     Pairing,
     Person,
+    PublishedPairingReport,
     PublishedReport,
     Rating,
     Response,
@@ -193,19 +194,24 @@ def _frame(records: list[dict[str, Any]] | None, name: str) -> pd.DataFrame:
 # --- results ----------------------------------------------------------------------------------
 
 
-@dataclass
+class _Table:
+    """One of a report's tables. A report read from a published edition keeps the stored
+    records and makes each DataFrame the first time it is read, so a reader that needs a
+    few tables (a plan's suggestions, the export's gap chart) does not pay for all eight."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, report: Any, owner: type | None = None) -> Any:
+        if report is None:
+            return self
+        frame = _frame(report._stored.pop(self.name, None), self.name)
+        report.__dict__[self.name] = frame  # set once; later reads skip this descriptor
+        return frame
+
+
 class PairingReport:
-    meta: dict[str, Any]
-    groups: pd.DataFrame
-    items: pd.DataFrame
-    dimensions: pd.DataFrame
-    gaps: pd.DataFrame
-    top_items: pd.DataFrame
-    bottom_items: pd.DataFrame
-    mirror: pd.DataFrame
-    change: pd.DataFrame
-    comments: dict[str, list[str]] = field(default_factory=dict)
-    notices: list[str] = field(default_factory=list)
+    """One pairing's results: what the report page, the CLI, plans and exports show."""
 
     _frames = (
         "groups",
@@ -217,24 +223,52 @@ class PairingReport:
         "mirror",
         "change",
     )
+    groups = _Table()
+    items = _Table()
+    dimensions = _Table()
+    gaps = _Table()
+    top_items = _Table()
+    bottom_items = _Table()
+    mirror = _Table()
+    change = _Table()
+
+    def __init__(
+        self,
+        meta: dict[str, Any],
+        comments: dict[str, list[str]] | None = None,
+        notices: list[str] | None = None,
+        **frames: pd.DataFrame,
+    ) -> None:
+        unknown = set(frames) - set(self._frames)
+        if unknown:
+            raise TypeError(f"unknown report tables: {sorted(unknown)}")
+        self.meta = meta
+        self.comments = comments if comments is not None else {}
+        self.notices = notices if notices is not None else []
+        self._stored: dict[str, list[dict[str, Any]]] = {}
+        for name, frame in frames.items():
+            setattr(self, name, frame)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"meta": {k: _plain(v) for k, v in self.meta.items()}}
         for name in self._frames:
-            out[name] = _records(getattr(self, name))
+            if name in self.__dict__:
+                out[name] = _records(self.__dict__[name])
+            else:  # never made into a DataFrame: the stored records are the answer
+                out[name] = [dict(r) for r in self._stored.get(name) or []]
         out["comments"] = {k: list(v) for k, v in self.comments.items()}
         out["notices"] = list(self.notices)
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PairingReport:
-        frames = {name: _frame(data.get(name), name) for name in cls._frames}
-        return cls(
+        report = cls(
             meta=dict(data.get("meta", {})),
             comments={k: list(v) for k, v in (data.get("comments") or {}).items()},
             notices=list(data.get("notices") or []),
-            **frames,
         )
+        report._stored = {name: data.get(name) or [] for name in cls._frames}
+        return report
 
 
 @dataclass
@@ -799,9 +833,15 @@ def _previous_dimensions(session: Session, previous: Cycle, pairing_id: int) -> 
     published edition if there is one (so nothing unpublished leaks through a comparison),
     otherwise from the engine."""
     # Only this pairing's dimension figures are read out of the stored edition.
-    path = PublishedReport.content[("pairings", str(int(pairing_id)), "dimensions")]
     edition = session.execute(
-        select(PublishedReport.edition, path)
+        select(PublishedReport.edition, PublishedPairingReport.content["dimensions"])
+        .outerjoin(
+            PublishedPairingReport,
+            and_(
+                PublishedPairingReport.report_id == PublishedReport.id,
+                PublishedPairingReport.pairing_id == int(pairing_id),
+            ),
+        )
         .where(PublishedReport.cycle_id == previous.id)
         .order_by(PublishedReport.edition.desc())
         .limit(1)

@@ -13,6 +13,8 @@ render any chart with vl-convert. No Streamlit here.
 
 from __future__ import annotations
 
+from typing import Any
+
 import altair as alt
 import pandas as pd
 import vl_convert
@@ -933,11 +935,15 @@ def _label_expr(field: str, labels: dict[str, str]) -> str:
 # --- export ------------------------------------------------------------------------------
 
 
-def to_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
-    """The chart as a PNG image (rendered by vl-convert, no browser needed)."""
-    return vl_convert.vegalite_to_png(chart.to_dict(), scale=scale)
+def _spec(chart: alt.TopLevelMixin | dict[str, Any]) -> dict[str, Any]:
+    return chart if isinstance(chart, dict) else chart.to_dict()
 
 
-def to_svg(chart: alt.TopLevelMixin) -> str:
-    """The chart as an SVG document."""
-    return vl_convert.vegalite_to_svg(chart.to_dict())
+def to_png(chart: alt.TopLevelMixin | dict[str, Any], scale: float = 2.0) -> bytes:
+    """The chart (or its Vega-Lite spec) as a PNG image (vl-convert, no browser needed)."""
+    return vl_convert.vegalite_to_png(_spec(chart), scale=scale)
+
+
+def to_svg(chart: alt.TopLevelMixin | dict[str, Any]) -> str:
+    """The chart (or its Vega-Lite spec) as an SVG document."""
+    return vl_convert.vegalite_to_svg(_spec(chart))

@@ -6,11 +6,13 @@ points Tandem at any SQLAlchemy URL, PostgreSQL through psycopg 3 included.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -50,6 +52,16 @@ def _normalise(url: str) -> str:
     return url
 
 
+def _json_loads(text: str | bytes) -> object:
+    """JSON columns (published editions, audit details) parsed with orjson, several times
+    faster than the standard library for a report's tables; anything orjson refuses
+    (a NaN written by an older version) falls back to the standard parser."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def make_engine(url: str | None = None) -> Engine:
     """One engine per process. SQLite gets WAL, enforced foreign keys and a busy timeout."""
     raw = _normalise(url or database_url())
@@ -64,12 +76,22 @@ def make_engine(url: str | None = None) -> Engine:
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False})
+            engine = create_engine(
+                parsed,
+                connect_args={"timeout": 30, "check_same_thread": False},
+                json_deserializer=_json_loads,
+            )
             event.listen(engine, "connect", _sqlite_pragmas)
             # SQLite's own transaction handling begins lazily; BEGIN IMMEDIATE on write
             # paths is done where needed. Keep pysqlite from swallowing BEGIN.
         else:
-            engine = create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            engine = create_engine(
+                parsed,
+                pool_pre_ping=True,
+                pool_size=10,
+                max_overflow=20,
+                json_deserializer=_json_loads,
+            )
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         shown = make_url(raw).render_as_string(hide_password=True) if "://" in raw else raw
         raise DatabaseConfigError(

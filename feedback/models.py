@@ -268,9 +268,11 @@ class MessageLog(SQLModel, table=True):
 
 
 class PublishedReport(SQLModel, table=True):
-    """A frozen, already-suppressed report. Readers only ever see these, so a late
-    response changes nothing they can compare unless the cycle is deliberately
-    republished, and republishing is checked against the earlier snapshot."""
+    """A frozen, already-suppressed edition of a cycle's results: `content` holds the
+    council overview and the per-pairing cut-offs; each pairing's report is a
+    PublishedPairingReport. Readers only ever see these, so a late response changes nothing
+    they can compare unless the cycle is deliberately republished, and republishing is
+    checked against the earlier snapshot."""
 
     __table_args__ = (UniqueConstraint("cycle_id", "edition", name="uq_published_report_edition"),)
 
@@ -280,6 +282,20 @@ class PublishedReport(SQLModel, table=True):
     content: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     published_at: datetime = Field(default_factory=utcnow)
     published_by: str = Field(default="", max_length=200)
+
+
+class PublishedPairingReport(SQLModel, table=True):
+    """One pairing's part of an edition, stored on its own so that opening a report reads
+    and parses that pairing's results only, not the whole council's."""
+
+    __table_args__ = (
+        UniqueConstraint("report_id", "pairing_id", name="uq_published_pairing_report"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="publishedreport.id", ondelete="CASCADE", index=True)
+    pairing_id: int = Field(foreign_key="pairing.id", ondelete="CASCADE", index=True)
+    content: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
 
 
 class UserAccount(SQLModel, table=True):

@@ -31,6 +31,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import and_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
@@ -57,7 +58,13 @@ from feedback.analysis import (
     previous_cycle,
 )
 from feedback.errors import Invalid, NotFound, PermissionDenied
-from feedback.models import Cycle, CycleStatus, PublishedReport, utcnow
+from feedback.models import (
+    Cycle,
+    CycleStatus,
+    PublishedPairingReport,
+    PublishedReport,
+    utcnow,
+)
 
 NOT_READY = (
     "Results can be read once the cycle is closed. This cycle is still {status}: close it "
@@ -82,6 +89,46 @@ def latest_edition(session: Session, cycle_id: int) -> PublishedReport | None:
         .order_by(PublishedReport.edition.desc())
         .limit(1)
     ).first()
+
+
+def edition_sections(
+    session: Session, report_id: int, pairing_ids: list[int] | None = None
+) -> dict[str, dict[str, Any]]:
+    """An edition's pairing reports as stored (pairing id as text → the report's dict)."""
+    query = sa_select(PublishedPairingReport.pairing_id, PublishedPairingReport.content).where(
+        PublishedPairingReport.report_id == report_id
+    )
+    if pairing_ids is not None:
+        query = query.where(PublishedPairingReport.pairing_id.in_(pairing_ids))
+    rows = session.execute(query.order_by(PublishedPairingReport.pairing_id)).all()
+    return {str(pid): content for pid, content in rows}
+
+
+def edition_content(session: Session, edition: PublishedReport) -> dict[str, Any]:
+    """A whole edition in one dict: the overview, the cut-offs and every pairing's report
+    under "pairings" (exports, subject access, tests)."""
+    return {**edition.content, "pairings": edition_sections(session, edition.id)}
+
+
+def _latest_section(
+    session: Session, cycle_id: int, pairing_id: int
+) -> tuple[int, dict[str, Any] | None] | None:
+    """(latest edition's number, this pairing's part of it or None), or None when the cycle
+    has no edition: one query that reads this pairing's part only."""
+    row = session.execute(
+        sa_select(PublishedReport.edition, PublishedPairingReport.content)
+        .outerjoin(
+            PublishedPairingReport,
+            and_(
+                PublishedPairingReport.report_id == PublishedReport.id,
+                PublishedPairingReport.pairing_id == pairing_id,
+            ),
+        )
+        .where(PublishedReport.cycle_id == cycle_id)
+        .order_by(PublishedReport.edition.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 # --- the hold-back ------------------------------------------------------------------------------
@@ -139,7 +186,7 @@ def _to_hold(
 ) -> dict[int, datetime]:
     """The pairings whose candidate report (at `cutoffs`) would let a late reply be
     recovered by differencing it with the previous edition → that edition's cut-off."""
-    old_sections = previous.content.get("pairings", {})
+    old_sections = edition_sections(session, previous.id, list(candidates))
     old_cutoffs = previous.content.get("cutoffs", {})
     # A pairing new to this edition has nothing earlier to compare with.
     comparable = {
@@ -197,7 +244,7 @@ def _run(
     if previous is not None:
         hold = _to_hold(session, cycle, previous, reports, cutoffs, pairing_id)
         if hold:
-            sections = previous.content.get("pairings", {})
+            sections = edition_sections(session, previous.id, list(hold))
             for pid, at in hold.items():
                 cutoffs[pid] = at
                 held[pid] = int(sections[str(pid)].get("held_since") or previous.edition)
@@ -229,10 +276,13 @@ def _previous_published_dimensions(
 ) -> list[dict[str, Any]] | None:
     """This pairing's dimension table in the previous cycle's latest edition (None if that
     cycle was never published, or its edition has no section for the pairing)."""
-    path = PublishedReport.content[("pairings", str(int(pairing_id)), "dimensions")]
     row = session.execute(
-        sa_select(path)
-        .where(PublishedReport.cycle_id == previous.id)
+        sa_select(PublishedPairingReport.content["dimensions"])
+        .join(PublishedReport, PublishedReport.id == PublishedPairingReport.report_id)
+        .where(
+            PublishedReport.cycle_id == previous.id,
+            PublishedPairingReport.pairing_id == int(pairing_id),
+        )
         .order_by(PublishedReport.edition.desc())
         .limit(1)
     ).first()
@@ -284,13 +334,13 @@ def publish_cycle(session: Session, actor: Actor, cycle_id: int) -> PublishedRep
     pairings: dict[str, Any] = {}
     for pid, report in reports.items():
         report.meta["edition"] = edition
+        report.meta["published_at"] = now.isoformat()
         section = report.to_dict()
         if pid in held:
             section["held_since"] = held[pid]
         pairings[str(pid)] = section
     overview.meta["edition"] = edition
     content = {
-        "pairings": pairings,
         "overview": overview.to_dict(),
         "cutoffs": {str(pid): at.isoformat() for pid, at in cutoffs.items()},
     }
@@ -302,6 +352,11 @@ def publish_cycle(session: Session, actor: Actor, cycle_id: int) -> PublishedRep
         published_by=actor.label,
     )
     session.add(row)
+    session.flush()
+    session.add_all(
+        PublishedPairingReport(report_id=row.id, pairing_id=int(pid), content=section)
+        for pid, section in pairings.items()
+    )
     if cycle.status == CycleStatus.closed:
         cycle.status = CycleStatus.published.value
     cycle.published_at = cycle.published_at or now
@@ -345,20 +400,19 @@ def read_pairing_report(
     cycle = _cycle(session, cycle_id)
     require_pairing_reader(session, actor, pairing_id, cycle)
     if actor.role == "principal":
-        edition = latest_edition(session, cycle.id)
-        if edition is None:
+        latest = _latest_section(session, cycle.id, pairing_id)
+        if latest is None:
             raise PermissionDenied(
                 "Your report is not published yet. Your facilitator will tell you when it is."
             )
-        section = edition.content.get("pairings", {}).get(str(pairing_id))
-        if section is None:
+        if latest[1] is None:
             raise NotFound("This pairing has no published report in this cycle.")
-        return PairingReport.from_dict(section)
-    if cycle.status == CycleStatus.published and (edition := latest_edition(session, cycle.id)):
-        # Once published, staff read exactly what the principals read.
-        section = edition.content.get("pairings", {}).get(str(pairing_id))
-        if section is not None:
-            return PairingReport.from_dict(section)
+        return PairingReport.from_dict(latest[1])
+    if cycle.status == CycleStatus.published:
+        latest = _latest_section(session, cycle.id, pairing_id)
+        if latest is not None and latest[1] is not None:
+            # Once published, staff read exactly what the principals read.
+            return PairingReport.from_dict(latest[1])
     _live_ready(cycle)
     _cutoffs, _held, _c, reports = _run(session, cycle, utcnow(), pairing_id)
     return reports[pairing_id]
@@ -384,7 +438,7 @@ def read_all_pairing_reports(
     if cycle.status == CycleStatus.published and (edition := latest_edition(session, cycle.id)):
         return {
             int(key): PairingReport.from_dict(section)
-            for key, section in edition.content.get("pairings", {}).items()
+            for key, section in edition_sections(session, edition.id).items()
         }
     _live_ready(cycle)
     _cutoffs, _held, _c, reports = _run(session, cycle, utcnow())

@@ -56,6 +56,7 @@ from feedback.models import (
     UserAccount,
     utcnow,
 )
+from feedback.publication import edition_content
 
 # Plans live in planning/, which feedback never imports: name the columns read here.
 _plan = table(
@@ -255,8 +256,9 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
         .scalars()
         .all()
     ):
+        content = edition_content(session, report)
         for pairing_id in pairing_ids:
-            part = _report_part(report.content, pairing_id)
+            part = _report_part(content, pairing_id)
             if part is not None:
                 reports.append(
                     {

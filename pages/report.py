@@ -2,6 +2,8 @@
 dimension, where they differ, the mirror, the change since last cycle and the comments.
 Everything shown comes from feedback.publication, after suppression."""
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -10,7 +12,7 @@ from feedback.analysis import GAP_THRESHOLD, HIGH_SCORE
 from feedback.errors import TandemError
 from feedback.publication import read_pairing_report
 from feedback.report_index import readable_reports
-from ui.report_views import plain, show_chart, show_error, slug
+from ui.report_views import edition_identity, plain, show_chart, show_error, slug
 from ui.state import current_actor, unit_of_work
 
 actor = current_actor()
@@ -65,6 +67,13 @@ TARGETS = {
     "partnership": "The partnership",
 }
 file_stem = slug(meta.get("cycle_name"), member, officer)
+# A published edition never changes: its charts are built once (None: live, built each run).
+kept = edition_identity(meta)
+
+
+def keep(*chart_args: object) -> tuple | None:
+    return None if kept is None else (*kept, *chart_args)
+
 
 # --- headline ------------------------------------------------------------------------------
 st.header(f"{plain(member)} and {plain(officer)}")
@@ -130,8 +139,12 @@ with scores_tab:
         st.info("No scores to show: nobody in a shown group answered enough items.")
     for target in targets_in(report.dimensions):
         st.subheader(plain(TARGETS[target]))
-        chart = charts.self_partner_others(report.dimensions, target, sources=sources)
-        show_chart(chart, f"{file_stem}-{target}-scores", f"scores_{target}")
+        show_chart(
+            partial(charts.self_partner_others, report.dimensions, target, sources=sources),
+            f"{file_stem}-{target}-scores",
+            f"scores_{target}",
+            keep_as=keep("scores", target, sources),
+        )
 
 # --- gaps and Johari -------------------------------------------------------------------------
 with gaps_tab:
@@ -147,14 +160,22 @@ with gaps_tab:
             continue
         st.subheader(plain(TARGETS[target]))
         show_chart(
-            charts.gap_bars(report.gaps, target, threshold=GAP_THRESHOLD),
+            partial(charts.gap_bars, report.gaps, target, threshold=GAP_THRESHOLD),
             f"{file_stem}-{target}-gaps",
             f"gaps_{target}",
+            keep_as=keep("gaps", target),
         )
         show_chart(
-            charts.johari_quadrant(report.gaps, target, threshold=GAP_THRESHOLD, high=HIGH_SCORE),
+            partial(
+                charts.johari_quadrant,
+                report.gaps,
+                target,
+                threshold=GAP_THRESHOLD,
+                high=HIGH_SCORE,
+            ),
             f"{file_stem}-{target}-johari",
             f"johari_{target}",
+            keep_as=keep("johari", target),
         )
 
 # --- items -----------------------------------------------------------------------------------
@@ -193,9 +214,10 @@ with items_tab:
         )
         if target:
             show_chart(
-                charts.self_partner_others(report.items, target, dimension_code=code),
+                partial(charts.self_partner_others, report.items, target, dimension_code=code),
                 f"{file_stem}-{code}-{target}-items",
                 "items",
+                keep_as=keep("items", code, target),
             )
 
 # --- mirror ----------------------------------------------------------------------------------
@@ -207,7 +229,12 @@ with mirror_tab:
             f"How {plain(member)} and {plain(officer)} each rate their partnership, beside how "
             "everyone else rates it."
         )
-        show_chart(charts.mirror(report.mirror), f"{file_stem}-mirror", "mirror")
+        show_chart(
+            partial(charts.mirror, report.mirror),
+            f"{file_stem}-mirror",
+            "mirror",
+            keep_as=keep("mirror"),
+        )
 
 # --- change ----------------------------------------------------------------------------------
 with change_tab:
@@ -226,7 +253,8 @@ with change_tab:
                 continue
             st.subheader(plain(TARGETS[target]))
             show_chart(
-                charts.trend(
+                partial(
+                    charts.trend,
                     report.change,
                     target,
                     source="others",
@@ -235,6 +263,7 @@ with change_tab:
                 ),
                 f"{file_stem}-{target}-change",
                 f"change_{target}",
+                keep_as=keep("change", target),
             )
 
 # --- comments --------------------------------------------------------------------------------

@@ -240,43 +240,65 @@ def _unavailable(key: str, label: str, target: str, what: str) -> Timing:
 
 
 def time_pairing_report(engine: Engine, sub: Subject) -> Timing:
-    target = "≤ 150 ms and ≤ 3× floor"
+    """The engine computing a pairing's report from its ratings: what publishing does for
+    each pairing, and what staff read while a closed cycle is not yet published."""
+    target = "≤ 150 ms"
     call = pairing_report_call(sub)
     if call is None:
         return _unavailable("pairing_report", "Pairing report", target, "feedback.analysis")
     return Timing(
         "pairing_report",
-        "Pairing report computed live (one pairing)",
+        "Pairing report computed from the ratings (publishing; staff preview)",
         seconds=_median(_in_session(engine, call)),
         floor=_median(_sql(engine, _PAIRING_FLOOR, cycle=sub.cycle_id, pairing=sub.pairing_id)),
         target=target,
         limit=0.150,
-        floor_ratio_limit=3.0,
     )
 
 
-def time_published_report(engine: Engine, sub: Subject) -> Timing:
-    """The pairing report as principals open it (and staff, once a cycle is published): the
-    frozen, already-suppressed edition. Publishes the subject's cycle first (untimed)."""
+def _every_table(report: Any) -> Any:
+    for name in report._frames:
+        getattr(report, name)
+    return report
+
+
+def time_published_report(engine: Engine, sub: Subject) -> list[Timing]:
+    """The pairing report as its readers open it — principals always, staff once the cycle
+    is published: the frozen, already-suppressed edition. Publishes the subject's cycle
+    first (untimed). Timed twice: as read (the tables stay records until used) and with all
+    eight tables made into DataFrames, as the report page draws them."""
     target = "≤ 150 ms and ≤ 3× floor"
     publish = _public("feedback.publication", "publish_cycle")
     read = _public("feedback.publication", "read_pairing_report")
     if publish is None or read is None:
-        return _unavailable("published_report", "Pairing report", target, "feedback.publication")
+        return [_unavailable("published_report", "Pairing report", target, "feedback.publication")]
     with Session(engine) as s:
         publish(s, SYSTEM, sub.cycle_id)
         s.commit()
-    return Timing(
-        "published_report",
-        "Pairing report as published (one pairing)",
-        seconds=_median(
-            _in_session(engine, lambda s: read(s, SYSTEM, sub.cycle_id, sub.pairing_id))
+    floor = _median(_sql(engine, _PAIRING_FLOOR, cycle=sub.cycle_id, pairing=sub.pairing_id))
+
+    def opened(s: Session) -> Any:
+        return read(s, SYSTEM, sub.cycle_id, sub.pairing_id)
+
+    return [
+        Timing(
+            "published_report",
+            "Pairing report as its readers open it (published edition)",
+            seconds=_median(_in_session(engine, opened)),
+            floor=floor,
+            target=target,
+            limit=0.150,
+            floor_ratio_limit=3.0,
         ),
-        floor=_median(_sql(engine, _PAIRING_FLOOR, cycle=sub.cycle_id, pairing=sub.pairing_id)),
-        target=target,
-        limit=0.150,
-        floor_ratio_limit=3.0,
-    )
+        Timing(
+            "published_report_tables",
+            "  … with all eight tables built as DataFrames (report page)",
+            seconds=_median(_in_session(engine, lambda s: _every_table(opened(s)))),
+            floor=floor,
+            target="≤ 150 ms",
+            limit=0.150,
+        ),
+    ]
 
 
 def time_council_overview(engine: Engine, sub: Subject) -> Timing:

@@ -734,14 +734,30 @@ def is_agreed(session: Session, plan: DevelopmentPlan) -> bool:
 
 def plan_choices(session: Session, actor: Actor) -> list[dict[str, Any]]:
     """The (cycle, pairing) pairs whose plan this actor may open, newest cycle first: a
-    principal's own pairing(s); staff, every pairing of their councils' cycles."""
-    from feedback.access import visible_council_ids
-    from feedback.people import pairing_label
+    principal's own pairing(s); staff, every pairing of their councils' cycles. One query
+    (a national body sees thousands of pairings)."""
+    from sqlalchemy.orm import aliased
 
+    from feedback.access import visible_council_ids
+    from feedback.models import Council, Person
+
+    member, officer = aliased(Person), aliased(Person)
     query = (
-        select(Cycle, Pairing)
+        select(
+            Cycle.id,
+            Cycle.name,
+            Cycle.status,
+            Council.name,
+            Pairing.id,
+            Pairing.portfolio,
+            member.full_name,
+            officer.full_name,
+        )
+        .join(Council, Council.id == Cycle.council_id)
         .join(CyclePairing, CyclePairing.cycle_id == Cycle.id)
         .join(Pairing, Pairing.id == CyclePairing.pairing_id)
+        .join(member, member.id == Pairing.member_id)
+        .join(officer, officer.id == Pairing.officer_id)
     )
     if actor.role == "principal":
         if actor.person_id is None:
@@ -756,15 +772,26 @@ def plan_choices(session: Session, actor: Actor) -> list[dict[str, Any]]:
     rows = session.exec(
         query.order_by(Cycle.opens_on.desc(), Cycle.id.desc(), Pairing.kind.desc(), Pairing.id)
     ).all()
+    # Name the council only when more than one is listed (a council group, a national body).
+    several = len({council for _c, _n, _s, council, *_rest in rows}) > 1
     return [
         {
-            "cycle_id": cycle.id,
-            "cycle": cycle.name,
-            "cycle_status": cycle.status,
-            "pairing_id": pairing.id,
-            "pairing": pairing_label(session, pairing),
+            "cycle_id": cycle_id,
+            "cycle": f"{council} · {name}" if several else name,
+            "cycle_status": status,
+            "pairing_id": pairing_id,
+            "pairing": f"{member_name} & {officer_name}" + (f" ({portfolio})" if portfolio else ""),
         }
-        for cycle, pairing in rows
+        for (
+            cycle_id,
+            name,
+            status,
+            council,
+            pairing_id,
+            portfolio,
+            member_name,
+            officer_name,
+        ) in rows
     ]
 
 

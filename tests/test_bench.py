@@ -17,8 +17,9 @@ from feedback.models import Council, Rating
 
 TANDEM = str(Path(sys.executable).parent / "tandem")
 MEASURES = {
-    "pairing_report": "Pairing report computed live",
-    "published_report": "Pairing report as published",
+    "pairing_report": "Pairing report computed from the ratings",
+    "published_report": "Pairing report as its readers open it",
+    "published_report_tables": "with all eight tables built as DataFrames",
     "council_overview": "Council overview",
     "national": "National Solace comparison",
     "plan_export": "Plan export",
@@ -43,7 +44,7 @@ def _bench(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
 
 def test_bench_prints_a_table_with_every_measure_and_its_floor(monkeypatch) -> None:
     monkeypatch.delenv("TANDEM_DATABASE_URL", raising=False)
-    done = _bench()
+    done = _bench("--pages")
     assert done.returncode == 0, done.stderr
     table = done.stdout
     assert "Backend: sqlite" in table
@@ -58,6 +59,16 @@ def test_bench_prints_a_table_with_every_measure_and_its_floor(monkeypatch) -> N
             assert floor_cell[0].isdigit(), f"{label} has no floor: {row}"
     assert "50/50 submitted" in table
     assert "0 raters with answers other than they gave" in table
+    # --pages: every screen ran on the bench data, without an error, and was timed.
+    from cli.page_times import SCREENS
+
+    for _path, title in SCREENS:
+        for when in ("first open", "after a click"):
+            row = next(line for line in lines if f"Screen: {title} ({when})" in line)
+            cells = [c for c in row.split("  ") if c.strip()]
+            assert cells[1].strip()[0].isdigit(), row
+    notes = table.split("Notes:")[-1]
+    assert "Screen" not in notes and "Exception" not in notes, notes
 
 
 @pytest.mark.parametrize("empty_db_url", ["postgresql"], indirect=True)

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from feedback.access import SYSTEM
 from feedback.analysis import ANONYMOUS
 from feedback.models import PublishedReport
-from feedback.publication import publish_cycle, read_pairing_report
+from feedback.publication import edition_content, publish_cycle, read_pairing_report
 
 FIGURES = ("groups", "items", "dimensions", "gaps", "top_items", "bottom_items", "mirror")
 
@@ -113,7 +113,7 @@ def test_nothing_published_leads_back_to_a_suppressed_group_or_one_rater(
         s, truth, dim_items = _build(session, data)
         edition = publish_cycle(session, SYSTEM, s.cycle_id)
         session.commit()
-        content = edition.content
+        content = edition_content(session, edition)
         published = json.dumps(content)
         section = content["pairings"][str(s.pairing_id)]
         threshold = s.threshold
@@ -202,14 +202,17 @@ def test_republishing_after_one_late_reply_changes_nothing(sqlite_engine, data, 
             .where(PublishedReport.cycle_id == s.cycle_id)
             .order_by(PublishedReport.edition)
         ).all()
-        a = first.content["pairings"][str(s.pairing_id)]
-        b = second.content["pairings"][str(s.pairing_id)]
+        a = edition_content(session, first)["pairings"][str(s.pairing_id)]
+        b = edition_content(session, second)["pairings"][str(s.pairing_id)]
         for name in FIGURES:
             assert a[name] == b[name], name
         assert a["comments"] == b["comments"]
-        assert text not in json.dumps(second.content)
+        assert text not in json.dumps(edition_content(session, second))
         for name in ("heatmap", "distribution", "solace", "response_rates"):
-            assert first.content["overview"][name] == second.content["overview"][name]
+            assert (
+                edition_content(session, first)["overview"][name]
+                == edition_content(session, second)["overview"][name]
+            )
 
 
 # --- the attacker with every edition -----------------------------------------------------------
@@ -289,19 +292,19 @@ def test_differencing_editions_never_gives_back_a_late_reply(sqlite_engine, data
             .order_by(PublishedReport.edition)
         ).all()
         key = str(s.pairing_id)
-        sections = [e.content["pairings"][key] for e in editions]
+        sections = [edition_content(session, e)["pairings"][key] for e in editions]
         for i, a in enumerate(sections):  # every pair of editions, not only neighbours
             for j, b in enumerate(sections[i + 1 :], start=i + 1):
                 _differences_reveal_nothing(a, b, author, s.threshold, neighbours=j == i + 1)
-        heat = [{r["dimension_code"]: r["n"] for r in e.content["overview"]["heatmap"]}
-                for e in editions]  # fmt: skip
+        overviews = [edition_content(session, e)["overview"] for e in editions]
+        heat = [{r["dimension_code"]: r["n"] for r in o["heatmap"]} for o in overviews]
         for i, a in enumerate(heat):
             for b in heat[i + 1 :]:
                 for code, n in a.items():
                     moved = b.get(code, 0) - n
                     assert moved == 0 or abs(moved) >= s.threshold, (code, n, b.get(code))
         # A late comment is published only together with enough others of its group.
-        last = json.dumps(editions[-1].content)
+        last = json.dumps(edition_content(session, editions[-1]))
         for text in late_texts:
             if text in last:
                 group = author[text]
@@ -352,9 +355,9 @@ def test_change_never_shows_an_unpublished_previous_cycle(
             add_rater(session, before, "officers", 1, default=None)
             session.commit()
         live = read_pairing_report(session, SYSTEM, after.cycle_id, after.pairing_id).to_dict()
-        section = publish_cycle(session, SYSTEM, after.cycle_id).content["pairings"][
-            str(after.pairing_id)
-        ]
+        section = edition_content(session, publish_cycle(session, SYSTEM, after.cycle_id))[
+            "pairings"
+        ][str(after.pairing_id)]
         for report in (live, section):
             if not published:
                 assert report["change"] == []
@@ -365,7 +368,9 @@ def test_change_never_shows_an_unpublished_previous_cycle(
                 .where(PublishedReport.cycle_id == before.cycle_id)
                 .order_by(PublishedReport.edition.desc())
             ).first()
-            was = _means(latest.content["pairings"][str(before.pairing_id)]["dimensions"])
+            was = _means(
+                edition_content(session, latest)["pairings"][str(before.pairing_id)]["dimensions"]
+            )
             now = _means(report["dimensions"])
             for row in report["change"]:
                 k = (row["dimension_code"], row["target"], row["source"])

@@ -3,17 +3,24 @@ read what (both backends)."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
+import pandas as pd
 import pytest
+from alembic import command
 from analysis_builder import add_rater, codes, small_cycle
+from sqlalchemy import text as sa_text
 from sqlmodel import Session, select
 
 from feedback.access import SYSTEM, Actor
+from feedback.analysis import PairingReport
 from feedback.cycles import set_cycle_status
+from feedback.db import alembic_config, make_engine, schema_state, upgrade
 from feedback.errors import Invalid, PermissionDenied
 from feedback.models import Cycle, PublishedReport
 from feedback.publication import (
+    edition_content,
     list_editions,
     publish_cycle,
     read_all_pairing_reports,
@@ -61,6 +68,32 @@ def _republish(session: Session, cycle_id: int) -> None:
     session.commit()
 
 
+def test_a_published_report_reads_back_the_tables_it_was_published_with(
+    session: Session,
+) -> None:
+    """The edition is stored per pairing and its tables are made into DataFrames only when
+    read: every table read back equals the one computed before publishing, and the stored
+    dict is unchanged whether or not the tables were built."""
+    s = _built(session)
+    live = read_pairing_report(session, SYSTEM, s.cycle_id, s.pairing_id)  # closed: computed
+    set_cycle_status(session, SYSTEM, s.cycle_id, "published")
+    session.commit()
+    (edition,) = _editions(session, s.cycle_id)
+    stored = edition_content(session, edition)["pairings"][str(s.pairing_id)]
+    opened = read_pairing_report(session, _principal(s.member_id), s.cycle_id, s.pairing_id)
+    assert opened.to_dict() == stored  # no table built yet: the stored records as they are
+    for name in PairingReport._frames:
+        assert name not in opened.__dict__
+        pd.testing.assert_frame_equal(
+            getattr(opened, name).reset_index(drop=True),
+            getattr(live, name).reset_index(drop=True),
+            check_dtype=False,
+            obj=name,
+        )
+    assert not live.items.empty and not live.gaps.empty
+    assert opened.to_dict() == stored  # every table built: still exactly what was stored
+
+
 def test_publishing_freezes_an_edition_principals_read(session: Session) -> None:
     s = _built(session)
     member = _principal(s.member_id)
@@ -69,12 +102,14 @@ def test_publishing_freezes_an_edition_principals_read(session: Session) -> None
     set_cycle_status(session, SYSTEM, s.cycle_id, "published")
     session.commit()
     (edition,) = _editions(session, s.cycle_id)
-    assert edition.edition == 1 and str(s.pairing_id) in edition.content["pairings"]
-    assert edition.content["overview"]["meta"]["edition"] == 1
+    assert (
+        edition.edition == 1 and str(s.pairing_id) in edition_content(session, edition)["pairings"]
+    )
+    assert edition_content(session, edition)["overview"]["meta"]["edition"] == 1
     report = read_pairing_report(session, member, s.cycle_id, s.pairing_id)
     assert report.meta["edition"] == 1
     assert report.comments == {"advice": ["councillor 2", "councillor 3", "councillor 4"]}
-    assert report.to_dict() == edition.content["pairings"][str(s.pairing_id)]
+    assert report.to_dict() == edition_content(session, edition)["pairings"][str(s.pairing_id)]
     assert [e["edition"] for e in list_editions(session, SYSTEM, s.cycle_id)] == [1]
 
     other = _built(session)
@@ -111,14 +146,20 @@ def test_one_late_reply_changes_nothing_until_enough_join_it(session: Session) -
     _republish(session, s.cycle_id)
     first, second = _editions(session, s.cycle_id)
     key = str(s.pairing_id)
-    a, b = first.content["pairings"][key], second.content["pairings"][key]
+    a, b = (
+        edition_content(session, first)["pairings"][key],
+        edition_content(session, second)["pairings"][key],
+    )
     for name in FIGURES:
         assert a[name] == b[name], name
     assert a["comments"] == b["comments"]
-    assert "late and identifiable" not in str(second.content)
+    assert "late and identifiable" not in str(edition_content(session, second))
     assert any("stay as they were" in n for n in b["notices"])
     for name in ("heatmap", "distribution", "solace"):
-        assert first.content["overview"][name] == second.content["overview"][name], name
+        assert (
+            edition_content(session, first)["overview"][name]
+            == edition_content(session, second)["overview"][name]
+        ), name
     # Staff see the same hold-back live, so comparing live with published reveals nothing.
     live = read_pairing_report(session, SYSTEM, s.cycle_id, s.pairing_id).to_dict()
     assert live["items"] == a["items"]
@@ -129,7 +170,7 @@ def test_one_late_reply_changes_nothing_until_enough_join_it(session: Session) -
     add_rater(session, s, "members", 1, comments={"advice": "second late"})
     add_rater(session, s, "members", 1, comments={"advice": "third late"})
     _republish(session, s.cycle_id)
-    third = _editions(session, s.cycle_id)[-1].content["pairings"][key]
+    third = edition_content(session, _editions(session, s.cycle_id)[-1])["pairings"][key]
     responded = {g["group"]: g["responded"] for g in third["groups"]}
     assert responded["members"] == 6
     assert third["items"] != a["items"]
@@ -165,12 +206,19 @@ def test_one_late_answer_to_an_item_is_held_back(session: Session) -> None:
     session.commit()
     first, second = _editions(session, s.cycle_id)
     key = str(s.pairing_id)
-    x, y = first.content["pairings"][key], second.content["pairings"][key]
+    x, y = (
+        edition_content(session, first)["pairings"][key],
+        edition_content(session, second)["pairings"][key],
+    )
     for name in FIGURES:
         assert x[name] == y[name], name
     assert live.to_dict()["items"] == x["items"]
     for name in ("heatmap", "distribution"):
-        assert overview[name] == first.content["overview"][name] == second.content["overview"][name]
+        assert (
+            overview[name]
+            == edition_content(session, first)["overview"][name]
+            == edition_content(session, second)["overview"][name]
+        )
     cell = next(r for r in y["items"] if r["item_code"] == a and r["source"] == "officers")
     assert cell["n"] == 3
 
@@ -192,7 +240,7 @@ def test_change_comes_only_from_a_published_previous_cycle(session: Session) -> 
     assert live.change.empty and live.meta["previous_cycle_name"] is None
     edition = publish_cycle(session, SYSTEM, after.cycle_id)
     session.commit()
-    assert edition.content["pairings"][str(after.pairing_id)]["change"] == []
+    assert edition_content(session, edition)["pairings"][str(after.pairing_id)]["change"] == []
 
     # Published, then a late officer held back there: the change uses what was published.
     publish_cycle(session, SYSTEM, before.cycle_id)
@@ -200,8 +248,42 @@ def test_change_comes_only_from_a_published_previous_cycle(session: Session) -> 
     publish_cycle(session, SYSTEM, before.cycle_id)
     edition = publish_cycle(session, SYSTEM, after.cycle_id)
     session.commit()
-    section = edition.content["pairings"][str(after.pairing_id)]
+    section = edition_content(session, edition)["pairings"][str(after.pairing_id)]
     assert section["meta"]["previous_cycle_name"] == session.get(Cycle, before.cycle_id).name
     rows = {(r["dimension_code"], r["target"], r["source"]): r for r in section["change"]}
     row = rows[("roles", "member", "others")]
     assert (row["previous"], row["current"], row["change"]) == (2, 3.5, 1.5)
+
+
+@pytest.mark.parametrize("empty_db_url", ["sqlite", "postgresql"], indirect=True)
+def test_editions_published_before_the_split_move_over_and_back_unchanged(
+    empty_db_url: str,
+) -> None:
+    """Migration 0003 moves each pairing's part of an existing edition into its own row,
+    and its downgrade puts it back: the edition reads the same before and after."""
+    engine = make_engine(empty_db_url)
+    upgrade(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        s = _built(session)
+        set_cycle_status(session, SYSTEM, s.cycle_id, "published")
+        session.commit()
+        (edition,) = _editions(session, s.cycle_id)
+        whole = edition_content(session, edition)
+        read_before = read_pairing_report(session, SYSTEM, s.cycle_id, s.pairing_id).to_dict()
+    cfg = alembic_config(engine)
+    command.downgrade(cfg, "0002")
+    with engine.connect() as conn:
+        (raw,) = conn.execute(
+            sa_text("SELECT content FROM publishedreport WHERE id = :id"), {"id": edition.id}
+        ).one()
+    old_shape = json.loads(raw) if isinstance(raw, str) else raw
+    assert old_shape == whole  # the pairings are back inside the edition, unchanged
+    assert schema_state(engine) == "older"
+    upgrade(engine)
+    with Session(engine) as session:
+        (edition,) = _editions(session, s.cycle_id)
+        assert "pairings" not in edition.content
+        assert edition_content(session, edition) == whole
+        read_after = read_pairing_report(session, SYSTEM, s.cycle_id, s.pairing_id).to_dict()
+    assert read_after == read_before and read_after["items"]
+    engine.dispose()
