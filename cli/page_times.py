@@ -8,6 +8,7 @@ aggregates it was sent; no page sends responses to the browser)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from pathlib import Path
@@ -31,6 +32,8 @@ def time_pages(url: str) -> list[Timing]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
+    # Outside `streamlit run` Streamlit warns that it has no runtime; expected here.
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
     before = os.environ.get("TANDEM_DATABASE_URL")
     os.environ["TANDEM_DATABASE_URL"] = url
     st.cache_resource.clear()
