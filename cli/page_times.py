@@ -33,7 +33,9 @@ def time_pages(url: str) -> list[Timing]:
     from streamlit.testing.v1 import AppTest
 
     # Outside `streamlit run` Streamlit warns that it has no runtime; expected here.
-    logging.getLogger("streamlit").setLevel(logging.ERROR)
+    for name in list(logging.Logger.manager.loggerDict):
+        if name.startswith("streamlit"):
+            logging.getLogger(name).setLevel(logging.ERROR)
     before = os.environ.get("TANDEM_DATABASE_URL")
     os.environ["TANDEM_DATABASE_URL"] = url
     st.cache_resource.clear()

@@ -121,6 +121,118 @@ def create_cycle(
     return cycle
 
 
+SETTING_NAMES = {
+    "name": "its name",
+    "opens_on": "the opening date",
+    "closes_on": "the closing date",
+    "anonymity_threshold": "the anonymity threshold",
+}
+
+
+def cycle_settings(cycle: Cycle) -> dict[str, object]:
+    """The settings a facilitator can edit, as the edit form shows them."""
+    return {
+        "name": cycle.name,
+        "opens_on": cycle.opens_on,
+        "closes_on": cycle.closes_on,
+        "anonymity_threshold": cycle.anonymity_threshold,
+    }
+
+
+def update_cycle(
+    session: Session,
+    actor: Actor,
+    cycle_id: int,
+    name: str,
+    opens_on: date,
+    closes_on: date,
+    anonymity_threshold: int,
+    as_seen: dict[str, object] | None = None,
+) -> Cycle:
+    """Rename a cycle, move its dates or raise its anonymity threshold.
+
+    `as_seen` is the cycle's settings as the editor's form showed them (`cycle_settings`):
+    if someone else changed them meanwhile, nothing is saved and the editor is told what.
+
+    Raters are told the threshold in their invitation and on the questionnaire, so it can be
+    lowered only while the cycle is a draft (nobody has been told yet) and raised only until
+    the results are published (an edition keeps the rules it was published with). The
+    opening date is history once the cycle has opened; the closing date can move until the
+    cycle is published — extending a round is the usual reason."""
+    cycle = get_cycle(session, cycle_id)
+    require_council_manager(actor, cycle.council_id)
+    if as_seen is not None:
+        now = cycle_settings(cycle)
+        moved = [k for k in now if k in as_seen and as_seen[k] != now[k]]
+        if moved:
+            raise Conflict(
+                "Someone else changed this cycle while you were editing it ("
+                + ", ".join(SETTING_NAMES[k] for k in moved)
+                + "). Nothing was saved: look at the current settings and make your change again."
+            )
+    name = (name or "").strip()
+    problems: list[str] = []
+    if not name:
+        problems.append("A cycle needs a name, for example 'Autumn 2026 review'.")
+    elif (
+        name != cycle.name
+        and session.exec(
+            select(Cycle.id).where(
+                Cycle.council_id == cycle.council_id, Cycle.name == name, Cycle.id != cycle.id
+            )
+        ).first()
+    ):
+        problems.append(f"This council already has a cycle called '{name}'.")
+    published = cycle.status == CycleStatus.published
+    if opens_on != cycle.opens_on and cycle.status != CycleStatus.draft:
+        problems.append(
+            f"The opening date cannot change: the cycle opened on {cycle.opens_on:%-d %B %Y}."
+        )
+    if closes_on != cycle.closes_on and published:
+        problems.append(
+            "The closing date cannot change once results are published; withdraw the "
+            "publication first if the round must reopen."
+        )
+    if closes_on < opens_on:
+        problems.append("A cycle cannot close before it opens.")
+    threshold = int(anonymity_threshold)
+    if threshold != cycle.anonymity_threshold:
+        if threshold < 2:
+            problems.append(
+                "The anonymity threshold cannot be below 2: with one rater, their answers "
+                "would be shown as theirs."
+            )
+        elif threshold < cycle.anonymity_threshold and cycle.status != CycleStatus.draft:
+            problems.append(
+                f"The anonymity threshold cannot be lowered now: raters were told that groups "
+                f"of fewer than {cycle.anonymity_threshold} are never shown. It can only be "
+                "raised."
+            )
+        elif published:
+            problems.append(
+                "The anonymity threshold cannot change once results are published; withdraw "
+                "the publication first."
+            )
+    if problems:
+        raise Invalid("The cycle was not changed.", problems=problems)
+    before = cycle_settings(cycle)
+    cycle.name, cycle.opens_on, cycle.closes_on = name, opens_on, closes_on
+    cycle.anonymity_threshold = threshold
+    after = cycle_settings(cycle)
+    changed = {
+        k: {"from": str(before[k]), "to": str(after[k])} for k in after if before[k] != after[k]
+    }
+    if not changed:
+        return cycle
+    session.add(cycle)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a rename racing another one
+        raise Conflict(f"This council already has a cycle called '{name}'.") from exc
+    audit.record(session, actor, "change cycle", "cycle", cycle.id, cycle.council_id, **changed)
+    return cycle
+
+
 def set_cycle_status(session: Session, actor: Actor, cycle_id: int, status: str) -> Cycle:
     cycle = get_cycle(session, cycle_id)
     require_council_manager(actor, cycle.council_id)

@@ -11,12 +11,14 @@ from feedback.cycles import (
     TRANSITIONS,
     add_pairing_to_cycle,
     create_cycle,
+    cycle_settings,
     list_cycles,
     nominate_raters,
     nomination_warnings,
     nominations,
     pairings_in_cycle,
     set_cycle_status,
+    update_cycle,
 )
 from feedback.errors import Invalid, TandemError
 from feedback.invitations import (
@@ -119,6 +121,54 @@ for target in sorted(TRANSITIONS.get(cycle.status, set())):
         f"The cycle is now {target}.", set_cycle_status, cycle.id, target
     ):
         st.rerun()
+
+if cycle.status == "open" and cycle.closes_on < date.today():
+    st.warning(
+        f"The closing date ({cycle.closes_on:%-d %B %Y}) has passed and the cycle is still "
+        "open, so links still work. Close it to read the results, or move the closing date "
+        "to give people more time.",
+        icon=":material/event_busy:",
+    )
+
+with st.expander("Change name, dates or threshold", icon=":material/edit_calendar:"):
+    seen = cycle_settings(cycle)
+    draft = cycle.status == "draft"
+    published = cycle.status == "published"
+    with st.form(f"edit_cycle_{cycle.id}"):
+        new_name = st.text_input("Name", cycle.name)
+        left, right = st.columns(2)
+        new_opens = left.date_input(
+            "Opens on",
+            cycle.opens_on,
+            disabled=not draft,
+            help=None if draft else "The cycle has opened; its opening date is history.",
+        )
+        new_closes = right.date_input(
+            "Closes on",
+            cycle.closes_on,
+            disabled=published,
+            help="Move it to give people more time. Reminders quote this date.",
+        )
+        new_threshold = st.number_input(
+            "Anonymity threshold",
+            min_value=2 if draft else cycle.anonymity_threshold,
+            max_value=10,
+            value=cycle.anonymity_threshold,
+            disabled=published,
+            help="Raters have been told this number once the cycle opens, so after that it "
+            "can only be raised.",
+        )
+        if st.form_submit_button("Save changes") and run_action(
+            "Cycle changed.",
+            update_cycle,
+            cycle.id,
+            new_name,
+            new_opens,
+            new_closes,
+            int(new_threshold),
+            as_seen=seen,
+        ):
+            st.rerun()
 
 raters_tab, invite_tab, track_tab = st.tabs(["Pairings and raters", "Invitations", "Tracking"])
 
