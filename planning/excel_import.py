@@ -24,7 +24,7 @@ from feedback.access import Actor, require_plan_editor
 from feedback.errors import PermissionDenied
 from feedback.models import Cycle
 from planning.excel import COLUMNS, FORMAT, HEADERS, LISTS_SHEET, META_SHEET, OVERVIEW_SHEET
-from planning.models import DevelopmentPlan, PlanRevision
+from planning.models import CheckIn, DevelopmentPlan, PlanRevision
 from planning.plans import (
     OWNERS,
     STATUSES,
@@ -242,6 +242,15 @@ class _Reader:
         goals_now = {g["id"]: g for g in current["goals"]}
         actions_now = {a["id"]: a for g in current["goals"] for a in g["actions"]}
         actions_then = {a["id"]: a for g in exported["goals"] for a in g["actions"]}
+        notes_now: set[tuple[int | None, str]] = set()
+        if stale:
+            notes_now = {
+                (action_id, note.strip())
+                for action_id, note in self.session.exec(
+                    select(CheckIn.action_id, CheckIn.note).where(CheckIn.plan_id == plan.id)
+                )
+            }
+        already: list[int] = []
         seen: set[int] = set()
         for r in range(header_row + 1, ws.max_row + 1):
             cells = {name: ws.cell(r, cols[name]) for name in HEADERS}
@@ -255,6 +264,11 @@ class _Reader:
             if stale:
                 before = actions_then.get(row.action_id) if row.action_id else None
                 if _differs(row, before):
+                    if _already_in(row, goals_now, actions_now, notes_now):
+                        # The same change is in Tandem already: typically this very workbook
+                        # was imported before. Nothing to do, and nothing to complain about.
+                        already.append(r)
+                        continue
                     who = plan.updated_by or "Someone"
                     self.error(
                         title,
@@ -266,6 +280,13 @@ class _Reader:
                     continue
                 continue  # not edited since the export: newer work in Tandem stands
             self.compare(row, actions_now.get(row.action_id) if row.action_id else None)
+        if already:
+            rows = ", ".join(str(r) for r in already)
+            self.result.notes.append(
+                f"Sheet '{title}', row{'s' * (len(already) > 1)} {rows}: already in Tandem "
+                "exactly as in this workbook (it was probably imported before), so there is "
+                "nothing to save for " + ("them." if len(already) > 1 else "it.")
+            )
 
     def read_row(
         self,
@@ -467,6 +488,38 @@ def _differs(row: _Row, before: dict | None) -> bool:
         or v["success_measure"] != before["success_measure"]
         or v["status"] != before["status"]
     )
+
+
+def _same_values(v: dict[str, Any], action: dict) -> bool:
+    due = date.fromisoformat(action["due_on"]) if action["due_on"] else None
+    return (
+        v["description"] == action["description"]
+        and v["owner"] == action["owner"]
+        and v["due_on"] == due
+        and v["success_measure"] == action["success_measure"]
+        and v["status"] == action["status"]
+    )
+
+
+def _already_in(
+    row: _Row,
+    goals_now: dict[int, dict],
+    actions_now: dict[int, dict],
+    notes_now: set[tuple[int | None, str]],
+) -> bool:
+    """Whether everything this row asks for is in Tandem already: the action with exactly
+    these values (a new row: an action of the same goal with them) and its check-in note."""
+    v = row.values
+    if row.new:
+        goal = goals_now.get(row.goal_id) if row.goal_id else None
+        matches = [a for a in (goal or {}).get("actions", []) if _same_values(v, a)]
+    else:
+        action = actions_now.get(row.action_id) if row.action_id else None
+        matches = [action] if action is not None and _same_values(v, action) else []
+    if not matches:
+        return False
+    note = (v["note"] or "").strip()
+    return not note or any((a["id"], note) in notes_now for a in matches)
 
 
 def _ids(goal: dict) -> set[int]:

@@ -122,12 +122,36 @@ def test_round_trip_with_edits_dry_run_then_apply(engine, plans) -> None:
     assert after["status"] == "changed since agreed"
     assert view(engine, other_id)["revision"] == 3
 
-    # importing the same file again: its plan has moved on, so the edited rows are refused
+    # Importing the same file again: every edited row is in Tandem already, exactly, so
+    # nothing is saved twice (no second check-in, no duplicate new action) and nobody is
+    # told off for a conflict that is not one.
+    settled = view(engine, plan_id)
     again = run(engine, edited, apply=True)
-    assert not again.ok and not again.applied
-    assert len(again.errors) == 4  # rows 5, 6, 7 and 8
-    assert again.errors[0].startswith(f"Sheet '{SHEET}', row 5: this plan was changed in Tandem")
-    assert "Export the plans again" in again.errors[0]
+    assert again.ok, again.errors
+    assert again.changes == []
+    assert (
+        again.summary() == "The workbook matches the plans in Tandem: there is nothing to change."
+    )
+    assert again.notes == [
+        f"Sheet '{SHEET}', rows 5, 6, 7, 8: already in Tandem exactly as in this workbook (it "
+        "was probably imported before), so there is nothing to save for them."
+    ]
+    assert view(engine, plan_id) == settled
+
+    # The same stale workbook with one row changed again: that row now conflicts with the
+    # newer plan in Tandem and is refused; the rows already in Tandem are not errors.
+    def another(wb) -> None:
+        changes(wb)
+        wb[SHEET]["F6"] = datetime(2027, 7, 1)
+
+    conflicting = run(engine, edit(data, another), apply=True)
+    assert not conflicting.ok and not conflicting.applied
+    assert len(conflicting.errors) == 1
+    assert conflicting.errors[0].startswith(
+        f"Sheet '{SHEET}', row 6: this plan was changed in Tandem"
+    )
+    assert "Export the plans again" in conflicting.errors[0]
+    assert view(engine, plan_id) == settled
 
 
 def test_an_unchanged_workbook_changes_nothing(engine, plans) -> None:
