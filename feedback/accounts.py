@@ -18,12 +18,21 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.profiles import RFC_9106_LOW_MEMORY
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from feedback import audit
 from feedback.access import Actor, require_admin
 from feedback.errors import Conflict, Invalid, NotFound, PermissionDenied, TandemError
-from feedback.models import Council, FacilitatorCouncil, Person, UserAccount, utcnow
+from feedback.models import (
+    Council,
+    FacilitatorCouncil,
+    Person,
+    SignInFailure,
+    UserAccount,
+    utcnow,
+)
 
 ROLES = ("admin", "facilitator", "principal")
 MIN_PASSWORD_LENGTH = 12
@@ -256,12 +265,10 @@ def authenticate(
     """Check a username and password. A failure counts towards a lock that grows with each
     further failure; success clears it and upgrades a hash made with older parameters."""
     now = now or utcnow()
+    _forget_old_failures(session, username, now)
     user = find_user(session, username)
     if user is None or user.password_hash is None:
-        # Spend the same time as a real check, so an unknown username does not show.
-        with contextlib.suppress(VerificationError):
-            HASHER.verify(_DUMMY_HASH, password)
-        return SignInAttempt(None, NO_MATCH)
+        return _no_such_account(session, username, password, now)
     locked_until = _aware(user.locked_until)
     if locked_until is not None and locked_until > now:
         # Not even checked: a guess during the lock teaches nothing.
@@ -296,6 +303,54 @@ def authenticate(
     session.add(user)
     audit.record(session, actor_for(session, user), "sign in", "useraccount", user.id)
     return SignInAttempt(user)
+
+
+# Failures of unknown usernames are forgotten after a day, so the table stays small.
+FORGET_UNKNOWN_AFTER = timedelta(days=1)
+
+
+def _forget_old_failures(session: Session, username: str, now: datetime) -> None:
+    """Usernames that failed more than a day ago are forgotten at the next sign-in attempt
+    (the one being tried is reset in place instead, see _no_such_account)."""
+    session.exec(
+        delete(SignInFailure).where(
+            SignInFailure.last_failed_at < now - FORGET_UNKNOWN_AFTER,
+            SignInFailure.username != _normalise_username(username)[:200],
+        )
+    )
+
+
+def _no_such_account(
+    session: Session, username: str, password: str, now: datetime
+) -> SignInAttempt:
+    """An unknown username (or an account without a password) gets exactly what a real
+    account gets: the same message, the same lock after the same number of tries, and the
+    same time spent checking (a locked one is not checked; otherwise a dummy hash is)."""
+    key = _normalise_username(username)[:200]
+    failure = session.get(SignInFailure, key)
+    locked_until = _aware(failure.locked_until) if failure else None
+    if locked_until is not None and locked_until > now:
+        wait = int((locked_until - now).total_seconds()) + 1
+        return SignInAttempt(None, _locked_message(wait), wait)
+    with contextlib.suppress(VerificationError):
+        HASHER.verify(_DUMMY_HASH, password)
+    forget_before = now - FORGET_UNKNOWN_AFTER
+    if failure is None:
+        failure = SignInFailure(username=key)
+    elif _aware(failure.last_failed_at) < forget_before:
+        failure.failed_attempts = 0  # a day without failures starts afresh
+    failure.failed_attempts += 1
+    failure.last_failed_at = now
+    wait = lock_seconds(failure.failed_attempts)
+    failure.locked_until = now + timedelta(seconds=wait) if wait else None
+    try:
+        with session.begin_nested():  # two tabs failing with the same new name at once
+            session.add(failure)
+    except IntegrityError:
+        pass  # the other one was counted; this one is answered all the same
+    if not wait:
+        return SignInAttempt(None, NO_MATCH)
+    return SignInAttempt(None, _locked_message(wait), wait)
 
 
 def _locked_message(wait: int) -> str:

@@ -317,6 +317,17 @@ class UserAccount(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class SignInFailure(SQLModel, table=True):
+    """Failed sign-ins with a username that has no password account. They grow the same lock
+    an account's failures do, so the sign-in page answers an unknown username exactly as it
+    answers a real one: nobody can find out which usernames exist by guessing."""
+
+    username: str = Field(primary_key=True, max_length=200)
+    failed_attempts: int = 0
+    locked_until: datetime | None = None
+    last_failed_at: datetime = Field(default_factory=utcnow, index=True)
+
+
 class FacilitatorCouncil(SQLModel, table=True):
     user_id: int = Field(foreign_key="useraccount.id", ondelete="CASCADE", primary_key=True)
     council_id: int = Field(foreign_key="council.id", ondelete="CASCADE", primary_key=True)

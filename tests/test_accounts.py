@@ -28,7 +28,7 @@ from feedback.accounts import (
     users_table,
 )
 from feedback.errors import Conflict, Invalid, PermissionDenied
-from feedback.models import AuditEvent, Council, UserAccount, utcnow
+from feedback.models import AuditEvent, Council, SignInFailure, UserAccount, utcnow
 from feedback.people import add_person, create_council
 
 PASSWORD = "correct horse battery"
@@ -90,6 +90,56 @@ def test_wrong_passwords_grow_a_lock_that_holds_even_for_the_right_one(session) 
     assert ok.ok and ok.user.failed_attempts == 0 and ok.user.locked_until is None
     locks = session.exec(select(AuditEvent).where(AuditEvent.action == "account locked")).all()
     assert [e.detail["seconds"] for e in locks] == [30, 60]
+
+
+def test_an_unknown_username_is_answered_exactly_like_a_real_one(session) -> None:
+    """Guessing cannot tell which usernames exist: the same messages, the same lock after
+    the same number of tries, the same waits, for a real account and for a made-up name
+    (and for an account that only signs in through the identity provider)."""
+    create_user(session, SYSTEM, "real@example.org", "admin", PASSWORD)
+    create_user(session, SYSTEM, "sso@example.org", "admin", None)
+    session.commit()
+    now = utcnow()
+
+    def answers(username: str) -> list[tuple[str, int]]:
+        seen = []
+        for at in (0, 1, 2, 10, 40, 45, 200):  # seconds after the first try
+            result = authenticate(session, username, "wrong password!", now + timedelta(seconds=at))
+            session.commit()
+            assert not result.ok
+            seen.append((result.message, result.wait_seconds))
+        return seen
+
+    real = answers("real@example.org")
+    assert [w for _m, w in real] == [0, 0, 30, 23, 60, 56, 120]
+    assert answers("nobody@example.org") == real
+    assert answers("  NoBody.Else@Example.org ") == real
+    assert answers("sso@example.org") == real
+    # A locked made-up name stays locked even for a "right" password: nothing is checked.
+    later = authenticate(session, "nobody@example.org", PASSWORD, now + timedelta(seconds=201))
+    assert later.wait_seconds > 0 and "locked" in later.message
+    # The real account still signs in once its own lock has passed.
+    assert authenticate(session, "real@example.org", PASSWORD, now + timedelta(seconds=400)).ok
+
+
+def test_failures_of_unknown_names_are_forgotten_after_a_day(session) -> None:
+    now = utcnow()
+    for _ in range(3):
+        authenticate(session, "ghost@example.org", "wrong password!", now)
+    session.commit()
+    assert session.get(SignInFailure, "ghost@example.org").failed_attempts == 3
+    # A day later any sign-in attempt clears the old names (the table stays small) ...
+    authenticate(
+        session, "other@example.org", "wrong password!", now + timedelta(days=1, seconds=1)
+    )
+    session.commit()
+    session.expire_all()
+    assert session.get(SignInFailure, "ghost@example.org") is None
+    # ... and a name that fails again after a day starts afresh.
+    again = authenticate(session, "other@example.org", "wrong password!", now + timedelta(days=3))
+    assert again.message == NO_MATCH and again.wait_seconds == 0
+    session.commit()
+    assert session.get(SignInFailure, "other@example.org").failed_attempts == 1
 
 
 def test_lock_doubles_up_to_fifteen_minutes() -> None:
