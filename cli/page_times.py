@@ -28,14 +28,22 @@ SCREENS = [
 ]
 
 
+def _quiet() -> None:
+    """Outside `streamlit run` Streamlit warns that it has no runtime, which is expected
+    here; its app runner sets the levels again, so this is repeated after it."""
+    from streamlit import logger as streamlit_logger
+
+    streamlit_logger.set_log_level(logging.ERROR)
+    for name in list(logging.Logger.manager.loggerDict):
+        if name.startswith("streamlit"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def time_pages(url: str) -> list[Timing]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    # Outside `streamlit run` Streamlit warns that it has no runtime; expected here.
-    for name in list(logging.Logger.manager.loggerDict):
-        if name.startswith("streamlit"):
-            logging.getLogger(name).setLevel(logging.ERROR)
+    _quiet()
     before = os.environ.get("TANDEM_DATABASE_URL")
     os.environ["TANDEM_DATABASE_URL"] = url
     st.cache_resource.clear()
@@ -59,7 +67,7 @@ def time_pages(url: str) -> list[Timing]:
                     runs[0],
                     target="(no target)",
                     note=note,
-                )  # fmt: skip
+                )
             )
             timings.append(
                 Timing(
@@ -67,9 +75,10 @@ def time_pages(url: str) -> list[Timing]:
                     f"Screen: {title} (after a click)",
                     runs[1],
                     target="(no target)",
-                )  # fmt: skip
+                )
             )
     finally:
+        _quiet()
         st.cache_resource.clear()
         st.cache_data.clear()
         if before is None:
