@@ -29,7 +29,7 @@ from feedback.accounts import (
     signed_in_actor,
 )
 from ui.errors import friendly_errors
-from ui.state import ACTOR_KEY, LOCAL_ADMIN, USER_ID_KEY, unit_of_work
+from ui.state import ACTOR_KEY, LOCAL_ADMIN, ROUTED_KEY, USER_ID_KEY, unit_of_work
 from ui.text import plain
 
 NOTICE_KEY = "sign_in_notice"
@@ -133,6 +133,7 @@ def resolve_actor() -> Actor | None:
 def gate() -> Actor | None:
     """Run by app.py before any page: the actor, or None (app.py then shows only the
     sign-in page). Shows the banner while no account exists."""
+    st.session_state[ROUTED_KEY] = True
     actor = resolve_actor()
     if actor is None:
         st.session_state.pop(ACTOR_KEY, None)

@@ -33,6 +33,7 @@ LOCAL_ADMIN = Actor(username="local administrator", role="admin")
 # Set by ui.auth.gate() on every run of app.py, before any page runs.
 ACTOR_KEY = "actor"
 USER_ID_KEY = "user_id"
+ROUTED_KEY = "routed"  # app.py's router has run in this browser session
 
 
 def current_actor() -> Actor:
@@ -43,6 +44,11 @@ def current_actor() -> Actor:
     stopped here with a pointer to the sign-in page."""
     from ui.auth import account_sidebar, resolve_actor
 
+    if not st.session_state.get(ROUTED_KEY):
+        # Streamlit ran this file straight from pages/ (an address opened before the
+        # router had run in this server process): go through the router, which signs in
+        # and shows the menu, instead of Streamlit's list of files.
+        st.switch_page("app.py")
     actor = resolve_actor()
     if actor is None:
         st.session_state.pop(ACTOR_KEY, None)

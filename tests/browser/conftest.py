@@ -215,6 +215,34 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         log.close()
 
 
+@pytest.fixture
+def fresh_server(served: Served, tmp_path: Path) -> Iterator[str]:
+    """A second `streamlit run` on the same database that nobody has opened yet, so the
+    test's own request is the first this server process answers."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "TANDEM_DATABASE_URL": served.db_url, "TANDEM_BASE_URL": url}
+    log_path = tmp_path / "fresh.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [str(BIN / "streamlit"), "run", "app.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            _wait_healthy(url, proc, log_path)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    assert "Traceback" not in log_path.read_text(), log_path.read_text()[-4000:]
+
+
 @pytest.fixture(autouse=True)
 def _server_logged_no_errors(request: pytest.FixtureRequest) -> Iterator[None]:
     """Fail a browser test when the app logged a traceback while it ran: users only ever see

@@ -79,6 +79,30 @@ def test_home_page_reads_well_and_shows_the_demo_council(served, page: Page) -> 
         assert_no_raw_errors(page)
 
 
+def test_an_address_opened_first_in_a_fresh_server_goes_through_sign_in(
+    served, fresh_server: str, page: Page
+) -> None:
+    """Before the router has run in a server process, Streamlit would run a pages/ file
+    straight from its address, with its own list of files as the menu ("app",
+    "questionnaire", …). The page sends the visitor through the router instead: the sign-in
+    page, then the real menu."""
+    page.goto(f"{fresh_server}/cycles")
+    expect(page.get_by_role("heading", name="Sign in to Tandem")).to_be_visible()
+    wait_for_app(page)
+    assert page.get_by_test_id("stSidebarNav").get_by_text("questionnaire").count() == 0
+    page.get_by_label("Username").fill(served.accounts["facilitator"])
+    page.get_by_label("Password", exact=True).fill(served.password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Sign in to Tandem")).to_have_count(0)
+    wait_for_app(page)
+    nav = page.get_by_test_id("stSidebarNav").get_by_role("link")
+    titles = {t.strip().splitlines()[-1] for t in nav.all_inner_texts()}
+    assert {"Home", "Cycles", "Pairing report"} <= titles
+    assert not titles & {"app", "questionnaire", "cycles"}
+    open_page(page, "Cycles")
+    assert_no_raw_errors(page)
+
+
 def test_pairing_report_draws_its_charts(facilitator: Page) -> None:
     page = facilitator
     open_page(page, "Pairing report")
