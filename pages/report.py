@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from feedback import charts
-from feedback.analysis import GAP_THRESHOLD, HIGH_SCORE
+from feedback.analysis import GAP_THRESHOLD, HIGH_SCORE, PairingReport
 from feedback.errors import TandemError
 from feedback.publication import read_pairing_report
 from feedback.report_index import readable_reports
@@ -123,7 +123,9 @@ def targets_in(frame: pd.DataFrame) -> list[str]:
 
 
 # --- scores per dimension ---------------------------------------------------------------------
-with scores_tab:
+# Fragments: the toggle and the item pickers redraw only their own part of the page.
+@st.fragment
+def scores(report: PairingReport) -> None:
     separate = st.toggle(
         "Show each group separately",
         key="report_separate",
@@ -145,6 +147,10 @@ with scores_tab:
             f"scores_{target}",
             keep_as=keep("scores", target, sources),
         )
+
+
+with scores_tab:
+    scores(report)
 
 # --- gaps and Johari -------------------------------------------------------------------------
 with gaps_tab:
@@ -195,30 +201,35 @@ def item_table(frame: pd.DataFrame) -> None:
     st.dataframe(shown, hide_index=True, width="stretch", column_config=ITEM_COLUMNS)
 
 
+@st.fragment
+def item_by_item(report: PairingReport) -> None:
+    st.subheader("Item by item")
+    dims = report.items.drop_duplicates("dimension_code")
+    dim_names = dict(zip(dims["dimension_code"], dims["dimension_name"], strict=True))
+    a, b = st.columns(2)
+    code = a.selectbox(
+        "Dimension", list(dim_names), format_func=dim_names.get, key="report_item_dim"
+    )
+    options = targets_in(report.items[report.items["dimension_code"] == code])
+    target = b.selectbox(
+        "About", options, format_func=TARGETS.get, key=f"report_item_target_{code}"
+    )
+    if target:
+        show_chart(
+            partial(charts.self_partner_others, report.items, target, dimension_code=code),
+            f"{file_stem}-{code}-{target}-items",
+            "items",
+            keep_as=keep("items", code, target),
+        )
+
+
 with items_tab:
     st.subheader("Highest rated by others")
     item_table(report.top_items)
     st.subheader("Lowest rated by others")
     item_table(report.bottom_items)
     if not report.items.empty:
-        st.subheader("Item by item")
-        dims = report.items.drop_duplicates("dimension_code")
-        dim_names = dict(zip(dims["dimension_code"], dims["dimension_name"], strict=True))
-        a, b = st.columns(2)
-        code = a.selectbox(
-            "Dimension", list(dim_names), format_func=dim_names.get, key="report_item_dim"
-        )
-        options = targets_in(report.items[report.items["dimension_code"] == code])
-        target = b.selectbox(
-            "About", options, format_func=TARGETS.get, key=f"report_item_target_{code}"
-        )
-        if target:
-            show_chart(
-                partial(charts.self_partner_others, report.items, target, dimension_code=code),
-                f"{file_stem}-{code}-{target}-items",
-                "items",
-                keep_as=keep("items", code, target),
-            )
+        item_by_item(report)
 
 # --- mirror ----------------------------------------------------------------------------------
 with mirror_tab:
