@@ -67,6 +67,12 @@ def _check_placeholders(text: str) -> str:
             f"unknown placeholder(s) {', '.join('{' + u + '}' for u in sorted(unknown))}; "
             "only {member} and {officer} can be used"
         )
+    # A brace left over once the placeholders are taken out is a half-typed one, such as
+    # "{member" — it would be shown to raters as it stands.
+    if "{" in PLACEHOLDER.sub("", text) or "}" in PLACEHOLDER.sub("", text):
+        raise ValueError(
+            "a { or } without its pair; write {member} or {officer} in full, with both braces"
+        )
     return text
 
 

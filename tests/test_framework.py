@@ -94,6 +94,12 @@ def test_duplicate_codes_and_unknown_scales_and_placeholders() -> None:
     data["dimensions"][4]["items"][0]["text"] = "{leader} always listens to {officer}"
     problems = " | ".join(_problems(data))
     assert "dimensions[4].items[0].text" in problems and "{leader}" in problems
+    for half_typed in ("{member always listens", "{officer} listens to them}", "{{member}}"):
+        data = _shipped()
+        data["dimensions"][2]["items"][1]["text"] = half_typed
+        problems = " | ".join(_problems(data))
+        assert "dimensions[2].items[1].text" in problems, half_typed
+        assert "without its pair" in problems, half_typed
 
 
 def test_scale_points_must_run_in_order() -> None:
