@@ -84,6 +84,9 @@ TREND_STYLE = {
 }
 
 SCALE = alt.Scale(domain=[1, 5], nice=False)
+# Ticks at the scale's points and halfway between them (Vega-Lite's own choice, every 0.2,
+# crowded the axis with 21 labels).
+SCALE_AXIS = alt.Axis(values=[1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5], format="~g")
 WIDTH = 560
 ROW_HEIGHT = 36  # px per row: room for the sources set a little apart on it
 # Vega places a y-axis title for labels of about this width; longer labels would run into
@@ -197,7 +200,9 @@ def self_partner_others(
     )
     line = base.mark_rule(color=OKABE_ITO["grey"], strokeWidth=2).encode(
         y=y,
-        x=alt.X("min(mean):Q", scale=SCALE, title="Average rating (1 = low, 5 = high)"),
+        x=alt.X(
+            "min(mean):Q", scale=SCALE, axis=SCALE_AXIS, title="Average rating (1 = low, 5 = high)"
+        ),
         x2="max(mean):Q",
     )
     color, shape = _source_encodings(
@@ -211,7 +216,7 @@ def self_partner_others(
             sort=[SOURCE_LABELS[s] for s in present],
             scale=alt.Scale(paddingInner=0.4),
         ),
-        x=alt.X("mean:Q", scale=SCALE, title="Average rating (1 = low, 5 = high)"),
+        x=alt.X("mean:Q", scale=SCALE, axis=SCALE_AXIS, title="Average rating (1 = low, 5 = high)"),
         color=color,
         shape=shape,
         tooltip=[
@@ -328,8 +333,10 @@ def johari_quadrant(
     df = _frame(rows, ["dimension_name", "target", "self_mean", "others_mean", "gap", "quadrant"])
     present = [q for q in QUADRANT_STYLE if q in set(df["quadrant"])] or list(QUADRANT_STYLE)
     base = alt.Chart(df)
-    x = alt.X("others_mean:Q", scale=SCALE, title="How everyone else rates them (1–5)")
-    y = alt.Y("self_mean:Q", scale=SCALE, title="How they rate themselves (1–5)")
+    x = alt.X(
+        "others_mean:Q", scale=SCALE, axis=SCALE_AXIS, title="How everyone else rates them (1–5)"
+    )
+    y = alt.Y("self_mean:Q", scale=SCALE, axis=SCALE_AXIS, title="How they rate themselves (1–5)")
     quadrant_colours = alt.Scale(domain=present, range=[QUADRANT_STYLE[q][0] for q in present])
     color = alt.Color("quadrant:N", title="Quadrant", scale=quadrant_colours)
     shape = alt.Shape(
@@ -466,9 +473,9 @@ def mirror(data: pd.DataFrame) -> alt.LayerChart:
     )
     y = alt.Y("dimension_name:N", title="Partnership dimension", sort=list(df["dimension_name"]))
     x_title = "Average rating of the partnership (1–5)"
-    x = alt.X("score:Q", scale=SCALE, title=x_title)
+    x = alt.X("score:Q", scale=SCALE, axis=SCALE_AXIS, title=x_title)
     line = base.mark_rule(color=OKABE_ITO["grey"], strokeWidth=2).encode(
-        y=y, x=alt.X("min(score):Q", scale=SCALE, title=x_title), x2="max(score):Q"
+        y=y, x=alt.X("min(score):Q", scale=SCALE, axis=SCALE_AXIS, title=x_title), x2="max(score):Q"
     )
     domain = [labels[v] for v in views]
     dots = base.mark_point(filled=True, size=120).encode(
@@ -587,7 +594,7 @@ def trend(
     direction_domain = ["Up", "Down", "About the same"]
     line = base.mark_rule(strokeWidth=3).encode(
         y=y,
-        x=alt.X("previous:Q", scale=SCALE, title=x_title),
+        x=alt.X("previous:Q", scale=SCALE, axis=SCALE_AXIS, title=x_title),
         x2="current:Q",
         color=alt.Color(
             "direction:N",
@@ -615,7 +622,7 @@ def trend(
         .mark_point(filled=True, size=120)
         .encode(
             y=y,
-            x=alt.X("score:Q", scale=SCALE, title=x_title),
+            x=alt.X("score:Q", scale=SCALE, axis=SCALE_AXIS, title=x_title),
             color=alt.Color(
                 "cycle_label:N",
                 title="Cycle",
