@@ -265,7 +265,6 @@ def authenticate(
     """Check a username and password. A failure counts towards a lock that grows with each
     further failure; success clears it and upgrades a hash made with older parameters."""
     now = now or utcnow()
-    _forget_old_failures(session, username, now)
     user = find_user(session, username)
     if user is None or user.password_hash is None:
         return _no_such_account(session, username, password, now)
@@ -277,7 +276,14 @@ def authenticate(
     try:
         HASHER.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
+        # Written only after the (slow) check, so a stream of guesses never holds SQLite's
+        # write lock while hashing.
+        _forget_old_failures(session, username, now)
+        last = _aware(user.last_failed_at)
+        if last is not None and last < now - FORGET_FAILURES_AFTER:
+            user.failed_attempts = 0  # a day without failures starts afresh (as unknown names)
         user.failed_attempts += 1
+        user.last_failed_at = now
         wait = lock_seconds(user.failed_attempts)
         user.locked_until = now + timedelta(seconds=wait) if wait else None
         session.add(user)
@@ -305,16 +311,18 @@ def authenticate(
     return SignInAttempt(user)
 
 
-# Failures of unknown usernames are forgotten after a day, so the table stays small.
-FORGET_UNKNOWN_AFTER = timedelta(days=1)
+# Failed sign-ins are forgotten after a day without one, for accounts and unknown names
+# alike (the same rule for both, so the answers cannot tell them apart); this also keeps
+# the table of unknown names small.
+FORGET_FAILURES_AFTER = timedelta(days=1)
 
 
 def _forget_old_failures(session: Session, username: str, now: datetime) -> None:
-    """Usernames that failed more than a day ago are forgotten at the next sign-in attempt
-    (the one being tried is reset in place instead, see _no_such_account)."""
+    """Unknown usernames that last failed more than a day ago are forgotten at the next
+    failed sign-in (the one being tried is reset in place instead, see _no_such_account)."""
     session.exec(
         delete(SignInFailure).where(
-            SignInFailure.last_failed_at < now - FORGET_UNKNOWN_AFTER,
+            SignInFailure.last_failed_at < now - FORGET_FAILURES_AFTER,
             SignInFailure.username != _normalise_username(username)[:200],
         )
     )
@@ -334,7 +342,8 @@ def _no_such_account(
         return SignInAttempt(None, _locked_message(wait), wait)
     with contextlib.suppress(VerificationError):
         HASHER.verify(_DUMMY_HASH, password)
-    forget_before = now - FORGET_UNKNOWN_AFTER
+    _forget_old_failures(session, username, now)
+    forget_before = now - FORGET_FAILURES_AFTER
     if failure is None:
         failure = SignInFailure(username=key)
     elif _aware(failure.last_failed_at) < forget_before:

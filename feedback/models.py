@@ -313,6 +313,7 @@ class UserAccount(SQLModel, table=True):
     active: bool = True
     failed_attempts: int = 0
     locked_until: datetime | None = None
+    last_failed_at: datetime | None = None  # failures are forgotten a day after the last one
     last_sign_in_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 

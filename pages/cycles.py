@@ -20,7 +20,7 @@ from feedback.cycles import (
     set_cycle_status,
     update_cycle,
 )
-from feedback.errors import Invalid, TandemError
+from feedback.errors import Conflict, Invalid, TandemError
 from feedback.invitations import (
     PLACEHOLDERS,
     SmtpSettings,
@@ -130,22 +130,43 @@ if cycle.status == "open" and cycle.closes_on < date.today():
         icon=":material/event_busy:",
     )
 
+EDIT_FIELDS = ("name", "opens_on", "closes_on", "anonymity_threshold")
+
+
+def edit_key(field: str) -> str:
+    return f"cycle_edit_{cycle.id}_{field}"
+
+
+def restart_edit_form() -> None:
+    """The form starts again from the settings as stored (after a save or a clash)."""
+    for field in (*EDIT_FIELDS, "seen"):
+        st.session_state.pop(edit_key(field), None)
+
+
 with st.expander("Change name, dates or threshold", icon=":material/edit_calendar:"):
-    seen = cycle_settings(cycle)
+    if any(edit_key(f) not in st.session_state for f in (*EDIT_FIELDS, "seen")):
+        # The form starts from the settings as they are now and remembers them, so a save
+        # can check that nobody changed them in the meantime.
+        now_stored = cycle_settings(cycle)
+        st.session_state[edit_key("seen")] = now_stored
+        for field in EDIT_FIELDS:
+            st.session_state[edit_key(field)] = now_stored[field]
+    if clash := st.session_state.pop(edit_key("clash"), None):
+        st.error(plain(clash), icon=":material/sync_problem:")
     draft = cycle.status == "draft"
     published = cycle.status == "published"
     with st.form(f"edit_cycle_{cycle.id}"):
-        new_name = st.text_input("Name", cycle.name)
+        new_name = st.text_input("Name", key=edit_key("name"))
         left, right = st.columns(2)
         new_opens = left.date_input(
             "Opens on",
-            cycle.opens_on,
+            key=edit_key("opens_on"),
             disabled=not draft,
             help=None if draft else "The cycle has opened; its opening date is history.",
         )
         new_closes = right.date_input(
             "Closes on",
-            cycle.closes_on,
+            key=edit_key("closes_on"),
             disabled=published,
             help="Move it to give people more time. Reminders quote this date.",
         )
@@ -153,22 +174,34 @@ with st.expander("Change name, dates or threshold", icon=":material/edit_calenda
             "Anonymity threshold",
             min_value=2 if draft else cycle.anonymity_threshold,
             max_value=10,
-            value=cycle.anonymity_threshold,
+            key=edit_key("anonymity_threshold"),
             disabled=published,
             help="Raters have been told this number once the cycle opens, so after that it "
             "can only be raised.",
         )
-        if st.form_submit_button("Save changes") and run_action(
-            "Cycle changed.",
-            update_cycle,
-            cycle.id,
-            new_name,
-            new_opens,
-            new_closes,
-            int(new_threshold),
-            as_seen=seen,
-        ):
-            st.rerun()
+        if st.form_submit_button("Save changes"):
+            try:
+                with unit_of_work() as session:
+                    update_cycle(
+                        session,
+                        actor,
+                        cycle.id,
+                        new_name,
+                        new_opens,
+                        new_closes,
+                        int(new_threshold),
+                        as_seen=st.session_state[edit_key("seen")],
+                    )
+            except Conflict as exc:  # changed by someone else: show theirs, say so
+                restart_edit_form()
+                st.session_state[edit_key("clash")] = str(exc)
+                st.rerun()
+            except TandemError as exc:  # the editor's values stay, to be put right
+                show_error(exc)
+            else:
+                restart_edit_form()
+                st.session_state["cycles_notice"] = "Cycle changed."
+                st.rerun()
 
 raters_tab, invite_tab, track_tab = st.tabs(["Pairings and raters", "Invitations", "Tracking"])
 

@@ -232,6 +232,7 @@ class _Reader:
         stale = plan.revision != revision
         current = plan_snapshot(self.session, plan)
         exported = current
+        exported_at: datetime | None = None
         if stale:
             old = self.session.exec(
                 select(PlanRevision).where(
@@ -239,17 +240,23 @@ class _Reader:
                 )
             ).first()
             exported = old.snapshot if old else {"goals": []}
+            exported_at = old.changed_at if old else None
         goals_now = {g["id"]: g for g in current["goals"]}
         actions_now = {a["id"]: a for g in current["goals"] for a in g["actions"]}
         actions_then = {a["id"]: a for g in exported["goals"] for a in g["actions"]}
-        notes_now: set[tuple[int | None, str]] = set()
-        if stale:
-            notes_now = {
+        # What was added in Tandem after the export (by an earlier import of this very
+        # workbook, typically): only that can make a row of it "already in Tandem".
+        notes_since: set[tuple[int | None, str]] = set()
+        if stale and exported_at is not None:
+            notes_since = {
                 (action_id, note.strip())
                 for action_id, note in self.session.exec(
-                    select(CheckIn.action_id, CheckIn.note).where(CheckIn.plan_id == plan.id)
+                    select(CheckIn.action_id, CheckIn.note).where(
+                        CheckIn.plan_id == plan.id, CheckIn.created_at > exported_at
+                    )
                 )
             }
+        added_since = set(actions_now) - set(actions_then) if exported_at is not None else set()
         already: list[int] = []
         seen: set[int] = set()
         for r in range(header_row + 1, ws.max_row + 1):
@@ -264,7 +271,7 @@ class _Reader:
             if stale:
                 before = actions_then.get(row.action_id) if row.action_id else None
                 if _differs(row, before):
-                    if _already_in(row, goals_now, actions_now, notes_now):
+                    if _already_in(row, goals_now, actions_now, added_since, notes_since):
                         # The same change is in Tandem already: typically this very workbook
                         # was imported before. Nothing to do, and nothing to complain about.
                         already.append(r)
@@ -505,21 +512,29 @@ def _already_in(
     row: _Row,
     goals_now: dict[int, dict],
     actions_now: dict[int, dict],
-    notes_now: set[tuple[int | None, str]],
+    added_since: set[int],
+    notes_since: set[tuple[int | None, str]],
 ) -> bool:
     """Whether everything this row asks for is in Tandem already: the action with exactly
-    these values (a new row: an action of the same goal with them) and its check-in note."""
+    these values (a new row: an action of the same goal with them, added after the export)
+    and, if the row has a check-in note, the same note recorded after the export. A note or
+    an action that was there before the export does not count: writing "On track" again
+    this month is a new check-in."""
     v = row.values
     if row.new:
         goal = goals_now.get(row.goal_id) if row.goal_id else None
-        matches = [a for a in (goal or {}).get("actions", []) if _same_values(v, a)]
+        matches = [
+            a
+            for a in (goal or {}).get("actions", [])
+            if a["id"] in added_since and _same_values(v, a)
+        ]
     else:
         action = actions_now.get(row.action_id) if row.action_id else None
         matches = [action] if action is not None and _same_values(v, action) else []
     if not matches:
         return False
     note = (v["note"] or "").strip()
-    return not note or any((a["id"], note) in notes_now for a in matches)
+    return not note or any((a["id"], note) in notes_since for a in matches)
 
 
 def _ids(goal: dict) -> set[int]:

@@ -103,7 +103,9 @@ def test_an_unknown_username_is_answered_exactly_like_a_real_one(session) -> Non
 
     def answers(username: str) -> list[tuple[str, int]]:
         seen = []
-        for at in (0, 1, 2, 10, 40, 45, 200):  # seconds after the first try
+        # seconds after the first try; the last two a day after the last failure, when
+        # both kinds of failure are forgotten
+        for at in (0, 1, 2, 10, 40, 45, 200, 90_000, 90_001):
             result = authenticate(session, username, "wrong password!", now + timedelta(seconds=at))
             session.commit()
             assert not result.ok
@@ -111,15 +113,17 @@ def test_an_unknown_username_is_answered_exactly_like_a_real_one(session) -> Non
         return seen
 
     real = answers("real@example.org")
-    assert [w for _m, w in real] == [0, 0, 30, 23, 60, 56, 120]
+    assert [w for _m, w in real] == [0, 0, 30, 23, 60, 56, 120, 0, 0]
     assert answers("nobody@example.org") == real
     assert answers("  NoBody.Else@Example.org ") == real
     assert answers("sso@example.org") == real
     # A locked made-up name stays locked even for a "right" password: nothing is checked.
-    later = authenticate(session, "nobody@example.org", PASSWORD, now + timedelta(seconds=201))
+    third = authenticate(session, "nobody@example.org", "wrong!", now + timedelta(seconds=90_002))
+    assert third.wait_seconds == 30
+    later = authenticate(session, "nobody@example.org", PASSWORD, now + timedelta(seconds=90_010))
     assert later.wait_seconds > 0 and "locked" in later.message
     # The real account still signs in once its own lock has passed.
-    assert authenticate(session, "real@example.org", PASSWORD, now + timedelta(seconds=400)).ok
+    assert authenticate(session, "real@example.org", PASSWORD, now + timedelta(days=2)).ok
 
 
 def test_failures_of_unknown_names_are_forgotten_after_a_day(session) -> None:

@@ -181,3 +181,34 @@ def test_the_cycles_page_extends_a_cycle_and_explains_a_refusal(
     assert any("not changed" in e.value for e in at.error)
     assert any("already has a cycle called" in m.value for m in at.markdown)
     assert _settings(sqlite_engine, built.cycle_id)["name"] == "Adolygiad 2027"
+
+
+def test_the_page_refuses_an_edit_on_settings_someone_changed_meanwhile(
+    sqlite_engine, sqlite_url, monkeypatch, _fresh_cache
+) -> None:
+    """Two facilitators: A opens the form; B extends the cycle; A then saves a different
+    closing date. A is told, B's date stands, and A's form now shows B's settings."""
+    built = build_cycle(sqlite_engine)
+    monkeypatch.setenv("TANDEM_DATABASE_URL", sqlite_url)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/cycles.py").run()
+    form = f"edit_cycle_{built.cycle_id}"
+    a_closes = next(d for d in at.date_input if d.form_id == form and d.label == "Closes on")
+    assert a_closes.value == date(2027, 2, 1)
+
+    _update(sqlite_engine, built.cycle_id, closes_on=date(2027, 3, 1))  # B, meanwhile
+
+    a_closes.set_value(date(2027, 2, 14))
+    next(b for b in at.button if b.label == "Save changes").click().run()
+    assert not at.exception
+    clash = [e.value for e in at.error]
+    assert any("Someone else changed this cycle" in e and "the closing date" in e for e in clash)
+    assert _settings(sqlite_engine, built.cycle_id)["closes_on"] == date(2027, 3, 1)
+    shown = next(d for d in at.date_input if d.form_id == form and d.label == "Closes on")
+    assert shown.value == date(2027, 3, 1)  # B's date, to start again from
+
+    # A saves again, now on what is stored: accepted.
+    shown.set_value(date(2027, 2, 14))
+    next(b for b in at.button if b.label == "Save changes").click().run()
+    assert any("Cycle changed." in s.value for s in at.success)
+    assert _settings(sqlite_engine, built.cycle_id)["closes_on"] == date(2027, 2, 14)

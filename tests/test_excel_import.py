@@ -359,3 +359,45 @@ def test_command_line_export_dry_run_and_apply(db_url, tmp_path) -> None:
     assert "Saved: 1 change." in done.stdout
     assert view(engine, plan.id)["goals"][0]["actions"][0]["status"] == "in progress"
     engine.dispose()
+
+
+def test_a_repeated_note_in_an_out_of_date_workbook_is_refused_not_dropped(engine) -> None:
+    """Only what was added after the export can make a row "already in Tandem": the same
+    note written again this month ("On track" again) or a new action identical to an older
+    one is a new entry — in an out-of-date workbook it is refused with the reason, never
+    silently dropped."""
+    from planning.plans import add_check_in
+
+    built = build_cycle(engine, raters_per_group=1, second_pairing=False)
+    with session_scope(engine) as s:
+        plan = create_plan(s, SYSTEM, built.pairing_ids[0], built.cycle_id)
+        goal = add_goal(s, SYSTEM, plan.id, "advice", "Seek advice first")
+        first = add_action(s, SYSTEM, goal.id, "Options note first", "officer", date(2027, 3, 1))
+        second = add_action(s, SYSTEM, goal.id, "Listen first", "member", date(2027, 4, 1))
+        add_check_in(s, SYSTEM, plan.id, date(2027, 1, 10), "On track", first.id)
+        plan_id, second_id = plan.id, second.id
+    with Session(engine) as s:
+        data = export_plans(s, SYSTEM, built.cycle_id, charts=False)
+    with session_scope(engine) as s:  # someone changes another action in Tandem
+        from planning.plans import set_action_status
+
+        set_action_status(s, SYSTEM, second_id, "in progress")
+
+    def again(wb) -> None:
+        ws = wb[SHEET]
+        ws["J5"] = "On track"  # the same words as January's check-in, a month later
+        ws["A7"] = "Seek advice first"  # a new row identical to the existing first action
+        ws["D7"] = "Options note first"
+        ws["E7"] = "officer"
+        ws["F7"] = datetime(2027, 3, 1)
+
+    result = run(engine, edit(data, again), apply=True)
+    assert not result.ok and not result.applied
+    assert [e.split(":")[0] for e in result.errors] == [
+        f"Sheet '{SHEET}', row 5",
+        f"Sheet '{SHEET}', row 7",
+    ]
+    assert all("changed in Tandem after the workbook was exported" in e for e in result.errors)
+    with Session(engine) as s:
+        notes = s.exec(select(CheckIn.note).where(CheckIn.plan_id == plan_id)).all()
+    assert notes == ["On track"]  # January's only: nothing saved, nothing lost silently

@@ -58,7 +58,12 @@ def upgrade() -> None:
         )
 
     bind = op.get_bind()
-    for report_id, raw in bind.execute(sa.select(_editions.c.id, _editions.c.content)).all():
+    # One edition at a time: a national install may hold many large editions.
+    ids = bind.execute(sa.select(_editions.c.id).order_by(_editions.c.id)).scalars().all()
+    for report_id in ids:
+        raw = bind.execute(
+            sa.select(_editions.c.content).where(_editions.c.id == report_id)
+        ).scalar_one()
         content = _content(raw)
         sections = content.pop("pairings", None) or {}
         if sections:
@@ -76,14 +81,21 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     bind = op.get_bind()
-    sections: dict[int, dict] = {}
-    for report_id, pairing_id, raw in bind.execute(
-        sa.select(_parts.c.report_id, _parts.c.pairing_id, _parts.c.content)
-    ).all():
-        sections.setdefault(report_id, {})[str(pairing_id)] = _content(raw)
-    for report_id, raw in bind.execute(sa.select(_editions.c.id, _editions.c.content)).all():
+    # One edition at a time: a national install may hold many large editions.
+    ids = bind.execute(sa.select(_editions.c.id).order_by(_editions.c.id)).scalars().all()
+    for report_id in ids:
+        raw = bind.execute(
+            sa.select(_editions.c.content).where(_editions.c.id == report_id)
+        ).scalar_one()
         content = _content(raw)
-        content["pairings"] = sections.get(report_id, {})
+        content["pairings"] = {
+            str(pairing_id): _content(part)
+            for pairing_id, part in bind.execute(
+                sa.select(_parts.c.pairing_id, _parts.c.content).where(
+                    _parts.c.report_id == report_id
+                )
+            ).all()
+        }
         bind.execute(
             _editions.update().where(_editions.c.id == report_id).values(content=content)
         )
