@@ -1,7 +1,9 @@
-"""`tandem export-plans CYCLE -o FILE.xlsx` and `tandem import-plans FILE.xlsx [--apply]`."""
+"""`tandem export-plans CYCLE -o FILE.xlsx`, `tandem import-plans FILE.xlsx [--apply]` and
+`tandem remind-plans CYCLE [--dry-run]`."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import typer
@@ -69,3 +71,38 @@ def register(app: typer.Typer) -> None:
         echo(result.summary())
         if result.changes and not apply:
             echo("This was a dry run: nothing was saved. Run again with --apply to save.")
+
+    @app.command("remind-plans")
+    @friendly
+    def remind_plans_command(
+        cycle: str = typer.Argument(..., help="The cycle's id or name."),
+        dry_run: bool = typer.Option(
+            False, "--dry-run", help="Only list who would be reminded of what; send nothing."
+        ),
+    ) -> None:
+        """Email both principals of each pairing whose plan has actions overdue or due in
+        the next two weeks (run it weekly, e.g. from cron, to keep plans moving)."""
+        from feedback.cycles import find_cycle
+        from planning.nudges import DUE_SOON_DAYS, plan_reminders, send_plan_reminders
+
+        with unit_of_work() as session:
+            found = find_cycle(session, cycle)
+            reminders = plan_reminders(session, SYSTEM, found.id, date.today())
+            if not reminders:
+                echo(
+                    f"No plan of '{found.name}' has an action overdue or due in the next "
+                    f"{DUE_SOON_DAYS} days: nobody to remind."
+                )
+                return
+            for r in reminders:
+                echo(
+                    f"{r.member[0]} & {r.officer[0]}: {len(r.overdue)} overdue, "
+                    f"{len(r.due_soon)} due soon"
+                )
+            if dry_run:
+                echo("This was a dry run: nothing was sent.")
+                return
+            report = send_plan_reminders(session, SYSTEM, found.id)
+        echo(report.summary("reminder"))
+        for failure in report.failed:
+            echo(f"  could not send: {failure}")

@@ -120,7 +120,7 @@ def test_add_a_goal_an_action_and_a_check_in(demo) -> None:
     view = plan_view(engine, plan.id)
     assert view["goals"][-1]["actions"][0]["status"] == "done"
     assert view["check_ins"][-1]["note"] == "Done at the March meeting"
-    table = at.dataframe[-2].value  # check-ins, newest first (history is last)
+    table = next(d.value for d in at.dataframe if "Note" in d.value.columns)  # newest first
     assert table.iloc[0]["Note"] == "Done at the March meeting"
     assert table.iloc[0]["Status"] == "not started → done"
 

@@ -1,0 +1,212 @@
+"""Progress reminders for development plans: plans are kept up to date when the two people
+who own them are told, at the right moment, what is overdue and what is coming up.
+
+For one cycle, each pairing whose plan has an unfinished action that is overdue or due
+within DUE_SOON_DAYS gets one email to each of its two principals (never to raters: a plan
+belongs to the pair), listing those actions with their owner and date and how to record
+progress. Nothing about anyone's ratings is in it. Pairings with nothing due get nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from feedback import audit
+from feedback.access import Actor, require_council_manager
+from feedback.cycles import get_cycle
+from feedback.errors import Invalid
+from feedback.invitations import SendReport, SmtpSettings, base_url
+from feedback.models import Council, Pairing, Person
+from planning.models import ActionStatus, DevelopmentPlan, PlanAction, PlanGoal
+
+DUE_SOON_DAYS = 14
+UNFINISHED = (ActionStatus.not_started.value, ActionStatus.in_progress.value)
+
+
+@dataclass
+class DueAction:
+    goal: str
+    description: str
+    owner: str  # member | officer | joint
+    due_on: date
+    status: str
+
+
+@dataclass
+class PlanReminder:
+    """What one pairing's principals are told."""
+
+    plan_id: int
+    pairing_id: int
+    member: tuple[str, str]  # (name, email)
+    officer: tuple[str, str]
+    overdue: list[DueAction] = field(default_factory=list)
+    due_soon: list[DueAction] = field(default_factory=list)
+
+    def owner_name(self, owner: str, reader: str) -> str:
+        """Who does an action, as the reader would say it."""
+        if owner == "joint":
+            return "both of you"
+        name = self.member[0] if owner == "member" else self.officer[0]
+        return "you" if name == reader else name
+
+
+def plan_reminders(
+    session: Session, actor: Actor, cycle_id: int, today: date
+) -> list[PlanReminder]:
+    """The pairings of a cycle with unfinished actions overdue or due soon, in one query."""
+    cycle = get_cycle(session, cycle_id)
+    require_council_manager(actor, cycle.council_id)
+    member, officer = aliased(Person), aliased(Person)
+    rows = session.exec(
+        select(
+            DevelopmentPlan.id,
+            Pairing.id,
+            member.full_name,
+            member.email,
+            officer.full_name,
+            officer.email,
+            PlanGoal.title,
+            PlanAction.description,
+            PlanAction.owner,
+            PlanAction.due_on,
+            PlanAction.status,
+        )
+        .join(Pairing, Pairing.id == DevelopmentPlan.pairing_id)
+        .join(member, member.id == Pairing.member_id)
+        .join(officer, officer.id == Pairing.officer_id)
+        .join(PlanGoal, PlanGoal.plan_id == DevelopmentPlan.id)
+        .join(PlanAction, PlanAction.goal_id == PlanGoal.id)
+        .where(
+            DevelopmentPlan.cycle_id == cycle_id,
+            PlanAction.status.in_(UNFINISHED),
+            PlanAction.due_on.is_not(None),
+            PlanAction.due_on <= today + timedelta(days=DUE_SOON_DAYS),
+        )
+        .order_by(Pairing.kind.desc(), Pairing.id, PlanAction.due_on, PlanAction.id)
+    ).all()
+    reminders: dict[int, PlanReminder] = {}
+    for plan_id, pairing_id, m_name, m_email, o_name, o_email, *action in rows:
+        reminder = reminders.setdefault(
+            plan_id, PlanReminder(plan_id, pairing_id, (m_name, m_email), (o_name, o_email))
+        )
+        due = DueAction(*action)
+        (reminder.overdue if due.due_on < today else reminder.due_soon).append(due)
+    return list(reminders.values())
+
+
+def _when(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def reminder_text(
+    reminder: PlanReminder, reader: tuple[str, str], cycle_name: str, council: str
+) -> tuple[str, str]:
+    """(subject, body) of the email to one of the pair."""
+    name = reader[0]
+    partner = reminder.officer[0] if name == reminder.member[0] else reminder.member[0]
+    counts = []
+    if reminder.overdue:
+        n = len(reminder.overdue)
+        counts.append(f"{n} action{'s' * (n != 1)} overdue")
+    if reminder.due_soon:
+        n = len(reminder.due_soon)
+        counts.append(f"{n} due soon")
+    subject = f"Your development plan with {partner}: {' and '.join(counts)}"
+    lines = [
+        f"Dear {name},",
+        "",
+        f"This is a reminder about the joint development plan you and {partner} agreed after "
+        f'the feedback round "{cycle_name}" at {council}.',
+    ]
+    for heading, actions in (
+        ("Overdue", reminder.overdue),
+        (f"Due in the next {DUE_SOON_DAYS} days", reminder.due_soon),
+    ):
+        if not actions:
+            continue
+        lines += ["", f"{heading}:"]
+        for a in actions:
+            lines.append(
+                f"- {a.description} ({a.goal}) — {reminder.owner_name(a.owner, name)}, "
+                f"due {_when(a.due_on)}, {a.status}"
+            )
+    lines += [
+        "",
+        "When you have moved any of these on, please record it in Tandem (Development plan: "
+        "change the action's status or add a check-in), or in the plans workbook your "
+        f"facilitator sends round: {base_url()}",
+        "",
+        "If a date no longer makes sense, agree a new one together and change it in the plan.",
+    ]
+    return subject, "\n".join(lines)
+
+
+def send_plan_reminders(
+    session: Session,
+    actor: Actor,
+    cycle_id: int,
+    today: date | None = None,
+    settings: SmtpSettings | None = None,
+) -> SendReport:
+    """Email each principal of every pairing with actions overdue or due soon."""
+    today = today or date.today()
+    cycle = get_cycle(session, cycle_id)
+    reminders = plan_reminders(session, actor, cycle_id, today)
+    settings = settings or SmtpSettings.from_env()
+    if settings is None:
+        raise Invalid(
+            "No email server is configured (TANDEM_SMTP_HOST is not set), so reminders "
+            "cannot be sent. The plans workbook shows overdue actions in red."
+        )
+    settings.check()
+    report = SendReport()
+    if not reminders:
+        return report
+    council = session.get(Council, cycle.council_id)
+    try:
+        client = settings.connect()
+    except (OSError, smtplib.SMTPException) as exc:
+        raise Invalid(
+            f"Tandem could not connect to the email server {settings.host}:{settings.port} "
+            f"({exc}). Nothing was sent. Check the TANDEM_SMTP_ settings."
+        ) from exc
+    try:
+        for reminder in reminders:
+            for reader in (reminder.member, reminder.officer):
+                subject, body = reminder_text(reminder, reader, cycle.name, council.name)
+                message = EmailMessage()
+                message["Subject"] = subject
+                message["From"] = formataddr((council.name, settings.sender))
+                message["To"] = formataddr(reader)
+                message["Message-ID"] = make_msgid(domain=settings.sender.split("@")[-1])
+                message.set_content(body)
+                try:
+                    client.send_message(message)
+                except (OSError, smtplib.SMTPException) as exc:
+                    report.failed.append(f"{reader[0]} <{reader[1]}>: {exc}")
+                else:
+                    report.sent += 1
+    finally:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            client.quit()
+    audit.record(
+        session,
+        actor,
+        "send plan reminders",
+        "cycle",
+        cycle.id,
+        cycle.council_id,
+        pairings=len(reminders),
+        sent=report.sent,
+        failed=len(report.failed),
+    )
+    return report
