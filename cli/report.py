@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -86,8 +87,16 @@ def register(app: typer.Typer) -> None:
             None, "--pairing", help="Only this pairing (its id; `tandem cycles` lists cycles)."
         ),
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+        pdf: Path | None = typer.Option(
+            None,
+            "--pdf",
+            help="Write the pairing's report as a PDF to this file (needs --pairing).",
+        ),
     ) -> None:
-        """Print a closed cycle's results after suppression (text, or JSON with --json)."""
+        """Print a closed cycle's results after suppression (text, or JSON with --json), or
+        write one pairing's report as a PDF (--pairing ID --pdf FILE.pdf)."""
+        if pdf is not None and (pairing is None or pdf.suffix.lower() != ".pdf"):
+            raise typer.BadParameter("--pdf needs --pairing and a file name ending in .pdf")
         from feedback.cycles import find_cycle
         from feedback.publication import (
             read_all_pairing_reports,
@@ -103,6 +112,12 @@ def register(app: typer.Typer) -> None:
             else:
                 reports = read_all_pairing_reports(session, SYSTEM, found.id)
                 overview = read_council_overview(session, SYSTEM, found.id)
+        if pdf is not None:
+            from feedback.report_pdf import pairing_report_pdf
+
+            pdf.write_bytes(pairing_report_pdf(reports[pairing]))
+            echo(f"Wrote the report of {reports[pairing].meta['pairing_label']} to {pdf}.")
+            return
         if as_json:
             data: dict[str, Any] = {
                 "cycle_id": found.id,

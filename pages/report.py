@@ -12,6 +12,7 @@ from feedback.analysis import GAP_THRESHOLD, HIGH_SCORE, PairingReport
 from feedback.errors import TandemError
 from feedback.publication import read_pairing_report
 from feedback.report_index import readable_reports
+from feedback.report_pdf import pairing_report_pdf
 from ui.report_views import edition_identity, plain, show_chart, show_error, slug
 from ui.state import current_actor, unit_of_work
 
@@ -91,6 +92,16 @@ status = f"published edition {edition}" if edition else "live results, not yet p
 st.caption(
     f"{plain(meta.get('council_name', ''))} · {plain(meta.get('cycle_name', ''))} · "
     f"{plain(status)}" + (f"  \n{plain(roles)}" if roles else "")
+)
+
+st.download_button(
+    "Download this report (PDF)",
+    data=lambda: pairing_report_pdf(report),
+    file_name=f"{file_stem}.pdf",
+    mime="application/pdf",
+    on_click="ignore",
+    icon=":material/picture_as_pdf:",
+    help="The whole report to keep, print or send on: the same figures as this page.",
 )
 
 groups: pd.DataFrame = report.groups

@@ -5,6 +5,10 @@ not its comments on screen, not its rows inside a chart's data."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import streamlit as st
@@ -315,3 +319,55 @@ def test_presentation_steps_through_findings_then_each_pairing_without_comments(
     assert "Slide 9 of 9" in texts(at)
     at.button(key="present_prev").click().run()
     assert "Slide 8 of 9" in texts(at)
+
+
+def _pdf_text(data: bytes) -> tuple[str, int, int]:
+    """(all the text, pages, images) of a PDF, read back with pypdf."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(BytesIO(data))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    images = sum(len(page.images) for page in reader.pages)
+    return text, len(reader.pages), images
+
+
+def test_the_pdf_report_holds_what_the_page_shows_and_nothing_suppressed(
+    closed_cycle: dict[str, list[str]], tmp_path
+) -> None:
+    """The PDF is built from the same suppressed report: the partners (2 of 3 replied) are
+    named as not shown, their comments are nowhere in it; the shown groups' comments, the
+    charts and the Welsh names are. Through the command line, as a user would get it."""
+    url = closed_cycle["url"][0]
+    engine = make_engine(url)
+    with Session(engine) as s:
+        pid = s.execute(select(Invitation.pairing_id)).scalars().first()
+        cid = s.execute(select(Invitation.cycle_id)).scalars().first()
+    engine.dispose()
+    out = tmp_path / "report.pdf"
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("tandem")), "report", str(cid), "--pairing",
+         str(pid), "--pdf", str(out)],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "TANDEM_DATABASE_URL": url},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    data = out.read_bytes()
+    assert data[:5] == b"%PDF-"
+    text, pages, images = _pdf_text(data)
+    flat = " ".join(text.split())
+    assert "Cllr Siân Llewelyn and Rhodri ap Dafydd" in flat
+    assert "External partners 2 of 3 no — too few to show" in flat
+    for comment in closed_cycle["members"] + closed_cycle["officers"]:
+        assert comment in flat  # shown groups' comments are there, so the check can fail
+    for comment in closed_cycle["partners"]:
+        assert comment not in flat
+    assert "Remark" in flat and "from the partners" not in flat
+    assert pages >= 3 and images >= 4  # the scores, gaps, Johari and mirror charts
+
+
+def test_the_report_page_offers_the_pdf(demo: str) -> None:
+    at = open_page("pages/report.py")
+    [button] = [b for b in at.get("download_button") if "PDF" in b.proto.label]
+    assert button.proto.label == "Download this report (PDF)"

@@ -1,0 +1,262 @@
+"""A pairing report as a PDF to keep, print or send: the same content as the report page,
+built only from a PairingReport (so only from what its reader may read, after suppression:
+the groups shown, the cells shown, comments of shown groups, unattributed and in
+alphabetical order). Charts are the page's own Altair charts, drawn by vl-convert; text is
+set in DejaVu Sans (shipped in data/fonts) so Welsh names keep their accents everywhere."""
+
+from __future__ import annotations
+
+import math
+from io import BytesIO
+from typing import Any
+
+import pandas as pd
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
+from PIL import Image
+
+from feedback import charts
+from feedback.analysis import GAP_THRESHOLD, HIGH_SCORE, PairingReport
+from feedback.db import DATA_DIR
+
+FONTS = DATA_DIR / "fonts"
+FONT = "DejaVu"
+INK = (11, 22, 32)
+MUTED = (84, 96, 104)
+ACCENT = (15, 94, 107)
+TARGET_ORDER = ("member", "officer", "partnership")
+
+
+class _Document(FPDF):
+    def __init__(self, footer: str) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.footer_text = footer
+        self.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
+        self.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+        self.set_margins(18, 16, 18)
+        self.set_auto_page_break(True, margin=18)
+        self.set_text_color(*INK)
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font(FONT, "", 7.5)
+        self.set_text_color(*MUTED)
+        self.cell(0, 5, f"{self.footer_text} · page {self.page_no()} of {{nb}}", align="C")
+        self.set_text_color(*INK)
+
+    # --- building blocks ---------------------------------------------------------------
+
+    def heading(self, text: str, size: float = 14, space: float = 4) -> None:
+        if self.get_y() > self.h - 60:  # a heading never sits alone at a page's foot
+            self.add_page()
+        self.ln(space)
+        self.set_font(FONT, "B", size)
+        self.set_text_color(*ACCENT if size < 18 else INK)
+        self.multi_cell(0, size * 0.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_text_color(*INK)
+        self.ln(1.5)
+
+    def para(self, text: str, size: float = 9.5, muted: bool = False) -> None:
+        self.set_font(FONT, "", size)
+        if muted:
+            self.set_text_color(*MUTED)
+        self.multi_cell(0, size * 0.48, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_text_color(*INK)
+        self.ln(1)
+
+    def chart(self, chart: Any, *titles: tuple[str, float]) -> None:
+        """The chart full width, after its headings (text, size); the headings move to the
+        next page with the chart when it does not fit below them."""
+        png = charts.to_png(chart, scale=2)
+        width = self.epw
+        with Image.open(BytesIO(png)) as img:  # the PNG's own proportions decide the height
+            height = width * img.height / img.width
+        if height > self.h - 40:
+            width, height = width * (self.h - 40) / height, self.h - 40
+        above = sum(size * 0.5 + 7 for _text, size in titles)
+        if self.get_y() + above + height > self.page_break_trigger:
+            self.add_page()
+        for text, size in titles:
+            self.heading(text, size=size, space=1 if size < 12 else 4)
+        self.image(BytesIO(png), x=self.l_margin, w=width, h=height)
+        self.ln(2)
+
+    def table(self, header: list[str], rows: list[list[str]], widths: list[float]) -> None:
+        self.set_font(FONT, "", 8.5)
+        with super().table(
+            col_widths=widths,
+            text_align="LEFT",
+            line_height=4.4,
+            headings_style=FontFace(emphasis="BOLD", color=INK, fill_color=(237, 241, 242)),
+            borders_layout="HORIZONTAL_LINES",
+        ) as table:
+            for values in [header, *rows]:
+                row = table.row()
+                for text in values:
+                    row.cell(text)
+        self.ln(2)
+
+
+def _number(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{float(value):.2f}"
+
+
+def _targets(frame: pd.DataFrame) -> list[str]:
+    present = set(frame["target"]) if "target" in frame.columns and not frame.empty else set()
+    return [t for t in TARGET_ORDER if t in present]
+
+
+def pairing_report_pdf(report: PairingReport) -> bytes:
+    """The report as an A4 PDF."""
+    meta = report.meta
+    member, officer = str(meta.get("member_name", "")), str(meta.get("officer_name", ""))
+    targets = {
+        "member": f"{member} (councillor)",
+        "officer": f"{officer} (officer)",
+        "partnership": "The partnership",
+    }
+    edition = meta.get("edition")
+    status = f"published edition {edition}" if edition else "live results, not yet published"
+    threshold = meta.get("threshold", 3)
+    doc = _Document(f"{member} and {officer} · {meta.get('cycle_name', '')} · confidential")
+    doc.set_title(f"Pairing report: {member} and {officer}")
+    doc.set_author("Tandem")
+    doc.add_page()
+
+    doc.heading(f"{member} and {officer}", size=20, space=0)
+    doc.para(f"{meta.get('council_name', '')} · {meta.get('cycle_name', '')} · {status}")
+    roles = " · ".join(
+        str(p)
+        for p in (meta.get("member_title"), meta.get("officer_title"), meta.get("portfolio"))
+        if p
+    )
+    if roles:
+        doc.para(roles, muted=True)
+    doc.para(
+        f"Groups other than the pair themselves are shown only with at least {threshold} "
+        "replies, for scores and comments alike; a question fewer than that answered is left "
+        "out for that group. Comments are shown without names, in alphabetical order. Scores "
+        "run from 1 (low) to 5 (high).",
+        size=8.5,
+        muted=True,
+    )
+
+    doc.heading("Who responded")
+    doc.table(
+        ["Group", "Replies", "Shown"],
+        [
+            [
+                str(g.label),
+                f"{int(g.responded)} of {int(g.invited)}",
+                "yes" if g.shown else "no — too few to show without identifying anyone",
+            ]  # fmt: skip
+            for g in report.groups.itertuples(index=False)
+        ],
+        [70, 30, 74],
+    )
+    for notice in report.notices:
+        doc.para(notice, size=8.5, muted=True)
+
+    scores_title = ("How each source rates each dimension", 14)
+    if report.dimensions.empty:
+        doc.heading(scores_title[0])
+        doc.para("No scores to show: nobody in a shown group answered enough items.")
+    for n, target in enumerate(_targets(report.dimensions)):
+        titles = [scores_title] if n == 0 else []
+        doc.chart(
+            charts.self_partner_others(report.dimensions, target), *titles, (targets[target], 11)
+        )
+
+    doc.heading("Gaps: blind spots and hidden strengths")
+    doc.para(
+        f"A gap of {GAP_THRESHOLD:g} or more between someone's own rating and everyone else's "
+        "is a blind spot (they rate themselves higher) or a hidden strength (lower).",
+        size=8.5,
+        muted=True,
+    )
+    flagged = report.gaps[report.gaps["flag"].notna() & (report.gaps["flag"] != "")]
+    if flagged.empty:
+        doc.para("No dimension has a gap that large.")
+    else:
+        doc.table(
+            ["About", "Dimension", "Self", "Everyone else", "Gap", "Reading"],
+            [
+                [
+                    targets.get(r.target, r.target),
+                    str(r.dimension_name),
+                    _number(r.self_mean),
+                    _number(r.others_mean),
+                    _number(r.gap),
+                    str(r.flag),
+                ]  # fmt: skip
+                for r in flagged.itertuples(index=False)
+            ],
+            [40, 42, 16, 26, 16, 34],
+        )
+    for target in _targets(report.gaps):
+        rows = report.gaps[report.gaps["target"] == target]
+        if rows["gap"].notna().sum() == 0:
+            continue
+        doc.chart(
+            charts.gap_bars(report.gaps, target, threshold=GAP_THRESHOLD), (targets[target], 11)
+        )
+        doc.chart(
+            charts.johari_quadrant(report.gaps, target, threshold=GAP_THRESHOLD, high=HIGH_SCORE)
+        )
+
+    if not report.mirror.empty:
+        doc.chart(charts.mirror(report.mirror), ("The mirror: how each sees the partnership", 14))
+
+    for title, frame in (
+        ("Highest rated by others", report.top_items),
+        ("Lowest rated by others", report.bottom_items),
+    ):
+        if frame.empty:
+            continue
+        doc.heading(title)
+        doc.table(
+            ["Item", "About", "Average", "Raters"],
+            [
+                [str(r.item_text), targets.get(r.target, r.target), _number(r.mean), str(r.n)]
+                for r in frame.itertuples(index=False)
+            ],
+            [104, 38, 16, 16],
+        )
+
+    previous = meta.get("previous_cycle_name")
+    if previous and not report.change.empty:
+        change_title: list[tuple[str, float]] = [(f"Change since {previous}", 14)]
+        for target in _targets(report.change):
+            rows = report.change[
+                (report.change["target"] == target) & (report.change["source"] == "others")
+            ]
+            if rows.empty:
+                continue
+            doc.chart(
+                charts.trend(
+                    report.change,
+                    target,
+                    source="others",
+                    previous_name=previous,
+                    current_name=str(meta.get("cycle_name", "")),
+                ),
+                *change_title,
+                (targets[target], 11),
+            )
+            change_title = []
+
+    doc.heading("Comments")
+    dims = report.dimensions.drop_duplicates("dimension_code")
+    names = dict(zip(dims["dimension_code"], dims["dimension_name"], strict=True))
+    if not any(report.comments.values()):
+        doc.para("No comments to show for this pairing.")
+    for code, texts in report.comments.items():
+        if not texts:
+            continue
+        doc.heading(str(names.get(code, code)), size=10.5, space=1)
+        for text in texts:
+            doc.para(f"“{text}”", size=9)
+    return bytes(doc.output())
