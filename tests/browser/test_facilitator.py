@@ -117,6 +117,28 @@ def test_pairing_report_draws_its_charts(facilitator: Page) -> None:
     screenshot(page, "report")
 
 
+def test_pairing_report_downloads_as_a_pdf(facilitator: Page, tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    page = facilitator
+    open_page(page, "Pairing report")
+    heading = page.get_by_role("heading", name=re.compile(r" and "), level=2)
+    expect(heading).to_be_visible()
+    names = heading.inner_text().strip()
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Download this report (PDF)").click()
+    name = download.value.suggested_filename
+    assert name.endswith(".pdf"), name
+    saved = tmp_path / name
+    download.value.save_as(saved)
+    assert saved.read_bytes()[:5] == b"%PDF-"
+    reader = PdfReader(saved)
+    text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+    assert names in text and "Who responded" in text and "Comments" in text
+    assert sum(len(p.images) for p in reader.pages) >= 4
+    assert_no_raw_errors(page)
+
+
 def test_council_overview_draws_its_charts(facilitator: Page) -> None:
     page = facilitator
     open_page(page, "Council overview")
