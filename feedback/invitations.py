@@ -541,6 +541,30 @@ class SmtpSettings:
         return client
 
 
+def open_smtp(settings: SmtpSettings) -> smtplib.SMTP:
+    """A connection to the email server, or a plain message saying nothing was sent."""
+    try:
+        return settings.connect()
+    except (OSError, smtplib.SMTPException) as exc:
+        raise Invalid(
+            f"Tandem could not connect to the email server {settings.host}:{settings.port} "
+            f"({exc}). Nothing was sent. Check the TANDEM_SMTP_ settings."
+        ) from exc
+
+
+def email_message(
+    settings: SmtpSettings, from_name: str, to: tuple[str, str], subject: str, body: str
+) -> EmailMessage:
+    """A plain-text email from the council (by name) at the configured sender address."""
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = formataddr((from_name, settings.sender))
+    message["To"] = formataddr(to)
+    message["Message-ID"] = make_msgid(domain=settings.sender.split("@")[-1])
+    message.set_content(body)
+    return message
+
+
 @dataclass
 class SendReport:
     sent: int = 0
@@ -606,25 +630,20 @@ def _send(
         progress(0, total, f"Sending {total} {kind}s…")
     if not people:
         return report
-    try:
-        client = settings.connect()
-    except (OSError, smtplib.SMTPException) as exc:
-        raise Invalid(
-            f"Tandem could not connect to the email server {settings.host}:{settings.port} "
-            f"({exc}). Nothing was sent. Check the TANDEM_SMTP_ settings."
-        ) from exc
+    client = open_smtp(settings)
     try:
         for done, r in enumerate(people, start=1):
             invitation = by_id[r.invitation_id]
             token = new_token()
             r.link = link_for(token)
             values = _merge_fields(cycle, council, r)
-            message = EmailMessage()
-            message["Subject"] = render(subject_t, values)
-            message["From"] = formataddr((council.name, settings.sender))
-            message["To"] = formataddr((r.name, r.email))
-            message["Message-ID"] = make_msgid(domain=settings.sender.split("@")[-1])
-            message.set_content(render(body_t, values))
+            message = email_message(
+                settings,
+                council.name,
+                (r.name, r.email),
+                render(subject_t, values),
+                render(body_t, values),
+            )
             try:
                 client.send_message(message)
             except (OSError, smtplib.SMTPException) as exc:

@@ -13,8 +13,6 @@ import contextlib
 import smtplib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
 
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
@@ -23,7 +21,13 @@ from feedback import audit
 from feedback.access import Actor, require_council_manager
 from feedback.cycles import get_cycle
 from feedback.errors import Invalid
-from feedback.invitations import SendReport, SmtpSettings, base_url
+from feedback.invitations import (
+    SendReport,
+    SmtpSettings,
+    base_url,
+    email_message,
+    open_smtp,
+)
 from feedback.models import Council, Pairing, Person
 from planning.models import ActionStatus, DevelopmentPlan, PlanAction, PlanGoal
 
@@ -172,23 +176,12 @@ def send_plan_reminders(
     if not reminders:
         return report
     council = session.get(Council, cycle.council_id)
-    try:
-        client = settings.connect()
-    except (OSError, smtplib.SMTPException) as exc:
-        raise Invalid(
-            f"Tandem could not connect to the email server {settings.host}:{settings.port} "
-            f"({exc}). Nothing was sent. Check the TANDEM_SMTP_ settings."
-        ) from exc
+    client = open_smtp(settings)
     try:
         for reminder in reminders:
             for reader in (reminder.member, reminder.officer):
                 subject, body = reminder_text(reminder, reader, cycle.name, council.name)
-                message = EmailMessage()
-                message["Subject"] = subject
-                message["From"] = formataddr((council.name, settings.sender))
-                message["To"] = formataddr(reader)
-                message["Message-ID"] = make_msgid(domain=settings.sender.split("@")[-1])
-                message.set_content(body)
+                message = email_message(settings, council.name, reader, subject, body)
                 try:
                     client.send_message(message)
                 except (OSError, smtplib.SMTPException) as exc:

@@ -3,19 +3,16 @@ reminders, and the link in a received email opens that rater's form."""
 
 from __future__ import annotations
 
-import email
 import os
 import re
-import socket
 import subprocess
 import sys
-from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
 import streamlit as st
-from aiosmtpd.controller import Controller
 from cycle_builder import build_cycle
+from mail_server import body, free_port, running_inbox
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
@@ -30,37 +27,10 @@ LINK = re.compile(r"https?://\S+/\?t=([A-Za-z0-9_\-]+)")
 TANDEM = str(Path(sys.executable).with_name("tandem"))
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, N802 - aiosmtpd API
-        self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def smtp(monkeypatch):
-    inbox = Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    for key, value in {
-        "TANDEM_SMTP_HOST": "127.0.0.1",
-        "TANDEM_SMTP_PORT": str(port),
-        "TANDEM_SMTP_TLS": "none",
-        "TANDEM_SMTP_SENDER": "feedback@llanfair.example.gov.uk",
-        "TANDEM_BASE_URL": "https://tandem.example.gov.uk",
-    }.items():
-        monkeypatch.setenv(key, value)
-    yield inbox
-    controller.stop()
+    with running_inbox(monkeypatch) as inbox:
+        yield inbox
 
 
 @pytest.fixture(autouse=True)
@@ -68,10 +38,6 @@ def _fresh_cache():
     st.cache_resource.clear()
     yield
     st.cache_resource.clear()
-
-
-def _body(message) -> str:  # noqa: ANN001
-    return message.get_body(preferencelist=("plain",)).get_content()
 
 
 def test_invitations_and_reminders_arrive_and_the_link_opens_the_right_form(
@@ -90,7 +56,7 @@ def test_invitations_and_reminders_arrive_and_the_link_opens_the_right_form(
     siân = by_address["m0@llanfair.example.gov.uk"]
     assert "Cllr Siân Llewelyn & Rhodri ap Dafydd" in siân["Subject"]
     assert siân["From"].addresses[0].addr_spec == "feedback@llanfair.example.gov.uk"
-    token = LINK.search(_body(siân)).group(1)
+    token = LINK.search(body(siân)).group(1)
 
     with session_scope(sqlite_engine) as s:
         link = resolve_token(s, token)
@@ -134,7 +100,7 @@ def test_invitations_and_reminders_arrive_and_the_link_opens_the_right_form(
     assert not reminded & {"m0@llanfair.example.gov.uk", "o1@llanfair.example.gov.uk"}
     reminder = next(m for m in smtp.messages if m["To"].addresses[0].addr_spec.startswith("p2"))
     assert reminder["Subject"].startswith("Reminder:")
-    new_token = LINK.search(_body(reminder)).group(1)
+    new_token = LINK.search(body(reminder)).group(1)
     with session_scope(sqlite_engine) as s:
         link = resolve_token(s, new_token)
         assert s.get(Invitation, link.invitation_id).rater_id == built.people["p2"]
@@ -166,8 +132,8 @@ def test_edited_wording_is_what_the_rater_receives(smtp, sqlite_engine) -> None:
         send_invitations(s, SYSTEM, built.cycle_id)
     message = smtp.messages[0]
     assert message["Subject"].startswith("Adborth: Cllr Siân Llewelyn")
-    assert _body(message).startswith("Annwyl ")
-    assert "Closes 1 February 2027." in _body(message)
+    assert body(message).startswith("Annwyl ")
+    assert "Closes 1 February 2027." in body(message)
 
 
 def test_no_server_is_a_message_and_nothing_changes(sqlite_engine, monkeypatch) -> None:
@@ -175,7 +141,7 @@ def test_no_server_is_a_message_and_nothing_changes(sqlite_engine, monkeypatch) 
     monkeypatch.delenv("TANDEM_SMTP_HOST", raising=False)
     with session_scope(sqlite_engine) as s, pytest.raises(Invalid, match="mail-merge"):
         send_invitations(s, SYSTEM, built.cycle_id)
-    dead = SmtpSettings(host="127.0.0.1", port=_free_port(), tls="none", sender="a@b.example")
+    dead = SmtpSettings(host="127.0.0.1", port=free_port(), tls="none", sender="a@b.example")
     with session_scope(sqlite_engine) as s, pytest.raises(Invalid, match="Nothing was sent"):
         send_reminders(s, SYSTEM, built.cycle_id, settings=dead)
     with session_scope(sqlite_engine) as s:

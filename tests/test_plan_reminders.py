@@ -4,19 +4,16 @@ feedback — through the domain function, the command line and the plan page."""
 
 from __future__ import annotations
 
-import email
 import os
-import socket
 import subprocess
 import sys
 from datetime import date, timedelta
-from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
 import streamlit as st
-from aiosmtpd.controller import Controller
 from cycle_builder import build_cycle
+from mail_server import body, running_inbox
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
@@ -32,40 +29,10 @@ APP = "../app.py"
 TODAY = date.today()
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, N802 - aiosmtpd API
-        self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
-        return "250 OK"
-
-    def to(self, address: str) -> list[email.message.EmailMessage]:
-        return [m for m in self.messages if address in str(m["To"])]
-
-
 @pytest.fixture
 def smtp(monkeypatch):
-    inbox = Inbox()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    for key, value in {
-        "TANDEM_SMTP_HOST": "127.0.0.1",
-        "TANDEM_SMTP_PORT": str(port),
-        "TANDEM_SMTP_TLS": "none",
-        "TANDEM_SMTP_SENDER": "feedback@llanfair.example.gov.uk",
-        "TANDEM_BASE_URL": "https://tandem.example.gov.uk",
-    }.items():
-        monkeypatch.setenv(key, value)
-    yield inbox
-    controller.stop()
-
-
-def _body(message) -> str:  # noqa: ANN001
-    return message.get_body(preferencelist=("plain",)).get_content()
+    with running_inbox(monkeypatch) as inbox:
+        yield inbox
 
 
 @pytest.fixture
@@ -106,16 +73,16 @@ def test_each_principal_is_reminded_of_their_own_plan_only(engine, plans, smtp) 
     assert str(to_leader["Subject"]).strip() == (
         "Your development plan with Rhodri ap Dafydd: 1 action overdue and 1 due soon"
     )
-    body = _body(to_leader)
-    assert "Dear Cllr Siân Llewelyn," in body
-    assert "- Options note before key decisions (Seek advice first) — Rhodri ap Dafydd, due" in body
-    assert "- Monthly one-to-one (Seek advice first) — both of you, due" in body
-    assert f"Due in the next {DUE_SOON_DAYS} days:" in body
-    assert "https://tandem.example.gov.uk" in body
+    text = body(to_leader)
+    assert "Dear Cllr Siân Llewelyn," in text
+    assert "- Options note before key decisions (Seek advice first) — Rhodri ap Dafydd, due" in text
+    assert "- Monthly one-to-one (Seek advice first) — both of you, due" in text
+    assert f"Due in the next {DUE_SOON_DAYS} days:" in text
+    assert "https://tandem.example.gov.uk" in text
     for absent in ("Review the protocol", "Done already", "Dropped", "Thank officers"):
-        assert absent not in body
+        assert absent not in text
     [to_ceo] = smtp.to("ceo@llanfair")
-    assert "— you, due" in _body(to_ceo)  # the officer's own action, as they would say it
+    assert "— you, due" in body(to_ceo)  # the officer's own action, as they would say it
     # nobody else, and nothing of the cabinet pairing, which has nothing due
     assert not smtp.to("cab@") and not smtp.to("dir@") and not smtp.to("m0@")
     with Session(engine) as s:

@@ -165,25 +165,9 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 
     pytest.fail(f"streamlit did not answer {url}/_stcore/health within {timeout} s")
 
 
-@pytest.fixture(scope="session")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """The demo council plus an open cycle, served by `streamlit run app.py` on a free port."""
-    folder = tmp_path_factory.mktemp("browser")
-    db_url = f"sqlite:///{folder / 'demo.db'}"
-    log_path = folder / "streamlit.log"
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "TANDEM_DATABASE_URL": db_url,
-        "TANDEM_BASE_URL": url,
-        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-    }
-    subprocess.run([str(BIN / "tandem"), "demo"], env=env, check=True, capture_output=True)
-    tokens = _open_cycle_with_links(db_url)
-    accounts = _staff_accounts(db_url)
-    log = log_path.open("w")
-    proc = subprocess.Popen(
+def _streamlit(port: int, env: dict[str, str], log) -> subprocess.Popen:  # noqa: ANN001
+    """`streamlit run app.py` on 127.0.0.1:`port`, its output in `log`."""
+    return subprocess.Popen(
         [
             str(BIN / "streamlit"),
             "run",
@@ -202,16 +186,41 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The demo council plus an open cycle, served by `streamlit run app.py` on a free port."""
+    folder = tmp_path_factory.mktemp("browser")
+    db_url = f"sqlite:///{folder / 'demo.db'}"
+    log_path = folder / "streamlit.log"
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "TANDEM_DATABASE_URL": db_url,
+        "TANDEM_BASE_URL": url,
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+    }
+    subprocess.run([str(BIN / "tandem"), "demo"], env=env, check=True, capture_output=True)
+    tokens = _open_cycle_with_links(db_url)
+    accounts = _staff_accounts(db_url)
+    log = log_path.open("w")
+    proc = _streamlit(port, env, log)
     try:
         _wait_healthy(url, proc, log_path)
         yield Served(url, db_url, tokens, accounts, log=log_path)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
         log.close()
 
 
@@ -224,22 +233,12 @@ def fresh_server(served: Served, tmp_path: Path) -> Iterator[str]:
     env = {**os.environ, "TANDEM_DATABASE_URL": served.db_url, "TANDEM_BASE_URL": url}
     log_path = tmp_path / "fresh.log"
     with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [str(BIN / "streamlit"), "run", "app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        proc = _streamlit(port, env, log)
         try:
             _wait_healthy(url, proc, log_path)
             yield url
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            _stop(proc)
     assert "Traceback" not in log_path.read_text(), log_path.read_text()[-4000:]
 
 
