@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from cli.common import echo, friendly, unit_of_work
+from cli.common import echo, fail, friendly, unit_of_work
 from feedback.access import SYSTEM
 
 TARGETS = {"member": "councillor", "officer": "officer", "partnership": "the pair"}
@@ -95,8 +95,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Print a closed cycle's results after suppression (text, or JSON with --json), or
         write one pairing's report as a PDF (--pairing ID --pdf FILE.pdf)."""
-        if pdf is not None and (pairing is None or pdf.suffix.lower() != ".pdf"):
-            raise typer.BadParameter("--pdf needs --pairing and a file name ending in .pdf")
+        if pdf is not None:
+            if pairing is None or as_json or pdf.suffix.lower() != ".pdf":
+                fail("--pdf needs --pairing, no --json, and a file name ending in .pdf.")
+            if not pdf.parent.is_dir():
+                fail(f"There is no folder {pdf.parent} to write the PDF in (--pdf).")
         from feedback.cycles import find_cycle
         from feedback.publication import (
             read_all_pairing_reports,

@@ -637,16 +637,18 @@ def _send(
             token = new_token()
             r.link = link_for(token)
             values = _merge_fields(cycle, council, r)
-            message = email_message(
-                settings,
-                council.name,
-                (r.name, r.email),
-                render(subject_t, values),
-                render(body_t, values),
-            )
             try:
+                message = email_message(
+                    settings,
+                    council.name,
+                    (r.name, r.email),
+                    render(subject_t, values),
+                    render(body_t, values),
+                )
                 client.send_message(message)
-            except (OSError, smtplib.SMTPException) as exc:
+            except (OSError, ValueError, smtplib.SMTPException) as exc:
+                # ValueError: a name the email headers refuse (stored before names were
+                # checked for line separators); the others are still sent.
                 # The old link (if any) stays valid: nothing new reached this person.
                 report.failed.append(f"{r.name} <{r.email}>: {exc}")
                 session.add(

@@ -71,9 +71,10 @@ def find_person(session: Session, council_id: int, email: str) -> Person | None:
 
 
 def has_control_characters(text: str) -> bool:
-    """Line breaks, NUL and other control characters: invisible in a list of people, and
-    PostgreSQL refuses NUL outright."""
-    return any(unicodedata.category(ch) == "Cc" for ch in text)
+    """Line breaks (including Unicode's line and paragraph separators, which come with text
+    pasted from Word or a PDF), NUL and other control characters: invisible in a list of
+    people, refused in an email header, and PostgreSQL refuses NUL outright."""
+    return any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in text)
 
 
 def refuse_control_characters(*texts: str | None) -> None:

@@ -26,12 +26,16 @@ INK = (11, 22, 32)
 MUTED = (84, 96, 104)
 ACCENT = (15, 94, 107)
 TARGET_ORDER = ("member", "officer", "partnership")
+PAGES_ALIAS = "{tandem:pages}"
+LIVE_MARK = "DRAFT: live results, not published — not for circulation"
 
 
 class _Document(FPDF):
     def __init__(self, footer: str) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.footer_text = footer
+        # fpdf2 swaps this text for the page count everywhere; an alias nobody types.
+        self.alias_nb_pages(PAGES_ALIAS)
         self.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
         self.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
         self.set_margins(18, 16, 18)
@@ -42,7 +46,7 @@ class _Document(FPDF):
         self.set_y(-12)
         self.set_font(FONT, "", 7.5)
         self.set_text_color(*MUTED)
-        self.cell(0, 5, f"{self.footer_text} · page {self.page_no()} of {{nb}}", align="C")
+        self.cell(0, 5, f"{self.footer_text} · page {self.page_no()} of {PAGES_ALIAS}", align="C")
         self.set_text_color(*INK)
 
     # --- building blocks ---------------------------------------------------------------
@@ -121,7 +125,10 @@ def pairing_report_pdf(report: PairingReport) -> bytes:
     edition = meta.get("edition")
     status = f"published edition {edition}" if edition else "live results, not yet published"
     threshold = meta.get("threshold", 3)
-    doc = _Document(f"{member} and {officer} · {meta.get('cycle_name', '')} · confidential")
+    # Live results (a closed cycle not yet published) are marked on every page: a copy passed
+    # on early could be set against the published edition, which may hold replies back.
+    mark = f"edition {edition} · confidential" if edition else LIVE_MARK
+    doc = _Document(f"{member} and {officer} · {meta.get('cycle_name', '')} · {mark}")
     doc.set_title(f"Pairing report: {member} and {officer}")
     doc.set_author("Tandem")
     doc.add_page()

@@ -11,7 +11,7 @@ from feedback.errors import Conflict, Invalid, TandemError
 from planning.excel import export_filename, export_plans
 from planning.excel_import import MAX_BYTES, import_plans
 from planning.models import CHALLENGE_LABELS
-from planning.nudges import DUE_SOON_DAYS, plan_reminders, send_plan_reminders
+from planning.nudges import DUE_SOON_DAYS, last_sent, plan_reminders, send_plan_reminders
 from planning.plans import (
     OWNERS,
     STATUSES,
@@ -94,6 +94,52 @@ pairing_id = st.selectbox("Pairing", list(pairings), format_func=pairings.get, k
 
 if notice := st.session_state.pop(NOTICE, None):
     st.success(plain(notice), icon=":material/check_circle:")
+
+
+# --- progress reminders (staff): for the whole cycle, so above any one pairing's plan -------
+def reminders_panel(cycle_id: int) -> None:
+    with st.expander("Progress reminders for this cycle", icon=":material/notifications:"):
+        with unit_of_work() as session:
+            due = plan_reminders(session, actor, cycle_id, date.today())
+            sent = last_sent(session, actor, cycle_id)
+        if sent is not None:
+            st.caption(f"Last sent {sent[0]:%-d %b %Y at %H:%M} by {plain(sent[1])}.")
+        if not due:
+            st.caption(
+                f"No plan in this cycle has an action overdue or due in the next "
+                f"{DUE_SOON_DAYS} days."
+            )
+            return
+        st.caption(
+            "Each pairing below gets one email to each of the two: their actions that are "
+            f"overdue or due in the next {DUE_SOON_DAYS} days, and how to record progress. "
+            "Nothing about anyone's feedback is in it."
+        )
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "Pairing": [f"{r.member[0]} & {r.officer[0]}" for r in due],
+                    "Overdue": [len(r.overdue) for r in due],
+                    "Due soon": [len(r.due_soon) for r in due],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+        if st.button("Email these reminders", icon=":material/send:", key="plan_remind"):
+            try:
+                with unit_of_work() as session:
+                    report = send_plan_reminders(session, actor, cycle_id)
+            except TandemError as exc:
+                show_error(exc)
+            else:
+                st.success(plain(report.summary("reminder")), icon=":material/check_circle:")
+                for failure in report.failed:
+                    st.text(f"Could not send: {failure}")
+
+
+if actor.role != "principal":
+    reminders_panel(cycle_id)
 
 with unit_of_work() as session:
     plan = find_plan(session, pairing_id, cycle_id)
@@ -497,41 +543,3 @@ if upload is not None:
                 st.rerun()
             st.error(plain(result.summary()))
             st.markdown("\n".join(f"- {plain(e)}" for e in result.errors))
-
-# --- progress reminders (staff) --------------------------------------------------------------
-if actor.role != "principal":
-    with st.expander("Progress reminders for this cycle", icon=":material/notifications:"):
-        with unit_of_work() as session:
-            due = plan_reminders(session, actor, cycle_id, date.today())
-        if not due:
-            st.caption(
-                f"No plan in this cycle has an action overdue or due in the next "
-                f"{DUE_SOON_DAYS} days."
-            )
-        else:
-            st.caption(
-                "Each pairing below gets one email to each of the two: their actions that are "
-                f"overdue or due in the next {DUE_SOON_DAYS} days, and how to record progress. "
-                "Nothing about anyone's feedback is in it."
-            )
-            st.dataframe(
-                pd.DataFrame(
-                    {
-                        "Pairing": [f"{r.member[0]} & {r.officer[0]}" for r in due],
-                        "Overdue": [len(r.overdue) for r in due],
-                        "Due soon": [len(r.due_soon) for r in due],
-                    }
-                ),
-                hide_index=True,
-                width="stretch",
-            )
-            if st.button("Email these reminders", icon=":material/send:", key="plan_remind"):
-                try:
-                    with unit_of_work() as session:
-                        report = send_plan_reminders(session, actor, cycle_id)
-                except TandemError as exc:
-                    show_error(exc)
-                else:
-                    st.success(plain(report.summary("reminder")), icon=":material/check_circle:")
-                    for failure in report.failed:
-                        st.text(f"Could not send: {failure}")

@@ -97,7 +97,7 @@ st.caption(
 st.download_button(
     "Download this report (PDF)",
     data=lambda: pairing_report_pdf(report),
-    file_name=f"{file_stem}.pdf",
+    file_name=f"{file_stem}-{f'edition-{edition}' if edition else 'draft'}.pdf",
     mime="application/pdf",
     on_click="ignore",
     icon=":material/picture_as_pdf:",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import smtplib
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
@@ -28,11 +28,12 @@ from feedback.invitations import (
     email_message,
     open_smtp,
 )
-from feedback.models import Council, Pairing, Person
+from feedback.models import AuditEvent, Council, Pairing, Person
 from planning.models import ActionStatus, DevelopmentPlan, PlanAction, PlanGoal
 
 DUE_SOON_DAYS = 14
 UNFINISHED = (ActionStatus.not_started.value, ActionStatus.in_progress.value)
+SENT_ACTION = "send plan reminders"
 
 
 @dataclass
@@ -70,6 +71,7 @@ def plan_reminders(
     cycle = get_cycle(session, cycle_id)
     require_council_manager(actor, cycle.council_id)
     member, officer = aliased(Person), aliased(Person)
+    later = aliased(DevelopmentPlan)
     rows = session.exec(
         select(
             DevelopmentPlan.id,
@@ -91,6 +93,8 @@ def plan_reminders(
         .join(PlanAction, PlanAction.goal_id == PlanGoal.id)
         .where(
             DevelopmentPlan.cycle_id == cycle_id,
+            # A plan carried forward to a later cycle lives on there: remind about that one.
+            ~select(later.id).where(later.carried_from_plan_id == DevelopmentPlan.id).exists(),
             PlanAction.status.in_(UNFINISHED),
             PlanAction.due_on.is_not(None),
             PlanAction.due_on <= today + timedelta(days=DUE_SOON_DAYS),
@@ -111,6 +115,23 @@ def _when(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+def last_sent(session: Session, actor: Actor, cycle_id: int) -> tuple[datetime, str] | None:
+    """When reminders were last emailed for this cycle, and by whom (from the audit log)."""
+    cycle = get_cycle(session, cycle_id)
+    require_council_manager(actor, cycle.council_id)
+    row = session.exec(
+        select(AuditEvent.at, AuditEvent.actor)
+        .where(
+            AuditEvent.action == SENT_ACTION,
+            AuditEvent.entity == "cycle",
+            AuditEvent.entity_id == cycle_id,
+        )
+        .order_by(AuditEvent.at.desc())
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
 def reminder_text(
     reminder: PlanReminder, reader: tuple[str, str], cycle_name: str, council: str
 ) -> tuple[str, str]:
@@ -128,8 +149,8 @@ def reminder_text(
     lines = [
         f"Dear {name},",
         "",
-        f"This is a reminder about the joint development plan you and {partner} agreed after "
-        f'the feedback round "{cycle_name}" at {council}.',
+        f"This is a reminder about the joint development plan you and {partner} are working "
+        f'on after the feedback round "{cycle_name}" at {council}.',
     ]
     for heading, actions in (
         ("Overdue", reminder.overdue),
@@ -181,10 +202,12 @@ def send_plan_reminders(
         for reminder in reminders:
             for reader in (reminder.member, reminder.officer):
                 subject, body = reminder_text(reminder, reader, cycle.name, council.name)
-                message = email_message(settings, council.name, reader, subject, body)
                 try:
+                    message = email_message(settings, council.name, reader, subject, body)
                     client.send_message(message)
-                except (OSError, smtplib.SMTPException) as exc:
+                except (OSError, ValueError, smtplib.SMTPException) as exc:
+                    # ValueError: a name the email headers refuse (stored before names were
+                    # checked for line separators); the others are still sent.
                     report.failed.append(f"{reader[0]} <{reader[1]}>: {exc}")
                 else:
                     report.sent += 1
@@ -194,7 +217,7 @@ def send_plan_reminders(
     audit.record(
         session,
         actor,
-        "send plan reminders",
+        SENT_ACTION,
         "cycle",
         cycle.id,
         cycle.council_id,

@@ -65,14 +65,17 @@ def test_every_problem_is_listed_with_its_row_and_nothing_is_saved(engine, counc
         + 'Formula,=HYPERLINK("x"),member,,,\n'
         + "Nul\x00Byte,nul@llanfair.example,member,,,\n"
         + '"Two\nLines",two@llanfair.example,member,,,\n'
+        + "Pasted\u2028From Word,word@llanfair.example,member,,,\n"
     ).encode("utf-8")
     with pytest.raises(Invalid) as err:
         _import(engine, council_id, "people.csv", data)
     problems = "\n".join(err.value.problems)
-    for row in (3, 4, 5, 6, 7, 8, 9):
+    for row in (3, 4, 5, 6, 7, 8, 9, 10):
         assert f"Row {row}:" in problems, problems
     assert "also on row 2" in problems and "mayor" in problems
     assert "Row 8: full_name contains a line break or an invisible control" in problems
+    # Unicode's line separator (U+2028) comes with text pasted from Word: refused too.
+    assert "Row 10: full_name contains a line break or an invisible control" in problems
     assert len(_people(engine, council_id)) == 1  # only the one already there
 
 

@@ -152,3 +152,58 @@ def test_the_plan_page_lists_and_sends_the_reminders(
         assert len(smtp.messages) == 2
     finally:
         st.cache_resource.clear()
+
+
+def test_a_carried_plan_is_reminded_in_its_new_cycle_and_a_bad_name_stops_nobody_else(
+    engine, plans, smtp
+) -> None:
+    """Carried forward, a plan lives on in the later cycle: the earlier cycle reminds nobody
+    about it. A name the email headers refuse (stored before line separators were checked)
+    fails that one email; the rest are sent and the run is audited."""
+    from sqlalchemy import text
+
+    from feedback.cycles import add_pairing_to_cycle, create_cycle
+    from feedback.models import Person
+    from planning.models import DevelopmentPlan, PlanGoal
+    from planning.nudges import last_sent
+    from planning.suggestions import carry_forward
+
+    with session_scope(engine) as s:
+        assert last_sent(s, SYSTEM, plans.cycle_id) is None
+        plan_ids = [
+            s.exec(select(DevelopmentPlan.id).where(DevelopmentPlan.pairing_id == p)).one()
+            for p in plans.pairing_ids
+        ]
+        cabinet_goal = s.exec(select(PlanGoal.id).where(PlanGoal.plan_id == plan_ids[1])).one()
+        add_action(s, SYSTEM, cabinet_goal, "Credit the team", "member", TODAY - timedelta(1))
+        later = create_cycle(
+            s, SYSTEM, plans.council_id, "Adolygiad 2028", date(2028, 1, 3), date(2028, 2, 1)
+        )
+        later_id = later.id
+        for pairing_id, plan_id in zip(plans.pairing_ids, plan_ids, strict=True):
+            add_pairing_to_cycle(s, SYSTEM, later_id, pairing_id)
+            carry_forward(s, SYSTEM, plan_id, later_id)
+        assert plan_reminders(s, SYSTEM, plans.cycle_id, TODAY) == []
+        leaders, cabinet = plan_reminders(s, SYSTEM, later_id, TODAY)
+        assert [a.description for a in leaders.overdue] == ["Options note before key decisions"]
+        assert [a.description for a in cabinet.overdue] == ["Credit the team"]
+        # the chief executive's name as an older Tandem could have stored it
+        s.execute(
+            text("UPDATE person SET full_name = :n WHERE id = :i"),
+            {"n": "Rhodri ap Dafydd\u2028Jr", "i": plans.people["ceo"]},
+        )
+        s.expire_all()
+        assert "\u2028" in s.get(Person, plans.people["ceo"]).full_name
+        report = send_plan_reminders(s, SYSTEM, later_id)
+    # The leader's subject names the chief executive: that one email fails, in words.
+    [failed] = report.failed
+    assert failed.startswith("Cllr Siân Llewelyn <leader@") and "linefeed" in failed
+    assert report.sent == 3  # the chief executive's own, and the cabinet pair's after it
+    assert sorted(str(m["To"]).split("<")[1] for m in smtp.messages) == [
+        "cab@llanfair.example.gov.uk>",
+        "ceo@llanfair.example.gov.uk>",
+        "dir@llanfair.example.gov.uk>",
+    ]
+    with session_scope(engine) as s:
+        when, by = last_sent(s, SYSTEM, later_id)
+        assert by == SYSTEM.label

@@ -365,6 +365,19 @@ def test_the_pdf_report_holds_what_the_page_shows_and_nothing_suppressed(
         assert comment not in flat
     assert "Remark" in flat and "from the partners" not in flat
     assert pages >= 3 and images >= 4  # the scores, gaps, Johari and mirror charts
+    # Live results (closed, not published) say so on every page.
+    assert flat.count("DRAFT: live results, not published — not for circulation") == pages
+
+    # A folder that does not exist, or --json beside --pdf: told, no traceback.
+    for args in (["--pdf", str(tmp_path / "nowhere" / "r.pdf")], ["--pdf", str(out), "--json"]):
+        refused = subprocess.run(
+            [str(Path(sys.executable).with_name("tandem")), "report", str(cid), "--pairing",
+             str(pid), *args],
+            capture_output=True, text=True, timeout=120,
+            env={**os.environ, "TANDEM_DATABASE_URL": url},
+        )  # fmt: skip
+        assert refused.returncode != 0 and "Traceback" not in refused.stderr
+        assert "--pdf" in refused.stderr
 
 
 def test_the_report_page_offers_the_pdf(demo: str) -> None:
