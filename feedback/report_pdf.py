@@ -31,22 +31,24 @@ LIVE_MARK = "DRAFT: live results, not published — not for circulation"
 
 
 class _Document(FPDF):
-    def __init__(self, footer: str) -> None:
+    def __init__(self, about: str, mark: str) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
-        self.footer_text = footer
+        self.about, self.mark = about, mark
         # fpdf2 swaps this text for the page count everywhere; an alias nobody types.
         self.alias_nb_pages(PAGES_ALIAS)
         self.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
         self.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
         self.set_margins(18, 16, 18)
-        self.set_auto_page_break(True, margin=18)
+        self.set_auto_page_break(True, margin=20)
         self.set_text_color(*INK)
 
     def footer(self) -> None:
-        self.set_y(-12)
+        # Two short lines: long Welsh names and the draft mark would not fit on one.
+        self.set_y(-14)
         self.set_font(FONT, "", 7.5)
         self.set_text_color(*MUTED)
-        self.cell(0, 5, f"{self.footer_text} · page {self.page_no()} of {PAGES_ALIAS}", align="C")
+        self.cell(0, 3.6, self.about, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.cell(0, 3.6, f"{self.mark} · page {self.page_no()} of {PAGES_ALIAS}", align="C")
         self.set_text_color(*INK)
 
     # --- building blocks ---------------------------------------------------------------
@@ -128,7 +130,7 @@ def pairing_report_pdf(report: PairingReport) -> bytes:
     # Live results (a closed cycle not yet published) are marked on every page: a copy passed
     # on early could be set against the published edition, which may hold replies back.
     mark = f"edition {edition} · confidential" if edition else LIVE_MARK
-    doc = _Document(f"{member} and {officer} · {meta.get('cycle_name', '')} · {mark}")
+    doc = _Document(f"{member} and {officer} · {meta.get('cycle_name', '')}", mark)
     doc.set_title(f"Pairing report: {member} and {officer}")
     doc.set_author("Tandem")
     doc.add_page()
