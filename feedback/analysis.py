@@ -261,6 +261,15 @@ class PairingReport:
         out["notices"] = list(self.notices)
         return out
 
+    def comment_sections(self) -> list[tuple[str, list[str]]]:
+        """(dimension name, its comments) for each dimension with comments, in report
+        order: what the page and the PDF list under "Comments"."""
+        dims = self.dimensions.drop_duplicates("dimension_code")
+        names = dict(zip(dims["dimension_code"], dims["dimension_name"], strict=True))
+        return [
+            (str(names.get(code, code)), texts) for code, texts in self.comments.items() if texts
+        ]
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PairingReport:
         report = cls(

@@ -258,14 +258,11 @@ def pairing_report_pdf(report: PairingReport) -> bytes:
             change_title = []
 
     doc.heading("Comments")
-    dims = report.dimensions.drop_duplicates("dimension_code")
-    names = dict(zip(dims["dimension_code"], dims["dimension_name"], strict=True))
-    if not any(report.comments.values()):
+    sections = report.comment_sections()
+    if not sections:
         doc.para("No comments to show for this pairing.")
-    for code, texts in report.comments.items():
-        if not texts:
-            continue
-        doc.heading(str(names.get(code, code)), size=10.5, space=1)
+    for name, texts in sections:
+        doc.heading(name, size=10.5, space=1)
         for text in texts:
             doc.para(f"“{text}”", size=9)
     return bytes(doc.output())

@@ -294,13 +294,10 @@ with comments_tab:
         "Comments are shown without names, in alphabetical order, and only from groups with "
         "enough replies to keep them anonymous."
     )
-    dims = report.dimensions.drop_duplicates("dimension_code")
-    names = dict(zip(dims["dimension_code"], dims["dimension_name"], strict=True))
-    if not any(report.comments.values()):
+    sections = report.comment_sections()
+    if not sections:
         st.info("No comments to show for this pairing.")
-    for code, texts in report.comments.items():
-        if not texts:
-            continue
-        st.markdown(f"**{plain(names.get(code, code))}**")
+    for name, texts in sections:
+        st.markdown(f"**{plain(name)}**")
         for text in texts:
             st.markdown("> " + plain(text).replace("  \n", "  \n> "))
