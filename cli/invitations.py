@@ -8,6 +8,7 @@ import typer
 
 from cli.common import echo, friendly, unit_of_work
 from feedback.access import SYSTEM
+from feedback.db import TandemError
 
 
 def register(app: typer.Typer) -> None:
@@ -43,15 +44,34 @@ def register(app: typer.Typer) -> None:
 
         if output is not None and output.suffix.lower() not in (".xlsx", ".csv"):
             raise typer.BadParameter("--output must end in .xlsx or .csv")
-        with unit_of_work() as session:
-            found = find_cycle(session, cycle)
-            fresh, skipped = issue_links(session, SYSTEM, found.id, reissue=reissue)
-            rows = mail_merge_rows(session, found.id, fresh)
+        written = False
+        try:
+            with unit_of_work() as session:
+                found = find_cycle(session, cycle)
+                fresh, skipped = issue_links(session, SYSTEM, found.id, reissue=reissue)
+                rows = mail_merge_rows(session, found.id, fresh)
+                if output is not None:
+                    # Written before the new links are saved: if the file cannot be made or
+                    # written, the links are rolled back and the raters keep their old ones,
+                    # rather than links being saved that nobody can ever see.
+                    data = (
+                        mail_merge_xlsx(rows)
+                        if output.suffix.lower() == ".xlsx"
+                        else mail_merge_csv(rows)
+                    )
+                    try:
+                        output.write_bytes(data)
+                        written = True
+                    except OSError as exc:
+                        raise TandemError(
+                            f"Could not write {output} ({exc.strerror or exc}); no links were "
+                            "made. Check the folder exists and can be written to, and try again."
+                        ) from exc
+        except BaseException:
+            if written:  # the links were not saved after all: the file would mislead
+                output.unlink(missing_ok=True)
+            raise
         if output is not None:
-            data = (
-                mail_merge_xlsx(rows) if output.suffix.lower() == ".xlsx" else mail_merge_csv(rows)
-            )
-            output.write_bytes(data)
             echo(f"Wrote {len(rows)} links to {output}.")
         else:
             for r in fresh:

@@ -24,6 +24,7 @@ from feedback.models import (
     RaterGroup,
     utcnow,
 )
+from feedback.text import column_limit, one_line
 
 # draft → open → closed → published; a closed cycle may be reopened for late responses,
 # and a published one may be republished (see the analysis engine's publication check).
@@ -89,9 +90,7 @@ def create_cycle(
     framework_version_id: int | None = None,
 ) -> Cycle:
     require_council_manager(actor, council_id)
-    name = (name or "").strip()
-    if not name:
-        raise Invalid("A cycle needs a name, for example 'Autumn 2026 review'.")
+    name = cycle_name(name)
     if closes_on < opens_on:
         raise Invalid("A cycle cannot close before it opens.")
     if anonymity_threshold < 2:
@@ -119,6 +118,16 @@ def create_cycle(
     session.flush()
     audit.record(session, actor, "create cycle", "cycle", cycle.id, council_id, name=name)
     return cycle
+
+
+def cycle_name(name: str | None) -> str:
+    """A cycle's name as stored (feedback.text.one_line), or Invalid saying why not."""
+    return one_line(
+        name,
+        "the cycle's name",
+        limit=column_limit(Cycle, "name"),
+        required="A cycle needs a name, for example 'Autumn 2026 review'.",
+    )
 
 
 SETTING_NAMES = {
@@ -170,12 +179,15 @@ def update_cycle(
                 + ", ".join(SETTING_NAMES[k] for k in moved)
                 + "). Nothing was saved: look at the current settings and make your change again."
             )
-    name = (name or "").strip()
     problems: list[str] = []
-    if not name:
-        problems.append("A cycle needs a name, for example 'Autumn 2026 review'.")
-    elif (
-        name != cycle.name
+    try:
+        name = cycle_name(name)
+    except Invalid as exc:
+        problems.append(str(exc))
+        name = ""
+    if (
+        name
+        and name != cycle.name
         and session.exec(
             select(Cycle.id).where(
                 Cycle.council_id == cycle.council_id, Cycle.name == name, Cycle.id != cycle.id

@@ -31,6 +31,7 @@ from sqlmodel import Session, select
 
 from feedback import audit
 from feedback.access import Actor, require_council_manager
+from feedback.cells import csv_text, put_text
 from feedback.cycles import GROUP_LABELS, get_cycle
 from feedback.errors import Invalid, NotFound
 from feedback.models import (
@@ -45,6 +46,7 @@ from feedback.models import (
     RaterGroup,
     utcnow,
 )
+from feedback.text import one_line, paragraphs
 
 TOKEN_BYTES = 32  # 256 bits; the brief asks for at least 128
 DEFAULT_BASE_URL = "http://localhost:8501"
@@ -287,18 +289,27 @@ def update_wording(
     cycle = get_cycle(session, cycle_id)
     require_council_manager(actor, cycle.council_id)
     problems: list[str] = []
-    _check_template("invitation subject", invitation_subject, False, problems)
-    _check_template("invitation text", invitation_body, True, problems)
-    _check_template("reminder subject", reminder_subject, False, problems)
-    _check_template("reminder text", reminder_body, True, problems)
-    if any("\n" in s or "\r" in s for s in (invitation_subject, reminder_subject)):
-        problems.append("A subject line must be a single line.")
+    given = {
+        "invitation_subject": (invitation_subject, "the invitation subject", one_line),
+        "invitation_body": (invitation_body, "the invitation text", paragraphs),
+        "reminder_subject": (reminder_subject, "the reminder subject", one_line),
+        "reminder_body": (reminder_body, "the reminder text", paragraphs),
+    }
+    texts: dict[str, str] = {}
+    for key, (value, label, rule) in given.items():  # the one rule for text (feedback.text)
+        try:
+            texts[key] = rule(value, label)
+        except Invalid as exc:
+            problems.append(str(exc))
+            texts[key] = value or ""
+    _check_template("invitation subject", texts["invitation_subject"], False, problems)
+    _check_template("invitation text", texts["invitation_body"], True, problems)
+    _check_template("reminder subject", texts["reminder_subject"], False, problems)
+    _check_template("reminder text", texts["reminder_body"], True, problems)
     if problems:
         raise Invalid("The wording was not saved.", problems)
-    cycle.invitation_subject = invitation_subject.strip()
-    cycle.invitation_body = invitation_body
-    cycle.reminder_subject = reminder_subject.strip()
-    cycle.reminder_body = reminder_body
+    for key, value in texts.items():
+        setattr(cycle, key, value)
     session.add(cycle)
     session.flush()
     audit.record(session, actor, "edit wording", "cycle", cycle.id, cycle.council_id)
@@ -421,13 +432,6 @@ def issue_links(
 
 
 MAIL_MERGE_COLUMNS = ["name", "email", "pairing", "rater_group", "link", "subject", "message"]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe_cell(value: str) -> str:
-    """A spreadsheet treats text starting with = + - @ (or tab/CR) as a formula; a leading
-    apostrophe makes it plain text in Excel and LibreOffice and is not shown."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def mail_merge_rows(session: Session, cycle_id: int, fresh: list[Recipient]) -> list[list[str]]:
@@ -457,23 +461,19 @@ def mail_merge_csv(rows: list[list[str]]) -> bytes:
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     writer.writerow(MAIL_MERGE_COLUMNS)
     for row in rows:
-        writer.writerow([_safe_cell(v) for v in row])
+        writer.writerow([csv_text(v) for v in row])
     return buffer.getvalue().encode("utf-8-sig")
 
 
 def mail_merge_xlsx(rows: list[list[str]]) -> bytes:
-    """Every cell is written as a string typed cell, so nothing in it can be a formula."""
+    """Every cell is written as text (feedback.cells.put_text), so nothing in it can be a
+    formula and any name or wording can be written."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Mail merge"
-    sheet.append(MAIL_MERGE_COLUMNS)
-    for row in rows:
-        sheet.append(row)
-    for row in sheet.iter_rows():
-        for cell in row:
-            # openpyxl turns a string starting with "=" into a formula; force text instead.
-            cell.data_type = "s"
-            cell.quotePrefix = isinstance(cell.value, str) and cell.value.startswith(_FORMULA_START)
+    for r, row in enumerate([MAIL_MERGE_COLUMNS, *rows], start=1):
+        for c, value in enumerate(row, start=1):
+            put_text(sheet.cell(r, c), value)  # text, never a formula (feedback.cells)
     for column, width in zip("ABCDEFG", (28, 34, 44, 20, 60, 40, 60), strict=True):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A2"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -12,6 +10,7 @@ from feedback import audit
 from feedback.access import Actor, require_admin, require_council_manager
 from feedback.errors import Conflict, Invalid, NotFound
 from feedback.models import Council, Pairing, PairingKind, Person, PersonKind
+from feedback.text import column_limit, one_line
 
 NATIONS = ("England", "Scotland", "Wales", "Northern Ireland")
 
@@ -43,9 +42,12 @@ def create_council(
     session: Session, actor: Actor, name: str, nation: str = "England", retention_months: int = 36
 ) -> Council:
     require_admin(actor)
-    name = (name or "").strip()
-    if not name:
-        raise Invalid("A council needs a name.")
+    name = one_line(
+        name,
+        "the council's name",
+        limit=column_limit(Council, "name"),
+        required="A council needs a name.",
+    )
     if nation not in NATIONS:
         raise Invalid(f"Nation must be one of {', '.join(NATIONS)}.")
     if find_council(session, name) is not None:
@@ -70,20 +72,37 @@ def find_person(session: Session, council_id: int, email: str) -> Person | None:
     ).first()
 
 
-def has_control_characters(text: str) -> bool:
-    """Line breaks (including Unicode's line and paragraph separators, which come with text
-    pasted from Word or a PDF), NUL and other control characters: invisible in a list of
-    people, refused in an email header, and PostgreSQL refuses NUL outright."""
-    return any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in text)
+# What each of a person's details is called in a sentence about it.
+PERSON_FIELDS = {
+    "full_name": "the name",
+    "title": "the title",
+    "portfolio": "the portfolio",
+    "organisation": "the organisation",
+}
 
 
-def refuse_control_characters(*texts: str | None) -> None:
-    """Refuse a person's details that hold a line break or control character."""
-    if any(has_control_characters(t or "") for t in texts):
-        raise Invalid(
-            "Names, titles and portfolios must be on one line, without invisible control "
-            "characters."
-        )
+def person_field(name: str, value: object) -> str:
+    """One of a person's details as stored (feedback.text.one_line): on one line, within
+    its column's length. The page, the people import and the command line all use it."""
+    return one_line(
+        value,
+        PERSON_FIELDS[name],
+        limit=column_limit(Person, name),
+        required="A person needs a name." if name == "full_name" else None,
+    )
+
+
+def clean_person(
+    full_name: str, title: str = "", portfolio: str = "", organisation: str = ""
+) -> dict[str, str]:
+    """A person's details as stored, or Invalid naming the first one that cannot be."""
+    values = {
+        "full_name": full_name,
+        "title": title,
+        "portfolio": portfolio,
+        "organisation": organisation,
+    }
+    return {name: person_field(name, value) for name, value in values.items()}
 
 
 def add_person(
@@ -98,25 +117,14 @@ def add_person(
     organisation: str = "",
 ) -> Person:
     require_council_manager(actor, council_id)
-    full_name = (full_name or "").strip()
-    if not full_name:
-        raise Invalid("A person needs a name.")
-    refuse_control_characters(full_name, title, portfolio, organisation)
+    details = clean_person(full_name, title, portfolio, organisation)
     if kind not in {k.value for k in PersonKind}:
         raise Invalid("Kind must be member (councillor), officer or external (partner).")
     address = normalise_email(email)
     existing = find_person(session, council_id, address)
     if existing is not None:
         raise Conflict(f"{existing.full_name} already has the email address {address}.")
-    person = Person(
-        council_id=council_id,
-        full_name=full_name,
-        email=address,
-        kind=kind,
-        title=(title or "").strip(),
-        portfolio=(portfolio or "").strip(),
-        organisation=(organisation or "").strip(),
-    )
+    person = Person(council_id=council_id, email=address, kind=kind, **details)
     session.add(person)
     try:
         session.flush()
@@ -146,6 +154,9 @@ def create_pairing(
     require_council_manager(actor, council_id)
     if kind not in {k.value for k in PairingKind}:
         raise Invalid("A pairing is either leader–chief executive or cabinet–director.")
+    portfolio = one_line(
+        portfolio, "the pairing's portfolio", limit=column_limit(Pairing, "portfolio")
+    )
     member, officer = session.get(Person, member_id), session.get(Person, officer_id)
     if member is None or member.council_id != council_id or member.kind != PersonKind.member:
         raise Invalid("The first person of a pairing must be a councillor of this council.")
@@ -165,7 +176,7 @@ def create_pairing(
         kind=kind,
         member_id=member_id,
         officer_id=officer_id,
-        portfolio=(portfolio or "").strip(),
+        portfolio=portfolio,
     )
     session.add(pairing)
     session.flush()

@@ -21,11 +21,12 @@ from feedback.access import Actor, require_council_manager
 from feedback.errors import Conflict, Invalid, NotFound
 from feedback.models import Person, PersonKind
 from feedback.people import (
+    PERSON_FIELDS,
     add_person,
+    clean_person,
     get_council,
-    has_control_characters,
     normalise_email,
-    refuse_control_characters,
+    person_field,
 )
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -54,7 +55,6 @@ KINDS = {
     "partner": PersonKind.external,
     "external partner": PersonKind.external,
 }
-LIMITS = {"full_name": 200, "title": 200, "portfolio": 200, "organisation": 200}
 
 EXAMPLE_ROWS = [
     ["Cllr Siân Llewelyn", "sian.llewelyn@example.gov.uk", "member", "Cabinet Member",
@@ -282,15 +282,12 @@ def read_people_file(filename: str, data: bytes) -> tuple[list[PersonRow], int]:
             row_problems.append(
                 f"Row {r}: kind '{cells.get('kind', '')}' should be member, officer or external."
             )
-        for name, value in cells.items():
-            if has_control_characters(value):
-                row_problems.append(
-                    f"Row {r}: {name} contains a line break or an invisible control "
-                    "character; type it on one line."
-                )
-        for name, limit in LIMITS.items():
-            if len(cells.get(name, "")) > limit:
-                row_problems.append(f"Row {r}: {name} is longer than {limit} characters.")
+        for name in PERSON_FIELDS:  # the one rule for text (feedback.text), as on the page
+            if cells.get(name):
+                try:
+                    cells[name] = person_field(name, cells[name])
+                except Invalid as exc:
+                    row_problems.append(f"Row {r}: {exc}")
         if email:
             if email in seen:
                 row_problems.append(f"Row {r}: {email} is also on row {seen[email]}.")
@@ -386,10 +383,7 @@ def update_person(
     if person is None:
         raise NotFound(f"There is no person with id {person_id}.")
     require_council_manager(actor, person.council_id)
-    full_name = (full_name or "").strip()
-    if not full_name:
-        raise Invalid("A person needs a name.")
-    refuse_control_characters(full_name, title, portfolio, organisation)
+    details = clean_person(full_name, title, portfolio, organisation)
     address = normalise_email(email)
     clash = session.exec(
         select(Person).where(
@@ -400,11 +394,9 @@ def update_person(
     ).first()
     if clash is not None:
         raise Conflict(f"{clash.full_name} already has the email address {address}.")
-    person.full_name = full_name
     person.email = address
-    person.title = (title or "").strip()
-    person.portfolio = (portfolio or "").strip()
-    person.organisation = (organisation or "").strip()
+    for name, value in details.items():
+        setattr(person, name, value)
     session.add(person)
     session.flush()
     audit.record(session, actor, "edit person", "person", person.id, person.council_id)

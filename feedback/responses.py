@@ -33,6 +33,7 @@ from feedback.models import (
     ResponseStatus,
     utcnow,
 )
+from feedback.text import paragraphs
 
 MAX_COMMENT_CHARS = 4000
 
@@ -119,7 +120,8 @@ def _validate(
     cycle: Cycle,
     ratings: dict[int, int | None],
     comments: dict[int, str],
-) -> None:
+) -> dict[int, str]:
+    """Check the answers; returns the comments as they are stored (feedback.text)."""
     items = {i.id: i for i in items_for_invitation(session, invitation)}
     spec = framework_spec(session.get(FrameworkVersion, cycle.framework_version_id))
     problems = []
@@ -135,14 +137,23 @@ def _validate(
         top = len(spec.scales[item.scale].points)
         if not isinstance(value, int) or not 1 <= value <= top:
             problems.append(f"'{item.code}' must be answered on its scale (1 to {top}).")
-    dimension_ids = {d.id for d in dimensions_for_cycle(session, cycle)}
+    dimensions = {d.id: d for d in dimensions_for_cycle(session, cycle)}
+    texts: dict[int, str] = {}
     for dimension_id, text in comments.items():
-        if dimension_id not in dimension_ids:
+        if dimension_id not in dimensions:
             problems.append(f"Comment box {dimension_id} is not part of this questionnaire.")
-        elif len(text or "") > MAX_COMMENT_CHARS:
-            problems.append(f"A comment is longer than {MAX_COMMENT_CHARS} characters.")
+            continue
+        try:  # the one rule for text; a comment may run over several lines
+            texts[dimension_id] = paragraphs(
+                text,
+                f"your comment on “{dimensions[dimension_id].name}”",
+                limit=MAX_COMMENT_CHARS,
+            )
+        except Invalid as exc:
+            problems.append(str(exc))
     if problems:
         raise Invalid("Some answers could not be saved.", problems)
+    return texts
 
 
 def _upsert(session: Session, model: type, keys: list[str], rows: list[dict[str, Any]]) -> None:
@@ -171,7 +182,7 @@ def _write_answers(
         ["response_id", "item_id"],
         [{"response_id": response_id, "item_id": i, "value": v} for i, v in ratings.items()],
     )
-    texts = {d: (t or "").strip() for d, t in comments.items()}
+    texts = comments  # already as stored (see _validate)
     _upsert(
         session,
         Comment,
@@ -198,7 +209,7 @@ def save_answers(
     tabs saving different questions do not undo each other."""
     ratings, comments = ratings or {}, comments or {}
     invitation, cycle = _open_invitation(session, invitation_id)
-    _validate(session, invitation, cycle, ratings, comments)
+    comments = _validate(session, invitation, cycle, ratings, comments)
     response = _draft_response(session, invitation)
     try:
         _write_answers(session, response.id, ratings, comments)

@@ -37,6 +37,7 @@ from sqlmodel import Session
 
 from feedback import audit
 from feedback.access import Actor, require_council_manager, require_person_manager
+from feedback.cells import put_text
 from feedback.errors import NotFound
 from feedback.models import (
     AuditEvent,
@@ -438,9 +439,6 @@ def to_json(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, indent=2, default=_plain).encode("utf-8")
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def to_xlsx(data: dict[str, Any]) -> bytes:
     """One sheet per section; every cell plain text or a number, never a formula."""
     workbook = Workbook()
@@ -449,17 +447,16 @@ def to_xlsx(data: dict[str, Any]) -> bytes:
         sheet = workbook.create_sheet(section[:31])
         rows = content if isinstance(content, list) else [content]
         if not rows:
-            sheet.append(["(nothing held)"])
+            put_text(sheet.cell(1, 1), "(nothing held)")
             continue
         header = list(dict.fromkeys(k for row in rows for k in row))
-        sheet.append(header)
-        for row in rows:
-            sheet.append([_plain(row.get(k)) for k in header])
-        for line in sheet.iter_rows():
-            for cell in line:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"
-                    cell.quotePrefix = cell.value.startswith(_FORMULA_START)
+        lines = [header, *([_plain(row.get(k)) for k in header] for row in rows)]
+        for r, line in enumerate(lines, start=1):
+            for c, value in enumerate(line, start=1):
+                if isinstance(value, str):
+                    put_text(sheet.cell(r, c), value)  # text, never a formula
+                else:
+                    sheet.cell(r, c).value = value
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

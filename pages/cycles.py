@@ -351,11 +351,14 @@ with invite_tab:
             with unit_of_work() as session:
                 fresh, skipped = issue_links(session, actor, cycle.id, reissue=reissue)
                 rows = mail_merge_rows(session, cycle.id, fresh)
-            st.session_state[merge_key] = (rows, len(skipped))
+                # Both files are made before the new links are saved: if either fails, the
+                # links roll back rather than being saved where nobody can see them.
+                files = (mail_merge_xlsx(rows), mail_merge_csv(rows))
+            st.session_state[merge_key] = (rows, len(skipped), files)
         except TandemError as exc:
             show_error(exc)
     if merge := st.session_state.get(merge_key):
-        rows, skipped = merge
+        rows, skipped, (xlsx, csv) = merge
         st.success(
             f"{len(rows)} links made."
             + (f" {skipped} raters already had a link and were left out." if skipped else "")
@@ -363,14 +366,14 @@ with invite_tab:
         left, right = st.columns(2)
         left.download_button(
             "Download .xlsx",
-            mail_merge_xlsx(rows),
+            xlsx,
             file_name=f"tandem-links-{cycle.id}.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             icon=":material/download:",
         )
         right.download_button(
             "Download .csv",
-            mail_merge_csv(rows),
+            csv,
             file_name=f"tandem-links-{cycle.id}.csv",
             mime="text/csv",
             icon=":material/download:",

@@ -33,6 +33,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session, select
 
 from feedback.access import Actor, require_cycle_manager, require_plan_reader
+from feedback.cells import put_text
 from feedback.cycles import pairings_in_cycle
 from feedback.errors import NotFound, PermissionDenied
 from feedback.models import Cycle, Pairing, Person, utcnow
@@ -71,7 +72,6 @@ COLUMNS: list[tuple[str, int, bool]] = [
 HEADERS = [c[0] for c in COLUMNS]
 COL = {name: i + 1 for i, name in enumerate(HEADERS)}
 ID_COLUMNS = ("Plan ID", "Revision", "Goal ID", "Action ID")
-DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 OVERDUE_FILL = PatternFill("solid", fgColor="F8D7DA")
@@ -79,17 +79,7 @@ OVERDUE_FONT = Font(color="842029")
 TITLE_FONT = Font(bold=True, size=14)
 
 
-# --- safe cells -------------------------------------------------------------------------
-
-
-def put_text(cell: Cell, value: str | None) -> Cell:
-    """Store text as text: never a formula, exactly as written."""
-    text = "" if value is None else str(value)
-    cell.value = text
-    cell.data_type = "s"
-    if text.startswith(DANGEROUS_START):
-        cell.quotePrefix = True
-    return cell
+# --- safe cells (the rule is feedback.cells.put_text) ---------------------------------
 
 
 def put(cell: Cell, value: Any) -> Cell:
@@ -118,7 +108,11 @@ class PairingPlan:
 
 def sheet_title(label: str, used: set[str]) -> str:
     """A valid, unique Excel sheet name (≤ 31 characters, none of []:*?/\\)."""
-    clean = "".join(" " if ch in "[]:*?/\\" else ch for ch in label).strip().strip("'")
+    clean = (
+        "".join(" " if ch in "[]:*?/\\" or not ch.isprintable() else ch for ch in label)
+        .strip()
+        .strip("'")
+    )
     clean = " ".join(clean.split())[:31] or "Plan"
     title, n = clean, 2
     while title.lower() in used or title.lower() in RESERVED:
@@ -205,16 +199,21 @@ def _actions(snapshot: dict[str, Any] | None) -> list[dict[str, Any]]:
 
 
 def progress(snapshot: dict[str, Any] | None, today: date) -> dict[str, Any]:
-    actions = pd.DataFrame(_actions(snapshot), columns=["status", "due_on"])
-    live = actions[actions["status"] != "dropped"]
-    due = pd.to_datetime(live["due_on"], errors="coerce").dt.date
-    overdue = int(((due < today) & ~live["status"].isin(["done"])).sum())
-    done = int((live["status"] == "done").sum())
+    """Counts for the overview. Plain Python: an action without a due date is simply not
+    overdue (a column of only empty dates once made pandas compare datetimes with a date
+    and fail the whole export)."""
+    live = [a for a in _actions(snapshot) if a["status"] != "dropped"]
+    overdue = sum(
+        1
+        for a in live
+        if a["status"] != "done" and a["due_on"] and date.fromisoformat(a["due_on"]) < today
+    )
+    done = sum(1 for a in live if a["status"] == "done")
     return {
         "goals": len(snapshot["goals"]) if snapshot else 0,
         "actions": len(live),
         "done": done,
-        "share_done": done / len(live) if len(live) else 0.0,
+        "share_done": done / len(live) if live else 0.0,
         "overdue": overdue,
     }
 

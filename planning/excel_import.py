@@ -9,7 +9,6 @@ never overwrites newer work.
 
 from __future__ import annotations
 
-import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -21,13 +20,17 @@ from openpyxl.utils.exceptions import InvalidFileException
 from sqlmodel import Session, select
 
 from feedback.access import Actor, require_plan_editor
-from feedback.errors import PermissionDenied
+from feedback.cells import read_text
+from feedback.errors import Invalid, PermissionDenied
 from feedback.models import Cycle
 from planning.excel import COLUMNS, FORMAT, HEADERS, LISTS_SHEET, META_SHEET, OVERVIEW_SHEET
 from planning.models import CheckIn, DevelopmentPlan, PlanRevision
 from planning.plans import (
     OWNERS,
     STATUSES,
+    _clean_description,
+    _clean_measure,
+    _clean_note,
     _when,
     add_action,
     add_check_in,
@@ -37,7 +40,6 @@ from planning.plans import (
 )
 
 MAX_BYTES = 5 * 1024 * 1024
-CONTROL_ESCAPE = re.compile("_x(00[01][0-9A-Fa-f])_")
 EDITABLE = ("Action", "Owner", "Due date", "Success measure", "Status", "New check-in note")
 FIELD = {
     "Action": "description",
@@ -354,9 +356,19 @@ class _Reader:
                 return None
             goal_id = match[0]
         values: dict[str, Any] = {}
-        values["description"] = _text(cells["Action"].value).strip()
-        values["success_measure"] = _text(cells["Success measure"].value)  # kept verbatim
-        values["note"] = _text(cells["New check-in note"].value).strip()
+        # The one rule for text (feedback.text), as on the plan page, so a row that says
+        # what Tandem holds compares equal and a control character is refused here.
+        for key, header, rule in (
+            ("description", "Action", lambda text: _clean_description(text, required=False)),
+            ("success_measure", "Success measure", _clean_measure),
+            ("note", "New check-in note", _clean_note),
+        ):
+            raw = _text(cells[header].value)
+            try:
+                values[key] = rule(raw)
+            except Invalid as exc:
+                self.error(title, r, str(exc))
+                values[key] = raw
         owner = _text(cells["Owner"].value).strip().lower()
         status = _text(cells["Status"].value).strip().lower()
         new = action_id is None
@@ -564,10 +576,7 @@ def _text(value: Any) -> str:
         return str(int(value))
     if isinstance(value, datetime | date):
         return f"{value:%d/%m/%Y}"
-    text = str(value)
-    if "_x" in text:  # Excel writes control characters such as a carriage return as _x000D_
-        text = CONTROL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
-    return text
+    return read_text(str(value))  # Excel writes a carriage return as _x000D_
 
 
 def import_plans(

@@ -23,6 +23,7 @@ from sqlmodel import Session, delete, select, update
 from feedback.access import Actor, require_plan_editor, require_plan_reader
 from feedback.errors import Conflict, Invalid, NotFound, PermissionDenied
 from feedback.models import Cycle, CyclePairing, Dimension, Pairing, Person, utcnow
+from feedback.text import column_limit, one_line, paragraphs
 from planning.models import (
     CHALLENGE_LABELS,
     ActionOwner,
@@ -354,15 +355,29 @@ def _action(session: Session, action_id: int) -> PlanAction:
 # --- validation -------------------------------------------------------------------------
 
 
+# Text follows the one rule of feedback.text: a goal's title is one line; what it is for,
+# an action, its success measure and a check-in note may run over several lines.
+
+
 def _clean_title(title: str | None) -> str:
-    title = (title or "").strip()
-    if not title:
-        raise Invalid("A goal needs a title.")
-    if len(title) > 300:
-        raise Invalid(
-            "A goal's title can be at most 300 characters; put the detail in its description."
-        )
-    return title
+    return one_line(
+        title,
+        "the goal's title",
+        limit=column_limit(PlanGoal, "title"),
+        required="A goal needs a title.",
+    )
+
+
+def _clean_goal_description(description: str | None) -> str:
+    return paragraphs(description, "the goal's “why it matters”")
+
+
+def _clean_measure(measure: str | None) -> str:
+    return paragraphs(measure, "the success measure")
+
+
+def _clean_note(note: str | None) -> str:
+    return paragraphs(note, "the check-in note")
 
 
 def _check_challenge(challenge: str | None) -> str | None:
@@ -375,11 +390,9 @@ def _check_challenge(challenge: str | None) -> str | None:
     return challenge or None
 
 
-def _clean_description(description: str | None) -> str:
-    description = (description or "").strip()
-    if not description:
-        raise Invalid("An action needs a description of what will be done.")
-    return description
+def _clean_description(description: str | None, required: bool = True) -> str:
+    needed = "An action needs a description of what will be done." if required else None
+    return paragraphs(description, "the action", required=needed)
 
 
 def _check_owner(owner: str) -> str:
@@ -446,6 +459,7 @@ def add_goal(
 ) -> PlanGoal:
     plan = _open(session, actor, plan_id, expected_revision)
     title = _clean_title(title)
+    description = _clean_goal_description(description)
     dimension_code = (dimension_code or "").strip()
     if not dimension_code:
         raise Invalid("A goal is tied to one of the framework's dimensions; choose one.")
@@ -456,7 +470,7 @@ def add_goal(
         dimension_code=dimension_code,
         challenge=challenge,
         title=title,
-        description=description or "",
+        description=description,
         source=source,
         position=position,
     )
@@ -485,7 +499,7 @@ def update_goal(
     if title is not _UNSET:
         changes["title"] = _clean_title(title)
     if description is not _UNSET:
-        changes["description"] = description or ""
+        changes["description"] = _clean_goal_description(description)
     if dimension_code is not _UNSET:
         if not (dimension_code or "").strip():
             raise Invalid("A goal is tied to one of the framework's dimensions; choose one.")
@@ -537,6 +551,7 @@ def add_action(
     goal = _goal(session, goal_id)
     plan = _open(session, actor, goal.plan_id, expected_revision)
     description = _clean_description(description)
+    success_measure = _clean_measure(success_measure)
     _check_owner(owner)
     _check_status(status)
     position = len(session.exec(select(PlanAction.id).where(PlanAction.goal_id == goal_id)).all())
@@ -545,7 +560,7 @@ def add_action(
         description=description,
         owner=owner,
         due_on=due_on,
-        success_measure=success_measure or "",
+        success_measure=success_measure,
         status=str(status),
         position=position,
     )
@@ -578,7 +593,7 @@ def update_action(
     if due_on is not _UNSET:
         changes["due_on"] = due_on
     if success_measure is not _UNSET:
-        changes["success_measure"] = success_measure or ""
+        changes["success_measure"] = _clean_measure(success_measure)
     changed = {k: v for k, v in changes.items() if getattr(action, k) != v}
     if not changed:
         return False
@@ -645,7 +660,7 @@ def add_check_in(
     plan = _open(session, actor, plan_id, expected_revision)
     if not isinstance(held_on, date):
         raise Invalid("A check-in needs the date it was held.")
-    note = (note or "").strip()
+    note = _clean_note(note)
     action = None
     if action_id is not None:
         action = _action(session, action_id)

@@ -20,6 +20,7 @@ from feedback.access import SYSTEM, Actor
 from feedback.db import session_scope
 from feedback.errors import PermissionDenied
 from feedback.models import Cycle, Pairing, Person
+from feedback.text import paragraphs
 from planning.demo import build_demo
 from planning.excel import DATE_FORMAT, HEADERS, export_plans
 from planning.excel_import import import_plans
@@ -239,9 +240,12 @@ def test_formula_injection_payloads_are_stored_as_text_exactly(engine) -> None:
     starts = set()
     for r, goal in enumerate(snap["goals"], start=5):
         [action] = goal["actions"]
-        # titles and descriptions are trimmed on entry; success measures are kept verbatim
-        assert action["success_measure"] == PAYLOADS[r - 5]
-        note = PAYLOADS[r - 5].strip()
+        # the one rule for text (feedback.text): a goal's title is one line, trimmed; an
+        # action, a measure and a note keep their indentation (a leading tab), and a leading
+        # carriage return is a line break before the text, dropped like a blank line
+        assert goal["title"] == PAYLOADS[r - 5].strip()
+        note = paragraphs(PAYLOADS[r - 5], "the note")
+        assert action["success_measure"] == action["description"] == note
         expected = {
             1: goal["title"],
             4: action["description"],
@@ -255,7 +259,7 @@ def test_formula_injection_payloads_are_stored_as_text_exactly(engine) -> None:
             if col != 9:
                 assert cell.quotePrefix is True, (r, col)
                 starts.add(value[0])
-    assert starts == {"=", "+", "-", "@", "\t", "\r"}
+    assert starts == {"=", "+", "-", "@", "\t"}
     assert wb.sheetnames[1] == "@Finance"
     label = wb["Overview"]["A4"]
     assert label.value == "+Cllr Plus & -Officer Minus (@Finance)"

@@ -73,9 +73,9 @@ def test_every_problem_is_listed_with_its_row_and_nothing_is_saved(engine, counc
     for row in (3, 4, 5, 6, 7, 8, 9, 10):
         assert f"Row {row}:" in problems, problems
     assert "also on row 2" in problems and "mayor" in problems
-    assert "Row 8: full_name contains a line break or an invisible control" in problems
+    assert "Row 8: The name holds an invisible control character (U+0000) after “Nul”" in problems
     # Unicode's line separator (U+2028) comes with text pasted from Word: refused too.
-    assert "Row 10: full_name contains a line break or an invisible control" in problems
+    assert "Row 10: The name must be on one line: it holds a line break." in problems
     assert len(_people(engine, council_id)) == 1  # only the one already there
 
 

@@ -250,7 +250,7 @@ def test_the_cycle_page_prepares_a_mail_merge_of_working_links(sqlite_engine, bu
     # the links in the file open the questionnaire: the first one resolves
     from feedback.invitations import resolve_token
 
-    rows, _skipped = at.session_state[f"mail_merge_{built.cycle_id}"]
+    rows, _skipped, _files = at.session_state[f"mail_merge_{built.cycle_id}"]
     link = rows[0][4]  # name, email, pairing, group, link, subject, message
     with Session(sqlite_engine) as s:
         assert resolve_token(s, link.split("t=")[1]).ok
