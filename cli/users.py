@@ -158,5 +158,7 @@ def register(app: typer.Typer) -> None:
             council_id = _council_id(session, council) if council else None
             person = person_for_email(session, email, council_id)
             data = subject_access(session, SYSTEM, person.id)
-        output.write_bytes(to_json(data) if suffix == ".json" else to_xlsx(data))
+            # written before the export is recorded as done, so the audit never claims one
+            # that failed
+            output.write_bytes(to_json(data) if suffix == ".json" else to_xlsx(data))
         echo(f"Wrote everything held about {person.full_name} to {output}.")

@@ -33,6 +33,7 @@ from feedback.models import (
     UserAccount,
     utcnow,
 )
+from feedback.text import column_limit, one_line
 
 ROLES = ("admin", "facilitator", "principal")
 MIN_PASSWORD_LENGTH = 12
@@ -193,6 +194,15 @@ def _validate(
         problems.append("Only principals are linked to a person record.")
 
 
+def _display_name(value: str | None, problems: list[str]) -> str:
+    """An account's name as stored (the one rule for text, feedback.text)."""
+    try:
+        return one_line(value, "the name", limit=column_limit(UserAccount, "display_name"))
+    except Invalid as exc:
+        problems.append(str(exc))
+        return ""
+
+
 def create_user(
     session: Session,
     actor: Actor,
@@ -219,13 +229,14 @@ def create_user(
     council_ids = sorted(set(council_ids or []))
     problems: list[str] = []
     _validate(session, username, role, password, council_ids, person_id, problems)
+    display_name = _display_name(display_name, problems)
     if problems:
         raise Invalid("The account was not created.", problems)
     if find_user(session, username) is not None:
         raise Conflict(f"There is already an account called '{username}'.")
     user = UserAccount(
         username=username,
-        display_name=display_name.strip(),
+        display_name=display_name,
         email=email.strip().lower(),
         password_hash=hash_password(password) if password is not None else None,
         role=role,
@@ -464,6 +475,8 @@ def update_user(
     problems: list[str] = []
     council_ids = sorted(set(council_ids))
     _validate(session, user.username, new_role, None, council_ids, new_person, problems)
+    if display_name is not None:
+        display_name = _display_name(display_name, problems)
     if user.role == "admin" and user.active and (new_role != "admin" or not new_active):
         others = session.exec(
             select(func.count())
@@ -479,7 +492,7 @@ def update_user(
     user.active = new_active
     user.person_id = new_person
     if display_name is not None:
-        user.display_name = display_name.strip()
+        user.display_name = display_name
     if email is not None:
         user.email = email.strip().lower()
     session.add(user)
