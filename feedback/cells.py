@@ -21,6 +21,7 @@ from openpyxl.cell.cell import Cell
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 _OOXML_ESCAPE = re.compile("_x[0-9A-Fa-f]{4}_")
+_STARTS_CODE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
 # Characters XML 1.0 cannot hold (tab, line feed and carriage return it can).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -31,8 +32,8 @@ def is_formula_like(text: str) -> bool:
 
 def escape_ooxml(text: str) -> str:
     """Text as a workbook's XML must hold it so that it opens and reads back as written."""
-    if "_x" in text:
-        text = _OOXML_ESCAPE.sub(lambda m: "_x005F" + m.group(0), text)
+    if "_x" in text:  # every underscore that starts a code, even one inside another code
+        text = _STARTS_CODE.sub("_x005F_", text)
     return _NOT_XML.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
 
 
