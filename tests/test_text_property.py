@@ -103,8 +103,9 @@ SETTINGS = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-# Each example of the export test builds a council and runs seven commands: fewer of them.
-EXPORT_SETTINGS = settings(SETTINGS, max_examples=12)
+# Each example of the export test builds a council and runs eight commands, one drawing a
+# PDF with its charts (seconds each): fewer of them.
+EXPORT_SETTINGS = settings(SETTINGS, max_examples=8)
 
 # --- the documented rule, written out again independently as the oracle -------------------
 
