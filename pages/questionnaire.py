@@ -227,12 +227,13 @@ for section in view.sections:
         show(section.title, kind="h4")
         if section.description:
             show(section.description, kind="caption")
-        for q in section.questions:
+        for number, q in enumerate(section.questions, 1):
             key = f"q_{inv}_{q.item_id}"
             if key not in st.session_state:
                 st.session_state[key] = _seen(inv)[key] = _form_value(view, q.item_id)
-            # The item quotes the pair's names, and a radio's label is Markdown: the question
-            # is shown as text and names the radio group for screen readers (aria-label).
+            # The item quotes the pair's names, and a radio's label is Markdown (even when
+            # collapsed): the question is shown as text above a radio whose label, read by
+            # screen readers, holds only Tandem's words.
             show(
                 '{}<br><span style="font-size:0.875rem;opacity:0.6">About {}</span>',
                 q.text,
@@ -240,7 +241,7 @@ for section in view.sections:
             )
             labels = dict(q.options)  # the framework's scale words
             st.radio(
-                q.text,
+                f"Your rating, question {number} of {len(section.questions)} on “{section.title}”",
                 options=list(labels),
                 format_func=labels.get,
                 key=key,
