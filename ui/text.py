@@ -133,8 +133,8 @@ def alert(
     listed = list(details)
     more = bullets(listed) if listed else ""
     _draw(
-        f'<div role="{role}" style="display:flex;gap:0.75rem;align-items:flex-start;'
-        f"padding:1rem;border-radius:0.5rem;background:{background};color:{colour};"
+        f'<div role="{role}" data-alert="{kind}" style="display:flex;gap:0.75rem;'
+        f"align-items:flex-start;padding:1rem;border-radius:0.5rem;background:{background};color:{colour};"
         f'line-height:1.5">'
         f"{_icon(icon or default_icon)}"
         f'<div style="white-space:pre-wrap;min-width:0;overflow-wrap:anywhere">'
