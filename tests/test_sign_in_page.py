@@ -115,7 +115,7 @@ def test_sign_in_then_sign_out(demo) -> None:
     assert not at.exception
     assert "Kingsmere Borough Council" in headings(at, 3)
     assert at.session_state["user_id"] == user_id
-    assert "Signed in as boss@example.org (admin)" in [c.value for c in at.sidebar.caption]
+    assert "Signed in as boss@example.org (admin)" in html_texts(at.sidebar)
     at.button(key="sign_out").click().run()
     assert "user_id" not in at.session_state
     assert "Kingsmere" not in everything_shown(at)
