@@ -29,6 +29,7 @@ import streamlit as st
 Kind = Literal["text", "caption", "strong", "quote", "title", "header", "subheader", "h4"]
 AlertKind = Literal["error", "warning", "success", "info"]
 
+_HEADING = "line-height:1.2;margin:0"
 # white-space: pre-wrap keeps line breaks, runs of spaces and leading tabs as typed.
 _KINDS: dict[str, tuple[str, str]] = {
     "text": ("p", "margin:0"),
@@ -41,10 +42,10 @@ _KINDS: dict[str, tuple[str, str]] = {
     # Streamlit's caption: 0.875rem at 60% opacity (the theme keeps that at 4.5:1 contrast).
     "caption": ("p", "margin:0;font-size:0.875rem;line-height:1.6;opacity:0.6"),
     # Streamlit's own heading sizes and weights (st.title, st.header, st.subheader).
-    "title": ("h1", "font-size:2.75rem;font-weight:700;padding:1.25rem 0 1rem;margin:0"),
-    "header": ("h2", "font-size:2.25rem;font-weight:600;padding:1rem 0;margin:0"),
-    "subheader": ("h3", "font-size:1.75rem;font-weight:600;padding:0.75rem 0 1rem;margin:0"),
-    "h4": ("h4", "font-size:1.25rem;font-weight:600;padding:0.5rem 0;margin:0"),
+    "title": ("h1", f"font-size:2.75rem;font-weight:700;{_HEADING};padding:1.25rem 0 1rem"),
+    "header": ("h2", f"font-size:2.25rem;font-weight:600;{_HEADING};padding:1rem 0"),
+    "subheader": ("h3", f"font-size:1.75rem;font-weight:600;{_HEADING};padding:0.75rem 0 1rem"),
+    "h4": ("h4", f"font-size:1.25rem;font-weight:600;{_HEADING};padding:0.5rem 0"),
 }
 # Streamlit's alert colours in the light theme Tandem ships (measured in Chromium).
 _ALERTS: dict[str, tuple[str, str, str, str]] = {

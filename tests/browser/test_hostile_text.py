@@ -240,6 +240,7 @@ def test_the_results_pages_show_hostile_names_and_comments_as_text(admin: Page) 
     assert_inert(admin, "report comments", tuple(COMMENT.splitlines()))
     # For the eye: the comment as a council leader reads it.
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    admin.get_by_text("Please sign in again").first.scroll_into_view_if_needed()
     admin.screenshot(path=str(SCREENSHOTS / "report-hostile-comment.png"))
     visit(admin, "Council overview")
     assert_inert(admin, "council", (COUNCIL, CYCLE))
