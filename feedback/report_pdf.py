@@ -47,9 +47,23 @@ class _Document(FPDF):
         self.set_y(-14)
         self.set_font(FONT, "", 7.5)
         self.set_text_color(*MUTED)
-        self.cell(0, 3.6, self.about, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.cell(0, 3.6, f"{self.mark} · page {self.page_no()} of {PAGES_ALIAS}", align="C")
+        about = self.fit(self.about, self.epw)
+        self.cell(0, 3.6, about, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        # The page count is put in after the last page: leave room for its digits.
+        end = f" · page {self.page_no()} of {PAGES_ALIAS}"
+        room = self.epw - self.get_string_width(end.replace(PAGES_ALIAS, "9999"))
+        self.cell(0, 3.6, self.fit(self.mark, room) + end, align="C")
         self.set_text_color(*INK)
+
+    def fit(self, text: str, width: float) -> str:
+        """`text` shortened with an ellipsis to fit `width` in the current font (the full
+        names are on the first page; the footer only reminds the reader whose report it is)."""
+        if self.get_string_width(text) <= width:
+            return text
+        kept = text
+        while kept and self.get_string_width(kept.rstrip() + "…") > width:
+            kept = kept[:-1]
+        return kept.rstrip() + "…"
 
     # --- building blocks ---------------------------------------------------------------
 

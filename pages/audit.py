@@ -10,14 +10,14 @@ from feedback.errors import PermissionDenied
 from feedback.people import list_councils
 from ui.errors import friendly_errors
 from ui.state import current_actor, unit_of_work
-from ui.text import plain
+from ui.text import alert
 
 actor = current_actor()
 st.title("Audit log")
 try:
     require_admin(actor)
 except PermissionDenied as exc:
-    st.error(plain(exc), icon=":material/lock:")
+    alert("error", exc, icon="lock")
     st.stop()
 st.caption(
     "Administrative actions: accounts, sign-ins, set-up, links, publication, purges and "

@@ -7,8 +7,9 @@ from feedback import charts
 from feedback.errors import TandemError
 from feedback.publication import read_council_overview
 from feedback.report_index import readable_cycles
-from ui.report_views import plain, show_chart, show_error, slug
+from ui.report_views import show_chart, show_error, slug
 from ui.state import current_actor, unit_of_work
+from ui.text import bullets, show, show_html
 
 actor = current_actor()
 st.title("Council overview")
@@ -40,7 +41,7 @@ except TandemError as exc:
 
 meta = overview.meta
 stem = slug(meta.get("council_name"), meta.get("cycle_name"))
-st.header(f"{plain(meta['council_name'])}: {plain(meta['cycle_name'])}")
+show("{}: {}", meta["council_name"], meta["cycle_name"], kind="header")
 edition = meta.get("edition")
 st.caption(
     (f"Published edition {edition}" if edition else "Live results, not yet published")
@@ -49,7 +50,7 @@ st.caption(
 
 if overview.findings:
     st.subheader("Key findings")
-    st.markdown("\n".join(f"- {plain(f)}" for f in overview.findings))
+    show_html(bullets(overview.findings))
 
 st.subheader("Beside the national picture")
 st.caption(
@@ -63,11 +64,11 @@ else:
     columns = st.columns(len(overview.solace))
     for column, row in zip(columns, overview.solace.itertuples(index=False), strict=True):
         if row.council_pct is None or row.council_pct != row.council_pct:  # NaN
-            column.metric(plain(row.label), "Not shown")
+            column.metric(str(row.label), "Not shown")  # the label: a national question
             continue
         difference = float(row.council_pct) - float(row.national_pct)
         column.metric(
-            plain(row.label),
+            str(row.label),  # the national question, from the framework
             f"{float(row.council_pct):.0f}%",
             delta=f"{difference:+.0f} points against {float(row.national_pct):.0f}% nationally",
             # More advice asked is good; more relationships "still developing" is not.

@@ -36,8 +36,9 @@ from feedback.invitations import (
 )
 from feedback.people import list_councils, list_pairings, list_people, pairing_label
 from feedback.tracking import cycle_totals, message_history, not_responded, response_rates
+from ui.errors import show_tandem_error as show_error
 from ui.state import current_actor, unit_of_work
-from ui.text import plain
+from ui.text import alert, show
 
 actor = current_actor()
 STATUS_ACTIONS = {
@@ -45,12 +46,6 @@ STATUS_ACTIONS = {
     "closed": "Close to responses",
     "published": "Publish results",
 }
-
-
-def show_error(exc: TandemError) -> None:
-    st.error(plain(exc), icon=":material/error:")
-    if isinstance(exc, Invalid) and exc.problems:
-        st.markdown("\n".join(f"- {plain(p)}" for p in exc.problems))
 
 
 def run_action(success: str, fn, *args, **kwargs) -> bool:  # noqa: ANN001 - page helper
@@ -77,7 +72,7 @@ if st.session_state.get("council_id") not in names:
 council_id = st.selectbox("Council", list(names), format_func=names.get, key="council_id")
 
 if notice := st.session_state.pop("cycles_notice", None):
-    st.success(plain(notice), icon=":material/check_circle:")
+    alert("success", notice, icon="check_circle")
 
 with unit_of_work() as session:
     cycles = list_cycles(session, council_id)
@@ -152,7 +147,7 @@ with st.expander("Change name, dates or threshold", icon=":material/edit_calenda
         for field in EDIT_FIELDS:
             st.session_state[edit_key(field)] = now_stored[field]
     if clash := st.session_state.pop(edit_key("clash"), None):
-        st.error(plain(clash), icon=":material/sync_problem:")
+        alert("error", clash, icon="sync_problem")
     draft = cycle.status == "draft"
     published = cycle.status == "published"
     with st.form(f"edit_cycle_{cycle.id}"):
@@ -228,12 +223,22 @@ with raters_tab:
                 except TandemError as exc:
                     show_error(exc)
     for warning in warnings:
-        st.warning(plain(warning), icon=":material/warning:")
+        alert("warning", warning, icon="warning")
     if not in_cycle:
         st.info("No pairings in this cycle yet.")
-    for pairing in in_cycle:
+    # Pairings are named by their people and portfolio (user text), which a widget label
+    # would render as Markdown: they are chosen from a list (plain text) instead.
+    shown = {p.id: f"{labels[p.id]} — {len(nominated[p.id])} invited" for p in in_cycle}
+    if in_cycle and st.session_state.get("cycle_pairing") not in shown:
+        st.session_state["cycle_pairing"] = next(iter(shown))
+    chosen_pairing = (
+        st.selectbox("Pairing", list(shown), format_func=shown.get, key="cycle_pairing")
+        if in_cycle
+        else None
+    )
+    for pairing in (p for p in in_cycle if p.id == chosen_pairing):
         rows = nominated[pairing.id]
-        with st.expander(f"{plain(labels[pairing.id])} — {len(rows)} invited"):
+        with st.container(border=True):
             st.caption(
                 "The councillor and the officer of the pair are invited automatically; they "
                 "rate themselves, each other and the partnership."
@@ -244,26 +249,33 @@ with raters_tab:
                 live = [r for r in in_group if r["status"] != "revoked"]
                 st.markdown(f"**{title}** ({len(live)})")
                 for r in in_group:
-                    text = plain(r["name"]) + (f" — {plain(r['title'])}" if r["title"] else "")
-                    text += f" · {plain(r['status'])}"
-                    can_withdraw = group != "principal" and r["status"] in (
-                        "not started",
-                        "in progress",
+                    text = r["name"] + (f" — {r['title']}" if r["title"] else "")
+                    show("{}", f"{text} · {r['status']}", kind="caption")
+                withdrawable = {
+                    r["invitation_id"]: r["name"]
+                    for r in in_group
+                    if group != "principal" and r["status"] in ("not started", "in progress")
+                }
+                if withdrawable:
+                    left, right = st.columns([3, 1], vertical_alignment="bottom")
+                    gone = left.selectbox(
+                        f"Withdraw one of the {title.lower()}",
+                        list(withdrawable),
+                        format_func=withdrawable.get,
+                        index=None,
+                        placeholder="Choose someone to withdraw",
+                        key=f"revoke_pick_{pairing.id}_{group}",
+                        help="Their link stops working at once.",
                     )
                     if (
-                        can_withdraw
-                        and st.button(
-                            f"Withdraw {plain(r['name'])}",
-                            key=f"revoke_{r['invitation_id']}",
-                            type="tertiary",
-                            help="Their link stops working at once.",
+                        right.button(
+                            "Withdraw", key=f"revoke_{pairing.id}_{group}", disabled=gone is None
                         )
-                        and run_action(
-                            f"{r['name']} withdrawn.", revoke_invitation, r["invitation_id"]
-                        )
+                        and gone is not None
+                        and run_action(f"{withdrawable[gone]} withdrawn.", revoke_invitation, gone)
                     ):
+                        st.session_state.pop(f"revoke_pick_{pairing.id}_{group}", None)
                         st.rerun()
-                    st.caption(text)
                 if group == "principal":
                     continue
                 taken = {r["person_id"] for r in rows}
@@ -309,7 +321,13 @@ with invite_tab:
             "Use the mail-merge file below instead."
         )
     else:
-        st.caption(plain(f"Email goes out through {smtp.host}:{smtp.port} from {smtp.sender}."))
+        show(
+            "Email goes out through {}:{} from {}.",
+            smtp.host,
+            smtp.port,
+            smtp.sender,
+            kind="caption",
+        )
         resend = st.checkbox(
             "Send again to raters who were already emailed (gives them a new link)",
             key="resend",
@@ -323,16 +341,17 @@ with invite_tab:
                 bar = st.progress(0.0, text=f"Preparing {kind}…")
 
                 def progress(done: int, total: int, text: str, bar=bar) -> None:  # noqa: ANN001
-                    bar.progress(done / total if total else 1.0, text=plain(text))
+                    # The progress label is Markdown: a count, never the rater's name.
+                    bar.progress(done / total if total else 1.0, text=f"{done} of {total}")
 
                 try:
                     with unit_of_work() as session:
                         report = fn(
                             session, actor, cycle.id, settings=smtp, progress=progress, **kwargs
                         )
-                    st.success(plain(report.summary(kind.rstrip("s"))))
+                    alert("success", report.summary(kind.rstrip("s")))
                     for failure in report.failed:
-                        st.error(plain(failure))
+                        alert("error", failure)
                 except TandemError as exc:
                     show_error(exc)
         st.caption("Reminders go only to raters who have not submitted.")

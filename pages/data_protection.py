@@ -10,14 +10,14 @@ from feedback.retention import MAX_RETENTION_MONTHS, purge, set_retention
 from feedback.subject_access import find_subject, subject_access, to_json, to_xlsx
 from ui.errors import friendly_errors
 from ui.state import current_actor, unit_of_work
-from ui.text import plain
+from ui.text import alert
 
 actor = current_actor()
 st.title("Data protection")
 try:
     require_staff(actor)
 except PermissionDenied as exc:
-    st.error(plain(exc), icon=":material/lock:")
+    alert("error", exc, icon="lock")
     st.stop()
 
 NOTICE = "dp_notice"
@@ -30,7 +30,7 @@ names = {c.id: c.name for c in councils}
 council_id = st.selectbox("Council", list(names), format_func=names.get, key="dp_council")
 council = next(c for c in councils if c.id == council_id)
 if notice := st.session_state.pop(NOTICE, None):
-    st.success(plain(notice), icon=":material/check_circle:")
+    alert("success", notice, icon="check_circle")
 
 retention_tab, access_tab = st.tabs(["Retention and purge", "Subject access request"])
 

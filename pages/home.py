@@ -10,7 +10,7 @@ import streamlit as st
 
 from feedback.overview import council_overview, pairing_overview
 from ui.state import current_actor, unit_of_work
-from ui.text import plain
+from ui.text import alert, show
 
 CARDS_UP_TO = 6  # councils; beyond this, one table and a chosen council
 
@@ -31,7 +31,7 @@ CYCLE_COLUMNS = {
 def council_card(council_id: int, council_cycles: pd.DataFrame) -> None:
     """One council: its cycles, and the pairings of the cycle chosen."""
     with st.container(border=True):
-        st.subheader(plain(council_cycles["council"].iloc[0]))
+        show(council_cycles["council"].iloc[0], kind="subheader")
         st.dataframe(
             council_cycles[list(CYCLE_COLUMNS)],
             hide_index=True,
@@ -100,7 +100,7 @@ shown = (
     else cycles
 )
 if shown.empty:
-    st.info(f"No council's name contains “{plain(wanted.strip())}”.", icon=":material/search_off:")
+    alert("info", "No council's name contains “{}”.", wanted.strip(), icon="search_off")
     st.stop()
 st.dataframe(
     shown[["council", *CYCLE_COLUMNS]],

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from feedback.errors import Invalid, TandemError
+from feedback.errors import TandemError
 from feedback.models import PairingKind
 from feedback.people import create_pairing, list_councils, list_pairings, list_people
+from ui.errors import show_tandem_error
 from ui.state import current_actor, unit_of_work
-from ui.text import plain
 
 actor = current_actor()
 st.title("Pairings")
@@ -68,6 +68,4 @@ with st.form("new_pairing", clear_on_submit=True):
             st.success("Pairing added.")
             st.rerun()
         except TandemError as exc:
-            st.error(plain(exc))
-            if isinstance(exc, Invalid):
-                st.markdown("\n".join(f"- {plain(p)}" for p in exc.problems))
+            show_tandem_error(exc)

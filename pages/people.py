@@ -4,7 +4,7 @@ bulk import from .xlsx or .csv, checked in full before anything is saved)."""
 import pandas as pd
 import streamlit as st
 
-from feedback.errors import Invalid, TandemError
+from feedback.errors import TandemError
 from feedback.people import NATIONS, add_person, create_council, list_councils, list_people
 from feedback.people_import import (
     MAX_BYTES,
@@ -13,17 +13,12 @@ from feedback.people_import import (
     template_xlsx,
     update_person,
 )
+from ui.errors import show_tandem_error as show_error
 from ui.state import current_actor, unit_of_work
-from ui.text import plain
+from ui.text import alert
 
 actor = current_actor()
 KIND_LABELS = {"member": "Councillor", "officer": "Officer", "external": "External partner"}
-
-
-def show_error(exc: TandemError) -> None:
-    st.error(plain(exc), icon=":material/error:")
-    if isinstance(exc, Invalid) and exc.problems:
-        st.markdown("\n".join(f"- {plain(p)}" for p in exc.problems))
 
 
 st.title("People")
@@ -43,7 +38,7 @@ if actor.role == "admin":
                 with unit_of_work() as session:
                     council = create_council(session, actor, name, nation)
                 st.session_state["council_id"] = council.id
-                st.success(f"Added {plain(council.name)}.")
+                alert("success", "Added {}.", council.name)
                 st.rerun()
             except TandemError as exc:
                 show_error(exc)
@@ -108,7 +103,7 @@ with add_tab, st.form("add_person", clear_on_submit=True):
                     portfolio=portfolio,
                     organisation=organisation,
                 )
-            st.success(f"Added {plain(person.full_name)}.")
+            alert("success", "Added {}.", person.full_name)
         except TandemError as exc:
             show_error(exc)
 
@@ -142,7 +137,7 @@ with import_tab:
         try:
             with unit_of_work() as session:
                 result = import_people(session, actor, council_id, upload.name, upload.getvalue())
-            st.success(plain(result.summary()), icon=":material/check_circle:")
+            alert("success", result.summary(), icon="check_circle")
         except TandemError as exc:
             show_error(exc)
 

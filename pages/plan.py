@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from feedback.errors import Conflict, Invalid, TandemError
+from feedback.errors import Conflict, TandemError
 from planning.excel import export_filename, export_plans
 from planning.excel_import import MAX_BYTES, import_plans
 from planning.models import CHALLENGE_LABELS
@@ -39,17 +39,12 @@ from planning.suggestions import (
     dismiss_suggestion,
     suggest,
 )
+from ui.errors import show_tandem_error as show_error
 from ui.state import current_actor, unit_of_work
-from ui.text import plain
+from ui.text import alert, bullets, show, show_html
 
 actor = current_actor()
 NOTICE = "plan_notice"
-
-
-def show_error(exc: TandemError) -> None:
-    st.error(plain(str(exc)), icon=":material/error:")
-    if isinstance(exc, Invalid) and exc.problems:
-        st.markdown("\n".join(f"- {plain(p)}" for p in exc.problems))
 
 
 def opened_key(plan_id: int) -> str:
@@ -93,7 +88,7 @@ pairings = {c["pairing_id"]: c["pairing"] for c in choices if c["cycle_id"] == c
 pairing_id = st.selectbox("Pairing", list(pairings), format_func=pairings.get, key="plan_pairing")
 
 if notice := st.session_state.pop(NOTICE, None):
-    st.success(plain(notice), icon=":material/check_circle:")
+    alert("success", notice, icon="check_circle")
 
 
 # --- progress reminders (staff): for the whole cycle, so above any one pairing's plan -------
@@ -103,7 +98,7 @@ def reminders_panel(cycle_id: int) -> None:
             due = plan_reminders(session, actor, cycle_id, date.today())
             sent = last_sent(session, actor, cycle_id)
         if sent is not None:
-            st.caption(f"Last sent {sent[0]:%-d %b %Y at %H:%M} by {plain(sent[1])}.")
+            show("Last sent {} by {}.", f"{sent[0]:%-d %b %Y at %H:%M}", sent[1], kind="caption")
         if not due:
             st.caption(
                 f"No plan in this cycle has an action overdue or due in the next "
@@ -133,7 +128,7 @@ def reminders_panel(cycle_id: int) -> None:
             except TandemError as exc:
                 show_error(exc)
             else:
-                st.success(plain(report.summary("reminder")), icon=":material/check_circle:")
+                alert("success", report.summary("reminder"), icon="check_circle")
                 for failure in report.failed:
                     st.text(f"Could not send: {failure}")
 
@@ -173,12 +168,14 @@ with unit_of_work() as session:
 opened = st.session_state.setdefault(opened_key(plan_id), view["revision"])
 
 if conflict := st.session_state.pop(NOTICE + "_conflict", None):
-    st.error(plain(conflict), icon=":material/sync_problem:")
+    alert("error", conflict, icon="sync_problem")
 if opened != view["revision"]:
-    st.warning(
-        f"{plain(view['updated_by'])} has changed this plan since you opened it (what you see "
-        "below is the latest). Reload before saving a change of your own.",
-        icon=":material/sync_problem:",
+    alert(
+        "warning",
+        "{} has changed this plan since you opened it (what you see below is the latest). "
+        "Reload before saving a change of your own.",
+        view["updated_by"],
+        icon="sync_problem",
     )
     if st.button("Reload the plan", key="reload"):
         st.session_state[opened_key(plan_id)] = view["revision"]
@@ -192,23 +189,26 @@ status_word = {
     "changed since agreed": "Changed since it was agreed: needs agreement again",
 }[view["status"]]
 st.subheader(status_word)
-st.caption(f"Revision {view['revision']}, last changed by {plain(view['updated_by'])}.")
+show("Revision {}, last changed by {}.", view["revision"], view["updated_by"], kind="caption")
 sign_cols = st.columns(2)
 for col, s in zip(sign_cols, view["signoffs"], strict=True):
     with col:
         if s["current"]:
-            st.markdown(f":material/check_circle: **{plain(s['name'])}** has agreed.")
+            show("<b>{}</b> has agreed.", s["name"], icon="check_circle")
         elif s["signed_revision"]:
-            st.markdown(
-                f":material/pending: **{plain(s['name'])}** agreed an earlier version "
-                f"(revision {s['signed_revision']})."
+            show(
+                "<b>{}</b> agreed an earlier version (revision {}).",
+                s["name"],
+                s["signed_revision"],
+                icon="pending",
             )
         else:
-            st.markdown(f":material/pending: **{plain(s['name'])}** has not agreed yet.")
+            show("<b>{}</b> has not agreed yet.", s["name"], icon="pending")
         mine = actor.role == "principal" and actor.person_id == s["person_id"]
         staff = actor.role != "principal"
         if not s["current"] and (mine or staff):
-            label = "I agree to this plan" if mine else f"Record {plain(s['name'])}'s agreement"
+            whose = "councillor" if s["side"] == "member" else "officer"
+            label = "I agree to this plan" if mine else f"Record the {whose}'s agreement"
             if st.button(label, key=f"sign_{s['side']}") and run_action(
                 "Agreement recorded.",
                 sign_plan,
@@ -221,7 +221,7 @@ for col, s in zip(sign_cols, view["signoffs"], strict=True):
 
 if carried:
     with st.expander("From the earlier plan", expanded=True):
-        st.markdown("\n".join(f"- {plain(line)}" for line in carried))
+        show_html(bullets(carried))
 
 # --- suggestions ------------------------------------------------------------------------
 
@@ -231,14 +231,14 @@ with st.expander("Suggestions from the feedback", expanded=not view["goals"]):
             offered = suggest(session, cycle_id, pairing_id, actor)
     except TandemError as exc:
         offered = []
-        st.info(plain(str(exc)))
+        alert("info", exc)
     if not offered:
         st.caption("No suggestions to show.")
     for s in offered:
         with st.container(border=True):
-            st.markdown(f"**{plain(s.title)}** — {plain(s.dimension_name)}")
-            st.caption(plain(s.reason))
-            st.markdown("\n".join(f"- {plain(a.description)} ({a.owner})" for a in s.actions))
+            show("<b>{}</b> — {}", s.title, s.dimension_name)
+            show(s.reason, kind="caption")
+            show_html(bullets(f"{a.description} ({a.owner})" for a in s.actions))
             c1, c2 = st.columns(2)
             if c1.button("Add to the plan", key=f"accept_{s.dimension_code}") and run_action(
                 f"Added: {s.title}. Edit or remove its actions below.",
@@ -267,29 +267,34 @@ st.subheader("Goals and actions")
 if not view["goals"]:
     st.caption("No goals yet: add one from the suggestions or write your own below.")
 for goal in view["goals"]:
-    with st.expander(f"{plain(goal['title'])} — {plain(goal['dimension_name'])}", expanded=True):
+    # A goal's title is user text, so it is a heading shown as text, not an expander label.
+    with st.container(border=True):
+        show("{} — {}", goal["title"], goal["dimension_name"], kind="h4")
         if goal["description"]:
-            st.markdown(plain(goal["description"]))
+            show(goal["description"])
         actions = goal["actions"]
         if actions:
             st.dataframe(
                 pd.DataFrame(
                     [
                         {
+                            "No.": number,
                             "Action": a["description"],
                             "Owner": a["owner"],
                             "Due": date.fromisoformat(a["due_on"]) if a["due_on"] else None,
                             "Success measure": a["success_measure"],
                             "Status": a["status"],
                         }
-                        for a in actions
+                        for number, a in enumerate(actions, 1)
                     ]
                 ),
                 hide_index=True,
                 width="stretch",
             )
-        for a in actions:
-            with st.popover(f"Edit: {plain(a['description'][:60])}", width="stretch"):
+        for number, a in enumerate(actions, 1):
+            # The label names the action by number (a label is Markdown); its text is inside.
+            with st.popover(f"Edit action {number}", width="stretch"):
+                show(a["description"], kind="strong")
                 with st.form(f"action_{a['id']}"):
                     text = st.text_area("What will be done", a["description"])
                     owner = st.selectbox("Owner", OWNERS, index=OWNERS.index(a["owner"]))
@@ -521,15 +526,14 @@ if upload is not None:
     with unit_of_work() as session:
         preview = import_plans(session, actor, data, apply=False)
     if not preview.ok:
-        st.error(plain(preview.summary()), icon=":material/error:")
-        st.markdown("\n".join(f"- {plain(e)}" for e in preview.errors))
+        alert("error", preview.summary(), icon="error", details=preview.errors)
     elif not preview.changes:
-        st.info(plain(preview.summary()))
+        alert("info", preview.summary())
     else:
-        st.markdown(f"**{plain(preview.summary())}**")
-        st.markdown("\n".join(f"- {plain(c)}" for c in preview.changes))
+        show(preview.summary(), kind="strong")
+        show_html(bullets(preview.changes))
     for n in preview.notes:
-        st.caption(plain(n))
+        show(n, kind="caption")
     if preview.ok and preview.changes and st.button("Save these changes", type="primary"):
         try:
             with unit_of_work() as session:
@@ -541,5 +545,4 @@ if upload is not None:
                 st.session_state.pop(opened_key(plan_id), None)
                 st.session_state[NOTICE] = result.summary()
                 st.rerun()
-            st.error(plain(result.summary()))
-            st.markdown("\n".join(f"- {plain(e)}" for e in result.errors))
+            alert("error", result.summary(), details=result.errors)

@@ -9,8 +9,9 @@ from feedback.analysis import GAP_THRESHOLD
 from feedback.errors import TandemError
 from feedback.publication import read_council_overview, read_pairing_report
 from feedback.report_index import readable_cycles, readable_reports
-from ui.report_views import plain, show_chart, show_error
+from ui.report_views import show_chart, show_error
 from ui.state import current_actor, unit_of_work
+from ui.text import bullets, fill, show, show_html
 
 # Large type for a projector. A fixed stylesheet: nothing from the data goes into it.
 LARGE_TYPE = """<style>
@@ -96,8 +97,8 @@ except TandemError as exc:
 
 meta = overview.meta
 if slide == "title":
-    st.title(plain(meta["council_name"]))
-    st.header(plain(meta["cycle_name"]))
+    show(meta["council_name"], kind="title")
+    show(meta["cycle_name"], kind="header")
     st.markdown(
         f"Feedback on **{len(pairings)}** leadership pairings: how each councillor and officer "
         "see themselves, each other and their partnership, beside how the people around "
@@ -110,7 +111,7 @@ if slide == "title":
 elif slide == "findings":
     st.title("Key findings")
     if overview.findings:
-        st.markdown("\n".join(f"- {plain(f)}" for f in overview.findings))
+        show_html(bullets(overview.findings))
     else:
         st.markdown("Nothing stands out across the council in this cycle.")
 elif slide == "national":
@@ -123,7 +124,7 @@ elif slide == "national":
     for column, row in zip(columns, overview.solace.itertuples(index=False), strict=False):
         shown = row.council_pct == row.council_pct and row.council_pct is not None
         column.metric(
-            plain(row.label),
+            str(row.label),  # the national question, from the framework
             f"{float(row.council_pct):.0f}%" if shown else "Not shown",
             delta=(
                 f"{float(row.council_pct) - float(row.national_pct):+.0f} points against "
@@ -141,11 +142,8 @@ elif slide == "scores":
         show_chart(charts.council_heatmap(overview.heatmap), "heatmap", "present_heatmap", False)
 elif report is not None:
     rm = report.meta
-    st.title(f"{plain(rm['member_name'])} and {plain(rm['officer_name'])}")
-    st.markdown(
-        plain(" · ".join(p for p in (rm.get("kind"), rm.get("portfolio")) if p))
-        or "Leadership pairing"
-    )
+    show("{} and {}", rm["member_name"], rm["officer_name"], kind="title")
+    show(" · ".join(p for p in (rm.get("kind"), rm.get("portfolio")) if p) or "Leadership pairing")
     gaps = report.gaps
     lines = []
     for flag, words in (("blind spot", "Blind spots"), ("hidden strength", "Hidden strengths")):
@@ -160,9 +158,9 @@ elif report is not None:
                 f"{r.dimension_name} ({about.get(r.target, r.target)})"
                 for r in found.itertuples(index=False)
             )
-            lines.append(f"- **{words}:** {plain(listed)}")
+            lines.append(fill("<li><b>{}:</b> {}</li>", words, listed))
     if lines:
-        st.markdown("\n".join(lines))
+        show_html(f'<ul style="margin:0;padding-left:1.5rem">{"".join(lines)}</ul>')
     else:
         st.markdown(f"No gap of {GAP_THRESHOLD:g} or more between self and everyone else.")
     if not report.mirror.empty:
@@ -170,9 +168,9 @@ elif report is not None:
     left, right = st.columns(2)
     if not report.top_items.empty:
         left.subheader("Rated highest by others")
-        left.markdown("\n".join(f"- {plain(t)}" for t in report.top_items["item_text"][:3]))
+        show_html(bullets(report.top_items["item_text"][:3]), into=left)
     if not report.bottom_items.empty:
         right.subheader("Rated lowest by others")
-        right.markdown("\n".join(f"- {plain(t)}" for t in report.bottom_items["item_text"][:3]))
+        show_html(bullets(report.bottom_items["item_text"][:3]), into=right)
     for notice in report.notices:
-        st.caption(plain(notice))
+        show(notice, kind="caption")

@@ -4,6 +4,7 @@ The link is checked on every run and in every save: the page only ever shows the
 invitations that belong to the link's rater. Each answer is saved the moment it changes.
 """
 
+import re
 from dataclasses import replace
 
 import streamlit as st
@@ -21,7 +22,7 @@ from feedback.responses import (
     submit_response,
 )
 from ui.state import unit_of_work
-from ui.text import plain
+from ui.text import alert, escaped, fill, show, show_html
 
 
 def _allowed_invitations() -> list[int]:
@@ -104,6 +105,20 @@ def _save_unsaved(view: QuestionnaireView) -> bool:
     return False
 
 
+def statement_html(view: QuestionnaireView) -> str:
+    """The confidentiality statement as HTML: its own **emphasis** in bold, the names it
+    quotes as text. The names go in after the emphasis is made, so theirs is never read."""
+    names = {"\x00member\x00": view.member_name, "\x00officer\x00": view.officer_name}
+    marked = replace(view, member_name="\x00member\x00", officer_name="\x00officer\x00")
+    items = []
+    for line in confidentiality_statement(marked):
+        html = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", escaped(line))
+        for mark, name in names.items():
+            html = html.replace(mark, escaped(name))
+        items.append(f"<li>{html}</li>")
+    return f'<ul style="margin:0;padding-left:1.5rem">{"".join(items)}</ul>'
+
+
 def _submit(invitation_id: int) -> None:
     st.session_state.pop(f"q_confirm_{invitation_id}", None)
     if invitation_id not in _allowed_invitations():
@@ -138,12 +153,12 @@ if not link.ok:
 if len(views) > 1:
     st.write(f"You have been asked for feedback on **{len(views)} pairings**.")
     by_id = {v.invitation_id: v for v in views}
-    chosen = st.radio(
+    # A selectbox, not a radio: its options are plain text, radio options are Markdown.
+    chosen = st.selectbox(
         "Which pairing would you like to answer for?",
         options=list(by_id),
-        # Radio options render Markdown.
         format_func=lambda i: (
-            f"{plain(by_id[i].pairing_label)} — {plain(by_id[i].cycle)}"
+            f"{by_id[i].pairing_label} — {by_id[i].cycle}"
             f" ({'submitted' if by_id[i].submitted else f'{by_id[i].answered}/{by_id[i].total}'})"
         ),
         key="q_choice",
@@ -153,41 +168,42 @@ else:
     view = views[0]
 
 inv = view.invitation_id
-# Everything from the database is escaped: Markdown in a name must show as typed.
-member = f"**{plain(view.member_name)}**" + (
-    f", {plain(view.member_title)}" if view.member_title else ""
+# Everything from the database is shown as text (HTML-escaped), never as Markdown.
+member = fill("<b>{}</b>", view.member_name) + (
+    fill(", {}", view.member_title) if view.member_title else ""
 )
-officer = f"**{plain(view.officer_name)}**" + (
-    f", {plain(view.officer_title)}" if view.officer_title else ""
+officer = fill("<b>{}</b>", view.officer_name) + (
+    fill(", {}", view.officer_title) if view.officer_title else ""
 )
-rater, portfolio = plain(view.rater_name), plain(view.portfolio)
-st.subheader(plain(view.pairing_label))
-st.caption(f"{plain(view.council)} · {plain(view.cycle)} · closes {view.closes_on:%-d %B %Y}")
+rater, portfolio = escaped(view.rater_name), escaped(view.portfolio)
+show(view.pairing_label, kind="subheader")
+show(
+    "{} · {} · closes {}",
+    view.council,
+    view.cycle,
+    f"{view.closes_on:%-d %B %Y}",
+    kind="caption",
+)
 if view.rater_side:
-    partner = plain(view.officer_name if view.rater_side == "member" else view.member_name)
-    st.write(
+    partner = escaped(view.officer_name if view.rater_side == "member" else view.member_name)
+    show_html(
         f"Hello {rater}. This is your own review: you rate yourself, {partner} "
         f"and your partnership ({member} and {officer}"
         + (f"; {portfolio}" if view.portfolio else "")
         + ")."
     )
 else:
-    st.write(
+    show_html(
         f"Hello {rater}. You are giving feedback on the partnership between "
         f"{member} and {officer}" + (f" ({portfolio})" if view.portfolio else "") + ": "
         "each of them, and how they work together."
     )
 with st.expander("Who will see your answers", expanded=not view.submitted, icon=":material/lock:"):
-    # The statement's own emphasis stays; the names it quotes are escaped.
-    escaped = replace(
-        view, member_name=plain(view.member_name), officer_name=plain(view.officer_name)
-    )
-    for line in confidentiality_statement(escaped):
-        st.markdown(f"- {line}")
+    show_html(statement_html(view))
 
-for message_key, show in (("q_error", st.error), ("q_notice", st.success)):
+for message_key, kind in (("q_error", "error"), ("q_notice", "success")):
     if message := st.session_state.pop(message_key, None):
-        show(plain(message))
+        alert(kind, message)
 
 st.progress(
     view.answered / view.total if view.total else 0.0,
@@ -208,22 +224,30 @@ else:
 
 for section in view.sections:
     with st.container(border=True):
-        st.markdown(f"#### {plain(section.title)}")
+        show(section.title, kind="h4")
         if section.description:
-            st.caption(plain(section.description))
-        for q in section.questions:
+            show(section.description, kind="caption")
+        for number, q in enumerate(section.questions, 1):
             key = f"q_{inv}_{q.item_id}"
             if key not in st.session_state:
                 st.session_state[key] = _seen(inv)[key] = _form_value(view, q.item_id)
-            labels = {value: plain(label) for value, label in q.options}  # Markdown
+            # The item quotes the pair's names, and a radio's label is Markdown (even when
+            # collapsed): the question is shown as text above a radio whose label, read by
+            # screen readers, holds only Tandem's words.
+            show(
+                '{}<br><span style="font-size:0.875rem;opacity:0.6">About {}</span>',
+                q.text,
+                q.about,
+            )
+            labels = dict(q.options)  # the framework's scale words
             st.radio(
-                plain(q.text),
+                f"Your rating, question {number} of {len(section.questions)} on “{section.title}”",
                 options=list(labels),
                 format_func=labels.get,
                 key=key,
                 horizontal=True,
                 disabled=view.submitted,
-                help=f"About {plain(q.about)}",
+                label_visibility="collapsed",
             )
         if section.dimension_id is not None:
             key = f"c_{inv}_{section.dimension_id}"
@@ -232,7 +256,7 @@ for section in view.sections:
                     section.dimension_id, ""
                 )
             st.text_area(
-                f"Comments on “{plain(section.title)}” (optional)",
+                f"Comments on “{section.title}” (optional)",  # the framework's words
                 key=key,
                 max_chars=4000,
                 disabled=view.submitted,

@@ -13,8 +13,9 @@ from feedback.errors import TandemError
 from feedback.publication import read_pairing_report
 from feedback.report_index import readable_reports
 from feedback.report_pdf import pairing_report_pdf
-from ui.report_views import edition_identity, plain, show_chart, show_error, slug
+from ui.report_views import edition_identity, show_chart, show_error, slug
 from ui.state import current_actor, unit_of_work
+from ui.text import alert, show
 
 actor = current_actor()
 st.title("Pairing report")
@@ -77,7 +78,7 @@ def keep(*chart_args: object) -> tuple | None:
 
 
 # --- headline ------------------------------------------------------------------------------
-st.header(f"{plain(member)} and {plain(officer)}")
+show("{} and {}", member, officer, kind="header")
 roles = " · ".join(
     part
     for part in (
@@ -89,9 +90,13 @@ roles = " · ".join(
 )
 edition = meta.get("edition")
 status = f"published edition {edition}" if edition else "live results, not yet published"
-st.caption(
-    f"{plain(meta.get('council_name', ''))} · {plain(meta.get('cycle_name', ''))} · "
-    f"{plain(status)}" + (f"  \n{plain(roles)}" if roles else "")
+show(
+    "{} · {} · {}" + ("\n{}" if roles else ""),
+    meta.get("council_name", ""),
+    meta.get("cycle_name", ""),
+    status,
+    *([roles] if roles else []),
+    kind="caption",
 )
 
 st.download_button(
@@ -117,7 +122,7 @@ if not groups.empty:
         if not row.shown:
             column.caption("Not shown")
 for notice in report.notices:
-    st.info(plain(notice), icon=":material/visibility_off:")
+    alert("info", notice, icon="visibility_off")
 st.caption(
     f"Groups other than the pair themselves are shown only with at least {meta['threshold']} "
     "replies. Scores run from 1 (low) to 5 (high)."
@@ -151,7 +156,7 @@ def scores(report: PairingReport) -> None:
     if report.dimensions.empty:
         st.info("No scores to show: nobody in a shown group answered enough items.")
     for target in targets_in(report.dimensions):
-        st.subheader(plain(TARGETS[target]))
+        show(TARGETS[target], kind="subheader")
         show_chart(
             partial(charts.self_partner_others, report.dimensions, target, sources=sources),
             f"{file_stem}-{target}-scores",
@@ -175,7 +180,7 @@ with gaps_tab:
         rows = report.gaps[report.gaps["target"] == target]
         if rows["gap"].notna().sum() == 0:
             continue
-        st.subheader(plain(TARGETS[target]))
+        show(TARGETS[target], kind="subheader")
         show_chart(
             partial(charts.gap_bars, report.gaps, target, threshold=GAP_THRESHOLD),
             f"{file_stem}-{target}-gaps",
@@ -247,9 +252,11 @@ with mirror_tab:
     if report.mirror.empty:
         st.info("No partnership ratings to compare.")
     else:
-        st.caption(
-            f"How {plain(member)} and {plain(officer)} each rate their partnership, beside how "
-            "everyone else rates it."
+        show(
+            "How {} and {} each rate their partnership, beside how everyone else rates it.",
+            member,
+            officer,
+            kind="caption",
         )
         show_chart(
             partial(charts.mirror, report.mirror),
@@ -273,7 +280,7 @@ with change_tab:
             ]
             if rows.empty:
                 continue
-            st.subheader(plain(TARGETS[target]))
+            show(TARGETS[target], kind="subheader")
             show_chart(
                 partial(
                     charts.trend,
@@ -298,6 +305,6 @@ with comments_tab:
     if not sections:
         st.info("No comments to show for this pairing.")
     for name, texts in sections:
-        st.markdown(f"**{plain(name)}**")
+        show(name, kind="strong")
         for text in texts:
-            st.markdown("> " + plain(text).replace("  \n", "  \n> "))
+            show(text, kind="quote")

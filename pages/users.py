@@ -20,19 +20,19 @@ from feedback.errors import PermissionDenied
 from feedback.people import list_councils
 from ui.errors import friendly_errors
 from ui.state import USER_ID_KEY, current_actor, unit_of_work
-from ui.text import plain
+from ui.text import alert, show
 
 actor = current_actor()
 st.title("Users")
 try:
     require_admin(actor)
 except PermissionDenied as exc:
-    st.error(plain(exc), icon=":material/lock:")
+    alert("error", exc, icon="lock")
     st.stop()
 
 NOTICE = "users_notice"
 if notice := st.session_state.pop(NOTICE, None):
-    st.success(plain(notice), icon=":material/check_circle:")
+    alert("success", notice, icon="check_circle")
 
 
 def done(message: str) -> None:
@@ -166,7 +166,7 @@ with right:
                 act("Councils saved.", update_user, user_id, council_ids=chosen)
     if user.role == "principal":
         with st.form("user_person"):
-            st.caption(f"Linked to: {plain(row['person']) or 'nobody yet'}")
+            show("Linked to: {}", row["person"] or "nobody yet", kind="caption")
             linked = st.text_input("Link to the person with this email")
             council = st.selectbox(
                 "On the list of", [None, *councils], format_func=lambda c: councils.get(c, "any")

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from argon2.profiles import RFC_9106_LOW_MEMORY
+from shown import alerts
 from sqlmodel import Session, select
 
 from feedback.access import SYSTEM, Actor
@@ -291,27 +292,27 @@ def _fill_add_form(at, username: str, role: str, password: str = PASSWORD, **ext
 def test_users_page_first_admin_then_a_facilitator(demo_url, demo_engine, monkeypatch) -> None:
     at = _users_page(monkeypatch, demo_url)
     assert not at.exception and at.title[0].value == "Users"
-    assert "No accounts yet" in at.info[0].value
+    assert "No accounts yet" in alerts(at, "info")[0]
     at = _fill_add_form(at, "Boss@Example.org", "admin", again="something else entirely")
-    assert "The two passwords differ" in at.error[0].value
+    assert "The two passwords differ" in alerts(at, "error")[0]
     at = _fill_add_form(at, "Boss@Example.org", "admin")
     assert not at.exception
-    assert "Account boss@example.org added." in at.success[0].value
+    assert "Account boss@example.org added." in alerts(at, "success")[0]
     assert at.session_state["user_id"]  # the first administrator is signed in at once
     with Session(demo_engine) as s:
         council_id = s.exec(select(Council.id)).first()
     at = _fill_add_form(at, "fac@example.org", "facilitator", "short", councils=[council_id])
-    assert "The account was not created." in at.error[0].value
-    assert any("12 characters" in t.value for t in at.text)
+    assert "The account was not created." in alerts(at, "error")[0]
+    assert "12 characters" in alerts(at, "error")[0]
     at = _fill_add_form(at, "fac@example.org", "facilitator", councils=[council_id])
-    assert "Account fac@example.org added." in at.success[0].value
+    assert "Account fac@example.org added." in alerts(at, "success")[0]
     table = at.dataframe[0].value
     assert list(table["username"]) == ["boss@example.org", "fac@example.org"]
     assert "password_hash" not in table.columns
     # Switch the facilitator off from the page.
     at.selectbox(key="users_selected").set_value(2).run()
     at.button(key="user_deactivate").click().run()
-    assert "can no longer sign in" in at.success[0].value
+    assert "can no longer sign in" in alerts(at, "success")[0]
     with Session(demo_engine) as s:
         assert s.get(UserAccount, 2).active is False
         assert signed_in_actor(s, 2) is None
@@ -335,7 +336,7 @@ def test_users_page_refuses_a_facilitator(demo_url, demo_engine, monkeypatch) ->
     assert at.dataframe  # the administrator sees the accounts
     at.session_state["user_id"] = fac_id
     at.run()
-    assert "Only an administrator can do this." in at.error[0].value
+    assert "Only an administrator can do this." in alerts(at, "error")[0]
     assert not at.dataframe and admin.username not in str([t.value for t in at.text])
 
 

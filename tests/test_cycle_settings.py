@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 import streamlit as st
 from cycle_builder import build_cycle
+from shown import alerts
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
@@ -149,7 +150,7 @@ def test_the_cycles_page_extends_a_cycle_and_explains_a_refusal(
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("pages/cycles.py").run()
     assert not at.exception
-    assert any("closing date" in w.value and "has passed" in w.value for w in at.warning)
+    assert any("closing date" in w and "has passed" in w for w in alerts(at, "warning"))
 
     later = date.today() + timedelta(days=14)
     yesterday = date.today() - timedelta(days=1)
@@ -158,10 +159,10 @@ def test_the_cycles_page_extends_a_cycle_and_explains_a_refusal(
     threshold = next(n for n in at.number_input if n.form_id == f"edit_cycle_{built.cycle_id}")
     assert threshold.min == 3  # an open cycle's threshold can only go up
     next(b for b in at.button if b.label == "Save changes").click().run()
-    assert not at.exception and not at.error
+    assert not at.exception and not alerts(at, "error")
     assert _settings(sqlite_engine, built.cycle_id)["closes_on"] == later
-    assert any("Cycle changed." in s.value for s in at.success)
-    assert not any("has passed" in w.value for w in at.warning)
+    assert any("Cycle changed." in s for s in alerts(at, "success"))
+    assert not any("has passed" in w for w in alerts(at, "warning"))
 
     # A name another cycle of the council already has: told why, nothing saved.
     with session_scope(sqlite_engine) as s:
@@ -178,8 +179,8 @@ def test_the_cycles_page_extends_a_cycle_and_explains_a_refusal(
     name = next(t for t in at.text_input if t.label == "Name" and t.value == "Adolygiad 2027")
     name.set_value("Spring round")
     next(b for b in at.button if b.label == "Save changes").click().run()
-    assert any("not changed" in e.value for e in at.error)
-    assert any("already has a cycle called" in m.value for m in at.markdown)
+    assert any("not changed" in e for e in alerts(at, "error"))
+    assert any("already has a cycle called" in e for e in alerts(at, "error"))
     assert _settings(sqlite_engine, built.cycle_id)["name"] == "Adolygiad 2027"
 
 
@@ -201,7 +202,7 @@ def test_the_page_refuses_an_edit_on_settings_someone_changed_meanwhile(
     a_closes.set_value(date(2027, 2, 14))
     next(b for b in at.button if b.label == "Save changes").click().run()
     assert not at.exception
-    clash = [e.value for e in at.error]
+    clash = alerts(at, "error")
     assert any("Someone else changed this cycle" in e and "the closing date" in e for e in clash)
     assert _settings(sqlite_engine, built.cycle_id)["closes_on"] == date(2027, 3, 1)
     shown = next(d for d in at.date_input if d.form_id == form and d.label == "Closes on")
@@ -210,5 +211,5 @@ def test_the_page_refuses_an_edit_on_settings_someone_changed_meanwhile(
     # A saves again, now on what is stored: accepted.
     shown.set_value(date(2027, 2, 14))
     next(b for b in at.button if b.label == "Save changes").click().run()
-    assert any("Cycle changed." in s.value for s in at.success)
+    assert any("Cycle changed." in s for s in alerts(at, "success"))
     assert _settings(sqlite_engine, built.cycle_id)["closes_on"] == date(2027, 2, 14)

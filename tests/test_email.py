@@ -13,6 +13,7 @@ import pytest
 import streamlit as st
 from cycle_builder import build_cycle
 from mail_server import body, free_port, running_inbox
+from shown import headings, shown
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
@@ -70,8 +71,8 @@ def test_invitations_and_reminders_arrive_and_the_link_opens_the_right_form(
     at.query_params["t"] = token
     at.run()
     assert not at.exception
-    assert at.subheader[0].value == "Cllr Siân Llewelyn & Rhodri ap Dafydd"
-    assert any("Hello Cllr Member 0" in m.value for m in at.markdown)
+    assert headings(at, 3)[0] == "Cllr Siân Llewelyn & Rhodri ap Dafydd"
+    assert "Hello Cllr Member 0" in shown(at)
 
     # Sending again sends nothing new: everyone already has their invitation.
     with session_scope(sqlite_engine) as s:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import streamlit as st
+from shown import alerts, headings
 from streamlit.testing.v1 import AppTest
 
 APP = "../app.py"
@@ -22,7 +23,7 @@ def test_home_shows_the_demo_council_cycles_and_pairings(demo_url, monkeypatch) 
     monkeypatch.setenv("TANDEM_DATABASE_URL", demo_url)
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert not at.exception
-    assert "Kingsmere Borough Council" in [s.value for s in at.subheader]
+    assert "Kingsmere Borough Council" in headings(at, 3)
     cycles = at.dataframe[0].value
     assert list(cycles["cycle"]) == ["Annual review 2026", "Annual review 2025"]
     assert (cycles["submitted"] > 0).all()
@@ -35,7 +36,7 @@ def test_home_on_an_empty_database_says_what_to_do(tmp_path, monkeypatch) -> Non
     monkeypatch.setenv("TANDEM_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert not at.exception
-    assert "tandem demo" in at.info[0].value
+    assert "tandem demo" in alerts(at, "info")[0]
 
 
 def test_home_with_many_councils_is_one_searchable_table(tmp_path, monkeypatch) -> None:
@@ -53,7 +54,7 @@ def test_home_with_many_councils_is_one_searchable_table(tmp_path, monkeypatch) 
     monkeypatch.setenv("TANDEM_DATABASE_URL", url)
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
-    assert not at.subheader  # no card per council
+    assert not headings(at, 3)  # no card per council
     assert at.metric[0].value == str(build.councils)
     table = at.dataframe[0].value
     assert table["council"].nunique() == build.councils
@@ -64,8 +65,8 @@ def test_home_with_many_councils_is_one_searchable_table(tmp_path, monkeypatch) 
     assert len(table) >= 1 and table["council"].str.contains("Wales").all()
     at.selectbox(key="home_council").select_index(0).run()
     assert not at.exception
-    assert len(at.subheader) == 1 and "Wales" in at.subheader[0].value
+    assert len(headings(at, 3)) == 1 and "Wales" in headings(at, 3)[0]
     assert len(at.dataframe[-1].value) >= 1  # that council's pairings
 
     at.text_input(key="home_find").input("No such council anywhere").run()
-    assert "No council's name contains" in at.info[0].value
+    assert "No council's name contains" in alerts(at, "info")[0]

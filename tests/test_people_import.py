@@ -7,6 +7,7 @@ import io
 import pytest
 import streamlit as st
 from openpyxl import Workbook, load_workbook
+from shown import alerts
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
@@ -159,14 +160,14 @@ def test_import_page_shows_row_errors_then_imports(
     bad = (HEADER + "Siân,sian@x.example,member,,,\nNo Email,,member,,,\n").encode()
     at.file_uploader(key="people_upload").upload("people.csv", bad).run()
     at.button(key="do_import").click().run()
-    assert "Nothing was imported" in at.error[0].value
-    assert "Row 3:" in at.markdown[-1].value
+    assert "Nothing was imported" in alerts(at, "error")[0]
+    assert "Row 3:" in alerts(at, "error")[0]
     with Session(sqlite_engine) as s:
         assert s.exec(select(Person).where(Person.council_id == council.id)).all() == []
     good = (HEADER + "Siân Ŵyn,sian@x.example,member,,,\n").encode()
     at.file_uploader(key="people_upload").upload("people.csv", good).run()
     at.button(key="do_import").click().run()
     assert not at.exception
-    assert "1 people added." in at.success[0].value
+    assert "1 people added." in alerts(at, "success")[0]
     with Session(sqlite_engine) as s:
         assert [p.full_name for p in s.exec(select(Person))] == ["Siân Ŵyn"]

@@ -9,6 +9,7 @@ from io import BytesIO
 import pytest
 import streamlit as st
 from openpyxl import load_workbook
+from shown import alerts, html_texts
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
@@ -72,20 +73,20 @@ def test_staff_accept_a_suggestion_and_record_both_agreements(demo) -> None:
     accept = next(b.key for b in at.button if b.label == "Add to the plan")
     at.button(key=accept).click().run()
     assert not at.exception
-    assert at.success[0].value.startswith("Added: ")
+    assert alerts(at, "success")[0].startswith("Added: ")
     view = plan_view(engine, plan.id)
     assert len(view["goals"]) == goals_before + 1 and view["goals"][-1]["source"] == "suggested"
     assert view["goals"][-1]["dimension"] == accept.removeprefix("accept_")
 
     dismiss = next(b.key for b in at.button if b.label == "Not for us")
     at.button(key=dismiss).click().run()
-    assert at.success[0].value.startswith("Dismissed: ")
+    assert alerts(at, "success")[0].startswith("Dismissed: ")
     offered = {b.key for b in at.button}
     assert accept not in offered and dismiss not in offered  # neither is offered again
     assert len(plan_view(engine, plan.id)["goals"]) == goals_before + 1
 
     at.button(key="sign_member").click().run()
-    assert at.success[0].value == "Agreement recorded."
+    assert alerts(at, "success")[0] == "Agreement recorded."
     at.button(key="sign_officer").click().run()
     assert not at.exception
     assert at.subheader[0].value == "Agreed by both"
@@ -99,7 +100,7 @@ def test_add_a_goal_an_action_and_a_check_in(demo) -> None:
     form.text_input[0].input("Say thank you in public")
     form.selectbox[0].select("credit")
     form.form_submit_button[0].click().run()
-    assert not at.exception and at.success[0].value == "Goal added."
+    assert not at.exception and alerts(at, "success")[0] == "Goal added."
     goal = plan_view(engine, plan.id)["goals"][-1]
     assert (goal["title"], goal["dimension"]) == ("Say thank you in public", "credit")
 
@@ -107,7 +108,7 @@ def test_add_a_goal_an_action_and_a_check_in(demo) -> None:
     form.text_area[0].input("Thank the housing team at full council")
     form.selectbox[0].select("member")
     form.form_submit_button[0].click().run()
-    assert at.success[0].value == "Action added."
+    assert alerts(at, "success")[0] == "Action added."
     [action] = plan_view(engine, plan.id)["goals"][-1]["actions"]
     assert action["owner"] == "member" and action["status"] == "not started"
 
@@ -116,7 +117,7 @@ def test_add_a_goal_an_action_and_a_check_in(demo) -> None:
     form.selectbox[0].select(action["id"])
     form.selectbox[1].select("done")
     form.form_submit_button[0].click().run()
-    assert at.success[0].value == "Check-in saved."
+    assert alerts(at, "success")[0] == "Check-in saved."
     view = plan_view(engine, plan.id)
     assert view["goals"][-1]["actions"][0]["status"] == "done"
     assert view["check_ins"][-1]["note"] == "Done at the March meeting"
@@ -126,7 +127,7 @@ def test_add_a_goal_an_action_and_a_check_in(demo) -> None:
 
     # a bad form shows the reason and saves nothing
     at.form("new_goal").form_submit_button[0].click().run()
-    assert at.error[0].value == "A goal needs a title."
+    assert alerts(at, "error")[0] == "A goal needs a title."
 
 
 def test_a_change_made_meanwhile_is_not_overwritten(demo) -> None:
@@ -140,17 +141,17 @@ def test_a_change_made_meanwhile_is_not_overwritten(demo) -> None:
     form.text_input[0].input("The leader's wording")
     form.form_submit_button[0].click().run()
     assert not at.exception
-    [error] = at.error
-    assert error.value.startswith("David Ashworth changed this plan at ")
-    assert error.value.endswith("your change was not saved — reload to see theirs.")
+    [error] = alerts(at, "error")
+    assert error.startswith("David Ashworth changed this plan at ")
+    assert error.endswith("your change was not saved — reload to see theirs.")
     assert plan_view(engine, plan.id)["goals"][0]["title"] == "Advice before announcements"
-    assert "has changed this plan since you opened it" in at.warning[0].value
+    assert "has changed this plan since you opened it" in alerts(at, "warning")[0]
     at.button(key="reload").click().run()
-    assert not at.warning
+    assert not alerts(at, "warning")
     form = at.form(f"goal_{goal_id}")
     form.text_input[0].input("The leader's wording")
     form.form_submit_button[0].click().run()
-    assert at.success[0].value == "Goal saved."
+    assert alerts(at, "success")[0] == "Goal saved."
     assert plan_view(engine, plan.id)["goals"][0]["title"] == "The leader's wording"
 
 
@@ -196,19 +197,19 @@ def test_upload_shows_a_preview_then_saves_on_confirmation(demo) -> None:
     at = open_page()
     at.file_uploader(key="plan_upload").upload("bad.xlsx", bad.getvalue()).run()
     assert not at.exception
-    assert at.error[0].value.startswith("Nothing was saved")
-    assert "status 'Finished' is not one of" in at.markdown[-1].value
+    assert alerts(at, "error")[0].startswith("Nothing was saved")
+    assert "status 'Finished' is not one of" in alerts(at, "error")[0]
     assert "Save these changes" not in [b.label for b in at.button]
 
     at.file_uploader(key="plan_upload").clear()
     at.file_uploader(key="plan_upload").upload("plans.xlsx", buf.getvalue()).run()
     assert not at.exception
-    assert "**Ready to save: 2 changes.**" in [m.value for m in at.markdown]
+    assert "Ready to save: 2 changes." in html_texts(at)
     with Session(engine) as s:
         assert s.exec(select(CheckIn)).all() == []  # the preview saved nothing
     next(b for b in at.button if b.label == "Save these changes").click().run()
     assert not at.exception
-    assert at.success[0].value == "Saved: 2 changes."
+    assert alerts(at, "success")[0] == "Saved: 2 changes."
     with Session(engine) as s:
         [check_in] = s.exec(select(CheckIn)).all()
         assert check_in.note == "Agenda item added" and check_in.status_to == "in progress"

@@ -14,6 +14,7 @@ import pytest
 import streamlit as st
 from cycle_builder import build_cycle
 from mail_server import body, running_inbox
+from shown import alerts
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
@@ -147,8 +148,8 @@ def test_the_plan_page_lists_and_sends_the_reminders(
             {"Pairing": "Cllr Siân Llewelyn & Rhodri ap Dafydd", "Overdue": 0, "Due soon": 1}
         ]
         next(b for b in at.button if b.label == "Email these reminders").click().run()
-        assert not at.exception and not at.error
-        assert any("2 reminders sent." in m.value for m in at.success)
+        assert not at.exception and not alerts(at, "error")
+        assert any("2 reminders sent." in m for m in alerts(at, "success"))
         assert len(smtp.messages) == 2
     finally:
         st.cache_resource.clear()

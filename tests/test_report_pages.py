@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import streamlit as st
 from cycle_builder import build_cycle
+from shown import alerts, headings, html_texts
 from sqlalchemy import select
 from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
@@ -60,7 +61,7 @@ def texts(at: AppTest) -> str:
         parts += [str(e.value) for e in getattr(at, kind)]
     parts += [str(e.value) for e in at.get("text")]
     parts += [f"{m.label} {m.value}" for m in at.metric]
-    return "\n".join(parts)
+    return "\n".join(parts + html_texts(at))
 
 
 def chart_specs(at: AppTest) -> list[dict]:
@@ -165,7 +166,7 @@ def signed_in(actor: Actor) -> AppTest:
 def test_report_page_shows_the_first_pairing_with_its_charts(demo: str) -> None:
     at = open_page("pages/report.py")
     assert [t.value for t in at.title] == ["Pairing report"]
-    assert any(LEADER in h.value for h in at.header)
+    assert any(LEADER in h for h in headings(at, 2))
     shown = texts(at)
     assert "Annual review 2026" in shown  # the newest cycle comes first
     assert {"Scores", "Gaps", "Items", "Mirror", "Change", "Comments"} <= {t.label for t in at.tabs}
@@ -206,7 +207,7 @@ def test_a_suppressed_groups_comments_and_scores_never_reach_the_page(
 
 def test_a_principal_waits_for_publication(closed_cycle: dict[str, list[str]]) -> None:
     at = open_page("pages/report.py", principal_of(closed_cycle["url"][0], "Siân Llewelyn"))
-    assert "Your report is not published yet" in at.info[0].value
+    assert "Your report is not published yet" in alerts(at, "info")[0]
     assert not at.header  # nothing of the live results
 
 
@@ -221,18 +222,17 @@ def test_errors_are_shown_as_their_message_never_a_traceback() -> None:
 
     at = AppTest.from_function(page).run()
     assert not at.exception
-    assert [w.value for w in at.warning] == [
+    assert alerts(at, "warning") == [
         "You can only read your own pairing's report.",
         "That pairing did not take part in this cycle.",
     ]
-    assert at.error[0].value == "Not ready."
-    assert "The cycle is still open: close it first." in at.get("text")[0].value
+    assert alerts(at, "error")[0] == "Not ready. The cycle is still open: close it first."
 
 
 def test_the_demo_children_pairing_shows_no_partner_scores(demo: str) -> None:
     at = open_page("pages/report.py")
     choose(at, "report_pairing", pairing_id(demo, CHILDREN))
-    assert any(CHILDREN in h.value for h in at.header)
+    assert any(CHILDREN in h for h in headings(at, 2))
     shown = texts(at)
     assert "External partners 2 of 2" in shown and "Not shown" in shown
     at.toggle(key="report_separate").set_value(True).run()
@@ -247,7 +247,7 @@ def test_a_principal_sees_only_their_own_pairing(demo: str) -> None:
     at = open_page("pages/report.py", actor)
     pairings = at.selectbox(key="report_pairing").options
     assert len(pairings) == 1 and CHILDREN in pairings[0]
-    assert any(CHILDREN in h.value for h in at.header)
+    assert any(CHILDREN in h for h in headings(at, 2))
     assert LEADER not in texts(at)
     assert "published edition" in texts(at)
 
@@ -255,7 +255,7 @@ def test_a_principal_sees_only_their_own_pairing(demo: str) -> None:
 def test_report_page_on_an_empty_database_says_what_to_do(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("TANDEM_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     at = open_page("pages/report.py")
-    assert "close the cycle on the Cycles page" in at.info[0].value
+    assert "close the cycle on the Cycles page" in alerts(at, "info")[0]
 
 
 # --- the council overview ------------------------------------------------------------------
@@ -264,7 +264,7 @@ def test_report_page_on_an_empty_database_says_what_to_do(tmp_path, monkeypatch)
 def test_council_overview_page(demo: str) -> None:
     at = open_page("pages/council.py")
     assert [t.value for t in at.title] == ["Council overview"]
-    assert at.header[0].value == "Kingsmere Borough Council: Annual review 2026"
+    assert headings(at, 2)[0] == "Kingsmere Borough Council: Annual review 2026"
     shown = texts(at)
     assert "70%" in shown and "17%" in shown
     assert any("nationally" in str(m.proto.delta) for m in at.metric)
@@ -277,7 +277,7 @@ def test_council_overview_page(demo: str) -> None:
     heatmap_rows = chart_rows(at)
     assert any(LEADER in str(r.get("pairing_label", "")) for r in heatmap_rows)
     choose(at, "council_cycle", cycle_id(demo, "Annual review 2025"))
-    assert at.header[0].value == "Kingsmere Borough Council: Annual review 2025"
+    assert headings(at, 2)[0] == "Kingsmere Borough Council: Annual review 2025"
 
 
 def test_a_principal_cannot_open_the_council_overview(demo: str) -> None:
@@ -297,8 +297,8 @@ def test_presentation_steps_through_findings_then_each_pairing_without_comments(
         every_comment = set(s.execute(select(Comment.text)).scalars())
     engine.dispose()
     at = open_page("pages/present.py")
-    assert at.title[0].value == "Kingsmere Borough Council"
-    seen_titles = [at.title[0].value]
+    assert headings(at, 1)[0] == "Kingsmere Borough Council"
+    seen_titles = [headings(at, 1)[0]]
     assert at.button(key="present_prev").disabled
     for _ in range(12):
         assert not any(c in texts(at) for c in every_comment)
@@ -306,7 +306,7 @@ def test_presentation_steps_through_findings_then_each_pairing_without_comments(
             break
         at.button(key="present_next").click().run()
         assert not at.exception, at.exception
-        seen_titles.append(at.title[0].value)
+        seen_titles.append(headings(at, 1)[0])
     assert seen_titles[1:4] == [
         "Key findings",
         "Beside the national picture",

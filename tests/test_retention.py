@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 from cycle_builder import build_cycle
+from shown import alerts
 from sqlmodel import Session, func, select
 
 from feedback.access import SYSTEM, Actor
@@ -172,7 +173,7 @@ def test_data_protection_page_sets_retention_previews_and_purges(
     assert not at.exception and at.title[0].value == "Data protection"
     at.number_input[0].set_value(120)
     next(b for b in at.button if b.label == "Save retention period").click().run()
-    assert "keeps data for 120 months" in at.success[0].value
+    assert "keeps data for 120 months" in alerts(at, "success")[0]
     assert any("Nothing is past its retention period" in t.value for t in at.text)
     at.number_input[0].set_value(1)
     next(b for b in at.button if b.label == "Save retention period").click().run()
@@ -181,7 +182,7 @@ def test_data_protection_page_sets_retention_previews_and_purges(
     at.checkbox(key="dp_sure").check().run()
     at.button(key="dp_purge").click().run()
     assert not at.exception
-    assert at.success[0].value.startswith("Deleted 1 cycle(s)")
+    assert alerts(at, "success")[0].startswith("Deleted 1 cycle(s)")
     with Session(sqlite_engine) as s:
         assert s.get(Cycle, built.cycle_id) is None
         assert count(s, Response) == 0 and count(s, Invitation) == 0

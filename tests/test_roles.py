@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 import streamlit as st
 from cycle_builder import build_cycle
+from shown import alerts, html_texts
 from signing_in import sign_in
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
@@ -227,7 +228,7 @@ def shown(at: AppTest) -> str:
         parts += [str(e.value) for e in getattr(at, kind)]
     parts += [df.value.to_csv() for df in at.dataframe]
     parts += [str(sb.options) for sb in at.selectbox]
-    return " ".join(parts)
+    return " ".join(parts + html_texts(at))
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -249,9 +250,9 @@ def test_pages_show_nothing_of_another_council_or_pairing(
     for secret in SECRETS:
         assert secret not in text, f"{role} saw {secret!r} on {page}"
     if page in ("pages/users.py", "pages/audit.py"):
-        assert "Only an administrator can do this." in [e.value for e in at.error]
+        assert "Only an administrator can do this." in alerts(at, "error")
     if page == "pages/data_protection.py" and role.startswith("principal"):
-        assert "Only facilitators and administrators" in at.error[0].value
+        assert "Only facilitators and administrators" in alerts(at, "error")[0]
 
 
 def test_the_menu_offers_each_role_only_its_screens(sqlite_engine, sqlite_url, monkeypatch):

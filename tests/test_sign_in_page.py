@@ -9,6 +9,7 @@ import logging
 import pytest
 import streamlit as st
 from cycle_builder import build_cycle
+from shown import alerts, headings, html_texts
 from signing_in import TEST_PASSWORD, sign_in
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
@@ -41,7 +42,7 @@ def everything_shown(at: AppTest) -> str:
         parts += [str(e.value) for e in getattr(at, kind)]
     parts += [str(df.value.to_dict()) for df in at.dataframe]
     parts += [str(sb.options) for sb in at.selectbox]
-    return " ".join(parts)
+    return " ".join(parts + html_texts(at))
 
 
 def add_user(engine, username="fac@example.org", role="admin") -> int:  # noqa: ANN001
@@ -59,7 +60,7 @@ def test_without_accounts_the_local_administrator_sees_the_banner(demo) -> None:
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert not at.exception
     assert "tandem user add" in at.sidebar.info[0].value
-    assert "Kingsmere Borough Council" in [s.value for s in at.subheader]
+    assert "Kingsmere Borough Council" in headings(at, 3)
     assert not at.text_input  # no sign-in form
 
 
@@ -72,7 +73,7 @@ def test_without_accounts_a_visitor_from_another_machine_gets_nothing(demo, monk
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert not at.exception
     assert at.title[0].value == "Sign in to Tandem"
-    assert "no user accounts yet" in at.warning[0].value
+    assert "no user accounts yet" in alerts(at, "warning")[0]
     shown = everything_shown(at)
     assert "Kingsmere" not in shown and "Margaret Oduya" not in shown
     assert not at.sidebar.info and not at.dataframe
@@ -104,7 +105,7 @@ def test_a_page_run_without_a_sign_in_shows_nothing(demo, page) -> None:
     del at.session_state["user_id"]
     at.run()
     assert not at.exception
-    assert "Please sign in" in at.warning[0].value
+    assert "Please sign in" in alerts(at, "warning")[0]
     assert "Kingsmere" not in everything_shown(at) and not at.dataframe
 
 
@@ -112,9 +113,9 @@ def test_sign_in_then_sign_out(demo) -> None:
     user_id = add_user(demo, "Boss@Example.org")
     at = fill(AppTest.from_file(APP, default_timeout=30).run(), "boss@example.org", TEST_PASSWORD)
     assert not at.exception
-    assert "Kingsmere Borough Council" in [s.value for s in at.subheader]
+    assert "Kingsmere Borough Council" in headings(at, 3)
     assert at.session_state["user_id"] == user_id
-    assert "Signed in as boss@example.org (admin)" in [c.value for c in at.sidebar.caption]
+    assert "Signed in as boss@example.org (admin)" in html_texts(at.sidebar)
     at.button(key="sign_out").click().run()
     assert "user_id" not in at.session_state
     assert "Kingsmere" not in everything_shown(at)
@@ -130,11 +131,11 @@ def test_wrong_passwords_lock_the_account(demo) -> None:
     at = AppTest.from_file(APP, default_timeout=30).run()
     for _ in range(2):
         fill(at, "fac@example.org", "not my password")
-        assert "do not match an account" in at.error[0].value
+        assert "do not match an account" in alerts(at, "error")[0]
     fill(at, "fac@example.org", "not my password")
-    assert "locked for 30 seconds" in at.error[0].value
+    assert "locked for 30 seconds" in alerts(at, "error")[0]
     fill(at, "fac@example.org", TEST_PASSWORD)  # right password, but locked
-    assert "locked" in at.error[0].value and at.title[0].value == "Sign in to Tandem"
+    assert "locked" in alerts(at, "error")[0] and at.title[0].value == "Sign in to Tandem"
     with Session(demo) as s:
         assert s.exec(select(UserAccount.failed_attempts)).one() == 3
     assert "user_id" not in at.session_state
@@ -146,16 +147,16 @@ def test_a_switched_off_account_is_signed_out_at_the_next_click(demo) -> None:
     with Session(demo) as s:
         actor = sign_in(at, s, role="facilitator", council_ids=[1])
     at.run()
-    assert "Kingsmere Borough Council" in [s.value for s in at.subheader]
+    assert "Kingsmere Borough Council" in headings(at, 3)
     with session_scope(demo) as s:
         update_user(s, SYSTEM, actor.user_id, active=False)
     at.run()
     assert "user_id" not in at.session_state
-    assert "Please sign in" in at.warning[0].value
+    assert "Please sign in" in alerts(at, "warning")[0]
     assert "Kingsmere" not in everything_shown(at)
     at.switch_page("app.py").run()  # through the router: the sign-in page says why
     assert at.title[0].value == "Sign in to Tandem"
-    assert "switched off" in at.warning[0].value
+    assert "switched off" in alerts(at, "warning")[0]
 
 
 def test_rater_links_need_no_account(sqlite_engine, sqlite_url, monkeypatch) -> None:
@@ -184,7 +185,7 @@ def test_an_unexpected_error_shows_a_reference_never_a_traceback(
     with caplog.at_level(logging.ERROR, logger="tandem.ui"):
         at = AppTest.from_file(APP, default_timeout=30).run()
     assert not at.exception
-    message = at.error[0].value
+    message = alerts(at, "error")[0]
     assert message.startswith("Something went wrong; it has been logged (reference ")
     reference = message.split("reference ")[1][:6]
     assert "OperationalError" not in message and "Traceback" not in message

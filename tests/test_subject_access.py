@@ -8,6 +8,7 @@ import json
 import pytest
 from cycle_builder import build_cycle
 from openpyxl import load_workbook
+from shown import alerts
 from sqlmodel import Session, select
 
 from feedback.access import SYSTEM, Actor
@@ -174,7 +175,7 @@ def test_page_prepares_both_downloads(sqlite_engine, sqlite_url, monkeypatch) ->
     at.switch_page("pages/data_protection.py").run()
     at.text_input(key="dp_email").input("nobody@example.org")
     next(b for b in at.button if b.label == "Prepare the export").click().run()
-    assert "Nobody with the email nobody@example.org" in at.error[0].value
+    assert "Nobody with the email nobody@example.org" in alerts(at, "error")[0]
     at.text_input(key="dp_email").input("m0@llanfair.example.gov.uk")
     next(b for b in at.button if b.label == "Prepare the export").click().run()
     assert not at.exception

@@ -4,6 +4,8 @@ markdown that allows HTML."""
 
 from __future__ import annotations
 
+import html
+
 import pytest
 import streamlit as st
 from cycle_builder import build_cycle
@@ -67,21 +69,25 @@ def text_of(el) -> str:  # noqa: ANN001
 
 
 def check_page(at: AppTest, expected: list[str]) -> None:
-    """No element that can render HTML holds a payload, and each expected payload is on the
-    page as text (markdown escapes aside)."""
+    """No element that renders HTML or Markdown holds a payload as markup (st.html bodies
+    hold it escaped), and each expected payload is on the page as text."""
     assert not at.exception
     seen = []
     for root in (at.main, at.sidebar):
         for el in leaves(root):
             text = text_of(el)
+            if el.type == "html":
+                tags = ("<script", "<iframe", "<img", "<svg")
+                assert not any(t in el.value for t in tags), f"raw payload: {el.value[:120]}"
+                seen.append(html.unescape(el.value))
+                continue
             if not any(m in text for m in MARKERS):
                 continue
             seen.append(text)
-            assert el.type != "html", f"payload inside st.html: {text[:120]}"
             proto = getattr(el, "proto", None)
             if proto is not None and hasattr(proto, "allow_html"):
                 assert not proto.allow_html, f"payload in unsafe markdown: {text[:120]}"
-    everything = " ".join(seen).replace("\\", "")
+    everything = " ".join(seen)
     for payload in expected:
         assert payload in everything, f"{payload!r} not shown as text"
 
@@ -127,105 +133,28 @@ def test_comments_render_as_text_in_the_report(world, sqlite_engine) -> None:
     check_page(at, [COMMENT, NAME])
 
 
-# --- Markdown in user-written text (issue: audit) -------------------------------------------
-# Streamlit escapes raw HTML but renders Markdown, so a name could become a link, a remote
-# image (a tracking beacon), styled text or a heading. ui.text.plain escapes it; every page
-# that puts text from the database into a Markdown-rendering element goes through it.
-
-import html  # noqa: E402
-import re  # noqa: E402
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as strategies  # noqa: E402
-from markdown_it import MarkdownIt  # noqa: E402
+# --- Markdown and web addresses in user-written text (issue 13) ----------------------------
+# Streamlit's browser renderer links web and email addresses even after Markdown escapes, so
+# user text never goes into a Markdown string at all: ui.text draws it with st.html,
+# HTML-escaped. tests/browser/test_hostile_text.py checks the result in Chromium; these
+# checks say, page by page, that no Markdown-rendering string holds user text.
 
 from feedback.people import add_person, create_council, create_pairing  # noqa: E402
-from ui.text import NBSP, plain  # noqa: E402
+from ui.text import fill  # noqa: E402
 
 LINK = "Cllr [Re-enter your password](https://evil.example)"
 IMAGE = "![x](https://evil.example/t.png)"
 STYLED = ":red[**URGENT**] Council"
-BOLD = "**Bold** review"
+BOLD = "**Bold** review at www.evil.example"
 HEADING = "# Chief Executive"
-MD_COMMENT = (
-    "[click](https://evil.example)\n![t](https://evil.example/t.png)\n:red[**URGENT**]\n# x"
-)
-MD_PAYLOADS = [
-    LINK,
-    IMAGE,
-    STYLED,
-    BOLD,
-    HEADING,
-    MD_COMMENT,
-    "<https://evil.example> and www.evil.example",
-    "_em_ ~~gone~~ `code` $x^2$ a|b",
-    "- item\n+ item\n1. item\n2) item\n> quote\n    indented code\nTitle\n===\n---",
-    "[ref]\n\n[ref]: https://evil.example",
-    ":material/warning: :smile: :a:b: :blue-background[x]",
-    "&#91;x&#93;(https://evil.example) &amp; Siân & Rhys-Jones (Place)",
-    "back\\slash \\*not bold\\*",
-]
-# Tags that only Markdown syntax makes: any of them means the text was interpreted.
-SYNTAX_TAGS = re.compile(r"<(a|img|strong|em|h[1-6]|ul|ol|li|blockquote|code|pre|hr|table|s|del)\b")
-# What Streamlit looks for in the raw text before parsing (see its StreamlitMarkdown):
-# emoji shortcodes, and ":material/" which it rewrites to a directive.
-EMOJI_SHORTCODE = re.compile(r":(?!material/|streamlit:)[\w+-][\w_+-]*:")
-UNESCAPED_DIRECTIVE = re.compile(r"(?<!\\):[A-Za-z]")
-
-
-def markdown_html(text: str) -> str:
-    return MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(text)
-
-
-def visible(rendered: str) -> str:
-    """The text a reader sees: tags gone, entities decoded, hard breaks as newlines."""
-    text = rendered.replace("<br />\n", "\n")
-    text = re.sub(r"</?p>", "", text).strip("\n")
-    return html.unescape(text).replace(NBSP, " ")
-
-
-@pytest.mark.parametrize("payload", MD_PAYLOADS)
-def test_plain_text_is_never_markdown(payload: str) -> None:
-    escaped = plain(payload)
-    rendered = markdown_html(escaped)
-    assert not SYNTAX_TAGS.search(rendered), rendered
-    assert "<img" not in rendered and "<a " not in rendered and "<strong" not in rendered
-    assert "<h1" not in rendered
-    # Streamlit's own extensions: no directive (:red[…]), icon or emoji shortcode survives.
-    assert not UNESCAPED_DIRECTIVE.search(escaped), escaped
-    assert not EMOJI_SHORTCODE.search(escaped), escaped
-    assert ":material/" not in escaped
-    assert not re.search(r"(?<!\\)\$", escaped)
-    # …and the reader sees exactly what was typed.
-    if "\n\n" not in payload:
-        assert visible(rendered) == payload
-
-
-def test_plain_keeps_ordinary_text_and_handles_none() -> None:
-    assert plain("Cllr Siân Llewelyn & Rhodri ap Dafydd") == "Cllr Siân Llewelyn & Rhodri ap Dafydd"
-    assert plain("Deleted 1 cycle(s). Row 3: fine") == "Deleted 1 cycle(s). Row 3: fine"
-    assert plain(None) == ""
-    assert plain(42) == "42"
-    assert plain("a\nb") == "a  \nb"
-
-
-@settings(max_examples=400, deadline=None)
-@given(
-    strategies.text(
-        alphabet=strategies.sampled_from(list("ab19 \t\n.:/&;#=+-!*_~`[]()<>|$\\^{}@'\"w")),
-        max_size=40,
-    )
-)
-def test_any_text_renders_as_itself(text: str) -> None:
-    rendered = markdown_html(plain(text))
-    assert "<" not in re.sub(r"</?p>|<br />", "", rendered), rendered
-    assert visible(rendered).split() == text.split()
+MD_COMMENT = "[click](https://evil.example)\n![t](https://evil.example/t.png)\nit@evil.example\n# x"
 
 
 def markdown_strings(at: AppTest) -> list[str]:
     """Every string on the page that Streamlit renders as Markdown: bodies of markdown,
     captions, headings and alerts; labels and help of widgets, expanders, tabs and metrics;
-    radio options. (Selectbox and multiselect options, dataframes and st.text are plain.)"""
+    radio options. (Selectbox and multiselect options, dataframes, st.text and st.html are
+    not Markdown.)"""
     found: list[str] = []
 
     def walk(node) -> None:  # noqa: ANN001
@@ -257,21 +186,35 @@ def markdown_strings(at: AppTest) -> list[str]:
 
 
 def check_markdown(at: AppTest, expected: list[str]) -> None:
-    """No user-written Markdown reaches a Markdown element unescaped, and each expected
-    payload is there in its escaped form."""
+    """No user text in any Markdown string; each expected text shown (escaped) by st.html."""
     assert not at.exception, at.exception
-    strings = markdown_strings(at)
-    for s in strings:
-        assert not re.search(r"(?<!\\)\]\(", s), f"link syntax rendered: {s[:160]!r}"
-        assert not re.search(r"(?<!\\)!\[", s), f"image syntax rendered: {s[:160]!r}"
-        assert not re.search(r"(?<!\\):red\[", s), f"directive rendered: {s[:160]!r}"
-        for payload in (LINK, IMAGE, STYLED, BOLD):
-            assert payload not in s, f"{payload!r} unescaped in {s[:160]!r}"
-        assert not re.search(r"(?m)^# Chief", s), f"heading rendered: {s[:160]!r}"
-    everything = "\n".join(strings)
+    for s in markdown_strings(at):
+        assert "evil.example" not in s, f"user text in Markdown: {s[:160]!r}"
+        for payload in (LINK, IMAGE, STYLED, BOLD, HEADING):
+            assert payload not in s, f"{payload!r} in Markdown: {s[:160]!r}"
+    bodies = "\n".join(h.value for h in at.html)
     for payload in expected:
-        for line in plain(payload).split("  \n"):  # comments are quoted line by line
-            assert line in everything, f"{line!r} not on the page"
+        for line in payload.splitlines():
+            assert html.escape(line) in bodies, f"{line!r} not on the page"
+
+
+def test_show_and_alert_escape_user_text_and_keep_the_template() -> None:
+    assert fill("<b>{}</b> has agreed.", '<img src=x onerror=alert(1)> & "q"') == (
+        "<b>&lt;img src=x onerror=alert(1)&gt; &amp; &quot;q&quot;</b> has agreed."
+    )
+
+    def script() -> None:
+        from ui.text import alert, show
+
+        show("Added {}.", "<b>x</b> https://evil.example")
+        alert("error", "<script>", details=["a <i>b</i>"])
+
+    at = AppTest.from_function(script).run()
+    first, second = (h.value for h in at.html)
+    assert "Added &lt;b&gt;x&lt;/b&gt; https://evil.example." in first
+    assert "<b>x" not in first and "<script" not in second and "<i>b" not in second
+    assert 'data-alert="error"' in second and "&lt;i&gt;b&lt;/i&gt;" in second
+    assert not markdown_strings(at)
 
 
 @pytest.fixture
@@ -310,7 +253,7 @@ def test_set_up_pages_show_markdown_in_names_as_text(markdown_world) -> None:
     for page, expected in (
         ("pages/people.py", []),
         ("pages/pairings.py", []),
-        ("pages/cycles.py", [LINK]),  # expander label, names of the invited
+        ("pages/cycles.py", [LINK]),  # names of the invited
         ("pages/users.py", []),
         ("pages/audit.py", []),
         ("pages/data_protection.py", []),
@@ -326,8 +269,7 @@ def test_a_new_council_and_person_are_announced_as_text(markdown_world) -> None:
     add.text_input[0].set_value(IMAGE)
     add.text_input[1].set_value("new@llanfair.example.gov.uk")
     add.button[0].click().run()
-    check_markdown(at, [IMAGE])
-    assert any(plain(IMAGE) in s.value for s in at.success)
+    check_markdown(at, [f"Added {IMAGE}."])
 
 
 def test_the_questionnaire_shows_markdown_in_names_as_text(markdown_world, sqlite_engine) -> None:
@@ -339,8 +281,6 @@ def test_the_questionnaire_shows_markdown_in_names_as_text(markdown_world, sqlit
     at = AppTest.from_file(APP, default_timeout=30)
     at.query_params["t"] = token
     at.run()
-    # o0 rates two pairings: the radio's options are Markdown too.
-    assert any(r.key == "q_choice" for r in at.radio)
     check_markdown(at, [LINK, BOLD, STYLED])
 
 
@@ -359,8 +299,8 @@ def test_results_pages_show_markdown_in_names_and_comments_as_text(
     while not at.button(key="present_next").disabled:
         at.button(key="present_next").click().run()
         check_markdown(at, [])
-        seen.append("\n".join(markdown_strings(at)))
-    assert plain(LINK) in "\n".join(seen)  # the pairing's slide
+        seen.append("\n".join(h.value for h in at.html))
+    assert html.escape(LINK) in "\n".join(seen)  # the pairing's slide
 
 
 def test_a_council_and_pairing_made_through_the_domain_render_as_text(
@@ -401,5 +341,4 @@ def test_the_plan_page_shows_markdown_in_goals_as_text(demo_url, demo_engine, mo
     at.switch_page("pages/plan.py").run()
     at.selectbox(key="plan_cycle").select(cycle_id).run()
     at.selectbox(key="plan_pairing").select(pairing_id).run()
-    check_markdown(at, [description])
-    assert any(plain(title) in s for s in markdown_strings(at))
+    check_markdown(at, [description, title])

@@ -30,7 +30,7 @@ from feedback.accounts import (
 )
 from ui.errors import friendly_errors
 from ui.state import ACTOR_KEY, LOCAL_ADMIN, ROUTED_KEY, USER_ID_KEY, unit_of_work
-from ui.text import plain
+from ui.text import alert, show
 
 NOTICE_KEY = "sign_in_notice"
 NO_ACCOUNTS_BANNER = (
@@ -153,7 +153,7 @@ def _oidc_actor() -> Actor | None:
             st.session_state[USER_ID_KEY] = user.id
             return signed_in_actor(session, user.id)
     except SignInRefused as exc:
-        st.session_state[NOTICE_KEY] = plain(exc)  # may quote the provider's email
+        st.session_state[NOTICE_KEY] = str(exc)  # may quote the provider's email
         st.session_state["oidc_refused"] = True
         return None
 
@@ -163,7 +163,7 @@ def sign_in_page() -> None:
     st.title("Sign in to Tandem")
     st.caption("360-degree feedback for council leadership pairings.")
     if notice := st.session_state.pop(NOTICE_KEY, None):
-        st.warning(notice, icon=":material/lock:")
+        alert("warning", notice, icon="lock")
     if st.session_state.pop("oidc_refused", False) and st.button("Sign out of your provider"):
         st.logout()
     with st.form("sign_in", enter_to_submit=True):
@@ -197,7 +197,7 @@ def _password_sign_in(username: str, password: str) -> None:
         result = authenticate(session, username, password)
         user_id = result.user.id if result.ok else None
     if user_id is None:
-        st.error(plain(result.message), icon=":material/lock:")
+        alert("error", result.message, icon="lock")
         return
     st.session_state[USER_ID_KEY] = user_id
     st.session_state.pop("sign_in_password", None)
@@ -213,7 +213,7 @@ def account_sidebar(actor: Actor) -> None:
         clicked = st.sidebar.button("Sign out", key="sign_out", icon=":material/logout:")
     except StreamlitDuplicateElementKey:
         return  # already drawn in this run
-    st.sidebar.caption(f"Signed in as {plain(actor.username)} ({actor.role})")
+    show("Signed in as {} ({})", actor.username, actor.role, kind="caption", into=st.sidebar)
     if clicked:
         with unit_of_work() as session:
             sign_out(session, actor)

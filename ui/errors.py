@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from feedback.errors import Invalid, TandemError
-from ui.text import plain
+from ui.text import alert
 
 log = logging.getLogger("tandem.ui")
 T = TypeVar("T")
@@ -26,10 +26,7 @@ def new_reference() -> str:
 
 def show_tandem_error(exc: TandemError) -> None:
     """The message (and each problem, as plain text) of one of Tandem's own errors."""
-    st.error(plain(exc), icon=":material/error:")
-    if isinstance(exc, Invalid) and exc.problems:
-        for problem in exc.problems:
-            st.text(f"• {problem}")
+    alert("error", exc, icon="error", details=exc.problems if isinstance(exc, Invalid) else ())
 
 
 def show_unexpected(exc: BaseException) -> str:

@@ -13,21 +13,19 @@ import streamlit as st
 from feedback import charts
 from feedback.errors import Invalid, NotFound, PermissionDenied, TandemError
 from ui.state import get_engine
-from ui.text import plain
+from ui.text import alert, show
 
-__all__ = ["display_height", "edition_identity", "plain", "show_chart", "show_error", "slug"]
+__all__ = ["display_height", "edition_identity", "show_chart", "show_error", "slug"]
 
 
 def show_error(exc: TandemError) -> None:
+    problems = exc.problems if isinstance(exc, Invalid) else ()
     if isinstance(exc, PermissionDenied):
-        st.warning(plain(exc), icon=":material/lock:")
+        alert("warning", exc, icon="lock", details=problems)
     elif isinstance(exc, NotFound):
-        st.warning(plain(exc), icon=":material/search_off:")
+        alert("warning", exc, icon="search_off", details=problems)
     else:
-        st.error(plain(exc), icon=":material/error:")
-    if isinstance(exc, Invalid) and exc.problems:
-        for problem in exc.problems:
-            st.text(f"• {problem}")
+        alert("error", exc, icon="error", details=problems)
 
 
 Chart = alt.TopLevelMixin | Callable[[], alt.TopLevelMixin]
@@ -76,7 +74,7 @@ def show_chart(
     # height plus room for the title, the axis and its labels.
     st.vega_lite_chart(spec, width="stretch", height=display_height(spec), key=f"chart_{key}")
     with st.expander("Chart description", icon=":material/description:"):
-        st.markdown(plain(description if isinstance(description, str) else ""))
+        show(description if isinstance(description, str) else "")
     if not downloads:
         return
     left, right, _ = st.columns([1, 1, 4])

@@ -1,76 +1,144 @@
-"""Text someone typed (names, titles, council and cycle names, comments, anything read from
-the database or an upload), made safe to put into anything Streamlit renders as Markdown:
-st.markdown/st.write/st.caption/st.title/st.header/st.subheader, st.info/success/warning/
-error, expander and button labels, widget labels and help, radio options, progress text.
+"""Text someone typed (names of councils, people, pairings, portfolios and cycles; comments,
+goals, actions, notes, measures; error messages that quote an upload) shown on a page as
+text, exactly as typed, and never as a link or markup.
 
-Streamlit escapes raw HTML itself but interprets Markdown, so a name such as
-``Cllr [Re-enter your password](https://evil.example)`` would render as a link,
-``![x](https://evil.example/t.png)`` as a remote image and ``:red[**URGENT**]`` as styled
-text. ``plain`` backslash-escapes every character that can start Markdown syntax (CommonMark
-lets any ASCII punctuation be escaped, and the escape is invisible on screen), so the text is
-shown exactly as written.
+Why not Markdown with escapes: Streamlit's browser renderer (react-markdown with remark-gfm)
+turns web addresses, ``www.`` names and email addresses into links *after* it has undone
+the escapes, so no escaping can stop "https://evil.example" becoming a link in st.markdown,
+st.caption, st.title/header/subheader, alerts (st.error, st.info…), expander, tab, radio,
+checkbox, metric and progress labels. Text elements are the only safe places:
 
-Not for plain-text places (st.text, st.code, dataframe cells, st.selectbox and
-st.multiselect options, text-input values): there the backslashes would show.
+- `show` / `alert` here: HTML written in the code, with every piece of user text
+  HTML-escaped, drawn by st.html (sanitised, no Markdown at all) in Streamlit's own look;
+- st.text, st.dataframe / st.table cells, selectbox and multiselect options (format_func)
+  and text-input values, which Streamlit shows as plain text.
+
+So user text never goes into a Markdown string or a widget label: a label names the field
+("Goal", "Withdraw") and the user's words are shown beside it with `show`.
+tests/browser/test_hostile_text.py checks every page in Chromium.
 """
 
 from __future__ import annotations
 
-import re
+import html
+from collections.abc import Iterable
+from typing import Any, Literal
 
-NBSP = "\u00a0"
+import streamlit as st
 
-# Always escaped: links and images ([ ] !), emphasis and strikethrough (* _ ~), code (`),
-# headings (#), quotes and HTML/autolinks (< >), tables (|), maths ($) and the escape itself.
-# Parentheses are left alone: without an unescaped "]" before them they never make a link
-# (a ")" opening a line, as in "1) …", is escaped below), so "cycle(s)" stays as typed.
-_ALWAYS = r"\\`*_\[\]!~#|<>$"
-_INLINE = re.compile(
-    rf"(?P<char>[{_ALWAYS}])"
-    r"|(?P<colon>:)"  # Streamlit directives (:red[..], :material/..:), emoji, URL schemes
-    r"|(?P<entity>&(?=#?\w+;))"  # &amp; &#91; …: shown as typed, not decoded
-    r"|(?P<www>(?<=[Ww]{3})\.)"  # GFM autolinks www.example.org
-    r"|(?P<icon>(?<=material)/)"  # Streamlit rewrites ":material/" before parsing
-)
-# A colon right after ":word" closes an emoji shortcode (:smile:), which Streamlit looks for
-# in the raw text before parsing, so it is escaped even at the end of a word.
-_SHORTCODE_OPEN = re.compile(r":[\w+-]+$")
-# At the start of a line: list items (- + 1. 1)), setext underlines (= -), thematic breaks.
-_LINE_START = re.compile(r"([-+=])|(\d{1,9})(?=[.)])")
+Kind = Literal["text", "caption", "strong", "quote", "title", "header", "subheader", "h4"]
+AlertKind = Literal["error", "warning", "success", "info"]
 
-
-def _inline(text: str) -> str:
-    def escape(m: re.Match[str]) -> str:
-        if m.group("colon") is not None:
-            after = text[m.end() : m.end() + 1]
-            if after and not after.isspace():
-                return "\\:"
-            if _SHORTCODE_OPEN.search(text, 0, m.start()):
-                return "\\:"
-            return ":"
-        return "\\" + m.group(0)
-
-    return _INLINE.sub(escape, text)
-
-
-def _line(line: str) -> str:
-    body = line.lstrip(" \t")
-    # Leading spaces would make an indented code block: keep them as non-breaking spaces.
-    indent = line[: len(line) - len(body)].replace("\t", NBSP * 4).replace(" ", NBSP)
-    marker = _LINE_START.match(body)
-    if marker is None:
-        return indent + _inline(body)
-    if marker.group(1):
-        return indent + "\\" + marker.group(1) + _inline(body[1:])
-    digits = marker.group(2)
-    rest = body[len(digits) :]
-    return indent + digits + "\\" + rest[0] + _inline(rest[1:])
+_HEADING = "line-height:1.2;margin:0"
+# white-space: pre-wrap keeps line breaks, runs of spaces and leading tabs as typed.
+_KINDS: dict[str, tuple[str, str]] = {
+    "text": ("p", "margin:0"),
+    "strong": ("p", "margin:0;font-weight:600"),
+    # A comment, set off as Streamlit draws a Markdown block quote.
+    "quote": (
+        "blockquote",
+        "margin:0;padding:0.25rem 0 0.25rem 1rem;border-left:0.25rem solid rgba(126,140,148,0.6)",
+    ),
+    # Streamlit's caption: 0.875rem at 60% opacity (the theme keeps that at 4.5:1 contrast).
+    "caption": ("p", "margin:0;font-size:0.875rem;line-height:1.6;opacity:0.6"),
+    # Streamlit's own heading sizes and weights (st.title, st.header, st.subheader).
+    "title": ("h1", f"font-size:2.75rem;font-weight:700;{_HEADING};padding:1.25rem 0 1rem"),
+    "header": ("h2", f"font-size:2.25rem;font-weight:600;{_HEADING};padding:1rem 0"),
+    "subheader": ("h3", f"font-size:1.75rem;font-weight:600;{_HEADING};padding:0.75rem 0 1rem"),
+    "h4": ("h4", f"font-size:1.25rem;font-weight:600;{_HEADING};padding:0.5rem 0"),
+}
+# Streamlit's alert colours in the light theme Tandem ships (measured in Chromium).
+_ALERTS: dict[str, tuple[str, str, str, str]] = {
+    "error": ("rgb(255,241,242)", "rgb(158,48,59)", "error", "alert"),
+    "warning": ("rgb(255,250,229)", "rgb(149,107,15)", "warning", "alert"),
+    "success": ("rgb(241,251,246)", "rgb(12,90,68)", "check_circle", "status"),
+    "info": ("rgb(237,245,255)", "rgb(36,79,180)", "info", "status"),
+}
 
 
-def plain(text: object) -> str:
-    """`text` escaped so that Streamlit's Markdown shows it literally; line breaks are kept
-    (as Markdown hard breaks). None becomes ""."""
-    if text is None:
+def escaped(text: object) -> str:
+    """`text` HTML-escaped (quotes too); None becomes ""."""
+    return "" if text is None else html.escape(str(text), quote=True)
+
+
+def fill(template: str, /, *args: object, **values: object) -> str:
+    """`template` is HTML written in the code (trusted); every argument is user text and is
+    escaped before it goes in: ``fill("<b>{}</b> has agreed.", name)``."""
+    return template.format(*map(escaped, args), **{k: escaped(v) for k, v in values.items()})
+
+
+def bullets(items: Iterable[object]) -> str:
+    """User text as an HTML list, each item escaped."""
+    rows = "".join(f"<li>{escaped(item)}</li>" for item in items)
+    return f'<ul style="margin:0;padding-left:1.5rem">{rows}</ul>'
+
+
+def _icon(icon: str | None) -> str:
+    if not icon:
         return ""
-    lines = str(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "  \n".join(_line(line) for line in lines)
+    name = escaped(icon.removeprefix(":material/").removesuffix(":"))
+    return (
+        '<span aria-hidden="true" style="font-family:\'Material Symbols Rounded\';'
+        'font-size:1.25em;vertical-align:-0.25em;margin-right:0.4em;user-select:none">'
+        f"{name}</span>"
+    )
+
+
+def _draw(body: str, into: Any) -> None:
+    (into or st).html(body)
+
+
+def show(
+    template: str = "{}",
+    /,
+    *args: object,
+    kind: Kind = "text",
+    icon: str | None = None,
+    into: Any = None,
+    **values: object,
+) -> None:
+    """Show user text as text: ``show(name, kind="header")`` or
+    ``show("Added {}.", name)`` or ``show("<b>{}</b> has agreed.", name)`` (the template is
+    trusted HTML, the arguments are escaped). `icon` is a Material Symbols name put before
+    the text; `into` is a column or container (default: the current place on the page)."""
+    if not args and not values:
+        args, template = (template,), "{}"
+    tag, style = _KINDS[kind]
+    body = _icon(icon) + fill(template, *args, **values)
+    _draw(f'<{tag} style="{style};white-space:pre-wrap">{body}</{tag}>', into)
+
+
+def show_html(body: str, *, kind: Kind = "text", into: Any = None) -> None:
+    """Show HTML already made with `fill`/`bullets`/`escaped` in the given style."""
+    tag, style = _KINDS[kind]
+    tag = "div" if tag == "p" else tag
+    _draw(f'<{tag} style="{style};white-space:pre-wrap">{body}</{tag}>', into)
+
+
+def alert(
+    kind: AlertKind,
+    template: str = "{}",
+    /,
+    *args: object,
+    icon: str | None = None,
+    details: Iterable[object] = (),
+    into: Any = None,
+    **values: object,
+) -> None:
+    """An st.error/st.warning/st.success/st.info look-alike whose text is user text (or quotes
+    it), shown as text. `icon` is a Material Symbols name ("lock" or ":material/lock:");
+    `details` are further lines (such as the problems of an upload), listed inside the box."""
+    if not args and not values:
+        args, template = (template,), "{}"
+    background, colour, default_icon, role = _ALERTS[kind]
+    listed = list(details)
+    more = bullets(listed) if listed else ""
+    _draw(
+        f'<div role="{role}" data-alert="{kind}" style="display:flex;gap:0.75rem;'
+        f"align-items:flex-start;padding:1rem;border-radius:0.5rem;background:{background};color:{colour};"
+        f'line-height:1.5">'
+        f"{_icon(icon or default_icon)}"
+        f'<div style="white-space:pre-wrap;min-width:0;overflow-wrap:anywhere">'
+        f"{fill(template, *args, **values)}{more}</div></div>",
+        into,
+    )
