@@ -18,6 +18,7 @@ from feedback.people import add_person, create_council
 from feedback.people_import import import_people, template_csv, template_xlsx
 
 HEADER = "full_name,email,kind,title,portfolio,organisation\n"
+READY = "Ready to add 1 person; nothing is saved yet."
 
 
 @pytest.fixture
@@ -158,15 +159,58 @@ def test_import_page_shows_row_errors_then_imports(
     assert not at.exception
     bad = (HEADER + "Siân,sian@x.example,member,,,\nNo Email,,member,,,\n").encode()
     at.file_uploader(key="people_upload").upload("people.csv", bad).run()
-    at.button(key="do_import").click().run()
+    # Checked as soon as the file is chosen; nothing to import while anything is wrong.
     assert "Nothing was imported" in at.error[0].value
     assert "Row 3:" in at.markdown[-1].value
+    assert "do_import" not in [b.key for b in at.button]
     with Session(sqlite_engine) as s:
         assert s.exec(select(Person).where(Person.council_id == council.id)).all() == []
     good = (HEADER + "Siân Ŵyn,sian@x.example,member,,,\n").encode()
+    at.file_uploader(key="people_upload").clear()
     at.file_uploader(key="people_upload").upload("people.csv", good).run()
+    assert not at.exception and not at.error
+    assert READY in [i.value for i in at.info]
+    with Session(sqlite_engine) as s:
+        assert s.exec(select(Person)).all() == []  # the check saved nothing
     at.button(key="do_import").click().run()
     assert not at.exception
     assert "1 people added." in at.success[0].value
     with Session(sqlite_engine) as s:
         assert [p.full_name for p in s.exec(select(Person))] == ["Siân Ŵyn"]
+    at.run()  # a later rerun with the file still there says what happened, not a clash
+    assert not at.error and "1 people added." in at.success[0].value
+
+
+def test_the_import_page_checks_a_file_once_not_on_every_rerun(
+    sqlite_engine, sqlite_url, monkeypatch, _fresh_cache
+) -> None:
+    """The dry run reads the whole file: a click elsewhere on the page must not repeat it."""
+    import feedback.people_import as people_import
+
+    with session_scope(sqlite_engine) as s:
+        create_council(s, SYSTEM, "Cyngor Bro Morgannwg", "Wales")
+    monkeypatch.setenv("TANDEM_DATABASE_URL", sqlite_url)
+    dry_runs: list[bytes] = []
+    real = people_import.import_people
+
+    def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - a spy, calls the real one
+        if kwargs.get("apply") is False:
+            dry_runs.append(args[4])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(people_import, "import_people", counting)
+    at = AppTest.from_file("../app.py", default_timeout=30).run()
+    at.switch_page("pages/people.py").run()
+    first = (HEADER + "Siân Ŵyn,sian@x.example,member,,,\n").encode()
+    at.file_uploader(key="people_upload").upload("people.csv", first).run()
+    assert READY in [i.value for i in at.info]
+    at.run()
+    at.run()
+    assert not at.exception
+    assert READY in [i.value for i in at.info]
+    assert dry_runs == [first]  # three runs of the page, one check
+    second = (HEADER + "Rhodri ap Dafydd,rhodri@x.example,officer,,,\n").encode()
+    at.file_uploader(key="people_upload").clear()
+    at.file_uploader(key="people_upload").upload("people.csv", second).run()
+    at.run()
+    assert dry_runs == [first, second]  # a different file is checked, once
