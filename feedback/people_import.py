@@ -312,9 +312,9 @@ def read_people_file(filename: str, data: bytes) -> CheckedFile:
             if merges[r]:
                 problems.append(merges[r])
             continue
-        row_problems = _check_row(r, values, positions, seen)
+        row_problems, email = _check_row(r, values, positions, seen)
         if not row_problems and not problems:
-            rows.append(_person_row(r, values, positions))
+            rows.append(_person_row(r, values, positions, email))
         problems.extend(row_problems)
     if not raw and not problems:
         raise Invalid("The file has headings but no people in it.")
@@ -339,9 +339,9 @@ def _text(value: Any) -> str:
 
 def _check_row(
     r: int, values: list[Any], positions: dict[str, int], seen: dict[str, int]
-) -> list[str]:
-    """Every problem of one row, each once: a cell holding a formula is named for what it
-    is and not checked again as a name, address or kind."""
+) -> tuple[list[str], str]:
+    """Every problem of one row, each once (a cell holding a formula is named for what it
+    is and not checked again as a name, address or kind), and its normalised email."""
     cells = _cells(values, positions)
     problems: list[str] = []
     for name, value in cells.items():
@@ -380,7 +380,7 @@ def _check_row(
             problems.append(f"Row {r}: {email} is also on row {seen[email]}.")
         else:
             seen[email] = r
-    return problems
+    return problems, email
 
 
 def _full_name(cells: dict[str, Any]) -> str:
@@ -391,12 +391,12 @@ def _full_name(cells: dict[str, Any]) -> str:
     )
 
 
-def _person_row(r: int, values: list[Any], positions: dict[str, int]) -> PersonRow:
+def _person_row(r: int, values: list[Any], positions: dict[str, int], email: str) -> PersonRow:
     cells = _cells(values, positions)
     return PersonRow(
         row=r,
         full_name=_full_name(cells),
-        email=normalise_email(cells["email"]),
+        email=email,
         kind=KINDS[_key(cells["kind"])].value,
         title=cells.get("title", ""),
         portfolio=cells.get("portfolio", ""),
