@@ -254,16 +254,24 @@ def _read_xlsx(data: bytes) -> tuple[list[Any], list[tuple[int, list[Any]]], lis
     return header, rows, merged, [note] if note else []
 
 
-def _merge_problems(merged: list[str]) -> dict[int, str]:
-    """A problem per merged range, at its first row; the rows it covers get no other."""
+def _merge_problems(merged: list[str], rows: list[int]) -> dict[int, str]:
+    """A problem per merged range, at its first row; the other rows it covers (of those
+    holding something) get no problem of their own. Many merged ranges are one problem."""
+    if len(merged) > MAX_PROBLEMS_LISTED:
+        raise Invalid(
+            f"Nothing was imported: the sheet has {len(merged):,} merged ranges of cells. "
+            "Unmerge them all (select the whole sheet, then turn off Merge) and give every "
+            "person their own row."
+        )
     found: dict[int, str] = {}
     for ref in merged:
         try:
-            min_col, min_row, max_col, max_row = range_boundaries(ref)
+            _, min_row, _, max_row = range_boundaries(ref)
         except ValueError:
             continue
-        for r in range(min_row, max_row + 1):
-            found.setdefault(r, "")
+        for r in rows:
+            if min_row < r <= max_row:
+                found.setdefault(r, "")
         found[min_row] = (
             f"Rows {min_row}–{max_row}: cells {ref} are merged. Unmerge them and give every "
             "person their own row."
@@ -300,7 +308,7 @@ def read_people_file(filename: str, data: bytes) -> CheckedFile:
         # Not skipped: guessing where the headings are would shift every row number.
         raise Invalid("Row 1 must hold the column headings; the file starts with an empty row.")
     positions, problems = _columns(list(header))
-    merges = _merge_problems(merged)
+    merges = _merge_problems(merged, [r for r, _ in raw])
     if merges.get(1):
         problems.append(merges[1])
     rows: list[PersonRow] = []
