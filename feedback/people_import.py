@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter, range_boundaries
 from sqlmodel import Session, select
 
 from feedback import audit
@@ -28,32 +29,69 @@ from feedback.people import (
     normalise_email,
     person_field,
 )
+from feedback.uploads import (
+    MAX_UPLOAD_BYTES,
+    Formula,
+    header_width,
+    merged_ranges,
+    open_workbook,
+    read_csv,
+    read_sheet,
+    refuse_oversized,
+    value_of,
+)
 
-MAX_BYTES = 5 * 1024 * 1024
-MAX_UNZIPPED_BYTES = 50 * 1024 * 1024  # an .xlsx is a zip: refuse one that explodes
+MAX_BYTES = MAX_UPLOAD_BYTES
 MAX_ROWS = 5000
+
+
+def _key(text: object) -> str:
+    """A heading or kind as compared: case, spaces and punctuation ignored, so "E-mail",
+    "e mail" and "EMAIL" are one heading."""
+    return "".join(ch for ch in str(text or "").casefold() if ch.isalnum())
+
+
 MAX_PROBLEMS_LISTED = 50
 
 COLUMNS = ["full_name", "email", "kind", "title", "portfolio", "organisation"]
-REQUIRED = {"full_name", "email", "kind"}
-# Headings people actually type, mapped to the column they mean.
-ALIASES = {
-    "name": "full_name",
-    "full name": "full_name",
-    "email address": "email",
-    "e-mail": "email",
-    "type": "kind",
-    "role": "title",
-    "job title": "title",
-    "organization": "organisation",
+REQUIRED = ("full_name", "email", "kind")
+# Headings people actually type (English and Welsh), compared without case, spaces or
+# punctuation, mapped to the column they mean. First name + Last name make the full name.
+SYNONYMS = {
+    "full_name": ["full name", "name", "names", "person", "enw", "enw llawn"],
+    "first_name": ["first name", "forename", "forenames", "given name", "enw cyntaf"],
+    "last_name": ["last name", "surname", "family name", "cyfenw"],
+    "email": ["email", "e-mail", "email address", "e-mail address", "e-bost", "cyfeiriad e-bost"],
+    "kind": ["kind", "type", "role", "member/officer", "member or officer", "category", "math"],
+    "title": ["title", "job title", "position", "post", "job", "teitl", "swydd"],
+    "portfolio": ["portfolio", "cabinet portfolio", "portffolio"],
+    "organisation": ["organisation", "organization", "org", "employer", "sefydliad"],
 }
-KINDS = {
+HEADINGS = {_key(typed): name for name, typed_ in SYNONYMS.items() for typed in typed_}
+LABELS = {
+    "full_name": "name",
+    "first_name": "first name",
+    "last_name": "last name",
+    "email": "email address",
+    "kind": "kind (member, officer or external)",
+    "title": "title",
+    "portfolio": "portfolio",
+    "organisation": "organisation",
+}
+MISSING_HINT = {
+    "full_name": "Name (or First name and Last name)",
+    "email": "Email, E-mail or Email address",
+    "kind": "Type, Role or Member/Officer",
+}
+KINDS = {  # keyed by _key(value)
     "member": PersonKind.member,
     "councillor": PersonKind.member,
+    "cllr": PersonKind.member,
+    "electedmember": PersonKind.member,
     "officer": PersonKind.officer,
     "external": PersonKind.external,
     "partner": PersonKind.external,
-    "external partner": PersonKind.external,
+    "externalpartner": PersonKind.external,
 }
 
 EXAMPLE_ROWS = [
@@ -80,9 +118,16 @@ class PersonRow:
 class ImportResult:
     added: list[Person]
     empty_rows_skipped: int
+    rows: list[PersonRow] = field(default_factory=list)  # every person checked
+    notes: list[str] = field(default_factory=list)
+    applied: bool = True
 
     def summary(self) -> str:
-        text = f"{len(self.added)} people added."
+        if self.applied:
+            text = f"{len(self.added)} people added."
+        else:
+            n = len(self.rows)
+            text = f"Ready to add {n} {'person' if n == 1 else 'people'}; nothing is saved yet."
         if self.empty_rows_skipped:
             text += f" {self.empty_rows_skipped} empty rows were skipped."
         return text
@@ -128,210 +173,275 @@ def template_csv() -> bytes:
 # --- reading -----------------------------------------------------------------------------
 
 
-def _heading(value: object) -> str:
-    text = str(value or "").strip().lower().replace("_", " ")
-    text = ALIASES.get(text, text)
-    return text.replace(" ", "_")
+def _column_letter(index: int) -> str:
+    return get_column_letter(index + 1)
 
 
-def _columns(header: list[object]) -> dict[str, int]:
-    """Where each known column is; wrong or missing columns are an error naming them."""
+def _columns(header: list[object]) -> tuple[dict[str, int], list[str]]:
+    """Where each known column is, and a problem for each heading that is not understood,
+    repeated, or missing — naming the heading as typed and its column."""
     positions: dict[str, int] = {}
-    unknown, repeated = [], []
+    typed: dict[str, str] = {}
+    problems: list[str] = []
     for index, value in enumerate(header):
-        name = _heading(value)
-        if not name:
+        if str(value or "").strip() == "":
             continue
-        if name not in COLUMNS:
-            unknown.append(str(value).strip())
+        text, letter = str(value).strip(), _column_letter(index)
+        if isinstance(value, Formula):
+            problems.append(
+                f"Row 1: the heading in column {letter} is a formula ({text}); type the "
+                "heading itself."
+            )
+            continue
+        name = HEADINGS.get(_key(value))
+        if name is None:
+            problems.append(
+                f"Row 1: the heading '{text}' (column {letter}) is not one Tandem "
+                f"understands. The template's headings are {', '.join(COLUMNS)}."
+            )
         elif name in positions:
-            repeated.append(str(value).strip())
+            first = typed[name]
+            problems.append(
+                f"Row 1: the headings {first} and '{text}' (column {letter}) both mean "
+                f"{LABELS[name]}; keep one of them."
+            )
         else:
             positions[name] = index
-    missing = [c for c in COLUMNS if c in REQUIRED and c not in positions]
-    problems = []
-    if missing:
-        problems.append(f"Row 1: the column(s) {', '.join(missing)} are missing.")
-    if unknown:
+            typed[name] = f"'{text}' (column {letter})"
+    parts = [n for n in ("first_name", "last_name") if n in positions]
+    if "full_name" in positions and parts:
         problems.append(
-            f"Row 1: the column(s) {', '.join(repr(u) for u in unknown)} are not recognised."
+            f"Row 1: the file has both {typed['full_name']} and {typed[parts[0]]}; keep "
+            "either one name column or First name and Last name."
         )
-    if repeated:
-        problems.append(f"Row 1: the column(s) {', '.join(repeated)} appear twice.")
-    if problems:
-        raise Invalid(
-            "The first row must hold the column headings "
-            f"{', '.join(COLUMNS)} (download the template to see them).",
-            problems,
-        )
-    return positions
-
-
-def _read_xlsx(data: bytes) -> tuple[list[list[object]], list[str]]:
-    """Cell values by row, plus problems that only a workbook can have (formulas, merged
-    cells)."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(i.file_size for i in archive.infolist()) > MAX_UNZIPPED_BYTES:
-                raise Invalid(
-                    "This workbook is too large once unpacked. Split it into smaller files."
-                )
-        workbook = load_workbook(io.BytesIO(data), data_only=False)
-    except Invalid:
-        raise
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
-        raise Invalid(
-            "This file could not be read as an Excel workbook (.xlsx). Save it again from "
-            "Excel or LibreOffice as .xlsx, or as CSV UTF-8."
-        ) from exc
-    sheet = workbook["People"] if "People" in workbook.sheetnames else workbook.worksheets[0]
-    problems = []
-    for merged in sheet.merged_cells.ranges:
+    elif len(parts) == 1:
+        other = "last_name" if parts[0] == "first_name" else "first_name"
         problems.append(
-            f"Rows {merged.min_row}–{merged.max_row}: cells {merged.coord} are merged. "
-            "Unmerge them and give every person their own row."
+            f"Row 1: there is {typed[parts[0]]} but no {LABELS[other]} column; add one, or "
+            "put the whole name in one column headed full_name."
         )
-    rows: list[list[object]] = []
-    for r, row in enumerate(sheet.iter_rows(), start=1):
-        if r > MAX_ROWS + 1:
-            raise Invalid(f"The file has more than {MAX_ROWS} rows; split it into smaller files.")
-        values = []
-        for cell in row:
-            if cell.data_type == "f":
-                problems.append(
-                    f"Row {r}: cell {cell.coordinate} holds a formula ({cell.value}). "
-                    "Type the value itself instead."
-                )
-                values.append("")
-            else:
-                values.append(cell.value)
-        rows.append(values)
-    return rows, problems
-
-
-def _read_csv(data: bytes) -> tuple[list[list[object]], list[str]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise Invalid(
-            "This CSV file is not UTF-8 text, so names with accents (Siân, Wiśniewski) "
-            "would be garbled. In Excel choose Save As › 'CSV UTF-8', then upload again."
-        ) from exc
-    try:
-        rows: list[list[object]] = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        raise Invalid(f"This CSV file could not be read: {exc}.") from exc
-    if len(rows) > MAX_ROWS + 1:
-        raise Invalid(f"The file has more than {MAX_ROWS} rows; split it into smaller files.")
-    problems = []
-    for r, row in enumerate(rows[1:], start=2):
-        for value in row:
-            if str(value).startswith("="):
-                problems.append(
-                    f"Row {r}: '{value}' is a spreadsheet formula, not a value. "
-                    "Type the value itself instead."
-                )
-    return rows, problems
-
-
-def read_people_file(filename: str, data: bytes) -> tuple[list[PersonRow], int]:
-    """Parse and check a whole file. Returns the rows and how many empty rows were skipped;
-    raises Invalid listing every problem (with row numbers) if anything is wrong."""
-    if len(data) > MAX_BYTES:
-        raise Invalid(
-            f"The file is {len(data) / 1024 / 1024:.1f} MB; the limit is "
-            f"{MAX_BYTES // 1024 // 1024} MB. A list of people is far smaller — check it is "
-            "the right file, or split it."
+    for name in REQUIRED:
+        if name in positions or (name == "full_name" and parts):
+            continue
+        problems.append(
+            f"Row 1: no column holds the {LABELS[name]}. The template heads it {name}; "
+            f"{MISSING_HINT[name]} also work."
         )
+    return positions, problems
+
+
+def _read_xlsx(data: bytes) -> tuple[list[Any], list[tuple[int, list[Any]]], list[str], list]:
+    """The heading row, the rows that hold something, the merged ranges and any note —
+    read in openpyxl's read-only mode, only as wide as the headings and as far down as the
+    people go (see feedback.uploads)."""
+    workbook = open_workbook(
+        data,
+        "This file could not be read as an Excel workbook (.xlsx). Save it again from "
+        "Excel or LibreOffice as .xlsx, or as CSV UTF-8.",
+    )
+    try:
+        sheets = workbook.worksheets
+        if not sheets:
+            raise Invalid("This workbook has no sheet of people. Download the template.")
+        sheet = workbook["People"] if "People" in workbook.sheetnames else sheets[0]
+        header, width = header_width(sheet)
+        table = read_sheet(sheet, width, first_row=2, max_rows=MAX_ROWS, what="people")
+        merged = merged_ranges(sheet)
+        note = table.note(sheet.title)
+    finally:
+        workbook.close()
+    rows = [(r, [value_of(c) for c in cells]) for r, cells in table.rows]
+    return header, rows, merged, [note] if note else []
+
+
+def _merge_problems(merged: list[str], rows: list[int]) -> dict[int, str]:
+    """A problem per merged range, at its first row; the other rows it covers (of those
+    holding something) get no problem of their own. Many merged ranges are one problem."""
+    if len(merged) > MAX_PROBLEMS_LISTED:
+        raise Invalid(
+            f"Nothing was imported: the sheet has {len(merged):,} merged ranges of cells. "
+            "Unmerge them all (select the whole sheet, then turn off Merge) and give every "
+            "person their own row."
+        )
+    found: dict[int, str] = {}
+    for ref in merged:
+        try:
+            _, min_row, _, max_row = range_boundaries(ref)
+        except ValueError:
+            continue
+        for r in rows:
+            if min_row < r <= max_row:
+                found.setdefault(r, "")
+        found[min_row] = (
+            f"Rows {min_row}–{max_row}: cells {ref} are merged. Unmerge them and give every "
+            "person their own row."
+            if max_row > min_row
+            else f"Row {min_row}: cells {ref} are merged. Unmerge them."
+        )
+    return found
+
+
+@dataclass
+class CheckedFile:
+    rows: list[PersonRow]
+    empty_rows_skipped: int
+    notes: list[str]
+
+
+def read_people_file(filename: str, data: bytes) -> CheckedFile:
+    """Parse and check a whole file. Returns the good rows, how many empty rows were
+    skipped and any note; raises Invalid listing every problem once, in row order (the
+    headings first), if anything is wrong."""
+    refuse_oversized(data, "A list of people")
     suffix = PurePath(filename or "").suffix.lower()
+    merged: list[str] = []
+    notes: list[str] = []
     if suffix == ".xlsx":
-        raw, problems = _read_xlsx(data)
+        header, raw, merged, notes = _read_xlsx(data)
     elif suffix == ".csv":
-        raw, problems = _read_csv(data)
+        header, raw = read_csv(data, max_rows=MAX_ROWS, what="people")
     else:
         raise Invalid("Upload an Excel workbook (.xlsx) or a CSV file (.csv).")
-    if not raw or all(all(str(v or "").strip() == "" for v in row) for row in raw):
-        raise Invalid("The file is empty. Download the template and fill it in.")
-    if all(str(v or "").strip() == "" for v in raw[0]):
+    if all(str(v or "").strip() == "" for v in header):
+        if not raw:
+            raise Invalid("The file is empty. Download the template and fill it in.")
         # Not skipped: guessing where the headings are would shift every row number.
         raise Invalid("Row 1 must hold the column headings; the file starts with an empty row.")
-    if not raw:
-        raise Invalid("The file is empty. Download the template and fill it in.")
-    positions = _columns(list(raw[0]))
+    positions, problems = _columns(list(header))
+    merges = _merge_problems(merged, [r for r, _ in raw])
+    if merges.get(1):
+        problems.append(merges[1])
     rows: list[PersonRow] = []
-    empty = 0
     seen: dict[str, int] = {}
-    for r, values in enumerate(raw[1:], start=2):
-        cells = {
-            name: str(values[i] if i < len(values) and values[i] is not None else "").strip()
-            for name, i in positions.items()
-        }
-        if not any(cells.values()) and all(str(v or "").strip() == "" for v in values):
-            empty += 1
+    last = raw[-1][0] if raw else 1
+    empty = last - 1 - len(raw)  # rows between the headings and the last person
+    for r, values in raw:
+        if r in merges:
+            if merges[r]:
+                problems.append(merges[r])
             continue
-        row_problems = []
-        if not cells.get("full_name"):
-            row_problems.append(f"Row {r}: the name is missing.")
-        email = ""
-        try:
-            email = normalise_email(cells.get("email", ""))
-        except Invalid as exc:
-            row_problems.append(f"Row {r}: {exc}")
-        kind = KINDS.get(cells.get("kind", "").lower())
-        if kind is None:
-            row_problems.append(
-                f"Row {r}: kind '{cells.get('kind', '')}' should be member, officer or external."
-            )
-        for name in PERSON_FIELDS:  # the one rule for text (feedback.text), as on the page
-            if cells.get(name):
-                try:
-                    cells[name] = person_field(name, cells[name])
-                except Invalid as exc:
-                    row_problems.append(f"Row {r}: {exc}")
-        if email:
-            if email in seen:
-                row_problems.append(f"Row {r}: {email} is also on row {seen[email]}.")
-            else:
-                seen[email] = r
+        row_problems, email = _check_row(r, values, positions, seen)
+        if not row_problems and not problems:
+            rows.append(_person_row(r, values, positions, email))
         problems.extend(row_problems)
-        if not row_problems:
-            rows.append(
-                PersonRow(
-                    row=r,
-                    full_name=cells["full_name"],
-                    email=email,
-                    kind=kind.value,
-                    title=cells.get("title", ""),
-                    portfolio=cells.get("portfolio", ""),
-                    organisation=cells.get("organisation", ""),
-                )
-            )
-    if not rows and not problems:
+    if not raw and not problems:
         raise Invalid("The file has headings but no people in it.")
     if problems:
-        _raise(problems)
-    return rows, empty
+        _raise(problems, headings=any(p.startswith("Row 1:") for p in problems))
+    return CheckedFile(rows, empty, notes)
 
 
-def _raise(problems: list[str]) -> None:
-    shown = problems[:MAX_PROBLEMS_LISTED]
-    if len(problems) > len(shown):
-        shown.append(f"…and {len(problems) - len(shown)} more.")
-    raise Invalid(
-        f"Nothing was imported: {len(problems)} problem{'s' if len(problems) != 1 else ''} "
-        "to fix in the file first.",
-        shown,
+def _cells(values: list[Any], positions: dict[str, int]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, i in positions.items():
+        value = values[i] if i < len(values) and values[i] is not None else ""
+        out[name] = value if isinstance(value, Formula) else _text(value).strip()
+    return out
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _check_row(
+    r: int, values: list[Any], positions: dict[str, int], seen: dict[str, int]
+) -> tuple[list[str], str]:
+    """Every problem of one row, each once (a cell holding a formula is named for what it
+    is and not checked again as a name, address or kind), and its normalised email."""
+    cells = _cells(values, positions)
+    problems: list[str] = []
+    for name, value in cells.items():
+        if isinstance(value, Formula):
+            cell = f"{_column_letter(positions[name])}{r}"
+            problems.append(
+                f"Row {r}: cell {cell} holds a formula ({value}). Type the value itself instead."
+            )
+    formulas = {n for n, v in cells.items() if isinstance(v, Formula)}
+    if "full_name" in positions or "first_name" in positions or "last_name" in positions:
+        name_cols = [n for n in ("full_name", "first_name", "last_name") if n in positions]
+        if not formulas & set(name_cols) and not _full_name(cells):
+            problems.append(f"Row {r}: the name is missing.")
+    email = ""
+    if "email" in positions and "email" not in formulas:
+        try:
+            email = normalise_email(cells["email"])
+        except Invalid as exc:
+            problems.append(f"Row {r}: {exc}")
+    if "kind" in positions and "kind" not in formulas and _key(cells["kind"]) not in KINDS:
+        problems.append(f"Row {r}: kind '{cells['kind']}' should be member, officer or external.")
+    texts = {**cells, "full_name": _full_name(cells)}
+    for name in PERSON_FIELDS:  # the one rule for text (feedback.text), as on the page
+        if name in formulas or not str(texts.get(name, "")):
+            continue
+        try:
+            person_field(name, texts[name])
+        except Invalid as exc:
+            problems.append(f"Row {r}: {exc}")
+    if email:
+        if email in seen:
+            problems.append(f"Row {r}: {email} is also on row {seen[email]}.")
+        else:
+            seen[email] = r
+    return problems, email
+
+
+def _full_name(cells: dict[str, Any]) -> str:
+    if "full_name" in cells:
+        return str(cells["full_name"])
+    return " ".join(
+        str(cells[n]) for n in ("first_name", "last_name") if str(cells.get(n, "")).strip()
     )
 
 
+def _person_row(r: int, values: list[Any], positions: dict[str, int], email: str) -> PersonRow:
+    cells = _cells(values, positions)
+    text = {**cells, "full_name": _full_name(cells)}
+    clean = {n: person_field(n, text[n]) if text.get(n) else "" for n in PERSON_FIELDS}
+    return PersonRow(
+        row=r,
+        full_name=clean["full_name"],
+        email=email,
+        kind=KINDS[_key(cells["kind"])].value,
+        title=clean["title"],
+        portfolio=clean["portfolio"],
+        organisation=clean["organisation"],
+    )
+
+
+def _raise(problems: list[str], headings: bool = False) -> None:
+    shown = problems[:MAX_PROBLEMS_LISTED]
+    if len(problems) > len(shown):
+        shown.append(f"…and {len(problems) - len(shown)} more.")
+    message = (
+        f"Nothing was imported: {len(problems)} problem{'s' if len(problems) != 1 else ''} "
+        "to fix in the file first."
+    )
+    if headings:
+        message += (
+            f" The first row must hold the column headings ({', '.join(COLUMNS)}; "
+            "download the template to see them)."
+        )
+    raise Invalid(message, shown)
+
+
 def import_people(
-    session: Session, actor: Actor, council_id: int, filename: str, data: bytes
+    session: Session,
+    actor: Actor,
+    council_id: int,
+    filename: str,
+    data: bytes,
+    *,
+    apply: bool = True,
 ) -> ImportResult:
     """All or nothing: every row is checked (against the file and the people already
-    recorded) before the first one is saved."""
+    recorded) before the first one is saved. With `apply=False` (a dry run) nothing is
+    saved and the result says who would be added; any problem raises Invalid either way."""
     require_council_manager(actor, council_id)
     get_council(session, council_id)
-    rows, empty = read_people_file(filename, data)
+    checked = read_people_file(filename, data)
+    rows, empty = checked.rows, checked.empty_rows_skipped
     existing = {
         email: name
         for email, name in session.exec(
@@ -347,6 +457,8 @@ def import_people(
     ]
     if clashes:
         _raise(clashes)
+    if not apply:
+        return ImportResult([], empty, rows, checked.notes, applied=False)
     added = [
         add_person(
             session,
@@ -364,7 +476,7 @@ def import_people(
     audit.record(
         session, actor, "import people", "council", council_id, council_id, count=len(added)
     )
-    return ImportResult(added, empty)
+    return ImportResult(added, empty, rows, checked.notes)
 
 
 def update_person(

@@ -8,6 +8,7 @@ from feedback.errors import TandemError
 from feedback.people import NATIONS, add_person, create_council, list_councils, list_people
 from feedback.people_import import (
     MAX_BYTES,
+    ImportResult,
     import_people,
     template_csv,
     template_xlsx,
@@ -15,10 +16,12 @@ from feedback.people_import import (
 )
 from ui.errors import show_tandem_error as show_error
 from ui.state import current_actor, unit_of_work
-from ui.text import alert
+from ui.text import alert, show
+from ui.uploads import checked_once, forget, keep
 
 actor = current_actor()
 KIND_LABELS = {"member": "Councillor", "officer": "Officer", "external": "External partner"}
+CHECK_KEY = "people_upload_check"
 
 
 st.title("People")
@@ -110,8 +113,8 @@ with add_tab, st.form("add_person", clear_on_submit=True):
 with import_tab:
     st.write(
         "Import many people at once from an Excel workbook (.xlsx) or a CSV file. Every "
-        "row is checked first; if anything is wrong, nothing is imported and each problem "
-        "is listed with its row number."
+        "row is checked as soon as the file is chosen; if anything is wrong, nothing is "
+        "imported and each problem is listed with its row number."
     )
     left, right = st.columns(2)
     left.download_button(
@@ -133,13 +136,39 @@ with import_tab:
         type=["xlsx", "csv"],
         key="people_upload",
     )
-    if upload is not None and st.button("Check and import", type="primary", key="do_import"):
-        try:
-            with unit_of_work() as session:
-                result = import_people(session, actor, council_id, upload.name, upload.getvalue())
-            alert("success", result.summary(), icon="check_circle")
-        except TandemError as exc:
-            show_error(exc)
+    if upload is not None:
+        data = upload.getvalue()
+
+        def dry_run() -> ImportResult | TandemError:
+            try:
+                with unit_of_work() as session:
+                    return import_people(session, actor, council_id, upload.name, data, apply=False)
+            except TandemError as exc:
+                return exc
+
+        # Checked once per file (and council), not again on every click of the page.
+        scope = (actor.username, council_id, upload.name)
+        check = checked_once(CHECK_KEY, scope, data, dry_run)
+        if isinstance(check, TandemError):
+            show_error(check)
+        elif check.applied:
+            alert("success", check.summary(), icon="check_circle")
+        else:
+            alert("info", check.summary(), icon="fact_check")
+            for note in check.notes:
+                show(note, kind="caption")
+            n = len(check.rows)
+            label = f"Import {n} {'person' if n == 1 else 'people'}"
+            if st.button(label, type="primary", key="do_import"):
+                forget(CHECK_KEY)
+                try:
+                    with unit_of_work() as session:
+                        result = import_people(session, actor, council_id, upload.name, data)
+                except TandemError as exc:
+                    show_error(exc)
+                else:
+                    keep(CHECK_KEY, scope, data, result)
+                    st.rerun()
 
 with edit_tab:
     if not people:

@@ -9,7 +9,7 @@ import streamlit as st
 
 from feedback.errors import Conflict, TandemError
 from planning.excel import export_filename, export_plans
-from planning.excel_import import MAX_BYTES, import_plans
+from planning.excel_import import MAX_BYTES, ImportResult, import_plans
 from planning.models import CHALLENGE_LABELS
 from planning.nudges import DUE_SOON_DAYS, last_sent, plan_reminders, send_plan_reminders
 from planning.plans import (
@@ -42,9 +42,11 @@ from planning.suggestions import (
 from ui.errors import show_tandem_error as show_error
 from ui.state import current_actor, unit_of_work
 from ui.text import alert, bullets, show, show_html
+from ui.uploads import checked_once, forget
 
 actor = current_actor()
 NOTICE = "plan_notice"
+PLAN_CHECK_KEY = "plan_upload_check"
 
 
 def opened_key(plan_id: int) -> str:
@@ -523,8 +525,15 @@ upload = st.file_uploader(
 )
 if upload is not None:
     data = upload.getvalue()
-    with unit_of_work() as session:
-        preview = import_plans(session, actor, data, apply=False)
+
+    def dry_run() -> ImportResult:
+        with unit_of_work() as session:
+            return import_plans(session, actor, data, apply=False)
+
+    # Checked once per file, not again on every click while it sits in the uploader; again
+    # only if the plan on screen has changed since (its revision), or after saving.
+    scope = (actor.username, plan_id, view["revision"])
+    preview = checked_once(PLAN_CHECK_KEY, scope, data, dry_run)
     if not preview.ok:
         alert("error", preview.summary(), icon="error", details=preview.errors)
     elif not preview.changes:
@@ -541,6 +550,7 @@ if upload is not None:
         except TandemError as exc:
             show_error(exc)
         else:
+            forget(PLAN_CHECK_KEY)  # the plans changed (or not): check the file afresh
             if result.ok:
                 st.session_state.pop(opened_key(plan_id), None)
                 st.session_state[NOTICE] = result.summary()

@@ -9,20 +9,17 @@ never overwrites newer work.
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from io import BytesIO
 from typing import Any
 
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 from sqlmodel import Session, select
 
 from feedback.access import Actor, require_plan_editor
 from feedback.cells import read_text
 from feedback.errors import Invalid, PermissionDenied
 from feedback.models import Cycle
+from feedback.uploads import MAX_COLUMNS, MAX_UPLOAD_BYTES, open_workbook, read_sheet
 from planning.excel import COLUMNS, FORMAT, HEADERS, LISTS_SHEET, META_SHEET, OVERVIEW_SHEET
 from planning.models import CheckIn, DevelopmentPlan, PlanRevision
 from planning.plans import (
@@ -39,7 +36,12 @@ from planning.plans import (
     update_action,
 )
 
-MAX_BYTES = 5 * 1024 * 1024
+MAX_BYTES = MAX_UPLOAD_BYTES  # the server's own cap (.streamlit/config.toml)
+MAX_SHEET_ROWS = 5000  # rows holding something, per sheet; a plan has a few dozen
+NOT_A_WORKBOOK = (
+    "This file is not an Excel workbook (.xlsx) that Tandem can read. Export the plans from "
+    "Tandem, edit that file in Excel or LibreOffice, save it as .xlsx and import it."
+)
 EDITABLE = ("Action", "Owner", "Due date", "Success measure", "Status", "New check-in note")
 FIELD = {
     "Action": "description",
@@ -126,17 +128,21 @@ class _Reader:
                 f"{MAX_BYTES // 1024 // 1024} MB.",
             )
             return
+        # Opened and read the bounded way (feedback.uploads): a small file cannot claim a
+        # huge sheet or unpack to gigabytes.
         try:
-            wb = load_workbook(BytesIO(data), data_only=False, rich_text=False)
-        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
-            self.error(
-                None,
-                None,
-                "This file is not an Excel workbook (.xlsx) that Tandem can read. Export the "
-                "plans from Tandem, edit that file in Excel or LibreOffice, save it as .xlsx "
-                "and import it.",
-            )
+            wb = open_workbook(data, NOT_A_WORKBOOK)
+        except Invalid as exc:
+            self.error(None, None, str(exc))
             return
+        try:
+            self.read_workbook(wb)
+        except Invalid as exc:
+            self.error(None, None, str(exc))
+        finally:
+            wb.close()
+
+    def read_workbook(self, wb: Any) -> None:
         if META_SHEET not in wb.sheetnames:
             self.error(
                 None,
@@ -146,12 +152,8 @@ class _Reader:
                 "and import it.",
             )
             return
-        meta = wb[META_SHEET]
-        info = {
-            str(meta.cell(r, 1).value): meta.cell(r, 2).value
-            for r in range(1, 6)
-            if meta.cell(r, 1).value
-        }
+        meta = dict(read_sheet(wb[META_SHEET], 4, max_rows=MAX_SHEET_ROWS, what="plans").rows)
+        info = {str(cells[0].value): cells[1].value for r, cells in meta.items() if r <= 5}
         if info.get("format") != FORMAT:
             self.error(
                 None,
@@ -165,11 +167,11 @@ class _Reader:
             self.error(None, None, "The cycle this workbook was exported from no longer exists.")
             return
         listed: list[tuple[str, int, int, int]] = []
-        for r in range(8, meta.max_row + 1):
-            title = meta.cell(r, 1).value
-            if not title:
+        for r, cells in meta.items():
+            title = cells[0].value
+            if r < 8 or not title:
                 continue
-            ids = [_int(meta.cell(r, c).value) for c in (2, 3, 4)]
+            ids = [_int(cells[c].value) for c in (1, 2, 3)]
             if None in ids:
                 self.error(None, None, "The hidden 'Tandem' sheet has been edited; export again.")
                 return
@@ -210,7 +212,10 @@ class _Reader:
         except PermissionDenied as exc:
             self.error(title, None, str(exc))
             return
-        header_row, cols = _find_header(ws)
+        table = read_sheet(ws, MAX_COLUMNS, max_rows=MAX_SHEET_ROWS, what="a plan")
+        if note := table.note(title):
+            self.result.notes.append(note)
+        header_row, cols = _find_header(table.rows)
         if header_row is None:
             self.error(
                 title,
@@ -261,8 +266,10 @@ class _Reader:
         added_since = set(actions_now) - set(actions_then) if exported_at is not None else set()
         already: list[int] = []
         seen: set[int] = set()
-        for r in range(header_row + 1, ws.max_row + 1):
-            cells = {name: ws.cell(r, cols[name]) for name in HEADERS}
+        for r, row_cells in table.rows:
+            if r <= header_row:
+                continue
+            cells = {name: row_cells[cols[name] - 1] for name in HEADERS}
             if all(_blank(c.value) for c in cells.values()):
                 continue
             if all(_blank(cells[n].value) for n in EDITABLE) and _blank(cells["Goal"].value):
@@ -483,11 +490,14 @@ class _Reader:
         s.flush()
 
 
-def _find_header(ws: Any) -> tuple[int | None, dict[str, int]]:
-    for r in range(1, min(ws.max_row, 20) + 1):
+def _find_header(rows: list[tuple[int, tuple[Any, ...]]]) -> tuple[int | None, dict[str, int]]:
+    """The heading row among the first 20 (its number) and each heading's column (from 1)."""
+    for r, cells in rows:
+        if r > 20:
+            break
         names = {}
-        for c in range(1, ws.max_column + 1):
-            value = ws.cell(r, c).value
+        for c, cell in enumerate(cells, start=1):
+            value = cell.value
             if isinstance(value, str) and value.strip():
                 names[value.strip()] = c
         if "Action" in names and "Status" in names:

@@ -214,3 +214,33 @@ def test_upload_shows_a_preview_then_saves_on_confirmation(demo) -> None:
         [check_in] = s.exec(select(CheckIn)).all()
         assert check_in.note == "Agenda item added" and check_in.status_to == "in progress"
         assert s.get(DevelopmentPlan, plan.id).revision > plan.revision
+
+
+def test_an_uploaded_workbook_is_checked_once_not_on_every_rerun(demo, monkeypatch) -> None:
+    """The dry run reads the whole workbook; clicks elsewhere on the page must not repeat it."""
+    import planning.excel_import as excel_import
+
+    engine, pairing, cycle, plan = demo
+    with Session(engine) as s:
+        data = export_plans(s, SYSTEM, cycle.id, pairing.id)
+    wb = load_workbook(BytesIO(data))
+    wb["Leadership of the council"]["H5"] = "in progress"
+    buf = BytesIO()
+    wb.save(buf)
+    dry_runs: list[bytes] = []
+    real = excel_import.import_plans
+
+    def counting(session, actor, data, apply=False, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        if not apply:
+            dry_runs.append(data)  # a spy: the real import still runs
+        return real(session, actor, data, apply, **kwargs)
+
+    monkeypatch.setattr(excel_import, "import_plans", counting)
+    at = open_page()
+    at.file_uploader(key="plan_upload").upload("plans.xlsx", buf.getvalue()).run()
+    assert "Ready to save: 1 change." in html_texts(at)
+    at.run()
+    at.run()
+    assert not at.exception
+    assert "Ready to save: 1 change." in html_texts(at)
+    assert len(dry_runs) == 1  # three runs of the page, one check
