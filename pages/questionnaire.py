@@ -289,7 +289,8 @@ st.progress(
 )
 st.caption(
     "Every answer is saved as soon as you choose it, so you can close this page and "
-    "come back to it with the same link. Choose *Can't say* where you have not seen "
+    "come back to it with the same link in this browser (to keep them private, your "
+    "answers open only here). Choose *Can't say* where you have not seen "
     "enough to judge."
 )
 
