@@ -156,6 +156,9 @@ def _draft_response(session: Session, invitation: Invitation, resume_key: str | 
                 session.add(response)
         except IntegrityError:  # another tab created it a moment ago
             response = get_response(session, invitation.id)
+    # Row lock (PostgreSQL; SQLite writes one at a time anyway) so that a "start again"
+    # elsewhere cannot rebind the draft between this check and the write.
+    session.refresh(response, with_for_update=True)
     if response.status == ResponseStatus.submitted:
         raise Conflict(ALREADY_SUBMITTED)
     if not opens_draft(response, resume_key):
@@ -319,8 +322,11 @@ def start_again(session: Session, invitation_id: int, *, resume_key: str) -> Res
     response = get_response(session, invitation.id)
     if response is None:
         return None
+    session.refresh(response, with_for_update=True)  # see _draft_response
     if response.status == ResponseStatus.submitted:
         raise Conflict(ALREADY_SUBMITTED)
+    if opens_draft(response, resume_key):
+        return response  # already this browser's (a second click): nothing to delete
     try:
         session.exec(delete(Rating).where(Rating.response_id == response.id))
         session.exec(delete(Comment).where(Comment.response_id == response.id))

@@ -199,3 +199,42 @@ def test_a_draft_written_without_a_browser_key_opens_for_no_browser(sqlite_engin
             submit_response(s, inv_id, resume_key=key)
         start_again(s, inv_id, resume_key=key)
         assert not questionnaire_view(s, inv_id, key).draft_elsewhere
+
+
+def test_the_resume_key_rule_on_both_databases(engine, session) -> None:  # noqa: ANN001
+    """The domain rule itself, on SQLite and PostgreSQL: one key reads, writes and submits
+    a draft; another key sees nothing, changes nothing, and may only start again (which
+    deletes the draft unread); once submitted no key sees the answers."""
+    built = build_cycle(engine)
+    inv_id = _invitation(engine, built, "m2")
+    rater, staff = new_resume_key(), new_resume_key()
+    with session_scope(engine) as s:
+        view = questionnaire_view(s, inv_id, rater)
+        first = view.sections[0]
+        item, dimension = first.questions[0].item_id, first.dimension_id
+        save_answers(s, inv_id, {item: 4}, {dimension: SECRET}, resume_key=rater)
+    with session_scope(engine) as s:
+        assert questionnaire_view(s, inv_id, rater).comments == {dimension: SECRET}
+        other = questionnaire_view(s, inv_id, staff)
+        assert other.draft_elsewhere and other.ratings == {} and other.comments == {}
+        for attempt in (
+            lambda: save_answers(s, inv_id, {item: 1}, resume_key=staff),
+            lambda: submit_response(s, inv_id, resume_key=staff),
+            lambda: save_answers(s, inv_id, {item: 1}),  # no key is not a master key
+        ):
+            with pytest.raises(Conflict):
+                attempt()
+    assert _stored(engine, inv_id) == ({item: 4}, [SECRET])
+    with session_scope(engine) as s:
+        start_again(s, inv_id, resume_key=staff)
+        save_answers(s, inv_id, {item: 2}, resume_key=staff)
+        start_again(s, inv_id, resume_key=staff)  # a second click deletes nothing
+    assert _stored(engine, inv_id) == ({item: 2}, [])
+    with session_scope(engine) as s:
+        assert questionnaire_view(s, inv_id, rater).draft_elsewhere
+        submit_response(s, inv_id, resume_key=staff)
+    with Session(engine) as s:
+        for key in (rater, staff, None):
+            view = questionnaire_view(s, inv_id, key)
+            assert view.submitted and view.ratings == {} and view.comments == {}
+            assert not view.draft_elsewhere
