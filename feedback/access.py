@@ -39,8 +39,13 @@ def require_council_manager(actor: Actor, council_id: int) -> None:
         raise PermissionDenied("You do not have access to manage this council.")
 
 
+def is_admin(actor: Actor) -> bool:
+    """Administrators (and the command line): the whole installation, accounts included."""
+    return actor.role in ("admin", "system")
+
+
 def require_admin(actor: Actor) -> None:
-    if actor.role not in ("admin", "system"):
+    if not is_admin(actor):
         raise PermissionDenied("Only an administrator can do this.")
 
 

@@ -112,9 +112,8 @@ COLUMNS: dict[str, list[str]] = {
         "source",
         "mean",
         "n",
-        "sd",
     ],
-    "dimensions": ["dimension_code", "dimension_name", "target", "source", "mean", "n", "sd"],
+    "dimensions": ["dimension_code", "dimension_name", "target", "source", "mean", "n"],
     "gaps": [
         "dimension_code",
         "dimension_name",
@@ -151,6 +150,22 @@ COLUMNS: dict[str, list[str]] = {
     "solace": ["measure", "label", "council_pct", "national_pct", "n", "members_pct", "members_n"],
     "response_rates": ["pairing_id", "pairing_label", "group", "invited", "responded", "rate"],
 }
+# Statistics no screen shows are neither stored in an edition nor served (issue 12): with
+# n = 3, a cell's mean and standard deviation pin down its exact set of answers in 33 of 35
+# cases. Editions published before this still hold "sd"; it is stripped whenever one is read.
+NOT_SERVED = frozenset({"sd"})
+
+
+def without_unshown(value: Any) -> Any:
+    """`value` (an edition's content, a report's dict, a table's records) with every
+    NOT_SERVED key removed at any depth."""
+    if isinstance(value, dict):
+        return {k: without_unshown(v) for k, v in value.items() if k not in NOT_SERVED}
+    if isinstance(value, list):
+        return [without_unshown(v) for v in value]
+    return value
+
+
 NATIONAL_COLUMNS = [
     "council_id",
     "council_name",
@@ -187,7 +202,11 @@ def _frame(records: list[dict[str, Any]] | None, name: str) -> pd.DataFrame:
     columns = COLUMNS[name]
     if not records:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    extra = [c for c in dict.fromkeys(k for r in records for k in r) if c not in columns]
+    extra = [
+        c
+        for c in dict.fromkeys(k for r in records for k in r)
+        if c not in columns and c not in NOT_SERVED
+    ]
     # Column by column is several times quicker than pandas reading a list of dicts.
     return pd.DataFrame({c: [r.get(c) for r in records] for c in columns + extra})
 
@@ -277,7 +296,7 @@ class PairingReport:
             comments={k: list(v) for k, v in (data.get("comments") or {}).items()},
             notices=list(data.get("notices") or []),
         )
-        report._stored = {name: data.get(name) or [] for name in cls._frames}
+        report._stored = {name: without_unshown(data.get(name) or []) for name in cls._frames}
         return report
 
 

@@ -60,7 +60,8 @@ DEFAULT_INVITATION_BODY = """Dear {name},
 give your view of {pairing}.
 
 It takes about 15 minutes. Your answers are saved as you go, so you can stop and come back
-with the same link:
+with this link on the same device and browser (for privacy, unfinished answers open only
+there):
 
 {link}
 
@@ -76,7 +77,7 @@ A reminder that the feedback round "{cycle}" at {council} closes on {closes_on},
 have not yet received your view of {pairing}.
 
 Your personal link is below. It replaces any earlier link you were sent; anything you have
-already answered is kept.
+already answered is kept, and opens in the browser where you began.
 
 {link}
 

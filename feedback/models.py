@@ -234,6 +234,11 @@ class Response(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     invitation_id: int = Field(foreign_key="invitation.id", ondelete="CASCADE", unique=True)
     status: str = Field(default=ResponseStatus.draft.value, max_length=20)
+    # SHA-256 of the resume key of the browser that began this draft (issue 12): a draft
+    # opens only for that key, never for whoever merely holds the link (a facilitator
+    # holding the mail-merge file holds every link). NULL: written by Tandem itself (demo,
+    # bench) or begun before keys existed; no browser's key opens it.
+    resume_hash: str | None = Field(default=None, max_length=64)
     started_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     submitted_at: datetime | None = None

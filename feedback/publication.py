@@ -56,6 +56,7 @@ from feedback.analysis import (
     _pairings,
     _report_from,
     previous_cycle,
+    without_unshown,
 )
 from feedback.errors import Invalid, NotFound, PermissionDenied
 from feedback.models import (
@@ -106,8 +107,8 @@ def edition_sections(
 
 def edition_content(session: Session, edition: PublishedReport) -> dict[str, Any]:
     """A whole edition in one dict: the overview, the cut-offs and every pairing's report
-    under "pairings" (exports, subject access, tests)."""
-    return {**edition.content, "pairings": edition_sections(session, edition.id)}
+    under "pairings" (exports, subject access, tests), without what no screen shows."""
+    return without_unshown({**edition.content, "pairings": edition_sections(session, edition.id)})
 
 
 def _latest_section(

@@ -2,10 +2,20 @@
 
 The database refuses any change to a submitted response (triggers from migration 0002);
 these functions check first so that the rater gets a plain message instead.
+
+Who may see a draft (issue 12): a link is not enough, because staff hold every link (the
+mail-merge file) and can make new ones at will. A draft is bound to a *resume key*, a
+random secret made by the browser's page and kept there (a cookie and the page's address),
+never sent by email or exported. Only that key reads, changes or submits the draft; any
+other holder of the link is told answers were begun elsewhere and may only start again,
+which deletes them unread. Once submitted, answers are never shown through a link again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -41,6 +51,37 @@ ALREADY_SUBMITTED = (
     "These answers were already submitted and can no longer be changed. Thank you — "
     "nothing more is needed."
 )
+DRAFT_ELSEWHERE = (
+    "Answers for this pairing were begun in another browser or on another device. To keep "
+    "them private they open only there: please use this link in that browser to carry on. "
+    "If you cannot, you can start again here; the earlier answers are then deleted unread."
+)
+RESUME_KEY_BYTES = 32
+RESUME_KEY_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{40,100}$")
+
+
+def new_resume_key() -> str:
+    """A browser's secret for its drafts; made by the rater's page, never stored in clear."""
+    return secrets.token_urlsafe(RESUME_KEY_BYTES)
+
+
+def valid_resume_key(key: object) -> str | None:
+    """The key if it looks like one Tandem made, None otherwise (anything not a string too:
+    a cookie or address the browser sent is not to be trusted)."""
+    if not isinstance(key, str):
+        return None
+    key = key.strip()
+    return key if RESUME_KEY_SHAPE.match(key) else None
+
+
+def _resume_hash(key: str | None) -> str | None:
+    # None stands for Tandem's own writers (demo data, the bench), which use no browser.
+    return hashlib.sha256(key.encode("utf-8")).hexdigest() if key else None
+
+
+def opens_draft(response: Response, resume_key: str | None) -> bool:
+    """The one rule for who may read or write a draft: the key that began it."""
+    return response.resume_hash == _resume_hash(resume_key)
 
 
 def items_for_invitation(session: Session, invitation: Invitation) -> list[Item]:
@@ -68,11 +109,16 @@ def get_response(session: Session, invitation_id: int) -> Response | None:
 
 
 def current_answers(
-    session: Session, invitation_id: int
+    session: Session, invitation_id: int, resume_key: str | None = None
 ) -> tuple[dict[int, int | None], dict[int, str]]:
-    """What the rater has saved so far: ratings by item id, comments by dimension id."""
+    """What the rater has saved so far in their draft: ratings by item id, comments by
+    dimension id. Nothing for a submitted response or for a key that did not begin it."""
     response = get_response(session, invitation_id)
-    if response is None:
+    if (
+        response is None
+        or response.status == ResponseStatus.submitted
+        or not opens_draft(response, resume_key)
+    ):
         return {}, {}
     ratings = {
         r.item_id: r.value
@@ -100,17 +146,24 @@ def _open_invitation(session: Session, invitation_id: int) -> tuple[Invitation, 
     return invitation, cycle
 
 
-def _draft_response(session: Session, invitation: Invitation) -> Response:
+def _draft_response(session: Session, invitation: Invitation, resume_key: str | None) -> Response:
     response = get_response(session, invitation.id)
     if response is None:
         try:
             with session.begin_nested():
-                response = Response(invitation_id=invitation.id)
+                response = Response(
+                    invitation_id=invitation.id, resume_hash=_resume_hash(resume_key)
+                )
                 session.add(response)
         except IntegrityError:  # another tab created it a moment ago
             response = get_response(session, invitation.id)
+    # Row lock (PostgreSQL; SQLite writes one at a time anyway) so that a "start again"
+    # elsewhere cannot rebind the draft between this check and the write.
+    session.refresh(response, with_for_update=True)
     if response.status == ResponseStatus.submitted:
         raise Conflict(ALREADY_SUBMITTED)
+    if not opens_draft(response, resume_key):
+        raise Conflict(DRAFT_ELSEWHERE)
     return response
 
 
@@ -204,13 +257,17 @@ def save_answers(
     invitation_id: int,
     ratings: dict[int, int | None] | None = None,
     comments: dict[int, str] | None = None,
+    *,
+    resume_key: str | None = None,
 ) -> Response:
     """Save (or change) some answers of a draft. Only the answers given are touched, so two
-    tabs saving different questions do not undo each other."""
+    tabs saving different questions do not undo each other. The rater's page passes its
+    browser's resume key: the first save binds the draft to it, and a draft begun with
+    another key is refused (`DRAFT_ELSEWHERE`)."""
     ratings, comments = ratings or {}, comments or {}
     invitation, cycle = _open_invitation(session, invitation_id)
     comments = _validate(session, invitation, cycle, ratings, comments)
-    response = _draft_response(session, invitation)
+    response = _draft_response(session, invitation, resume_key)
     try:
         _write_answers(session, response.id, ratings, comments)
     except DBAPIError as exc:
@@ -235,14 +292,19 @@ def save_answers(
     return response
 
 
-def submit_response(session: Session, invitation_id: int) -> Response:
-    """Submit once. A second submit (double click, second tab) is told it is already done."""
+def submit_response(
+    session: Session, invitation_id: int, *, resume_key: str | None = None
+) -> Response:
+    """Submit once. A second submit (double click, second tab) is told it is already done.
+    Only the browser that began the draft can submit it."""
     invitation, _cycle = _open_invitation(session, invitation_id)
     response = get_response(session, invitation_id)
     if response is not None and response.status == ResponseStatus.submitted:
         raise Conflict(ALREADY_SUBMITTED)
     if response is None:
         raise Invalid("Please answer at least one question before submitting.")
+    if not opens_draft(response, resume_key):
+        raise Conflict(DRAFT_ELSEWHERE)
     answered = session.exec(
         select(Rating).where(Rating.response_id == response.id, Rating.value.is_not(None))
     ).first()
@@ -261,6 +323,32 @@ def submit_response(session: Session, invitation_id: int) -> Response:
     session.add(invitation)
     session.flush()
     session.refresh(response)
+    return response
+
+
+def start_again(session: Session, invitation_id: int, *, resume_key: str) -> Response | None:
+    """Delete a draft begun elsewhere, unread, and bind the invitation to this browser's
+    key. The only thing a link holder without the draft's key can do to it."""
+    invitation, _cycle = _open_invitation(session, invitation_id)
+    response = get_response(session, invitation.id)
+    if response is None:
+        return None
+    session.refresh(response, with_for_update=True)  # see _draft_response
+    if response.status == ResponseStatus.submitted:
+        raise Conflict(ALREADY_SUBMITTED)
+    if opens_draft(response, resume_key):
+        return response  # already this browser's (a second click): nothing to delete
+    try:
+        session.exec(delete(Rating).where(Rating.response_id == response.id))
+        session.exec(delete(Comment).where(Comment.response_id == response.id))
+    except DBAPIError as exc:
+        if "has been submitted" in str(exc.orig):
+            raise Conflict(ALREADY_SUBMITTED) from None
+        raise
+    response.resume_hash = _resume_hash(resume_key)
+    response.started_at = response.updated_at = utcnow()
+    session.add(response)
+    session.flush()
     return response
 
 
@@ -303,6 +391,8 @@ class QuestionnaireView:
     anonymity_threshold: int
     submitted: bool
     submitted_at: datetime | None
+    # A draft exists that this browser's key does not open: nothing of it is shown.
+    draft_elsewhere: bool
     sections: list[SectionView]
     ratings: dict[int, int | None]
     comments: dict[int, str]
@@ -321,8 +411,11 @@ class QuestionnaireView:
         return f"{self.member_name} & {self.officer_name}"
 
 
-def questionnaire_view(session: Session, invitation_id: int) -> QuestionnaireView:
-    """Everything the form needs for one invitation, names filled in, answers so far."""
+def questionnaire_view(
+    session: Session, invitation_id: int, resume_key: str | None = None
+) -> QuestionnaireView:
+    """Everything the form needs for one invitation, names filled in, and the answers so
+    far of a draft that `resume_key` began. A submitted response shows no answers."""
     invitation = session.get(Invitation, invitation_id)
     if invitation is None:
         raise NotFound("This invitation does not exist.")
@@ -368,7 +461,8 @@ def questionnaire_view(session: Session, invitation_id: int) -> QuestionnaireVie
             )
         )
     response = get_response(session, invitation.id)
-    ratings, comments = current_answers(session, invitation.id)
+    ratings, comments = current_answers(session, invitation.id, resume_key)
+    submitted = response is not None and response.status == ResponseStatus.submitted
     return QuestionnaireView(
         invitation_id=invitation.id,
         council=council.name,
@@ -384,8 +478,11 @@ def questionnaire_view(session: Session, invitation_id: int) -> QuestionnaireVie
         rater_group=invitation.rater_group,
         rater_side=side,
         anonymity_threshold=cycle.anonymity_threshold,
-        submitted=response is not None and response.status == ResponseStatus.submitted,
-        submitted_at=response.submitted_at if response is not None else None,
+        submitted=submitted,
+        submitted_at=response.submitted_at if submitted else None,
+        draft_elsewhere=(
+            response is not None and not submitted and not opens_draft(response, resume_key)
+        ),
         sections=[s for s in sections.values() if s.questions],
         ratings=ratings,
         comments=comments,

@@ -10,8 +10,14 @@ What it includes
 - the published report editions for their pairings (already anonymised and suppressed
   below the cycle's threshold, exactly what the principals themselves may read);
 - their pairings' development plans, goals, actions, check-ins and their own sign-offs;
-- their user account (never the password hash, only whether one is set) and councils run;
-- audit events about them (their person record, account or invitations) or done by them.
+- for an administrator only: their user account (never the password hash, only whether
+  one is set), its sign-in and lock-out data and councils run, and audit events about them
+  (their person record, account or invitations) or done by them.
+
+Scope (issue 12): a facilitator's export holds only what their own councils hold about the
+person. Accounts and the audit trail belong to the whole installation, not to a council:
+otherwise a facilitator could add a "person" with another council's facilitator's or an
+administrator's email and read that account and everything it did. The export says so.
 
 What it leaves out, and why
 - The answers and comments they gave as a member, officer or external partner about
@@ -36,7 +42,7 @@ from sqlalchemy import column, or_, select, table
 from sqlmodel import Session
 
 from feedback import audit
-from feedback.access import Actor, require_council_manager, require_person_manager
+from feedback.access import Actor, is_admin, require_council_manager, require_person_manager
 from feedback.cells import put_text
 from feedback.errors import NotFound
 from feedback.models import (
@@ -107,6 +113,12 @@ LEFT_OUT = (
     "answer. Individual answers others gave about this person are not included either; the "
     "published report holds what may be shared. Link tokens and password hashes are "
     "security data and are never exported."
+)
+
+FOR_ADMINISTRATORS = (
+    "Sign-in accounts (with their sign-in and lock-out data) and the audit trail are held "
+    "for the whole installation, not by one council, so only an administrator's export "
+    "includes them; ask an administrator if the request needs them."
 )
 
 
@@ -309,6 +321,7 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
         ),
     )
 
+    full = is_admin(actor)
     users = (
         session.exec(
             select(UserAccount).where(
@@ -321,6 +334,8 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
         )
         .scalars()
         .all()
+        if full
+        else []
     )
     accounts = []
     for u in users:
@@ -353,18 +368,22 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
         about.append(AuditEvent.actor.in_([u.username for u in users]))
     if invitation_ids:
         about.append((AuditEvent.entity == "invitation") & AuditEvent.entity_id.in_(invitation_ids))
-    events = _rows(
-        session,
-        select(
-            AuditEvent.at,
-            AuditEvent.actor,
-            AuditEvent.action,
-            AuditEvent.entity,
-            AuditEvent.entity_id,
-            AuditEvent.detail,
+    events = (
+        _rows(
+            session,
+            select(
+                AuditEvent.at,
+                AuditEvent.actor,
+                AuditEvent.action,
+                AuditEvent.entity,
+                AuditEvent.entity_id,
+                AuditEvent.detail,
+            )
+            .where(or_(*about))
+            .order_by(AuditEvent.at, AuditEvent.id),
         )
-        .where(or_(*about))
-        .order_by(AuditEvent.at, AuditEvent.id),
+        if full
+        else []
     )
 
     audit.record(session, actor, "subject access export", "person", person.id, person.council_id)
@@ -374,6 +393,8 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
             "generated_by": actor.label,
             "council": council.name if council else "",
             "left_out": LEFT_OUT,
+            # Why a facilitator's export is trimmed, in a sentence; empty when it is not.
+            "not_included": "" if full else FOR_ADMINISTRATORS,
         },
         "person": {
             "name": person.full_name,

@@ -88,10 +88,17 @@ with access_tab:
         with friendly_errors(), unit_of_work() as session:
             person = find_subject(session, actor, email, council_id)
             data = subject_access(session, actor, person.id)
-            st.session_state["dp_export"] = (person.full_name, to_json(data), to_xlsx(data))
+            st.session_state["dp_export"] = (
+                person.full_name,
+                to_json(data),
+                to_xlsx(data),
+                data["about"]["not_included"],
+            )
     if export := st.session_state.get("dp_export"):
-        name, as_json, as_xlsx = export
+        name, as_json, as_xlsx, not_included = export
         st.text(f"Export for {name} is ready.")
+        if not_included:
+            alert("info", not_included)
         stem = "subject-access-" + "".join(ch if ch.isalnum() else "-" for ch in name.lower())
         left, right = st.columns(2)
         left.download_button(

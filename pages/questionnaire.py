@@ -2,6 +2,10 @@
 
 The link is checked on every run and in every save: the page only ever shows the
 invitations that belong to the link's rater. Each answer is saved the moment it changes.
+
+A link alone never shows answers (issue 12): a draft opens only with the resume key of the
+browser that began it, which this page keeps in a cookie and in the page's address (`k`),
+and submitted answers are never shown again.
 """
 
 import re
@@ -15,14 +19,44 @@ from feedback.invitations import resolve_token
 from feedback.responses import (
     ALREADY_SUBMITTED,
     CANT_SAY,
+    DRAFT_ELSEWHERE,
     QuestionnaireView,
     confidentiality_statement,
+    new_resume_key,
     questionnaire_view,
     save_answers,
+    start_again,
     submit_response,
+    valid_resume_key,
 )
+from ui.cookies import keep_cookie
 from ui.state import unit_of_work
 from ui.text import alert, escaped, fill, show, show_html
+
+KEY_COOKIE = "tandem_draft_key"
+KEY_COOKIE_DAYS = 400  # the longest a browser keeps a cookie
+
+
+def _resume_key() -> str:
+    """This browser's resume key: the session's own; else the one in the page's address
+    (the tab reloaded) or the cookie (the link opened again in this browser); else new."""
+    key = st.session_state.get("q_key")
+    if key is None:
+        key = (
+            valid_resume_key(st.query_params.get("k"))
+            or valid_resume_key(st.context.cookies.get(KEY_COOKIE))
+            or new_resume_key()
+        )
+        st.session_state["q_key"] = key
+    return key
+
+
+def _keep_resume_key(key: str) -> None:
+    """Leave the key with this browser only: in the address bar and a first-party cookie
+    (set from the page, as Streamlit sets no cookies itself). It is never emailed."""
+    if st.query_params.get("k") != key:
+        st.query_params["k"] = key
+    keep_cookie(KEY_COOKIE, key, KEY_COOKIE_DAYS, key="q_key_cookie")
 
 
 def _allowed_invitations() -> list[int]:
@@ -74,20 +108,14 @@ def _save_unsaved(view: QuestionnaireView) -> bool:
     if not ratings and not comments:
         return False
     seen = _seen(inv)
-    if view.submitted:
-        # Submitted from another tab or device: say so and show what was submitted.
-        st.session_state["q_error"] = ALREADY_SUBMITTED
-        for item_id in ratings:
-            key = f"q_{inv}_{item_id}"
-            st.session_state[key] = seen[key] = _form_value(view, item_id)
-        for dimension_id in comments:
-            key = f"c_{inv}_{dimension_id}"
-            st.session_state[key] = seen[key] = view.comments.get(dimension_id, "")
+    if view.submitted or view.draft_elsewhere:
+        # Submitted (or begun again) from another tab or device: say so; the form is gone.
+        st.session_state["q_error"] = ALREADY_SUBMITTED if view.submitted else DRAFT_ELSEWHERE
         return False
     for attempt in (1, 2):
         try:
             with unit_of_work() as session:
-                save_answers(session, inv, ratings, comments)
+                save_answers(session, inv, ratings, comments, resume_key=_resume_key())
             for item_id in ratings:
                 key = f"q_{inv}_{item_id}"
                 seen[key] = st.session_state.get(key)
@@ -124,12 +152,13 @@ def _submit(invitation_id: int) -> None:
     if invitation_id not in _allowed_invitations():
         st.session_state["q_error"] = "This link no longer works, so nothing was submitted."
         return
+    key = _resume_key()
     try:
         with unit_of_work() as session:
-            view = questionnaire_view(session, invitation_id)
+            view = questionnaire_view(session, invitation_id, key)
         _save_unsaved(view)  # whatever the form holds goes in before the submit
         with unit_of_work() as session:
-            submit_response(session, invitation_id)
+            submit_response(session, invitation_id, resume_key=key)
         st.session_state["q_notice"] = "Thank you — your answers have been submitted."
     except Conflict as exc:
         st.session_state["q_notice"] = str(exc)
@@ -137,18 +166,48 @@ def _submit(invitation_id: int) -> None:
         st.session_state["q_error"] = str(exc)
 
 
+def _start_again(invitation_id: int) -> None:
+    st.session_state.pop(f"q_restart_{invitation_id}", None)
+    if invitation_id not in _allowed_invitations():
+        st.session_state["q_error"] = "This link no longer works, so nothing was changed."
+        return
+    try:
+        with unit_of_work() as session:
+            start_again(session, invitation_id, resume_key=_resume_key())
+        # The form starts empty: forget what this tab knew of the invitation.
+        for name in [k for k in st.session_state if str(k).startswith(f"q_{invitation_id}_")]:
+            del st.session_state[name]
+        for name in [k for k in st.session_state if str(k).startswith(f"c_{invitation_id}_")]:
+            del st.session_state[name]
+        st.session_state.pop(f"q_seen_{invitation_id}", None)
+        st.session_state["q_notice"] = "The earlier answers were deleted; you can start again."
+    except TandemError as exc:
+        st.session_state["q_error"] = str(exc)
+
+
 with unit_of_work() as session:
     link = resolve_token(session, st.query_params.get("t", ""))
-    views = [questionnaire_view(session, i) for i in link.invitation_ids] if link.ok else []
+    resume_key = _resume_key() if link.ok else ""
+    views = (
+        [questionnaire_view(session, i, resume_key) for i in link.invitation_ids] if link.ok else []
+    )
 if any([_save_unsaved(v) for v in views]):
     with unit_of_work() as session:
-        views = [questionnaire_view(session, i) for i in link.invitation_ids]
+        views = [questionnaire_view(session, i, resume_key) for i in link.invitation_ids]
 
 st.title("Tandem feedback")
 if not link.ok:
     # A plain page: no names, no council, nothing from the database.
     st.info(link.message, icon=":material/link_off:")
     st.stop()
+_keep_resume_key(resume_key)
+
+
+def _status(v: QuestionnaireView) -> str:
+    if v.submitted:
+        return "submitted"
+    return "begun elsewhere" if v.draft_elsewhere else f"{v.answered}/{v.total}"
+
 
 if len(views) > 1:
     st.write(f"You have been asked for feedback on **{len(views)} pairings**.")
@@ -157,10 +216,7 @@ if len(views) > 1:
     chosen = st.selectbox(
         "Which pairing would you like to answer for?",
         options=list(by_id),
-        format_func=lambda i: (
-            f"{by_id[i].pairing_label} — {by_id[i].cycle}"
-            f" ({'submitted' if by_id[i].submitted else f'{by_id[i].answered}/{by_id[i].total}'})"
-        ),
+        format_func=lambda i: f"{by_id[i].pairing_label} — {by_id[i].cycle} ({_status(by_id[i])})",
         key="q_choice",
     )
     view = by_id[chosen]
@@ -205,22 +261,52 @@ for message_key, kind in (("q_error", "error"), ("q_notice", "success")):
     if message := st.session_state.pop(message_key, None):
         alert(kind, message)
 
+if view.submitted:
+    # Never the answers again, on this link or any later one: whoever holds a link may not
+    # be the rater (staff hold every link).
+    when = f" on {view.submitted_at:%-d %B %Y at %H:%M} (UTC)" if view.submitted_at else ""
+    st.success(
+        f"Submitted{when}. Thank you — nothing more is needed. To keep them private, "
+        "submitted answers are not shown again.",
+        icon=":material/check_circle:",
+    )
+    st.stop()
+if view.draft_elsewhere:
+    st.info(DRAFT_ELSEWHERE, icon=":material/devices:")
+    restart_key = f"q_restart_{inv}"
+    if not st.session_state.get(restart_key):
+        if st.button("Start again here", key=f"q_again_{inv}"):
+            st.session_state[restart_key] = True
+            st.rerun()
+    else:
+        st.warning(
+            "Delete the answers begun elsewhere and start again? They cannot be recovered.",
+            icon=":material/help:",
+        )
+        st.button(
+            "Yes, delete them and start again",
+            type="primary",
+            key=f"q_again_yes_{inv}",
+            on_click=_start_again,
+            args=(inv,),
+        )
+        st.button(
+            "No, keep them",
+            key=f"q_again_no_{inv}",
+            on_click=lambda: st.session_state.pop(restart_key, None),
+        )
+    st.stop()
+
 st.progress(
     view.answered / view.total if view.total else 0.0,
     text=f"{view.answered} of {view.total} questions answered",
 )
-if view.submitted:
-    when = f" on {view.submitted_at:%-d %B %Y at %H:%M} (UTC)" if view.submitted_at else ""
-    st.success(
-        f"Submitted{when}. Thank you. Your answers are shown below and can no longer be changed.",
-        icon=":material/check_circle:",
-    )
-else:
-    st.caption(
-        "Every answer is saved as soon as you choose it, so you can close this page and "
-        "come back to it with the same link. Choose *Can't say* where you have not seen "
-        "enough to judge."
-    )
+st.caption(
+    "Every answer is saved as soon as you choose it, so you can close this page and "
+    "come back to it with the same link in this browser (to keep them private, your "
+    "answers open only here). Choose *Can't say* where you have not seen "
+    "enough to judge."
+)
 
 for section in view.sections:
     with st.container(border=True):
@@ -246,7 +332,6 @@ for section in view.sections:
                 format_func=labels.get,
                 key=key,
                 horizontal=True,
-                disabled=view.submitted,
                 label_visibility="collapsed",
             )
         if section.dimension_id is not None:
@@ -259,37 +344,35 @@ for section in view.sections:
                 f"Comments on “{section.title}” (optional)",  # the framework's words
                 key=key,
                 max_chars=4000,
-                disabled=view.submitted,
                 placeholder="Examples help the pair most. Leave out anything that identifies you.",
             )
 
-if not view.submitted:
-    confirm_key = f"q_confirm_{inv}"
-    if not st.session_state.get(confirm_key):
-        if st.button("Submit my answers", type="primary", key=f"q_submit_{inv}"):
-            st.session_state[confirm_key] = True
-            st.rerun()
-    else:
-        missing = view.total - view.answered
-        st.warning(
-            "Submit now? After submitting you cannot change your answers."
-            + (
-                f" {missing} question{'s are' if missing != 1 else ' is'} still unanswered "
-                "and will count as not answered."
-                if missing
-                else ""
-            ),
-            icon=":material/help:",
-        )
-        st.button(
-            "Yes, submit my answers",
-            type="primary",
-            key=f"q_yes_{inv}",
-            on_click=_submit,
-            args=(inv,),
-        )
-        st.button(
-            "Not yet",
-            key=f"q_no_{inv}",
-            on_click=lambda: st.session_state.pop(confirm_key, None),
-        )
+confirm_key = f"q_confirm_{inv}"
+if not st.session_state.get(confirm_key):
+    if st.button("Submit my answers", type="primary", key=f"q_submit_{inv}"):
+        st.session_state[confirm_key] = True
+        st.rerun()
+else:
+    missing = view.total - view.answered
+    st.warning(
+        "Submit now? After submitting you cannot change your answers."
+        + (
+            f" {missing} question{'s are' if missing != 1 else ' is'} still unanswered "
+            "and will count as not answered."
+            if missing
+            else ""
+        ),
+        icon=":material/help:",
+    )
+    st.button(
+        "Yes, submit my answers",
+        type="primary",
+        key=f"q_yes_{inv}",
+        on_click=_submit,
+        args=(inv,),
+    )
+    st.button(
+        "Not yet",
+        key=f"q_no_{inv}",
+        on_click=lambda: st.session_state.pop(confirm_key, None),
+    )

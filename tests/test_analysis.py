@@ -65,7 +65,8 @@ def test_hand_computed_items_dimensions_gaps_and_mirror(session: Session, scenar
     assert _one(items, item_code=item, source="self")["mean"] == 5
     assert _one(items, item_code=item, source="partner")["mean"] == 4
     members = _one(items, item_code=item, source="members")
-    assert (members["mean"], members["n"], members["sd"]) == (3, 3, 1)
+    assert (members["mean"], members["n"]) == (3, 3)
+    assert "sd" not in items.columns  # shown nowhere, so never served (issue 12)
     others = _one(items, item_code=item, source="others")
     assert others["mean"] == pytest.approx(21 / 6) and others["n"] == 6
     assert _none(items, source="partners")

@@ -294,7 +294,7 @@ def test_guessed_tokens_are_not_recognised(sqlite_engine, sqlite_url, monkeypatc
         assert not at.radio and not at.button and not at.text_area
 
 
-def test_a_link_after_submit_is_read_only_and_after_revocation_dead(
+def test_a_link_after_submit_shows_no_answers_and_after_revocation_dead(
     sqlite_engine, sqlite_url, monkeypatch
 ) -> None:
     monkeypatch.setenv("TANDEM_DATABASE_URL", sqlite_url)
@@ -313,7 +313,8 @@ def test_a_link_after_submit_is_read_only_and_after_revocation_dead(
     at.query_params["t"] = token
     at.run()
     assert not at.exception
-    assert at.radio and all(r.disabled for r in at.radio)  # read-only
+    # Submitted answers are never shown again, not even read-only (issue 12).
+    assert not at.radio and not at.text_area and "Submitted on" in at.success[0].value
     assert not [b for b in at.button if "Submit" in b.label and not b.disabled]
     with session_scope(sqlite_engine) as s, pytest.raises(Exception, match="already"):
         save_answers(s, submitted.id, {items[0].id: 1})

@@ -149,6 +149,64 @@ def test_facilitator_of_another_council_is_refused(session, world) -> None:
     assert subject_access(session, own, world.people["m0"])["person"]["name"] == "Cllr Member 0"
 
 
+def _staff_with_history(session: Session, world, other_council: int) -> dict[str, str]:  # noqa: ANN001
+    """Council B's facilitator and an administrator, each with sign-in failures, a lock and
+    audit events of their own. Returns their usernames by role."""
+    from datetime import timedelta
+
+    from feedback import audit
+    from feedback.accounts import actor_for, authenticate
+    from feedback.models import utcnow
+
+    names = {"facilitator": "fac-b@elsewhere.example.gov.uk", "admin": "root@tandem.example.org"}
+    for role, username in names.items():
+        user = create_user(
+            session,
+            SYSTEM,
+            username,
+            role,
+            PASSWORD,
+            email=username,
+            council_ids=[other_council] if role == "facilitator" else None,
+        )
+        attempt = authenticate(session, username, "wrong password entirely")
+        assert attempt.user is None
+        user.locked_until = utcnow() + timedelta(hours=1)  # as after many more failures
+        audit.record(
+            session, actor_for(session, user), f"SECRET-ACTION-{role}", "cycle", 1, other_council
+        )
+    session.commit()
+    return names
+
+
+@pytest.mark.parametrize("whose", ["facilitator", "admin"])
+def test_a_facilitators_export_holds_no_account_or_audit_data(session, world, whose) -> None:
+    """Issue 12: a facilitator of council A adds a "person" with council B's facilitator's
+    (or an administrator's) email and asks for their data: only what council A holds."""
+    other = create_council(session, SYSTEM, "Elsewhere District Council")
+    staff = _staff_with_history(session, world, other.id)
+    decoy = add_person(session, SYSTEM, world.council_id, "Decoy", staff[whose], "officer")
+    session.commit()
+    facilitator = Actor("fac-a", "facilitator", council_ids=frozenset({world.council_id}))
+
+    data = subject_access(session, facilitator, decoy.id)
+    text = to_json(data).decode()
+    assert data["user_accounts"] == [] and data["audit_events"] == []
+    for leaked in ("failed_attempts", "locked_until", "last_sign_in_at", "SECRET-ACTION"):
+        assert leaked not in text
+    assert "only an administrator" in data["about"]["not_included"]
+    book = load_workbook(io.BytesIO(to_xlsx(data)))
+    assert book["user_accounts"]["A1"].value == "(nothing held)"
+
+    # An administrator's export of the same person does hold them.
+    admin_data = subject_access(session, SYSTEM, decoy.id)
+    [account] = admin_data["user_accounts"]
+    assert account["username"] == staff[whose] and account["failed_attempts"] == 1
+    assert account["locked_until"] is not None
+    assert f"SECRET-ACTION-{whose}" in {e["action"] for e in admin_data["audit_events"]}
+    assert admin_data["about"]["not_included"] == ""
+
+
 def test_find_subject_by_council_name_or_id(session, world) -> None:
     other = create_council(session, SYSTEM, "Elsewhere District Council")
     twin = add_person(session, SYSTEM, other.id, "Namesake", "m0@llanfair.example.gov.uk", "member")
@@ -180,7 +238,7 @@ def test_page_prepares_both_downloads(sqlite_engine, sqlite_url, monkeypatch) ->
     next(b for b in at.button if b.label == "Prepare the export").click().run()
     assert not at.exception
     assert any("Export for Cllr Member 0 is ready." in t.value for t in at.text)
-    name, as_json, as_xlsx = at.session_state["dp_export"]
+    name, as_json, as_xlsx, _not_included = at.session_state["dp_export"]
     assert json.loads(as_json)["person"]["email"] == "m0@llanfair.example.gov.uk"
     assert load_workbook(io.BytesIO(as_xlsx))["person"]["A1"].value == "name"
     labels = {getattr(el.proto, "label", "") for el in _leaves(at.main)}

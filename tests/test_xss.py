@@ -59,7 +59,9 @@ def text_of(el) -> str:  # noqa: ANN001
         except Exception:  # some elements compute values lazily
             value = None
         if value is not None and not callable(value):
-            parts.append(value.to_csv() if hasattr(value, "to_csv") else str(value))
+            # A component's state answers any attribute with None, so check it is callable.
+            to_csv = getattr(value, "to_csv", None)
+            parts.append(to_csv() if callable(to_csv) else str(value))
     if proto is not None:
         parts.append(str(proto))
     options = getattr(el, "options", None)
