@@ -159,7 +159,7 @@ def pairing_report_pdf(report: PairingReport) -> bytes:
         [
             [
                 str(g.label),
-                f"{int(g.responded)} of {int(g.invited)}",
+                f"{g.responded} of {int(g.invited)}",
                 "yes" if g.shown else "no — too few to show without identifying anyone",
             ]  # fmt: skip
             for g in report.groups.itertuples(index=False)

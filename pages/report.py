@@ -110,7 +110,7 @@ if not groups.empty:
     for column, row in zip(columns, groups.itertuples(index=False), strict=True):
         column.metric(
             str(row.label),
-            f"{int(row.responded)} of {int(row.invited)}",
+            f"{row.responded} of {int(row.invited)}",
             help="Responses received of those invited"
             + ("" if row.shown else " — too few to show without identifying anyone"),
         )
