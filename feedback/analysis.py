@@ -1104,20 +1104,23 @@ def _solace_table(
     like for like with Solace, which asked chief executives; the councillors' answers to the
     same questions are given beside it. A percentage drawn from fewer answers than the
     cycle's threshold is not given (with one pairing it would be one person's answer)."""
-    rows = [r for part in parts for r in part.get("solace", [])]
-    answers = pd.DataFrame(rows, columns=["item_code", "side", "hit"])
-    out = benchmarks
-    for side, pct, n in (
-        ("officer_view", "council_pct", "n"),
-        ("member_view", "members_pct", "members_n"),
-    ):
-        mine = answers[answers["side"] == side].astype({"hit": "float64"})
-        agg = mine.groupby("item_code").agg(**{pct: ("hit", "mean"), n: ("hit", "count")})
-        agg[pct] = (100 * agg[pct]).round(1)
-        out = out.merge(agg.reset_index(), on="item_code", how="left")
-        out[n] = out[n].fillna(0).astype("int64")
-        out[pct] = out[pct].astype("float64").where(out[n] >= threshold)
-    return out[COLUMNS["solace"]].reset_index(drop=True)
+    hits: dict[tuple[str, str], list[int]] = {}
+    for part in parts:
+        for r in part.get("solace", []):
+            hits.setdefault((r["item_code"], r["side"]), []).append(int(r["hit"]))
+    rows = []
+    for bench in benchmarks.to_dict("records"):
+        row = {k: bench[k] for k in ("measure", "label", "national_pct")}
+        for side, pct, n in (
+            ("officer_view", "council_pct", "n"),
+            ("member_view", "members_pct", "members_n"),
+        ):
+            mine = hits.get((bench["item_code"], side), [])
+            row[n] = len(mine)
+            row[pct] = round(100 * sum(mine) / len(mine), 1) if len(mine) >= threshold else np.nan
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=COLUMNS["solace"])
+    return out.astype({"council_pct": "float64", "members_pct": "float64"})
 
 
 def _fmt(x: float) -> str:
@@ -1249,57 +1252,51 @@ def overview_parts(c: _Computed) -> dict[int, dict[str, Any]]:
     return out
 
 
-def _id_lists(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
-    """Sorted distinct response ids per combination of `keys`."""
-    cols = [*keys, "response_id"]
-    unique = frame[cols].drop_duplicates().sort_values(cols)
-    return unique.groupby(keys, sort=False)["response_id"].agg(list)
-
-
 def contributors(c: _Computed) -> dict[int, dict[str, list[int]]]:
     """Per pairing, which responses stand behind each anonymous figure: each item and
     dimension cell of each shown group and of "everyone else", each shown group's replies
     and comments per dimension ("all": every response counted). Kept server-side with
     each snapshot and never served: two snapshots can then be compared by WHO stands
     behind a figure, not only how many (a reply added and another erased keeps n)."""
-    ids = [int(p) for p in c.pairings["pairing_id"]]
-    out: dict[int, dict[str, list[int]]] = {pid: {} for pid in ids}
+    sets: dict[int, dict[str, set[int]]] = {int(p): {} for p in c.pairings["pairing_id"]}
     v = c.shown_values
     anon = v[v["s"].between(SRC["members"], SRC["partners"]).to_numpy()]
-    anon = anon.assign(
-        source=anon["s"].map(SRC_NAME),
-        item_code=_lookup(c.items, "item_id", "item_code", anon["item_id"].to_numpy()),
-        dimension_code=_lookup(c.dims, "dp", "dimension_code", anon["dp"].to_numpy()),
-        target=np.array(TARGET_ORDER, dtype=object)[anon["t"].to_numpy(dtype="int64")],
+    columns = (
+        anon["pairing_id"].to_numpy(dtype="int64"),
+        anon["response_id"].to_numpy(dtype="int64"),
+        anon["s"].map(SRC_NAME).to_numpy(dtype=object),
+        _lookup(c.items, "item_id", "item_code", anon["item_id"].to_numpy()),
+        _lookup(c.dims, "dp", "dimension_code", anon["dp"].to_numpy()),
+        np.array(TARGET_ORDER, dtype=object)[anon["t"].to_numpy(dtype="int64")],
     )
-    pooled = anon.assign(source="others")
-    for frame in (anon, pooled):
-        for (pid, code, source), rs in _id_lists(
-            frame, ["pairing_id", "item_code", "source"]
-        ).items():
-            out[int(pid)][f"item|{code}|{source}"] = [int(r) for r in rs]
-        for (pid, code, target, source), rs in _id_lists(
-            frame, ["pairing_id", "dimension_code", "target", "source"]
-        ).items():
-            out[int(pid)][f"dim|{code}|{target}|{source}"] = [int(r) for r in rs]
+    for pid, rid, source, item, dim, target in zip(*columns, strict=True):
+        mine = sets[int(pid)]
+        for key in (
+            f"item|{item}|{source}",
+            f"item|{item}|others",
+            f"dim|{dim}|{target}|{source}",
+            f"dim|{dim}|{target}|others",
+        ):
+            mine.setdefault(key, set()).add(int(rid))
     shown = c.groups[c.groups["shown"] & c.groups["group"].isin(ANONYMOUS)]
     shown_keys = set(zip(shown["pairing_id"].astype(int), shown["group"], strict=True))
     resp = c.responses
-    if not resp.empty:
-        for (pid, group), rs in _id_lists(resp, ["pairing_id", "group"]).items():
-            if (int(pid), group) in shown_keys:
-                out[int(pid)][f"replies|{group}"] = [int(r) for r in rs]
-        for pid, rs in _id_lists(resp, ["pairing_id"]).items():
-            pid = pid[0] if isinstance(pid, tuple) else pid
-            out[int(pid)]["all"] = [int(r) for r in rs]
+    for pid, group, rid in zip(resp["pairing_id"], resp["group"], resp["response_id"], strict=True):
+        mine = sets[int(pid)]
+        mine.setdefault("all", set()).add(int(rid))
+        if (int(pid), group) in shown_keys:
+            mine.setdefault(f"replies|{group}", set()).add(int(rid))
     com = c.comments
-    if not com.empty:
-        for (pid, group, code), rs in _id_lists(
-            com, ["pairing_id", "rater_group", "dimension_code"]
-        ).items():
-            if (int(pid), group) in shown_keys:
-                out[int(pid)][f"comments|{group}|{code}"] = [int(r) for r in rs]
-    return out
+    for pid, group, code, rid in zip(
+        com["pairing_id"],
+        com["rater_group"],
+        com["dimension_code"],
+        com["response_id"],
+        strict=True,
+    ):
+        if (int(pid), group) in shown_keys:
+            sets[int(pid)].setdefault(f"comments|{group}|{code}", set()).add(int(rid))
+    return {pid: {k: sorted(ids) for k, ids in d.items()} for pid, d in sets.items()}
 
 
 def assemble_overview(
