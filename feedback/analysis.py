@@ -923,6 +923,14 @@ def _published_groups(groups: pd.DataFrame, threshold: int) -> pd.DataFrame:
     return out.assign(responded=responded)
 
 
+def replies_text(responded: int | str, invited: int) -> str:
+    """A group's replies as every screen, PDF and the CLI say them: "3 of 4", or for a
+    group too small to show, "fewer than 3 (2 invited)"."""
+    if isinstance(responded, str):
+        return f"{responded} ({int(invited)} invited)"
+    return f"{int(responded)} of {int(invited)}"
+
+
 def _pick(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     columns = COLUMNS[name]
     if frame.empty:
