@@ -22,6 +22,8 @@ def _num(value: Any, digits: int = 2) -> str:
 
 
 def _pairing_text(report: Any) -> list[str]:
+    from feedback.analysis import replies_text  # pandas only when a report is printed
+
     m = report.meta
     edition = f", edition {m['edition']}" if m.get("edition") else " (live)"
     lines = [
@@ -30,7 +32,8 @@ def _pairing_text(report: Any) -> list[str]:
         f"   {m['cycle_name']}, {m['council_name']}{edition}; anonymity threshold {m['threshold']}",
         "   Replies: "
         + ", ".join(
-            f"{g.label} {g.responded}/{g.invited}" + ("" if g.shown else " (not shown)")
+            f"{g.label} {replies_text(g.responded, g.invited)}"
+            + ("" if g.shown else " (not shown)")
             for g in report.groups.itertuples()
         ),
     ]

@@ -507,7 +507,13 @@ def _comments(
     cutoffs: dict[int, datetime] | None,
 ) -> pd.DataFrame:
     query = (
-        select(Invitation.pairing_id, Invitation.rater_group, Dimension.code, Comment.text)
+        select(
+            Invitation.pairing_id,
+            Invitation.rater_group,
+            Dimension.code,
+            Comment.text,
+            Response.id,
+        )
         .join(Response, Response.invitation_id == Invitation.id)
         .join(Comment, Comment.response_id == Response.id)
         .join(Dimension, Dimension.id == Comment.dimension_id)
@@ -518,7 +524,28 @@ def _comments(
     condition = _submitted_by(cutoffs)
     if condition is not None:
         query = query.where(condition)
-    columns = ["pairing_id", "rater_group", "dimension_code", "text"]
+    columns = ["pairing_id", "rater_group", "dimension_code", "text", "response_id"]
+    return pd.DataFrame(session.execute(query).all(), columns=columns)
+
+
+def _responses(
+    session: Session,
+    cycle_id: int,
+    pairing_id: int | None,
+    cutoffs: dict[int, datetime] | None,
+) -> pd.DataFrame:
+    """Every submitted response (by the cut-off): pairing_id, group, response_id."""
+    query = (
+        select(Invitation.pairing_id, Invitation.rater_group, Response.id)
+        .join(Response, Response.invitation_id == Invitation.id)
+        .where(Invitation.cycle_id == cycle_id, Response.status == ResponseStatus.submitted)
+    )
+    if pairing_id is not None:
+        query = query.where(Invitation.pairing_id == pairing_id)
+    condition = _submitted_by(cutoffs)
+    if condition is not None:
+        query = query.where(condition)
+    columns = ["pairing_id", "group", "response_id"]
     return pd.DataFrame(session.execute(query).all(), columns=columns)
 
 
@@ -618,6 +645,8 @@ class _Computed:
     hidden_cells: pd.DataFrame  # pairing_id, group: shown groups with some suppressed cells
     solace: pd.DataFrame  # principals' Solace answers: pairing_id, item_id, value, g
     dims: pd.DataFrame = field(default_factory=pd.DataFrame)  # dp, dimension_code, name
+    responses: pd.DataFrame = field(default_factory=pd.DataFrame)  # pairing_id, group, id
+    solace_benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _compute(
@@ -633,6 +662,7 @@ def _compute(
     r = _ratings(session, cycle.id, pairing_id, cutoffs)
     invitations = _invitations(session, cycle.id, pairing_id, cutoffs)
     comments = _comments(session, cycle.id, pairing_id, cutoffs)
+    responses = _responses(session, cycle.id, pairing_id, cutoffs)
 
     # Groups: invited (not revoked) and responded (submitted, by the cut-off).
     grid = pd.MultiIndex.from_product(
@@ -728,6 +758,8 @@ def _compute(
         hidden_cells=hidden,
         solace=solace,
         dims=_dims_of(items),
+        responses=responses,
+        solace_benchmarks=_benchmarks(session, [cycle.framework_version_id]),
     )
 
 
@@ -900,6 +932,24 @@ def _notices(c: _Computed, groups: pd.DataFrame, hidden: pd.DataFrame) -> list[s
     return notices
 
 
+def _published_groups(groups: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """The groups table as published: a group too small to show says "fewer than N"
+    replies, not how many (the count would tell a principal who replied late)."""
+    out = groups[COLUMNS["groups"]].reset_index(drop=True)
+    hidden = out["group"].isin(ANONYMOUS).to_numpy() & ~out["shown"].to_numpy(dtype=bool)
+    responded = out["responded"].astype(object)
+    responded[hidden] = f"fewer than {threshold}"
+    return out.assign(responded=responded)
+
+
+def replies_text(responded: int | str, invited: int) -> str:
+    """A group's replies as every screen, PDF and the CLI say them: "3 of 4", or for a
+    group too small to show, "fewer than 3 (2 invited)"."""
+    if isinstance(responded, str):
+        return f"{responded} ({int(invited)} invited)"
+    return f"{int(responded)} of {int(invited)}"
+
+
 def _pick(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     columns = COLUMNS[name]
     if frame.empty:
@@ -1015,7 +1065,7 @@ def _report_from(
 
     return PairingReport(
         meta=meta,
-        groups=groups[COLUMNS["groups"]].reset_index(drop=True),
+        groups=_published_groups(groups, c.threshold),
         items=_pick(items, "items"),
         dimensions=_pick(dims, "dimensions"),
         gaps=_pick(gaps, "gaps"),
@@ -1074,25 +1124,30 @@ def _benchmarks(session: Session, framework_version_ids: list[int] | None = None
     )
 
 
-def _solace_table(c: _Computed, benchmarks: pd.DataFrame) -> pd.DataFrame:
+def _solace_table(
+    parts: list[dict[str, Any]], benchmarks: pd.DataFrame, threshold: int
+) -> pd.DataFrame:
     """The council's figure is the OFFICERS' answers (the chief executive and the directors),
     like for like with Solace, which asked chief executives; the councillors' answers to the
-    same questions are given beside it."""
-    answers = c.solace.merge(c.items[["item_id", "item_code"]], on="item_id")
-    answers = answers[answers["value"].notna()].merge(benchmarks, on="item_code")
-    hit = [v in vals for v, vals in zip(answers["value"], answers["values"], strict=True)]
-    answers = answers.assign(hit=np.array(hit, dtype=float))
-    out = benchmarks
-    for side, pct, n in (
-        ("officer_view", "council_pct", "n"),
-        ("member_view", "members_pct", "members_n"),
-    ):
-        mine = answers[answers["g"] == SRC[side]]
-        agg = mine.groupby("item_code").agg(**{pct: ("hit", "mean"), n: ("hit", "count")})
-        agg[pct] = (100 * agg[pct]).round(1)
-        out = out.merge(agg.reset_index(), on="item_code", how="left")
-        out[n] = out[n].fillna(0).astype("int64")
-    return out[COLUMNS["solace"]].reset_index(drop=True)
+    same questions are given beside it. A percentage drawn from fewer answers than the
+    cycle's threshold is not given (with one pairing it would be one person's answer)."""
+    hits: dict[tuple[str, str], list[int]] = {}
+    for part in parts:
+        for r in part.get("solace", []):
+            hits.setdefault((r["item_code"], r["side"]), []).append(int(r["hit"]))
+    rows = []
+    for bench in benchmarks.to_dict("records"):
+        row = {k: bench[k] for k in ("measure", "label", "national_pct")}
+        for side, pct, n in (
+            ("officer_view", "council_pct", "n"),
+            ("member_view", "members_pct", "members_n"),
+        ):
+            mine = hits.get((bench["item_code"], side), [])
+            row[n] = len(mine)
+            row[pct] = round(100 * sum(mine) / len(mine), 1) if len(mine) >= threshold else np.nan
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=COLUMNS["solace"])
+    return out.astype({"council_pct": "float64", "members_pct": "float64"})
 
 
 def _fmt(x: float) -> str:
@@ -1100,15 +1155,16 @@ def _fmt(x: float) -> str:
 
 
 def _findings(
-    c: _Computed,
+    labels: dict[int, str],
     gaps: pd.DataFrame,
+    mirror: pd.DataFrame,
     heatmap: pd.DataFrame,
     solace: pd.DataFrame,
     rates: pd.DataFrame,
 ) -> list[str]:
-    """Key findings in plain words, built only from the suppressed figures."""
+    """Key findings in plain words, built only from the published figures of each pairing
+    (gaps and mirror as its report shows them) and the gated council figures."""
     out: list[str] = []
-    labels = dict(zip(c.pairings["pairing_id"], c.pairings["pairing_label"], strict=True))
     who = {"member": "the councillor", "officer": "the officer", "partnership": "the pair"}
     invited, responded = int(rates["invited"].sum()), int(rates["responded"].sum())
     if invited:
@@ -1116,8 +1172,8 @@ def _findings(
             f"{responded} of {invited} invited people responded "
             f"({round(100 * responded / invited)}%) across {len(labels)} pairings."
         )
-    blind = gaps[gaps["flag"] == "blind spot"].sort_values("gap", ascending=False)
-    hidden = gaps[gaps["flag"] == "hidden strength"].sort_values("gap")
+    blind = gaps[gaps["flag"] == "blind spot"].sort_values("gap", ascending=False, kind="stable")
+    hidden = gaps[gaps["flag"] == "hidden strength"].sort_values("gap", kind="stable")
     out.append(
         f"{len(blind)} blind spots (self rated at least {GAP_THRESHOLD} above everyone else) "
         f"and {len(hidden)} hidden strengths (at least {GAP_THRESHOLD} below)."
@@ -1136,20 +1192,15 @@ def _findings(
             f"({who[h['target']]}): self {_fmt(h['self_mean'])}, everyone else "
             f"{_fmt(h['others_mean'])}."
         )
-    ds = c.dim_stats
-    part = ds[ds["t"] == TARGET_CODE["partnership"]]
-    views = part[part["s"].isin(NAMED_VIEWS_CODES)].pivot_table(
-        index=["pairing_id", "dp"], columns="s", values="mean"
-    )
-    if {SRC["member_view"], SRC["officer_view"]} <= set(views.columns):
-        diff = (views[SRC["member_view"]] - views[SRC["officer_view"]]).dropna()
-        if not diff.empty and diff.abs().max() >= GAP_THRESHOLD:
-            pid, dp = diff.abs().idxmax()
-            name = _dims_table(c).set_index("dp").loc[dp, "dimension_name"]
+    if not mirror.empty:
+        views = mirror.dropna(subset=["member_view", "officer_view"])
+        diff = (views["member_view"].astype(float) - views["officer_view"].astype(float)).abs()
+        if not diff.empty and diff.max() >= GAP_THRESHOLD:
+            m = views.loc[diff.idxmax()]
             out.append(
-                f"Widest mirror gap: {labels[pid]} — {name}: the councillor rates the "
-                f"partnership {_fmt(views.loc[(pid, dp), SRC['member_view']])}, the officer "
-                f"{_fmt(views.loc[(pid, dp), SRC['officer_view']])}."
+                f"Widest mirror gap: {labels[m['pairing_id']]} — {m['dimension_name']}: the "
+                f"councillor rates the partnership {_fmt(m['member_view'])}, the officer "
+                f"{_fmt(m['officer_view'])}."
             )
     if not heatmap.empty:
         by_dim = heatmap.groupby("dimension_name")["score"].mean().sort_values()
@@ -1176,58 +1227,203 @@ def council_overview(
     session: Session, cycle_id: int, cutoffs: dict[int, datetime] | None = None
 ) -> CouncilOverview:
     """Every pairing of a cycle side by side, after suppression."""
-    c = _compute(session, _cycle(session, cycle_id), None, cutoffs)
-    return _overview_from(session, c, _gaps(c))
+    _reports, overview = council_reports(session, cycle_id, cutoffs)
+    return overview
 
 
-def _overview_from(session: Session, c: _Computed, gaps: pd.DataFrame) -> CouncilOverview:
-    cycle = c.cycle
-    labels = c.pairings[["pairing_id", "pairing_label"]]
-
+def overview_parts(c: _Computed) -> dict[int, dict[str, Any]]:
+    """Each pairing's part of the council overview (kept server-side with each snapshot, so
+    that the overview is put together from exactly the pairings' results as served):
+    heat (partnership score per dimension), distribution (answers per rating), the
+    principals' Solace answers (hit or not) and the response rates."""
+    ids = [int(p) for p in c.pairings["pairing_id"]]
+    out: dict[int, dict[str, Any]] = {
+        pid: {"heat": [], "distribution": [], "solace": [], "rates": []} for pid in ids
+    }
     # Each pairing's partnership score: every shown partnership answer, pooled (as in the
     # pairing report's dimensions), so it is a function of the shown item cells.
     part = c.shown_values[c.shown_values["t"] == TARGET_CODE["partnership"]]
-    heat = (
-        _pooled(part, ["pairing_id", "dp"])
-        .rename(columns={"mean": "score"})
-        .drop(columns=["sd"])
-        .merge(_dims_table(c), on="dp")
-        .merge(labels, on="pairing_id")
+    heat = _pooled(part, ["pairing_id", "dp"]).merge(_dims_table(c), on="dp")
+    for row in heat.sort_values(["pairing_id", "dp"]).itertuples():
+        out[int(row.pairing_id)]["heat"].append(
+            {
+                "dimension_code": row.dimension_code,
+                "dimension_name": row.dimension_name,
+                "score": float(row.mean),
+                "n": int(row.n),
+            }
+        )
+    if not c.shown_values.empty:
+        counts = c.shown_values.groupby(["pairing_id", "dp", "value"]).size()
+        codes = dict(zip(c.dims["dp"], c.dims["dimension_code"], strict=True))
+        for (pid, dp, value), n in counts.items():
+            out[int(pid)]["distribution"].append(
+                {"dimension_code": codes[int(dp)], "rating": int(value), "count": int(n)}
+            )
+    benchmarks = c.solace_benchmarks
+    if not c.solace.empty and not benchmarks.empty:
+        answers = c.solace.merge(c.items[["item_id", "item_code"]], on="item_id")
+        answers = answers[answers["value"].notna()].merge(benchmarks, on="item_code")
+        for row in answers.itertuples():
+            out[int(row.pairing_id)]["solace"].append(
+                {
+                    "item_code": row.item_code,
+                    "side": SRC_NAME[int(row.g)],
+                    "hit": int(row.value in row.values),
+                }
+            )
+    for row in c.groups[c.groups["invited"] > 0].itertuples():
+        out[int(row.pairing_id)]["rates"].append(
+            {"group": row.group, "invited": int(row.invited), "responded": int(row.responded)}
+        )
+    return out
+
+
+def contributors(c: _Computed) -> dict[int, dict[str, list[int]]]:
+    """Per pairing, which responses stand behind each anonymous figure: each item and
+    dimension cell of each shown group and of "everyone else", each shown group's replies
+    and comments per dimension ("all": every response counted). Kept server-side with
+    each snapshot and never served: two snapshots can then be compared by WHO stands
+    behind a figure, not only how many (a reply added and another erased keeps n)."""
+    sets: dict[int, dict[str, set[int]]] = {int(p): {} for p in c.pairings["pairing_id"]}
+    v = c.shown_values
+    anon = v[v["s"].between(SRC["members"], SRC["partners"]).to_numpy()]
+    columns = (
+        anon["pairing_id"].to_numpy(dtype="int64"),
+        anon["response_id"].to_numpy(dtype="int64"),
+        anon["s"].map(SRC_NAME).to_numpy(dtype=object),
+        _lookup(c.items, "item_id", "item_code", anon["item_id"].to_numpy()),
+        _lookup(c.dims, "dp", "dimension_code", anon["dp"].to_numpy()),
+        np.array(TARGET_ORDER, dtype=object)[anon["t"].to_numpy(dtype="int64")],
     )
-    order = {pid: i for i, pid in enumerate(labels["pairing_id"])}
-    heat = heat.assign(_o=heat["pairing_id"].map(order)).sort_values(["_o", "dp"])
+    for pid, rid, source, item, dim, target in zip(*columns, strict=True):
+        mine = sets[int(pid)]
+        for key in (
+            f"item|{item}|{source}",
+            f"item|{item}|others",
+            f"dim|{dim}|{target}|{source}",
+            f"dim|{dim}|{target}|others",
+        ):
+            mine.setdefault(key, set()).add(int(rid))
+    shown = c.groups[c.groups["shown"] & c.groups["group"].isin(ANONYMOUS)]
+    shown_keys = set(zip(shown["pairing_id"].astype(int), shown["group"], strict=True))
+    resp = c.responses
+    for pid, group, rid in zip(resp["pairing_id"], resp["group"], resp["response_id"], strict=True):
+        mine = sets[int(pid)]
+        mine.setdefault("all", set()).add(int(rid))
+        if (int(pid), group) in shown_keys:
+            mine.setdefault(f"replies|{group}", set()).add(int(rid))
+    com = c.comments
+    for pid, group, code, rid in zip(
+        com["pairing_id"],
+        com["rater_group"],
+        com["dimension_code"],
+        com["response_id"],
+        strict=True,
+    ):
+        if (int(pid), group) in shown_keys:
+            sets[int(pid)].setdefault(f"comments|{group}|{code}", set()).add(int(rid))
+    return {pid: {k: sorted(ids) for k, ids in d.items()} for pid, d in sets.items()}
 
-    dims = _dims_table(c)
-    counts = (
-        c.shown_values.groupby(["dp", "value"]).size().rename("count").reset_index()
-        if not c.shown_values.empty
-        else pd.DataFrame(columns=["dp", "value", "count"])
+
+def assemble_overview(
+    cycle: Cycle,
+    council_name: str,
+    labels: dict[int, str],
+    dims: pd.DataFrame,
+    benchmarks: pd.DataFrame,
+    parts: dict[int, dict[str, Any]],
+    sections: dict[int, dict[str, Any]],
+) -> CouncilOverview:
+    """The council overview put together from each pairing's part and its report as
+    served (`labels` in display order; dims: dimension_code, dimension_name in order).
+    Nothing is computed from the answers here, so the overview moves only when a
+    pairing's served results move."""
+    heat_rows = [
+        {"pairing_id": pid, "pairing_label": labels[pid], **r}
+        for pid in labels
+        for r in parts.get(pid, {}).get("heat", [])
+    ]
+    heat = pd.DataFrame(heat_rows, columns=COLUMNS["heatmap"])
+    counts: dict[tuple[str, int], int] = {}
+    for pid in labels:
+        for r in parts.get(pid, {}).get("distribution", []):
+            key = (r["dimension_code"], int(r["rating"]))
+            counts[key] = counts.get(key, 0) + int(r["count"])
+    dist = pd.DataFrame(
+        [
+            {
+                "dimension_code": code,
+                "dimension_name": name,
+                "rating": rating,
+                "count": counts.get((code, rating), 0),
+            }
+            for code, name in zip(dims["dimension_code"], dims["dimension_name"], strict=True)
+            for rating in range(1, 6)
+        ],
+        columns=COLUMNS["distribution"],
     )
-    grid = pd.MultiIndex.from_product(
-        [dims["dp"], [1.0, 2.0, 3.0, 4.0, 5.0]], names=["dp", "value"]
-    ).to_frame(index=False)
-    dist = grid.merge(counts, how="left", on=["dp", "value"]).merge(dims, on="dp")
-    dist["count"] = dist["count"].fillna(0).astype("int64")
-    dist["rating"] = dist["value"].astype("int64")
+    solace = _solace_table(
+        [parts.get(pid, {}) for pid in labels], benchmarks, cycle.anonymity_threshold
+    )
+    rate_rows = [
+        {"pairing_id": pid, "pairing_label": labels[pid], **r}
+        for pid in labels
+        for r in parts.get(pid, {}).get("rates", [])
+    ]
+    rates = pd.DataFrame(rate_rows, columns=COLUMNS["response_rates"][:-1])
+    rates = rates.assign(rate=rates["responded"] / rates["invited"])[COLUMNS["response_rates"]]
 
-    solace = _solace_table(c, _benchmarks(session, [cycle.framework_version_id]))
+    def table(name: str, columns: list[str]) -> pd.DataFrame:
+        rows = [
+            {**r, "pairing_id": pid}
+            for pid in labels
+            for r in (sections.get(pid) or {}).get(name) or []
+        ]
+        return pd.DataFrame(rows, columns=["pairing_id", *columns])
 
-    rates = c.groups[c.groups["invited"] > 0].merge(labels, on="pairing_id")
-    rates = rates.assign(rate=rates["responded"] / rates["invited"])
     meta = {
         "cycle_id": cycle.id,
         "cycle_name": cycle.name,
-        "council_name": c.council_name,
-        "threshold": c.threshold,
+        "council_name": council_name,
+        "threshold": cycle.anonymity_threshold,
         "edition": None,
     }
+    findings = _findings(
+        labels,
+        table("gaps", COLUMNS["gaps"]),
+        table("mirror", COLUMNS["mirror"]),
+        heat,
+        solace,
+        rates,
+    )
     return CouncilOverview(
         meta=meta,
         heatmap=_pick(heat, "heatmap"),
         distribution=_pick(dist, "distribution"),
         solace=solace,
         response_rates=_pick(rates, "response_rates"),
-        findings=_findings(c, gaps, heat, solace, rates),
+        findings=findings,
+    )
+
+
+def _overview_from(
+    session: Session,
+    c: _Computed,
+    reports: dict[int, PairingReport],
+) -> CouncilOverview:
+    labels = {
+        int(p): str(label)
+        for p, label in zip(c.pairings["pairing_id"], c.pairings["pairing_label"], strict=True)
+    }
+    return assemble_overview(
+        c.cycle,
+        c.council_name,
+        labels,
+        c.dims,
+        c.solace_benchmarks,
+        overview_parts(c),
+        {pid: r.to_dict() for pid, r in reports.items()},
     )
 
 
@@ -1241,7 +1437,7 @@ def council_reports(
     reports = {
         int(pid): _report_from(session, c, int(pid), gaps) for pid in c.pairings["pairing_id"]
     }
-    return reports, _overview_from(session, c, gaps)
+    return reports, _overview_from(session, c, reports)
 
 
 # --- national comparison -------------------------------------------------------------------
@@ -1257,14 +1453,26 @@ def national_comparison(session: Session) -> pd.DataFrame:
     ranked = select(
         Cycle.id.label("cycle_id"),
         Cycle.council_id.label("council_id"),
+        Cycle.anonymity_threshold.label("threshold"),
         func.row_number()
         .over(partition_by=Cycle.council_id, order_by=(Cycle.opens_on.desc(), Cycle.id.desc()))
         .label("rn"),
     ).where(Cycle.status.in_(FINISHED))
     ranked = ranked.subquery()
-    latest = select(ranked.c.cycle_id, ranked.c.council_id).where(ranked.c.rn == 1).subquery()
+    latest = (
+        select(ranked.c.cycle_id, ranked.c.council_id, ranked.c.threshold)
+        .where(ranked.c.rn == 1)
+        .subquery()
+    )
     query = (
-        select(latest.c.council_id, Council.name, Item.code, Rating.value, func.count())
+        select(
+            latest.c.council_id,
+            Council.name,
+            latest.c.threshold,
+            Item.code,
+            Rating.value,
+            func.count(),
+        )
         .select_from(Item)
         .join(Rating, Rating.item_id == Item.id)
         .join(Response, Response.id == Rating.response_id)
@@ -1280,11 +1488,11 @@ def national_comparison(session: Session) -> pd.DataFrame:
             Rating.value.is_not(None),
             Response.status == ResponseStatus.submitted,
         )
-        .group_by(latest.c.council_id, Council.name, Item.code, Rating.value)
+        .group_by(latest.c.council_id, Council.name, latest.c.threshold, Item.code, Rating.value)
     )
     rows = pd.DataFrame(
         session.execute(query).all(),
-        columns=["council_id", "council_name", "item_code", "value", "count"],
+        columns=["council_id", "council_name", "threshold", "item_code", "value", "count"],
     )
     if rows.empty:
         return pd.DataFrame(columns=NATIONAL_COLUMNS)
@@ -1292,12 +1500,21 @@ def national_comparison(session: Session) -> pd.DataFrame:
     hit = [v in vals for v, vals in zip(rows["value"], rows["values"], strict=True)]
     rows["hits"] = rows["count"] * np.array(hit, dtype="int64")
     per = rows.groupby(["council_id", "council_name", "measure"])[["hits", "count"]].sum()
-    total = rows.groupby("measure")[["hits", "count"]].sum()
+    # A council's figure needs at least its cycle's threshold of answers; "all councils"
+    # pools only the councils shown, so it cannot be set against them to give one back.
+    needs = rows.groupby(["council_id", "council_name", "measure"])["threshold"].max()
+    shown = per["count"] >= needs
+    per["hits"] = per["hits"].where(shown, 0)
+    total = per[shown].groupby(level="measure")[["hits", "count"]].sum()
+    total = total.reindex(sorted(set(rows["measure"])), fill_value=0)
     total.index = pd.MultiIndex.from_tuples(
         [(0, "All councils", m) for m in total.index], names=per.index.names
     )
     both = pd.concat([per, total])
     both["pct"] = (100 * both["hits"] / both["count"]).round(1)
+    both.loc[both.index.isin(per.index[~shown]), "pct"] = np.nan
+    total_n = both.index.get_level_values("council_id") == 0
+    both.loc[total_n & (both["count"] == 0).to_numpy(), "pct"] = np.nan
     wide = both.unstack("measure")
     out = pd.DataFrame(index=wide.index)
     for measure in ("advice", "relationship"):

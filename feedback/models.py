@@ -301,6 +301,23 @@ class PublishedPairingReport(SQLModel, table=True):
     report_id: int = Field(foreign_key="publishedreport.id", ondelete="CASCADE", index=True)
     pairing_id: int = Field(foreign_key="pairing.id", ondelete="CASCADE", index=True)
     content: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # Server-side only, never served (see feedback/publication.py): which responses stand
+    # behind each anonymous cell, the pairing's part of the council overview, and whether
+    # it was held back. NULL in editions published before it existed.
+    private: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class StaffPreview(SQLModel, table=True):
+    """One pairing's results as staff read them before publication (a closed cycle), kept so
+    that a later read, preview or edition is held against it: comparing two reads of live
+    results must never give back one rater's answers. Principals never read these."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: int = Field(foreign_key="cycle.id", ondelete="CASCADE", index=True)
+    pairing_id: int = Field(foreign_key="pairing.id", ondelete="CASCADE", index=True)
+    taken_at: datetime = Field(default_factory=utcnow)
+    content: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    private: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
 
 
 class UserAccount(SQLModel, table=True):

@@ -1,32 +1,25 @@
 """Publishing results, and the access-checked ways to read them (pages, CLI, exports).
 
-Publishing freezes an *edition*: every pairing's suppressed report and the council overview,
-exactly as the engine produced them. Principals only ever read editions. Republishing adds
-an edition and never rewrites one, and it is checked against the previous edition so that
-nobody can recover a late reply by comparing the two:
+Publishing freezes an *edition*: every pairing's suppressed report and the council overview.
+Principals only ever read editions. Republishing adds an edition and never rewrites one.
 
-* Every published count of an anonymous source that was shown in the previous edition may
-  change only by 0 or by at least the cycle's anonymity threshold: each item cell and each
-  dimension cell of each anonymous group and of "everyone else", each anonymous group's
-  number of replies (shown or not), and each shown group's number of comments per
-  dimension. If the report
-  computed with the new cut-off would move any of them by between 1 and threshold − 1, the
-  whole pairing is computed as at the previous edition's cut-off (the same replies as
-  before, so the same figures, comments and counts) and carries a notice. The late replies
-  wait until enough others join them. A cell shown for the first time (suppressed before)
-  may appear: nothing earlier can be subtracted from it.
-* The council overview is computed from the same per-pairing cut-offs, so its heatmap and
-  distributions cannot be differenced to recover a held-back reply either.
-* "Change since last cycle" compares with the previous cycle's latest published edition
-  (its dimension table), never with figures computed live: a previous cycle that was never
-  published gives no change table at all.
+Staff (facilitators of the council, administrators, the command line) also read a closed
+cycle's results before publication, and may close, read, reopen, let a reply in and read
+again. So every result computed from the answers — an edition, and every staff read of the
+report, PDF, CLI and JSON, council overview and presentation — goes through ONE function,
+`_serve`, which holds each pairing against every earlier snapshot of it (editions and
+earlier staff reads alike; the rules are set out above `_serve`). Nobody can therefore
+recover a late, withdrawn or erased reply by comparing any two things they were shown.
 
-Staff (facilitators of the council, administrators, the command line) read the live engine
-once the cycle is closed — with the same hold-back as the next republication would apply.
+"Change since last cycle" compares with the previous cycle's latest published edition (its
+dimension table), never with figures computed live: a previous cycle that was never
+published gives no change table at all.
 """
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -43,18 +36,17 @@ from feedback.access import (
     require_staff,
 )
 from feedback.analysis import (
-    ANONYMOUS,
     COLUMNS,
     CouncilOverview,
     PairingReport,
-    _comments,
     _compute,
     _Computed,
     _cycle,
     _gaps,
-    _overview_from,
-    _pairings,
     _report_from,
+    assemble_overview,
+    contributors,
+    overview_parts,
     previous_cycle,
     without_unshown,
 )
@@ -64,6 +56,7 @@ from feedback.models import (
     CycleStatus,
     PublishedPairingReport,
     PublishedReport,
+    StaffPreview,
     utcnow,
 )
 
@@ -71,16 +64,7 @@ NOT_READY = (
     "Results can be read once the cycle is closed. This cycle is still {status}: close it "
     "first (no more answers are then accepted)."
 )
-CELL_SOURCES = (*ANONYMOUS, "others")  # the published sources that must not be differenced
 CHANGE_SOURCES = ("self", "partner", "others")
-
-
-def held_notice(threshold: int, edition: int) -> str:
-    return (
-        f"A few replies arrived after edition {edition} was published. To keep them "
-        f"anonymous, this pairing's results stay as they were until at least {threshold} new "
-        "replies from the same group have come in."
-    )
 
 
 def latest_edition(session: Session, cycle_id: int) -> PublishedReport | None:
@@ -113,11 +97,15 @@ def edition_content(session: Session, edition: PublishedReport) -> dict[str, Any
 
 def _latest_section(
     session: Session, cycle_id: int, pairing_id: int
-) -> tuple[int, dict[str, Any] | None] | None:
-    """(latest edition's number, this pairing's part of it or None), or None when the cycle
-    has no edition: one query that reads this pairing's part only."""
+) -> tuple[int, dict[str, Any] | None, dict[str, Any] | None] | None:
+    """(latest edition's number, this pairing's part of it or None, its server-side record),
+    or None when the cycle has no edition: one query that reads this pairing's part only."""
     row = session.execute(
-        sa_select(PublishedReport.edition, PublishedPairingReport.content)
+        sa_select(
+            PublishedReport.edition,
+            PublishedPairingReport.content,
+            PublishedPairingReport.private,
+        )
         .outerjoin(
             PublishedPairingReport,
             and_(
@@ -129,144 +117,236 @@ def _latest_section(
         .order_by(PublishedReport.edition.desc())
         .limit(1)
     ).first()
-    return None if row is None else (row[0], row[1])
+    return None if row is None else (row[0], row[1], row[2])
 
 
-# --- the hold-back ------------------------------------------------------------------------------
-
-Counts = dict[tuple[Any, ...], int]
-
-
-def _shown_groups(groups: list[dict[str, Any]]) -> set[str]:
-    return {g["group"] for g in groups if g["group"] in ANONYMOUS and g.get("shown")}
-
-
-def _cell_counts(
-    items: list[dict[str, Any]], dims: list[dict[str, Any]], groups: list[dict[str, Any]]
-) -> Counts:
-    """The published counts of the anonymous sources of one pairing's report."""
-    out: Counts = {}
-    for r in items:
-        if r["source"] in CELL_SOURCES and r.get("n") is not None:
-            out[("item", r["item_code"], r["target"], r["source"])] = int(r["n"])
-    for r in dims:
-        if r["source"] in CELL_SOURCES and r.get("n") is not None:
-            out[("dimension", r["dimension_code"], r["target"], r["source"])] = int(r["n"])
-    replies = {g["group"]: int(g["responded"] or 0) for g in groups}
-    for group in ANONYMOUS:  # shown or not: a group's count of replies is published
-        out[("replies", group)] = replies.get(group, 0)
-    return out
-
-
-def _comment_counts(frame: pd.DataFrame) -> dict[int, Counts]:
-    """Per pairing, the number of comments per (group, dimension)."""
-    out: dict[int, Counts] = {}
-    if frame.empty:
-        return out
-    sizes = frame.groupby(["pairing_id", "rater_group", "dimension_code"]).size()
-    for (pid, group, code), n in sizes.items():
-        out.setdefault(int(pid), {})[("comments", group, code)] = int(n)
-    return out
-
-
-def _moves_a_few(before: Counts, after: Counts, shown_before: set[str], threshold: int) -> bool:
-    """Whether any count shown before would change by between 1 and threshold − 1. Comment
-    counts of a group shown before are checked even where it had no comment (0 → 1 is one
-    identifiable comment); other cells only where they were shown before."""
-    keys = set(before) | {k for k in after if k[0] == "comments" and k[1] in shown_before}
-    return any(0 < abs(after.get(k, 0) - before.get(k, 0)) < threshold for k in keys)
-
-
-def _to_hold(
-    session: Session,
-    cycle: Cycle,
-    previous: PublishedReport,
-    candidates: dict[int, PairingReport],
-    cutoffs: dict[int, datetime],
-    pairing_id: int | None,
-) -> dict[int, datetime]:
-    """The pairings whose candidate report (at `cutoffs`) would let a late reply be
-    recovered by differencing it with the previous edition → that edition's cut-off."""
-    old_sections = edition_sections(session, previous.id, list(candidates))
-    old_cutoffs = previous.content.get("cutoffs", {})
-    # A pairing new to this edition has nothing earlier to compare with.
-    comparable = {
-        pid: datetime.fromisoformat(old_cutoffs[str(pid)])
-        for pid in candidates
-        if str(pid) in old_sections and str(pid) in old_cutoffs
-    }
-    if not comparable:
-        return {}
-    comments_after = _comment_counts(_comments(session, cycle.id, pairing_id, cutoffs))
-    comments_before = _comment_counts(_comments(session, cycle.id, pairing_id, comparable))
-    threshold = cycle.anonymity_threshold
-    hold: dict[int, datetime] = {}
-    for pid, old_cutoff in comparable.items():
-        section = old_sections[str(pid)]
-        report = candidates[pid]
-        old_groups = section.get("groups", [])
-        new_groups = report.groups.to_dict("records")
-        shown_before, shown_after = _shown_groups(old_groups), _shown_groups(new_groups)
-        before = _cell_counts(section.get("items", []), section.get("dimensions", []), old_groups)
-        after = _cell_counts(
-            report.items.to_dict("records"), report.dimensions.to_dict("records"), new_groups
+def _edition_parts(
+    session: Session, report_id: int
+) -> dict[str, tuple[dict[str, Any], dict[str, Any] | None]]:
+    rows = session.execute(
+        sa_select(
+            PublishedPairingReport.pairing_id,
+            PublishedPairingReport.content,
+            PublishedPairingReport.private,
         )
-        before |= {k: n for k, n in comments_before.get(pid, {}).items() if k[1] in shown_before}
-        after |= {k: n for k, n in comments_after.get(pid, {}).items() if k[1] in shown_after}
-        if _moves_a_few(before, after, shown_before, threshold):
-            hold[pid] = old_cutoff
-    return hold
+        .where(PublishedPairingReport.report_id == report_id)
+        .order_by(PublishedPairingReport.pairing_id)
+    ).all()
+    return {str(pid): (content, private) for pid, content, private in rows}
 
 
-def _run(
-    session: Session,
-    cycle: Cycle,
-    now: datetime,
-    pairing_id: int | None = None,
-    reports_wanted: bool = True,
-) -> tuple[dict[int, datetime], dict[int, int], _Computed, dict[int, PairingReport]]:
-    """The engine at the cut-offs the next edition would use: (cut-offs, held pairings →
-    the edition they are held at, the engine pass at exactly those cut-offs, the reports).
+# --- the hold-back: every read is held against every earlier snapshot -------------------------
+#
+# A *snapshot* of a pairing is what someone was shown of it: each edition's part (principals
+# and staff), and each staff preview (a staff read of a closed cycle before publication that
+# showed something new). Every result computed from the answers — an edition, a staff read
+# of the report, the PDF, the CLI and its JSON, the council overview, the presentation —
+# goes through `_serve`, which compares the engine's candidate with EVERY earlier snapshot
+# of the pairing, by which responses stand behind each anonymous figure (kept server-side
+# in `private`, never served):
+#
+# * in each anonymous item or dimension cell (each group and "everyone else") shown in both,
+#   each shown group's replies, and each shown group's comments per dimension (a group shown
+#   in both with no comment before counts as an empty set), the responses added must be 0
+#   or at least the cycle's threshold, and so must the responses taken away (a reply
+#   erased, a group dropped by a raised threshold: at least the threshold the earlier
+#   snapshot was made with, whose figures already showed that many);
+# * otherwise the pairing is HELD: it is served exactly as its latest snapshot showed it (a
+#   verbatim copy of that stored part, not a recomputation, which would change when a
+#   response was erased or the threshold raised), with a notice for staff only.
+#
+# A cell shown for the first time may appear (nothing earlier can be subtracted from it).
+# A staff read that shows something new is stored as a preview, so later reads and editions
+# are held against it; one that shows nothing new stores nothing. The council overview is
+# put together from each pairing's part as served (feedback.analysis.assemble_overview), so
+# it moves only when a pairing's served results move.
 
-    Without an earlier edition this is one engine pass (and no reports unless wanted).
-    With one, every pairing's candidate report is compared with its previous section, and
-    the pairings that must wait are recomputed at the previous edition's cut-off."""
-    previous = latest_edition(session, cycle.id)
-    ids = [int(p) for p in _pairings(session, cycle.id, pairing_id)["pairing_id"]]
+Cells = dict[str, list[int]]
+
+
+@dataclass
+class _Snapshot:
+    at: datetime
+    section: dict[str, Any]
+    private: dict[str, Any]
+
+    @property
+    def cells(self) -> Cells:
+        return self.private.get("cells") or {}
+
+    @property
+    def threshold(self) -> int:
+        return int(self.private.get("threshold") or self.section["meta"]["threshold"])
+
+
+@dataclass
+class _Served:
+    section: dict[str, Any]  # the pairing's report as served (PairingReport.to_dict)
+    private: dict[str, Any]  # cells, overview part, threshold (never served)
+    new: bool  # shows something no earlier snapshot showed: store it
+    held_since: datetime | None = None  # held: served as its snapshot of this time
+
+
+def _group_of(key: str) -> str:
+    return key.split("|")[1]
+
+
+def _reveals(before: Cells, after: Cells, threshold: int, before_threshold: int) -> bool:
+    """Whether serving `after` where `before` was shown would let someone work out what
+    fewer than the threshold of people said (see the rules above)."""
+    shown_before = {_group_of(k) for k in before if k.startswith("replies|")}
+    shown_after = {_group_of(k) for k in after if k.startswith("replies|")}
+    both = shown_before & shown_after
+    keys = {k for k in after if k in before}
+    keys |= {
+        k for k in set(before) | set(after) if k.startswith("comments|") and _group_of(k) in both
+    }
+    keys.discard("all")
+    for key in keys:
+        was, now = set(before.get(key, ())), set(after.get(key, ()))
+        added, removed = len(now - was), len(was - now)
+        if 0 < added < threshold or 0 < removed < min(threshold, before_threshold):
+            return True
+    return False
+
+
+def _legacy_private(
+    session: Session, cycle: Cycle, pairing_id: int, cutoff: str | None, section: dict
+) -> dict[str, Any]:
+    """An edition published before `private` was kept: worked out from the engine at its
+    cut-off (as the hold-back used to compare)."""
+    at = datetime.fromisoformat(cutoff) if cutoff else utcnow()
+    c = _compute(session, cycle, pairing_id, {pairing_id: at})
+    return {
+        "cells": contributors(c).get(pairing_id, {}),
+        "overview": overview_parts(c).get(pairing_id, {}),
+        "threshold": int(section["meta"].get("threshold") or cycle.anonymity_threshold),
+    }
+
+
+def _history(session: Session, cycle: Cycle, ids: list[int]) -> dict[int, list[_Snapshot]]:
+    """Every snapshot of these pairings (editions and staff previews), oldest first."""
+    out: dict[int, list[tuple[datetime, int, _Snapshot]]] = {pid: [] for pid in ids}
+    editions = session.execute(
+        sa_select(
+            PublishedReport.id,
+            PublishedReport.published_at,
+            PublishedPairingReport.pairing_id,
+            PublishedPairingReport.content,
+            PublishedPairingReport.private,
+        )
+        .join(PublishedPairingReport, PublishedPairingReport.report_id == PublishedReport.id)
+        .where(PublishedReport.cycle_id == cycle.id, PublishedPairingReport.pairing_id.in_(ids))
+    ).all()
+    for report_id, at, pid, content, private in editions:
+        if private is None:
+            report = session.get(PublishedReport, report_id)
+            cutoff = (report.content.get("cutoffs") or {}).get(str(pid)) if report else None
+            private = _legacy_private(session, cycle, pid, cutoff, content)
+        out[pid].append((at, 0, _Snapshot(at, content, private)))
+    previews = session.execute(
+        sa_select(
+            StaffPreview.id,
+            StaffPreview.taken_at,
+            StaffPreview.pairing_id,
+            StaffPreview.content,
+            StaffPreview.private,
+        ).where(StaffPreview.cycle_id == cycle.id, StaffPreview.pairing_id.in_(ids))
+    ).all()
+    for row_id, at, pid, content, private in previews:
+        out[pid].append((at, row_id, _Snapshot(at, content, private)))
+    return {
+        pid: [snap for *_k, snap in sorted(rows, key=lambda r: r[:2])] for pid, rows in out.items()
+    }
+
+
+def _serve(
+    session: Session, cycle: Cycle, pairing_id: int | None = None
+) -> tuple[dict[int, _Served], _Computed]:
+    """THE way any result is computed from the answers: each pairing's candidate report,
+    or its latest snapshot where the candidate would reveal too little a change."""
+    c = _compute(session, cycle, pairing_id)
+    ids = [int(p) for p in c.pairings["pairing_id"]]
     if pairing_id is not None and not ids:
         raise NotFound("That pairing did not take part in this cycle.")
-    cutoffs = {pid: now for pid in ids}
-    c = _compute(session, cycle, pairing_id, cutoffs)
-    reports: dict[int, PairingReport] = {}
-    if reports_wanted or previous is not None:
-        gaps = _gaps(c)
-        reports = {pid: _report_from(session, c, pid, gaps) for pid in ids}
-    held: dict[int, int] = {}
-    if previous is not None:
-        hold = _to_hold(session, cycle, previous, reports, cutoffs, pairing_id)
-        if hold:
-            sections = edition_sections(session, previous.id, list(hold))
-            for pid, at in hold.items():
-                cutoffs[pid] = at
-                held[pid] = int(sections[str(pid)].get("held_since") or previous.edition)
-            c = _compute(session, cycle, pairing_id, cutoffs)
-            gaps = _gaps(c)
-            for pid in hold:  # pairings are independent: the others are unchanged
-                reports[pid] = _report_from(session, c, pid, gaps)
-    for pid, report in reports.items():
+    gaps = _gaps(c)
+    cells, parts = contributors(c), overview_parts(c)
+    history = _history(session, cycle, ids)
+    threshold = cycle.anonymity_threshold
+    served: dict[int, _Served] = {}
+    for pid in ids:
+        snaps = history.get(pid, [])
+        mine = cells.get(pid, {})
+        if any(_reveals(s.cells, mine, threshold, s.threshold) for s in snaps):
+            latest = snaps[-1]
+            served[pid] = _Served(
+                copy.deepcopy(latest.section), latest.private, new=False, held_since=latest.at
+            )
+            continue
+        report = _report_from(session, c, pid, gaps)
         _published_change(session, cycle, report)
-        if pid in held:
-            report.notices.append(held_notice(cycle.anonymity_threshold, held[pid]))
-    return cutoffs, held, c, reports
+        private = {"cells": mine, "overview": parts.get(pid, {}), "threshold": threshold}
+        new = not snaps or snaps[-1].cells != mine or snaps[-1].threshold != threshold
+        served[pid] = _Served(report.to_dict(), private, new=new)
+    return served, c
 
 
-def plan_cutoffs(
-    session: Session, cycle: Cycle, now: datetime
-) -> tuple[dict[int, datetime], dict[int, int]]:
-    """Per pairing, the time up to which replies count in the next edition, and the pairings
-    held at the previous edition's cut-off (pairing id → the edition they are held at)."""
-    cutoffs, held, _c, _reports = _run(session, cycle, now, reports_wanted=False)
-    return cutoffs, held
+def _held_for_staff(threshold: int, since: datetime | str) -> str:
+    """What staff are told about a held pairing (principals are told nothing of it)."""
+    when = datetime.fromisoformat(since) if isinstance(since, str) else since
+    return (
+        "Staff only: replies have come in (or been removed) since these results were first "
+        f"shown on {when:%-d %B %Y at %H:%M} UTC, too few to show without letting someone "
+        "work out what they said. To keep them anonymous, this pairing's results stay as "
+        f"they were until at least {threshold} replies from the same group have come in."
+    )
+
+
+def _live(served: _Served, threshold: int) -> PairingReport:
+    """A staff read before publication: the served part, marked live."""
+    section = copy.deepcopy(served.section)
+    section["meta"]["edition"] = None
+    section["meta"].pop("published_at", None)
+    if served.held_since is not None:
+        section["notices"] = [*section["notices"], _held_for_staff(threshold, served.held_since)]
+    return PairingReport.from_dict(section)
+
+
+def _keep_previews(session: Session, cycle: Cycle, served: dict[int, _Served]) -> None:
+    """Store each staff read that showed something new, so later reads are held against it."""
+    now = utcnow()
+    for pid, one in served.items():
+        if one.new:
+            session.add(
+                StaffPreview(
+                    cycle_id=cycle.id,
+                    pairing_id=pid,
+                    taken_at=now,
+                    content=one.section,
+                    private=one.private,
+                )
+            )
+            one.new = False
+    session.flush()
+
+
+def _labels(c: _Computed) -> dict[int, str]:
+    return {
+        int(p): str(label)
+        for p, label in zip(c.pairings["pairing_id"], c.pairings["pairing_label"], strict=True)
+    }
+
+
+def _overview(session: Session, c: _Computed, served: dict[int, _Served]) -> CouncilOverview:
+    return assemble_overview(
+        c.cycle,
+        c.council_name,
+        _labels(c),
+        c.dims,
+        c.solace_benchmarks,
+        {pid: one.private.get("overview") or {} for pid, one in served.items()},
+        {pid: one.section for pid, one in served.items()},
+    )
 
 
 # --- change since the previous cycle ------------------------------------------------------------
@@ -320,7 +400,8 @@ def _published_change(session: Session, cycle: Cycle, report: PairingReport) -> 
 
 
 def publish_cycle(session: Session, actor: Actor, cycle_id: int) -> PublishedReport:
-    """Freeze a new edition of a closed (or already published) cycle's results."""
+    """Freeze a new edition of a closed (or already published) cycle's results, each
+    pairing held against every earlier edition and staff preview (`_serve`)."""
     cycle = require_cycle_manager(session, actor, cycle_id)
     if cycle.status not in (CycleStatus.closed, CycleStatus.published):
         raise Invalid(
@@ -329,21 +410,17 @@ def publish_cycle(session: Session, actor: Actor, cycle_id: int) -> PublishedRep
         )
     now = utcnow()
     previous = latest_edition(session, cycle.id)
-    cutoffs, held, c, reports = _run(session, cycle, now)
-    overview = _overview_from(session, c, _gaps(c))
+    served, c = _serve(session, cycle)
     edition = previous.edition + 1 if previous is not None else 1
-    pairings: dict[str, Any] = {}
-    for pid, report in reports.items():
-        report.meta["edition"] = edition
-        report.meta["published_at"] = now.isoformat()
-        section = report.to_dict()
-        if pid in held:
-            section["held_since"] = held[pid]
-        pairings[str(pid)] = section
+    held = sorted(pid for pid, one in served.items() if one.held_since is not None)
+    for one in served.values():
+        one.section["meta"]["edition"] = edition
+        one.section["meta"]["published_at"] = now.isoformat()
+    overview = _overview(session, c, served)
     overview.meta["edition"] = edition
     content = {
         "overview": overview.to_dict(),
-        "cutoffs": {str(pid): at.isoformat() for pid, at in cutoffs.items()},
+        "cutoffs": {str(pid): (one.held_since or now).isoformat() for pid, one in served.items()},
     }
     row = PublishedReport(
         cycle_id=cycle.id,
@@ -355,15 +432,23 @@ def publish_cycle(session: Session, actor: Actor, cycle_id: int) -> PublishedRep
     session.add(row)
     session.flush()
     session.add_all(
-        PublishedPairingReport(report_id=row.id, pairing_id=int(pid), content=section)
-        for pid, section in pairings.items()
+        PublishedPairingReport(
+            report_id=row.id,
+            pairing_id=int(pid),
+            content=one.section,
+            private={
+                **one.private,
+                "held_since": one.held_since.isoformat() if one.held_since else None,
+            },
+        )
+        for pid, one in served.items()
     )
     if cycle.status == CycleStatus.closed:
         cycle.status = CycleStatus.published.value
     cycle.published_at = cycle.published_at or now
     session.add(cycle)
     session.flush()
-    audit.record(
+    audit.record(  # the audit log is for administrators only: principals never see it
         session,
         actor,
         "publish results",
@@ -371,7 +456,7 @@ def publish_cycle(session: Session, actor: Actor, cycle_id: int) -> PublishedRep
         cycle.id,
         cycle.council_id,
         edition=edition,
-        held_pairings=sorted(held) or None,
+        held_pairings=held or None,
     )
     return row
 
@@ -392,42 +477,61 @@ def _live_ready(cycle: Cycle) -> None:
         raise Invalid(NOT_READY.format(status=cycle.status))
 
 
+OLD_HELD_NOTICE = "A few replies arrived after edition"  # editions published before 0005
+
+
+def _edition_report(
+    section: dict[str, Any], private: dict[str, Any] | None, staff: bool
+) -> PairingReport:
+    """An edition's part as its reader sees it: principals see only that it is the
+    published edition; staff are also told when it was held back."""
+    report = PairingReport.from_dict(section)
+    if not staff:
+        report.notices = [n for n in report.notices if not n.startswith(OLD_HELD_NOTICE)]
+    elif private and private.get("held_since"):
+        report.notices.append(
+            _held_for_staff(int(section["meta"]["threshold"]), private["held_since"])
+        )
+    return report
+
+
 def read_pairing_report(
     session: Session, actor: Actor, cycle_id: int, pairing_id: int
 ) -> PairingReport:
     """A principal reads their own pairing's latest published edition. Staff read the same
-    edition once the cycle is published, and before that the live engine once the cycle is
-    closed (with the hold-back the next edition would apply)."""
+    edition once the cycle is published, and before that (a closed cycle) the results as
+    `_serve` gives them: held against every earlier edition and staff read."""
     cycle = _cycle(session, cycle_id)
     require_pairing_reader(session, actor, pairing_id, cycle)
-    if actor.role == "principal":
+    staff = actor.role != "principal"
+    if not staff or cycle.status == CycleStatus.published:
         latest = _latest_section(session, cycle.id, pairing_id)
-        if latest is None:
+        if not staff and latest is None:
             raise PermissionDenied(
                 "Your report is not published yet. Your facilitator will tell you when it is."
             )
-        if latest[1] is None:
+        if not staff and latest is not None and latest[1] is None:
             raise NotFound("This pairing has no published report in this cycle.")
-        return PairingReport.from_dict(latest[1])
-    if cycle.status == CycleStatus.published:
-        latest = _latest_section(session, cycle.id, pairing_id)
         if latest is not None and latest[1] is not None:
             # Once published, staff read exactly what the principals read.
-            return PairingReport.from_dict(latest[1])
+            return _edition_report(latest[1], latest[2], staff)
     _live_ready(cycle)
-    _cutoffs, _held, _c, reports = _run(session, cycle, utcnow(), pairing_id)
-    return reports[pairing_id]
+    served, _c = _serve(session, cycle, pairing_id)
+    _keep_previews(session, cycle, served)
+    return _live(served[pairing_id], cycle.anonymity_threshold)
 
 
 def read_council_overview(session: Session, actor: Actor, cycle_id: int) -> CouncilOverview:
-    """The council overview (staff only), live once the cycle is closed."""
+    """The council overview (staff only): the latest edition's once published; before
+    that, put together from each pairing's results as `_serve` gives them."""
     require_staff(actor)
     cycle = require_cycle_manager(session, actor, cycle_id)
     if cycle.status == CycleStatus.published and (edition := latest_edition(session, cycle.id)):
         return CouncilOverview.from_dict(edition.content["overview"])
     _live_ready(cycle)
-    _cutoffs, _held, c, _reports = _run(session, cycle, utcnow(), reports_wanted=False)
-    return _overview_from(session, c, _gaps(c))
+    served, c = _serve(session, cycle)
+    _keep_previews(session, cycle, served)
+    return _overview(session, c, served)
 
 
 def read_all_pairing_reports(
@@ -438,12 +542,13 @@ def read_all_pairing_reports(
     cycle = require_cycle_manager(session, actor, cycle_id)
     if cycle.status == CycleStatus.published and (edition := latest_edition(session, cycle.id)):
         return {
-            int(key): PairingReport.from_dict(section)
-            for key, section in edition_sections(session, edition.id).items()
+            int(key): _edition_report(section, private, staff=True)
+            for key, (section, private) in _edition_parts(session, edition.id).items()
         }
     _live_ready(cycle)
-    _cutoffs, _held, _c, reports = _run(session, cycle, utcnow())
-    return reports
+    served, _c = _serve(session, cycle)
+    _keep_previews(session, cycle, served)
+    return {pid: _live(one, cycle.anonymity_threshold) for pid, one in served.items()}
 
 
 def read_published_overview(session: Session, actor: Actor, cycle_id: int) -> CouncilOverview:

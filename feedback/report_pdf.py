@@ -17,7 +17,7 @@ from fpdf.fonts import FontFace
 from PIL import Image
 
 from feedback import charts
-from feedback.analysis import GAP_THRESHOLD, HIGH_SCORE, PairingReport
+from feedback.analysis import GAP_THRESHOLD, HIGH_SCORE, PairingReport, replies_text
 from feedback.db import DATA_DIR
 
 FONTS = DATA_DIR / "fonts"
@@ -173,7 +173,7 @@ def pairing_report_pdf(report: PairingReport) -> bytes:
         [
             [
                 str(g.label),
-                f"{int(g.responded)} of {int(g.invited)}",
+                replies_text(g.responded, g.invited),
                 "yes" if g.shown else "no — too few to show without identifying anyone",
             ]  # fmt: skip
             for g in report.groups.itertuples(index=False)

@@ -64,7 +64,12 @@ else:
     columns = st.columns(len(overview.solace))
     for column, row in zip(columns, overview.solace.itertuples(index=False), strict=True):
         if row.council_pct is None or row.council_pct != row.council_pct:  # NaN
-            column.metric(str(row.label), "Not shown")  # the label: a national question
+            column.metric(
+                str(row.label),  # the label: a national question
+                "Not shown",
+                help=f"Fewer than {overview.meta['threshold']} answers by the officers of the "
+                "pairs: a percentage would show what one or two people said.",
+            )
             continue
         difference = float(row.council_pct) - float(row.national_pct)
         column.metric(

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from feedback import charts
-from feedback.analysis import GAP_THRESHOLD, HIGH_SCORE, PairingReport
+from feedback.analysis import GAP_THRESHOLD, HIGH_SCORE, PairingReport, replies_text
 from feedback.errors import TandemError
 from feedback.publication import read_pairing_report
 from feedback.report_index import readable_reports
@@ -115,7 +115,7 @@ if not groups.empty:
     for column, row in zip(columns, groups.itertuples(index=False), strict=True):
         column.metric(
             str(row.label),
-            f"{int(row.responded)} of {int(row.invited)}",
+            replies_text(row.responded, row.invited),
             help="Responses received of those invited"
             + ("" if row.shown else " — too few to show without identifying anyone"),
         )

@@ -7,6 +7,7 @@ import json
 import math
 from datetime import date
 
+import pandas as pd
 import pytest
 from analysis_builder import add_rater, codes, small_cycle
 from sqlmodel import Session, select
@@ -102,7 +103,9 @@ def test_a_group_below_threshold_is_dropped_everywhere(session: Session, scenari
     s = scenario_a
     report = pairing_report(session, s.cycle_id, s.pairing_id)
     groups = report.groups.set_index("group")
-    assert groups.loc["partners", "responded"] == 2 and not groups.loc["partners", "shown"]
+    # A hidden group says "fewer than N", never how many replied.
+    assert groups.loc["partners", "responded"] == "fewer than 3"
+    assert not groups.loc["partners", "shown"]
     assert groups.loc["members", "invited"] == 4 and groups.loc["members", "responded"] == 3
     assert not (report.items["source"] == "partners").any()
     assert not (report.dimensions["source"] == "partners").any()
@@ -191,7 +194,9 @@ def test_round_trip_through_json(session: Session, scenario_a) -> None:  # noqa:
     assert again.items["mean"].tolist() == pytest.approx(report.items["mean"].tolist())
     overview = council_overview(session, s.cycle_id)
     back = CouncilOverview.from_dict(json.loads(json.dumps(overview.to_dict())))
-    assert back.solace["council_pct"].tolist() == overview.solace["council_pct"].tolist()
+    pd.testing.assert_series_equal(
+        back.solace["council_pct"].astype("float64"), overview.solace["council_pct"]
+    )
     assert back.findings == overview.findings
 
 
@@ -199,15 +204,15 @@ def test_council_overview_by_hand(session: Session, scenario_a) -> None:  # noqa
     s = scenario_a
     overview = council_overview(session, s.cycle_id)
     solace = overview.solace.set_index("measure")
-    # Like for like with Solace (chief executives): the officer's answers. The officer
-    # answered advice 2 (rarely): 0% against 70%; the member 4 (mostly): 100% beside it.
-    assert solace.loc["advice", "council_pct"] == 0 and solace.loc["advice", "n"] == 1
+    # Like for like with Solace (chief executives): the officers' answers. With one pairing
+    # that is one answer (the chief executive's own), below the threshold: no percentage,
+    # only the national figure beside "fewer than 3 answers".
+    assert pd.isna(solace.loc["advice", "council_pct"]) and solace.loc["advice", "n"] == 1
     assert solace.loc["advice", "national_pct"] == 70
-    assert solace.loc["advice", "members_pct"] == 100 and solace.loc["advice", "members_n"] == 1
-    # Relationship: officer 3 (good): 0% against 17%; member 2 (still developing): 100%.
-    assert solace.loc["relationship", "council_pct"] == 0
+    assert pd.isna(solace.loc["advice", "members_pct"]) and solace.loc["advice", "members_n"] == 1
+    assert pd.isna(solace.loc["relationship", "council_pct"])
     assert solace.loc["relationship", "national_pct"] == 17
-    assert solace.loc["relationship", "members_pct"] == 100
+    assert not any("officers here" in f for f in overview.findings)
     # Heatmap: partnership score = principals (5, 4) and shown others (2,3,4,3,4,5).
     cell = _one(overview.heatmap, dimension_code="advice")
     assert cell["score"] == pytest.approx(30 / 8) and cell["n"] == 8
@@ -230,10 +235,12 @@ def test_national_comparison_by_hand(session: Session, scenario_a) -> None:  # n
     table = national_comparison(session).set_index("council_name")
     here = session.get(Pairing, s.pairing_id).council_id
     row = table[table["council_id"] == here].iloc[0]
-    # the officers' answers only: here advice 2, relationship 3 → 0% and 0%
-    assert (row["advice_pct"], row["relationship_pct"], row["n"]) == (0, 0, 1)
-    total = table.loc["All councils"]  # and the other officer's 5 and 1 → 50% and 50%
-    assert total["advice_pct"] == 50 and total["relationship_pct"] == 50 and total["n"] == 2
+    # the officers' answers only: here one answer, fewer than the threshold: no percentage
+    assert pd.isna(row["advice_pct"]) and pd.isna(row["relationship_pct"]) and row["n"] == 1
+    # "All councils" pools only the councils shown (none here), so it cannot be set against
+    # the councils shown to give a hidden one back.
+    total = table.loc["All councils"]
+    assert pd.isna(total["advice_pct"]) and total["n"] == 0
 
 
 # --- the demo council's story -------------------------------------------------------------

@@ -381,3 +381,239 @@ def test_change_never_shows_an_unpublished_previous_cycle(
                         and was[k] is not None and now[k] is not None}  # fmt: skip
             got = {(r["dimension_code"], r["target"], r["source"]) for r in report["change"]}
             assert got == expected
+
+
+# --- the staff attacker ------------------------------------------------------------------------
+# A facilitator can close, read, reopen, let one named rater in, close and read again; raise
+# the threshold; withdraw invitations; publish and republish; and a response may be erased.
+# Every staff-readable view at every step (the report, every pairing's report as the CLI
+# reads them, the council overview) is then set against every other: no pair may let the
+# attacker solve for one rater's answer, even knowing exactly who stood behind each figure.
+
+staff_steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("read")),
+        st.tuples(st.just("late"), st.sampled_from(ANONYMOUS), raters),
+        st.tuples(st.just("publish")),
+        st.tuples(st.just("threshold")),
+        st.tuples(st.just("erase"), st.integers(0, 20)),
+        st.tuples(st.just("withdraw"), st.sampled_from(ANONYMOUS)),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@dataclass
+class _Live:
+    """Ground truth: the responses counted now and the threshold in force."""
+
+    raters: dict[int, tuple[str, dict[str, int | None], str | None]]  # response id → …
+    threshold: int
+
+
+def _expected_cells(state: _Live, s, dim_items: list[str]) -> dict[tuple, frozenset[int]]:  # noqa: ANN001
+    """Which responses stand behind each anonymous item cell the rules let through."""
+    by_group: dict[str, list[tuple[int, dict]]] = {g: [] for g in ANONYMOUS}
+    for rid, (group, values, _text) in state.raters.items():
+        by_group[group].append((rid, values))
+    out: dict[tuple, frozenset[int]] = {}
+    for code in dim_items:
+        pooled: set[int] = set()
+        for group, rows in by_group.items():
+            if len(rows) < state.threshold:
+                continue
+            ids = {rid for rid, v in rows if v[code] is not None and _eligible(s, v, code)}
+            if len(ids) >= state.threshold:
+                out[(code, group)] = frozenset(ids)
+                pooled |= ids
+        if pooled:
+            out[(code, "others")] = frozenset(pooled)
+    return out
+
+
+def _sums(section: dict) -> dict[tuple, tuple[int, float]]:
+    return {
+        (r["item_code"], r["source"]): (r["n"], r["mean"] * r["n"])
+        for r in section["items"]
+        if r["source"] in CELLS
+    }
+
+
+def _which_state(section: dict, states: list[_Live], s, dim_items, values) -> dict:  # noqa: ANN001
+    """The (latest) state of the world a view shows: its anonymous item cells must be
+    exactly those of some state, figure for figure."""
+    shown = _sums(section)
+    for state in reversed(states):
+        cells = _expected_cells(state, s, dim_items)
+        if set(cells) != set(shown):
+            continue
+        if all(
+            len(ids) == shown[key][0]
+            and sum(values[r][key[0]] for r in ids) == pytest.approx(shown[key][1])
+            for key, ids in cells.items()
+        ):
+            return cells
+    raise AssertionError("a view shows figures that no set of replies explains")
+
+
+def _solves_one(rows: list[frozenset[int]]) -> int | None:
+    """A rater whose answer is a combination of the known sums over these sets, if any."""
+    import numpy as np
+
+    people = sorted(set().union(*rows)) if rows else []
+    if not people:
+        return None
+    m = np.array([[1.0 if p in r else 0.0 for p in people] for r in rows])
+    rank = np.linalg.matrix_rank(m)
+    for i, p in enumerate(people):
+        unit = np.zeros(len(people))
+        unit[i] = 1.0
+        if np.linalg.matrix_rank(np.vstack([m, unit])) == rank:
+            return p
+    return None
+
+
+@given(data=cycles, steps=staff_steps)
+@SETTINGS
+def test_no_sequence_of_staff_reads_gives_back_one_raters_answers(  # noqa: C901
+    sqlite_engine, data, steps
+) -> None:  # noqa: ANN001
+    from sqlalchemy import delete
+
+    from feedback.cycles import cycle_settings, set_cycle_status, update_cycle
+    from feedback.invitations import revoke_invitation
+    from feedback.models import Cycle, Response
+    from feedback.publication import read_all_pairing_reports, read_council_overview
+
+    with Session(sqlite_engine, expire_on_commit=False) as session:
+        s, truth, dim_items = _build(session, data)
+        values: dict[int, dict[str, int | None]] = {}
+        live = _Live({}, s.threshold)
+        author: dict[str, tuple[str, int]] = {}
+
+        def response_of(invitation_id: int) -> int:
+            return session.exec(
+                select(Response.id).where(Response.invitation_id == invitation_id)
+            ).one()
+
+        anonymous = [i for i in s.raters[2:]]  # after the two principals
+        for inv, (group, (v, text)) in zip(
+            anonymous, [(g, row) for g in ANONYMOUS for row in truth[g]], strict=True
+        ):
+            rid = response_of(inv)
+            live.raters[rid] = (group, v, text)
+            values[rid] = v
+            if text:
+                author[text] = (group, rid)
+        states = [_Live(dict(live.raters), live.threshold)]
+        views: list[tuple[str, dict]] = []
+
+        def status() -> str:
+            session.expire_all()
+            return session.get(Cycle, s.cycle_id).status
+
+        def read() -> None:
+            views.append(
+                ("report", read_pairing_report(session, SYSTEM, s.cycle_id, s.pairing_id).to_dict())
+            )
+            views.append(
+                (
+                    "report",
+                    read_all_pairing_reports(session, SYSTEM, s.cycle_id)[s.pairing_id].to_dict(),
+                )
+            )
+            views.append(("overview", read_council_overview(session, SYSTEM, s.cycle_id).to_dict()))
+            session.commit()
+
+        def reopen() -> None:
+            if status() == "published":
+                set_cycle_status(session, SYSTEM, s.cycle_id, "closed")
+            set_cycle_status(session, SYSTEM, s.cycle_id, "open")
+
+        def changed() -> None:
+            states.append(_Live(dict(live.raters), live.threshold))
+
+        read()
+        for n, step in enumerate(steps):
+            kind = step[0]
+            if kind == "read":
+                read()
+            elif kind == "late":
+                _kind, group, spec = step
+                reopen()
+                text = f"LATE-{group}-{n}-{s.cycle_id}" if spec.comments else None
+                v = _answers(spec, dim_items)
+                inv = add_rater(session, s, group, v, default=None,
+                                comments={"advice": text} if text else None)  # fmt: skip
+                set_cycle_status(session, SYSTEM, s.cycle_id, "closed")
+                session.commit()
+                rid = response_of(inv)
+                live.raters[rid], values[rid] = (group, v, text), v
+                if text:
+                    author[text] = (group, rid)
+                changed()
+            elif kind == "publish":
+                if status() == "closed":
+                    set_cycle_status(session, SYSTEM, s.cycle_id, "published")
+                else:
+                    publish_cycle(session, SYSTEM, s.cycle_id)
+                session.commit()
+                read()
+            elif kind == "threshold" and live.threshold < 5:
+                if status() == "published":
+                    set_cycle_status(session, SYSTEM, s.cycle_id, "closed")
+                cycle = session.get(Cycle, s.cycle_id)
+                now = cycle_settings(cycle)
+                update_cycle(session, SYSTEM, s.cycle_id, now["name"], now["opens_on"],
+                             now["closes_on"], live.threshold + 1)  # fmt: skip
+                session.commit()
+                live.threshold += 1
+                changed()
+            elif kind == "erase" and live.raters:
+                rid = sorted(live.raters)[step[1] % len(live.raters)]
+                session.exec(delete(Response).where(Response.id == rid))
+                session.commit()
+                del live.raters[rid]
+                changed()
+            elif kind == "withdraw":
+                reopen()
+                inv = add_rater(session, s, step[1], 3, submit=False)
+                revoke_invitation(session, SYSTEM, inv)
+                set_cycle_status(session, SYSTEM, s.cycle_id, "closed")
+                session.commit()
+        read()
+
+        reports = [v for k, v in views if k == "report"]
+        mapped = [_which_state(r, states, s, dim_items, values) for r in reports]
+        for i, a in enumerate(mapped):
+            for j in range(i + 1, len(mapped)):
+                b = mapped[j]
+                for code in dim_items:
+                    rows = [ids for (c, _src), ids in (*a.items(), *b.items()) if c == code]
+                    who = _solves_one(rows)
+                    assert who is None, (
+                        f"views {i} and {j} give back response {who}'s answer to {code}"
+                    )
+                # Comments: each shown group's comments move by 0 or at least the threshold.
+                ra, rb = reports[i], reports[j]
+                shown = {
+                    g["group"] for g in ra["groups"] if g["group"] in ANONYMOUS and g["shown"]
+                } & {g["group"] for g in rb["groups"] if g["group"] in ANONYMOUS and g["shown"]}
+                for dim in set(ra["comments"]) | set(rb["comments"]):
+                    old = set(ra["comments"].get(dim, []))
+                    new = set(rb["comments"].get(dim, []))
+                    for group in shown:
+                        moved = [t for t in old ^ new if author.get(t, ("?",))[0] == group]
+                        assert len(moved) == 0 or len(moved) >= min(
+                            ra["meta"]["threshold"], rb["meta"]["threshold"]
+                        ), (group, moved)
+        # The overview moves only with the pairing's served results: its partnership scores
+        # never move by fewer raters than the threshold.
+        overviews = [v for k, v in views if k == "overview"]
+        heat = [{r["dimension_code"]: r["n"] for r in o["heatmap"]} for o in overviews]
+        for i, a in enumerate(heat):
+            for b in heat[i + 1 :]:
+                for code in set(a) & set(b):
+                    moved = abs(b[code] - a[code])
+                    assert moved == 0 or moved >= s.threshold, (code, a[code], b[code])

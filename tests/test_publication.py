@@ -154,7 +154,13 @@ def test_one_late_reply_changes_nothing_until_enough_join_it(session: Session) -
         assert a[name] == b[name], name
     assert a["comments"] == b["comments"]
     assert "late and identifiable" not in str(edition_content(session, second))
-    assert any("stay as they were" in n for n in b["notices"])
+    # Principals are told nothing of the late reply: the edition is simply the edition.
+    assert b["notices"] == a["notices"]
+    leader = read_pairing_report(session, _principal(s.member_id), s.cycle_id, s.pairing_id)
+    assert not any("repl" in n and "since" in n for n in leader.notices), leader.notices
+    # Staff are told it is held back.
+    staff = read_pairing_report(session, SYSTEM, s.cycle_id, s.pairing_id)
+    assert any("stay as they were" in n for n in staff.notices)
     for name in ("heatmap", "distribution", "solace"):
         assert (
             edition_content(session, first)["overview"][name]

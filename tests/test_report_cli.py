@@ -40,7 +40,9 @@ def test_json_for_one_pairing_is_the_engine_after_suppression(demo_url: str) -> 
     data = json.loads(out.stdout)
     section = data["pairings"][str(pairing_id)]
     groups = {g["group"]: g for g in section["groups"]}
-    assert groups["partners"]["responded"] == 2 and groups["partners"]["shown"] is False
+    # two partners replied, but a hidden group says only "fewer than 3"
+    assert groups["partners"]["responded"] == "fewer than 3"
+    assert groups["partners"]["shown"] is False
     assert not any(r["source"] == "partners" for r in section["items"])
     assert not any(r["source"] == "partners" for r in section["dimensions"])
     assert any("External partners" in n for n in section["notices"])
@@ -56,7 +58,8 @@ def test_text_for_the_whole_cycle_by_name(demo_url: str) -> None:
     assert out.returncode == 0, out.stderr
     text = out.stdout
     assert "council overview" in text and "blind spot" in text
-    assert "External partners 2/2 (not shown)" in text  # the children's pairing
+    # the children's pairing: two partners replied; a hidden group says "fewer than 3"
+    assert "External partners fewer than 3 (2 invited) (not shown)" in text
     assert "Change since Annual review 2025" in text
     assert text.count("== ") == 5
     assert "nationally (Solace)" in text

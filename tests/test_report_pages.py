@@ -234,7 +234,8 @@ def test_the_demo_children_pairing_shows_no_partner_scores(demo: str) -> None:
     choose(at, "report_pairing", pairing_id(demo, CHILDREN))
     assert any(CHILDREN in h for h in headings(at, 2))
     shown = texts(at)
-    assert "External partners 2 of 2" in shown and "Not shown" in shown
+    # two of two partners replied, but a hidden group says only "fewer than 3"
+    assert "External partners fewer than 3 (2 invited)" in shown and "Not shown" in shown
     at.toggle(key="report_separate").set_value(True).run()
     assert not at.exception
     rows = chart_rows(at)
@@ -358,7 +359,7 @@ def test_the_pdf_report_holds_what_the_page_shows_and_nothing_suppressed(
     text, pages, images = _pdf_text(data)
     flat = " ".join(text.split())
     assert "Cllr Siân Llewelyn and Rhodri ap Dafydd" in flat
-    assert "External partners 2 of 3 no — too few to show" in flat
+    assert "External partners fewer than 3 (3 invited) no — too few to show" in flat
     for comment in closed_cycle["members"] + closed_cycle["officers"]:
         assert comment in flat  # shown groups' comments are there, so the check can fail
     for comment in closed_cycle["partners"]:
