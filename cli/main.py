@@ -97,6 +97,10 @@ from cli import plans as _plans  # noqa: E402
 
 _plans.register(app)
 
+from cli import people as _people  # noqa: E402
+
+_people.register(app)
+
 
 def main() -> None:
     app()

@@ -22,6 +22,7 @@ from feedback.errors import Conflict, Invalid, NotFound
 from feedback.models import Person, PersonKind
 from feedback.people import (
     add_person,
+    check_standing,
     get_council,
     has_control_characters,
     normalise_email,
@@ -34,6 +35,8 @@ MAX_ROWS = 5000
 MAX_PROBLEMS_LISTED = 50
 
 COLUMNS = ["full_name", "email", "kind", "title", "portfolio", "organisation"]
+# Optional, for rater balance at nomination (see feedback.people.check_standing).
+COLUMNS += ["political_group", "political_side", "special_role"]
 REQUIRED = {"full_name", "email", "kind"}
 # Headings people actually type, mapped to the column they mean.
 ALIASES = {
@@ -45,6 +48,8 @@ ALIASES = {
     "role": "title",
     "job title": "title",
     "organization": "organisation",
+    "party": "political_group",
+    "side": "political_side",
 }
 KINDS = {
     "member": PersonKind.member,
@@ -74,6 +79,9 @@ class PersonRow:
     title: str = ""
     portfolio: str = ""
     organisation: str = ""
+    political_group: str = ""
+    political_side: str = ""
+    special_role: str = ""
 
 
 @dataclass
@@ -109,6 +117,13 @@ def template_xlsx() -> bytes:
         ["title", "Optional, e.g. Leader of the Council, Director of Place."],
         ["portfolio", "Optional, for cabinet members and directors."],
         ["organisation", "Optional, for external partners."],
+        ["political_group", "Optional, councillors only: their group, e.g. Labour, Independent."],
+        ["political_side", "Optional, councillors only: administration or opposition."],
+        [
+            "special_role",
+            "Optional: monitoring officer, chief finance officer (s151), head of paid service "
+            "(officers) or scrutiny chair (a councillor).",
+        ],
         ["", "Replace the example rows. Only the People sheet is read."],
     ):
         notes.append(line)
@@ -288,6 +303,17 @@ def read_people_file(filename: str, data: bytes) -> tuple[list[PersonRow], int]:
                     f"Row {r}: {name} contains a line break or an invisible control "
                     "character; type it on one line."
                 )
+        standing = ("", "", "")
+        if kind is not None:
+            try:
+                standing = check_standing(
+                    kind,
+                    cells.get("political_group", ""),
+                    cells.get("political_side", ""),
+                    cells.get("special_role", ""),
+                )
+            except Invalid as exc:
+                row_problems.append(f"Row {r}: {exc}")
         for name, limit in LIMITS.items():
             if len(cells.get(name, "")) > limit:
                 row_problems.append(f"Row {r}: {name} is longer than {limit} characters.")
@@ -307,6 +333,9 @@ def read_people_file(filename: str, data: bytes) -> tuple[list[PersonRow], int]:
                     title=cells.get("title", ""),
                     portfolio=cells.get("portfolio", ""),
                     organisation=cells.get("organisation", ""),
+                    political_group=standing[0],
+                    political_side=standing[1],
+                    special_role=standing[2],
                 )
             )
     if not rows and not problems:
@@ -361,6 +390,9 @@ def import_people(
             title=r.title,
             portfolio=r.portfolio,
             organisation=r.organisation,
+            political_group=r.political_group,
+            political_side=r.political_side,
+            special_role=r.special_role,
         )
         for r in rows
     ]
@@ -379,9 +411,13 @@ def update_person(
     title: str = "",
     portfolio: str = "",
     organisation: str = "",
+    political_group: str | None = None,
+    political_side: str | None = None,
+    special_role: str | None = None,
 ) -> Person:
     """Correct a person's details. Their kind stays fixed: it decides which pairings and
-    rater groups they are in."""
+    rater groups they are in. A political group, side or special role left as None is
+    kept as it was."""
     person = session.get(Person, person_id)
     if person is None:
         raise NotFound(f"There is no person with id {person_id}.")
@@ -390,6 +426,12 @@ def update_person(
     if not full_name:
         raise Invalid("A person needs a name.")
     refuse_control_characters(full_name, title, portfolio, organisation)
+    standing = check_standing(
+        person.kind,
+        person.political_group if political_group is None else political_group,
+        person.political_side if political_side is None else political_side,
+        person.special_role if special_role is None else special_role,
+    )
     address = normalise_email(email)
     clash = session.exec(
         select(Person).where(
@@ -405,6 +447,7 @@ def update_person(
     person.title = (title or "").strip()
     person.portfolio = (portfolio or "").strip()
     person.organisation = (organisation or "").strip()
+    person.political_group, person.political_side, person.special_role = standing
     session.add(person)
     session.flush()
     audit.record(session, actor, "edit person", "person", person.id, person.council_id)
