@@ -13,11 +13,54 @@ from feedback.people_import import (
     template_xlsx,
     update_person,
 )
+from feedback.vocabulary import (
+    GOVERNANCE_LABELS,
+    SIDE_LABELS,
+    SPECIAL_ROLE_HOLDER,
+    SPECIAL_ROLE_LABELS,
+)
 from ui.state import current_actor, unit_of_work
 from ui.text import plain
 
 actor = current_actor()
 KIND_LABELS = {"member": "Councillor", "officer": "Officer", "external": "External partner"}
+ROLE_HELP = (
+    "Who should rate the leader (or mayor, or convener) and chief executive: Tandem warns at "
+    "nomination if the monitoring officer, the chief finance officer or a scrutiny chair is "
+    "missing."
+)
+
+
+def standing_inputs(kind: str | None, person=None) -> tuple[str, str, str]:  # noqa: ANN001
+    """Political group and side (councillors) and special role; kind None: the add form,
+    where the kind is chosen in the same form, so every field is offered."""
+    group = side = ""
+    if kind in (None, "member"):
+        group = st.text_input(
+            "Political group (councillors)",
+            person.political_group if person else "",
+            placeholder="e.g. Labour, Independent",
+        )
+        sides = list(SIDE_LABELS)
+        side = st.selectbox(
+            "Administration or opposition (councillors)",
+            sides,
+            index=sides.index(person.political_side) if person else 0,
+            format_func=SIDE_LABELS.get,
+            help="Tandem warns at nomination when the other councillors rating a pairing are "
+            "all from one side.",
+        )
+    roles = [
+        r for r in SPECIAL_ROLE_LABELS if not r or kind is None or SPECIAL_ROLE_HOLDER[r] == kind
+    ]
+    role = st.selectbox(
+        "Statutory or special role",
+        roles,
+        index=roles.index(person.special_role) if person and person.special_role in roles else 0,
+        format_func=SPECIAL_ROLE_LABELS.get,
+        help=ROLE_HELP,
+    )
+    return group, side, role
 
 
 def show_error(exc: TandemError) -> None:
@@ -38,10 +81,23 @@ if actor.role == "admin":
     ):
         name = st.text_input("Council name", placeholder="e.g. Kingsmere Borough Council")
         nation = st.selectbox("Nation", NATIONS)
+        governance = st.selectbox(
+            "How it is run",
+            ["", *GOVERNANCE_LABELS],
+            format_func=lambda g: (
+                GOVERNANCE_LABELS.get(g)
+                or "As usual for the nation (committee system in Scotland and Northern Ireland, "
+                "leader and cabinet elsewhere)"
+            ),
+            help="Decides the kinds of pairing: leader, elected mayor or convener with the "
+            "chief executive; cabinet member or committee chair with a director.",
+        )
         if st.form_submit_button("Add council"):
             try:
                 with unit_of_work() as session:
-                    council = create_council(session, actor, name, nation)
+                    council = create_council(
+                        session, actor, name, nation, governance=governance or None
+                    )
                 st.session_state["council_id"] = council.id
                 st.success(f"Added {plain(council.name)}.")
                 st.rerun()
@@ -78,6 +134,11 @@ with list_tab:
                         "Title": p.title,
                         "Portfolio": p.portfolio,
                         "Organisation": p.organisation,
+                        "Group": p.political_group,
+                        "Side": SIDE_LABELS[p.political_side] if p.political_side else "",
+                        "Special role": SPECIAL_ROLE_LABELS[p.special_role]
+                        if p.special_role
+                        else "",
                     }
                     for p in people
                 ]
@@ -94,6 +155,7 @@ with add_tab, st.form("add_person", clear_on_submit=True):
     title = st.text_input("Title", placeholder="e.g. Cabinet Member, Director of Place")
     portfolio = st.text_input("Portfolio (cabinet members and directors)")
     organisation = st.text_input("Organisation (external partners)")
+    group, side, role = standing_inputs(None)
     if st.form_submit_button("Add person"):
         try:
             with unit_of_work() as session:
@@ -107,6 +169,9 @@ with add_tab, st.form("add_person", clear_on_submit=True):
                     title=title,
                     portfolio=portfolio,
                     organisation=organisation,
+                    political_group=group,
+                    political_side=side,
+                    special_role=role,
                 )
             st.success(f"Added {plain(person.full_name)}.")
         except TandemError as exc:
@@ -164,6 +229,7 @@ with edit_tab:
             new_title = st.text_input("Title", person.title)
             new_portfolio = st.text_input("Portfolio", person.portfolio)
             new_org = st.text_input("Organisation", person.organisation)
+            new_group, new_side, new_role = standing_inputs(person.kind, person)
             st.caption(f"Kind: {KIND_LABELS[person.kind]} (fixed once recorded).")
             if st.form_submit_button("Save changes"):
                 try:
@@ -177,6 +243,9 @@ with edit_tab:
                             new_title,
                             new_portfolio,
                             new_org,
+                            political_group=new_group if person.kind == "member" else None,
+                            political_side=new_side if person.kind == "member" else None,
+                            special_role=new_role,
                         )
                     st.success("Saved.")
                 except TandemError as exc:

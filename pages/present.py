@@ -9,6 +9,7 @@ from feedback.analysis import GAP_THRESHOLD
 from feedback.errors import TandemError
 from feedback.publication import read_council_overview, read_pairing_report
 from feedback.report_index import readable_cycles, readable_reports
+from feedback.vocabulary import kind_label
 from ui.report_views import plain, show_chart, show_error
 from ui.state import current_actor, unit_of_work
 
@@ -143,8 +144,7 @@ elif report is not None:
     rm = report.meta
     st.title(f"{plain(rm['member_name'])} and {plain(rm['officer_name'])}")
     st.markdown(
-        plain(" · ".join(p for p in (rm.get("kind"), rm.get("portfolio")) if p))
-        or "Leadership pairing"
+        plain(" · ".join(p for p in (kind_label(rm.get("kind", "")), rm.get("portfolio")) if p))
     )
     gaps = report.gaps
     lines = []
