@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from feedback.access import SYSTEM
 from feedback.cycles import (
@@ -234,3 +234,100 @@ def test_tandem_nominate_nominates_and_prints_the_warnings(sqlite_url: str) -> N
     )  # fmt: skip
     assert unknown.returncode == 1 and "Traceback" not in unknown.stderr
     assert "nobody@ashby.example.gov.uk is not recorded at Ashby Vale" in unknown.stderr
+
+
+# --- the pages ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app(sqlite_url: str, monkeypatch: pytest.MonkeyPatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_resource.clear()
+    monkeypatch.setenv("TANDEM_DATABASE_URL", sqlite_url)
+
+    def open_page(page: str) -> AppTest:
+        at = AppTest.from_file("../app.py", default_timeout=60).run()
+        at.switch_page(page).run()
+        assert not at.exception, at.exception
+        return at
+
+    yield open_page
+    st.cache_resource.clear()
+
+
+def in_form(widgets, form: str, label: str):  # noqa: ANN001, ANN201
+    return next(w for w in widgets if w.form_id == form and w.label == label)
+
+
+def test_the_people_page_records_a_councillors_side_and_an_officers_role(
+    sqlite_engine: Engine, app
+) -> None:
+    from feedback.db import session_scope
+    from feedback.models import Person
+
+    with session_scope(sqlite_engine) as session:
+        create_council(session, SYSTEM, "Ashby Vale District Council")
+    at = app("pages/people.py")
+    in_form(at.text_input, "add_person", "Full name").input("Cllr Nia Jones")
+    in_form(at.text_input, "add_person", "Email").input("nia@ashby.example.gov.uk")
+    in_form(at.text_input, "add_person", "Political group (councillors)").input("Labour")
+    in_form(at.selectbox, "add_person", "Administration or opposition (councillors)").set_value(
+        "administration"
+    )
+    next(b for b in at.button if b.label == "Add person").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    # An officer with a political side is refused in words, and nothing is saved.
+    in_form(at.text_input, "add_person", "Full name").input("Olu Officer")
+    in_form(at.text_input, "add_person", "Email").input("olu@ashby.example.gov.uk")
+    in_form(at.selectbox, "add_person", "Kind").set_value("officer")
+    in_form(at.selectbox, "add_person", "Administration or opposition (councillors)").set_value(
+        "opposition"
+    )
+    next(b for b in at.button if b.label == "Add person").click().run()
+    assert "Only councillors have a political group or side" in at.error[0].value
+    # (the form starts afresh after each submission)
+    in_form(at.text_input, "add_person", "Full name").input("Olu Officer")
+    in_form(at.text_input, "add_person", "Email").input("olu@ashby.example.gov.uk")
+    in_form(at.selectbox, "add_person", "Kind").set_value("officer")
+    in_form(at.selectbox, "add_person", "Statutory or special role").set_value("monitoring officer")
+    next(b for b in at.button if b.label == "Add person").click().run()
+    assert not at.error, [e.value for e in at.error]
+    with Session(sqlite_engine) as session:
+        saved = {
+            p.full_name: (p.political_group, p.political_side, p.special_role)
+            for p in session.exec(select(Person))
+        }
+    assert saved == {
+        "Cllr Nia Jones": ("Labour", "administration", ""),
+        "Olu Officer": ("", "", "monitoring officer"),
+    }
+    table = at.run().dataframe[0].value
+    assert list(table["Side"]) == ["Administration", ""]
+    assert list(table["Special role"]) == ["", "Monitoring officer"]
+
+
+def test_the_cycles_page_shows_the_balance_warnings(sqlite_engine: Engine, app) -> None:
+    from feedback.db import session_scope
+
+    with session_scope(sqlite_engine) as session:
+        _, cycle, pairing, people = council_with(session)
+        nominate(session, cycle, pairing, people, ["lab1", "lab2"], "members")
+    at = app("pages/cycles.py")
+    shown = [w.value for w in at.warning]
+    assert any("are all from the administration" in w for w in shown), shown
+    assert any("the monitoring officer (Molly Monitor) is not among" in w for w in shown)
+
+
+def test_the_pairings_page_offers_the_kinds_of_the_councils_governance(
+    sqlite_engine: Engine, app
+) -> None:
+    from feedback.db import session_scope
+
+    with session_scope(sqlite_engine) as session:
+        council_with(session, "mayor–chief executive", "mayor and cabinet")
+    at = app("pages/pairings.py")
+    kind = in_form(at.selectbox, "new_pairing", "Kind")
+    assert kind.options == ["Elected mayor and chief executive", "Cabinet member and director"]
+    assert list(at.dataframe[0].value["Kind"]) == ["Elected mayor and chief executive"]
