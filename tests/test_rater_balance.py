@@ -331,3 +331,37 @@ def test_the_pairings_page_offers_the_kinds_of_the_councils_governance(
     kind = in_form(at.selectbox, "new_pairing", "Kind")
     assert kind.options == ["Elected mayor and chief executive", "Cabinet member and director"]
     assert list(at.dataframe[0].value["Kind"]) == ["Elected mayor and chief executive"]
+
+
+def test_tandem_person_and_governance_record_what_the_pages_record(sqlite_url: str) -> None:
+    env = {**os.environ, "TANDEM_DATABASE_URL": sqlite_url}
+
+    def tandem(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([TANDEM, *args], capture_output=True, text=True, timeout=120,
+                              env=env)  # fmt: skip
+
+    from feedback.db import make_engine, session_scope
+
+    engine = make_engine(sqlite_url)
+    with session_scope(engine) as session:
+        create_council(session, SYSTEM, "Ashby Vale District Council")
+    engine.dispose()
+    council = "Ashby Vale District Council"
+    added = tandem("person", "add", council, "Cllr Ed Green", "ed@ashby.example.gov.uk",
+                   "member", "--group", "Green", "--side", "opposition")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    done = tandem("person", "set", council, "ed@ashby.example.gov.uk", "--role", "scrutiny chair")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (
+        "Cllr Ed Green: group Green, side opposition, special role chair of scrutiny "
+        "(overview and scrutiny)."
+    )
+    refused = tandem("person", "set", council, "ed@ashby.example.gov.uk", "--role", "s151")
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "The chief finance officer (section 151) is an officer." in refused.stderr
+    shown = tandem("governance", council, "mayor and cabinet")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines() == [
+        "Ashby Vale District Council: directly elected mayor and cabinet.",
+        "Its pairings: Elected mayor and chief executive; Cabinet member and director",
+    ]
