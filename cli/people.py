@@ -1,5 +1,6 @@
-"""`tandem people import FILE [--council C] [--apply]`: a spreadsheet of people, checked in
-full (a dry run) unless --apply, through the same function as the People page."""
+"""`tandem people import`, `tandem person add|set`, `tandem governance` and `tandem nominate`:
+the people of a council, how it is run, and who rates a pairing — the same functions as the People,
+Pairings and Cycles pages, acting as the system (recorded in the audit log)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,16 @@ from pathlib import Path
 
 import typer
 
-from cli.common import echo, fail, friendly, unit_of_work
+from cli.common import echo, engine, fail, friendly, unit_of_work
+from cli.users import _council_id
 from feedback.access import SYSTEM
+
+GROUP_HELP = "members (other councillors), officers (other officers) or partners (external)."
+GROUP_HELP_TEXT = "Councillors only: their political group, e.g. Labour, Independent."
+SIDE_HELP = "Councillors only: administration or opposition."
+ROLE_HELP = (
+    "monitoring officer, chief finance officer (s151), head of paid service, or scrutiny chair."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -32,7 +41,6 @@ def register(app: typer.Typer) -> None:
         and nobody is added. Download the template from the People page, or use headings
         full_name, email, kind, title, portfolio, organisation.
         """
-        from cli.users import _council_id
         from feedback.people import list_councils
         from feedback.people_import import MAX_BYTES, import_people
 
@@ -63,3 +71,157 @@ def register(app: typer.Typer) -> None:
         echo(result.summary())
         if result.rows and not apply:
             echo("This was a dry run: nobody was added. Run again with --apply to add them.")
+
+    person_app = typer.Typer(help="People of a council: add, set.", no_args_is_help=True)
+    app.add_typer(person_app, name="person", help="People of a council (add, set).")
+
+    @person_app.command("add")
+    @friendly
+    def person_add(
+        council: str = typer.Argument(..., help="The council (name or id)."),
+        name: str = typer.Argument(..., help="Full name, e.g. 'Cllr Siân Llewelyn'."),
+        email: str = typer.Argument(..., help="Their email address."),
+        kind: str = typer.Argument(..., help="member (a councillor), officer or external."),
+        title: str = typer.Option("", "--title", help="e.g. Leader of the Council."),
+        portfolio: str = typer.Option("", "--portfolio"),
+        organisation: str = typer.Option("", "--organisation", help="External partners."),
+        group: str = typer.Option("", "--group", help=GROUP_HELP_TEXT),
+        side: str = typer.Option("", "--side", help=SIDE_HELP),
+        role: str = typer.Option("", "--role", help=ROLE_HELP),
+    ) -> None:
+        """Add a person to a council."""
+        from feedback.people import add_person
+
+        engine()
+        with unit_of_work() as session:
+            person = add_person(
+                session,
+                SYSTEM,
+                _council_id(session, council),
+                name,
+                email,
+                kind,
+                title=title,
+                portfolio=portfolio,
+                organisation=organisation,
+                political_group=group,
+                political_side=side,
+                special_role=role,
+            )
+            echo(f"Added {person.full_name} ({person.kind}).")
+
+    @person_app.command("set")
+    @friendly
+    def person_set(
+        council: str = typer.Argument(..., help="The council (name or id)."),
+        email: str = typer.Argument(..., help="The person's email address."),
+        group: str | None = typer.Option(None, "--group", help=GROUP_HELP_TEXT),
+        side: str | None = typer.Option(None, "--side", help=SIDE_HELP + " '' clears it."),
+        role: str | None = typer.Option(None, "--role", help=ROLE_HELP + " '' clears it."),
+    ) -> None:
+        """Record a person's political group and side, or their statutory or special role
+        (what is not given is kept)."""
+        from feedback.errors import NotFound
+        from feedback.people import find_person
+        from feedback.people_import import update_person
+        from feedback.vocabulary import SIDE_LABELS, SPECIAL_ROLE_LABELS
+
+        engine()
+        with unit_of_work() as session:
+            council_id = _council_id(session, council)
+            person = find_person(session, council_id, email.strip())
+            if person is None:
+                raise NotFound(f"Nobody with the email address {email} is recorded there.")
+            person = update_person(
+                session,
+                SYSTEM,
+                person.id,
+                person.full_name,
+                person.email,
+                person.title,
+                person.portfolio,
+                person.organisation,
+                political_group=group,
+                political_side=side,
+                special_role=role,
+            )
+            echo(
+                f"{person.full_name}: group {person.political_group or 'not recorded'}, "
+                f"side {SIDE_LABELS[person.political_side].lower()}, special role "
+                f"{SPECIAL_ROLE_LABELS[person.special_role].lower()}."
+            )
+
+    @app.command()
+    @friendly
+    def governance(
+        council: str = typer.Argument(..., help="The council (name or id)."),
+        model: str = typer.Argument(
+            "", help="leader and cabinet, mayor and cabinet, or committee system; omit to show."
+        ),
+    ) -> None:
+        """Show or set how a council is run, which decides its kinds of pairing."""
+        from feedback.people import get_council, set_governance
+        from feedback.vocabulary import GOVERNANCE_LABELS, kind_label, kinds_for
+
+        engine()
+        with unit_of_work() as session:
+            council_id = _council_id(session, council)
+            found = (
+                set_governance(session, SYSTEM, council_id, model.strip().lower())
+                if model
+                else get_council(session, council_id)
+            )
+            echo(f"{found.name}: {GOVERNANCE_LABELS[found.governance].lower()}.")
+            echo("Its pairings: " + "; ".join(kind_label(k) for k in kinds_for(found.governance)))
+
+    @app.command()
+    @friendly
+    def nominate(
+        cycle: str = typer.Argument(..., help="The cycle (id or name)."),
+        emails: list[str] = typer.Argument(None, help="The raters' email addresses."),
+        pairing: int = typer.Option(..., "--pairing", help="The pairing's id."),
+        group: str = typer.Option(..., "--group", help=GROUP_HELP),
+    ) -> None:
+        """Nominate raters for a pairing (all or nothing), then show what to check: groups
+        below the anonymity threshold, councillors all from one side, statutory officers
+        missing from the top pairing's raters. With no emails, only shows the checks."""
+        from feedback.cycles import (
+            GROUP_LABELS,
+            find_cycle,
+            nominate_raters,
+            pairing_nomination_warnings,
+        )
+        from feedback.errors import Invalid, NotFound
+        from feedback.models import Pairing
+        from feedback.people import find_person, get_council, pairing_label
+
+        engine()
+        with unit_of_work() as session:
+            found = find_cycle(session, cycle)
+            chosen = session.get(Pairing, pairing)
+            if chosen is None or chosen.council_id != found.council_id:
+                raise NotFound(f"Pairing {pairing} is not one of this cycle's council's.")
+            council = get_council(session, found.council_id)
+            people, unknown = [], []
+            for email in emails or []:
+                person = find_person(session, council.id, email.strip())
+                if person is None:
+                    unknown.append(
+                        f"{email} is not recorded at {council.name}: add them first "
+                        "(`tandem person add` or the People page)."
+                    )
+                else:
+                    people.append(person.id)
+            if unknown:
+                raise Invalid("Nobody was nominated:", unknown)
+            if people:
+                nominate_raters(session, SYSTEM, found.id, chosen.id, people, group)
+                echo(
+                    f"Nominated {len(people)} {GROUP_LABELS[group].lower()} for "
+                    f"{pairing_label(session, chosen)}."
+                )
+            warnings = pairing_nomination_warnings(session, found, chosen)
+        for warning in warnings:
+            echo(f"Warning: {warning}")
+        if not warnings:
+            echo("Nothing to check: the raters are balanced and every group is large enough.")

@@ -11,6 +11,7 @@ import typer
 
 from cli.common import echo, fail, friendly, unit_of_work
 from feedback.access import SYSTEM
+from feedback.vocabulary import kind_label
 
 TARGETS = {"member": "councillor", "officer": "officer", "partnership": "the pair"}
 
@@ -28,7 +29,7 @@ def _pairing_text(report: Any) -> list[str]:
     edition = f", edition {m['edition']}" if m.get("edition") else " (live)"
     lines = [
         "",
-        f"== {m['pairing_label']} — {m['kind']}",
+        f"== {m['pairing_label']} — {kind_label(m['kind'])}",
         f"   {m['cycle_name']}, {m['council_name']}{edition}; anonymity threshold {m['threshold']}",
         "   Replies: "
         + ", ".join(

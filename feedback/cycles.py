@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 
 from sqlalchemy.exc import IntegrityError
@@ -21,10 +22,13 @@ from feedback.models import (
     Pairing,
     Person,
     PersonKind,
+    PoliticalSide,
     RaterGroup,
+    SpecialRole,
     utcnow,
 )
 from feedback.text import column_limit, one_line
+from feedback.vocabulary import is_top_pairing
 
 # draft → open → closed → published; a closed cycle may be reopened for late responses,
 # and a published one may be republished (see the analysis engine's publication check).
@@ -439,26 +443,113 @@ def nominations(session: Session, cycle_id: int, pairing_id: int) -> list[dict[s
 
 
 def nomination_warnings(session: Session, cycle_id: int) -> list[str]:
-    """Anonymous groups with fewer nominated raters than the cycle's threshold: their
-    answers would be left out of the report, so the facilitator is told before it opens."""
-    from feedback.people import pairing_label
-
+    """Everything worth fixing in a cycle's nominations before it opens, pairing by
+    pairing (see pairing_nomination_warnings). Warnings, never refusals."""
     cycle = get_cycle(session, cycle_id)
     warnings = []
     for pairing in pairings_in_cycle(session, cycle_id):
-        counts = group_counts(session, cycle_id, pairing.id)
-        for group in GROUP_KIND:
-            n = counts.get(group, 0)
-            if n == 0:
+        warnings += pairing_nomination_warnings(session, cycle, pairing)
+    return warnings
+
+
+def pairing_nomination_warnings(session: Session, cycle: Cycle, pairing: Pairing) -> list[str]:
+    """Anonymous groups with fewer nominated raters than the cycle's threshold (their
+    answers would be left out of the report), then the balance of the raters."""
+    from feedback.people import pairing_label
+
+    label = pairing_label(session, pairing)
+    warnings = []
+    counts = group_counts(session, cycle.id, pairing.id)
+    for group in GROUP_KIND:
+        n = counts.get(group, 0)
+        if n == 0:
+            warnings.append(
+                f"{label}: no {GROUP_LABELS[group].lower()} "
+                f"nominated, so this group will not appear in the report. Nominate at "
+                f"least {cycle.anonymity_threshold} if their view matters."
+            )
+        elif n < cycle.anonymity_threshold:
+            warnings.append(
+                f"{label}: only {n} {GROUP_LABELS[group].lower()} "
+                f"nominated. At least {cycle.anonymity_threshold} must respond for this "
+                "group to be reported; with fewer, its answers are left out. Nominate more."
+            )
+    return warnings + balance_warnings(session, cycle.id, pairing.id)
+
+
+# Why each statutory or special role should rate the council's top pairing.
+ROLES_FOR_TOP_PAIRING: dict[str, str] = {
+    SpecialRole.monitoring_officer: "sees how the pair handle propriety, standards and "
+    "formal advice",
+    SpecialRole.chief_finance_officer: "sees whether financial advice is sought and heeded",
+    SpecialRole.scrutiny_chair: "sees how the pair take challenge from councillors outside "
+    "the executive",
+}
+
+
+def balance_warnings(session: Session, cycle_id: int, pairing_id: int) -> list[str]:
+    """Is the pairing rated from more than one angle? Warns when the other councillors
+    nominated whose side is recorded are all from the administration or all from the
+    opposition, and — for a council's top pairing (leader, mayor or convener with the chief
+    executive) — when the monitoring officer, the chief finance officer (s151) or a chair of
+    scrutiny is not among its raters. Plain sentences for the page and the command line."""
+    from feedback.people import pairing_label
+
+    pairing = session.get(Pairing, pairing_id)
+    if pairing is None:
+        raise NotFound("That pairing does not exist.")
+    label = pairing_label(session, pairing)
+    invited = session.exec(
+        select(Invitation.rater_group, Person)
+        .join(Person, Person.id == Invitation.rater_id)
+        .where(
+            Invitation.cycle_id == cycle_id,
+            Invitation.pairing_id == pairing_id,
+            Invitation.status != InvitationStatus.revoked,
+        )
+    ).all()
+    warnings = []
+
+    sides = Counter(p.political_side for group, p in invited if group == RaterGroup.members)
+    recorded = [side for side in PoliticalSide if sides[side]]
+    if len(recorded) == 1:
+        side = recorded[0]
+        other = (
+            PoliticalSide.opposition
+            if side == PoliticalSide.administration
+            else PoliticalSide.administration
+        )
+        n, unknown = sides[side], sides[""]
+        who = (
+            f"the {n} other councillor{'s' if n != 1 else ''} nominated"
+            if not unknown
+            else f"the {n} other councillor{'s' if n != 1 else ''} nominated whose side is "
+            f"recorded ({unknown} more {'have' if unknown != 1 else 'has'} none recorded)"
+        )
+        warnings.append(
+            f"{label}: {who} {'are all' if n != 1 else 'is'} from the {side}. Nominate "
+            f"councillors from the {other} too, so the report does not rest on one side's view."
+        )
+
+    if is_top_pairing(pairing.kind):
+        present = {p.special_role for _, p in invited}
+        for role, why in ROLES_FOR_TOP_PAIRING.items():
+            if role in present:
+                continue
+            holders = session.exec(
+                select(Person.full_name)
+                .where(Person.council_id == pairing.council_id, Person.special_role == role)
+                .order_by(Person.full_name)
+            ).all()
+            if holders:
                 warnings.append(
-                    f"{pairing_label(session, pairing)}: no {GROUP_LABELS[group].lower()} "
-                    f"nominated, so this group will not appear in the report. Nominate at "
-                    f"least {cycle.anonymity_threshold} if their view matters."
+                    f"{label}: the {role} ({', '.join(holders)}) is not among the raters. "
+                    f"The {role} {why}; nominate them."
                 )
-            elif n < cycle.anonymity_threshold:
+            else:
                 warnings.append(
-                    f"{pairing_label(session, pairing)}: only {n} {GROUP_LABELS[group].lower()} "
-                    f"nominated. At least {cycle.anonymity_threshold} must respond for this "
-                    "group to be reported; with fewer, its answers are left out. Nominate more."
+                    f"{label}: no {role} is among the raters, and nobody at the council is "
+                    f"recorded as the {role}. The {role} {why}: record the role on the People "
+                    "page and nominate them."
                 )
     return warnings

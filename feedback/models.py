@@ -21,9 +21,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _in(column: str, values: type[StrEnum]) -> str:
+def _in(column: str, values: type[StrEnum], blank: bool = False) -> str:
     quoted = ", ".join(f"'{v.value}'" for v in values)
-    return f"{column} IN ({quoted})"
+    return f"{column} IN ({quoted}" + (", ''" if blank else "") + ")"
 
 
 class PersonKind(StrEnum):
@@ -33,8 +33,40 @@ class PersonKind(StrEnum):
 
 
 class PairingKind(StrEnum):
+    """Stored values; what each is called on screen is in feedback.vocabulary. The values
+    sort (descending) with the top pairings first, which the lists rely on: see
+    vocabulary.TOP_KINDS and its test."""
+
     leader_chief_executive = "leader–chief executive"
+    mayor_chief_executive = "mayor–chief executive"  # directly elected mayor
+    convener_chief_executive = "convener–chief executive"  # Scottish usage
     cabinet_director = "cabinet–director"
+    committee_chair_director = "committee chair–director"  # committee-system councils
+
+
+class GovernanceModel(StrEnum):
+    """How a council takes decisions (Local Government Act 2000 and the Localism Act 2011 in
+    England; Scottish and Northern Irish councils work through committees)."""
+
+    leader_cabinet = "leader and cabinet"
+    mayor_cabinet = "mayor and cabinet"
+    committee_system = "committee system"
+
+
+class PoliticalSide(StrEnum):
+    """A councillor's group in relation to the council's ruling group or coalition."""
+
+    administration = "administration"
+    opposition = "opposition"
+
+
+class SpecialRole(StrEnum):
+    """Statutory or special roles that matter for who should rate the top pairing."""
+
+    monitoring_officer = "monitoring officer"
+    chief_finance_officer = "chief finance officer"  # s151 (s95 in Scotland)
+    head_of_paid_service = "head of paid service"
+    scrutiny_chair = "scrutiny chair"
 
 
 class CycleStatus(StrEnum):
@@ -80,19 +112,35 @@ class Council(SQLModel, table=True):
             "nation IN ('England', 'Scotland', 'Wales', 'Northern Ireland')",
             name="ck_council_nation",
         ),
+        CheckConstraint(_in("governance", GovernanceModel), name="ck_council_governance"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, unique=True)
     nation: str = Field(default="England", max_length=20)
+    # The server default lets bulk loads (tandem bench) and older rows leave it out.
+    governance: str = Field(
+        default=GovernanceModel.leader_cabinet.value,
+        max_length=30,
+        sa_column_kwargs={"server_default": GovernanceModel.leader_cabinet.value},
+    )
     retention_months: int = Field(default=36)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+_BLANK = {"server_default": ""}  # so bulk loads (tandem bench) may leave the column out
 
 
 class Person(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("council_id", "email", name="uq_person_council_email"),
         CheckConstraint(_in("kind", PersonKind), name="ck_person_kind"),
+        CheckConstraint(
+            _in("political_side", PoliticalSide, blank=True), name="ck_person_political_side"
+        ),
+        CheckConstraint(
+            _in("special_role", SpecialRole, blank=True), name="ck_person_special_role"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -103,6 +151,12 @@ class Person(SQLModel, table=True):
     title: str = Field(default="", max_length=200)  # e.g. "Leader of the Council"
     portfolio: str = Field(default="", max_length=200)
     organisation: str = Field(default="", max_length=200)  # for external partners
+    # Councillors only, for rater balance: the group's name ("Labour", "Independent") and
+    # whether it is in the administration or the opposition; "" when not recorded.
+    political_group: str = Field(default="", max_length=100, sa_column_kwargs=_BLANK)
+    political_side: str = Field(default="", max_length=20, sa_column_kwargs=_BLANK)
+    # A statutory or special role (SpecialRole), "" for none.
+    special_role: str = Field(default="", max_length=30, sa_column_kwargs=_BLANK)
     created_at: datetime = Field(default_factory=utcnow)
 
 

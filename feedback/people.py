@@ -9,8 +9,26 @@ from sqlmodel import Session, select
 from feedback import audit
 from feedback.access import Actor, require_admin, require_council_manager
 from feedback.errors import Conflict, Invalid, NotFound
-from feedback.models import Council, Pairing, PairingKind, Person, PersonKind
+from feedback.models import (
+    Council,
+    GovernanceModel,
+    Pairing,
+    PairingKind,
+    Person,
+    PersonKind,
+    PoliticalSide,
+    SpecialRole,
+)
 from feedback.text import column_limit, one_line
+from feedback.vocabulary import (
+    GOVERNANCE_LABELS,
+    SPECIAL_ROLE_HOLDER,
+    SPECIAL_ROLE_LABELS,
+    default_governance,
+    kind_label,
+    kind_words,
+    kinds_for,
+)
 
 NATIONS = ("England", "Scotland", "Wales", "Northern Ireland")
 
@@ -38,9 +56,25 @@ def find_council(session: Session, name: str) -> Council | None:
     return session.exec(select(Council).where(Council.name == name)).first()
 
 
+def _check_governance(governance: str) -> str:
+    if governance not in {g.value for g in GovernanceModel}:
+        raise Invalid(
+            "The governance model must be one of: "
+            + ", ".join(f"{g} ({GOVERNANCE_LABELS[g]})" for g in GovernanceModel)
+            + "."
+        )
+    return governance
+
+
 def create_council(
-    session: Session, actor: Actor, name: str, nation: str = "England", retention_months: int = 36
+    session: Session,
+    actor: Actor,
+    name: str,
+    nation: str = "England",
+    retention_months: int = 36,
+    governance: str | None = None,
 ) -> Council:
+    """A council; its governance model defaults to what is usual for its nation."""
     require_admin(actor)
     name = one_line(
         name,
@@ -50,12 +84,29 @@ def create_council(
     )
     if nation not in NATIONS:
         raise Invalid(f"Nation must be one of {', '.join(NATIONS)}.")
+    governance = _check_governance(governance or default_governance(nation))
     if find_council(session, name) is not None:
         raise Conflict(f"A council called '{name}' already exists.")
-    council = Council(name=name, nation=nation, retention_months=retention_months)
+    council = Council(
+        name=name, nation=nation, retention_months=retention_months, governance=governance
+    )
     session.add(council)
     session.flush()
     audit.record(session, actor, "create council", "council", council.id, council.id, name=name)
+    return council
+
+
+def set_governance(session: Session, actor: Actor, council_id: int, governance: str) -> Council:
+    """Record how the council is now run. Pairings already formed keep their kind (past
+    cycles stay named as they ran); new pairings take the kinds of the new model."""
+    require_council_manager(actor, council_id)
+    council = get_council(session, council_id)
+    council.governance = _check_governance(governance)
+    session.add(council)
+    session.flush()
+    audit.record(
+        session, actor, "set governance", "council", council.id, council.id, governance=governance
+    )
     return council
 
 
@@ -105,6 +156,70 @@ def clean_person(
     return {name: person_field(name, value) for name, value in values.items()}
 
 
+SIDE_WORDS = {
+    "administration": PoliticalSide.administration,
+    "admin": PoliticalSide.administration,
+    "ruling": PoliticalSide.administration,
+    "opposition": PoliticalSide.opposition,
+    "not recorded": "",
+    "none": "",
+}
+
+
+# Words people type for a special role (import and command line), mapped to the role.
+ROLE_WORDS = {
+    "none": "",
+    "mo": SpecialRole.monitoring_officer,
+    "s151": SpecialRole.chief_finance_officer,
+    "s151 officer": SpecialRole.chief_finance_officer,
+    "section 151 officer": SpecialRole.chief_finance_officer,
+    "s95 officer": SpecialRole.chief_finance_officer,
+    "section 95 officer": SpecialRole.chief_finance_officer,
+    "cfo": SpecialRole.chief_finance_officer,
+    "hops": SpecialRole.head_of_paid_service,
+    "chair of scrutiny": SpecialRole.scrutiny_chair,
+    "overview and scrutiny chair": SpecialRole.scrutiny_chair,
+    **{label.lower(): role for role, label in SPECIAL_ROLE_LABELS.items() if role},
+}
+
+
+def check_standing(
+    kind: str, political_group: str = "", political_side: str = "", special_role: str = ""
+) -> tuple[str, str, str]:
+    """A person's political group, side and special role, checked against their kind:
+    officers are politically neutral, so only councillors have a group or side; the
+    monitoring officer, chief finance officer and head of paid service are officers and a
+    scrutiny chair is a councillor. Returns the cleaned values; raises Invalid saying what
+    is wrong."""
+    group = one_line(
+        political_group, "the political group", limit=column_limit(Person, "political_group")
+    )
+    side_text = (political_side or "").strip().lower()
+    role_text = (special_role or "").strip().lower()
+    side = SIDE_WORDS.get(side_text, side_text)
+    if side and side not in {s.value for s in PoliticalSide}:
+        raise Invalid(
+            f"The political side '{political_side}' should be administration or opposition "
+            "(or left empty if not known)."
+        )
+    role = ROLE_WORDS.get(role_text, role_text)
+    if role and role not in SPECIAL_ROLE_HOLDER:
+        raise Invalid(
+            f"The special role '{special_role}' should be one of: "
+            + ", ".join(SPECIAL_ROLE_HOLDER)
+            + " (or left empty)."
+        )
+    if (group or side) and kind != PersonKind.member:
+        raise Invalid(
+            "Only councillors have a political group or side: officers are politically "
+            "neutral and external partners are outside the council."
+        )
+    if role and SPECIAL_ROLE_HOLDER[role] != kind:
+        holder = "an officer" if SPECIAL_ROLE_HOLDER[role] == "officer" else "a councillor"
+        raise Invalid(f"The {SPECIAL_ROLE_LABELS[role].lower()} is {holder}.")
+    return group, str(side), str(role)
+
+
 def add_person(
     session: Session,
     actor: Actor,
@@ -115,16 +230,30 @@ def add_person(
     title: str = "",
     portfolio: str = "",
     organisation: str = "",
+    political_group: str = "",
+    political_side: str = "",
+    special_role: str = "",
 ) -> Person:
     require_council_manager(actor, council_id)
     details = clean_person(full_name, title, portfolio, organisation)
     if kind not in {k.value for k in PersonKind}:
         raise Invalid("Kind must be member (councillor), officer or external (partner).")
+    political_group, political_side, special_role = check_standing(
+        kind, political_group, political_side, special_role
+    )
     address = normalise_email(email)
     existing = find_person(session, council_id, address)
     if existing is not None:
         raise Conflict(f"{existing.full_name} already has the email address {address}.")
-    person = Person(council_id=council_id, email=address, kind=kind, **details)
+    person = Person(
+        council_id=council_id,
+        email=address,
+        kind=kind,
+        **details,
+        political_group=political_group,
+        political_side=political_side,
+        special_role=special_role,
+    )
     session.add(person)
     try:
         session.flush()
@@ -152,8 +281,19 @@ def create_pairing(
     portfolio: str = "",
 ) -> Pairing:
     require_council_manager(actor, council_id)
+    council = get_council(session, council_id)
     if kind not in {k.value for k in PairingKind}:
-        raise Invalid("A pairing is either leader–chief executive or cabinet–director.")
+        raise Invalid(
+            "A pairing's kind must be one of: " + ", ".join(k.value for k in PairingKind) + "."
+        )
+    if council.governance not in kind_words(kind).models:
+        allowed = kinds_for(council.governance)
+        raise Invalid(
+            f"{council.name} is recorded as run by {GOVERNANCE_LABELS[council.governance].lower()}"
+            f", which has no {kind_label(kind).lower()} pairing. Its pairings are: "
+            + "; ".join(kind_label(k).lower() for k in allowed)
+            + ". If the council has changed how it is run, change its governance model first."
+        )
     portfolio = one_line(
         portfolio, "the pairing's portfolio", limit=column_limit(Pairing, "portfolio")
     )
@@ -189,7 +329,7 @@ def list_pairings(session: Session, council_id: int) -> list[Pairing]:
         session.exec(
             select(Pairing)
             .where(Pairing.council_id == council_id)
-            .order_by(Pairing.kind.desc(), Pairing.id)  # leader–chief executive first
+            .order_by(Pairing.kind.desc(), Pairing.id)  # top pairing first (vocabulary)
         )
     )
 

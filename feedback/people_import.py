@@ -24,6 +24,7 @@ from feedback.models import Person, PersonKind
 from feedback.people import (
     PERSON_FIELDS,
     add_person,
+    check_standing,
     clean_person,
     get_council,
     normalise_email,
@@ -54,6 +55,8 @@ def _key(text: object) -> str:
 MAX_PROBLEMS_LISTED = 50
 
 COLUMNS = ["full_name", "email", "kind", "title", "portfolio", "organisation"]
+# Optional, for rater balance at nomination (see feedback.people.check_standing).
+COLUMNS += ["political_group", "political_side", "special_role"]
 REQUIRED = ("full_name", "email", "kind")
 # Headings people actually type (English and Welsh), compared without case, spaces or
 # punctuation, mapped to the column they mean. First name + Last name make the full name.
@@ -66,6 +69,9 @@ SYNONYMS = {
     "title": ["title", "job title", "position", "post", "job", "teitl", "swydd"],
     "portfolio": ["portfolio", "cabinet portfolio", "portffolio"],
     "organisation": ["organisation", "organization", "org", "employer", "sefydliad"],
+    "political_group": ["political group", "group", "party", "political party", "plaid"],
+    "political_side": ["political side", "side", "administration or opposition"],
+    "special_role": ["special role", "statutory role", "statutory officer"],
 }
 HEADINGS = {_key(typed): name for name, typed_ in SYNONYMS.items() for typed in typed_}
 LABELS = {
@@ -77,6 +83,9 @@ LABELS = {
     "title": "title",
     "portfolio": "portfolio",
     "organisation": "organisation",
+    "political_group": "political group",
+    "political_side": "political side",
+    "special_role": "special role",
 }
 MISSING_HINT = {
     "full_name": "Name (or First name and Last name)",
@@ -112,6 +121,9 @@ class PersonRow:
     title: str = ""
     portfolio: str = ""
     organisation: str = ""
+    political_group: str = ""
+    political_side: str = ""
+    special_role: str = ""
 
 
 @dataclass
@@ -154,6 +166,13 @@ def template_xlsx() -> bytes:
         ["title", "Optional, e.g. Leader of the Council, Director of Place."],
         ["portfolio", "Optional, for cabinet members and directors."],
         ["organisation", "Optional, for external partners."],
+        ["political_group", "Optional, councillors only: their group, e.g. Labour, Independent."],
+        ["political_side", "Optional, councillors only: administration or opposition."],
+        [
+            "special_role",
+            "Optional: monitoring officer, chief finance officer (s151), head of paid service "
+            "(officers) or scrutiny chair (a councillor).",
+        ],
         ["", "Replace the example rows. Only the People sheet is read."],
     ):
         notes.append(line)
@@ -379,6 +398,12 @@ def _check_row(
             person_field(name, texts[name])
         except Invalid as exc:
             problems.append(f"Row {r}: {exc}")
+    kind = KINDS.get(_key(cells.get("kind", "")))
+    if kind is not None and not formulas & {"political_group", "political_side", "special_role"}:
+        try:
+            _standing(kind, cells)
+        except Invalid as exc:
+            problems.append(f"Row {r}: {exc}")
     if email:
         if email in seen:
             problems.append(f"Row {r}: {email} is also on row {seen[email]}.")
@@ -399,6 +424,7 @@ def _person_row(r: int, values: list[Any], positions: dict[str, int], email: str
     cells = _cells(values, positions)
     text = {**cells, "full_name": _full_name(cells)}
     clean = {n: person_field(n, text[n]) if text.get(n) else "" for n in PERSON_FIELDS}
+    standing = _standing(KINDS[_key(cells["kind"])], cells)
     return PersonRow(
         row=r,
         full_name=clean["full_name"],
@@ -407,6 +433,18 @@ def _person_row(r: int, values: list[Any], positions: dict[str, int], email: str
         title=clean["title"],
         portfolio=clean["portfolio"],
         organisation=clean["organisation"],
+        political_group=standing[0],
+        political_side=standing[1],
+        special_role=standing[2],
+    )
+
+
+def _standing(kind: PersonKind, cells: dict[str, Any]) -> tuple[str, str, str]:
+    return check_standing(
+        kind,
+        str(cells.get("political_group", "")),
+        str(cells.get("political_side", "")),
+        str(cells.get("special_role", "")),
     )
 
 
@@ -470,6 +508,9 @@ def import_people(
             title=r.title,
             portfolio=r.portfolio,
             organisation=r.organisation,
+            political_group=r.political_group,
+            political_side=r.political_side,
+            special_role=r.special_role,
         )
         for r in rows
     ]
@@ -488,14 +529,24 @@ def update_person(
     title: str = "",
     portfolio: str = "",
     organisation: str = "",
+    political_group: str | None = None,
+    political_side: str | None = None,
+    special_role: str | None = None,
 ) -> Person:
     """Correct a person's details. Their kind stays fixed: it decides which pairings and
-    rater groups they are in."""
+    rater groups they are in. A political group, side or special role left as None is
+    kept as it was."""
     person = session.get(Person, person_id)
     if person is None:
         raise NotFound(f"There is no person with id {person_id}.")
     require_council_manager(actor, person.council_id)
     details = clean_person(full_name, title, portfolio, organisation)
+    standing = check_standing(
+        person.kind,
+        person.political_group if political_group is None else political_group,
+        person.political_side if political_side is None else political_side,
+        person.special_role if special_role is None else special_role,
+    )
     address = normalise_email(email)
     clash = session.exec(
         select(Person).where(
@@ -509,6 +560,7 @@ def update_person(
     person.email = address
     for name, value in details.items():
         setattr(person, name, value)
+    person.political_group, person.political_side, person.special_role = standing
     session.add(person)
     session.flush()
     audit.record(session, actor, "edit person", "person", person.id, person.council_id)

@@ -19,6 +19,7 @@ from PIL import Image
 from feedback import charts
 from feedback.analysis import GAP_THRESHOLD, HIGH_SCORE, PairingReport, replies_text
 from feedback.db import DATA_DIR
+from feedback.vocabulary import kind_label, role_words
 
 FONTS = DATA_DIR / "fonts"
 FONT = "DejaVu"
@@ -133,9 +134,10 @@ def pairing_report_pdf(report: PairingReport) -> bytes:
     """The report as an A4 PDF."""
     meta = report.meta
     member, officer = str(meta.get("member_name", "")), str(meta.get("officer_name", ""))
+    roles_of = role_words(str(meta.get("kind", "")))
     targets = {
-        "member": f"{member} (councillor)",
-        "officer": f"{officer} (officer)",
+        "member": f"{member} ({roles_of['member']})",
+        "officer": f"{officer} ({roles_of['officer']})",
         "partnership": "The partnership",
     }
     edition = meta.get("edition")
@@ -153,7 +155,12 @@ def pairing_report_pdf(report: PairingReport) -> bytes:
     doc.para(f"{meta.get('council_name', '')} · {meta.get('cycle_name', '')} · {status}")
     roles = " · ".join(
         str(p)
-        for p in (meta.get("member_title"), meta.get("officer_title"), meta.get("portfolio"))
+        for p in (
+            kind_label(str(meta.get("kind", ""))),
+            meta.get("member_title"),
+            meta.get("officer_title"),
+            meta.get("portfolio"),
+        )
         if p
     )
     if roles:

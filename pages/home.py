@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from feedback.overview import council_overview, pairing_overview
+from feedback.vocabulary import kind_label
 from ui.state import current_actor, unit_of_work
 from ui.text import alert, show
 
@@ -48,6 +49,7 @@ def council_card(council_id: int, council_cycles: pd.DataFrame) -> None:
         with unit_of_work() as session:
             pairings = pairing_overview(session, chosen)
         pairings["pair"] = pairings["member"] + " & " + pairings["officer"]
+        pairings["kind"] = pairings["kind"].map(kind_label)
         st.dataframe(
             pairings[["pair", "kind", "portfolio", "submitted", "invited"]],
             hide_index=True,
@@ -64,8 +66,9 @@ def council_card(council_id: int, council_cycles: pd.DataFrame) -> None:
 
 st.title("Tandem")
 st.caption(
-    "360-degree feedback for council leadership pairings — the leader and chief executive, "
-    "each cabinet member and their director — and the joint plans that follow."
+    "360-degree feedback for council leadership pairings — the leader, elected mayor or "
+    "convener and the chief executive, each cabinet member or committee chair and their "
+    "director — and the joint plans that follow."
 )
 
 with unit_of_work() as session:

@@ -3,8 +3,15 @@
 import streamlit as st
 
 from feedback.errors import TandemError
-from feedback.models import PairingKind
-from feedback.people import create_pairing, list_councils, list_pairings, list_people
+from feedback.people import (
+    create_pairing,
+    get_council,
+    list_councils,
+    list_pairings,
+    list_people,
+    set_governance,
+)
+from feedback.vocabulary import GOVERNANCE_LABELS, kind_label, kinds_for
 from ui.errors import show_tandem_error
 from ui.state import current_actor, unit_of_work
 
@@ -22,16 +29,40 @@ if st.session_state.get("council_id") not in names:
 council_id = st.selectbox("Council", list(names), format_func=names.get, key="council_id")
 
 with unit_of_work() as session:
+    council = get_council(session, council_id)
     people = {p.id: p for p in list_people(session, council_id)}
     pairings = list_pairings(session, council_id)
+
+# How the council is run decides its kinds of pairing (and what each principal is called).
+with st.form(f"governance_{council_id}"):
+    models = list(GOVERNANCE_LABELS)
+    governance = st.selectbox(
+        "How the council is run",
+        models,
+        index=models.index(council.governance),
+        format_func=GOVERNANCE_LABELS.get,
+        help="Leader and cabinet, a directly elected mayor and cabinet, or a committee system "
+        "(most Scottish and all Northern Irish councils). Pairings already formed keep "
+        "their kind.",
+    )
+    st.caption(
+        "Its pairings: " + "; ".join(kind_label(k) for k in kinds_for(council.governance)) + "."
+    )
+    if st.form_submit_button("Save") and governance != council.governance:
+        try:
+            with unit_of_work() as session:
+                set_governance(session, actor, council_id, governance)
+            st.rerun()
+        except TandemError as exc:
+            show_tandem_error(exc)
 
 if pairings:
     st.dataframe(
         [
             {
+                "Kind": kind_label(p.kind),
                 "Councillor": people[p.member_id].full_name,
                 "Officer": people[p.officer_id].full_name,
-                "Kind": p.kind,
                 "Portfolio": p.portfolio,
             }
             for p in pairings
@@ -49,7 +80,7 @@ if not members or not officers:
     st.info("A pairing needs at least one councillor and one officer: add them on People.")
     st.stop()
 with st.form("new_pairing", clear_on_submit=True):
-    kind = st.selectbox("Kind", [k.value for k in PairingKind])
+    kind = st.selectbox("Kind", kinds_for(council.governance), format_func=kind_label)
     member_id = st.selectbox(
         "Councillor",
         [p.id for p in members],

@@ -14,6 +14,12 @@ from feedback.people_import import (
     template_xlsx,
     update_person,
 )
+from feedback.vocabulary import (
+    GOVERNANCE_LABELS,
+    SIDE_LABELS,
+    SPECIAL_ROLE_HOLDER,
+    SPECIAL_ROLE_LABELS,
+)
 from ui.errors import show_tandem_error as show_error
 from ui.state import current_actor, unit_of_work
 from ui.text import alert, show
@@ -22,6 +28,43 @@ from ui.uploads import checked_once, forget, keep
 actor = current_actor()
 KIND_LABELS = {"member": "Councillor", "officer": "Officer", "external": "External partner"}
 CHECK_KEY = "people_upload_check"
+ROLE_HELP = (
+    "Who should rate the leader (or mayor, or convener) and chief executive: Tandem warns at "
+    "nomination if the monitoring officer, the chief finance officer or a scrutiny chair is "
+    "missing."
+)
+
+
+def standing_inputs(kind: str | None, person=None) -> tuple[str, str, str]:  # noqa: ANN001
+    """Political group and side (councillors) and special role; kind None: the add form,
+    where the kind is chosen in the same form, so every field is offered."""
+    group = side = ""
+    if kind in (None, "member"):
+        group = st.text_input(
+            "Political group (councillors)",
+            person.political_group if person else "",
+            placeholder="e.g. Labour, Independent",
+        )
+        sides = list(SIDE_LABELS)
+        side = st.selectbox(
+            "Administration or opposition (councillors)",
+            sides,
+            index=sides.index(person.political_side) if person else 0,
+            format_func=SIDE_LABELS.get,
+            help="Tandem warns at nomination when the other councillors rating a pairing are "
+            "all from one side.",
+        )
+    roles = [
+        r for r in SPECIAL_ROLE_LABELS if not r or kind is None or SPECIAL_ROLE_HOLDER[r] == kind
+    ]
+    role = st.selectbox(
+        "Statutory or special role",
+        roles,
+        index=roles.index(person.special_role) if person and person.special_role in roles else 0,
+        format_func=SPECIAL_ROLE_LABELS.get,
+        help=ROLE_HELP,
+    )
+    return group, side, role
 
 
 st.title("People")
@@ -36,10 +79,23 @@ if actor.role == "admin":
     ):
         name = st.text_input("Council name", placeholder="e.g. Kingsmere Borough Council")
         nation = st.selectbox("Nation", NATIONS)
+        governance = st.selectbox(
+            "How it is run",
+            ["", *GOVERNANCE_LABELS],
+            format_func=lambda g: (
+                GOVERNANCE_LABELS.get(g)
+                or "As usual for the nation (committee system in Scotland and Northern Ireland, "
+                "leader and cabinet elsewhere)"
+            ),
+            help="Decides the kinds of pairing: leader, elected mayor or convener with the "
+            "chief executive; cabinet member or committee chair with a director.",
+        )
         if st.form_submit_button("Add council"):
             try:
                 with unit_of_work() as session:
-                    council = create_council(session, actor, name, nation)
+                    council = create_council(
+                        session, actor, name, nation, governance=governance or None
+                    )
                 st.session_state["council_id"] = council.id
                 alert("success", "Added {}.", council.name)
                 st.rerun()
@@ -76,6 +132,11 @@ with list_tab:
                         "Title": p.title,
                         "Portfolio": p.portfolio,
                         "Organisation": p.organisation,
+                        "Group": p.political_group,
+                        "Side": SIDE_LABELS[p.political_side] if p.political_side else "",
+                        "Special role": SPECIAL_ROLE_LABELS[p.special_role]
+                        if p.special_role
+                        else "",
                     }
                     for p in people
                 ]
@@ -92,6 +153,7 @@ with add_tab, st.form("add_person", clear_on_submit=True):
     title = st.text_input("Title", placeholder="e.g. Cabinet Member, Director of Place")
     portfolio = st.text_input("Portfolio (cabinet members and directors)")
     organisation = st.text_input("Organisation (external partners)")
+    group, side, role = standing_inputs(None)
     if st.form_submit_button("Add person"):
         try:
             with unit_of_work() as session:
@@ -105,6 +167,9 @@ with add_tab, st.form("add_person", clear_on_submit=True):
                     title=title,
                     portfolio=portfolio,
                     organisation=organisation,
+                    political_group=group,
+                    political_side=side,
+                    special_role=role,
                 )
             alert("success", "Added {}.", person.full_name)
         except TandemError as exc:
@@ -188,6 +253,7 @@ with edit_tab:
             new_title = st.text_input("Title", person.title)
             new_portfolio = st.text_input("Portfolio", person.portfolio)
             new_org = st.text_input("Organisation", person.organisation)
+            new_group, new_side, new_role = standing_inputs(person.kind, person)
             st.caption(f"Kind: {KIND_LABELS[person.kind]} (fixed once recorded).")
             if st.form_submit_button("Save changes"):
                 try:
@@ -201,6 +267,9 @@ with edit_tab:
                             new_title,
                             new_portfolio,
                             new_org,
+                            political_group=new_group if person.kind == "member" else None,
+                            political_side=new_side if person.kind == "member" else None,
+                            special_role=new_role,
                         )
                     st.success("Saved.")
                 except TandemError as exc:

@@ -9,6 +9,7 @@ from feedback.analysis import GAP_THRESHOLD
 from feedback.errors import TandemError
 from feedback.publication import read_council_overview, read_pairing_report
 from feedback.report_index import readable_cycles, readable_reports
+from feedback.vocabulary import kind_label
 from ui.report_views import show_chart, show_error
 from ui.state import current_actor, unit_of_work
 from ui.text import bullets, fill, show, show_html
@@ -143,7 +144,10 @@ elif slide == "scores":
 elif report is not None:
     rm = report.meta
     show("{} and {}", rm["member_name"], rm["officer_name"], kind="title")
-    show(" · ".join(p for p in (rm.get("kind"), rm.get("portfolio")) if p) or "Leadership pairing")
+    show(
+        " · ".join(p for p in (kind_label(rm.get("kind", "")), rm.get("portfolio")) if p)
+        or "Leadership pairing"
+    )
     gaps = report.gaps
     lines = []
     for flag, words in (("blind spot", "Blind spots"), ("hidden strength", "Hidden strengths")):

@@ -13,6 +13,7 @@ from feedback.errors import TandemError
 from feedback.publication import read_pairing_report
 from feedback.report_index import readable_reports
 from feedback.report_pdf import pairing_report_pdf
+from feedback.vocabulary import kind_label, role_words
 from ui.report_views import edition_identity, show_chart, show_error, slug
 from ui.state import current_actor, unit_of_work
 from ui.text import alert, show
@@ -63,9 +64,10 @@ except TandemError as exc:
 
 meta = report.meta
 member, officer = meta["member_name"], meta["officer_name"]
+roles_of = role_words(meta.get("kind", ""))
 TARGETS = {
-    "member": f"{member} (councillor)",
-    "officer": f"{officer} (officer)",
+    "member": f"{member} ({roles_of['member']})",
+    "officer": f"{officer} ({roles_of['officer']})",
     "partnership": "The partnership",
 }
 file_stem = slug(meta.get("cycle_name"), member, officer)
@@ -82,6 +84,7 @@ show("{} and {}", member, officer, kind="header")
 roles = " · ".join(
     part
     for part in (
+        kind_label(meta.get("kind", "")),
         meta.get("member_title"),
         meta.get("officer_title"),
         meta.get("portfolio"),

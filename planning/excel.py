@@ -37,6 +37,7 @@ from feedback.cells import put_text
 from feedback.cycles import pairings_in_cycle
 from feedback.errors import NotFound, PermissionDenied
 from feedback.models import Cycle, Pairing, Person, utcnow
+from feedback.vocabulary import kind_label
 from planning.models import CHALLENGE_LABELS, CheckIn, DevelopmentPlan
 from planning.plans import OWNERS, STATUSES, agreement, dimension_names, plan_snapshot
 from planning.suggestions import NOT_READABLE, readable_gaps
@@ -334,7 +335,7 @@ def _overview(
     put_text(ws.cell(1, 1), f"{council}: development plans, {cycle.name}").font = TITLE_FONT
     put_text(ws.cell(2, 1), f"Exported on {today:%d %B %Y}.")
     headers = ["Pairing", "Sheet", "Plan status", "Agreed by both", "Goals", "Actions"]
-    headers += ["Done", "Done (%)", "Overdue"]
+    headers += ["Done", "Done (%)", "Overdue", "Kind"]
     hr = 3
     _header(ws, hr, headers)
     for r, pp in enumerate(rows, start=hr + 1):
@@ -350,6 +351,7 @@ def _overview(
             p["done"],
             p["share_done"],
             p["overdue"],
+            kind_label(pp.pairing.kind),
         ]
         for c, value in enumerate(values, start=1):
             put(ws.cell(r, c), value)
@@ -361,7 +363,7 @@ def _overview(
     ws.add_table(table)
     ws.freeze_panes = f"A{hr + 1}"
     _print_setup(ws, hr)
-    for i, width in enumerate([48, 24, 22, 15, 8, 9, 8, 10, 9], start=1):
+    for i, width in enumerate([48, 24, 22, 15, 8, 9, 8, 10, 9, 34], start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     dxf_rule = FormulaRule(
         formula=[f"$I{hr + 1}>0"], fill=OVERDUE_FILL, font=OVERDUE_FONT, stopIfTrue=False
@@ -393,8 +395,8 @@ def _plan_sheet(
     )
     put_text(
         ws.cell(2, 1),
-        f"Plan status: {plan.status} ({agreed}), revision {plan.revision}, "
-        f"exported {today:%d %B %Y}.",
+        f"{kind_label(pp.pairing.kind)}. Plan status: {plan.status} ({agreed}), revision "
+        f"{plan.revision}, exported {today:%d %B %Y}.",
     )
     put_text(
         ws.cell(3, 1),

@@ -71,7 +71,7 @@ def test_exported_workbook_read_back_cell_by_cell(engine) -> None:
 
     # overview: one row per pairing in the cycle, as a table
     ov = wb["Overview"]
-    assert ov.tables["Overview"].ref == "A3:I8"
+    assert ov.tables["Overview"].ref == "A3:J8"
     assert ov.freeze_panes == "A4"
     assert [c.value for c in ov[3]] == [
         "Pairing",
@@ -83,6 +83,7 @@ def test_exported_workbook_read_back_cell_by_cell(engine) -> None:
         "Done",
         "Done (%)",
         "Overdue",
+        "Kind",
     ]
     row = [c.value for c in ov[4]]
     assert row[0] == "Cllr Margaret Oduya & David Ashworth (Leadership of the council)"
@@ -95,6 +96,7 @@ def test_exported_workbook_read_back_cell_by_cell(engine) -> None:
         2,
         pytest.approx(2 / 3),
         1,  # the quarterly reviews were due on 14 November 2026 and are not done
+        "Leader and chief executive",
     ]
     assert ov["H4"].number_format == "0%"
     assert [ov.cell(r, 3).value for r in range(5, 9)] == ["no plan yet"] * 4

@@ -32,7 +32,13 @@ from feedback.invitations import (
     update_wording,
 )
 from feedback.models import Invitation
-from feedback.people import add_person, create_council, create_pairing, delete_council
+from feedback.people import (
+    add_person,
+    create_council,
+    create_pairing,
+    delete_council,
+    set_governance,
+)
 from feedback.people_import import import_people, update_person
 from feedback.publication import list_editions, publish_cycle, read_council_overview
 from feedback.publication import read_pairing_report as read_report
@@ -113,6 +119,7 @@ STAFF_ACTIONS = {
         s, a, _council(w), "cabinet–director", w.built.people["m0"], w.built.people["o0"]
     ),
     "create council": lambda s, a, w: create_council(s, a, "Rogue Council"),
+    "set governance": lambda s, a, w: set_governance(s, a, _council(w), "committee system"),
     "delete council": lambda s, a, w: delete_council(s, a, _council(w)),
     "create cycle": lambda s, a, w: create_cycle(
         s, a, _council(w), "Rogue", date(2027, 3, 1), date(2027, 4, 1)

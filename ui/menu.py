@@ -49,7 +49,8 @@ SCREENS: list[Screen] = [
         ":material/handshake:",
         "Set-up",
         STAFF,
-        "Member–officer pairings: leader and chief executive, cabinet member and director.",
+        "Member–officer pairings: leader, mayor or convener and chief executive; cabinet "
+        "member or committee chair and director.",
     ),
     Screen(
         "pages/cycles.py",

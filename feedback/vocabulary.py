@@ -1,0 +1,124 @@
+"""What the pairings, governance models and special roles are called: the one table of
+words the pages, reports, PDF, plans, exports and command line use.
+
+A council is run by a leader and cabinet, a directly elected mayor and cabinet, or a
+committee system (most Scottish and all Northern Irish councils). Each pairing kind belongs
+to the models that have it: a committee-system council has no cabinet, so its second-tier
+pairings are committee chair – director; a mayoral council's top pairing is the mayor and
+the chief executive (the head of paid service). The *top* pairing of a council — leader,
+mayor or convener with the chief executive — is the one the national Solace figures
+describe (chief executives about their leaders), so `is_top_pairing` is what that
+comparison filters on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from feedback.models import GovernanceModel, PairingKind, PoliticalSide, SpecialRole
+
+
+@dataclass(frozen=True)
+class KindWords:
+    label: str  # the kind as a heading: "Elected mayor and chief executive"
+    member_role: str  # what the councillor of the pair is: "elected mayor"
+    officer_role: str  # what the officer of the pair is: "chief executive"
+    top: bool  # the council's leading pairing (what Solace compares)
+    models: tuple[GovernanceModel, ...]  # the governance models that have this pairing
+
+
+_LC, _MC, _CS = (
+    GovernanceModel.leader_cabinet,
+    GovernanceModel.mayor_cabinet,
+    GovernanceModel.committee_system,
+)
+
+PAIRING_KINDS: dict[str, KindWords] = {
+    PairingKind.leader_chief_executive: KindWords(
+        "Leader and chief executive", "leader", "chief executive", True, (_LC, _CS)
+    ),
+    PairingKind.mayor_chief_executive: KindWords(
+        "Elected mayor and chief executive", "elected mayor", "chief executive", True, (_MC,)
+    ),
+    PairingKind.convener_chief_executive: KindWords(
+        "Convener and chief executive", "convener", "chief executive", True, (_CS,)
+    ),
+    PairingKind.cabinet_director: KindWords(
+        "Cabinet member and director", "cabinet member", "director", False, (_LC, _MC)
+    ),
+    PairingKind.committee_chair_director: KindWords(
+        "Committee chair and director", "committee chair", "director", False, (_CS,)
+    ),
+}
+
+# A kind this version does not know (a newer database read by an older report): plain words.
+_UNKNOWN = KindWords("Leadership pairing", "councillor", "officer", False, ())
+
+TOP_KINDS: tuple[str, ...] = tuple(k for k, w in PAIRING_KINDS.items() if w.top)
+
+GOVERNANCE_LABELS: dict[str, str] = {
+    GovernanceModel.leader_cabinet: "Leader and cabinet",
+    GovernanceModel.mayor_cabinet: "Directly elected mayor and cabinet",
+    GovernanceModel.committee_system: "Committee system",
+}
+
+SIDE_LABELS: dict[str, str] = {
+    "": "Not recorded",
+    PoliticalSide.administration: "Administration",
+    PoliticalSide.opposition: "Opposition",
+}
+
+SPECIAL_ROLE_LABELS: dict[str, str] = {
+    "": "None",
+    SpecialRole.monitoring_officer: "Monitoring officer",
+    SpecialRole.chief_finance_officer: "Chief finance officer (section 151)",
+    SpecialRole.head_of_paid_service: "Head of paid service",
+    SpecialRole.scrutiny_chair: "Chair of scrutiny (overview and scrutiny)",
+}
+
+# Which kind of person can hold each special role.
+SPECIAL_ROLE_HOLDER: dict[str, str] = {
+    SpecialRole.monitoring_officer: "officer",
+    SpecialRole.chief_finance_officer: "officer",
+    SpecialRole.head_of_paid_service: "officer",
+    SpecialRole.scrutiny_chair: "member",
+}
+
+
+def kind_words(kind: str) -> KindWords:
+    return PAIRING_KINDS.get(kind, _UNKNOWN)
+
+
+def kind_label(kind: str) -> str:
+    """The kind as headings and tables name it, e.g. "Elected mayor and chief executive"."""
+    return kind_words(kind).label
+
+
+def is_top_pairing(kind: str) -> bool:
+    """The council's leading pairing: leader, elected mayor or convener with the chief
+    executive — the pairing the Solace figures (chief executives about their leaders)
+    describe, and the one whose raters should include the statutory officers."""
+    return kind_words(kind).top
+
+
+def role_words(kind: str) -> dict[str, str]:
+    """How to name each target of a report for this kind: {"member": "leader", ...}."""
+    words = kind_words(kind)
+    return {
+        "member": words.member_role,
+        "officer": words.officer_role,
+        "partnership": "the partnership",
+    }
+
+
+def kinds_for(governance: str) -> list[str]:
+    """The pairing kinds a council run this way has, top pairing first."""
+    return [k for k, w in PAIRING_KINDS.items() if governance in w.models]
+
+
+def default_governance(nation: str) -> str:
+    """Scottish and Northern Irish councils work through committees; English and Welsh
+    councils mostly have a leader and cabinet."""
+    if nation in ("Scotland", "Northern Ireland"):
+        return GovernanceModel.committee_system.value
+    return GovernanceModel.leader_cabinet.value
