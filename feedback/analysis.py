@@ -28,10 +28,22 @@ around it:
   responses submitted by then, which is how a republished edition holds back a late reply
   (see feedback/publication.py).
 
-Blind spot / hidden strength: |self − others| ≥ GAP_THRESHOLD (0.5 on the 1–5 scale).
-Johari quadrant per dimension: "blind spot" or "hidden strength" when flagged; otherwise
-"open strength" if others' mean ≥ HIGH_SCORE (3.5, between neutral and agree) and
-"development area" below it.
+Findings (README "How each finding is computed" says the same in plain words). On the
+1–5 agreement scale, FINDING_GAP = a third of the scale's range (4/3 ≈ 1.33 points):
+
+* Blind spot / hidden strength (a principal's dimension, member or officer target): self
+  at least FINDING_GAP above (blind spot) or below (hidden strength) everyone else, with
+  at least MIN_OTHERS raters behind "everyone else" (or the cycle's threshold if larger),
+  at least MIN_FLAG_ITEMS items of the dimension compared, and every compared item
+  pointing the same way. For the partnership, both principals' views must each be that far
+  from everyone else in the same direction (the pair's average alone would turn a mirror
+  into a "hidden strength").
+* Mirror: the member's and the officer's views of their partnership on a dimension at
+  least FINDING_GAP apart, every partnership item they both answered pointing the same way.
+* Johari quadrant per dimension: the flag when there is one; otherwise "open strength" if
+  others' mean ≥ HIGH_SCORE (3.5, between neutral and agree), "development area" below.
+* Agreement among an anonymous group (see `agreement_band`): "raters agree" / "mixed
+  views" / "split", only where no answer set can be pinned down from it.
 """
 
 from __future__ import annotations
@@ -68,8 +80,15 @@ from feedback.models import (
     ResponseStatus,
 )
 
-GAP_THRESHOLD: float = 0.5
+SCALE_LOW, SCALE_HIGH = 1, 5  # the agreement scale every dimension item uses
+FINDING_SHARE = 1 / 3  # a finding needs a gap of a third of the scale's range
+FINDING_GAP: float = (SCALE_HIGH - SCALE_LOW) * FINDING_SHARE
+GAP_THRESHOLD: float = FINDING_GAP  # (older name, used by the pages and charts)
+MIRROR_THRESHOLD: float = FINDING_GAP
+MIN_OTHERS = 5  # raters behind "everyone else" for a flag (or the threshold if larger)
+MIN_FLAG_ITEMS = 2  # items of the dimension compared for a flag
 HIGH_SCORE: float = 3.5
+EPS = 1e-9
 TOP_N = 5
 
 ANONYMOUS = ("members", "officers", "partners")
@@ -136,6 +155,18 @@ COLUMNS: dict[str, list[str]] = {
         "officer_view",
         "others_view",
         "others_n",
+        "gap",
+        "flag",
+    ],
+    "findings": [
+        "kind",
+        "dimension_code",
+        "dimension_name",
+        "target",
+        "first",
+        "second",
+        "gap",
+        "text",
     ],
     "change": [
         "dimension_code",
@@ -223,6 +254,7 @@ class PairingReport:
         "bottom_items",
         "mirror",
         "change",
+        "findings",
     )
     groups = _Table()
     items = _Table()
@@ -232,6 +264,7 @@ class PairingReport:
     bottom_items = _Table()
     mirror = _Table()
     change = _Table()
+    findings = _Table()
 
     def __init__(
         self,
@@ -628,6 +661,8 @@ class _Computed:
     dims: pd.DataFrame = field(default_factory=pd.DataFrame)  # dp, dimension_code, name
     responses: pd.DataFrame = field(default_factory=pd.DataFrame)  # pairing_id, group, id
     solace_benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    view_items: pd.DataFrame = field(default_factory=pd.DataFrame)  # principals' partnership
+    item_totals: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype="int64"))
 
 
 def _compute(
@@ -705,6 +740,7 @@ def _compute(
     partnership_self = _stats(values[views], ["pairing_id", "item_id"], "value").assign(
         s=SRC["self"]
     )
+    view_items = cells[cells["s"].isin(NAMED_VIEWS_CODES)]
     item_stats = pd.concat(
         [cells[~cells["s"].isin(NAMED_VIEWS_CODES)], partnership_self, others],
         ignore_index=True,
@@ -741,6 +777,8 @@ def _compute(
         dims=_dims_of(items),
         responses=responses,
         solace_benchmarks=_benchmarks(session, [cycle.framework_version_id]),
+        view_items=view_items,
+        item_totals=totals,
     )
 
 
@@ -797,16 +835,56 @@ def _named_dims(c: _Computed, frame: pd.DataFrame) -> pd.DataFrame:
     return out.iloc[order].reset_index(drop=True)
 
 
+def _gap_key(pairing_id: np.ndarray, dp: np.ndarray, t: np.ndarray) -> np.ndarray:
+    return (pairing_id.astype("int64") * 64 + dp.astype("int64")) * 4 + t.astype("int64")
+
+
+def _directions(c: _Computed, a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Item by item, source a against source b (item figures: pairing_id, item_id, mean):
+    per dimension cell (key), how many items both have a figure for, and on how many a is
+    above b and below b. This is the "every item points the same way" test of a finding."""
+    m = a[["pairing_id", "item_id", "mean"]].merge(
+        b[["pairing_id", "item_id", "mean"]], on=["pairing_id", "item_id"], suffixes=("_a", "_b")
+    )
+    diff = (m["mean_a"] - m["mean_b"]).to_numpy(dtype="float64")
+    ids = m["item_id"].to_numpy(dtype="int64")
+    dp = _lookup(c.items, "item_id", "dimension_position", ids).astype("int64")
+    t = _lookup(c.items, "item_id", "t", ids).astype("int64")
+    frame = pd.DataFrame(
+        {
+            "key": _gap_key(m["pairing_id"].to_numpy(), dp, t),
+            "compared": 1,
+            "above": (diff > EPS).astype("int64"),
+            "below": (diff < -EPS).astype("int64"),
+        }
+    )
+    return frame.groupby("key")[["compared", "above", "below"]].sum()
+
+
+def _consistent(
+    directions: pd.DataFrame, keys: np.ndarray, up: np.ndarray, min_items: int
+) -> np.ndarray:
+    """For each key: at least `min_items` items compared, and every one of them pointing
+    the way of the dimension's gap (up: above; otherwise below)."""
+    d = directions.reindex(keys, fill_value=0)
+    compared = d["compared"].to_numpy()
+    same = np.where(up, d["above"].to_numpy(), d["below"].to_numpy())
+    return (compared >= min_items) & (same == compared)
+
+
+def min_others(threshold: int) -> int:
+    """Raters behind "everyone else" for a blind spot or hidden strength."""
+    return max(MIN_OTHERS, int(threshold))
+
+
 def _gaps(c: _Computed, pairing_id: int | None = None) -> pd.DataFrame:
     """self/partner/others per dimension and target (for every pairing, or one), with the
-    gap, its flag and the Johari quadrant."""
+    gap, its flag (the finding rule in the module docstring) and the Johari quadrant."""
     ds = c.dim_stats
     if pairing_id is not None:
         ds = ds[ds["pairing_id"] == pairing_id]
     src = ds["s"].to_numpy(dtype="int64")
-    key = (
-        ds["pairing_id"].to_numpy(dtype="int64") * 64 + ds["dp"].to_numpy(dtype="int64")
-    ) * 4 + ds["t"].to_numpy(dtype="int64")
+    key = _gap_key(ds["pairing_id"].to_numpy(), ds["dp"].to_numpy(), ds["t"].to_numpy())
     wanted = np.isin(src, [SRC["self"], SRC["partner"], SRC["others"]])
     keys = np.unique(key[wanted])
     if len(keys) == 0:
@@ -821,8 +899,25 @@ def _gaps(c: _Computed, pairing_id: int | None = None) -> pd.DataFrame:
     others_mean, others_n = column("others", "mean"), column("others", "n")
     gap = self_mean - others_mean
     known = ~np.isnan(gap)
-    blind = known & (gap >= GAP_THRESHOLD - 1e-9)
-    hidden = known & (gap <= -GAP_THRESHOLD + 1e-9)
+    # The partnership's "self" is the pair's average: it is a finding only when BOTH
+    # principals' views stand that far from everyone else, the same way (else: a mirror).
+    is_part = keys % 4 == TARGET_CODE["partnership"]
+    to_member = column("member_view", "mean") - others_mean
+    to_officer = column("officer_view", "mean") - others_mean
+    together = np.sign(to_member) == np.sign(to_officer)
+    nearest = np.sign(to_member) * np.minimum(np.abs(to_member), np.abs(to_officer))
+    flag_gap = np.where(is_part, np.where(together, nearest, 0.0), gap)
+    enough = np.nan_to_num(others_n) >= min_others(c.threshold)
+    items = c.item_stats
+    if pairing_id is not None:
+        items = items[items["pairing_id"] == pairing_id]
+    directions = _directions(
+        c, items[items["s"] == SRC["self"]], items[items["s"] == SRC["others"]]
+    )
+    up = _consistent(directions, keys, np.ones(len(keys), bool), MIN_FLAG_ITEMS)
+    down = _consistent(directions, keys, np.zeros(len(keys), bool), MIN_FLAG_ITEMS)
+    blind = known & enough & up & (flag_gap >= FINDING_GAP - EPS)
+    hidden = known & enough & down & (flag_gap <= -FINDING_GAP + EPS)
     high = ~np.isnan(others_mean) & (others_mean >= HIGH_SCORE)
     out = pd.DataFrame(
         {
@@ -935,6 +1030,9 @@ def _pick(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 
 
 def _mirror(c: _Computed, pairing_id: int) -> pd.DataFrame:
+    """The member's and the officer's views of their partnership per dimension, everyone
+    else's beside them, and the mirror finding: the two views at least MIRROR_THRESHOLD
+    apart, with every partnership item both answered pointing the same way."""
     ds = c.dim_stats
     part = ds[(ds["pairing_id"] == pairing_id) & (ds["t"] == TARGET_CODE["partnership"])]
     if part.empty:
@@ -949,20 +1047,97 @@ def _mirror(c: _Computed, pairing_id: int) -> pd.DataFrame:
         return values.reindex(dps).to_numpy(dtype="float64")
 
     others_n = column("others", "n")
+    member_view, officer_view = column("member_view", "mean"), column("officer_view", "mean")
+    gap = member_view - officer_view
+    views = c.view_items[c.view_items["pairing_id"] == pairing_id]
+    directions = _directions(
+        c, views[views["s"] == SRC["member_view"]], views[views["s"] == SRC["officer_view"]]
+    )
+    keys = _gap_key(np.full(len(dps), pairing_id), dps, np.full(len(dps), 2))
+    consistent = _consistent(directions, keys, gap > 0, 1)
+    flagged = ~np.isnan(gap) & consistent & (np.abs(gap) >= MIRROR_THRESHOLD - EPS)
     out = pd.DataFrame(
         {
             "dimension_code": _lookup(c.dims, "dp", "dimension_code", dps),
             "dimension_name": _lookup(c.dims, "dp", "dimension_name", dps),
-            "member_view": column("member_view", "mean"),
-            "officer_view": column("officer_view", "mean"),
+            "member_view": member_view,
+            "officer_view": officer_view,
             "others_view": column("others", "mean"),
             "others_n": pd.array(
                 np.where(np.isnan(others_n), 0, others_n).astype("int64"), dtype="Int64"
             ),
+            "gap": gap,
+            "flag": np.where(flagged, "mirror", ""),
         }
     )
     out.loc[np.isnan(others_n), "others_n"] = pd.NA
     return out
+
+
+def _pf(x: float) -> str:
+    return f"{float(x):.1f}"
+
+
+def report_findings(
+    gaps: pd.DataFrame, mirror: pd.DataFrame, member: str, officer: str
+) -> pd.DataFrame:
+    """The pairing's findings, the mirror first (the finding this product exists for),
+    then blind spots and hidden strengths, each in one plain sentence. Built only from the
+    report's own gaps and mirror tables."""
+    who = {"member": member, "officer": officer, "partnership": f"{member} and {officer}"}
+    m = mirror[mirror["flag"] == "mirror"] if "flag" in mirror.columns else mirror.iloc[0:0]
+    m = m.assign(_size=m["gap"].astype("float64").abs()).sort_values(
+        "_size", ascending=False, kind="stable"
+    )
+    mirrors = pd.DataFrame(
+        {
+            "kind": "mirror",
+            "dimension_code": m["dimension_code"],
+            "dimension_name": m["dimension_name"],
+            "target": "partnership",
+            "first": m["member_view"].astype("float64"),
+            "second": m["officer_view"].astype("float64"),
+            "gap": m["gap"].astype("float64"),
+            "text": [
+                f"{name}: {member} rates the partnership {_pf(a)} and {officer} rates it "
+                f"{_pf(b)} — they see it differently and could agree what each can expect "
+                "of the other."
+                for name, a, b in zip(
+                    m["dimension_name"], m["member_view"], m["officer_view"], strict=True
+                )
+            ],
+        }
+    )
+    f = gaps[gaps["flag"].isin(["blind spot", "hidden strength"])]
+    f = f.assign(
+        _k=(f["flag"] == "hidden strength").astype(int), _size=-f["gap"].astype(float).abs()
+    ).sort_values(["_k", "_size"], kind="stable")
+    flags = pd.DataFrame(
+        {
+            "kind": f["flag"],
+            "dimension_code": f["dimension_code"],
+            "dimension_name": f["dimension_name"],
+            "target": f["target"],
+            "first": f["self_mean"].astype("float64"),
+            "second": f["others_mean"].astype("float64"),
+            "gap": f["gap"].astype("float64"),
+            "text": [
+                f"{name}: {who.get(t, t)}'s own rating {_pf(a)}, everyone else's {_pf(b)} "
+                f"({int(n)} raters) — a {flag}."
+                for name, t, a, b, n, flag in zip(
+                    f["dimension_name"],
+                    f["target"],
+                    f["self_mean"],
+                    f["others_mean"],
+                    f["others_n"],
+                    f["flag"],
+                    strict=True,
+                )
+            ],
+        }
+    )
+    out = pd.concat([mirrors, flags], ignore_index=True)
+    return out[COLUMNS["findings"]] if not out.empty else pd.DataFrame(columns=COLUMNS["findings"])
 
 
 def _report_from(
@@ -1036,6 +1211,13 @@ def _report_from(
             if texts:
                 comments[code] = texts
 
+    mirror = _mirror(c, pairing_id)
+    meta.update(
+        finding_gap=FINDING_GAP,
+        mirror_threshold=MIRROR_THRESHOLD,
+        min_others=min_others(c.threshold),
+        min_flag_items=MIN_FLAG_ITEMS,
+    )
     return PairingReport(
         meta=meta,
         groups=_published_groups(groups, c.threshold),
@@ -1044,8 +1226,9 @@ def _report_from(
         gaps=_pick(gaps, "gaps"),
         top_items=_pick(top, "top_items"),
         bottom_items=_pick(bottom, "bottom_items"),
-        mirror=_pick(_mirror(c, pairing_id), "mirror"),
+        mirror=_pick(mirror, "mirror"),
         change=_pick(change, "change"),
+        findings=report_findings(gaps, mirror, str(p["member_name"]), str(p["officer_name"])),
         comments=comments,
         notices=_notices(c, groups, hidden),
     )
