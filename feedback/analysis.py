@@ -118,6 +118,21 @@ NAMED_VIEWS_CODES = (SRC["member_view"], SRC["officer_view"])
 TARGET_CODE = {"member": 0, "officer": 1, "partnership": 2}
 TARGET_NAME = {code: name for name, code in TARGET_CODE.items()}
 SOLACE_MEASURES = {"solace.advice": "advice", "solace.relationship": "relationship"}
+LEADER_CE = "leader–chief executive"
+NEW_PAIRING_MONTHS = 12
+# Where the national figures come from. The IESE seed quotes the Solace research without
+# its year or sample size, and neither could be confirmed from a public source, so the
+# text says so rather than invent them. A framework's benchmark may carry `year` and
+# `sample`; when it does, they are used instead.
+SOLACE_SOURCE = (
+    "Solace (the Society of Local Authority Chief Executives) research on the relationship "
+    "between council chief executives and their leaders, as quoted by IESE in “Officer + "
+    "Councillor Relationships”"
+)
+SOLACE_UNCONFIRMED = (
+    "the year of that research and how many chief executives answered could not be "
+    "confirmed from a public source, so treat the national figures as indicative"
+)
 FINISHED = (CycleStatus.closed.value, CycleStatus.published.value)
 
 COLUMNS: dict[str, list[str]] = {
@@ -179,7 +194,18 @@ COLUMNS: dict[str, list[str]] = {
     ],
     "heatmap": ["pairing_id", "pairing_label", "dimension_code", "dimension_name", "score", "n"],
     "distribution": ["dimension_code", "dimension_name", "rating", "count"],
-    "solace": ["measure", "label", "council_pct", "national_pct", "n", "members_pct", "members_n"],
+    "solace": [
+        "measure",
+        "label",
+        "council_pct",
+        "national_pct",
+        "n",
+        "members_pct",
+        "members_n",
+        "new_pct",
+        "new_n",
+        "source",
+    ],
     "response_rates": ["pairing_id", "pairing_label", "group", "invited", "responded", "rate"],
 }
 NATIONAL_COLUMNS = [
@@ -367,6 +393,7 @@ def _pairings(session: Session, cycle_id: int, pairing_id: int | None) -> pd.Dat
             member.title,
             officer.full_name,
             officer.title,
+            Pairing.started_on,
         )
         .join(CyclePairing, CyclePairing.pairing_id == Pairing.id)
         .join(member, member.id == Pairing.member_id)
@@ -386,6 +413,7 @@ def _pairings(session: Session, cycle_id: int, pairing_id: int | None) -> pd.Dat
         "member_title",
         "officer_name",
         "officer_title",
+        "started_on",
     ]
     frame = pd.DataFrame(session.execute(query).all(), columns=columns)
     frame["pairing_label"] = [
@@ -1274,32 +1302,51 @@ def _benchmarks(session: Session, framework_version_ids: list[int] | None = None
                 "values": list(bench.get("values", [])),
                 "national_pct": round(100 * float(bench.get("share", 0)), 1),
                 "label": bench.get("label", ""),
+                "source": solace_source(bench.get("year"), bench.get("sample")),
             }
     return pd.DataFrame(
-        list(rows.values()), columns=["item_code", "measure", "values", "national_pct", "label"]
+        list(rows.values()),
+        columns=["item_code", "measure", "values", "national_pct", "label", "source"],
     )
+
+
+def solace_source(year: Any = None, sample: Any = None) -> str:
+    """The national figures' source in one sentence, with its year and sample where known."""
+    if year and sample:
+        return f"{SOLACE_SOURCE} ({year}; {sample} chief executives answered)."
+    if year:
+        return f"{SOLACE_SOURCE} ({year}); how many chief executives answered is not confirmed."
+    return f"{SOLACE_SOURCE}; {SOLACE_UNCONFIRMED}."
 
 
 def _solace_table(
     parts: list[dict[str, Any]], benchmarks: pd.DataFrame, threshold: int
 ) -> pd.DataFrame:
-    """The council's figure is the OFFICERS' answers (the chief executive and the directors),
-    like for like with Solace, which asked chief executives; the councillors' answers to the
-    same questions are given beside it. A percentage drawn from fewer answers than the
-    cycle's threshold is not given (with one pairing it would be one person's answer)."""
+    """Like for like with Solace, which asked chief executives about their leaders: the
+    council's figure is the chief executives' answers about their leaders — leader–chief
+    executive pairings only, never directors about cabinet members — from pairings of 12
+    months or more; pairings under 12 months old are counted apart (new_pct), and the
+    leaders' own answers are given beside (members_pct). Every percentage needs at least
+    the cycle's threshold of answers behind it (with one leader–chief executive pairing it
+    would be one person's answer), so it is often not given at all."""
     rows = [r for part in parts for r in part.get("solace", [])]
-    answers = pd.DataFrame(rows, columns=["item_code", "side", "hit"])
+    answers = pd.DataFrame(rows, columns=["item_code", "side", "hit", "leader_ce", "new"])
+    answers = answers[answers["leader_ce"].fillna(False).astype(bool)]
+    new = answers["new"].fillna(False).astype(bool)
     out = benchmarks
-    for side, pct, n in (
-        ("officer_view", "council_pct", "n"),
-        ("member_view", "members_pct", "members_n"),
+    for mine, pct, n in (
+        (answers[(answers["side"] == "officer_view") & ~new], "council_pct", "n"),
+        (answers[(answers["side"] == "member_view") & ~new], "members_pct", "members_n"),
+        (answers[(answers["side"] == "officer_view") & new], "new_pct", "new_n"),
     ):
-        mine = answers[answers["side"] == side].astype({"hit": "float64"})
+        mine = mine.astype({"hit": "float64"})
         agg = mine.groupby("item_code").agg(**{pct: ("hit", "mean"), n: ("hit", "count")})
         agg[pct] = (100 * agg[pct]).round(1)
         out = out.merge(agg.reset_index(), on="item_code", how="left")
         out[n] = out[n].fillna(0).astype("int64")
         out[pct] = out[pct].astype("float64").where(out[n] >= threshold)
+    if "source" not in out.columns:
+        out = out.assign(source=solace_source())
     return out[COLUMNS["solace"]].reset_index(drop=True)
 
 
@@ -1309,52 +1356,37 @@ def _fmt(x: float) -> str:
 
 def _findings(
     labels: dict[int, str],
-    gaps: pd.DataFrame,
-    mirror: pd.DataFrame,
+    findings: pd.DataFrame,
     heatmap: pd.DataFrame,
     solace: pd.DataFrame,
     rates: pd.DataFrame,
+    threshold: int,
 ) -> list[str]:
-    """Key findings in plain words, built only from the published figures of each pairing
-    (gaps and mirror as its report shows them) and the gated council figures."""
+    """Key findings in plain words, the robust ones first: each pairing's mirror findings
+    (where the two principals see their partnership differently), then its blind spots and
+    hidden strengths — each already past the finding rule in its own report — then the
+    council-wide picture and the gated Solace figures. Built only from the pairings'
+    published findings and the gated council figures."""
     out: list[str] = []
-    who = {"member": "the councillor", "officer": "the officer", "partnership": "the pair"}
+    kinds = findings["kind"] if "kind" in findings.columns else pd.Series(dtype=object)
+    for kind, heading in (
+        ("mirror", "The pair see their partnership differently"),
+        ("blind spot", "Blind spot"),
+        ("hidden strength", "Hidden strength"),
+    ):
+        for row in findings[kinds == kind].itertuples(index=False):
+            out.append(f"{heading} — {labels[int(row.pairing_id)]}: {row.text}")
+    if not out:
+        out.append(
+            "No pairing shows a mirror, a blind spot or a hidden strength that passes the "
+            f"rule (a gap of at least {FINDING_GAP:.2f} points, every item the same way)."
+        )
     invited, responded = int(rates["invited"].sum()), int(rates["responded"].sum())
     if invited:
         out.append(
             f"{responded} of {invited} invited people responded "
             f"({round(100 * responded / invited)}%) across {len(labels)} pairings."
         )
-    blind = gaps[gaps["flag"] == "blind spot"].sort_values("gap", ascending=False, kind="stable")
-    hidden = gaps[gaps["flag"] == "hidden strength"].sort_values("gap", kind="stable")
-    out.append(
-        f"{len(blind)} blind spots (self rated at least {GAP_THRESHOLD} above everyone else) "
-        f"and {len(hidden)} hidden strengths (at least {GAP_THRESHOLD} below)."
-    )
-    if not blind.empty:
-        b = blind.iloc[0]
-        out.append(
-            f"Largest blind spot: {labels[b['pairing_id']]} — {b['dimension_name']} "
-            f"({who[b['target']]}): self {_fmt(b['self_mean'])}, everyone else "
-            f"{_fmt(b['others_mean'])}."
-        )
-    if not hidden.empty:
-        h = hidden.iloc[0]
-        out.append(
-            f"Largest hidden strength: {labels[h['pairing_id']]} — {h['dimension_name']} "
-            f"({who[h['target']]}): self {_fmt(h['self_mean'])}, everyone else "
-            f"{_fmt(h['others_mean'])}."
-        )
-    if not mirror.empty:
-        views = mirror.dropna(subset=["member_view", "officer_view"])
-        diff = (views["member_view"].astype(float) - views["officer_view"].astype(float)).abs()
-        if not diff.empty and diff.max() >= GAP_THRESHOLD:
-            m = views.loc[diff.idxmax()]
-            out.append(
-                f"Widest mirror gap: {labels[m['pairing_id']]} — {m['dimension_name']}: the "
-                f"councillor rates the partnership {_fmt(m['member_view'])}, the officer "
-                f"{_fmt(m['officer_view'])}."
-            )
     if not heatmap.empty:
         by_dim = heatmap.groupby("dimension_name")["score"].mean().sort_values()
         out.append(
@@ -1363,15 +1395,15 @@ def _findings(
         )
     for row in solace.itertuples():
         if row.n and not pd.isna(row.council_pct):
-            members = (
-                f"; the councillors of the pairs say {row.members_pct:.0f}%"
+            leaders = (
+                f"; the leaders themselves say {row.members_pct:.0f}%"
                 if row.members_n and not pd.isna(row.members_pct)
                 else ""
             )
             out.append(
-                f"{row.label.capitalize()}: {row.council_pct:.0f}% of the officers here "
-                f"({row.n} answers) against {row.national_pct:.0f}% of chief executives "
-                f"nationally (Solace){members}."
+                f"{row.label.capitalize()}: {row.council_pct:.0f}% of the chief executives' "
+                f"answers about their leaders here ({row.n} answers) against "
+                f"{row.national_pct:.0f}% of chief executives nationally (Solace){leaders}."
             )
     return out
 
@@ -1382,6 +1414,14 @@ def council_overview(
     """Every pairing of a cycle side by side, after suppression."""
     _reports, overview = council_reports(session, cycle_id, cutoffs)
     return overview
+
+
+def is_new_pairing(started_on: pd.Series, on: Any) -> pd.Series:
+    """True where a pairing had worked together for under NEW_PAIRING_MONTHS on `on` (the
+    cycle's opening day); a pairing with no start date recorded counts as established."""
+    since = pd.Timestamp(on) - pd.DateOffset(months=NEW_PAIRING_MONTHS)
+    started = pd.to_datetime(started_on, errors="coerce")
+    return (started > since).fillna(False).astype(bool)
 
 
 def overview_parts(c: _Computed) -> dict[int, dict[str, Any]]:
@@ -1417,12 +1457,18 @@ def overview_parts(c: _Computed) -> dict[int, dict[str, Any]]:
     if not c.solace.empty and not benchmarks.empty:
         answers = c.solace.merge(c.items[["item_id", "item_code"]], on="item_id")
         answers = answers[answers["value"].notna()].merge(benchmarks, on="item_code")
+        kinds = c.pairings.set_index("pairing_id")
+        leader_ce = kinds["kind"].eq(LEADER_CE)
+        new = is_new_pairing(kinds["started_on"], c.cycle.opens_on)
         for row in answers.itertuples():
-            out[int(row.pairing_id)]["solace"].append(
+            pid = int(row.pairing_id)
+            out[pid]["solace"].append(
                 {
                     "item_code": row.item_code,
                     "side": SRC_NAME[int(row.g)],
                     "hit": int(row.value in row.values),
+                    "leader_ce": bool(leader_ce.get(pid, False)),
+                    "new": bool(new.get(pid, False)),
                 }
             )
     for row in c.groups[c.groups["invited"] > 0].itertuples():
@@ -1550,11 +1596,11 @@ def assemble_overview(
     }
     findings = _findings(
         labels,
-        table("gaps", COLUMNS["gaps"]),
-        table("mirror", COLUMNS["mirror"]),
+        table("findings", COLUMNS["findings"]),
         heat,
         solace,
         rates,
+        cycle.anonymity_threshold,
     )
     return CouncilOverview(
         meta=meta,
@@ -1604,8 +1650,9 @@ def council_reports(
 
 def national_comparison(session: Session) -> pd.DataFrame:
     """The two Solace-comparable measures per council (its latest closed or published cycle)
-    and for all councils together, in percent of the officers' answers (Solace asked chief
-    executives). One aggregate query over the answers."""
+    and for all councils together, in percent of the chief executives' answers about their
+    leaders (leader–chief executive pairings of 12 months or more, like for like with
+    Solace). One aggregate query over the answers."""
     benchmarks = _benchmarks(session)
     if benchmarks.empty:
         return pd.DataFrame(columns=NATIONAL_COLUMNS)
@@ -1613,13 +1660,14 @@ def national_comparison(session: Session) -> pd.DataFrame:
         Cycle.id.label("cycle_id"),
         Cycle.council_id.label("council_id"),
         Cycle.anonymity_threshold.label("threshold"),
+        Cycle.opens_on.label("opens_on"),
         func.row_number()
         .over(partition_by=Cycle.council_id, order_by=(Cycle.opens_on.desc(), Cycle.id.desc()))
         .label("rn"),
     ).where(Cycle.status.in_(FINISHED))
     ranked = ranked.subquery()
     latest = (
-        select(ranked.c.cycle_id, ranked.c.council_id, ranked.c.threshold)
+        select(ranked.c.cycle_id, ranked.c.council_id, ranked.c.threshold, ranked.c.opens_on)
         .where(ranked.c.rn == 1)
         .subquery()
     )
@@ -1628,6 +1676,8 @@ def national_comparison(session: Session) -> pd.DataFrame:
             latest.c.council_id,
             Council.name,
             latest.c.threshold,
+            latest.c.opens_on,
+            Pairing.started_on,
             Item.code,
             Rating.value,
             func.count(),
@@ -1640,31 +1690,60 @@ def national_comparison(session: Session) -> pd.DataFrame:
         .join(Council, Council.id == latest.c.council_id)
         .join(Pairing, Pairing.id == Invitation.pairing_id)
         .where(
-            # the officers' answers, like for like with Solace (chief executives)
+            # the chief executives' answers about their leaders, like for like with Solace
             Invitation.rater_id == Pairing.officer_id,
+            Pairing.kind == LEADER_CE,
             Item.dimension_id.is_(None),
             Item.code.in_(list(benchmarks["item_code"])),
             Rating.value.is_not(None),
             Response.status == ResponseStatus.submitted,
         )
-        .group_by(latest.c.council_id, Council.name, latest.c.threshold, Item.code, Rating.value)
+        .group_by(
+            latest.c.council_id,
+            Council.name,
+            latest.c.threshold,
+            latest.c.opens_on,
+            Pairing.started_on,
+            Item.code,
+            Rating.value,
+        )
     )
     rows = pd.DataFrame(
         session.execute(query).all(),
-        columns=["council_id", "council_name", "threshold", "item_code", "value", "count"],
+        columns=[
+            "council_id",
+            "council_name",
+            "threshold",
+            "opens_on",
+            "started_on",
+            "item_code",
+            "value",
+            "count",
+        ],
     )
+    # Pairings under 12 months old are left out: "still developing" is where they start.
+    since = pd.to_datetime(rows["opens_on"]) - pd.DateOffset(months=NEW_PAIRING_MONTHS)
+    rows = rows[~(pd.to_datetime(rows["started_on"], errors="coerce") > since).to_numpy()]
     if rows.empty:
         return pd.DataFrame(columns=NATIONAL_COLUMNS)
     rows = rows.merge(benchmarks, on="item_code")
     hit = [v in vals for v, vals in zip(rows["value"], rows["values"], strict=True)]
     rows["hits"] = rows["count"] * np.array(hit, dtype="int64")
     per = rows.groupby(["council_id", "council_name", "measure"])[["hits", "count"]].sum()
-    # A council's figure needs at least its cycle's threshold of answers; "all councils"
-    # pools only the councils shown, so it cannot be set against them to give one back.
+    # A council's figure needs at least its cycle's threshold of answers (with one chief
+    # executive per council, it is usually not shown). "All councils" pools the councils
+    # shown, and the hidden ones too when together they have at least the largest threshold
+    # of answers: set against the councils shown, the total then gives back only a figure
+    # of that many answers, never one council's.
     needs = rows.groupby(["council_id", "council_name", "measure"])["threshold"].max()
     shown = per["count"] >= needs
+    hidden_count = per[~shown].groupby(level="measure")["count"].sum()
+    enough = hidden_count >= int(rows["threshold"].max())
+    pooled = shown | per.index.get_level_values("measure").map(enough).fillna(False).to_numpy(
+        dtype=bool
+    )
+    total = per[pooled].groupby(level="measure")[["hits", "count"]].sum()
     per["hits"] = per["hits"].where(shown, 0)
-    total = per[shown].groupby(level="measure")[["hits", "count"]].sum()
     total = total.reindex(sorted(set(rows["measure"])), fill_value=0)
     total.index = pd.MultiIndex.from_tuples(
         [(0, "All councils", m) for m in total.index], names=per.index.names

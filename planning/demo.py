@@ -76,6 +76,7 @@ def build_demo(
             people[pr["member"]].id,
             people[pr["officer"]].id,
             pr.get("portfolio", ""),
+            started_on=pr.get("started_on"),
         )
     rng = np.random.default_rng(spec["ratings"]["seed"])
     cycles: dict[str, Cycle] = {}
