@@ -48,6 +48,7 @@ Findings (README "How each finding is computed" says the same in plain words). O
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -148,7 +149,16 @@ COLUMNS: dict[str, list[str]] = {
         "n",
         "sd",
     ],
-    "dimensions": ["dimension_code", "dimension_name", "target", "source", "mean", "n", "sd"],
+    "dimensions": [
+        "dimension_code",
+        "dimension_name",
+        "target",
+        "source",
+        "mean",
+        "n",
+        "sd",
+        "agreement",
+    ],
     "gaps": [
         "dimension_code",
         "dimension_name",
@@ -786,6 +796,7 @@ def _compute(
     d_others = _pooled(shown_values[s_anon], cell_keys[:3]).assign(s=SRC["others"])
     d_self = _pooled(shown_values[s_views], cell_keys[:3]).assign(s=SRC["self"])
     dim_stats = pd.concat([dcells, d_self, d_others], ignore_index=True)
+    dim_stats = _with_bands(dim_stats, shown_values[s_anon], cell_keys)
     hidden_dims = hidden_items.iloc[0:0]
     hidden = pd.concat([hidden_items, hidden_dims], ignore_index=True).drop_duplicates()
     hidden = hidden.assign(group=hidden["s"].map(SRC_NAME))[["pairing_id", "group"]]
@@ -808,6 +819,95 @@ def _compute(
         view_items=view_items,
         item_totals=totals,
     )
+
+
+# --- agreement among raters ------------------------------------------------------------------
+# A band, not a spread: how an anonymous group's answers on a dimension fall either side of
+# the agreement scale's midpoint (3): L answers below it (1–2), M at it, H above it (4–5).
+#   "split":        at least a quarter of the answers on each side (4L ≥ n and 4H ≥ n);
+#   "raters agree": at least four in five answers on one side, or at the midpoint;
+#   "mixed views":  otherwise.
+# Shown only where it cannot pin an answer set down: for a cell's number of answers n and
+# their sum (both follow from the published means and counts), EVERY band must be
+# consistent with no multiset of answers or with at least two. That test uses only what is
+# published, so leaving a band out says nothing either. tests/test_confidentiality.py
+# checks every published band by brute force.
+BANDS = ("raters agree", "mixed views", "split")
+
+
+def _band_code(low: np.ndarray, mid: np.ndarray, high: np.ndarray) -> np.ndarray:
+    n = low + mid + high
+    split = (4 * low >= n) & (4 * high >= n)
+    agree = 5 * np.maximum(np.maximum(low, mid), high) >= 4 * n
+    return np.where(split, 2, np.where(agree, 0, 1))
+
+
+def agreement_band(answers: list[int]) -> str:
+    """The band of a list of answers on the 1–5 scale (the same rule as the engine's)."""
+    a = np.asarray(answers)
+    code = _band_code(
+        np.array([(a <= 2).sum()]), np.array([(a == 3).sum()]), np.array([(a >= 4).sum()])
+    )
+    return BANDS[int(code[0])]
+
+
+@functools.cache
+def _safe_sums(n: int) -> frozenset[int]:
+    """Sums of n answers (1–5) at which no band is consistent with exactly one multiset.
+    For L below, M at and H above the midpoint, the low answers sum to L..2L (one way
+    each: the number of 2s) and the high ones to 4H..5H (the number of 5s), so the ways to
+    reach sum s are the ways to write s − (L + 3M + 4H) as a + b with a ≤ L, b ≤ H."""
+    if n <= 0:
+        return frozenset()
+    low, high = np.meshgrid(np.arange(n + 1), np.arange(n + 1), indexing="ij")
+    ok = low + high <= n
+    low, high = low[ok], high[ok]
+    mid = n - low - high
+    band = _band_code(low, mid, high)
+    base = low + 3 * mid + 4 * high
+    width = low + high
+    reps = width + 1
+    k = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+    ways = (
+        np.minimum.reduce(
+            [k, np.repeat(low, reps), np.repeat(high, reps), np.repeat(width, reps) - k]
+        )
+        + 1
+    )
+    counts = np.zeros((len(BANDS), 5 * n + 1), dtype="int64")
+    np.add.at(counts, (np.repeat(band, reps), np.repeat(base, reps) + k), ways)
+    unique = (counts == 1).any(axis=0)
+    return frozenset(int(x) for x in np.flatnonzero(~unique)[n:])
+
+
+def _with_bands(dim_stats: pd.DataFrame, anon: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """dim_stats with an `agreement` band for each anonymous group's and everyone else's
+    dimension cell, where it is safe to show (None elsewhere)."""
+    out = dim_stats.assign(agreement=None)
+    if anon.empty:
+        return out
+    v = anon["value"].to_numpy()
+    frame = anon[keys].assign(
+        low=(v <= 2).astype("int64"), mid=(v == 3).astype("int64"), high=(v >= 4).astype("int64")
+    )
+    frame = frame.assign(total=v.astype("int64"))
+    cols = ["low", "mid", "high", "total"]
+    per = frame.groupby(keys)[cols].sum()
+    everyone = frame.groupby(keys[:3])[cols].sum().assign(s=SRC["others"])
+    everyone = everyone.set_index("s", append=True)
+    both = pd.concat([per, everyone]).reset_index()
+    n = (both["low"] + both["mid"] + both["high"]).to_numpy()
+    code = _band_code(both["low"].to_numpy(), both["mid"].to_numpy(), both["high"].to_numpy())
+    total = both["total"].to_numpy(dtype="int64")
+    safe = np.zeros(len(both), dtype=bool)
+    for size in np.unique(n):  # one check per distinct number of answers, not per cell
+        at = n == size
+        safe[at] = np.isin(total[at], list(_safe_sums(int(size))))
+    both["agreement"] = np.where(safe, np.array(BANDS, dtype=object)[code], None)
+    merged = out.drop(columns="agreement").merge(both[[*keys, "agreement"]], on=keys, how="left")
+    merged["agreement"] = merged["agreement"].astype(object).where(merged["agreement"].notna())
+    merged.loc[merged["agreement"].isna(), "agreement"] = None
+    return merged
 
 
 # --- from codes to named, ordered result frames -------------------------------------------------
