@@ -1202,6 +1202,20 @@ def _mirror(c: _Computed, pairing_id: int) -> pd.DataFrame:
     return out
 
 
+def finding_rule(meta: dict[str, Any]) -> str:
+    """The finding rule in one plain sentence, with the thresholds this report used."""
+    gap = float(meta.get("finding_gap") or FINDING_GAP)
+    others = int(meta.get("min_others") or MIN_OTHERS)
+    items = int(meta.get("min_flag_items") or MIN_FLAG_ITEMS)
+    return (
+        f"A finding needs a gap of at least {gap:.2f} points (a third of the 1–5 scale). A "
+        f"blind spot or hidden strength also needs at least {others} people behind "
+        f"'everyone else' and at least {items} items of the dimension, every one pointing the "
+        "same way; the mirror compares the councillor's and the officer's own views of "
+        "their partnership, item by item."
+    )
+
+
 def _pf(x: float) -> str:
     return f"{float(x):.1f}"
 
@@ -1408,6 +1422,13 @@ def _benchmarks(session: Session, framework_version_ids: list[int] | None = None
         list(rows.values()),
         columns=["item_code", "measure", "values", "national_pct", "label", "source"],
     )
+
+
+def national_source(solace: pd.DataFrame) -> str:
+    """The national figures' source as a Solace table gives it (an edition published before
+    the source was stored gives the standing sentence)."""
+    given = solace["source"].dropna() if "source" in solace.columns else pd.Series(dtype=object)
+    return str(given.iloc[0]) if len(given) else solace_source()
 
 
 def solace_source(year: Any = None, sample: Any = None) -> str:

@@ -19,11 +19,16 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# A plain ALTER TABLE, never batch mode: on SQLite batch mode rebuilds the table, and
+# dropping `pairing` would cascade to every row that refers to a pairing.
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("pairing", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("started_on", sa.Date(), nullable=True))
+    op.add_column("pairing", sa.Column("started_on", sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("pairing", schema=None) as batch_op:
-        batch_op.drop_column("started_on")
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE pairing DROP COLUMN started_on")  # SQLite 3.35 and later
+    else:
+        op.drop_column("pairing", "started_on")
