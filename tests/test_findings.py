@@ -250,3 +250,28 @@ def test_the_mirror_drafts_a_working_agreement_signed_with_the_plan(engine) -> N
         sign_plan(s, SYSTEM, plan.id, pairing.member_id, plan.revision)
         plan = sign_plan(s, SYSTEM, plan.id, pairing.officer_id, plan.revision)
         assert plan.status == "agreed"  # the agreement is signed with the plan
+
+
+def test_a_pairing_records_when_it_started_and_refuses_a_bad_date(session: Session) -> None:
+    from feedback.errors import Invalid
+    from feedback.people import create_pairing
+
+    s = small_cycle(session)
+    n = next(_people)
+    people = [
+        Person(council_id=s.council_id, full_name=f"Cllr S{n}", email=f"s{n}@x.gov.uk",
+               kind="member"),
+        Person(council_id=s.council_id, full_name=f"Director S{n}", email=f"d{n}@x.gov.uk",
+               kind="officer"),
+    ]  # fmt: skip
+    session.add_all(people)
+    session.flush()
+    member, officer = people
+    for bad, words in (("next Tuesday", "is not a date"), (date(2999, 1, 1), "future")):
+        with pytest.raises(Invalid, match=words):
+            create_pairing(session, SYSTEM, s.council_id, "cabinet–director", member.id,
+                           officer.id, "Finance", started_on=bad)  # fmt: skip
+    pairing = create_pairing(session, SYSTEM, s.council_id, "cabinet–director", member.id,
+                             officer.id, "Finance", started_on="2026-04-13")  # fmt: skip
+    session.commit()
+    assert session.get(Pairing, pairing.id).started_on == date(2026, 4, 13)
