@@ -39,6 +39,10 @@ def _pairing_text(report: Any) -> list[str]:
         ),
     ]
     lines += [f"   Note: {n}" for n in report.notices]
+    findings = report.findings
+    lines += ["", "   Findings:"] + (
+        [f"   - {t}" for t in findings["text"]] if not findings.empty else ["   - none"]
+    )
     lines.append("")
     head = f"   {'Dimension':<26} {'About':<10} {'Self':>5} {'Partner':>7} {'Others':>6} {'n':>3}"
     lines += [head + "    Gap  Flag", "   " + "-" * (len(head) + 20)]
@@ -54,7 +58,7 @@ def _pairing_text(report: Any) -> list[str]:
         for r in report.mirror.itertuples():
             lines.append(
                 f"   {r.dimension_name:<26} {_num(r.member_view):>5} {_num(r.officer_view):>7} "
-                f"{_num(r.others_view):>6}"
+                f"{_num(r.others_view):>6}" + ("  mirror" if getattr(r, "flag", "") else "")
             )
     if not report.change.empty:
         others = report.change[report.change["source"] == "others"]

@@ -28,14 +28,27 @@ around it:
   responses submitted by then, which is how a republished edition holds back a late reply
   (see feedback/publication.py).
 
-Blind spot / hidden strength: |self − others| ≥ GAP_THRESHOLD (0.5 on the 1–5 scale).
-Johari quadrant per dimension: "blind spot" or "hidden strength" when flagged; otherwise
-"open strength" if others' mean ≥ HIGH_SCORE (3.5, between neutral and agree) and
-"development area" below it.
+Findings (README "How each finding is computed" says the same in plain words). On the
+1–5 agreement scale, FINDING_GAP = a third of the scale's range (4/3 ≈ 1.33 points):
+
+* Blind spot / hidden strength (a principal's dimension, member or officer target): self
+  at least FINDING_GAP above (blind spot) or below (hidden strength) everyone else, with
+  at least MIN_OTHERS raters behind "everyone else" (or the cycle's threshold if larger),
+  at least MIN_FLAG_ITEMS items of the dimension compared, and every compared item
+  pointing the same way. For the partnership, both principals' views must each be that far
+  from everyone else in the same direction (the pair's average alone would turn a mirror
+  into a "hidden strength").
+* Mirror: the member's and the officer's views of their partnership on a dimension at
+  least FINDING_GAP apart, every partnership item they both answered pointing the same way.
+* Johari quadrant per dimension: the flag when there is one; otherwise "open strength" if
+  others' mean ≥ HIGH_SCORE (3.5, between neutral and agree), "development area" below.
+* Agreement among an anonymous group (see `agreement_band`): "raters agree" / "mixed
+  views" / "split", only where no answer set can be pinned down from it.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -67,9 +80,17 @@ from feedback.models import (
     Response,
     ResponseStatus,
 )
+from feedback.vocabulary import TOP_KINDS
 
-GAP_THRESHOLD: float = 0.5
+SCALE_LOW, SCALE_HIGH = 1, 5  # the agreement scale every dimension item uses
+FINDING_SHARE = 1 / 3  # a finding needs a gap of a third of the scale's range
+FINDING_GAP: float = (SCALE_HIGH - SCALE_LOW) * FINDING_SHARE
+GAP_THRESHOLD: float = FINDING_GAP  # (older name, used by the pages and charts)
+MIRROR_THRESHOLD: float = FINDING_GAP
+MIN_OTHERS = 5  # raters behind "everyone else" for a flag (or the threshold if larger)
+MIN_FLAG_ITEMS = 2  # items of the dimension compared for a flag
 HIGH_SCORE: float = 3.5
+EPS = 1e-9
 TOP_N = 5
 
 ANONYMOUS = ("members", "officers", "partners")
@@ -99,6 +120,21 @@ NAMED_VIEWS_CODES = (SRC["member_view"], SRC["officer_view"])
 TARGET_CODE = {"member": 0, "officer": 1, "partnership": 2}
 TARGET_NAME = {code: name for name, code in TARGET_CODE.items()}
 SOLACE_MEASURES = {"solace.advice": "advice", "solace.relationship": "relationship"}
+LEADER_CE = "leader–chief executive"
+NEW_PAIRING_MONTHS = 12
+# Where the national figures come from. The IESE seed quotes the Solace research without
+# its year or sample size, and neither could be confirmed from a public source, so the
+# text says so rather than invent them. A framework's benchmark may carry `year` and
+# `sample`; when it does, they are used instead.
+SOLACE_SOURCE = (
+    "Solace (the Society of Local Authority Chief Executives) research on the relationship "
+    "between council chief executives and their leaders, as quoted by IESE in “Officer + "
+    "Councillor Relationships”"
+)
+SOLACE_UNCONFIRMED = (
+    "the year of that research and how many chief executives answered could not be "
+    "confirmed from a public source, so treat the national figures as indicative"
+)
 FINISHED = (CycleStatus.closed.value, CycleStatus.published.value)
 
 COLUMNS: dict[str, list[str]] = {
@@ -113,7 +149,15 @@ COLUMNS: dict[str, list[str]] = {
         "mean",
         "n",
     ],
-    "dimensions": ["dimension_code", "dimension_name", "target", "source", "mean", "n"],
+    "dimensions": [
+        "dimension_code",
+        "dimension_name",
+        "target",
+        "source",
+        "mean",
+        "n",
+        "agreement",
+    ],
     "gaps": [
         "dimension_code",
         "dimension_name",
@@ -135,6 +179,18 @@ COLUMNS: dict[str, list[str]] = {
         "officer_view",
         "others_view",
         "others_n",
+        "gap",
+        "flag",
+    ],
+    "findings": [
+        "kind",
+        "dimension_code",
+        "dimension_name",
+        "target",
+        "first",
+        "second",
+        "gap",
+        "text",
     ],
     "change": [
         "dimension_code",
@@ -147,7 +203,18 @@ COLUMNS: dict[str, list[str]] = {
     ],
     "heatmap": ["pairing_id", "pairing_label", "dimension_code", "dimension_name", "score", "n"],
     "distribution": ["dimension_code", "dimension_name", "rating", "count"],
-    "solace": ["measure", "label", "council_pct", "national_pct", "n", "members_pct", "members_n"],
+    "solace": [
+        "measure",
+        "label",
+        "council_pct",
+        "national_pct",
+        "n",
+        "members_pct",
+        "members_n",
+        "new_pct",
+        "new_n",
+        "source",
+    ],
     "response_rates": ["pairing_id", "pairing_label", "group", "invited", "responded", "rate"],
 }
 # Statistics no screen shows are neither stored in an edition nor served (issue 12): with
@@ -242,6 +309,7 @@ class PairingReport:
         "bottom_items",
         "mirror",
         "change",
+        "findings",
     )
     groups = _Table()
     items = _Table()
@@ -251,6 +319,7 @@ class PairingReport:
     bottom_items = _Table()
     mirror = _Table()
     change = _Table()
+    findings = _Table()
 
     def __init__(
         self,
@@ -353,6 +422,7 @@ def _pairings(session: Session, cycle_id: int, pairing_id: int | None) -> pd.Dat
             member.title,
             officer.full_name,
             officer.title,
+            Pairing.started_on,
         )
         .join(CyclePairing, CyclePairing.pairing_id == Pairing.id)
         .join(member, member.id == Pairing.member_id)
@@ -372,6 +442,7 @@ def _pairings(session: Session, cycle_id: int, pairing_id: int | None) -> pd.Dat
         "member_title",
         "officer_name",
         "officer_title",
+        "started_on",
     ]
     frame = pd.DataFrame(session.execute(query).all(), columns=columns)
     frame["pairing_label"] = [
@@ -647,6 +718,8 @@ class _Computed:
     dims: pd.DataFrame = field(default_factory=pd.DataFrame)  # dp, dimension_code, name
     responses: pd.DataFrame = field(default_factory=pd.DataFrame)  # pairing_id, group, id
     solace_benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    view_items: pd.DataFrame = field(default_factory=pd.DataFrame)  # principals' partnership
+    item_totals: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype="int64"))
 
 
 def _compute(
@@ -724,6 +797,7 @@ def _compute(
     partnership_self = _stats(values[views], ["pairing_id", "item_id"], "value").assign(
         s=SRC["self"]
     )
+    view_items = cells[cells["s"].isin(NAMED_VIEWS_CODES)]
     item_stats = pd.concat(
         [cells[~cells["s"].isin(NAMED_VIEWS_CODES)], partnership_self, others],
         ignore_index=True,
@@ -741,6 +815,7 @@ def _compute(
     d_others = _pooled(shown_values[s_anon], cell_keys[:3]).assign(s=SRC["others"])
     d_self = _pooled(shown_values[s_views], cell_keys[:3]).assign(s=SRC["self"])
     dim_stats = pd.concat([dcells, d_self, d_others], ignore_index=True)
+    dim_stats = _with_bands(dim_stats, shown_values[s_anon], cell_keys)
     hidden_dims = hidden_items.iloc[0:0]
     hidden = pd.concat([hidden_items, hidden_dims], ignore_index=True).drop_duplicates()
     hidden = hidden.assign(group=hidden["s"].map(SRC_NAME))[["pairing_id", "group"]]
@@ -760,7 +835,98 @@ def _compute(
         dims=_dims_of(items),
         responses=responses,
         solace_benchmarks=_benchmarks(session, [cycle.framework_version_id]),
+        view_items=view_items,
+        item_totals=totals,
     )
+
+
+# --- agreement among raters ------------------------------------------------------------------
+# A band, not a spread: how an anonymous group's answers on a dimension fall either side of
+# the agreement scale's midpoint (3): L answers below it (1–2), M at it, H above it (4–5).
+#   "split":        at least a quarter of the answers on each side (4L ≥ n and 4H ≥ n);
+#   "raters agree": at least four in five answers on one side, or at the midpoint;
+#   "mixed views":  otherwise.
+# Shown only where it cannot pin an answer set down: for a cell's number of answers n and
+# their sum (both follow from the published means and counts), EVERY band must be
+# consistent with no multiset of answers or with at least two. That test uses only what is
+# published, so leaving a band out says nothing either. tests/test_confidentiality.py
+# checks every published band by brute force.
+BANDS = ("raters agree", "mixed views", "split")
+
+
+def _band_code(low: np.ndarray, mid: np.ndarray, high: np.ndarray) -> np.ndarray:
+    n = low + mid + high
+    split = (4 * low >= n) & (4 * high >= n)
+    agree = 5 * np.maximum(np.maximum(low, mid), high) >= 4 * n
+    return np.where(split, 2, np.where(agree, 0, 1))
+
+
+def agreement_band(answers: list[int]) -> str:
+    """The band of a list of answers on the 1–5 scale (the same rule as the engine's)."""
+    a = np.asarray(answers)
+    code = _band_code(
+        np.array([(a <= 2).sum()]), np.array([(a == 3).sum()]), np.array([(a >= 4).sum()])
+    )
+    return BANDS[int(code[0])]
+
+
+@functools.cache
+def _safe_sums(n: int) -> frozenset[int]:
+    """Sums of n answers (1–5) at which no band is consistent with exactly one multiset.
+    For L below, M at and H above the midpoint, the low answers sum to L..2L (one way
+    each: the number of 2s) and the high ones to 4H..5H (the number of 5s), so the ways to
+    reach sum s are the ways to write s − (L + 3M + 4H) as a + b with a ≤ L, b ≤ H."""
+    if n <= 0:
+        return frozenset()
+    low, high = np.meshgrid(np.arange(n + 1), np.arange(n + 1), indexing="ij")
+    ok = low + high <= n
+    low, high = low[ok], high[ok]
+    mid = n - low - high
+    band = _band_code(low, mid, high)
+    base = low + 3 * mid + 4 * high
+    width = low + high
+    reps = width + 1
+    k = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+    ways = (
+        np.minimum.reduce(
+            [k, np.repeat(low, reps), np.repeat(high, reps), np.repeat(width, reps) - k]
+        )
+        + 1
+    )
+    counts = np.zeros((len(BANDS), 5 * n + 1), dtype="int64")
+    np.add.at(counts, (np.repeat(band, reps), np.repeat(base, reps) + k), ways)
+    unique = (counts == 1).any(axis=0)
+    return frozenset(int(x) for x in np.flatnonzero(~unique)[n:])
+
+
+def _with_bands(dim_stats: pd.DataFrame, anon: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """dim_stats with an `agreement` band for each anonymous group's and everyone else's
+    dimension cell, where it is safe to show (None elsewhere)."""
+    out = dim_stats.assign(agreement=None)
+    if anon.empty:
+        return out
+    v = anon["value"].to_numpy()
+    frame = anon[keys].assign(
+        low=(v <= 2).astype("int64"), mid=(v == 3).astype("int64"), high=(v >= 4).astype("int64")
+    )
+    frame = frame.assign(total=v.astype("int64"))
+    cols = ["low", "mid", "high", "total"]
+    per = frame.groupby(keys)[cols].sum()
+    everyone = frame.groupby(keys[:3])[cols].sum().assign(s=SRC["others"])
+    everyone = everyone.set_index("s", append=True)
+    both = pd.concat([per, everyone]).reset_index()
+    n = (both["low"] + both["mid"] + both["high"]).to_numpy()
+    code = _band_code(both["low"].to_numpy(), both["mid"].to_numpy(), both["high"].to_numpy())
+    total = both["total"].to_numpy(dtype="int64")
+    safe = np.zeros(len(both), dtype=bool)
+    for size in np.unique(n):  # one check per distinct number of answers, not per cell
+        at = n == size
+        safe[at] = np.isin(total[at], list(_safe_sums(int(size))))
+    both["agreement"] = np.where(safe, np.array(BANDS, dtype=object)[code], None)
+    merged = out.drop(columns="agreement").merge(both[[*keys, "agreement"]], on=keys, how="left")
+    merged["agreement"] = merged["agreement"].astype(object).where(merged["agreement"].notna())
+    merged.loc[merged["agreement"].isna(), "agreement"] = None
+    return merged
 
 
 # --- from codes to named, ordered result frames -------------------------------------------------
@@ -816,16 +982,56 @@ def _named_dims(c: _Computed, frame: pd.DataFrame) -> pd.DataFrame:
     return out.iloc[order].reset_index(drop=True)
 
 
+def _gap_key(pairing_id: np.ndarray, dp: np.ndarray, t: np.ndarray) -> np.ndarray:
+    return (pairing_id.astype("int64") * 64 + dp.astype("int64")) * 4 + t.astype("int64")
+
+
+def _directions(c: _Computed, a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Item by item, source a against source b (item figures: pairing_id, item_id, mean):
+    per dimension cell (key), how many items both have a figure for, and on how many a is
+    above b and below b. This is the "every item points the same way" test of a finding."""
+    m = a[["pairing_id", "item_id", "mean"]].merge(
+        b[["pairing_id", "item_id", "mean"]], on=["pairing_id", "item_id"], suffixes=("_a", "_b")
+    )
+    diff = (m["mean_a"] - m["mean_b"]).to_numpy(dtype="float64")
+    ids = m["item_id"].to_numpy(dtype="int64")
+    dp = _lookup(c.items, "item_id", "dimension_position", ids).astype("int64")
+    t = _lookup(c.items, "item_id", "t", ids).astype("int64")
+    frame = pd.DataFrame(
+        {
+            "key": _gap_key(m["pairing_id"].to_numpy(), dp, t),
+            "compared": 1,
+            "above": (diff > EPS).astype("int64"),
+            "below": (diff < -EPS).astype("int64"),
+        }
+    )
+    return frame.groupby("key")[["compared", "above", "below"]].sum()
+
+
+def _consistent(
+    directions: pd.DataFrame, keys: np.ndarray, up: np.ndarray, min_items: int
+) -> np.ndarray:
+    """For each key: at least `min_items` items compared, and every one of them pointing
+    the way of the dimension's gap (up: above; otherwise below)."""
+    d = directions.reindex(keys, fill_value=0)
+    compared = d["compared"].to_numpy()
+    same = np.where(up, d["above"].to_numpy(), d["below"].to_numpy())
+    return (compared >= min_items) & (same == compared)
+
+
+def min_others(threshold: int) -> int:
+    """Raters behind "everyone else" for a blind spot or hidden strength."""
+    return max(MIN_OTHERS, int(threshold))
+
+
 def _gaps(c: _Computed, pairing_id: int | None = None) -> pd.DataFrame:
     """self/partner/others per dimension and target (for every pairing, or one), with the
-    gap, its flag and the Johari quadrant."""
+    gap, its flag (the finding rule in the module docstring) and the Johari quadrant."""
     ds = c.dim_stats
     if pairing_id is not None:
         ds = ds[ds["pairing_id"] == pairing_id]
     src = ds["s"].to_numpy(dtype="int64")
-    key = (
-        ds["pairing_id"].to_numpy(dtype="int64") * 64 + ds["dp"].to_numpy(dtype="int64")
-    ) * 4 + ds["t"].to_numpy(dtype="int64")
+    key = _gap_key(ds["pairing_id"].to_numpy(), ds["dp"].to_numpy(), ds["t"].to_numpy())
     wanted = np.isin(src, [SRC["self"], SRC["partner"], SRC["others"]])
     keys = np.unique(key[wanted])
     if len(keys) == 0:
@@ -840,8 +1046,25 @@ def _gaps(c: _Computed, pairing_id: int | None = None) -> pd.DataFrame:
     others_mean, others_n = column("others", "mean"), column("others", "n")
     gap = self_mean - others_mean
     known = ~np.isnan(gap)
-    blind = known & (gap >= GAP_THRESHOLD - 1e-9)
-    hidden = known & (gap <= -GAP_THRESHOLD + 1e-9)
+    # The partnership's "self" is the pair's average: it is a finding only when BOTH
+    # principals' views stand that far from everyone else, the same way (else: a mirror).
+    is_part = keys % 4 == TARGET_CODE["partnership"]
+    to_member = column("member_view", "mean") - others_mean
+    to_officer = column("officer_view", "mean") - others_mean
+    together = np.sign(to_member) == np.sign(to_officer)
+    nearest = np.sign(to_member) * np.minimum(np.abs(to_member), np.abs(to_officer))
+    flag_gap = np.where(is_part, np.where(together, nearest, 0.0), gap)
+    enough = np.nan_to_num(others_n) >= min_others(c.threshold)
+    items = c.item_stats
+    if pairing_id is not None:
+        items = items[items["pairing_id"] == pairing_id]
+    directions = _directions(
+        c, items[items["s"] == SRC["self"]], items[items["s"] == SRC["others"]]
+    )
+    up = _consistent(directions, keys, np.ones(len(keys), bool), MIN_FLAG_ITEMS)
+    down = _consistent(directions, keys, np.zeros(len(keys), bool), MIN_FLAG_ITEMS)
+    blind = known & enough & up & (flag_gap >= FINDING_GAP - EPS)
+    hidden = known & enough & down & (flag_gap <= -FINDING_GAP + EPS)
     high = ~np.isnan(others_mean) & (others_mean >= HIGH_SCORE)
     out = pd.DataFrame(
         {
@@ -962,6 +1185,9 @@ def _pick(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 
 
 def _mirror(c: _Computed, pairing_id: int) -> pd.DataFrame:
+    """The member's and the officer's views of their partnership per dimension, everyone
+    else's beside them, and the mirror finding: the two views at least MIRROR_THRESHOLD
+    apart, with every partnership item both answered pointing the same way."""
     ds = c.dim_stats
     part = ds[(ds["pairing_id"] == pairing_id) & (ds["t"] == TARGET_CODE["partnership"])]
     if part.empty:
@@ -976,20 +1202,111 @@ def _mirror(c: _Computed, pairing_id: int) -> pd.DataFrame:
         return values.reindex(dps).to_numpy(dtype="float64")
 
     others_n = column("others", "n")
+    member_view, officer_view = column("member_view", "mean"), column("officer_view", "mean")
+    gap = member_view - officer_view
+    views = c.view_items[c.view_items["pairing_id"] == pairing_id]
+    directions = _directions(
+        c, views[views["s"] == SRC["member_view"]], views[views["s"] == SRC["officer_view"]]
+    )
+    keys = _gap_key(np.full(len(dps), pairing_id), dps, np.full(len(dps), 2))
+    consistent = _consistent(directions, keys, gap > 0, 1)
+    flagged = ~np.isnan(gap) & consistent & (np.abs(gap) >= MIRROR_THRESHOLD - EPS)
     out = pd.DataFrame(
         {
             "dimension_code": _lookup(c.dims, "dp", "dimension_code", dps),
             "dimension_name": _lookup(c.dims, "dp", "dimension_name", dps),
-            "member_view": column("member_view", "mean"),
-            "officer_view": column("officer_view", "mean"),
+            "member_view": member_view,
+            "officer_view": officer_view,
             "others_view": column("others", "mean"),
             "others_n": pd.array(
                 np.where(np.isnan(others_n), 0, others_n).astype("int64"), dtype="Int64"
             ),
+            "gap": gap,
+            "flag": np.where(flagged, "mirror", ""),
         }
     )
     out.loc[np.isnan(others_n), "others_n"] = pd.NA
     return out
+
+
+def finding_rule(meta: dict[str, Any]) -> str:
+    """The finding rule in one plain sentence, with the thresholds this report used."""
+    gap = float(meta.get("finding_gap") or FINDING_GAP)
+    others = int(meta.get("min_others") or MIN_OTHERS)
+    items = int(meta.get("min_flag_items") or MIN_FLAG_ITEMS)
+    return (
+        f"A finding needs a gap of at least {gap:.2f} points (a third of the 1–5 scale). A "
+        f"blind spot or hidden strength also needs at least {others} people behind "
+        f"'everyone else' and at least {items} items of the dimension, every one pointing the "
+        "same way; the mirror compares the councillor's and the officer's own views of "
+        "their partnership, item by item."
+    )
+
+
+def _pf(x: float) -> str:
+    return f"{float(x):.1f}"
+
+
+def report_findings(
+    gaps: pd.DataFrame, mirror: pd.DataFrame, member: str, officer: str
+) -> pd.DataFrame:
+    """The pairing's findings, the mirror first (the finding this product exists for),
+    then blind spots and hidden strengths, each in one plain sentence. Built only from the
+    report's own gaps and mirror tables."""
+    who = {"member": member, "officer": officer, "partnership": f"{member} and {officer}"}
+    m = mirror[mirror["flag"] == "mirror"] if "flag" in mirror.columns else mirror.iloc[0:0]
+    m = m.assign(_size=m["gap"].astype("float64").abs()).sort_values(
+        "_size", ascending=False, kind="stable"
+    )
+    mirrors = pd.DataFrame(
+        {
+            "kind": "mirror",
+            "dimension_code": m["dimension_code"],
+            "dimension_name": m["dimension_name"],
+            "target": "partnership",
+            "first": m["member_view"].astype("float64"),
+            "second": m["officer_view"].astype("float64"),
+            "gap": m["gap"].astype("float64"),
+            "text": [
+                f"{name}: {member} rates the partnership {_pf(a)} and {officer} rates it "
+                f"{_pf(b)} — they see it differently and could agree what each can expect "
+                "of the other."
+                for name, a, b in zip(
+                    m["dimension_name"], m["member_view"], m["officer_view"], strict=True
+                )
+            ],
+        }
+    )
+    f = gaps[gaps["flag"].isin(["blind spot", "hidden strength"])]
+    f = f.assign(
+        _k=(f["flag"] == "hidden strength").astype(int), _size=-f["gap"].astype(float).abs()
+    ).sort_values(["_k", "_size"], kind="stable")
+    flags = pd.DataFrame(
+        {
+            "kind": f["flag"],
+            "dimension_code": f["dimension_code"],
+            "dimension_name": f["dimension_name"],
+            "target": f["target"],
+            "first": f["self_mean"].astype("float64"),
+            "second": f["others_mean"].astype("float64"),
+            "gap": f["gap"].astype("float64"),
+            "text": [
+                f"{name}: {who.get(t, t)}'s own rating {_pf(a)}, everyone else's {_pf(b)} "
+                f"({int(n)} raters) — a {flag}."
+                for name, t, a, b, n, flag in zip(
+                    f["dimension_name"],
+                    f["target"],
+                    f["self_mean"],
+                    f["others_mean"],
+                    f["others_n"],
+                    f["flag"],
+                    strict=True,
+                )
+            ],
+        }
+    )
+    out = pd.concat([mirrors, flags], ignore_index=True)
+    return out[COLUMNS["findings"]] if not out.empty else pd.DataFrame(columns=COLUMNS["findings"])
 
 
 def _report_from(
@@ -1063,6 +1380,13 @@ def _report_from(
             if texts:
                 comments[code] = texts
 
+    mirror = _mirror(c, pairing_id)
+    meta.update(
+        finding_gap=FINDING_GAP,
+        mirror_threshold=MIRROR_THRESHOLD,
+        min_others=min_others(c.threshold),
+        min_flag_items=MIN_FLAG_ITEMS,
+    )
     return PairingReport(
         meta=meta,
         groups=_published_groups(groups, c.threshold),
@@ -1071,8 +1395,9 @@ def _report_from(
         gaps=_pick(gaps, "gaps"),
         top_items=_pick(top, "top_items"),
         bottom_items=_pick(bottom, "bottom_items"),
-        mirror=_pick(_mirror(c, pairing_id), "mirror"),
+        mirror=_pick(mirror, "mirror"),
         change=_pick(change, "change"),
+        findings=report_findings(gaps, mirror, str(p["member_name"]), str(p["officer_name"])),
         comments=comments,
         notices=_notices(c, groups, hidden),
     )
@@ -1118,36 +1443,59 @@ def _benchmarks(session: Session, framework_version_ids: list[int] | None = None
                 "values": list(bench.get("values", [])),
                 "national_pct": round(100 * float(bench.get("share", 0)), 1),
                 "label": bench.get("label", ""),
+                "source": solace_source(bench.get("year"), bench.get("sample")),
             }
     return pd.DataFrame(
-        list(rows.values()), columns=["item_code", "measure", "values", "national_pct", "label"]
+        list(rows.values()),
+        columns=["item_code", "measure", "values", "national_pct", "label", "source"],
     )
+
+
+def national_source(solace: pd.DataFrame) -> str:
+    """The national figures' source as a Solace table gives it (an edition published before
+    the source was stored gives the standing sentence)."""
+    given = solace["source"].dropna() if "source" in solace.columns else pd.Series(dtype=object)
+    return str(given.iloc[0]) if len(given) else solace_source()
+
+
+def solace_source(year: Any = None, sample: Any = None) -> str:
+    """The national figures' source in one sentence, with its year and sample where known."""
+    if year and sample:
+        return f"{SOLACE_SOURCE} ({year}; {sample} chief executives answered)."
+    if year:
+        return f"{SOLACE_SOURCE} ({year}); how many chief executives answered is not confirmed."
+    return f"{SOLACE_SOURCE}; {SOLACE_UNCONFIRMED}."
 
 
 def _solace_table(
     parts: list[dict[str, Any]], benchmarks: pd.DataFrame, threshold: int
 ) -> pd.DataFrame:
-    """The council's figure is the OFFICERS' answers (the chief executive and the directors),
-    like for like with Solace, which asked chief executives; the councillors' answers to the
-    same questions are given beside it. A percentage drawn from fewer answers than the
-    cycle's threshold is not given (with one pairing it would be one person's answer)."""
-    hits: dict[tuple[str, str], list[int]] = {}
-    for part in parts:
-        for r in part.get("solace", []):
-            hits.setdefault((r["item_code"], r["side"]), []).append(int(r["hit"]))
-    rows = []
-    for bench in benchmarks.to_dict("records"):
-        row = {k: bench[k] for k in ("measure", "label", "national_pct")}
-        for side, pct, n in (
-            ("officer_view", "council_pct", "n"),
-            ("member_view", "members_pct", "members_n"),
-        ):
-            mine = hits.get((bench["item_code"], side), [])
-            row[n] = len(mine)
-            row[pct] = round(100 * sum(mine) / len(mine), 1) if len(mine) >= threshold else np.nan
-        rows.append(row)
-    out = pd.DataFrame(rows, columns=COLUMNS["solace"])
-    return out.astype({"council_pct": "float64", "members_pct": "float64"})
+    """Like for like with Solace, which asked chief executives about their leaders: the
+    council's figure is the chief executives' answers about their leaders — leader–chief
+    executive pairings only, never directors about cabinet members — from pairings of 12
+    months or more; pairings under 12 months old are counted apart (new_pct), and the
+    leaders' own answers are given beside (members_pct). Every percentage needs at least
+    the cycle's threshold of answers behind it (with one leader–chief executive pairing it
+    would be one person's answer), so it is often not given at all."""
+    rows = [r for part in parts for r in part.get("solace", [])]
+    answers = pd.DataFrame(rows, columns=["item_code", "side", "hit", "leader_ce", "new"])
+    answers = answers[answers["leader_ce"].fillna(False).astype(bool)]
+    new = answers["new"].fillna(False).astype(bool)
+    out = benchmarks
+    for mine, pct, n in (
+        (answers[(answers["side"] == "officer_view") & ~new], "council_pct", "n"),
+        (answers[(answers["side"] == "member_view") & ~new], "members_pct", "members_n"),
+        (answers[(answers["side"] == "officer_view") & new], "new_pct", "new_n"),
+    ):
+        mine = mine.astype({"hit": "float64"})
+        agg = mine.groupby("item_code").agg(**{pct: ("hit", "mean"), n: ("hit", "count")})
+        agg[pct] = (100 * agg[pct]).round(1)
+        out = out.merge(agg.reset_index(), on="item_code", how="left")
+        out[n] = out[n].fillna(0).astype("int64")
+        out[pct] = out[pct].astype("float64").where(out[n] >= threshold)
+    if "source" not in out.columns:
+        out = out.assign(source=solace_source())
+    return out[COLUMNS["solace"]].reset_index(drop=True)
 
 
 def _fmt(x: float) -> str:
@@ -1156,52 +1504,37 @@ def _fmt(x: float) -> str:
 
 def _findings(
     labels: dict[int, str],
-    gaps: pd.DataFrame,
-    mirror: pd.DataFrame,
+    findings: pd.DataFrame,
     heatmap: pd.DataFrame,
     solace: pd.DataFrame,
     rates: pd.DataFrame,
+    threshold: int,
 ) -> list[str]:
-    """Key findings in plain words, built only from the published figures of each pairing
-    (gaps and mirror as its report shows them) and the gated council figures."""
+    """Key findings in plain words, the robust ones first: each pairing's mirror findings
+    (where the two principals see their partnership differently), then its blind spots and
+    hidden strengths — each already past the finding rule in its own report — then the
+    council-wide picture and the gated Solace figures. Built only from the pairings'
+    published findings and the gated council figures."""
     out: list[str] = []
-    who = {"member": "the councillor", "officer": "the officer", "partnership": "the pair"}
+    kinds = findings["kind"] if "kind" in findings.columns else pd.Series(dtype=object)
+    for kind, heading in (
+        ("mirror", "The pair see their partnership differently"),
+        ("blind spot", "Blind spot"),
+        ("hidden strength", "Hidden strength"),
+    ):
+        for row in findings[kinds == kind].itertuples(index=False):
+            out.append(f"{heading} — {labels[int(row.pairing_id)]}: {row.text}")
+    if not out:
+        out.append(
+            "No pairing shows a mirror, a blind spot or a hidden strength that passes the "
+            f"rule (a gap of at least {FINDING_GAP:.2f} points, every item the same way)."
+        )
     invited, responded = int(rates["invited"].sum()), int(rates["responded"].sum())
     if invited:
         out.append(
             f"{responded} of {invited} invited people responded "
             f"({round(100 * responded / invited)}%) across {len(labels)} pairings."
         )
-    blind = gaps[gaps["flag"] == "blind spot"].sort_values("gap", ascending=False, kind="stable")
-    hidden = gaps[gaps["flag"] == "hidden strength"].sort_values("gap", kind="stable")
-    out.append(
-        f"{len(blind)} blind spots (self rated at least {GAP_THRESHOLD} above everyone else) "
-        f"and {len(hidden)} hidden strengths (at least {GAP_THRESHOLD} below)."
-    )
-    if not blind.empty:
-        b = blind.iloc[0]
-        out.append(
-            f"Largest blind spot: {labels[b['pairing_id']]} — {b['dimension_name']} "
-            f"({who[b['target']]}): self {_fmt(b['self_mean'])}, everyone else "
-            f"{_fmt(b['others_mean'])}."
-        )
-    if not hidden.empty:
-        h = hidden.iloc[0]
-        out.append(
-            f"Largest hidden strength: {labels[h['pairing_id']]} — {h['dimension_name']} "
-            f"({who[h['target']]}): self {_fmt(h['self_mean'])}, everyone else "
-            f"{_fmt(h['others_mean'])}."
-        )
-    if not mirror.empty:
-        views = mirror.dropna(subset=["member_view", "officer_view"])
-        diff = (views["member_view"].astype(float) - views["officer_view"].astype(float)).abs()
-        if not diff.empty and diff.max() >= GAP_THRESHOLD:
-            m = views.loc[diff.idxmax()]
-            out.append(
-                f"Widest mirror gap: {labels[m['pairing_id']]} — {m['dimension_name']}: the "
-                f"councillor rates the partnership {_fmt(m['member_view'])}, the officer "
-                f"{_fmt(m['officer_view'])}."
-            )
     if not heatmap.empty:
         by_dim = heatmap.groupby("dimension_name")["score"].mean().sort_values()
         out.append(
@@ -1210,15 +1543,15 @@ def _findings(
         )
     for row in solace.itertuples():
         if row.n and not pd.isna(row.council_pct):
-            members = (
-                f"; the councillors of the pairs say {row.members_pct:.0f}%"
+            leaders = (
+                f"; the leaders themselves say {row.members_pct:.0f}%"
                 if row.members_n and not pd.isna(row.members_pct)
                 else ""
             )
             out.append(
-                f"{row.label.capitalize()}: {row.council_pct:.0f}% of the officers here "
-                f"({row.n} answers) against {row.national_pct:.0f}% of chief executives "
-                f"nationally (Solace){members}."
+                f"{row.label.capitalize()}: {row.council_pct:.0f}% of the chief executives' "
+                f"answers about their leaders here ({row.n} answers) against "
+                f"{row.national_pct:.0f}% of chief executives nationally (Solace){leaders}."
             )
     return out
 
@@ -1229,6 +1562,14 @@ def council_overview(
     """Every pairing of a cycle side by side, after suppression."""
     _reports, overview = council_reports(session, cycle_id, cutoffs)
     return overview
+
+
+def is_new_pairing(started_on: pd.Series, on: Any) -> pd.Series:
+    """True where a pairing had worked together for under NEW_PAIRING_MONTHS on `on` (the
+    cycle's opening day); a pairing with no start date recorded counts as established."""
+    since = pd.Timestamp(on) - pd.DateOffset(months=NEW_PAIRING_MONTHS)
+    started = pd.to_datetime(started_on, errors="coerce")
+    return (started > since).fillna(False).astype(bool)
 
 
 def overview_parts(c: _Computed) -> dict[int, dict[str, Any]]:
@@ -1264,12 +1605,19 @@ def overview_parts(c: _Computed) -> dict[int, dict[str, Any]]:
     if not c.solace.empty and not benchmarks.empty:
         answers = c.solace.merge(c.items[["item_id", "item_code"]], on="item_id")
         answers = answers[answers["value"].notna()].merge(benchmarks, on="item_code")
+        kinds = c.pairings.set_index("pairing_id")
+        # the top pairings: leader, elected mayor or convener with the chief executive
+        leader_ce = kinds["kind"].isin(TOP_KINDS)
+        new = is_new_pairing(kinds["started_on"], c.cycle.opens_on)
         for row in answers.itertuples():
-            out[int(row.pairing_id)]["solace"].append(
+            pid = int(row.pairing_id)
+            out[pid]["solace"].append(
                 {
                     "item_code": row.item_code,
                     "side": SRC_NAME[int(row.g)],
                     "hit": int(row.value in row.values),
+                    "leader_ce": bool(leader_ce.get(pid, False)),
+                    "new": bool(new.get(pid, False)),
                 }
             )
     for row in c.groups[c.groups["invited"] > 0].itertuples():
@@ -1391,11 +1739,11 @@ def assemble_overview(
     }
     findings = _findings(
         labels,
-        table("gaps", COLUMNS["gaps"]),
-        table("mirror", COLUMNS["mirror"]),
+        table("findings", COLUMNS["findings"]),
         heat,
         solace,
         rates,
+        cycle.anonymity_threshold,
     )
     return CouncilOverview(
         meta=meta,
@@ -1445,8 +1793,9 @@ def council_reports(
 
 def national_comparison(session: Session) -> pd.DataFrame:
     """The two Solace-comparable measures per council (its latest closed or published cycle)
-    and for all councils together, in percent of the officers' answers (Solace asked chief
-    executives). One aggregate query over the answers."""
+    and for all councils together, in percent of the chief executives' answers about their
+    leaders (leader–chief executive pairings of 12 months or more, like for like with
+    Solace). One aggregate query over the answers."""
     benchmarks = _benchmarks(session)
     if benchmarks.empty:
         return pd.DataFrame(columns=NATIONAL_COLUMNS)
@@ -1454,13 +1803,14 @@ def national_comparison(session: Session) -> pd.DataFrame:
         Cycle.id.label("cycle_id"),
         Cycle.council_id.label("council_id"),
         Cycle.anonymity_threshold.label("threshold"),
+        Cycle.opens_on.label("opens_on"),
         func.row_number()
         .over(partition_by=Cycle.council_id, order_by=(Cycle.opens_on.desc(), Cycle.id.desc()))
         .label("rn"),
     ).where(Cycle.status.in_(FINISHED))
     ranked = ranked.subquery()
     latest = (
-        select(ranked.c.cycle_id, ranked.c.council_id, ranked.c.threshold)
+        select(ranked.c.cycle_id, ranked.c.council_id, ranked.c.threshold, ranked.c.opens_on)
         .where(ranked.c.rn == 1)
         .subquery()
     )
@@ -1469,6 +1819,8 @@ def national_comparison(session: Session) -> pd.DataFrame:
             latest.c.council_id,
             Council.name,
             latest.c.threshold,
+            latest.c.opens_on,
+            Pairing.started_on,
             Item.code,
             Rating.value,
             func.count(),
@@ -1481,31 +1833,60 @@ def national_comparison(session: Session) -> pd.DataFrame:
         .join(Council, Council.id == latest.c.council_id)
         .join(Pairing, Pairing.id == Invitation.pairing_id)
         .where(
-            # the officers' answers, like for like with Solace (chief executives)
+            # the chief executives' answers about their leaders, like for like with Solace
             Invitation.rater_id == Pairing.officer_id,
+            Pairing.kind.in_(TOP_KINDS),
             Item.dimension_id.is_(None),
             Item.code.in_(list(benchmarks["item_code"])),
             Rating.value.is_not(None),
             Response.status == ResponseStatus.submitted,
         )
-        .group_by(latest.c.council_id, Council.name, latest.c.threshold, Item.code, Rating.value)
+        .group_by(
+            latest.c.council_id,
+            Council.name,
+            latest.c.threshold,
+            latest.c.opens_on,
+            Pairing.started_on,
+            Item.code,
+            Rating.value,
+        )
     )
     rows = pd.DataFrame(
         session.execute(query).all(),
-        columns=["council_id", "council_name", "threshold", "item_code", "value", "count"],
+        columns=[
+            "council_id",
+            "council_name",
+            "threshold",
+            "opens_on",
+            "started_on",
+            "item_code",
+            "value",
+            "count",
+        ],
     )
+    # Pairings under 12 months old are left out: "still developing" is where they start.
+    since = pd.to_datetime(rows["opens_on"]) - pd.DateOffset(months=NEW_PAIRING_MONTHS)
+    rows = rows[~(pd.to_datetime(rows["started_on"], errors="coerce") > since).to_numpy()]
     if rows.empty:
         return pd.DataFrame(columns=NATIONAL_COLUMNS)
     rows = rows.merge(benchmarks, on="item_code")
     hit = [v in vals for v, vals in zip(rows["value"], rows["values"], strict=True)]
     rows["hits"] = rows["count"] * np.array(hit, dtype="int64")
     per = rows.groupby(["council_id", "council_name", "measure"])[["hits", "count"]].sum()
-    # A council's figure needs at least its cycle's threshold of answers; "all councils"
-    # pools only the councils shown, so it cannot be set against them to give one back.
+    # A council's figure needs at least its cycle's threshold of answers (with one chief
+    # executive per council, it is usually not shown). "All councils" pools the councils
+    # shown, and the hidden ones too when together they have at least the largest threshold
+    # of answers: set against the councils shown, the total then gives back only a figure
+    # of that many answers, never one council's.
     needs = rows.groupby(["council_id", "council_name", "measure"])["threshold"].max()
     shown = per["count"] >= needs
+    hidden_count = per[~shown].groupby(level="measure")["count"].sum()
+    enough = hidden_count >= int(rows["threshold"].max())
+    pooled = shown | per.index.get_level_values("measure").map(enough).fillna(False).to_numpy(
+        dtype=bool
+    )
+    total = per[pooled].groupby(level="measure")[["hits", "count"]].sum()
     per["hits"] = per["hits"].where(shown, 0)
-    total = per[shown].groupby(level="measure")[["hits", "count"]].sum()
     total = total.reindex(sorted(set(rows["measure"])), fill_value=0)
     total.index = pd.MultiIndex.from_tuples(
         [(0, "All councils", m) for m in total.index], names=per.index.names

@@ -308,8 +308,9 @@ def gap_bars(
     return alt.layer(bars, ends, words, zero, *limits).properties(
         title=_title(
             "Perception gaps: self against everyone else",
-            f"Dashed lines at ±{threshold:g}: beyond them a gap counts as a blind spot "
-            "(right) or a hidden strength (left)",
+            f"Dashed lines at ±{threshold:.2f} (a third of the scale): beyond them a gap is "
+            "a blind spot (right) or hidden strength (left) if enough people rated it and "
+            "every item agrees",
         ),
         width=WIDTH,
         height=_height(len(df)),
@@ -408,7 +409,7 @@ def johari_quadrant(
     return alt.layer(*lines, corners, points, *names).properties(
         title=_title(
             "Johari window: self against everyone else",
-            f"Dashed lines: self {threshold:g} above or below everyone else; between them, "
+            f"Dashed lines: self {threshold:.2f} above or below everyone else; between them, "
             f"everyone else at {high:g} or more is an open strength",
         ),
         width=440,

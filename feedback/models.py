@@ -173,6 +173,9 @@ class Pairing(SQLModel, table=True):
     member_id: int = Field(foreign_key="person.id", ondelete="RESTRICT")
     officer_id: int = Field(foreign_key="person.id", ondelete="RESTRICT")
     portfolio: str = Field(default="", max_length=200)
+    # When the two began working together (None: not recorded, counted as established);
+    # a pairing under 12 months old is reported apart in the Solace comparison.
+    started_on: date | None = None
     active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow)
 

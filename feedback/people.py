@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -279,7 +281,10 @@ def create_pairing(
     member_id: int,
     officer_id: int,
     portfolio: str = "",
+    started_on: date | None = None,
 ) -> Pairing:
+    """A new pairing. `started_on`: when the two began working together (optional; a
+    pairing under 12 months old is reported apart in the national comparison)."""
     require_council_manager(actor, council_id)
     council = get_council(session, council_id)
     if kind not in {k.value for k in PairingKind}:
@@ -317,11 +322,33 @@ def create_pairing(
         member_id=member_id,
         officer_id=officer_id,
         portfolio=portfolio,
+        started_on=_start_date(started_on),
     )
     session.add(pairing)
     session.flush()
     audit.record(session, actor, "create pairing", "pairing", pairing.id, council_id)
     return pairing
+
+
+def _start_date(value: date | str | None) -> date | None:
+    """A pairing's start date from a date or an ISO text (the demo file, an import)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value.strip())
+        except ValueError:
+            raise Invalid(
+                f"'{value}' is not a date: give when the pairing started as YYYY-MM-DD."
+            ) from None
+    if isinstance(value, datetime):
+        value = value.date()
+    if value > date.today():
+        raise Invalid(
+            "A pairing's start date cannot be in the future: give the day the two began "
+            "working together, or leave it empty."
+        )
+    return value
 
 
 def list_pairings(session: Session, council_id: int) -> list[Pairing]:

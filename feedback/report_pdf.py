@@ -17,7 +17,13 @@ from fpdf.fonts import FontFace
 from PIL import Image
 
 from feedback import charts
-from feedback.analysis import GAP_THRESHOLD, HIGH_SCORE, PairingReport, replies_text
+from feedback.analysis import (
+    GAP_THRESHOLD,
+    HIGH_SCORE,
+    PairingReport,
+    finding_rule,
+    replies_text,
+)
 from feedback.db import DATA_DIR
 from feedback.vocabulary import kind_label, role_words
 
@@ -174,6 +180,18 @@ def pairing_report_pdf(report: PairingReport) -> bytes:
         muted=True,
     )
 
+    # The findings lead: the mirror first, then blind spots and hidden strengths.
+    doc.heading("Findings")
+    if report.findings.empty:
+        doc.para(
+            "Nothing here passes the rule for a finding: no dimension where the two see their "
+            "partnership differently, and no blind spot or hidden strength."
+        )
+    for text in report.findings["text"]:
+        doc.para(f"• {text}")
+    doc.para(finding_rule(meta), size=8.5, muted=True)
+    gap_threshold = float(meta.get("finding_gap") or GAP_THRESHOLD)
+
     doc.heading("Who responded")
     doc.table(
         ["Group", "Replies", "Shown"],
@@ -202,8 +220,9 @@ def pairing_report_pdf(report: PairingReport) -> bytes:
 
     doc.heading("Gaps: blind spots and hidden strengths")
     doc.para(
-        f"A gap of {GAP_THRESHOLD:g} or more between someone's own rating and everyone else's "
-        "is a blind spot (they rate themselves higher) or a hidden strength (lower).",
+        f"A gap of {gap_threshold:.2f} or more (a third of the 1–5 scale) between someone's own "
+        "rating and everyone else's is a blind spot (they rate themselves higher) or a hidden "
+        "strength (lower), when enough people rated it and every item points the same way.",
         size=8.5,
         muted=True,
     )
@@ -231,14 +250,44 @@ def pairing_report_pdf(report: PairingReport) -> bytes:
         if rows["gap"].notna().sum() == 0:
             continue
         doc.chart(
-            charts.gap_bars(report.gaps, target, threshold=GAP_THRESHOLD), (targets[target], 11)
+            charts.gap_bars(report.gaps, target, threshold=gap_threshold), (targets[target], 11)
         )
         doc.chart(
-            charts.johari_quadrant(report.gaps, target, threshold=GAP_THRESHOLD, high=HIGH_SCORE)
+            charts.johari_quadrant(report.gaps, target, threshold=gap_threshold, high=HIGH_SCORE)
         )
 
     if not report.mirror.empty:
         doc.chart(charts.mirror(report.mirror), ("The mirror: how each sees the partnership", 14))
+        mirrors = report.findings[report.findings["kind"] == "mirror"]
+        for text in mirrors["text"]:
+            doc.para(f"• {text} A working agreement is suggested for the plan.")
+
+    bands = report.dimensions
+    if "agreement" in bands.columns and bands["agreement"].notna().any():
+        doc.heading("How far the others agree")
+        doc.para(
+            "Whether a group's answers sit together (raters agree), spread (mixed views) or "
+            "fall on both sides of the middle of the scale (split); left blank where it "
+            "could reveal what anyone answered.",
+            size=8.5,
+            muted=True,
+        )
+        rows = bands[bands["agreement"].notna()]
+        names = {"members": "Other councillors", "officers": "Other officers",
+                 "partners": "External partners", "others": "Everyone else"}  # fmt: skip
+        doc.table(
+            ["Dimension", "About", "Who", "Agreement"],
+            [
+                [
+                    str(r.dimension_name),
+                    targets.get(r.target, r.target),
+                    names.get(r.source, r.source),
+                    str(r.agreement),
+                ]  # fmt: skip
+                for r in rows.itertuples(index=False)
+            ],
+            [56, 46, 40, 32],
+        )
 
     for title, frame in (
         ("Highest rated by others", report.top_items),

@@ -506,6 +506,13 @@ def confidentiality_statement(view: QuestionnaireView) -> list[str]:
             f"{partner} are shown to both of you as the partner's view; your view of the "
             "partnership is shown beside theirs. As there are only two of you, anything you "
             "write can be recognised as yours.",
+            "Your answers to the two national questions (how often advice is asked for, "
+            "and how the working relationship is) are never shown on their own. In a "
+            "leader–chief executive pairing of 12 months or more, the chief executive's "
+            "answers count towards the council's and the national comparison with Solace's "
+            "figures, and the leader's are shown beside them — each only as a percentage of "
+            f"at least {view.anonymity_threshold} answers. Other pairings' answers, and "
+            "pairings under 12 months old, are not counted in that comparison.",
             "The report is released by the facilitator once the round closes.",
         ]
     noun = GROUP_NOUNS[view.rater_group]

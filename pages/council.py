@@ -4,6 +4,7 @@ spread, the two Solace-comparable measures beside the national figures, and resp
 import streamlit as st
 
 from feedback import charts
+from feedback.analysis import national_source
 from feedback.errors import TandemError
 from feedback.publication import read_council_overview
 from feedback.report_index import readable_cycles
@@ -54,41 +55,56 @@ if overview.findings:
 
 st.subheader("Beside the national picture")
 st.caption(
-    "Solace asked chief executives the same two questions: 70% say their leader asks for "
-    "their advice mostly or always; 17% say the relationship is still developing or "
-    "unsatisfactory."
+    "Solace asked chief executives about their leaders: 70% say their leader asks for their "
+    "advice mostly or always; 17% say the relationship is still developing or "
+    "unsatisfactory. Like for like, the council's figure is the chief executive's answers "
+    "about the leader (leader–chief executive pairings only — never directors about cabinet "
+    "members), from pairings of 12 months or more; newer pairings are counted apart, and "
+    f"no percentage is given from fewer than {meta['threshold']} answers."
 )
 if overview.solace.empty:
     st.info("Nobody in this cycle answered the two national questions yet.")
 else:
+    st.caption(national_source(overview.solace))  # written by Tandem, not typed by a user
     columns = st.columns(len(overview.solace))
     for column, row in zip(columns, overview.solace.itertuples(index=False), strict=True):
-        if row.council_pct is None or row.council_pct != row.council_pct:  # NaN
+        column.markdown(f"**{str(row.label).capitalize()}**")  # the framework's question
+        column.markdown(f"Nationally (Solace): **{float(row.national_pct):.0f}%**")
+        shown = row.council_pct is not None and row.council_pct == row.council_pct  # not NaN
+        if shown:
             column.metric(
-                str(row.label),  # the label: a national question
-                "Not shown",
-                help=f"Fewer than {overview.meta['threshold']} answers by the officers of the "
-                "pairs: a percentage would show what one or two people said.",
+                "Chief executives about their leaders, here",
+                f"{float(row.council_pct):.0f}%",
+                delta=f"{float(row.council_pct) - float(row.national_pct):+.0f} points",
+                # More advice asked is good; more relationships "still developing" is not.
+                delta_color="normal" if row.measure == "advice" else "inverse",
+                help=f"From {int(row.n)} answers.",
             )
-            continue
-        difference = float(row.council_pct) - float(row.national_pct)
-        column.metric(
-            str(row.label),  # the national question, from the framework
-            f"{float(row.council_pct):.0f}%",
-            delta=f"{difference:+.0f} points against {float(row.national_pct):.0f}% nationally",
-            # More advice asked is good; more relationships "still developing" is not.
-            delta_color="normal" if row.measure == "advice" else "inverse",
-            help=(
-                f"From {int(row.n)} answers by the officers of the pairs (the chief executive "
-                "and the directors), like for like with Solace, which asked chief executives."
-                + (
-                    f" The councillors of the pairs answer {float(row.members_pct):.0f}% "
-                    f"({int(row.members_n)} answers)."
-                    if row.members_n and row.members_pct == row.members_pct
-                    else ""
-                )
-            ),
+        else:
+            column.markdown(
+                f"Chief executives about their leaders, here: not shown — {int(row.n)} "
+                f"answer{'s' if int(row.n) != 1 else ''}, fewer than {meta['threshold']} "
+                "(a percentage would be one person's answer)."
+            )
+        leaders = row.members_pct is not None and row.members_pct == row.members_pct
+        column.caption(
+            "The leaders' own answers: "
+            + (
+                f"{float(row.members_pct):.0f}% ({int(row.members_n)} answers)."
+                if leaders
+                else f"not shown ({int(row.members_n)} answers)."
+            )
         )
+        if int(row.new_n or 0):
+            new = row.new_pct is not None and row.new_pct == row.new_pct
+            column.caption(
+                "Pairings under 12 months old, counted apart: "
+                + (
+                    f"{float(row.new_pct):.0f}% ({int(row.new_n)} answers)."
+                    if new
+                    else f"not shown ({int(row.new_n)} answers)."
+                )
+            )
 
 st.subheader("Partnership scores")
 if overview.heatmap.empty:

@@ -64,6 +64,7 @@ if pairings:
                 "Councillor": people[p.member_id].full_name,
                 "Officer": people[p.officer_id].full_name,
                 "Portfolio": p.portfolio,
+                "Working together since": p.started_on,
             }
             for p in pairings
         ],
@@ -92,10 +93,21 @@ with st.form("new_pairing", clear_on_submit=True):
         format_func=lambda i: f"{people[i].full_name} — {people[i].title}".rstrip(" —"),
     )
     portfolio = st.text_input("Portfolio", placeholder="e.g. Adult Social Care and Health")
+    started_on = st.date_input(
+        "Working together since",
+        value=None,
+        max_value="today",
+        format="DD/MM/YYYY",
+        help="When the two began working together in these roles. A pairing under 12 months "
+        "old is reported apart in the comparison with the national figures, as a new "
+        "relationship is still developing by design. Leave empty if not known.",
+    )
     if st.form_submit_button("Add pairing"):
         try:
             with unit_of_work() as session:
-                create_pairing(session, actor, council_id, kind, member_id, officer_id, portfolio)
+                create_pairing(
+                    session, actor, council_id, kind, member_id, officer_id, portfolio, started_on
+                )
             st.success("Pairing added.")
             st.rerun()
         except TandemError as exc:

@@ -5,14 +5,14 @@ no comments and nothing else that could point to one anonymous rater."""
 import streamlit as st
 
 from feedback import charts
-from feedback.analysis import GAP_THRESHOLD
+from feedback.analysis import GAP_THRESHOLD, national_source
 from feedback.errors import TandemError
 from feedback.publication import read_council_overview, read_pairing_report
 from feedback.report_index import readable_cycles, readable_reports
 from feedback.vocabulary import kind_label
 from ui.report_views import show_chart, show_error
 from ui.state import current_actor, unit_of_work
-from ui.text import bullets, fill, show, show_html
+from ui.text import bullets, show, show_html
 
 # Large type for a projector. A fixed stylesheet: nothing from the data goes into it.
 LARGE_TYPE = """<style>
@@ -119,8 +119,11 @@ elif slide == "national":
     st.title("Beside the national picture")
     st.markdown(
         "Solace: **70%** of chief executives say their leader asks for their advice mostly "
-        "or always; **17%** say the relationship is still developing or unsatisfactory."
+        "or always; **17%** say the relationship is still developing or unsatisfactory. "
+        "Here: the chief executive's answers about the leader, beside the leader's own."
     )
+    if not overview.solace.empty:
+        st.caption(national_source(overview.solace))  # written by Tandem
     columns = st.columns(max(len(overview.solace), 1))
     for column, row in zip(columns, overview.solace.itertuples(index=False), strict=False):
         shown = row.council_pct == row.council_pct and row.council_pct is not None
@@ -148,25 +151,14 @@ elif report is not None:
         " · ".join(p for p in (kind_label(rm.get("kind", "")), rm.get("portfolio")) if p)
         or "Leadership pairing"
     )
-    gaps = report.gaps
-    lines = []
-    for flag, words in (("blind spot", "Blind spots"), ("hidden strength", "Hidden strengths")):
-        found = gaps[gaps["flag"] == flag] if not gaps.empty else gaps
-        if not found.empty:
-            about = {
-                "member": rm["member_name"],
-                "officer": rm["officer_name"],
-                "partnership": "the partnership",
-            }
-            listed = "; ".join(
-                f"{r.dimension_name} ({about.get(r.target, r.target)})"
-                for r in found.itertuples(index=False)
-            )
-            lines.append(fill("<li><b>{}:</b> {}</li>", words, listed))
-    if lines:
-        show_html(f'<ul style="margin:0;padding-left:1.5rem">{"".join(lines)}</ul>')
+    # The findings, the mirror first: where the two see their partnership differently.
+    if not report.findings.empty:
+        show_html(bullets(report.findings["text"]))
     else:
-        st.markdown(f"No gap of {GAP_THRESHOLD:g} or more between self and everyone else.")
+        st.markdown(
+            f"No finding passes the rule here (a gap of {GAP_THRESHOLD:.2f} points or more, "
+            "enough raters, every item the same way)."
+        )
     if not report.mirror.empty:
         show_chart(charts.mirror(report.mirror), "mirror", "present_mirror", False)
     left, right = st.columns(2)

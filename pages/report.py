@@ -8,7 +8,13 @@ import pandas as pd
 import streamlit as st
 
 from feedback import charts
-from feedback.analysis import GAP_THRESHOLD, HIGH_SCORE, PairingReport, replies_text
+from feedback.analysis import (
+    GAP_THRESHOLD,
+    HIGH_SCORE,
+    PairingReport,
+    finding_rule,
+    replies_text,
+)
 from feedback.errors import TandemError
 from feedback.publication import read_pairing_report
 from feedback.report_index import readable_reports
@@ -16,7 +22,7 @@ from feedback.report_pdf import pairing_report_pdf
 from feedback.vocabulary import kind_label, role_words
 from ui.report_views import edition_identity, show_chart, show_error, slug
 from ui.state import current_actor, unit_of_work
-from ui.text import alert, show
+from ui.text import alert, bullets, show, show_html
 
 actor = current_actor()
 st.title("Pairing report")
@@ -131,6 +137,19 @@ st.caption(
     "replies. Scores run from 1 (low) to 5 (high)."
 )
 
+# --- findings: the mirror first, then blind spots and hidden strengths ---------------------
+st.subheader("Findings")
+findings = report.findings
+if findings.empty:
+    st.markdown(
+        "Nothing here passes the rule for a finding: no dimension where the two of you see "
+        "your partnership differently, and no blind spot or hidden strength."
+    )
+else:
+    show_html(bullets(findings["text"]))
+show(finding_rule(meta), kind="caption")
+gap_threshold = float(meta.get("finding_gap") or GAP_THRESHOLD)
+
 scores_tab, gaps_tab, items_tab, mirror_tab, change_tab, comments_tab = st.tabs(
     ["Scores", "Gaps", "Items", "Mirror", "Change", "Comments"]
 )
@@ -170,12 +189,42 @@ def scores(report: PairingReport) -> None:
 
 with scores_tab:
     scores(report)
+    bands = report.dimensions
+    if "agreement" in bands.columns and bands["agreement"].notna().any():
+        st.subheader("How far the others agree")
+        st.caption(
+            "Whether a group's answers on a dimension sit together (raters agree), spread "
+            "(mixed views) or fall on both sides of the middle of the scale (split). Shown "
+            "only where it cannot reveal what anyone answered; otherwise left blank."
+        )
+        shown = bands[bands["source"].isin(["members", "officers", "partners", "others"])]
+        table = shown.pivot_table(
+            index=["dimension_name", "target"],
+            columns="source",
+            values="agreement",
+            aggfunc="first",
+            sort=False,
+        ).reset_index()
+        table["target"] = table["target"].map(TARGETS).fillna(table["target"])
+        table = table.rename(
+            columns={
+                "dimension_name": "Dimension",
+                "target": "About",
+                "members": "Other councillors",
+                "officers": "Other officers",
+                "partners": "External partners",
+                "others": "Everyone else",
+            }
+        )
+        st.dataframe(table.fillna(""), hide_index=True, width="stretch")
 
 # --- gaps and Johari -------------------------------------------------------------------------
 with gaps_tab:
     st.caption(
-        f"A gap of {GAP_THRESHOLD:g} or more between someone's own rating and everyone else's "
-        "is a blind spot (they rate themselves higher) or a hidden strength (lower)."
+        f"A gap of {gap_threshold:.2f} or more (a third of the 1–5 scale) between someone's "
+        "own rating and everyone else's is a blind spot (they rate themselves higher) or a "
+        "hidden strength (lower) — when enough people rated it and every item of the "
+        "dimension points the same way."
     )
     if report.gaps.empty:
         st.info("No gaps to show: there are no ratings from others that can be shown.")
@@ -185,7 +234,7 @@ with gaps_tab:
             continue
         show(TARGETS[target], kind="subheader")
         show_chart(
-            partial(charts.gap_bars, report.gaps, target, threshold=GAP_THRESHOLD),
+            partial(charts.gap_bars, report.gaps, target, threshold=gap_threshold),
             f"{file_stem}-{target}-gaps",
             f"gaps_{target}",
             keep_as=keep("gaps", target),
@@ -195,7 +244,7 @@ with gaps_tab:
                 charts.johari_quadrant,
                 report.gaps,
                 target,
-                threshold=GAP_THRESHOLD,
+                threshold=gap_threshold,
                 high=HIGH_SCORE,
             ),
             f"{file_stem}-{target}-johari",
@@ -256,11 +305,17 @@ with mirror_tab:
         st.info("No partnership ratings to compare.")
     else:
         show(
-            "How {} and {} each rate their partnership, beside how everyone else rates it.",
+            "How {} and {} each rate their partnership, beside how everyone else rates it. "
+            "Where the two are {} or more apart, that is a finding: a working agreement is "
+            "suggested for the plan.",
             member,
             officer,
+            f"{gap_threshold:.2f}",
             kind="caption",
         )
+        mirrors = findings[findings["kind"] == "mirror"] if not findings.empty else findings
+        for text in mirrors["text"] if not mirrors.empty else []:
+            alert("warning", text, icon="compare_arrows")
         show_chart(
             partial(charts.mirror, report.mirror),
             f"{file_stem}-mirror",

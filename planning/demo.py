@@ -76,6 +76,7 @@ def build_demo(
             people[pr["member"]].id,
             people[pr["officer"]].id,
             pr.get("portfolio", ""),
+            started_on=pr.get("started_on"),
         )
     rng = np.random.default_rng(spec["ratings"]["seed"])
     cycles: dict[str, Cycle] = {}
@@ -157,13 +158,19 @@ def _answer_cycle(
                 )
                 if is_self:
                     score += settings["self_lift"]
+                exact = None
                 for shift in spec["story"]:
                     if _applies(
                         shift, pr["key"], cy["key"], dims[item.dimension_id], item.target, role
                     ):
-                        score += shift["shift"]
-                score += rng.normal(0, settings["noise"])
-                ratings[item.id] = int(np.clip(round(score), 1, 5))
+                        score += shift.get("shift", 0)
+                        exact = shift.get("value", exact)
+                # One person's answers vary less than a crowd's: principals get less noise,
+                # so the story's findings are the ones the numbers show (tests/test_demo.py).
+                principal = role in ("member_principal", "officer_principal")
+                noise = settings.get("principal_noise", settings["noise"]) if principal else None
+                score += rng.normal(0, noise if noise is not None else settings["noise"])
+                ratings[item.id] = exact if exact is not None else int(np.clip(round(score), 1, 5))
             comments: dict[int, str] = {}
             if role in ("members", "officers", "partners"):
                 for code, pool in spec["comments"].items():

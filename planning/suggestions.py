@@ -5,7 +5,9 @@ Suggestions come from the pairing's perception gaps, read only through the publi
 staff read that edition, or the live engine with the republication hold-back once the cycle
 is closed; nobody reads an open cycle): the dimensions where a principal rates themself
 clearly higher than everyone else does (blind spots — the gaps that count against the
-pairing) and where everyone else's scores are lowest. Each proposed goal brings its
+pairing) and where everyone else's scores are lowest. First of all come working agreements
+for the dimensions where the member and the officer see their partnership differently (the
+mirror): what each can expect of the other, signed with the plan. Each proposed goal brings its
 actions from `data/action_library.yaml`. The principals accept (then edit), or dismiss each
 one; both are recorded in the plan's history. The ranking is pure pandas over the gaps
 table, so it can be tested on a DataFrame without a database.
@@ -92,7 +94,9 @@ def dimension_scores(gaps: pd.DataFrame) -> pd.DataFrame:
     g = gaps.copy()
     own = g[["self_mean", "partner_mean"]].mean(axis=1)
     g["view"] = g["others_mean"].fillna(own)
-    g["blind"] = g["gap"].clip(lower=0).fillna(0.0)
+    # Only a gap the report itself flags as a blind spot counts (one rule: the engine's).
+    flagged = g["flag"].eq("blind spot") if "flag" in g.columns else False
+    g["blind"] = g["gap"].where(flagged, 0.0).clip(lower=0).fillna(0.0)
     order = g.sort_values(["dimension_code", "blind"], ascending=[True, False])
     worst = order.drop_duplicates("dimension_code").set_index("dimension_code")["target"]
     out = (
@@ -109,7 +113,7 @@ TARGET_WORDS = {"member": "the member", "officer": "the officer", "partnership":
 
 def _reason(row: pd.Series) -> str:
     parts = []
-    if row["blind_gap"] >= 0.5:
+    if row["blind_gap"] > 0:
         parts.append(
             f"{TARGET_WORDS.get(row['worst_target'], 'a principal').capitalize()} is rated "
             f"{row['blind_gap']:.1f} points lower by others than in their own view (a blind spot)"
@@ -172,6 +176,74 @@ def suggest_from_gaps(
     return out
 
 
+def agreement_from_mirror(
+    mirror: pd.DataFrame,
+    library: dict[str, Any] | None = None,
+    member: str = "the member",
+    officer: str = "the officer",
+    exclude: set[str] | frozenset[str] = frozenset(),
+) -> list[Suggestion]:
+    """A working agreement for each dimension where the member and the officer see their
+    partnership differently (the mirror finding, widest first): what each can expect of the
+    other, drafted from the action library's `agreement` texts. Accepted, it becomes a goal
+    of the plan, so both sign it when they sign the plan."""
+    library = library or load_action_library()
+    dims = library.get("dimensions", {})
+    if mirror is None or mirror.empty or "flag" not in mirror.columns:
+        return []
+    rows = mirror[(mirror["flag"] == "mirror") & mirror["dimension_code"].isin(list(dims))]
+    rows = rows[~rows["dimension_code"].isin(list(exclude))]
+    rows = rows.assign(size=rows["gap"].astype(float).abs()).sort_values(
+        ["size", "dimension_code"], ascending=[False, True]
+    )
+    out = []
+    for row in rows.itertuples(index=False):
+        words = dims[row.dimension_code].get("agreement") or {}
+        from_member = _fill(words.get("member", ""), member, officer)
+        from_officer = _fill(words.get("officer", ""), member, officer)
+        views = (
+            f"{member} rates your partnership {float(row.member_view):.1f} on "
+            f"{row.dimension_name} and {officer} rates it {float(row.officer_view):.1f}"
+        )
+        agreement = (
+            f"Working agreement on {row.dimension_name}. {officer} can expect {member} to "
+            f"{from_member}. {member} can expect {officer} to {from_officer}. We review this "
+            "agreement together at each check-in."
+        )
+        out.append(
+            Suggestion(
+                dimension_code=row.dimension_code,
+                dimension_name=row.dimension_name,
+                title=f"Working agreement: {row.dimension_name}",
+                why=agreement,
+                reason=f"You see this differently: {views} (the mirror).",
+                need=round(float(row.size) + 10, 3),  # the mirror leads the suggestions
+                actions=[
+                    SuggestedAction(
+                        f"{member}: {from_member}",
+                        "member",
+                        "Both agree at the next check-in that this has held",
+                        90,
+                    ),  # fmt: skip
+                    SuggestedAction(
+                        f"{officer}: {from_officer}",
+                        "officer",
+                        "Both agree at the next check-in that this has held",
+                        90,
+                    ),  # fmt: skip
+                    SuggestedAction(
+                        f"Review the working agreement on {row.dimension_name} together",
+                        "joint",
+                        "Reviewed at each check-in; both rate the partnership "
+                        "closer together next cycle",
+                        90,
+                    ),  # fmt: skip
+                ],
+            )
+        )
+    return out
+
+
 def _fill(text: str, member: str, officer: str) -> str:
     return (text or "").replace("{member}", member).replace("{officer}", officer)
 
@@ -184,6 +256,10 @@ def _gaps(session: Session, cycle_id: int, pairing_id: int, actor: Actor | None)
     command line). Raises Invalid, PermissionDenied or NotFound where the results are not
     readable for this actor (an open cycle; not yet published, for a principal)."""
     return read_pairing_report(session, actor or SYSTEM, cycle_id, pairing_id).gaps
+
+
+def _report(session: Session, cycle_id: int, pairing_id: int, actor: Actor | None) -> Any:
+    return read_pairing_report(session, actor or SYSTEM, cycle_id, pairing_id)
 
 
 NOT_READABLE = (Invalid, PermissionDenied, NotFound)
@@ -242,7 +318,7 @@ def suggest(
     require_pairing_reader(session, actor or SYSTEM, pairing_id, cycle_id)
     cycle = session.get(Cycle, cycle_id)
     try:
-        gaps = _gaps(session, cycle_id, pairing_id, actor)
+        report = _report(session, cycle_id, pairing_id, actor)
     except NOT_READABLE as exc:
         raise type(exc)(
             f"No suggestions yet: they come from the feedback, and {not_published(cycle.name)} "
@@ -250,9 +326,18 @@ def suggest(
         ) from exc
     member, officer = _names(session, pairing)
     plan = find_plan(session, pairing_id, cycle_id)
-    return suggest_from_gaps(
-        gaps, member=member, officer=officer, exclude=_handled(session, plan), limit=limit
+    handled = _handled(session, plan)
+    agreements = agreement_from_mirror(
+        report.mirror, member=member, officer=officer, exclude=handled
     )
+    others = suggest_from_gaps(
+        report.gaps,
+        member=member,
+        officer=officer,
+        exclude=handled | {a.dimension_code for a in agreements},
+        limit=max(limit - len(agreements), 0),
+    )
+    return (agreements + others)[: max(limit, len(agreements))]
 
 
 def _find_suggestion(

@@ -90,9 +90,12 @@ def test_hand_computed_items_dimensions_gaps_and_mirror(session: Session, scenar
     assert gap["gap"] == pytest.approx(1.5)
     assert gap["flag"] == "blind spot" and gap["quadrant"] == "blind spot"
     officer_gap = _one(report.gaps, dimension_code="advice", target="officer")
-    assert officer_gap["gap"] == pytest.approx(0.5) and officer_gap["flag"] == "blind spot"
+    # 0.5 is well under a third of the scale (1.33): no flag, only a quadrant.
+    assert officer_gap["gap"] == pytest.approx(0.5) and officer_gap["flag"] == ""
+    assert officer_gap["quadrant"] == "open strength"
     mirror = _one(report.mirror, dimension_code="advice")
     assert (mirror["member_view"], mirror["officer_view"], mirror["others_n"]) == (5, 4, 6)
+    assert mirror["gap"] == 1 and mirror["flag"] == ""  # 1 point apart: under 1.33
     assert mirror["others_view"] == pytest.approx(3.5)
     assert list(report.gaps.columns) == COLUMNS["gaps"]
     assert len(report.top_items) == 5 and len(report.bottom_items) == 5
@@ -160,8 +163,10 @@ def test_half_items_rule_and_per_item_suppression(session: Session) -> None:
     assert (respect_others["mean"], respect_others["n"]) == (2, 3)
     assert any(n.startswith("Other councillors: some questions") for n in report.notices)
     gaps = dimension_gaps(session, s.cycle_id, s.pairing_id)
-    assert _one(gaps, dimension_code="respect", target="member")["gap"] == 2
-    assert _one(gaps, dimension_code="respect", target="member")["quadrant"] == "blind spot"
+    respect = _one(gaps, dimension_code="respect", target="member")
+    # A gap of 2, but "everyone else" is three officers: fewer than the five a flag needs.
+    assert respect["gap"] == 2 and respect["others_n"] == 3
+    assert respect["flag"] == "" and respect["quadrant"] == "development area"
 
 
 def test_change_since_the_previous_cycle(session: Session) -> None:
@@ -268,7 +273,8 @@ def test_the_demo_story_is_in_the_numbers(demo_engine) -> None:  # noqa: ANN001
 
         fin = pairing_report(session, cycles["2026"], pairings["Cllr Tom Hargreaves"])
         mirror = _one(fin.mirror, dimension_code="disagreement")
-        assert mirror["member_view"] - mirror["officer_view"] >= 2 * GAP_THRESHOLD
+        assert (mirror["member_view"], mirror["officer_view"]) == (4, 2)
+        assert mirror["flag"] == "mirror" and mirror["gap"] >= GAP_THRESHOLD
 
         change = leader.change
         improved = _one(change, dimension_code="priorities", target="partnership", source="others")
@@ -282,14 +288,18 @@ def test_the_demo_story_is_in_the_numbers(demo_engine) -> None:  # noqa: ANN001
         overview = council_overview(session, cycles["2026"])
         assert len(overview.heatmap) == 5 * 9
         solace = overview.solace.set_index("measure")
-        # the five officers: 4 of 5 say mostly/always, 1 of 5 still developing
-        assert solace.loc["advice", "council_pct"] == 80 and solace.loc["advice", "n"] == 5
-        assert solace.loc["relationship", "council_pct"] == 20
-        assert solace.loc["advice", "members_pct"] == 100  # the councillors: all five
-        assert any("blind spot" in f for f in overview.findings)
+        # Like for like: only the chief executive's answer about the leader counts (not the
+        # four directors'): one answer, below the threshold, so no percentage.
+        assert solace.loc["advice", "n"] == 1 and pd.isna(solace.loc["advice", "council_pct"])
+        assert solace.loc["advice", "members_n"] == 1  # the leader's own answer, beside
+        assert pd.isna(solace.loc["advice", "members_pct"])
+        assert "could not be confirmed" in solace.loc["advice", "source"]
+        assert overview.findings[0].startswith("The pair see their partnership differently")
         national = national_comparison(session)
         assert national.iloc[-1]["council_name"] == "All councils"
-        assert not math.isnan(national.iloc[0]["advice_pct"])
+        # one council's chief executive: one answer, never a percentage, nor pooled alone
+        assert national.iloc[0]["n"] == 1 and math.isnan(national.iloc[0]["advice_pct"])
+        assert math.isnan(national.iloc[-1]["advice_pct"])
 
 
 def test_a_dimension_reveals_nothing_its_shown_items_do_not(session: Session) -> None:

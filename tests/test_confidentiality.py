@@ -3,11 +3,13 @@ for a way back to a suppressed group or to one rater's answers (hypothesis)."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pytest
 from analysis_builder import add_rater, small_cycle
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +17,7 @@ from hypothesis import strategies as st
 from sqlmodel import Session, select
 
 from feedback.access import SYSTEM
-from feedback.analysis import ANONYMOUS
+from feedback.analysis import ANONYMOUS, BANDS
 from feedback.models import PublishedReport
 from feedback.publication import edition_content, publish_cycle, read_pairing_report
 
@@ -632,3 +634,45 @@ def test_no_sequence_of_staff_reads_gives_back_one_raters_answers(  # noqa: C901
                 for code in set(a) & set(b):
                     moved = abs(b[code] - a[code])
                     assert moved == 0 or moved >= s.threshold, (code, a[code], b[code])
+
+
+@functools.cache
+def _multisets(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every multiset of n answers on the 1–5 scale, as counts of 1s..5s: (sums, bands),
+    by brute force (independent of the engine's own arithmetic)."""
+    grids = np.meshgrid(*[np.arange(n + 1)] * 4, indexing="ij")
+    c1, c2, c3, c4 = (g.ravel() for g in grids)
+    c5 = n - c1 - c2 - c3 - c4
+    ok = c5 >= 0
+    c1, c2, c3, c4, c5 = c1[ok], c2[ok], c3[ok], c4[ok], c5[ok]
+    sums = c1 + 2 * c2 + 3 * c3 + 4 * c4 + 5 * c5
+    low, mid, high = c1 + c2, c3, c4 + c5
+    split = (4 * low >= n) & (4 * high >= n)
+    agree = 5 * np.maximum(np.maximum(low, mid), high) >= 4 * n
+    return sums, np.where(split, 2, np.where(agree, 0, 1))
+
+
+@given(data=cycles)
+@SETTINGS
+def test_an_agreement_band_never_pins_down_an_answer_set(sqlite_engine, data) -> None:  # noqa: ANN001
+    """For every published (mean, answers, band) of an anonymous dimension cell, at least
+    two different multisets of answers are consistent with it, so the band and the mean
+    together never tell anyone what the group answered."""
+    with Session(sqlite_engine, expire_on_commit=False) as session:
+        s, _truth, _dim_items = _build(session, data)
+        edition = publish_cycle(session, SYSTEM, s.cycle_id)
+        session.commit()
+        section = edition_content(session, edition)["pairings"][str(s.pairing_id)]
+        for row in section["dimensions"]:
+            if row.get("agreement") is None:
+                continue
+            assert row["source"] in (*ANONYMOUS, "others"), row  # never a named source
+            assert row["n"] >= s.threshold
+            cells = [r for r in section["items"]
+                     if (r["dimension_code"], r["target"], r["source"])
+                     == (row["dimension_code"], row["target"], row["source"])]  # fmt: skip
+            answers = sum(r["n"] for r in cells)  # what the published item counts say
+            total = round(row["mean"] * answers)
+            sums, bands = _multisets(answers)
+            band = BANDS.index(row["agreement"])
+            assert int(((sums == total) & (bands == band)).sum()) >= 2, row

@@ -23,11 +23,13 @@ from feedback.accounts import actor_for, create_user
 from feedback.cycles import set_cycle_status
 from feedback.db import make_engine, session_scope
 from feedback.models import Comment, Cycle, Invitation, Pairing, Person
+from feedback.publication import read_pairing_report
 from feedback.responses import items_for_invitation, save_answers, submit_response
 
 APP = "../app.py"
 CHILDREN = "Owen Fletcher"  # the demo's children pairing: only two external partners
 LEADER = "Margaret Oduya"
+FINANCE = "Tom Hargreaves"
 
 
 @pytest.fixture(autouse=True)
@@ -205,6 +207,38 @@ def test_a_suppressed_groups_comments_and_scores_never_reach_the_page(
     assert "External partners" not in json.dumps(chart_specs(at))
 
 
+def test_the_mirror_leads_the_report_the_pdf_and_the_presentation(demo: str) -> None:
+    """The demo's designed mirror (the finance portfolio: the member says 4, the officer 2
+    about handling disagreement) is a finding on the page, in its PDF and on its slide."""
+    from feedback.report_pdf import pairing_report_pdf
+
+    mirror = "Cllr Tom Hargreaves rates the partnership 4.0 and Gareth Pryce rates it 2.0"
+    at = open_page("pages/report.py")
+    choose(at, "report_pairing", pairing_id(demo, FINANCE))
+    assert not at.exception
+    subheaders = [h.value for h in at.subheader]
+    assert subheaders[0] == "Findings"
+    shown = texts(at)
+    assert mirror in shown and "a third of the 1–5 scale" in shown
+    assert any(mirror in w.value for w in at.warning)  # the mirror tab too
+    engine = make_engine(demo)
+    with Session(engine) as s:
+        cycle = s.execute(select(Cycle.id).where(Cycle.name == "Annual review 2026")).scalar()
+        report = read_pairing_report(s, SYSTEM, cycle, pairing_id(demo, FINANCE))
+    engine.dispose()
+    text, _pages, _images = _pdf_text(pairing_report_pdf(report))
+    flat = " ".join(text.split())
+    assert flat.index("Findings") < flat.index("Who responded") and mirror in flat
+    slides = open_page("pages/present.py")
+    slides.button(key="present_next").click().run()
+    assert texts(slides).index(mirror) < texts(slides).index("Blind spot")
+    for _ in range(8):
+        slides.button(key="present_next").click().run()
+        if FINANCE in slides.title[0].value:
+            break
+    assert FINANCE in slides.title[0].value and mirror in texts(slides)
+
+
 def test_a_principal_waits_for_publication(closed_cycle: dict[str, list[str]]) -> None:
     at = open_page("pages/report.py", principal_of(closed_cycle["url"][0], "Siân Llewelyn"))
     assert "Your report is not published yet" in alerts(at, "info")[0]
@@ -268,7 +302,13 @@ def test_council_overview_page(demo: str) -> None:
     assert headings(at, 2)[0] == "Kingsmere Borough Council: Annual review 2026"
     shown = texts(at)
     assert "70%" in shown and "17%" in shown
-    assert any("nationally" in str(m.proto.delta) for m in at.metric)
+    # Like for like: the chief executive's one answer about the leader is not a percentage;
+    # the national figures' source is stated, saying what could not be confirmed.
+    assert "Chief executives about their leaders, here: not shown — 1 answer" in shown
+    assert "could not be confirmed" in shown
+    assert shown.index("The pair see their partnership differently") < shown.index(
+        "invited people responded"
+    )
     titles = [s["title"]["text"] for s in chart_specs(at)]
     assert titles == [
         "Partnership score by pairing and dimension",
