@@ -6,10 +6,11 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from sqlmodel import Session, select, update
 
-from feedback.framework import ensure_default_framework
+from feedback.framework import FRAMEWORK_2026_1, ensure_framework_file
 from feedback.models import (
     Comment,
     Council,
@@ -51,9 +52,11 @@ def small_cycle(
     member_id: int | None = None,
     officer_id: int | None = None,
     pairing_id: int | None = None,
+    framework: Path | str = FRAMEWORK_2026_1,
 ) -> Small:
-    """A council (or the one given), a pairing and a cycle with no answers yet."""
-    fv = ensure_default_framework(session)
+    """A council (or the one given), a pairing and a cycle with no answers yet, on framework
+    2026.1 (the hand-computed analysis tests count its items; `framework` gives another)."""
+    fv = ensure_framework_file(session, framework)
     n = next(_names)
     if council_id is None:
         council = Council(name=f"Testshire {n} {utcnow().timestamp()}")
