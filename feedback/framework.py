@@ -73,8 +73,10 @@ class Scale(_Strict):
 
 
 def _check_placeholders(
-    text: str, allowed: frozenset[str] = frozenset(ALLOWED_PLACEHOLDERS)
-) -> str:
+    text: str | None, allowed: frozenset[str] = frozenset(ALLOWED_PLACEHOLDERS)
+) -> str | None:
+    if text is None:  # an optional wording (2026.2) that a file leaves out
+        return None
     unknown = set(PLACEHOLDER.findall(text)) - allowed
     if unknown:
         names = " and ".join("{" + a + "}" for a in sorted(allowed))
