@@ -17,8 +17,10 @@ from feedback.models import (
     Cycle,
     CyclePairing,
     Dimension,
+    DimensionPick,
     Invitation,
     Item,
+    OpenAnswer,
     Pairing,
     Person,
     Rating,
@@ -101,6 +103,8 @@ def add_rater(
     comments: dict[str, str] | None = None,
     submit: bool = True,
     submitted_at: datetime | None = None,
+    open_answers: dict[str, str] | None = None,
+    picks: list[str] | None = None,
 ) -> int:
     """A rater: who = 'member' / 'officer' (the principals) or 'members' / 'officers' /
     'partners'. `values` maps item codes to answers (None = can't say); items not listed get
@@ -134,6 +138,10 @@ def add_rater(
         session.add(Rating(response_id=response.id, item_id=item.id, value=value))
     for code, text in (comments or {}).items():
         session.add(Comment(response_id=response.id, dimension_id=small.dims[code], text=text))
+    for code, text in (open_answers or {}).items():
+        session.add(OpenAnswer(response_id=response.id, question=code, text=text))
+    for code in picks or []:
+        session.add(DimensionPick(response_id=response.id, dimension_id=small.dims[code]))
     session.flush()
     if submit:
         at = submitted_at or utcnow()
