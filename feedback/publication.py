@@ -169,6 +169,20 @@ def _comment_counts(frame: pd.DataFrame) -> dict[int, Counts]:
     return out
 
 
+def _framework_counts(content: dict[str, Any]) -> Counts:
+    """The published counts of framework 2026.2's additions in one pairing's report (stored
+    or candidate): answers shown per open question, and how many of everyone else (and of
+    each anonymous group) chose each dimension as mattering most, and of how many."""
+    out: Counts = {}
+    for q in content.get("open_answers") or []:
+        out[("open", q["code"])] = len(q.get("answers") or [])
+    for r in content.get("matters_most") or []:
+        if r["source"] in CELL_SOURCES:
+            out[("picked", r["source"], r["dimension_code"])] = int(r["picked"])
+            out[("pickers", r["source"])] = int(r["raters"])
+    return out
+
+
 def _moves_a_few(before: Counts, after: Counts, shown_before: set[str], threshold: int) -> bool:
     """Whether any count shown before would change by between 1 and threshold − 1. Comment
     counts of a group shown before are checked even where it had no comment (0 → 1 is one
@@ -213,6 +227,8 @@ def _to_hold(
         )
         before |= {k: n for k, n in comments_before.get(pid, {}).items() if k[1] in shown_before}
         after |= {k: n for k, n in comments_after.get(pid, {}).items() if k[1] in shown_after}
+        before |= _framework_counts(section)
+        after |= _framework_counts(report.to_dict())
         if _moves_a_few(before, after, shown_before, threshold):
             hold[pid] = old_cutoff
     return hold

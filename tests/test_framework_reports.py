@@ -161,3 +161,40 @@ def test_a_2026_2_cycle_compares_with_a_2026_1_cycle_by_dimension(session: Sessi
     change = _rows(report.change, source="others", target="partnership")
     assert len(change) == 9 and (change["change"] == 1.0).all()
     assert "framework 2026.1, then 2026.2" in report.framework_note()
+
+
+def test_a_late_open_answer_or_choice_is_held_back_like_a_comment(session: Session) -> None:
+    from sqlmodel import select
+
+    from feedback.access import SYSTEM
+    from feedback.cycles import set_cycle_status
+    from feedback.models import PublishedReport
+    from feedback.publication import edition_content
+
+    s = small_cycle(session, framework=NEW)
+    add_rater(session, s, "member", 4)
+    add_rater(session, s, "officer", 3)
+    for v in (2, 3, 4):
+        add_rater(session, s, "members", v, picks=["roles"])
+    session.commit()
+    set_cycle_status(session, SYSTEM, s.cycle_id, "published")
+    session.commit()
+    # Three late councillors: every figure moves by three, which is safe, but only one of
+    # them writes an open answer and only one chooses "habits": those would be theirs.
+    set_cycle_status(session, SYSTEM, s.cycle_id, "closed")
+    set_cycle_status(session, SYSTEM, s.cycle_id, "open")
+    add_rater(session, s, "members", 1, open_answers={"open.partnership": "LATE-ONE"})
+    add_rater(session, s, "members", 1, picks=["roles", "habits"])
+    add_rater(session, s, "members", 1, picks=["roles"])
+    set_cycle_status(session, SYSTEM, s.cycle_id, "closed")
+    set_cycle_status(session, SYSTEM, s.cycle_id, "published")
+    session.commit()
+    editions = session.exec(
+        select(PublishedReport)
+        .where(PublishedReport.cycle_id == s.cycle_id)
+        .order_by(PublishedReport.edition)
+    ).all()
+    first, second = (edition_content(session, e)["pairings"][str(s.pairing_id)] for e in editions)
+    assert "LATE-ONE" not in str(second)
+    assert second["matters_most"] == first["matters_most"]
+    assert any("stay as they were" in n for n in second["notices"])

@@ -83,9 +83,7 @@ def test_principal_export_holds_their_data_and_nobody_elses(session, world) -> N
     assert {a["value"] for a in data["own_answers_as_principal"]} == {4}
     assert [c["text"] for c in data["own_comments_as_principal"]] == ["LEADER-OWN-COMMENT"]
     # Framework 2026.2: their own open answers and chosen dimensions, nobody else's.
-    assert [a["text"] for a in data["own_open_answers_as_principal"]] == [
-        "LEADER-OWN-COMMENT-OPEN"
-    ]
+    assert [a["text"] for a in data["own_open_answers_as_principal"]] == ["LEADER-OWN-COMMENT-OPEN"]
     assert [p["dimension"] for p in data["own_picks_as_principal"]] == ["Respect and empathy"]
     assert [g["title"] for g in data["plan_goals"]] == ["Shared goal for the pair"]
     assert data["user_accounts"][0]["username"] == "leader@llanfair.example.gov.uk"
