@@ -537,8 +537,8 @@ def questionnaire_view(
             sections[item.dimension_id] = SectionView(
                 None,
                 "How you see the partnership overall",
-                "Two questions asked of leaders and chief executives nationally (Solace), "
-                "so the council can compare itself.",
+                "Two questions from national research (Solace asked chief executives about "
+                "their leaders), so the council can compare itself.",
                 [],
             )
         sections[item.dimension_id].questions.append(

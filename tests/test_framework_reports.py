@@ -93,8 +93,9 @@ def test_open_answers_follow_the_comments_rules(session: Session) -> None:
     assert by_code["open.partnership"]["answers"] == ["Meet weekly."]
     again = PairingReport.from_dict(report.to_dict())  # as a published edition stores it
     assert again.open_answers == report.open_answers
-    pdf = pairing_report_pdf(report)
-    assert pdf.startswith(b"%PDF")
+    text = _pdf_text(pairing_report_pdf(report))
+    assert "In their own words" in text and "Candid advice" in text
+    assert "Partner one" not in text
 
 
 def test_what_matters_most_is_counted_only_from_groups_at_the_threshold(
@@ -135,6 +136,16 @@ def test_what_matters_most_is_counted_only_from_groups_at_the_threshold(
     assert "'members'" not in str(report.to_dict()["matters_most"])
     assert "culture" in stored  # the dimension is listed, with no count from them
     assert others.loc["culture", "picked"] == 0
+    text = _pdf_text(pairing_report_pdf(report))
+    assert "What matters most" in text and "3 of 3" in text
+
+
+def _pdf_text(data: bytes) -> str:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    return " ".join(page.extract_text() for page in PdfReader(BytesIO(data)).pages)
 
 
 def test_a_2026_2_cycle_compares_with_a_2026_1_cycle_by_dimension(session: Session) -> None:
