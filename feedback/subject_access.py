@@ -263,6 +263,7 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
     own_open_answers = _rows(
         session,
         select(Cycle.name.label("cycle"), OpenAnswer.question, OpenAnswer.text)
+        .select_from(OpenAnswer)
         .join(Response, Response.id == OpenAnswer.response_id)
         .join(Invitation, Invitation.id == Response.invitation_id)
         .join(Cycle, Cycle.id == Invitation.cycle_id)
@@ -272,6 +273,7 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
     own_picks = _rows(
         session,
         select(Cycle.name.label("cycle"), Dimension.name.label("dimension"))
+        .select_from(DimensionPick)
         .join(Response, Response.id == DimensionPick.response_id)
         .join(Invitation, Invitation.id == Response.invitation_id)
         .join(Cycle, Cycle.id == Invitation.cycle_id)
