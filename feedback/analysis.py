@@ -61,6 +61,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from feedback.errors import NotFound
+from feedback.framework import FrameworkSpec, asks, framework_spec, render_item
 from feedback.models import (
     Comment,
     Council,
@@ -68,10 +69,12 @@ from feedback.models import (
     CyclePairing,
     CycleStatus,
     Dimension,
+    DimensionPick,
     FrameworkVersion,
     Invitation,
     InvitationStatus,
     Item,
+    OpenAnswer,
     Pairing,
     Person,
     PublishedPairingReport,
@@ -201,6 +204,17 @@ COLUMNS: dict[str, list[str]] = {
         "current",
         "change",
     ],
+    # Framework 2026.2: the dimensions raters chose as mattering most, per source (the two
+    # principals by name; an anonymous group, and everyone else, only with at least the
+    # threshold's number of raters who chose). `picked` of `raters` chose it; rank 1 = most.
+    "matters_most": [
+        "dimension_code",
+        "dimension_name",
+        "source",
+        "picked",
+        "raters",
+        "rank",
+    ],
     "heatmap": ["pairing_id", "pairing_label", "dimension_code", "dimension_name", "score", "n"],
     "distribution": ["dimension_code", "dimension_name", "rating", "count"],
     "solace": [
@@ -310,6 +324,7 @@ class PairingReport:
         "mirror",
         "change",
         "findings",
+        "matters_most",
     )
     groups = _Table()
     items = _Table()
@@ -320,12 +335,14 @@ class PairingReport:
     mirror = _Table()
     change = _Table()
     findings = _Table()
+    matters_most = _Table()
 
     def __init__(
         self,
         meta: dict[str, Any],
         comments: dict[str, list[str]] | None = None,
         notices: list[str] | None = None,
+        open_answers: list[dict[str, Any]] | None = None,
         **frames: pd.DataFrame,
     ) -> None:
         unknown = set(frames) - set(self._frames)
@@ -334,6 +351,9 @@ class PairingReport:
         self.meta = meta
         self.comments = comments if comments is not None else {}
         self.notices = notices if notices is not None else []
+        # Framework 2026.2: each open question ({code, target, question, answers}), its
+        # answers under the comments' rules (shown groups only, unattributed, alphabetical).
+        self.open_answers = open_answers if open_answers is not None else []
         self._stored: dict[str, list[dict[str, Any]]] = {}
         for name, frame in frames.items():
             setattr(self, name, frame)
@@ -347,6 +367,7 @@ class PairingReport:
                 out[name] = [dict(r) for r in self._stored.get(name) or []]
         out["comments"] = {k: list(v) for k, v in self.comments.items()}
         out["notices"] = list(self.notices)
+        out["open_answers"] = [dict(q, answers=list(q["answers"])) for q in self.open_answers]
         return out
 
     def comment_sections(self) -> list[tuple[str, list[str]]]:
@@ -358,12 +379,79 @@ class PairingReport:
             (str(names.get(code, code)), texts) for code, texts in self.comments.items() if texts
         ]
 
+    def matters_most_summary(self) -> pd.DataFrame:
+        """What matters most beside how it is rated, one row per dimension (page and PDF):
+        dimension_name, rank and chosen ("5 of 8") for everyone else, whether each of the
+        pair chose it, and everyone else's score for the member, officer and partnership.
+        Dimensions ranked by everyone else first; empty when nobody's choices can be shown."""
+        mm = self.matters_most
+        if mm.empty:
+            return pd.DataFrame()
+        dims = self.dimensions.drop_duplicates("dimension_code")
+        names = dict(zip(dims["dimension_code"], dims["dimension_name"], strict=True))
+        names |= dict(zip(mm["dimension_code"], mm["dimension_name"], strict=True))
+        by = {src: rows.set_index("dimension_code") for src, rows in mm.groupby("source")}
+        scores = self.dimensions[self.dimensions["source"] == "others"]
+        rows = []
+        for position, code in enumerate(names):
+            others = by.get("others")
+            row: dict[str, Any] = {"dimension_name": names[code], "_p": position}
+            if others is not None and code in others.index:
+                o = others.loc[code]
+                row["rank"] = None if pd.isna(o["rank"]) else int(o["rank"])
+                row["chosen"] = f"{int(o['picked'])} of {int(o['raters'])}"
+            else:
+                row["rank"], row["chosen"] = None, ""
+            for view in NAMED_VIEWS:
+                mine = by.get(view)
+                row[view] = bool(
+                    mine is not None and code in mine.index and mine.loc[code, "picked"]
+                )
+            for target in TARGET_ORDER:
+                hit = scores[(scores["dimension_code"] == code) & (scores["target"] == target)]
+                row[f"others_{target}"] = None if hit.empty else float(hit["mean"].iloc[0])
+            rows.append(row)
+        out = pd.DataFrame(rows)
+        out["_r"] = out["rank"].fillna(99)
+        return out.sort_values(["_r", "_p"]).drop(columns=["_r", "_p"]).reset_index(drop=True)
+
+    def framework_note(self) -> str | None:
+        """Said beside the change since last cycle when the two cycles asked different
+        questions (framework 2026.1 then 2026.2): the comparison is by dimension."""
+        now, before = (
+            self.meta.get("framework_version"),
+            self.meta.get("previous_framework_version"),
+        )
+        if not now or not before or now == before:
+            return None
+        return (
+            f"The questions changed between the two cycles (framework {before}, then {now}): "
+            "each dimension's score is compared, not the same questions, so a small change "
+            "may come from the new wording."
+        )
+
+    def not_asked_notes(self) -> list[str]:
+        """Which groups were not asked some items (framework 2026.2): not applicable to
+        them, never counted as missing or "can't say"."""
+        counts: dict[str, int] = {}
+        for groups in (self.meta.get("not_asked") or {}).values():
+            for group in groups:
+                counts[group] = counts.get(group, 0) + 1
+        return [
+            f"{GROUP_LABELS[g]} were not asked {counts[g]} of the items, about things they "
+            "cannot see from where they work with the pair: for them those items are not "
+            "applicable, not missing."
+            for g in ANONYMOUS
+            if counts.get(g)
+        ]
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PairingReport:
         report = cls(
             meta=dict(data.get("meta", {})),
             comments={k: list(v) for k, v in (data.get("comments") or {}).items()},
             notices=list(data.get("notices") or []),
+            open_answers=[dict(q) for q in data.get("open_answers") or []],
         )
         report._stored = {name: without_unshown(data.get(name) or []) for name in cls._frames}
         return report
@@ -469,6 +557,7 @@ def _items(session: Session, framework_version_id: int) -> pd.DataFrame:
             Dimension.name,
             func.coalesce(Dimension.position, -1),
             target_code,
+            Item.audience,
         )
         .outerjoin(Dimension, Dimension.id == Item.dimension_id)
         .where(Item.framework_version_id == framework_version_id)
@@ -484,6 +573,7 @@ def _items(session: Session, framework_version_id: int) -> pd.DataFrame:
         "dimension_name",
         "dimension_position",
         "t",
+        "audience",
     ]
     return pd.DataFrame(session.execute(query).all(), columns=columns)
 
@@ -620,6 +710,91 @@ def _responses(
     return pd.DataFrame(session.execute(query).all(), columns=columns)
 
 
+def _open_answers(
+    session: Session,
+    cycle_id: int,
+    pairing_id: int | None,
+    cutoffs: dict[int, datetime] | None,
+) -> pd.DataFrame:
+    query = (
+        select(
+            Invitation.pairing_id,
+            Invitation.rater_group,
+            OpenAnswer.question,
+            OpenAnswer.text,
+            Response.id,
+        )
+        .join(Response, Response.invitation_id == Invitation.id)
+        .join(OpenAnswer, OpenAnswer.response_id == Response.id)
+        .where(Invitation.cycle_id == cycle_id, Response.status == ResponseStatus.submitted)
+    )
+    if pairing_id is not None:
+        query = query.where(Invitation.pairing_id == pairing_id)
+    condition = _submitted_by(cutoffs)
+    if condition is not None:
+        query = query.where(condition)
+    columns = ["pairing_id", "rater_group", "question", "text", "response_id"]
+    return pd.DataFrame(session.execute(query).all(), columns=columns)
+
+
+def _picks(
+    session: Session,
+    cycle_id: int,
+    pairing_id: int | None,
+    cutoffs: dict[int, datetime] | None,
+) -> pd.DataFrame:
+    """Every submitted pick of a dimension that matters most: pairing, response, the
+    rater's group code (principals as member_view / officer_view) and the dimension."""
+    query = (
+        select(Invitation.pairing_id, Response.id, _group_code(), Dimension.code)
+        .join(Pairing, Pairing.id == Invitation.pairing_id)
+        .join(Response, Response.invitation_id == Invitation.id)
+        .join(DimensionPick, DimensionPick.response_id == Response.id)
+        .join(Dimension, Dimension.id == DimensionPick.dimension_id)
+        .where(Invitation.cycle_id == cycle_id, Response.status == ResponseStatus.submitted)
+    )
+    if pairing_id is not None:
+        query = query.where(Invitation.pairing_id == pairing_id)
+    condition = _submitted_by(cutoffs)
+    if condition is not None:
+        query = query.where(condition)
+    columns = ["pairing_id", "response_id", "g", "dimension_code"]
+    return pd.DataFrame(session.execute(query).all(), columns=columns)
+
+
+def _shown_texts(frame: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+    """THE rule for words raters wrote (comments and open answers): only from groups shown
+    (the pair, and anonymous groups with at least the threshold's replies), and in
+    alphabetical order, which says nothing about who wrote what."""
+    shown = frame[frame["rater_group"].isin(set(groups.loc[groups["shown"], "group"]))]
+    if shown.empty:
+        return shown
+    return shown.assign(_k=shown["text"].str.casefold()).sort_values(["_k", "text"])
+
+
+GROUP_OF_CODE = {
+    SRC["members"]: "members",
+    SRC["officers"]: "officers",
+    SRC["partners"]: "partners",
+    SRC["member_view"]: "principal",
+    SRC["officer_view"]: "principal",
+}
+
+
+def _asked_keys(spec: FrameworkSpec, items: pd.DataFrame) -> np.ndarray:
+    """item_id * 8 + group code for every item a group is asked (framework 2026.2 asks each
+    item only of the groups that can observe it; 2026.1 asks everyone everything)."""
+    keys = [
+        int(item_id) * 8 + g
+        for item_id, code, audience in zip(
+            items["item_id"], items["item_code"], items["audience"], strict=True
+        )
+        for g, group in GROUP_OF_CODE.items()
+        if asks(spec, code, audience, group)
+    ]
+    return np.array(keys, dtype="int64")
+
+
 # --- the vectorised engine ----------------------------------------------------------------------
 
 
@@ -720,6 +895,10 @@ class _Computed:
     solace_benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
     view_items: pd.DataFrame = field(default_factory=pd.DataFrame)  # principals' partnership
     item_totals: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype="int64"))
+    spec: FrameworkSpec | None = None
+    framework_version: str = ""
+    open_answers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    picks: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _compute(
@@ -736,6 +915,13 @@ def _compute(
     invitations = _invitations(session, cycle.id, pairing_id, cutoffs)
     comments = _comments(session, cycle.id, pairing_id, cutoffs)
     responses = _responses(session, cycle.id, pairing_id, cutoffs)
+    version = session.get(FrameworkVersion, cycle.framework_version_id)
+    spec = framework_spec(version)
+    # An answer to an item the rater's group is not asked is not applicable: it is never
+    # counted (the form does not show it and saving refuses it; this holds for any writer).
+    asked = _asked_keys(spec, items)
+    asked_set = set(asked.tolist())
+    r = r[np.isin(r["item_id"].to_numpy(dtype="int64") * 8 + r["g"].to_numpy(), asked)]
 
     # Groups: invited (not revoked) and responded (submitted, by the cut-off).
     grid = pd.MultiIndex.from_product(
@@ -777,12 +963,20 @@ def _compute(
 
     # The half-of-the-items rule, per rater, dimension and target. It applies to the item
     # cells as well as the dimension: if a rater's answers counted in an item but not in its
-    # dimension, subtracting one from the other would give their answers back.
+    # dimension, subtracting one from the other would give their answers back. "The items"
+    # are those the rater's group is asked: an item not asked of it is not applicable.
     dim_items = items[items["dimension_position"] >= 0]
-    totals = np.zeros((int(dim_items["dimension_position"].max()) + 1, 3), dtype="int64")
-    np.add.at(totals, (dim_items["dimension_position"].to_numpy(), dim_items["t"].to_numpy()), 1)
+    totals = np.zeros((int(dim_items["dimension_position"].max()) + 1, 3, 8), dtype="int64")
+    for item_id, dpos, target in zip(
+        dim_items["item_id"], dim_items["dimension_position"], dim_items["t"], strict=True
+    ):
+        for g in GROUP_OF_CODE:
+            if int(item_id) * 8 + g in asked_set:
+                totals[int(dpos), int(target), g] += 1
     answered = _count_in_group(d, ["response_id", "dp", "t"], "value")
-    total = totals[d["dp"].to_numpy(dtype="int64"), d["t"].to_numpy(dtype="int64")]
+    total = totals[
+        d["dp"].to_numpy(dtype="int64"), d["t"].to_numpy(dtype="int64"), d["g"].to_numpy()
+    ]
     eligible = answered * 2 >= total
     values = d[d["value"].notna().to_numpy() & eligible]
     v_anon = values["s"].between(SRC["members"], SRC["partners"]).to_numpy()
@@ -837,6 +1031,10 @@ def _compute(
         solace_benchmarks=_benchmarks(session, [cycle.framework_version_id]),
         view_items=view_items,
         item_totals=totals,
+        spec=spec,
+        framework_version=version.version,
+        open_answers=_open_answers(session, cycle.id, pairing_id, cutoffs),
+        picks=_picks(session, cycle.id, pairing_id, cutoffs),
     )
 
 
@@ -1309,6 +1507,69 @@ def report_findings(
     return out[COLUMNS["findings"]] if not out.empty else pd.DataFrame(columns=COLUMNS["findings"])
 
 
+def _open_answer_sections(
+    c: _Computed, pairing: pd.Series, groups: pd.DataFrame
+) -> list[dict[str, Any]]:
+    """Each open question of the framework with its shown answers (the comments' rule)."""
+    questions = c.spec.open_questions if c.spec is not None else None
+    if not questions:
+        return []
+    frame = c.open_answers
+    answers = _shown_texts(frame[frame["pairing_id"] == pairing["pairing_id"]], groups)
+    return [
+        {
+            "code": q.code,
+            "target": q.target,
+            "question": render_item(q.text, pairing["member_name"], pairing["officer_name"]),
+            "answers": answers.loc[answers["question"] == q.code, "text"].tolist(),
+        }
+        for q in questions
+    ]
+
+
+def _matters_most(c: _Computed, pairing_id: int, groups: pd.DataFrame) -> pd.DataFrame:
+    """How many chose each dimension as mattering most, per source. The two principals are
+    named by design; an anonymous group counts only if it is shown AND at least the
+    threshold's number of its raters chose (as an item cell needs that many answers), and
+    "others" pools exactly those groups, so no figure can be set against another to find a
+    suppressed group's or one rater's choice."""
+    picks = c.picks[c.picks["pairing_id"] == pairing_id]
+    if picks.empty or c.spec is None or c.spec.matters_most is None:
+        return pd.DataFrame(columns=COLUMNS["matters_most"])
+    dims = _dims_table(c)
+    shown = set(groups.loc[groups["shown"], "group"])
+    frames = []
+
+    def counted(rows: pd.DataFrame, source: str) -> None:
+        raters = rows["response_id"].nunique()
+        picked = rows.groupby("dimension_code")["response_id"].nunique()
+        out = dims[["dimension_code", "dimension_name"]].assign(
+            source=source,
+            picked=dims["dimension_code"].map(picked).fillna(0).astype("int64").to_numpy(),
+            raters=raters,
+        )
+        out["rank"] = (
+            out["picked"].where(out["picked"] > 0).rank(method="min", ascending=False)
+        ).astype("Int64")
+        frames.append(out)
+
+    for view in NAMED_VIEWS:
+        rows = picks[picks["g"] == SRC[view]]
+        if not rows.empty:
+            counted(rows, view)
+    eligible = []
+    for group in ANONYMOUS:
+        rows = picks[picks["g"] == SRC[group]]
+        if group in shown and rows["response_id"].nunique() >= c.threshold:
+            counted(rows, group)
+            eligible.append(rows)
+    if eligible:
+        counted(pd.concat(eligible), "others")
+    if not frames:
+        return pd.DataFrame(columns=COLUMNS["matters_most"])
+    return pd.concat(frames, ignore_index=True)
+
+
 def _report_from(
     session: Session, c: _Computed, pairing_id: int, gaps_all: pd.DataFrame | None = None
 ) -> PairingReport:
@@ -1332,6 +1593,14 @@ def _report_from(
         "threshold": c.threshold,
         "edition": None,
         "previous_cycle_name": previous.name if previous is not None else None,
+        "framework_version": c.framework_version,
+        "previous_framework_version": (
+            session.get(FrameworkVersion, previous.framework_version_id).version
+            if previous is not None
+            else None
+        ),
+        # Items some anonymous groups were not asked (not applicable to them, not missing).
+        "not_asked": c.spec.not_asked() if c.spec is not None else {},
     }
     groups = c.groups[c.groups["pairing_id"] == pairing_id]
     hidden = c.hidden_cells[c.hidden_cells["pairing_id"] == pairing_id]
@@ -1370,11 +1639,9 @@ def _report_from(
         change["change"] = change["current"] - change["previous"]
         change = change.dropna(subset=["previous", "current"])
 
-    com = c.comments[c.comments["pairing_id"] == pairing_id]
-    com = com[com["rater_group"].isin(set(groups.loc[groups["shown"], "group"]))]
+    com = _shown_texts(c.comments[c.comments["pairing_id"] == pairing_id], groups)
     comments: dict[str, list[str]] = {}
     if not com.empty:
-        com = com.assign(_k=com["text"].str.casefold()).sort_values(["_k", "text"])
         for code in _dims_table(c)["dimension_code"]:
             texts = com.loc[com["dimension_code"] == code, "text"].tolist()
             if texts:
@@ -1398,8 +1665,10 @@ def _report_from(
         mirror=_pick(mirror, "mirror"),
         change=_pick(change, "change"),
         findings=report_findings(gaps, mirror, str(p["member_name"]), str(p["officer_name"])),
+        matters_most=_pick(_matters_most(c, pairing_id, groups), "matters_most"),
         comments=comments,
         notices=_notices(c, groups, hidden),
+        open_answers=_open_answer_sections(c, p, groups),
     )
 
 
@@ -1671,6 +1940,28 @@ def contributors(c: _Computed) -> dict[int, dict[str, list[int]]]:
     ):
         if (int(pid), group) in shown_keys:
             sets[int(pid)].setdefault(f"comments|{group}|{code}", set()).add(int(rid))
+    # Open answers and choices of what matters most are held like comments (framework 2026.2).
+    opened = c.open_answers
+    for pid, group, question, rid in zip(
+        opened.get("pairing_id", ()),
+        opened.get("rater_group", ()),
+        opened.get("question", ()),
+        opened.get("response_id", ()),
+        strict=True,
+    ):
+        if (int(pid), group) in shown_keys:
+            sets[int(pid)].setdefault(f"comments|{group}|open:{question}", set()).add(int(rid))
+    picks = c.picks
+    for pid, g, code, rid in zip(
+        picks.get("pairing_id", ()),
+        picks.get("g", ()),
+        picks.get("dimension_code", ()),
+        picks.get("response_id", ()),
+        strict=True,
+    ):
+        group = SRC_NAME.get(int(g))
+        if (int(pid), group) in shown_keys:
+            sets[int(pid)].setdefault(f"comments|{group}|pick:{code}", set()).add(int(rid))
     return {pid: {k: sorted(ids) for k, ids in d.items()} for pid, d in sets.items()}
 
 

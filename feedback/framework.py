@@ -21,10 +21,22 @@ from feedback.db import DATA_DIR, TandemError
 from feedback.models import Dimension, FrameworkVersion, Item
 
 FRAMEWORK_DIR = DATA_DIR / "framework"
-DEFAULT_FRAMEWORK_FILE = FRAMEWORK_DIR / "tandem-core-2026.1.yaml"
+# New cycles use the current version; cycles that already ran keep the version they ran
+# with (the stored copy), and the demo keeps 2026.1 so that its designed findings hold.
+FRAMEWORK_2026_1 = FRAMEWORK_DIR / "tandem-core-2026.1.yaml"
+DEFAULT_FRAMEWORK_FILE = FRAMEWORK_DIR / "tandem-core-2026.2.yaml"
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 ALLOWED_PLACEHOLDERS = {"member", "officer"}
 SOLACE_SCALES = {"advice_frequency", "relationship"}
+# Who may be asked an item (the file's `audience`): the pair themselves and the three
+# anonymous groups, named as the invitations name them (feedback.models.RaterGroup).
+AUDIENCE_GROUPS = ("principals", "members", "officers", "partners")
+GROUP_OF_AUDIENCE = {
+    "principals": "principal",
+    "members": "members",
+    "officers": "officers",
+    "partners": "partners",
+}
 
 
 class FrameworkFileError(TandemError):
@@ -60,12 +72,17 @@ class Scale(_Strict):
         return points
 
 
-def _check_placeholders(text: str) -> str:
-    unknown = set(PLACEHOLDER.findall(text)) - ALLOWED_PLACEHOLDERS
+def _check_placeholders(
+    text: str | None, allowed: frozenset[str] = frozenset(ALLOWED_PLACEHOLDERS)
+) -> str | None:
+    if text is None:  # an optional wording (2026.2) that a file leaves out
+        return None
+    unknown = set(PLACEHOLDER.findall(text)) - allowed
     if unknown:
+        names = " and ".join("{" + a + "}" for a in sorted(allowed))
         raise ValueError(
             f"unknown placeholder(s) {', '.join('{' + u + '}' for u in sorted(unknown))}; "
-            "only {member} and {officer} can be used"
+            f"only {names} can be used"
         )
     # A brace left over once the placeholders are taken out is a half-typed one, such as
     # "{member" — it would be shown to raters as it stands.
@@ -76,13 +93,85 @@ def _check_placeholders(text: str) -> str:
     return text
 
 
+Audience = Literal["principals", "members", "officers", "partners"]
+SELF_WORD = re.compile(r"\b(you|your)\b", re.IGNORECASE)
+
+
+def _check_self_text(text: str | None, target: str) -> str | None:
+    """What the person rated reads about themselves: "You …", never their own name. For a
+    partnership item both of the pair read it, so it names the other one as {partner}."""
+    if text is None:
+        return None
+    allowed = {
+        "member": frozenset({"officer"}),
+        "officer": frozenset({"member"}),
+        "partnership": frozenset({"partner"}),
+    }[target]
+    _check_placeholders(text, allowed)
+    if not SELF_WORD.search(text):
+        raise ValueError('self_text speaks to the person answering: use "you" or "your"')
+    return text
+
+
 class ItemSpec(_Strict):
     code: str = Field(pattern=r"^[a-z0-9_.\-]+$")
     target: Literal["member", "officer", "partnership"]
     text: str = Field(min_length=5, max_length=300)
     scale: str = "agreement"
+    # Added in 2026.2; absent (None) in 2026.1, where everyone was asked everything in the
+    # third person. None values are left out of the checksum, so 2026.1 keeps its own.
+    audience: list[Audience] | None = None
+    self_text: str | None = Field(default=None, min_length=5, max_length=300)
 
     _placeholders = field_validator("text")(_check_placeholders)
+
+    @model_validator(mode="after")
+    def _audience_and_self(self) -> ItemSpec:
+        if self.audience is not None:
+            if len(set(self.audience)) != len(self.audience):
+                raise ValueError("audience names a group twice")
+            if "principals" not in self.audience:
+                # Every gap and the mirror set the pair's own view against others'.
+                raise ValueError("audience must include principals (the pair rate every item)")
+        _check_self_text(self.self_text, self.target)
+        return self
+
+    def asks(self, group: str) -> bool:
+        """Whether raters of `group` (an invitation's rater group) are asked this item."""
+        if self.audience is None:
+            return True
+        return any(GROUP_OF_AUDIENCE[a] == group for a in self.audience)
+
+
+class OpenQuestionSpec(_Strict):
+    """A question answered in words ("keep doing", "focus on"), with the comments' rules."""
+
+    code: str = Field(pattern=r"^[a-z0-9_.\-]+$")
+    target: Literal["member", "officer", "partnership"]
+    text: str = Field(min_length=5, max_length=300)
+    self_text: str | None = Field(default=None, min_length=5, max_length=300)
+
+    _placeholders = field_validator("text")(_check_placeholders)
+
+    @model_validator(mode="after")
+    def _self(self) -> OpenQuestionSpec:
+        _check_self_text(self.self_text, self.target)
+        return self
+
+
+class MattersMostSpec(_Strict):
+    """Raters pick up to `pick` dimensions that matter most for the pairing."""
+
+    pick: int = Field(default=3, ge=1, le=5)
+    text: str = Field(min_length=5, max_length=300)
+    self_text: str | None = Field(default=None, min_length=5, max_length=300)
+
+    _placeholders = field_validator("text")(_check_placeholders)
+
+    @field_validator("self_text")
+    @classmethod
+    def _self(cls, text: str | None) -> str | None:
+        return _check_self_text(text, "partnership")
 
 
 class DimensionSpec(_Strict):
@@ -104,10 +193,13 @@ class SolaceSpec(_Strict):
     target: Literal["partnership"] = "partnership"
     scale: str
     audience: Literal["principals", "everyone"] = "principals"
+    # `text` is what the officer answers (about the member: like for like with Solace);
+    # `member_text` (2026.2) is the member's own wording of the same question.
     text: str = Field(min_length=5, max_length=300)
+    member_text: str | None = Field(default=None, min_length=5, max_length=300)
     benchmark: Benchmark
 
-    _placeholders = field_validator("text")(_check_placeholders)
+    _placeholders = field_validator("text", "member_text")(_check_placeholders)
 
 
 class FrameworkSpec(_Strict):
@@ -118,6 +210,8 @@ class FrameworkSpec(_Strict):
     scales: dict[str, Scale]
     dimensions: list[DimensionSpec] = Field(min_length=1)
     solace: list[SolaceSpec] = []
+    open_questions: list[OpenQuestionSpec] | None = None  # 2026.2
+    matters_most: MattersMostSpec | None = None  # 2026.2
 
     @field_validator("version", mode="before")
     @classmethod
@@ -143,6 +237,20 @@ class FrameworkSpec(_Strict):
                 seen_items.add(item.code)
                 if item.scale not in self.scales:
                     problems.append(f"{where}.scale: no scale called '{item.scale}'")
+                if self.per_item_audience and item.audience is None:
+                    problems.append(
+                        f"{where}.audience: required, as other items name theirs (list the "
+                        "groups that can see this behaviour)"
+                    )
+                if self.per_item_audience and item.self_text is None:
+                    problems.append(
+                        f"{where}.self_text: required with audiences: the person rated "
+                        'reads the item addressed to them ("You …")'
+                    )
+        for o, q in enumerate(self.open_questions or []):
+            if q.code in seen_items:
+                problems.append(f"open_questions[{o}].code: '{q.code}' is used twice")
+            seen_items.add(q.code)
         for s, q in enumerate(self.solace):
             if q.code in seen_items:
                 problems.append(f"solace[{s}].code: '{q.code}' is used twice")
@@ -162,8 +270,29 @@ class FrameworkSpec(_Strict):
     def item_count(self) -> int:
         return sum(len(d.items) for d in self.dimensions) + len(self.solace)
 
+    @property
+    def per_item_audience(self) -> bool:
+        """2026.2 onwards: items name who is asked them (and then all of them must)."""
+        return any(i.audience is not None for d in self.dimensions for i in d.items)
+
+    def item_specs(self) -> dict[str, ItemSpec]:
+        return {i.code: i for d in self.dimensions for i in d.items}
+
+    def not_asked(self) -> dict[str, list[str]]:
+        """Item code → the anonymous rater groups NOT asked it (not applicable to them)."""
+        out: dict[str, list[str]] = {}
+        for code, item in self.item_specs().items():
+            missing = [g for g in ("members", "officers", "partners") if not item.asks(g)]
+            if missing:
+                out[code] = missing
+        return out
+
     def checksum(self) -> str:
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        # None (a key added in 2026.2 and not used) is left out, so a 2026.1 file keeps the
+        # checksum it was stored with and loads again beside the cycles that ran with it.
+        canonical = json.dumps(
+            self.model_dump(mode="json", exclude_none=True), sort_keys=True, ensure_ascii=False
+        )
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -304,7 +433,13 @@ def store_framework(session: Session, spec: FrameworkSpec) -> FrameworkVersion:
 
 
 def ensure_default_framework(session: Session) -> FrameworkVersion:
+    """The framework new cycles use (2026.2), stored once."""
     return store_framework(session, load_framework_file(DEFAULT_FRAMEWORK_FILE))
+
+
+def ensure_framework_file(session: Session, path: Path | str) -> FrameworkVersion:
+    """Any framework file (for example FRAMEWORK_2026_1, which the demo keeps), stored once."""
+    return store_framework(session, load_framework_file(path))
 
 
 def framework_spec(version: FrameworkVersion) -> FrameworkSpec:
@@ -312,6 +447,97 @@ def framework_spec(version: FrameworkVersion) -> FrameworkSpec:
     return FrameworkSpec.model_validate(version.definition)
 
 
-def render_item(text: str, member: str, officer: str) -> str:
+def render_item(text: str, member: str, officer: str, partner: str = "") -> str:
     """Put the pairing's names into an item's wording."""
-    return text.replace("{member}", member).replace("{officer}", officer)
+    return (
+        text.replace("{member}", member).replace("{officer}", officer).replace("{partner}", partner)
+    )
+
+
+def wording_for(
+    spec: FrameworkSpec, code: str, text: str, target: str, side: str | None
+) -> tuple[str, bool]:
+    """The wording a rater reads for the item, open question or Solace question `code`
+    (whose third-person text is `text`), and whether it is addressed to them. `side` is
+    "member" / "officer" for one of the pair, None for anyone else. One of the pair reads an
+    item about themselves, or about their partnership, as "You …" where the framework gives
+    that wording (2026.2); the member reads the Solace questions in their own words."""
+    if side is None:
+        return text, False
+    for q in spec.solace:
+        if q.code == code:
+            if side == "member" and q.member_text:
+                return q.member_text, True
+            return text, side == "officer" and q.member_text is not None
+    entry: Any = spec.item_specs().get(code)
+    if entry is None:
+        entry = next((q for q in spec.open_questions or [] if q.code == code), None)
+    own = target == "partnership" or target == side
+    if entry is not None and own and entry.self_text:
+        return entry.self_text, True
+    return text, False
+
+
+def asks(spec: FrameworkSpec, code: str, audience: str, group: str) -> bool:
+    """THE rule for whether raters of `group` (an invitation's rater group) are asked the
+    stored item `code` (whose `Item.audience` column is `audience`): the Solace questions go
+    to the pair unless marked for everyone; a rated item to the groups its file names
+    (2026.1 names none: everyone). An item a group is not asked is not applicable to that
+    group: not shown on its form, and never counted as missing or "can't say"."""
+    if audience != "everyone" and group != "principal":
+        return False
+    item = spec.item_specs().get(code)
+    return item is None or item.asks(group)
+
+
+# --- wording checks (the style rules of a framework's items) ----------------------------
+
+ABSOLUTES = re.compile(r"\b(never|always)\b", re.IGNORECASE)
+FEELINGS = re.compile(r"\b(trusts?|feels?|believes?|likes?|values)\b", re.IGNORECASE)
+RECIPROCAL = re.compile(r"\beach other(?:'s)?\b", re.IGNORECASE)
+SUBJECTS = {
+    "member": "{member} ",
+    "officer": "{officer} ",
+    "partnership": "{member} and {officer} ",
+}
+
+
+def wording_problems(spec: FrameworkSpec) -> list[str]:
+    """Items that break the rules of a good 360 item, one sentence each naming the item:
+    one person's one observable behaviour, rated on agreement without absolutes.
+
+    - an item about the member (officer) has the member (officer) as its subject, and a
+      partnership item has both: "{member} and {officer} …";
+    - no "each other": that is two people's behaviours in one item (double-barrelled);
+    - no "never" or "always" on the agreement scale: nobody can agree with an absolute;
+    - no feelings ("trusts", "feels", …): raters can see what someone does, not what they
+      feel;
+    - "key decisions", not "big decisions" (the statutory term).
+    """
+    out: list[str] = []
+    for dim in spec.dimensions:
+        for item in dim.items:
+            text = item.text
+            if not text.startswith(SUBJECTS[item.target]):
+                out.append(
+                    f"{item.code}: an item about the {item.target} starts with "
+                    f'"{SUBJECTS[item.target].strip()}", the person whose behaviour it is'
+                )
+            if RECIPROCAL.search(text):
+                out.append(
+                    f'{item.code}: "each other" asks about two people\'s behaviour at once; '
+                    "ask about each of them in a twin item"
+                )
+            if item.scale == "agreement" and ABSOLUTES.search(text):
+                out.append(
+                    f'{item.code}: an absolute ("{ABSOLUTES.search(text).group(0)}") cannot be '
+                    "agreed with on a scale; describe the behaviour positively"
+                )
+            if FEELINGS.search(text):
+                out.append(
+                    f'{item.code}: "{FEELINGS.search(text).group(0)}" is a feeling raters cannot '
+                    "see; describe what the person does"
+                )
+            if "big decision" in text.lower():
+                out.append(f'{item.code}: say "key decisions", not "big decisions"')
+    return out

@@ -317,6 +317,22 @@ class Comment(SQLModel, table=True):
     text: str
 
 
+class OpenAnswer(SQLModel, table=True):
+    """An answer in words to one of the framework's open questions ("keep doing", "focus
+    on", the partnership); reported like a comment (framework 2026.2)."""
+
+    response_id: int = Field(foreign_key="response.id", ondelete="CASCADE", primary_key=True)
+    question: str = Field(primary_key=True, max_length=60)  # the open question's code
+    text: str
+
+
+class DimensionPick(SQLModel, table=True):
+    """One of the (up to three) dimensions a rater says matter most for the pairing."""
+
+    response_id: int = Field(foreign_key="response.id", ondelete="CASCADE", primary_key=True)
+    dimension_id: int = Field(foreign_key="dimension.id", ondelete="RESTRICT", primary_key=True)
+
+
 class MessageLog(SQLModel, table=True):
     """Invitations and reminders sent (or exported for mail merge)."""
 

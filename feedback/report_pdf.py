@@ -305,9 +305,46 @@ def pairing_report_pdf(report: PairingReport) -> bytes:
             [104, 38, 16, 16],
         )
 
+    summary = report.matters_most_summary()
+    if not summary.empty:
+        doc.heading("What matters most")
+        doc.para(
+            f"Each rater chose up to three dimensions that matter most for this pairing; "
+            f"everyone else's choices count only from groups with at least {threshold} raters "
+            "who chose. Beside them, everyone else's score for each.",
+            size=8.5,
+            muted=True,
+        )
+        doc.table(
+            ["Dimension", "Rank", "Chosen", f"{member} chose", f"{officer} chose", "Rated"],
+            [
+                [
+                    str(r.dimension_name),
+                    "" if pd.isna(r.rank) else str(int(r.rank)),
+                    str(r.chosen),
+                    "yes" if r.member_view else "",
+                    "yes" if r.officer_view else "",
+                    " / ".join(
+                        _number(v)
+                        for v in (r.others_member, r.others_officer, r.others_partnership)
+                    ),
+                ]  # fmt: skip
+                for r in summary.itertuples(index=False)
+            ],
+            [40, 14, 20, 28, 28, 44],
+        )
+        doc.para(
+            "Rated: everyone else's score for the councillor / the officer / the partnership.",
+            size=8,
+            muted=True,
+        )
+
     previous = meta.get("previous_cycle_name")
     if previous and not report.change.empty:
         change_title: list[tuple[str, float]] = [(f"Change since {previous}", 14)]
+        if note := report.framework_note():
+            doc.heading(change_title.pop()[0])
+            doc.para(note, size=8.5, muted=True)
         for target in _targets(report.change):
             rows = report.change[
                 (report.change["target"] == target) & (report.change["source"] == "others")
@@ -334,5 +371,12 @@ def pairing_report_pdf(report: PairingReport) -> bytes:
     for name, texts in sections:
         doc.heading(name, size=10.5, space=1)
         for text in texts:
+            doc.para(f"“{text}”", size=9)
+    answered = [q for q in report.open_answers if q["answers"]]
+    if answered:
+        doc.heading("In their own words")
+    for q in answered:
+        doc.heading(str(q["question"]), size=10.5, space=1)
+        for text in q["answers"]:
             doc.para(f"“{text}”", size=9)
     return bytes(doc.output())

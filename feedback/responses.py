@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -24,17 +24,19 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, delete, select, update
 
 from feedback.errors import Conflict, Invalid, NotFound
-from feedback.framework import framework_spec, render_item
+from feedback.framework import asks, framework_spec, render_item, wording_for
 from feedback.models import (
     Comment,
     Council,
     Cycle,
     CycleStatus,
     Dimension,
+    DimensionPick,
     FrameworkVersion,
     Invitation,
     InvitationStatus,
     Item,
+    OpenAnswer,
     Pairing,
     Person,
     RaterGroup,
@@ -85,13 +87,16 @@ def opens_draft(response: Response, resume_key: str | None) -> bool:
 
 
 def items_for_invitation(session: Session, invitation: Invitation) -> list[Item]:
-    """The items this rater answers: everything, plus the principals-only questions for the
-    two principals."""
+    """The items this rater answers: those the framework asks of their group (everything,
+    plus the principals-only questions, for the two principals)."""
     cycle = session.get(Cycle, invitation.cycle_id)
+    spec = framework_spec(session.get(FrameworkVersion, cycle.framework_version_id))
     query = select(Item).where(Item.framework_version_id == cycle.framework_version_id)
-    if invitation.rater_group != RaterGroup.principal:
-        query = query.where(Item.audience == "everyone")
-    return list(session.exec(query.order_by(Item.position)))
+    return [
+        item
+        for item in session.exec(query.order_by(Item.position))
+        if asks(spec, item.code, item.audience, invitation.rater_group)
+    ]
 
 
 def dimensions_for_cycle(session: Session, cycle: Cycle) -> list[Dimension]:
@@ -129,6 +134,29 @@ def current_answers(
         for c in session.exec(select(Comment).where(Comment.response_id == response.id))
     }
     return ratings, comments
+
+
+def current_extras(
+    session: Session, invitation_id: int, resume_key: str | None = None
+) -> tuple[dict[str, str], list[int]]:
+    """The draft's open answers (by question code) and its picks of the dimensions that
+    matter most (dimension ids), under the same rule as `current_answers`."""
+    response = get_response(session, invitation_id)
+    if (
+        response is None
+        or response.status == ResponseStatus.submitted
+        or not opens_draft(response, resume_key)
+    ):
+        return {}, []
+    answers = {
+        a.question: a.text
+        for a in session.exec(select(OpenAnswer).where(OpenAnswer.response_id == response.id))
+    }
+    picks = sorted(
+        p.dimension_id
+        for p in session.exec(select(DimensionPick).where(DimensionPick.response_id == response.id))
+    )
+    return answers, picks
 
 
 def _open_invitation(session: Session, invitation_id: int) -> tuple[Invitation, Cycle]:
@@ -173,11 +201,36 @@ def _validate(
     cycle: Cycle,
     ratings: dict[int, int | None],
     comments: dict[int, str],
+    open_answers: dict[str, str] | None = None,
+    picks: list[int] | None = None,
 ) -> dict[int, str]:
-    """Check the answers; returns the comments as they are stored (feedback.text)."""
+    """Check the answers; returns the comments as they are stored (feedback.text). Open
+    answers are cleaned in place by the same rule."""
     items = {i.id: i for i in items_for_invitation(session, invitation)}
     spec = framework_spec(session.get(FrameworkVersion, cycle.framework_version_id))
     problems = []
+    questions = {q.code for q in spec.open_questions or []}
+    open_answers = open_answers if open_answers is not None else {}
+    for code, text in list(open_answers.items()):
+        if code not in questions:
+            problems.append(f"Question '{code}' is not part of this questionnaire.")
+            continue
+        try:  # the one rule for text, as for comments
+            open_answers[code] = paragraphs(text, "your answer", limit=MAX_COMMENT_CHARS)
+        except Invalid as exc:
+            problems.append(str(exc))
+    if picks is not None:
+        limit = spec.matters_most.pick if spec.matters_most else 0
+        if not limit:
+            problems.append("This questionnaire does not ask which dimensions matter most.")
+        elif len(set(picks)) > limit:
+            problems.append(
+                f"Choose at most {limit} of the dimensions that matter most; "
+                f"{len(set(picks))} were chosen. Untick one and save again."
+            )
+        ids = {d.id for d in dimensions_for_cycle(session, cycle)}
+        if any(p not in ids for p in picks):
+            problems.append("A chosen dimension is not part of this questionnaire.")
     for item_id, value in ratings.items():
         item = items.get(item_id)
         if item is None:
@@ -222,6 +275,31 @@ def _upsert(session: Session, model: type, keys: list[str], rows: list[dict[str,
     session.exec(statement.on_conflict_do_update(index_elements=keys, set_=changed), params=rows)
 
 
+def _write_extras(
+    session: Session, response_id: int, open_answers: dict[str, str], picks: list[int] | None
+) -> None:
+    """Open answers like comments (an empty one is deleted); picks replace the earlier set."""
+    texts = {q: (t or "").strip() for q, t in open_answers.items()}
+    _upsert(
+        session,
+        OpenAnswer,
+        ["response_id", "question"],
+        [{"response_id": response_id, "question": q, "text": t} for q, t in texts.items() if t],
+    )
+    cleared = [q for q, t in texts.items() if not t]
+    if cleared:
+        session.exec(
+            delete(OpenAnswer).where(
+                OpenAnswer.response_id == response_id,
+                OpenAnswer.question.in_(cleared),  # type: ignore[attr-defined]
+            )
+        )
+    if picks is not None:
+        session.exec(delete(DimensionPick).where(DimensionPick.response_id == response_id))
+        for dimension_id in sorted(set(picks)):
+            session.add(DimensionPick(response_id=response_id, dimension_id=dimension_id))
+
+
 def _write_answers(
     session: Session, response_id: int, ratings: dict[int, int | None], comments: dict[int, str]
 ) -> None:
@@ -259,17 +337,22 @@ def save_answers(
     comments: dict[int, str] | None = None,
     *,
     resume_key: str | None = None,
+    open_answers: dict[str, str] | None = None,
+    picks: list[int] | None = None,
 ) -> Response:
     """Save (or change) some answers of a draft. Only the answers given are touched, so two
     tabs saving different questions do not undo each other. The rater's page passes its
     browser's resume key: the first save binds the draft to it, and a draft begun with
-    another key is refused (`DRAFT_ELSEWHERE`)."""
-    ratings, comments = ratings or {}, comments or {}
+    another key is refused (`DRAFT_ELSEWHERE`). `open_answers` (by question code) are kept
+    like comments; `picks` (dimension ids; None: unchanged) replaces the dimensions chosen
+    as mattering most."""
+    ratings, comments, open_answers = ratings or {}, comments or {}, open_answers or {}
     invitation, cycle = _open_invitation(session, invitation_id)
-    comments = _validate(session, invitation, cycle, ratings, comments)
+    comments = _validate(session, invitation, cycle, ratings, comments, open_answers, picks)
     response = _draft_response(session, invitation, resume_key)
     try:
         _write_answers(session, response.id, ratings, comments)
+        _write_extras(session, response.id, open_answers, picks)
     except DBAPIError as exc:
         # Submitted from another tab or server since we looked: the database refused.
         if "has been submitted" in str(exc.orig):
@@ -341,6 +424,8 @@ def start_again(session: Session, invitation_id: int, *, resume_key: str) -> Res
     try:
         session.exec(delete(Rating).where(Rating.response_id == response.id))
         session.exec(delete(Comment).where(Comment.response_id == response.id))
+        session.exec(delete(OpenAnswer).where(OpenAnswer.response_id == response.id))
+        session.exec(delete(DimensionPick).where(DimensionPick.response_id == response.id))
     except DBAPIError as exc:
         if "has been submitted" in str(exc.orig):
             raise Conflict(ALREADY_SUBMITTED) from None
@@ -363,6 +448,20 @@ class QuestionView:
     text: str  # with the pairing's names filled in
     about: str  # "Cllr X", "the partnership"...
     options: list[tuple[int, str]]  # (value, label), CANT_SAY last where allowed
+
+
+@dataclass
+class OpenQuestionView:
+    code: str
+    text: str  # worded for the person answering
+    about: str
+
+
+@dataclass
+class MattersMostView:
+    text: str
+    pick: int  # at most this many
+    options: list[tuple[int, str]]  # (dimension id, name)
 
 
 @dataclass
@@ -396,6 +495,11 @@ class QuestionnaireView:
     sections: list[SectionView]
     ratings: dict[int, int | None]
     comments: dict[int, str]
+    # Framework 2026.2: open questions and the dimensions that matter most (none in 2026.1).
+    open_questions: list[OpenQuestionView] = field(default_factory=list)
+    open_answers: dict[str, str] = field(default_factory=dict)
+    matters_most: MattersMostView | None = None
+    picks: list[int] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -437,8 +541,15 @@ def questionnaire_view(
         "partnership": "the partnership",
     }
     sections: dict[int | None, SectionView] = {}
-    for d in dimensions_for_cycle(session, cycle):
+    dimensions = dimensions_for_cycle(session, cycle)
+    for d in dimensions:
         sections[d.id] = SectionView(d.id, d.name, d.description, [])
+    partner = officer.full_name if side == "member" else member.full_name
+
+    def words(code: str, text: str, target: str) -> str:
+        worded, _mine = wording_for(spec, code, text, target, side)
+        return render_item(worded, member.full_name, officer.full_name, partner)
+
     for item in items_for_invitation(session, invitation):
         scale = spec.scales[item.scale]
         options = [(p.value, p.label) for p in scale.points]
@@ -448,18 +559,29 @@ def questionnaire_view(
             sections[item.dimension_id] = SectionView(
                 None,
                 "How you see the partnership overall",
-                "Two questions asked of leaders and chief executives nationally (Solace), "
-                "so the council can compare itself.",
+                "Two questions from national research (Solace asked chief executives about "
+                "their leaders), so the council can compare itself.",
                 [],
             )
         sections[item.dimension_id].questions.append(
             QuestionView(
-                item.id,
-                render_item(item.text, member.full_name, officer.full_name),
-                about[item.target],
-                options,
+                item.id, words(item.code, item.text, item.target), about[item.target], options
             )
         )
+    open_questions = [
+        OpenQuestionView(q.code, words(q.code, q.text, q.target), about[q.target])
+        for q in spec.open_questions or []
+    ]
+    matters_most = None
+    if spec.matters_most is not None:
+        mm = spec.matters_most
+        text = mm.self_text if side and mm.self_text else mm.text
+        matters_most = MattersMostView(
+            render_item(text, member.full_name, officer.full_name, partner),
+            mm.pick,
+            [(d.id, d.name) for d in dimensions],
+        )
+    open_answers, picks = current_extras(session, invitation.id, resume_key)
     response = get_response(session, invitation.id)
     ratings, comments = current_answers(session, invitation.id, resume_key)
     submitted = response is not None and response.status == ResponseStatus.submitted
@@ -486,6 +608,10 @@ def questionnaire_view(
         sections=[s for s in sections.values() if s.questions],
         ratings=ratings,
         comments=comments,
+        open_questions=open_questions,
+        open_answers=open_answers,
+        matters_most=matters_most,
+        picks=picks,
     )
 
 

@@ -51,10 +51,12 @@ from feedback.models import (
     Council,
     Cycle,
     Dimension,
+    DimensionPick,
     FacilitatorCouncil,
     Invitation,
     Item,
     MessageLog,
+    OpenAnswer,
     Pairing,
     Person,
     PublishedReport,
@@ -258,6 +260,29 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
         .order_by(Cycle.opens_on, Dimension.position),
     )
 
+    # Framework 2026.2: their own open answers and the dimensions they chose, as principal.
+    own_open_answers = _rows(
+        session,
+        select(Cycle.name.label("cycle"), OpenAnswer.question, OpenAnswer.text)
+        .select_from(OpenAnswer)
+        .join(Response, Response.id == OpenAnswer.response_id)
+        .join(Invitation, Invitation.id == Response.invitation_id)
+        .join(Cycle, Cycle.id == Invitation.cycle_id)
+        .where(*own)
+        .order_by(Cycle.opens_on, OpenAnswer.question),
+    )
+    own_picks = _rows(
+        session,
+        select(Cycle.name.label("cycle"), Dimension.name.label("dimension"))
+        .select_from(DimensionPick)
+        .join(Response, Response.id == DimensionPick.response_id)
+        .join(Invitation, Invitation.id == Response.invitation_id)
+        .join(Cycle, Cycle.id == Invitation.cycle_id)
+        .join(Dimension, Dimension.id == DimensionPick.dimension_id)
+        .where(*own)
+        .order_by(Cycle.opens_on, Dimension.position),
+    )
+
     reports = []
     for report in (
         session.exec(
@@ -420,6 +445,8 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
         "messages": messages,
         "own_answers_as_principal": own_answers,
         "own_comments_as_principal": own_comments,
+        "own_open_answers_as_principal": own_open_answers,
+        "own_picks_as_principal": own_picks,
         "published_reports": reports,
         "plans": plans,
         "plan_goals": goals,

@@ -72,8 +72,11 @@ def _seen(invitation_id: int) -> dict[str, object]:
     return st.session_state.setdefault(f"q_seen_{invitation_id}", {})
 
 
-def _unsaved(view: QuestionnaireView) -> tuple[dict[int, int | None], dict[int, str]]:
-    """What the rater changed in this tab and the database does not have yet."""
+def _unsaved(
+    view: QuestionnaireView,
+) -> tuple[dict[int, int | None], dict[int, str], dict[str, str], list[int] | None]:
+    """What the rater changed in this tab and the database does not have yet: ratings,
+    comments, open answers and (None if unchanged) the dimensions that matter most."""
     inv = view.invitation_id
     seen = _seen(inv)
     ratings: dict[int, int | None] = {}
@@ -89,7 +92,19 @@ def _unsaved(view: QuestionnaireView) -> tuple[dict[int, int | None], dict[int, 
             text = st.session_state.get(key)
             if key in seen and text is not None and text != seen[key]:
                 comments[section.dimension_id] = text
-    return ratings, comments
+    open_answers: dict[str, str] = {}
+    for q in view.open_questions:
+        key = f"o_{inv}_{q.code}"
+        text = st.session_state.get(key)
+        if key in seen and text is not None and text != seen[key]:
+            open_answers[q.code] = text
+    picks = None
+    key = f"m_{inv}"
+    chosen = st.session_state.get(key)
+    changed = chosen is not None and key in seen and sorted(chosen) != sorted(seen[key])
+    if view.matters_most is not None and changed:
+        picks = list(chosen)
+    return ratings, comments, open_answers, picks
 
 
 def _form_value(view: QuestionnaireView, item_id: int) -> int | None:
@@ -104,8 +119,8 @@ def _save_unsaved(view: QuestionnaireView) -> bool:
     quickly interrupts reruns, and an interrupted rerun can skip a callback. Comparing the
     form with what the tab last saved cannot miss an answer. Returns True if saved."""
     inv = view.invitation_id
-    ratings, comments = _unsaved(view)
-    if not ratings and not comments:
+    ratings, comments, open_answers, picks = _unsaved(view)
+    if not ratings and not comments and not open_answers and picks is None:
         return False
     seen = _seen(inv)
     if view.submitted or view.draft_elsewhere:
@@ -115,7 +130,20 @@ def _save_unsaved(view: QuestionnaireView) -> bool:
     for attempt in (1, 2):
         try:
             with unit_of_work() as session:
-                save_answers(session, inv, ratings, comments, resume_key=_resume_key())
+                save_answers(
+                    session,
+                    inv,
+                    ratings,
+                    comments,
+                    resume_key=_resume_key(),
+                    open_answers=open_answers,
+                    picks=picks,
+                )
+            for code in open_answers:
+                key = f"o_{inv}_{code}"
+                seen[key] = st.session_state.get(key)
+            if picks is not None:
+                seen[f"m_{inv}"] = list(picks)
             for item_id in ratings:
                 key = f"q_{inv}_{item_id}"
                 seen[key] = st.session_state.get(key)
@@ -177,8 +205,12 @@ def _start_again(invitation_id: int) -> None:
         # The form starts empty: forget what this tab knew of the invitation.
         for name in [k for k in st.session_state if str(k).startswith(f"q_{invitation_id}_")]:
             del st.session_state[name]
-        for name in [k for k in st.session_state if str(k).startswith(f"c_{invitation_id}_")]:
-            del st.session_state[name]
+        for prefix in ("c", "o"):
+            for name in [
+                k for k in st.session_state if str(k).startswith(f"{prefix}_{invitation_id}_")
+            ]:
+                del st.session_state[name]
+        st.session_state.pop(f"m_{invitation_id}", None)
         st.session_state.pop(f"q_seen_{invitation_id}", None)
         st.session_state["q_notice"] = "The earlier answers were deleted; you can start again."
     except TandemError as exc:
@@ -345,6 +377,43 @@ for section in view.sections:
                 key=key,
                 max_chars=4000,
                 placeholder="Examples help the pair most. Leave out anything that identifies you.",
+            )
+
+if view.matters_most is not None:
+    with st.container(border=True):
+        mm = view.matters_most
+        st.markdown("#### What matters most")
+        names = dict(mm.options)
+        key = f"m_{inv}"
+        if key not in st.session_state:
+            st.session_state[key] = list(view.picks)
+            _seen(inv)[key] = list(view.picks)
+        show(mm.text)  # may name the pair: shown as text, never as a widget's Markdown label
+        st.multiselect(
+            f"Choose up to {mm.pick} dimensions",
+            options=list(names),
+            format_func=lambda d: names[d],  # options are plain text
+            max_selections=mm.pick,
+            key=key,
+            placeholder=f"Choose up to {mm.pick}",
+        )
+if view.open_questions:
+    with st.container(border=True):
+        st.markdown("#### In your own words")
+        st.caption(
+            "Optional. Answers are shown like comments: word for word, without names and "
+            "only from groups with enough replies. Leave out anything that identifies you."
+        )
+        for number, q in enumerate(view.open_questions, start=1):
+            key = f"o_{inv}_{q.code}"
+            if key not in st.session_state:
+                st.session_state[key] = _seen(inv)[key] = view.open_answers.get(q.code, "")
+            show(q.text, kind="strong")  # names the pair: text, not a Markdown label
+            st.text_area(
+                f"Your answer to open question {number} of {len(view.open_questions)}",
+                key=key,
+                max_chars=4000,
+                label_visibility="collapsed",
             )
 
 confirm_key = f"q_confirm_{inv}"

@@ -150,8 +150,8 @@ else:
 show(finding_rule(meta), kind="caption")
 gap_threshold = float(meta.get("finding_gap") or GAP_THRESHOLD)
 
-scores_tab, gaps_tab, items_tab, mirror_tab, change_tab, comments_tab = st.tabs(
-    ["Scores", "Gaps", "Items", "Mirror", "Change", "Comments"]
+scores_tab, gaps_tab, items_tab, mirror_tab, change_tab, matters_tab, comments_tab = st.tabs(
+    ["Scores", "Gaps", "Items", "Mirror", "Change", "What matters most", "Comments"]
 )
 
 
@@ -292,6 +292,8 @@ def item_by_item(report: PairingReport) -> None:
 
 
 with items_tab:
+    for note in report.not_asked_notes():
+        show(note, kind="caption")
     st.subheader("Highest rated by others")
     item_table(report.top_items)
     st.subheader("Lowest rated by others")
@@ -332,6 +334,8 @@ with change_tab:
             "appears after the pairing's second cycle."
         )
     else:
+        if note := report.framework_note():
+            alert("info", note, icon="swap_horiz")
         for target in targets_in(report.change):
             rows = report.change[
                 (report.change["target"] == target) & (report.change["source"] == "others")
@@ -353,6 +357,48 @@ with change_tab:
                 keep_as=keep("change", target),
             )
 
+# --- what matters most (framework 2026.2) ---------------------------------------------------
+with matters_tab:
+    summary = report.matters_most_summary()
+    if summary.empty:
+        st.info(
+            "Nothing to show: this cycle did not ask which dimensions matter most, or too few "
+            "raters answered it to show without identifying anyone."
+        )
+    else:
+        show(
+            "Each rater chose up to three dimensions that matter most for this pairing. "
+            "Everyone else's choices are counted only from groups with at least {} raters "
+            "who chose; {} and {} are named. Beside them, how everyone else rates each "
+            "dimension.",
+            meta["threshold"],
+            member,
+            officer,
+            kind="caption",
+        )
+        shown = summary.rename(
+            columns={
+                "dimension_name": "Dimension",
+                "rank": "Rank",
+                "chosen": "Chosen by everyone else",
+                "member_view": f"{member} chose",
+                "officer_view": f"{officer} chose",
+                "others_member": f"{member}: rated",
+                "others_officer": f"{officer}: rated",
+                "others_partnership": "Partnership: rated",
+            }
+        )
+        st.dataframe(
+            shown,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                c: st.column_config.NumberColumn(c, format="%.2f")
+                for c in shown.columns
+                if c.endswith(": rated")
+            },
+        )
+
 # --- comments --------------------------------------------------------------------------------
 with comments_tab:
     st.caption(
@@ -360,9 +406,16 @@ with comments_tab:
         "enough replies to keep them anonymous."
     )
     sections = report.comment_sections()
-    if not sections:
+    answered = [q for q in report.open_answers if q["answers"]]
+    if not sections and not answered:
         st.info("No comments to show for this pairing.")
     for name, texts in sections:
         show(name, kind="strong")
         for text in texts:
+            show(text, kind="quote")
+    if answered:
+        st.subheader("In their own words")
+    for q in answered:
+        show(q["question"], kind="strong")
+        for text in q["answers"]:
             show(text, kind="quote")

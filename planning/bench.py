@@ -27,7 +27,7 @@ from sqlmodel import Session, SQLModel, select
 
 from feedback.db import session_scope, upgrade
 from feedback.errors import Conflict
-from feedback.framework import ensure_default_framework
+from feedback.framework import asks, ensure_default_framework, framework_spec
 from feedback.models import (
     AuditEvent,
     Comment,
@@ -279,10 +279,14 @@ class _Framework:
     solace: list[tuple[int, int]]  # (item id, points on its scale)
     dimension_ids: list[int]
     dimension_codes: list[str]
+    # Per rater group, which of dim_items it is asked (framework 2026.2's audiences): a
+    # group is never given an answer to an item its form would not show.
+    asked: dict[str, np.ndarray]
 
 
 def _framework(session: Session) -> _Framework:
     version = ensure_default_framework(session)
+    spec = framework_spec(version)
     dims = session.exec(
         select(Dimension)
         .where(Dimension.framework_version_id == version.id)
@@ -302,6 +306,10 @@ def _framework(session: Session) -> _Framework:
         solace=[(i.id, solace_points.get(i.scale, 5)) for i in items if i.dimension_id is None],
         dimension_ids=[d.id for d in dims],
         dimension_codes=[d.code for d in dims],
+        asked={
+            group: np.array([asks(spec, i.code, i.audience, group) for i in everyone])
+            for group in ("principal", "members", "officers", "partners")
+        },
     )
 
 
@@ -345,7 +353,7 @@ def build_national(
     goals: list[tuple] = []
     actions: list[tuple] = []
     # Ratings are described per response and expanded lazily while writing (3 million rows).
-    answer_plan: list[tuple[int, bool, str | None, np.ndarray]] = []
+    answer_plan: list[tuple[int, bool, str | None, np.ndarray, str]] = []
 
     with engine.begin() as conn:
         w = BulkWriter(conn)
@@ -490,7 +498,7 @@ def _council(
     plans: list[tuple],
     goals: list[tuple],
     actions: list[tuple],
-    answer_plan: list[tuple[int, bool, str | None, np.ndarray]],
+    answer_plan: list[tuple[int, bool, str | None, np.ndarray, str]],
 ) -> None:
     council_id = ids.take("council")
     name = f"{NAME_PREFIX} {nation} Council {number:03d}"
@@ -568,7 +576,7 @@ def _council(
                 continue
             response_id = ids.take("response")
             responses.append((response_id, inv_id, "draft", now, now))
-            answer_plan.append((response_id, side is not None, side, base))
+            answer_plan.append((response_id, side is not None, side, base, group))
             if side is None:
                 for d, dim_id in enumerate(fw.dimension_ids):
                     if rng.random() < COMMENT_RATE:
@@ -589,7 +597,7 @@ def _council(
 
 
 def _ratings(
-    answer_plan: list[tuple[int, bool, str | None, np.ndarray]], fw: _Framework, seed: int
+    answer_plan: list[tuple[int, bool, str | None, np.ndarray, str]], fw: _Framework, seed: int
 ) -> Iterable[tuple[int, int, int | None]]:
     """Every rating, council by council: the pairing's base for the item's dimension, a lift
     when the rater is the person the item is about, noise, 'can't say' now and then."""
@@ -605,9 +613,10 @@ def _ratings(
         values = np.clip(np.rint(base + lift + rng.normal(0, 0.8, (len(part), n_items))), 1, 5)
         values[rng.random((len(part), n_items)) < CANT_SAY_RATE] = 0
         flat = values.astype(int).tolist()
-        for (response_id, principal, _side, _base), row in zip(part, flat, strict=True):
-            for item_id, v in zip(item_ids, row, strict=True):
-                yield (response_id, item_id, v or None)
+        for (response_id, principal, _side, _base, group), row in zip(part, flat, strict=True):
+            for item_id, v, asked in zip(item_ids, row, fw.asked[group], strict=True):
+                if asked:
+                    yield (response_id, item_id, v or None)
             if principal:
                 for item_id, points in fw.solace:
                     yield (response_id, item_id, int(rng.integers(1, points + 1)))

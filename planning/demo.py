@@ -22,6 +22,7 @@ from feedback.cycles import (
     set_cycle_status,
 )
 from feedback.db import DATA_DIR
+from feedback.framework import FRAMEWORK_2026_1, ensure_framework_file
 from feedback.models import Cycle, CycleStatus, Dimension, Invitation, Item, Pairing, Person
 from feedback.people import add_person, create_council, create_pairing, delete_council, find_council
 from feedback.responses import items_for_invitation, save_answers, submit_response
@@ -80,6 +81,9 @@ def build_demo(
         )
     rng = np.random.default_rng(spec["ratings"]["seed"])
     cycles: dict[str, Cycle] = {}
+    # The demo's cycles ran with framework 2026.1 (its story is told in that framework's
+    # items); a cycle the user creates next uses the current framework.
+    framework_id = ensure_framework_file(session, FRAMEWORK_2026_1).id
     for cy in spec["cycles"]:
         cycle = create_cycle(
             session,
@@ -89,6 +93,7 @@ def build_demo(
             cy["opens_on"],
             cy["closes_on"],
             cy["anonymity_threshold"],
+            framework_version_id=framework_id,
         )
         cycles[cy["key"]] = cycle
         for pr in spec["pairings"]:

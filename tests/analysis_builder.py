@@ -6,18 +6,21 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from sqlmodel import Session, select, update
 
-from feedback.framework import ensure_default_framework
+from feedback.framework import FRAMEWORK_2026_1, ensure_framework_file
 from feedback.models import (
     Comment,
     Council,
     Cycle,
     CyclePairing,
     Dimension,
+    DimensionPick,
     Invitation,
     Item,
+    OpenAnswer,
     Pairing,
     Person,
     Rating,
@@ -51,9 +54,11 @@ def small_cycle(
     member_id: int | None = None,
     officer_id: int | None = None,
     pairing_id: int | None = None,
+    framework: Path | str = FRAMEWORK_2026_1,
 ) -> Small:
-    """A council (or the one given), a pairing and a cycle with no answers yet."""
-    fv = ensure_default_framework(session)
+    """A council (or the one given), a pairing and a cycle with no answers yet, on framework
+    2026.1 (the hand-computed analysis tests count its items; `framework` gives another)."""
+    fv = ensure_framework_file(session, framework)
     n = next(_names)
     if council_id is None:
         council = Council(name=f"Testshire {n} {utcnow().timestamp()}")
@@ -98,6 +103,8 @@ def add_rater(
     comments: dict[str, str] | None = None,
     submit: bool = True,
     submitted_at: datetime | None = None,
+    open_answers: dict[str, str] | None = None,
+    picks: list[str] | None = None,
 ) -> int:
     """A rater: who = 'member' / 'officer' (the principals) or 'members' / 'officers' /
     'partners'. `values` maps item codes to answers (None = can't say); items not listed get
@@ -131,6 +138,10 @@ def add_rater(
         session.add(Rating(response_id=response.id, item_id=item.id, value=value))
     for code, text in (comments or {}).items():
         session.add(Comment(response_id=response.id, dimension_id=small.dims[code], text=text))
+    for code, text in (open_answers or {}).items():
+        session.add(OpenAnswer(response_id=response.id, question=code, text=text))
+    for code in picks or []:
+        session.add(DimensionPick(response_id=response.id, dimension_id=small.dims[code]))
     session.flush()
     if submit:
         at = submitted_at or utcnow()

@@ -13,8 +13,9 @@ from streamlit.testing.v1 import AppTest
 from feedback.access import SYSTEM
 from feedback.cycles import set_cycle_status
 from feedback.db import session_scope
+from feedback.framework import load_framework_file
 from feedback.invitations import issue_token, revoke_invitation
-from feedback.models import Comment, Invitation, Rating, Response
+from feedback.models import Comment, DimensionPick, Invitation, OpenAnswer, Rating, Response
 
 APP = "../app.py"
 
@@ -65,6 +66,11 @@ def _ratings(engine, inv_id: int) -> dict[int, int | None]:  # noqa: ANN001
         )
 
 
+def _asked(group: str) -> int:
+    """How many rated items framework 2026.2 (new cycles' framework) asks of `group`."""
+    return sum(1 for d in load_framework_file().dimensions for i in d.items if i.asks(group))
+
+
 def test_answers_save_as_you_go_and_the_link_resumes(sqlite_engine, built) -> None:
     inv_id, token = _token(sqlite_engine, built, "m1")
     at = _open(token)
@@ -74,7 +80,8 @@ def test_answers_save_as_you_go_and_the_link_resumes(sqlite_engine, built) -> No
     assert "Leader of the Council" in text and "Chief Executive" in text
     assert "anonymous" in text and "at least 3 councillors" in text
     radios = at.radio
-    assert len(radios) == 42  # 44 items less the two principals-only questions
+    asked = _asked("members")  # framework 2026.2: only the items councillors can observe
+    assert len(radios) == asked < 52
     assert "Can't say" in radios[0].options
     first, second = radios[0], radios[1]
     first_item = int(first.key.rsplit("_", 1)[1])
@@ -84,7 +91,7 @@ def test_answers_save_as_you_go_and_the_link_resumes(sqlite_engine, built) -> No
     at.text_area[0].set_value("Clear about who decides what.").run()
     assert not at.exception
     assert _ratings(sqlite_engine, inv_id) == {first_item: 4, second_item: None}
-    assert "2 of 42 questions answered" in at.get("progress")[0].text
+    assert f"2 of {asked} questions answered" in at.get("progress")[0].text
 
     again = _open(token, at)  # closing the tab and coming back
     assert again.radio(key=first.key).value == 4
@@ -99,8 +106,9 @@ def test_submit_once_with_confirmation_then_read_only(sqlite_engine, built) -> N
     at = _open(token)
     at.radio[0].set_value(5).run()
     at.button(key=f"q_submit_{inv_id}").click().run()
+    missing = _asked("partners") - 1
     warning = alerts(at, "warning")[0]
-    assert "Submit now?" in warning and "41 questions are still" in warning
+    assert "Submit now?" in warning and f"{missing} questions are still" in warning
     other_tab = _open(token, at)  # a second tab, still showing the form
     at.button(key=f"q_yes_{inv_id}").click().run()
     assert not at.exception
@@ -169,7 +177,8 @@ def test_a_rater_with_two_invitations_sees_both_and_a_principal_uses_the_same_fo
     principal = _open(token)
     text = shown(principal)
     assert "your own review" in text and "not anonymous" in text
-    assert len(principal.radio) == 44  # with the two national comparison questions
+    # Every item, with the two national comparison questions.
+    assert len(principal.radio) == _asked("principal") + 2
     assert "About you" in text
 
 
@@ -263,3 +272,100 @@ def test_the_cycle_page_prepares_a_mail_merge_of_working_links(sqlite_engine, bu
     link = rows[0][4]  # name, email, pairing, group, link, subject, message
     with Session(sqlite_engine) as s:
         assert resolve_token(s, link.split("t=")[1]).ok
+
+
+def test_each_group_is_asked_only_what_it_can_see_and_the_pair_read_you(
+    sqlite_engine, built
+) -> None:
+    """Framework 2026.2 (issue 14 point 5): per-item audiences, self-ratings in the second
+    person, the Solace questions worded for the person answering."""
+    _inv, token = _token(sqlite_engine, built, "p0")
+    partner = _open(token)
+    labels = [r.label for r in partner.radio]
+    assert len(labels) == _asked("partners") == 11
+    assert not any("briefing papers" in t or "replies to messages" in t for t in labels)
+    assert "Cllr Siân Llewelyn does not criticise officers in public meetings" in " ".join(labels)
+
+    _inv, token = _token(sqlite_engine, built, "ceo")
+    officer = _open(token)
+    labels = [r.label for r in officer.radio]
+    assert "You turn the direction Cllr Siân Llewelyn sets into practical plans for delivery." in (
+        labels
+    )
+    assert "Cllr Siân Llewelyn asks for professional advice before making key decisions." in labels
+    assert "You and Cllr Siân Llewelyn keep to an agreed division of who decides what." in labels
+    assert "How often does Cllr Siân Llewelyn ask for your advice?" in labels
+    assert "How would you describe your working relationship with Cllr Siân Llewelyn?" in labels
+    assert not any(t.startswith("Rhodri ap Dafydd ") for t in labels)  # never "you" by name
+
+    _inv, token = _token(sqlite_engine, built, "leader")
+    member = _open(token)
+    labels = [r.label for r in member.radio]
+    assert "You ask for professional advice before making key decisions." in labels
+    assert (
+        "Rhodri ap Dafydd sets out genuine options, including ones they would not recommend."
+        in (labels)
+    )
+    assert "How often do you ask Rhodri ap Dafydd for advice?" in labels
+    assert "You and Rhodri ap Dafydd keep to an agreed division of who decides what." in labels
+    assert "What should you keep doing?" in [t.label for t in member.text_area]
+
+
+def _extras(engine, inv_id: int) -> tuple[dict[str, str], list[int]]:  # noqa: ANN001
+    with Session(engine) as s:
+        response = s.exec(select(Response).where(Response.invitation_id == inv_id)).one()
+        answers = s.exec(select(OpenAnswer).where(OpenAnswer.response_id == response.id)).all()
+        picks = s.exec(select(DimensionPick).where(DimensionPick.response_id == response.id))
+        return {a.question: a.text for a in answers}, sorted(p.dimension_id for p in picks)
+
+
+def test_open_answers_and_what_matters_most_save_resume_and_are_final(sqlite_engine, built) -> None:
+    from feedback.errors import Conflict, Invalid
+    from feedback.responses import save_answers
+
+    inv_id, token = _token(sqlite_engine, built, "o1")
+    at = _open(token)
+    picker = at.multiselect(key=f"m_{inv_id}")
+    assert picker.max_selections == 3 and len(picker.options) == 9
+    picker.set_value([picker.options[1], picker.options[6]]).run()
+    chosen = at.multiselect(key=f"m_{inv_id}").value  # dimension ids
+    at.text_area(key=f"o_{inv_id}_open.officer.keep").set_value("Early, candid advice.").run()
+    assert not at.exception
+    answers, picks = _extras(sqlite_engine, inv_id)
+    assert answers == {"open.officer.keep": "Early, candid advice."}
+    assert len(picks) == 2
+
+    again = _open(token, at)  # the same browser comes back: the draft opens as it was
+    assert sorted(again.multiselect(key=f"m_{inv_id}").value) == sorted(chosen)
+    assert again.text_area(key=f"o_{inv_id}_open.officer.keep").value == "Early, candid advice."
+    again.text_area(key=f"o_{inv_id}_open.officer.keep").set_value("").run()
+    assert _extras(sqlite_engine, inv_id)[0] == {}  # emptied: deleted
+
+    key = at.query_params["k"]
+    with session_scope(sqlite_engine) as s:
+        dims = [d for d, _name in _view_dims(s, inv_id, key)]
+        with pytest.raises(Invalid) as err:
+            save_answers(s, inv_id, resume_key=key, picks=dims[:4])
+        assert "at most 3" in " ".join(err.value.problems)
+        with pytest.raises(Invalid):
+            save_answers(s, inv_id, resume_key=key, open_answers={"open.mayor.keep": "x"})
+    assert len(_extras(sqlite_engine, inv_id)[1]) == 2  # nothing half-written
+
+    at.radio[0].set_value(4).run()
+    at.button(key=f"q_submit_{inv_id}").click().run()
+    at.button(key=f"q_yes_{inv_id}").click().run()
+    assert any("submitted" in s.value for s in at.success)
+    with session_scope(sqlite_engine) as s, pytest.raises(Conflict):
+        save_answers(s, inv_id, resume_key=key, picks=dims[:1])
+    # The database itself keeps them final (the triggers of migration 0006).
+    with Session(sqlite_engine) as s:
+        response = s.exec(select(Response).where(Response.invitation_id == inv_id)).one()
+        s.add(OpenAnswer(response_id=response.id, question="open.partnership", text="late"))
+        with pytest.raises(Exception, match="submitted"):
+            s.commit()
+
+
+def _view_dims(session, inv_id: int, key: str) -> list[tuple[int, str]]:  # noqa: ANN001
+    from feedback.responses import questionnaire_view
+
+    return questionnaire_view(session, inv_id, key).matters_most.options

@@ -33,6 +33,8 @@ def answer(session: Session, invitation: Invitation, value: int, comment: str) -
         invitation.id,
         {i.id: value for i in items},
         {d.id: comment for d in dims[:1]},
+        open_answers={"open.partnership": f"{comment}-OPEN"},
+        picks=[dims[1].id],
     )
 
 
@@ -81,6 +83,9 @@ def test_principal_export_holds_their_data_and_nobody_elses(session, world) -> N
     assert len(data["messages"]) == 1  # the mail-merge invitation
     assert {a["value"] for a in data["own_answers_as_principal"]} == {4}
     assert [c["text"] for c in data["own_comments_as_principal"]] == ["LEADER-OWN-COMMENT"]
+    # Framework 2026.2: their own open answers and chosen dimensions, nobody else's.
+    assert [a["text"] for a in data["own_open_answers_as_principal"]] == ["LEADER-OWN-COMMENT-OPEN"]
+    assert [p["dimension"] for p in data["own_picks_as_principal"]] == ["Respect and empathy"]
     assert [g["title"] for g in data["plan_goals"]] == ["Shared goal for the pair"]
     assert data["user_accounts"][0]["username"] == "leader@llanfair.example.gov.uk"
     assert data["user_accounts"][0]["password_set"] is True
