@@ -3,7 +3,7 @@
 Two tables owned by a response, final once it is submitted like its ratings and comments
 (the triggers of migration 0002, extended to them).
 
-Revision ID: 0009_framework_2026_2
+Revision ID: 0009
 Revises: 0008
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0006_framework_2026_2"
+revision: str = "0009"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
