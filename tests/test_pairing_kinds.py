@@ -11,6 +11,7 @@ import pytest
 import streamlit as st
 from alembic import command
 from openpyxl import load_workbook
+from shown import headings, shown
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -191,12 +192,12 @@ def test_the_report_page_names_each_kind_and_its_principals(
         at.selectbox(key="report_cycle").set_value(cycle_id).run()
         at.selectbox(key="report_pairing").set_value(pairing_id).run()
         assert not at.exception, at.exception
-        assert at.header[0].value == f"{member} and {officer}"
-        caption = " ".join(c.value for c in at.caption)
+        assert headings(at, 2)[0] == f"{member} and {officer}"
+        caption = shown(at)
         assert label in caption, (kind, caption)
         others = {w.label for k, w in PAIRING_KINDS.items() if k != kind}
         assert not any(f"{o}" in caption for o in others), kind
-        subheaders = [h.value for h in at.subheader]
+        subheaders = headings(at, 3)
         assert f"{member} ({member_role})" in subheaders, (kind, subheaders)
         assert f"{officer} ({officer_role})" in subheaders, (kind, subheaders)
         assert not any("(councillor)" in h for h in subheaders)

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from shown import alerts
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -277,7 +278,7 @@ def test_the_people_page_records_a_councillors_side_and_an_officers_role(
         "administration"
     )
     next(b for b in at.button if b.label == "Add person").click().run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert not at.exception and not alerts(at, "error"), alerts(at, "error")
     # An officer with a political side is refused in words, and nothing is saved.
     in_form(at.text_input, "add_person", "Full name").input("Olu Officer")
     in_form(at.text_input, "add_person", "Email").input("olu@ashby.example.gov.uk")
@@ -286,14 +287,14 @@ def test_the_people_page_records_a_councillors_side_and_an_officers_role(
         "opposition"
     )
     next(b for b in at.button if b.label == "Add person").click().run()
-    assert "Only councillors have a political group or side" in at.error[0].value
+    assert "Only councillors have a political group or side" in alerts(at, "error")[0]
     # (the form starts afresh after each submission)
     in_form(at.text_input, "add_person", "Full name").input("Olu Officer")
     in_form(at.text_input, "add_person", "Email").input("olu@ashby.example.gov.uk")
     in_form(at.selectbox, "add_person", "Kind").set_value("officer")
     in_form(at.selectbox, "add_person", "Statutory or special role").set_value("monitoring officer")
     next(b for b in at.button if b.label == "Add person").click().run()
-    assert not at.error, [e.value for e in at.error]
+    assert not alerts(at, "error"), alerts(at, "error")
     with Session(sqlite_engine) as session:
         saved = {
             p.full_name: (p.political_group, p.political_side, p.special_role)
@@ -315,7 +316,7 @@ def test_the_cycles_page_shows_the_balance_warnings(sqlite_engine: Engine, app) 
         _, cycle, pairing, people = council_with(session)
         nominate(session, cycle, pairing, people, ["lab1", "lab2"], "members")
     at = app("pages/cycles.py")
-    shown = [w.value for w in at.warning]
+    shown = alerts(at, "warning")
     assert any("are all from the administration" in w for w in shown), shown
     assert any("the monitoring officer (Molly Monitor) is not among" in w for w in shown)
 
