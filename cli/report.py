@@ -83,6 +83,24 @@ def _overview_text(overview: Any) -> list[str]:
     m = overview.meta
     lines = [f"{m['council_name']} — {m['cycle_name']}: council overview", ""]
     lines += [f"* {f}" for f in overview.findings]
+    if not overview.solace.empty:  # as the council page shows it
+        from feedback.analysis import national_source
+
+        lines += [
+            "",
+            "Beside the national picture (the chief executive's answers about the leader)",
+        ]
+        for row in overview.solace.itertuples(index=False):
+            here = (
+                f"{float(row.council_pct):.0f}% ({int(row.n)} answers)"
+                if row.council_pct == row.council_pct and row.council_pct is not None
+                else f"not shown ({int(row.n)} answers, fewer than {m['threshold']})"
+            )
+            lines.append(
+                f"  {str(row.label).capitalize()}: here {here}; nationally (Solace) "
+                f"{float(row.national_pct):.0f}%."
+            )
+        lines.append(f"  {national_source(overview.solace)}")
     return lines
 
 

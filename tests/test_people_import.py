@@ -258,7 +258,8 @@ def test_a_heading_not_understood_is_named_and_the_rows_are_still_checked(
     problems = err.value.problems
     assert problems[0] == (
         "Row 1: the heading 'Dept' (column D) is not one Tandem understands. The template's "
-        "headings are full_name, email, kind, title, portfolio, organisation."
+        "headings are full_name, email, kind, title, portfolio, organisation, "
+        "political_group, political_side, special_role."
     )
     assert [p.split(":")[0] for p in problems] == ["Row 1", "Row 2", "Row 3"]
     assert problems[2] == "Row 3: kind 'mayor' should be member, officer or external."
