@@ -94,7 +94,8 @@ def _overview_text(overview: Any) -> list[str]:
             here = (
                 f"{float(row.council_pct):.0f}% ({int(row.n)} answers)"
                 if row.council_pct == row.council_pct and row.council_pct is not None
-                else f"not shown ({int(row.n)} answers, fewer than {m['threshold']})"
+                else f"not shown ({int(row.n)} answer{'' if int(row.n) == 1 else 's'}, "
+                f"fewer than {m['threshold']})"
             )
             lines.append(
                 f"  {str(row.label).capitalize()}: here {here}; nationally (Solace) "
