@@ -661,6 +661,27 @@ def _invitations(
     return pd.DataFrame(session.execute(query).all(), columns=columns)
 
 
+def _submitted_frame(
+    session: Session,
+    query: Any,
+    cycle_id: int,
+    pairing_id: int | None,
+    cutoffs: dict[int, datetime] | None,
+    columns: list[str],
+) -> pd.DataFrame:
+    """`query` (joined to Invitation and Response) kept to the cycle's submitted responses —
+    of one pairing if given, and by each pairing's cut-off — as a frame of `columns`."""
+    query = query.where(
+        Invitation.cycle_id == cycle_id, Response.status == ResponseStatus.submitted
+    )
+    if pairing_id is not None:
+        query = query.where(Invitation.pairing_id == pairing_id)
+    condition = _submitted_by(cutoffs)
+    if condition is not None:
+        query = query.where(condition)
+    return pd.DataFrame(session.execute(query).all(), columns=columns)
+
+
 def _comments(
     session: Session,
     cycle_id: int,
@@ -678,15 +699,15 @@ def _comments(
         .join(Response, Response.invitation_id == Invitation.id)
         .join(Comment, Comment.response_id == Response.id)
         .join(Dimension, Dimension.id == Comment.dimension_id)
-        .where(Invitation.cycle_id == cycle_id, Response.status == ResponseStatus.submitted)
     )
-    if pairing_id is not None:
-        query = query.where(Invitation.pairing_id == pairing_id)
-    condition = _submitted_by(cutoffs)
-    if condition is not None:
-        query = query.where(condition)
-    columns = ["pairing_id", "rater_group", "dimension_code", "text", "response_id"]
-    return pd.DataFrame(session.execute(query).all(), columns=columns)
+    return _submitted_frame(
+        session,
+        query,
+        cycle_id,
+        pairing_id,
+        cutoffs,
+        ["pairing_id", "rater_group", "dimension_code", "text", "response_id"],
+    )
 
 
 def _responses(
@@ -696,18 +717,12 @@ def _responses(
     cutoffs: dict[int, datetime] | None,
 ) -> pd.DataFrame:
     """Every submitted response (by the cut-off): pairing_id, group, response_id."""
-    query = (
-        select(Invitation.pairing_id, Invitation.rater_group, Response.id)
-        .join(Response, Response.invitation_id == Invitation.id)
-        .where(Invitation.cycle_id == cycle_id, Response.status == ResponseStatus.submitted)
+    query = select(Invitation.pairing_id, Invitation.rater_group, Response.id).join(
+        Response, Response.invitation_id == Invitation.id
     )
-    if pairing_id is not None:
-        query = query.where(Invitation.pairing_id == pairing_id)
-    condition = _submitted_by(cutoffs)
-    if condition is not None:
-        query = query.where(condition)
-    columns = ["pairing_id", "group", "response_id"]
-    return pd.DataFrame(session.execute(query).all(), columns=columns)
+    return _submitted_frame(
+        session, query, cycle_id, pairing_id, cutoffs, ["pairing_id", "group", "response_id"]
+    )
 
 
 def _open_answers(
@@ -726,15 +741,15 @@ def _open_answers(
         )
         .join(Response, Response.invitation_id == Invitation.id)
         .join(OpenAnswer, OpenAnswer.response_id == Response.id)
-        .where(Invitation.cycle_id == cycle_id, Response.status == ResponseStatus.submitted)
     )
-    if pairing_id is not None:
-        query = query.where(Invitation.pairing_id == pairing_id)
-    condition = _submitted_by(cutoffs)
-    if condition is not None:
-        query = query.where(condition)
-    columns = ["pairing_id", "rater_group", "question", "text", "response_id"]
-    return pd.DataFrame(session.execute(query).all(), columns=columns)
+    return _submitted_frame(
+        session,
+        query,
+        cycle_id,
+        pairing_id,
+        cutoffs,
+        ["pairing_id", "rater_group", "question", "text", "response_id"],
+    )
 
 
 def _picks(
@@ -751,15 +766,15 @@ def _picks(
         .join(Response, Response.invitation_id == Invitation.id)
         .join(DimensionPick, DimensionPick.response_id == Response.id)
         .join(Dimension, Dimension.id == DimensionPick.dimension_id)
-        .where(Invitation.cycle_id == cycle_id, Response.status == ResponseStatus.submitted)
     )
-    if pairing_id is not None:
-        query = query.where(Invitation.pairing_id == pairing_id)
-    condition = _submitted_by(cutoffs)
-    if condition is not None:
-        query = query.where(condition)
-    columns = ["pairing_id", "response_id", "g", "dimension_code"]
-    return pd.DataFrame(session.execute(query).all(), columns=columns)
+    return _submitted_frame(
+        session,
+        query,
+        cycle_id,
+        pairing_id,
+        cutoffs,
+        ["pairing_id", "response_id", "g", "dimension_code"],
+    )
 
 
 def _shown_texts(frame: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
