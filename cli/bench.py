@@ -41,15 +41,15 @@ def register(app: typer.Typer) -> None:
         """Time reports, exports, imports and concurrent submits on a national cycle."""
         from sqlalchemy.engine import make_url
 
-        from feedback.db import make_engine
-        from planning.bench import (
+        from core.db import make_engine
+        from tools.bench import (
             bench_marker,
             build_national,
             councils_per_nation,
             prepare_database,
             wipe_bench_database,
         )
-        from planning.bench_run import format_table, run_timings
+        from tools.bench_run import format_table, run_timings
 
         councils_per_nation(scale)  # checks --scale before anything is touched
         url = database_url.strip() or os.environ.get("TANDEM_DATABASE_URL", "").strip()

@@ -13,8 +13,8 @@ import typer
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from feedback.db import TandemError, ensure_schema, make_engine, session_scope
-from feedback.errors import Invalid
+from core.db import TandemError, ensure_schema, make_engine, session_scope
+from core.errors import Invalid
 
 F = TypeVar("F", bound=Callable[..., Any])
 

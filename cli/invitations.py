@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 
 from cli.common import echo, friendly, unit_of_work
-from feedback.access import SYSTEM
-from feedback.db import TandemError
+from core.db import TandemError
+from core.roles import SYSTEM
 
 
 def register(app: typer.Typer) -> None:
@@ -34,13 +34,13 @@ def register(app: typer.Typer) -> None:
         is made: this gives a new link to every rater who has none yet (or, with
         --reissue, to everyone who has not submitted).
         """
-        from feedback.cycles import find_cycle
-        from feedback.invitations import (
+        from feedback.collection.invitations import (
             issue_links,
             mail_merge_csv,
             mail_merge_rows,
             mail_merge_xlsx,
         )
+        from feedback.setup.cycles import find_cycle
 
         if output is not None and output.suffix.lower() not in (".xlsx", ".csv"):
             raise typer.BadParameter("--output must end in .xlsx or .csv")
@@ -93,8 +93,8 @@ def register(app: typer.Typer) -> None:
         Each reminder carries a new personal link, which replaces the earlier one; answers
         already saved are kept.
         """
-        from feedback.cycles import find_cycle
-        from feedback.invitations import send_reminders
+        from feedback.collection.invitations import send_reminders
+        from feedback.setup.cycles import find_cycle
 
         def progress(done: int, total: int, text: str) -> None:
             if done:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from cli.common import echo, engine, friendly, unit_of_work
-from feedback.access import SYSTEM
-from feedback.db import database_url, make_engine, schema_state, upgrade
+from core.db import database_url, make_engine, schema_state, upgrade
+from core.roles import SYSTEM
 
 app = typer.Typer(
     name="tandem",
@@ -52,7 +52,7 @@ def demo(
     ),
 ) -> None:
     """Create the fictional Kingsmere Borough Council with two cycles of answers and plans."""
-    from planning.demo import build_demo
+    from tools.demo import build_demo
 
     with unit_of_work() as session:
         echo(build_demo(session, reset=reset, actor=SYSTEM))
@@ -62,7 +62,7 @@ def demo(
 @friendly
 def cycles() -> None:
     """List every council's cycles with their status and response counts."""
-    from feedback.overview import council_overview
+    from feedback.results.overview import council_overview
 
     engine()
     with unit_of_work() as session:

@@ -13,7 +13,7 @@ import os
 import time
 from pathlib import Path
 
-from planning.bench_run import Timing
+from tools.bench_run import Timing
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 SCREENS = [

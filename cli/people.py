@@ -10,7 +10,7 @@ import typer
 
 from cli.common import echo, engine, fail, friendly, unit_of_work
 from cli.users import _council_id
-from feedback.access import SYSTEM
+from core.roles import SYSTEM
 
 GROUP_HELP = "members (other councillors), officers (other officers) or partners (external)."
 GROUP_HELP_TEXT = "Councillors only: their political group, e.g. Labour, Independent."
@@ -41,8 +41,8 @@ def register(app: typer.Typer) -> None:
         and nobody is added. Download the template from the People page, or use headings
         full_name, email, kind, title, portfolio, organisation.
         """
-        from feedback.people import list_councils
-        from feedback.people_import import MAX_BYTES, import_people
+        from feedback.setup.people import list_councils
+        from feedback.setup.people_import import MAX_BYTES, import_people
 
         if not file.is_file():
             fail(f"There is no file {file}.")
@@ -90,7 +90,7 @@ def register(app: typer.Typer) -> None:
         role: str = typer.Option("", "--role", help=ROLE_HELP),
     ) -> None:
         """Add a person to a council."""
-        from feedback.people import add_person
+        from feedback.setup.people import add_person
 
         engine()
         with unit_of_work() as session:
@@ -121,10 +121,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Record a person's political group and side, or their statutory or special role
         (what is not given is kept)."""
-        from feedback.errors import NotFound
-        from feedback.people import find_person
-        from feedback.people_import import update_person
-        from feedback.vocabulary import SIDE_LABELS, SPECIAL_ROLE_LABELS
+        from core.errors import NotFound
+        from core.vocabulary import SIDE_LABELS, SPECIAL_ROLE_LABELS
+        from feedback.setup.people import find_person
+        from feedback.setup.people_import import update_person
 
         engine()
         with unit_of_work() as session:
@@ -160,8 +160,8 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Show or set how a council is run, which decides its kinds of pairing."""
-        from feedback.people import get_council, set_governance
-        from feedback.vocabulary import GOVERNANCE_LABELS, kind_label, kinds_for
+        from core.vocabulary import GOVERNANCE_LABELS, kind_label, kinds_for
+        from feedback.setup.people import get_council, set_governance
 
         engine()
         with unit_of_work() as session:
@@ -185,15 +185,15 @@ def register(app: typer.Typer) -> None:
         """Nominate raters for a pairing (all or nothing), then show what to check: groups
         below the anonymity threshold, councillors all from one side, statutory officers
         missing from the top pairing's raters. With no emails, only shows the checks."""
-        from feedback.cycles import (
+        from core.errors import Invalid, NotFound
+        from feedback.models import Pairing
+        from feedback.setup.cycles import (
             GROUP_LABELS,
             find_cycle,
             nominate_raters,
             pairing_nomination_warnings,
         )
-        from feedback.errors import Invalid, NotFound
-        from feedback.models import Pairing
-        from feedback.people import find_person, get_council, pairing_label
+        from feedback.setup.people import find_person, get_council, pairing_label
 
         engine()
         with unit_of_work() as session:

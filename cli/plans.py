@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from cli.common import echo, fail, friendly, unit_of_work
-from feedback.access import SYSTEM
+from core.roles import SYSTEM
 
 
 def register(app: typer.Typer) -> None:
@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
         Edit status, due dates and check-in notes in it, or add actions, then bring the
         changes back with `tandem import-plans`.
         """
-        from feedback.cycles import find_cycle
+        from feedback.setup.cycles import find_cycle
         from planning.excel import export_plans
 
         if output.suffix.lower() != ".xlsx":
@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Email both principals of each pairing whose plan has actions overdue or due in
         the next two weeks (run it weekly, e.g. from cron, to keep plans moving)."""
-        from feedback.cycles import find_cycle
+        from feedback.setup.cycles import find_cycle
         from planning.nudges import DUE_SOON_DAYS, plan_reminders, send_plan_reminders
 
         with unit_of_work() as session:

@@ -10,8 +10,8 @@ from typing import Any
 import typer
 
 from cli.common import echo, fail, friendly, unit_of_work
-from feedback.access import SYSTEM
-from feedback.vocabulary import kind_label
+from core.roles import SYSTEM
+from core.vocabulary import kind_label
 
 TARGETS = {"member": "councillor", "officer": "officer", "partnership": "the pair"}
 
@@ -23,7 +23,7 @@ def _num(value: Any, digits: int = 2) -> str:
 
 
 def _pairing_text(report: Any) -> list[str]:
-    from feedback.analysis import replies_text  # pandas only when a report is printed
+    from feedback.results.analysis import replies_text  # pandas only when a report is printed
 
     m = report.meta
     edition = f", edition {m['edition']}" if m.get("edition") else " (live)"
@@ -84,7 +84,7 @@ def _overview_text(overview: Any) -> list[str]:
     lines = [f"{m['council_name']} — {m['cycle_name']}: council overview", ""]
     lines += [f"* {f}" for f in overview.findings]
     if not overview.solace.empty:  # as the council page shows it
-        from feedback.analysis import national_source
+        from feedback.results.analysis import national_source
 
         lines += [
             "",
@@ -127,12 +127,12 @@ def register(app: typer.Typer) -> None:
                 fail("--pdf needs --pairing, no --json, and a file name ending in .pdf.")
             if not pdf.parent.is_dir():
                 fail(f"There is no folder {pdf.parent} to write the PDF in (--pdf).")
-        from feedback.cycles import find_cycle
-        from feedback.publication import (
+        from feedback.results.publication import (
             read_all_pairing_reports,
             read_council_overview,
             read_pairing_report,
         )
+        from feedback.setup.cycles import find_cycle
 
         with unit_of_work() as session:
             found = find_cycle(session, cycle)
@@ -143,7 +143,7 @@ def register(app: typer.Typer) -> None:
                 reports = read_all_pairing_reports(session, SYSTEM, found.id)
                 overview = read_council_overview(session, SYSTEM, found.id)
         if pdf is not None:
-            from feedback.report_pdf import pairing_report_pdf
+            from feedback.results.report_pdf import pairing_report_pdf
 
             pdf.write_bytes(pairing_report_pdf(reports[pairing]))
             echo(f"Wrote the report of {reports[pairing].meta['pairing_label']} to {pdf}.")

@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from cli.common import echo, engine, fail, friendly, unit_of_work
-from feedback.access import SYSTEM
+from core.roles import SYSTEM
 
 
 def _read_password(from_stdin: bool) -> str | None:
@@ -29,7 +29,7 @@ def _read_password(from_stdin: bool) -> str | None:
 
 
 def _council_id(session, ref: str) -> int:  # noqa: ANN001
-    from feedback.people import find_council, get_council
+    from feedback.setup.people import find_council, get_council
 
     found = get_council(session, int(ref)) if ref.isdigit() else find_council(session, ref)
     if found is None:
@@ -64,7 +64,7 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Create a user account (asks for the password twice)."""
-        from feedback.accounts import add_account
+        from governance.accounts import add_account
 
         engine()
         password = None if no_password else _read_password(password_stdin)
@@ -89,7 +89,7 @@ def register(app: typer.Typer) -> None:
     @friendly
     def user_list() -> None:
         """List user accounts with their role, councils and state."""
-        from feedback.accounts import users_table
+        from governance.accounts import users_table
 
         engine()
         with unit_of_work() as session:
@@ -118,7 +118,7 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Delete cycles past their council's retention period (dry run unless --apply)."""
-        from feedback.retention import purge as run_purge
+        from governance.retention import purge as run_purge
 
         engine()
         when = date.fromisoformat(today) if today else None
@@ -147,8 +147,8 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Export everything held about one person (a subject access request)."""
-        from feedback.accounts import person_for_email
-        from feedback.subject_access import subject_access, to_json, to_xlsx
+        from governance.accounts import person_for_email
+        from governance.subject_access import subject_access, to_json, to_xlsx
 
         suffix = output.suffix.lower()
         if suffix not in (".json", ".xlsx"):

@@ -1,73 +1,13 @@
-"""Who is acting, and what they may do. Checked in the domain functions themselves, so a
-hidden menu item is never the only guard."""
+"""Pairing-level access: who may read a pairing's report, work on its plan or see a person's
+data. Council-level roles and scopes are in core.roles."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from sqlmodel import Session
 
-from feedback.errors import NotFound, PermissionDenied
+from core.errors import NotFound, PermissionDenied
+from core.roles import Actor, require_council_manager
 from feedback.models import Cycle, CyclePairing, Pairing, Person
-
-
-@dataclass(frozen=True)
-class Actor:
-    username: str
-    role: str  # admin | facilitator | principal | system
-    person_id: int | None = None
-    council_ids: frozenset[int] = field(default_factory=frozenset)
-    user_id: int | None = None
-
-    @property
-    def label(self) -> str:
-        return self.username
-
-
-# The command line run by someone with access to the server and the database file.
-SYSTEM = Actor(username="system (command line)", role="system")
-
-
-def can_manage_council(actor: Actor, council_id: int) -> bool:
-    if actor.role in ("admin", "system"):
-        return True
-    return actor.role == "facilitator" and council_id in actor.council_ids
-
-
-def require_council_manager(actor: Actor, council_id: int) -> None:
-    if not can_manage_council(actor, council_id):
-        raise PermissionDenied("You do not have access to manage this council.")
-
-
-def is_admin(actor: Actor) -> bool:
-    """Administrators (and the command line): the whole installation, accounts included."""
-    return actor.role in ("admin", "system")
-
-
-def require_admin(actor: Actor) -> None:
-    if not is_admin(actor):
-        raise PermissionDenied("Only an administrator can do this.")
-
-
-# --- helpers the pages, the CLI and the domain functions call -------------------------
-# Each raises PermissionDenied with a sentence a user can act on; none trusts the menu.
-
-STAFF_ROLES = ("admin", "facilitator", "system")
-
-
-def require_staff(actor: Actor) -> None:
-    """Administrators and facilitators: the set-up, tracking and analysis screens."""
-    if actor.role not in STAFF_ROLES:
-        raise PermissionDenied("Only facilitators and administrators can open this.")
-
-
-def visible_council_ids(actor: Actor) -> frozenset[int] | None:
-    """Councils whose set-up this actor sees; None means every council (administrators)."""
-    if actor.role in ("admin", "system"):
-        return None
-    if actor.role == "facilitator":
-        return actor.council_ids
-    return frozenset()
 
 
 def require_cycle_manager(session: Session, actor: Actor, cycle_id: int) -> Cycle:

@@ -8,125 +8,24 @@ referenced elsewhere are protected with RESTRICT so nothing vanishes by accident
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from enum import StrEnum
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
-def utcnow() -> datetime:
-    """Aware UTC: SQLModel stores UTC and hands back aware values on both databases."""
-    return datetime.now(UTC)
-
-
-def _in(column: str, values: type[StrEnum], blank: bool = False) -> str:
-    quoted = ", ".join(f"'{v.value}'" for v in values)
-    return f"{column} IN ({quoted}" + (", ''" if blank else "") + ")"
-
-
-class PersonKind(StrEnum):
-    member = "member"  # elected councillor
-    officer = "officer"  # paid staff
-    external = "external"  # external partner (police, health, voluntary sector...)
-
-
-class PairingKind(StrEnum):
-    """Stored values; what each is called on screen is in feedback.vocabulary. The values
-    sort (descending) with the top pairings first, which the lists rely on: see
-    vocabulary.TOP_KINDS and its test."""
-
-    leader_chief_executive = "leader–chief executive"
-    mayor_chief_executive = "mayor–chief executive"  # directly elected mayor
-    convener_chief_executive = "convener–chief executive"  # Scottish usage
-    cabinet_director = "cabinet–director"
-    committee_chair_director = "committee chair–director"  # committee-system councils
-
-
-class GovernanceModel(StrEnum):
-    """How a council takes decisions (Local Government Act 2000 and the Localism Act 2011 in
-    England; Scottish and Northern Irish councils work through committees)."""
-
-    leader_cabinet = "leader and cabinet"
-    mayor_cabinet = "mayor and cabinet"
-    committee_system = "committee system"
-
-
-class PoliticalSide(StrEnum):
-    """A councillor's group in relation to the council's ruling group or coalition."""
-
-    administration = "administration"
-    opposition = "opposition"
-
-
-class SpecialRole(StrEnum):
-    """Statutory or special roles that matter for who should rate the top pairing."""
-
-    monitoring_officer = "monitoring officer"
-    chief_finance_officer = "chief finance officer"  # s151 (s95 in Scotland)
-    head_of_paid_service = "head of paid service"
-    scrutiny_chair = "scrutiny chair"
-
-
-class CycleStatus(StrEnum):
-    draft = "draft"
-    open = "open"
-    closed = "closed"
-    published = "published"
-
-
-class Target(StrEnum):
-    member = "member"
-    officer = "officer"
-    partnership = "partnership"
-
-
-class RaterGroup(StrEnum):
-    """How a rater stands to a pairing. The two principals share `principal`: for an item
-    about the member, the member's own answer is *self* and the officer's is *partner*
-    (and the other way round), so self/partner are worked out per target."""
-
-    principal = "principal"
-    members = "members"
-    officers = "officers"
-    partners = "partners"
-
-
-class InvitationStatus(StrEnum):
-    not_started = "not started"
-    in_progress = "in progress"
-    submitted = "submitted"
-    revoked = "revoked"
-
-
-class ResponseStatus(StrEnum):
-    draft = "draft"
-    submitted = "submitted"
-
-
-class Council(SQLModel, table=True):
-    __table_args__ = (
-        CheckConstraint("retention_months >= 1", name="ck_council_retention"),
-        CheckConstraint(
-            "nation IN ('England', 'Scotland', 'Wales', 'Northern Ireland')",
-            name="ck_council_nation",
-        ),
-        CheckConstraint(_in("governance", GovernanceModel), name="ck_council_governance"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=200, unique=True)
-    nation: str = Field(default="England", max_length=20)
-    # The server default lets bulk loads (tandem bench) and older rows leave it out.
-    governance: str = Field(
-        default=GovernanceModel.leader_cabinet.value,
-        max_length=30,
-        sa_column_kwargs={"server_default": GovernanceModel.leader_cabinet.value},
-    )
-    retention_months: int = Field(default=36)
-    created_at: datetime = Field(default_factory=utcnow)
-
+from core.models import allowed_values, utcnow
+from core.vocabulary import (
+    CycleStatus,
+    InvitationStatus,
+    PairingKind,
+    PersonKind,
+    PoliticalSide,
+    RaterGroup,
+    ResponseStatus,
+    SpecialRole,
+    Target,
+)
 
 _BLANK = {"server_default": ""}  # so bulk loads (tandem bench) may leave the column out
 
@@ -134,12 +33,13 @@ _BLANK = {"server_default": ""}  # so bulk loads (tandem bench) may leave the co
 class Person(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("council_id", "email", name="uq_person_council_email"),
-        CheckConstraint(_in("kind", PersonKind), name="ck_person_kind"),
+        CheckConstraint(allowed_values("kind", PersonKind), name="ck_person_kind"),
         CheckConstraint(
-            _in("political_side", PoliticalSide, blank=True), name="ck_person_political_side"
+            allowed_values("political_side", PoliticalSide, blank=True),
+            name="ck_person_political_side",
         ),
         CheckConstraint(
-            _in("special_role", SpecialRole, blank=True), name="ck_person_special_role"
+            allowed_values("special_role", SpecialRole, blank=True), name="ck_person_special_role"
         ),
     )
 
@@ -163,7 +63,7 @@ class Person(SQLModel, table=True):
 class Pairing(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("council_id", "member_id", "officer_id", name="uq_pairing_people"),
-        CheckConstraint(_in("kind", PairingKind), name="ck_pairing_kind"),
+        CheckConstraint(allowed_values("kind", PairingKind), name="ck_pairing_kind"),
         CheckConstraint("member_id <> officer_id", name="ck_pairing_two_people"),
     )
 
@@ -210,7 +110,7 @@ class Dimension(SQLModel, table=True):
 class Item(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("framework_version_id", "code", name="uq_item_code"),
-        CheckConstraint(_in("target", Target), name="ck_item_target"),
+        CheckConstraint(allowed_values("target", Target), name="ck_item_target"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -231,7 +131,7 @@ class Cycle(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("council_id", "name", name="uq_cycle_council_name"),
         CheckConstraint("anonymity_threshold >= 2", name="ck_cycle_threshold_min"),
-        CheckConstraint(_in("status", CycleStatus), name="ck_cycle_status"),
+        CheckConstraint(allowed_values("status", CycleStatus), name="ck_cycle_status"),
         CheckConstraint("closes_on >= opens_on", name="ck_cycle_dates"),
     )
 
@@ -262,8 +162,8 @@ class CyclePairing(SQLModel, table=True):
 class Invitation(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("cycle_id", "pairing_id", "rater_id", name="uq_invitation_rater"),
-        CheckConstraint(_in("rater_group", RaterGroup), name="ck_invitation_group"),
-        CheckConstraint(_in("status", InvitationStatus), name="ck_invitation_status"),
+        CheckConstraint(allowed_values("rater_group", RaterGroup), name="ck_invitation_group"),
+        CheckConstraint(allowed_values("status", InvitationStatus), name="ck_invitation_status"),
         Index("ix_invitation_cycle_pairing", "cycle_id", "pairing_id"),
     )
 
@@ -286,7 +186,9 @@ class Invitation(SQLModel, table=True):
 class Response(SQLModel, table=True):
     """One per invitation (the unique constraint), draft until submitted once."""
 
-    __table_args__ = (CheckConstraint(_in("status", ResponseStatus), name="ck_response_status"),)
+    __table_args__ = (
+        CheckConstraint(allowed_values("status", ResponseStatus), name="ck_response_status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     invitation_id: int = Field(foreign_key="invitation.id", ondelete="CASCADE", unique=True)
@@ -391,52 +293,3 @@ class StaffPreview(SQLModel, table=True):
     taken_at: datetime = Field(default_factory=utcnow)
     content: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     private: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-
-
-class UserAccount(SQLModel, table=True):
-    __table_args__ = (
-        CheckConstraint("role IN ('admin', 'facilitator', 'principal')", name="ck_user_role"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    username: str = Field(max_length=200, unique=True)
-    display_name: str = Field(default="", max_length=200)
-    email: str = Field(default="", max_length=320)
-    password_hash: str | None = None  # None for accounts that only sign in through OIDC
-    role: str = Field(max_length=20)
-    person_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
-    active: bool = True
-    failed_attempts: int = 0
-    locked_until: datetime | None = None
-    last_failed_at: datetime | None = None  # failures are forgotten a day after the last one
-    last_sign_in_at: datetime | None = None
-    created_at: datetime = Field(default_factory=utcnow)
-
-
-class SignInFailure(SQLModel, table=True):
-    """Failed sign-ins with a username that has no password account. They grow the same lock
-    an account's failures do, so the sign-in page answers an unknown username exactly as it
-    answers a real one: nobody can find out which usernames exist by guessing."""
-
-    username: str = Field(primary_key=True, max_length=200)
-    failed_attempts: int = 0
-    locked_until: datetime | None = None
-    last_failed_at: datetime = Field(default_factory=utcnow, index=True)
-
-
-class FacilitatorCouncil(SQLModel, table=True):
-    user_id: int = Field(foreign_key="useraccount.id", ondelete="CASCADE", primary_key=True)
-    council_id: int = Field(foreign_key="council.id", ondelete="CASCADE", primary_key=True)
-
-
-class AuditEvent(SQLModel, table=True):
-    """Administrative actions. Never holds answers or comments."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=utcnow, index=True)
-    actor: str = Field(max_length=200)
-    action: str = Field(max_length=80)
-    entity: str = Field(max_length=40)
-    entity_id: int | None = None
-    council_id: int | None = Field(default=None, index=True)
-    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -5,7 +5,7 @@ from sqlmodel import SQLModel
 
 import feedback.models  # noqa: F401 - registers tables
 import planning.models  # noqa: F401 - registers tables
-from feedback.db import make_engine
+from core.db import make_engine
 
 target_metadata = SQLModel.metadata
 

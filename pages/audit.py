@@ -4,10 +4,10 @@ from datetime import UTC, datetime, time, timedelta
 
 import streamlit as st
 
-from feedback import audit
-from feedback.access import require_admin
-from feedback.errors import PermissionDenied
-from feedback.people import list_councils
+from core import audit
+from core.errors import PermissionDenied
+from core.roles import require_admin
+from feedback.setup.people import list_councils
 from ui.errors import friendly_errors
 from ui.state import current_actor, unit_of_work
 from ui.text import alert

@@ -3,11 +3,11 @@ spread, the two Solace-comparable measures beside the national figures, and resp
 
 import streamlit as st
 
-from feedback import charts
-from feedback.analysis import national_source
-from feedback.errors import TandemError
-from feedback.publication import read_council_overview
-from feedback.report_index import readable_cycles
+from core.errors import TandemError
+from feedback.results import charts
+from feedback.results.analysis import national_source
+from feedback.results.publication import read_council_overview
+from feedback.results.report_index import readable_cycles
 from ui.report_views import show_chart, show_error, slug
 from ui.state import current_actor, unit_of_work
 from ui.text import bullets, show, show_html

@@ -5,7 +5,27 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from feedback.cycles import (
+from core.errors import Conflict, Invalid, TandemError
+from feedback.collection.invitations import (
+    PLACEHOLDERS,
+    SmtpSettings,
+    issue_links,
+    mail_merge_csv,
+    mail_merge_rows,
+    mail_merge_xlsx,
+    revoke_invitation,
+    send_invitations,
+    send_reminders,
+    update_wording,
+    wording_for,
+)
+from feedback.collection.tracking import (
+    cycle_totals,
+    message_history,
+    not_responded,
+    response_rates,
+)
+from feedback.setup.cycles import (
     GROUP_KIND,
     GROUP_LABELS,
     TRANSITIONS,
@@ -20,22 +40,7 @@ from feedback.cycles import (
     set_cycle_status,
     update_cycle,
 )
-from feedback.errors import Conflict, Invalid, TandemError
-from feedback.invitations import (
-    PLACEHOLDERS,
-    SmtpSettings,
-    issue_links,
-    mail_merge_csv,
-    mail_merge_rows,
-    mail_merge_xlsx,
-    revoke_invitation,
-    send_invitations,
-    send_reminders,
-    update_wording,
-    wording_for,
-)
-from feedback.people import list_councils, list_pairings, list_people, pairing_label
-from feedback.tracking import cycle_totals, message_history, not_responded, response_rates
+from feedback.setup.people import list_councils, list_pairings, list_people, pairing_label
 from ui.errors import show_tandem_error as show_error
 from ui.state import current_actor, unit_of_work
 from ui.text import alert, show

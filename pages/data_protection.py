@@ -3,11 +3,11 @@ data, purging what is past it, and exporting everything held about one person.""
 
 import streamlit as st
 
-from feedback.access import require_staff
-from feedback.errors import PermissionDenied
-from feedback.people import list_councils
-from feedback.retention import MAX_RETENTION_MONTHS, purge, set_retention
-from feedback.subject_access import find_subject, subject_access, to_json, to_xlsx
+from core.errors import PermissionDenied
+from core.roles import require_staff
+from feedback.setup.people import list_councils
+from governance.retention import MAX_RETENTION_MONTHS, purge, set_retention
+from governance.subject_access import find_subject, subject_access, to_json, to_xlsx
 from ui.errors import friendly_errors
 from ui.state import current_actor, unit_of_work
 from ui.text import alert

@@ -8,8 +8,8 @@ chosen council's pairings)."""
 import pandas as pd
 import streamlit as st
 
-from feedback.overview import council_overview, pairing_overview
-from feedback.vocabulary import kind_label
+from core.vocabulary import kind_label
+from feedback.results.overview import council_overview, pairing_overview
 from ui.state import current_actor, unit_of_work
 from ui.text import alert, show
 

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from feedback.errors import TandemError
-from feedback.people import (
+from core.errors import TandemError
+from core.vocabulary import GOVERNANCE_LABELS, kind_label, kinds_for
+from feedback.setup.people import (
     create_pairing,
     get_council,
     list_councils,
@@ -11,7 +12,6 @@ from feedback.people import (
     list_people,
     set_governance,
 )
-from feedback.vocabulary import GOVERNANCE_LABELS, kind_label, kinds_for
 from ui.errors import show_tandem_error
 from ui.state import current_actor, unit_of_work
 

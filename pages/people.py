@@ -4,21 +4,16 @@ bulk import from .xlsx or .csv, checked in full before anything is saved)."""
 import pandas as pd
 import streamlit as st
 
-from feedback.errors import TandemError
-from feedback.people import NATIONS, add_person, create_council, list_councils, list_people
-from feedback.people_import import (
+from core.errors import TandemError
+from core.vocabulary import GOVERNANCE_LABELS, SIDE_LABELS, SPECIAL_ROLE_HOLDER, SPECIAL_ROLE_LABELS
+from feedback.setup.people import NATIONS, add_person, create_council, list_councils, list_people
+from feedback.setup.people_import import (
     MAX_BYTES,
     ImportResult,
     import_people,
     template_csv,
     template_xlsx,
     update_person,
-)
-from feedback.vocabulary import (
-    GOVERNANCE_LABELS,
-    SIDE_LABELS,
-    SPECIAL_ROLE_HOLDER,
-    SPECIAL_ROLE_LABELS,
 )
 from ui.errors import show_tandem_error as show_error
 from ui.state import current_actor, unit_of_work

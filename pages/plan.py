@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from feedback.errors import Conflict, TandemError
+from core.errors import Conflict, TandemError
 from planning.excel import export_filename, export_plans
 from planning.excel_import import MAX_BYTES, ImportResult, import_plans
 from planning.models import CHALLENGE_LABELS

@@ -4,12 +4,12 @@ no comments and nothing else that could point to one anonymous rater."""
 
 import streamlit as st
 
-from feedback import charts
-from feedback.analysis import GAP_THRESHOLD, national_source
-from feedback.errors import TandemError
-from feedback.publication import read_council_overview, read_pairing_report
-from feedback.report_index import readable_cycles, readable_reports
-from feedback.vocabulary import kind_label
+from core.errors import TandemError
+from core.vocabulary import kind_label
+from feedback.results import charts
+from feedback.results.analysis import GAP_THRESHOLD, national_source
+from feedback.results.publication import read_council_overview, read_pairing_report
+from feedback.results.report_index import readable_cycles, readable_reports
 from ui.report_views import show_chart, show_error
 from ui.state import current_actor, unit_of_work
 from ui.text import bullets, show, show_html

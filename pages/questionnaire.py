@@ -14,9 +14,9 @@ from dataclasses import replace
 import streamlit as st
 from sqlalchemy.exc import IntegrityError
 
-from feedback.errors import Conflict, TandemError
-from feedback.invitations import resolve_token
-from feedback.responses import (
+from core.errors import Conflict, TandemError
+from feedback.collection.invitations import resolve_token
+from feedback.collection.responses import (
     ALREADY_SUBMITTED,
     CANT_SAY,
     DRAFT_ELSEWHERE,

@@ -1,25 +1,25 @@
 """Pairing report: how the councillor, the officer and the people around them see each
 dimension, where they differ, the mirror, the change since last cycle and the comments.
-Everything shown comes from feedback.publication, after suppression."""
+Everything shown comes from feedback.results.publication, after suppression."""
 
 from functools import partial
 
 import pandas as pd
 import streamlit as st
 
-from feedback import charts
-from feedback.analysis import (
+from core.errors import TandemError
+from core.vocabulary import kind_label, role_words
+from feedback.results import charts
+from feedback.results.analysis import (
     GAP_THRESHOLD,
     HIGH_SCORE,
     PairingReport,
     finding_rule,
     replies_text,
 )
-from feedback.errors import TandemError
-from feedback.publication import read_pairing_report
-from feedback.report_index import readable_reports
-from feedback.report_pdf import pairing_report_pdf
-from feedback.vocabulary import kind_label, role_words
+from feedback.results.publication import read_pairing_report
+from feedback.results.report_index import readable_reports
+from feedback.results.report_pdf import pairing_report_pdf
 from ui.report_views import edition_identity, show_chart, show_error, slug
 from ui.state import current_actor, unit_of_work
 from ui.text import alert, bullets, show, show_html

@@ -4,8 +4,10 @@ feedback/accounts.py."""
 
 import streamlit as st
 
-from feedback.access import require_admin
-from feedback.accounts import (
+from core.errors import PermissionDenied
+from core.roles import require_admin
+from feedback.setup.people import list_councils
+from governance.accounts import (
     ROLES,
     add_account,
     council_ids_for,
@@ -16,8 +18,6 @@ from feedback.accounts import (
     update_user,
     users_table,
 )
-from feedback.errors import PermissionDenied
-from feedback.people import list_councils
 from ui.errors import friendly_errors
 from ui.state import USER_ID_KEY, current_actor, unit_of_work
 from ui.text import alert, show

@@ -32,12 +32,14 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session, select
 
-from feedback.access import Actor, require_cycle_manager, require_plan_reader
-from feedback.cells import put_text
-from feedback.cycles import pairings_in_cycle
-from feedback.errors import NotFound, PermissionDenied
-from feedback.models import Cycle, Pairing, Person, utcnow
-from feedback.vocabulary import kind_label
+from core.cells import put_text
+from core.errors import NotFound, PermissionDenied
+from core.models import utcnow
+from core.roles import Actor
+from core.vocabulary import kind_label
+from feedback.access import require_cycle_manager, require_plan_reader
+from feedback.models import Cycle, Pairing, Person
+from feedback.setup.cycles import pairings_in_cycle
 from planning.models import CHALLENGE_LABELS, CheckIn, DevelopmentPlan
 from planning.plans import OWNERS, STATUSES, agreement, dimension_names, plan_snapshot
 from planning.suggestions import NOT_READABLE, readable_gaps
@@ -80,7 +82,7 @@ OVERDUE_FONT = Font(color="842029")
 TITLE_FONT = Font(bold=True, size=14)
 
 
-# --- safe cells (the rule is feedback.cells.put_text) ---------------------------------
+# --- safe cells (the rule is core.cells.put_text) ---------------------------------
 
 
 def put(cell: Cell, value: Any) -> Cell:
@@ -237,7 +239,7 @@ _PNG_CACHE_SIZE = 256
 
 
 def gap_chart_png(gaps: pd.DataFrame) -> bytes | None:
-    """A PNG of the pairing's key gaps, from feedback.charts.gap_bars. Cached by the figures
+    """A PNG of the pairing's key gaps, from feedback.results.charts.gap_bars. Cached by the figures
     it shows: the same figures give the same picture, so exporting again (or a page rerun)
     does not build and render the chart again."""
     if gaps is None or gaps.empty:
@@ -245,7 +247,7 @@ def gap_chart_png(gaps: pd.DataFrame) -> bytes | None:
     key = hashlib.sha256(gaps.to_json(orient="split", double_precision=6).encode()).hexdigest()
     png = _PNG_CACHE.get(key)
     if png is None:
-        from feedback.charts import gap_bars, to_png
+        from feedback.results.charts import gap_bars, to_png
 
         png = to_png(gap_bars(gaps), scale=1.5)
         if len(_PNG_CACHE) >= _PNG_CACHE_SIZE:
@@ -258,7 +260,7 @@ def chart_gaps(
     session: Session, actor: Actor, cycle: Cycle, pairing_id: int, goal_dimensions: set[str]
 ) -> pd.DataFrame | None:
     """The figures a pairing's gap chart shows to this actor: its key gaps from the results
-    the actor may read (`feedback.publication.read_pairing_report`: the published edition,
+    the actor may read (`feedback.results.publication.read_pairing_report`: the published edition,
     or for staff the live engine with the republication hold-back once the cycle is closed).
     None where the results are not readable for the actor yet (an open cycle, or not yet
     published for a principal): nothing is computed from unpublished answers."""
@@ -272,7 +274,7 @@ def _council_gaps(session: Session, actor: Actor, cycle: Cycle) -> dict[int, pd.
     principal (who reads only their own pairing); {} where results are not readable yet."""
     if actor.role == "principal":
         return None
-    from feedback.publication import read_all_pairing_reports
+    from feedback.results.publication import read_all_pairing_reports
 
     try:
         reports = read_all_pairing_reports(session, actor, cycle.id)
@@ -546,7 +548,7 @@ def export_plans(
     if cycle is None:
         raise NotFound("That feedback cycle does not exist (it may have been deleted).")
     today = today or date.today()
-    from feedback.models import Council
+    from core.models import Council
 
     council = session.get(Council, cycle.council_id)
     rows = _collect(session, cycle, _pairings(session, actor, cycle, pairing_id))

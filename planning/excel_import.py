@@ -15,11 +15,12 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from feedback.access import Actor, require_plan_editor
-from feedback.cells import read_text
-from feedback.errors import Invalid, PermissionDenied
+from core.cells import read_text
+from core.errors import Invalid, PermissionDenied
+from core.roles import Actor
+from core.uploads import MAX_COLUMNS, MAX_UPLOAD_BYTES, open_workbook, read_sheet
+from feedback.access import require_plan_editor
 from feedback.models import Cycle
-from feedback.uploads import MAX_COLUMNS, MAX_UPLOAD_BYTES, open_workbook, read_sheet
 from planning.excel import COLUMNS, FORMAT, HEADERS, LISTS_SHEET, META_SHEET, OVERVIEW_SHEET
 from planning.models import CheckIn, DevelopmentPlan, PlanRevision
 from planning.plans import (
@@ -128,7 +129,7 @@ class _Reader:
                 f"{MAX_BYTES // 1024 // 1024} MB.",
             )
             return
-        # Opened and read the bounded way (feedback.uploads): a small file cannot claim a
+        # Opened and read the bounded way (core.uploads): a small file cannot claim a
         # huge sheet or unpack to gigabytes.
         try:
             wb = open_workbook(data, NOT_A_WORKBOOK)
@@ -175,7 +176,7 @@ class _Reader:
             if None in ids:
                 self.error(None, None, "The hidden 'Tandem' sheet has been edited; export again.")
                 return
-            listed.append((str(title), *ids))  # type: ignore[arg-type]
+            listed.append((read_text(str(title)), *ids))  # type: ignore[arg-type]
         known = {t for t, *_ in listed} | {META_SHEET, LISTS_SHEET, OVERVIEW_SHEET}
         unknown = [s for s in wb.sheetnames if s not in known]
         for title, plan_id, pairing_id, revision in listed:
@@ -363,7 +364,7 @@ class _Reader:
                 return None
             goal_id = match[0]
         values: dict[str, Any] = {}
-        # The one rule for text (feedback.text), as on the plan page, so a row that says
+        # The one rule for text (core.text), as on the plan page, so a row that says
         # what Tandem holds compares equal and a control character is refused here.
         for key, header, rule in (
             ("description", "Action", lambda text: _clean_description(text, required=False)),

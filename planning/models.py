@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from feedback.models import _in, utcnow
+from core.models import allowed_values, utcnow
 
 
 class PlanStatus(StrEnum):
@@ -59,7 +59,7 @@ CHALLENGE_LABELS: dict[str, str] = {
 class DevelopmentPlan(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("pairing_id", "cycle_id", name="uq_plan_pairing_cycle"),
-        CheckConstraint(_in("status", PlanStatus), name="ck_plan_status"),
+        CheckConstraint(allowed_values("status", PlanStatus), name="ck_plan_status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -78,7 +78,8 @@ class DevelopmentPlan(SQLModel, table=True):
 class PlanGoal(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(
-            "challenge IS NULL OR " + _in("challenge", Challenge), name="ck_goal_challenge"
+            "challenge IS NULL OR " + allowed_values("challenge", Challenge),
+            name="ck_goal_challenge",
         ),
     )
 
@@ -95,8 +96,8 @@ class PlanGoal(SQLModel, table=True):
 
 class PlanAction(SQLModel, table=True):
     __table_args__ = (
-        CheckConstraint(_in("owner", ActionOwner), name="ck_action_owner"),
-        CheckConstraint(_in("status", ActionStatus), name="ck_action_status"),
+        CheckConstraint(allowed_values("owner", ActionOwner), name="ck_action_owner"),
+        CheckConstraint(allowed_values("status", ActionStatus), name="ck_action_status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -17,18 +17,19 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from feedback import audit
-from feedback.access import Actor, require_council_manager
-from feedback.cycles import get_cycle
-from feedback.errors import Invalid
-from feedback.invitations import (
+from core import audit
+from core.errors import Invalid
+from core.models import AuditEvent, Council
+from core.roles import Actor, require_council_manager
+from feedback.collection.invitations import (
     SendReport,
     SmtpSettings,
     base_url,
     email_message,
     open_smtp,
 )
-from feedback.models import AuditEvent, Council, Pairing, Person
+from feedback.models import Pairing, Person
+from feedback.setup.cycles import get_cycle
 from planning.models import ActionStatus, DevelopmentPlan, PlanAction, PlanGoal
 
 DUE_SOON_DAYS = 14

@@ -20,10 +20,12 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, delete, select, update
 
-from feedback.access import Actor, require_plan_editor, require_plan_reader
-from feedback.errors import Conflict, Invalid, NotFound, PermissionDenied
-from feedback.models import Cycle, CyclePairing, Dimension, Pairing, Person, utcnow
-from feedback.text import column_limit, one_line, paragraphs
+from core.errors import Conflict, Invalid, NotFound, PermissionDenied
+from core.models import utcnow
+from core.roles import Actor
+from core.text import column_limit, one_line, paragraphs
+from feedback.access import require_plan_editor, require_plan_reader
+from feedback.models import Cycle, CyclePairing, Dimension, Pairing, Person
 from planning.models import (
     CHALLENGE_LABELS,
     ActionOwner,
@@ -355,7 +357,7 @@ def _action(session: Session, action_id: int) -> PlanAction:
 # --- validation -------------------------------------------------------------------------
 
 
-# Text follows the one rule of feedback.text: a goal's title is one line; what it is for,
+# Text follows the one rule of core.text: a goal's title is one line; what it is for,
 # an action, its success measure and a check-in note may run over several lines.
 
 
@@ -753,8 +755,9 @@ def plan_choices(session: Session, actor: Actor) -> list[dict[str, Any]]:
     (a national body sees thousands of pairings)."""
     from sqlalchemy.orm import aliased
 
-    from feedback.access import visible_council_ids
-    from feedback.models import Council, Person
+    from core.models import Council
+    from core.roles import visible_council_ids
+    from feedback.models import Person
 
     member, officer = aliased(Person), aliased(Person)
     query = (

@@ -1,7 +1,7 @@
 """Suggested goals for a pairing's plan, and carrying a plan forward to the next cycle.
 
 Suggestions come from the pairing's perception gaps, read only through the publication gate
-(`feedback.publication.read_pairing_report`: a principal reads the latest published edition;
+(`feedback.results.publication.read_pairing_report`: a principal reads the latest published edition;
 staff read that edition, or the live engine with the republication hold-back once the cycle
 is closed; nobody reads an open cycle): the dimensions where a principal rates themself
 clearly higher than everyone else does (blind spots — the gaps that count against the
@@ -25,11 +25,12 @@ import pandas as pd
 import yaml
 from sqlmodel import Session, select
 
-from feedback.access import SYSTEM, Actor, require_pairing_reader, require_plan_editor
-from feedback.db import DATA_DIR
-from feedback.errors import Conflict, Invalid, NotFound, PermissionDenied
+from core.db import DATA_DIR
+from core.errors import Conflict, Invalid, NotFound, PermissionDenied
+from core.roles import SYSTEM, Actor
+from feedback.access import require_pairing_reader, require_plan_editor
 from feedback.models import Cycle, Pairing, Person
-from feedback.publication import read_pairing_report
+from feedback.results.publication import read_pairing_report
 from planning.models import ActionStatus, DevelopmentPlan, PlanGoal, PlanRevision
 from planning.plans import (
     _open,

@@ -10,10 +10,9 @@ from pathlib import Path
 
 from sqlmodel import Session, select, update
 
-from feedback.framework import FRAMEWORK_2026_1, ensure_framework_file
+from core.models import Council, utcnow
 from feedback.models import (
     Comment,
-    Council,
     Cycle,
     CyclePairing,
     Dimension,
@@ -25,8 +24,8 @@ from feedback.models import (
     Person,
     Rating,
     Response,
-    utcnow,
 )
+from feedback.setup.framework import FRAMEWORK_2026_1, ensure_framework_file
 
 _names = itertools.count(1)
 KIND = {"member": "member", "officer": "officer", "members": "member", "officers": "officer"}

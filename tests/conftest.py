@@ -18,7 +18,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from feedback.db import make_engine, upgrade
+from core.db import make_engine, upgrade
 
 PG_ADMIN_URL = os.environ.get("TANDEM_TEST_POSTGRES_ADMIN_URL", "")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -140,8 +140,8 @@ def session(engine: Engine) -> Iterator[Session]:
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Path:
     """A SQLite database holding the demo council, built once per run and copied per test."""
-    from feedback.db import session_scope
-    from planning.demo import build_demo
+    from core.db import session_scope
+    from tools.demo import build_demo
 
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     shutil.copy(sqlite_template, path)

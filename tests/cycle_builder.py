@@ -9,10 +9,15 @@ from datetime import date
 
 from sqlalchemy import Engine
 
-from feedback.access import SYSTEM
-from feedback.cycles import add_pairing_to_cycle, create_cycle, nominate_rater, set_cycle_status
-from feedback.db import session_scope
-from feedback.people import add_person, create_council, create_pairing
+from core.db import session_scope
+from core.roles import SYSTEM
+from feedback.setup.cycles import (
+    add_pairing_to_cycle,
+    create_cycle,
+    nominate_rater,
+    set_cycle_status,
+)
+from feedback.setup.people import add_person, create_council, create_pairing
 
 
 @dataclass

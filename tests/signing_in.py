@@ -27,8 +27,8 @@ def sign_in(
     Once any account exists, the app shows only the sign-in page to visitors who have not
     signed in; this puts the account's id where the sign-in form would. Facilitators need
     `council_ids`, principals `person_id`. Returns the account's Actor."""
-    from feedback.access import SYSTEM
-    from feedback.accounts import actor_for, create_user
+    from core.roles import SYSTEM
+    from governance.accounts import actor_for, create_user
 
     user = create_user(
         session,

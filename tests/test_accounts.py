@@ -9,8 +9,11 @@ from argon2.profiles import RFC_9106_LOW_MEMORY
 from shown import alerts
 from sqlmodel import Session, select
 
-from feedback.access import SYSTEM, Actor
-from feedback.accounts import (
+from core.errors import Conflict, Invalid, PermissionDenied
+from core.models import AuditEvent, Council, SignInFailure, UserAccount, utcnow
+from core.roles import SYSTEM, Actor
+from feedback.setup.people import add_person, create_council
+from governance.accounts import (
     FIRST_LOCK_SECONDS,
     MAX_LOCK_SECONDS,
     NO_MATCH,
@@ -28,9 +31,6 @@ from feedback.accounts import (
     update_user,
     users_table,
 )
-from feedback.errors import Conflict, Invalid, PermissionDenied
-from feedback.models import AuditEvent, Council, SignInFailure, UserAccount, utcnow
-from feedback.people import add_person, create_council
 
 PASSWORD = "correct horse battery"
 ADMIN = Actor("boss", "admin", user_id=None)

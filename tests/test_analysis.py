@@ -12,7 +12,8 @@ import pytest
 from analysis_builder import add_rater, codes, small_cycle
 from sqlmodel import Session, select
 
-from feedback.analysis import (
+from feedback.models import Cycle, Pairing, Person
+from feedback.results.analysis import (
     COLUMNS,
     GAP_THRESHOLD,
     CouncilOverview,
@@ -22,7 +23,6 @@ from feedback.analysis import (
     national_comparison,
     pairing_report,
 )
-from feedback.models import Cycle, Pairing, Person
 
 
 def _one(frame, **where):  # noqa: ANN001, ANN202

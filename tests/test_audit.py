@@ -9,11 +9,11 @@ import pytest
 from cycle_builder import build_cycle
 from sqlmodel import Session, select
 
-from feedback import audit
-from feedback.access import SYSTEM, Actor
-from feedback.errors import PermissionDenied
-from feedback.models import utcnow
-from feedback.retention import set_retention
+from core import audit
+from core.errors import PermissionDenied
+from core.models import utcnow
+from core.roles import SYSTEM, Actor
+from governance.retention import set_retention
 
 
 def test_actions_are_logged_and_filtered(engine, session) -> None:

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, func, select
 
-from feedback.db import PROJECT_ROOT, make_engine
-from feedback.models import Council, Rating
+from core.db import PROJECT_ROOT, make_engine
+from core.models import Council
+from feedback.models import Rating
 
 TANDEM = str(Path(sys.executable).parent / "tandem")
 MEASURES = {

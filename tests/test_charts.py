@@ -13,7 +13,7 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from feedback import charts
+from feedback.results import charts
 
 DIMS = [("roles", "Clear roles"), ("advice", "Listening and advice"), ("credit", "Shared credit")]
 

@@ -9,15 +9,16 @@ from concurrent.futures import ThreadPoolExecutor
 from cycle_builder import build_cycle
 from sqlmodel import Session, func, select
 
-from feedback.db import session_scope
-from feedback.errors import Conflict
-from feedback.models import Comment, Cycle, Invitation, Rating, Response, ResponseStatus
-from feedback.responses import (
+from core.db import session_scope
+from core.errors import Conflict
+from core.vocabulary import ResponseStatus
+from feedback.collection.responses import (
     dimensions_for_cycle,
     items_for_invitation,
     save_answers,
     submit_response,
 )
+from feedback.models import Comment, Cycle, Invitation, Rating, Response
 
 
 def _plan(engine):  # noqa: ANN001, ANN202

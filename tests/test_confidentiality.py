@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, select
 
-from feedback.access import SYSTEM
-from feedback.analysis import ANONYMOUS, BANDS
+from core.roles import SYSTEM
 from feedback.models import PublishedReport
-from feedback.publication import edition_content, publish_cycle, read_pairing_report
+from feedback.results.analysis import ANONYMOUS, BANDS
+from feedback.results.publication import edition_content, publish_cycle, read_pairing_report
 
 FIGURES = ("groups", "items", "dimensions", "gaps", "top_items", "bottom_items", "mirror")
 
@@ -498,10 +498,10 @@ def test_no_sequence_of_staff_reads_gives_back_one_raters_answers(  # noqa: C901
 ) -> None:  # noqa: ANN001
     from sqlalchemy import delete
 
-    from feedback.cycles import cycle_settings, set_cycle_status, update_cycle
-    from feedback.invitations import revoke_invitation
+    from feedback.collection.invitations import revoke_invitation
     from feedback.models import Cycle, Response
-    from feedback.publication import read_all_pairing_reports, read_council_overview
+    from feedback.results.publication import read_all_pairing_reports, read_council_overview
+    from feedback.setup.cycles import cycle_settings, set_cycle_status, update_cycle
 
     with Session(sqlite_engine, expire_on_commit=False) as session:
         s, truth, dim_items = _build(session, data)

@@ -12,11 +12,12 @@ from shown import alerts
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
-from feedback.access import SYSTEM, Actor
-from feedback.cycles import cycle_settings, set_cycle_status, update_cycle
-from feedback.db import session_scope
-from feedback.errors import Conflict, Invalid, PermissionDenied
-from feedback.models import AuditEvent, Cycle
+from core.db import session_scope
+from core.errors import Conflict, Invalid, PermissionDenied
+from core.models import AuditEvent
+from core.roles import SYSTEM, Actor
+from feedback.models import Cycle
+from feedback.setup.cycles import cycle_settings, set_cycle_status, update_cycle
 
 APP = "../app.py"
 

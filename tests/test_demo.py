@@ -6,9 +6,10 @@ import pandas as pd
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from feedback.models import Council, Cycle, Invitation, Pairing
-from planning.demo import build_demo
+from core.models import Council
+from feedback.models import Cycle, Invitation, Pairing
 from planning.models import DevelopmentPlan, PlanAction
+from tools.demo import build_demo
 
 RATINGS_SQL = """
 SELECT c.name AS cycle, p.portfolio AS pairing, d.code AS dimension, i.target, r.value,

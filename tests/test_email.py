@@ -17,12 +17,17 @@ from shown import headings, shown
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from feedback.access import SYSTEM
-from feedback.db import session_scope
-from feedback.errors import Invalid
-from feedback.invitations import SmtpSettings, resolve_token, send_invitations, send_reminders
+from core.db import session_scope
+from core.errors import Invalid
+from core.roles import SYSTEM
+from feedback.collection.invitations import (
+    SmtpSettings,
+    resolve_token,
+    send_invitations,
+    send_reminders,
+)
+from feedback.collection.responses import save_answers, submit_response
 from feedback.models import Invitation, MessageLog
-from feedback.responses import save_answers, submit_response
 
 LINK = re.compile(r"https?://\S+/\?t=([A-Za-z0-9_\-]+)")
 TANDEM = str(Path(sys.executable).with_name("tandem"))
@@ -111,13 +116,13 @@ def test_invitations_and_reminders_arrive_and_the_link_opens_the_right_form(
 
 
 def _first_item(session, invitation):  # noqa: ANN001, ANN202
-    from feedback.responses import items_for_invitation
+    from feedback.collection.responses import items_for_invitation
 
     return [i.id for i in items_for_invitation(session, invitation)]
 
 
 def test_edited_wording_is_what_the_rater_receives(smtp, sqlite_engine) -> None:
-    from feedback.invitations import update_wording
+    from feedback.collection.invitations import update_wording
 
     built = build_cycle(sqlite_engine, raters_per_group=2, second_pairing=False)
     with session_scope(sqlite_engine) as s:

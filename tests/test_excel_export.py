@@ -16,23 +16,16 @@ from cycle_builder import build_cycle
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
-from feedback.access import SYSTEM, Actor
-from feedback.db import session_scope
-from feedback.errors import PermissionDenied
+from core.db import session_scope
+from core.errors import PermissionDenied
+from core.roles import SYSTEM, Actor
+from core.text import paragraphs
 from feedback.models import Cycle, Pairing, Person
-from feedback.text import paragraphs
-from planning.demo import build_demo
 from planning.excel import DATE_FORMAT, HEADERS, export_plans
 from planning.excel_import import import_plans
 from planning.models import PlanAction
-from planning.plans import (
-    add_action,
-    add_check_in,
-    add_goal,
-    create_plan,
-    find_plan,
-    plan_snapshot,
-)
+from planning.plans import add_action, add_check_in, add_goal, create_plan, find_plan, plan_snapshot
+from tools.demo import build_demo
 
 PAYLOADS = [
     "=1+1",
@@ -242,7 +235,7 @@ def test_formula_injection_payloads_are_stored_as_text_exactly(engine) -> None:
     starts = set()
     for r, goal in enumerate(snap["goals"], start=5):
         [action] = goal["actions"]
-        # the one rule for text (feedback.text): a goal's title is one line, trimmed; an
+        # the one rule for text (core.text): a goal's title is one line, trimmed; an
         # action, a measure and a note keep their indentation (a leading tab), and a leading
         # carriage return is a line break before the text, dropped like a blank line
         assert goal["title"] == PAYLOADS[r - 5].strip()

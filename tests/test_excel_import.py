@@ -13,8 +13,8 @@ from cycle_builder import build_cycle
 from openpyxl import Workbook, load_workbook
 from sqlmodel import Session, select
 
-from feedback.access import SYSTEM, Actor
-from feedback.db import session_scope
+from core.db import session_scope
+from core.roles import SYSTEM, Actor
 from feedback.models import Person
 from planning.excel import export_plans
 from planning.excel_import import MAX_BYTES, import_plans
@@ -315,7 +315,7 @@ def test_command_line_export_dry_run_and_apply(db_url, tmp_path) -> None:
     import sys
     from pathlib import Path
 
-    from feedback.db import make_engine
+    from core.db import make_engine
 
     engine = make_engine(db_url)
     built = build_cycle(engine, raters_per_group=1, second_pairing=False)

@@ -15,8 +15,10 @@ import yaml
 from analysis_builder import add_rater, codes, small_cycle
 from sqlmodel import Session, select
 
-from feedback.access import SYSTEM
-from feedback.analysis import (
+from core.db import session_scope
+from core.roles import SYSTEM
+from feedback.models import Cycle, CyclePairing, Pairing, Person
+from feedback.results.analysis import (
     FINDING_GAP,
     _safe_sums,
     agreement_band,
@@ -25,11 +27,9 @@ from feedback.analysis import (
     is_new_pairing,
     pairing_report,
 )
-from feedback.db import session_scope
-from feedback.models import Cycle, CyclePairing, Pairing, Person
-from planning.demo import DEMO_FILE, build_demo
 from planning.plans import create_plan, find_plan, sign_plan
 from planning.suggestions import accept_suggestion, suggest
+from tools.demo import DEMO_FILE, build_demo
 
 
 def _one(frame: pd.DataFrame, **where: object) -> pd.Series:
@@ -253,8 +253,8 @@ def test_the_mirror_drafts_a_working_agreement_signed_with_the_plan(engine) -> N
 
 
 def test_a_pairing_records_when_it_started_and_refuses_a_bad_date(session: Session) -> None:
-    from feedback.errors import Invalid
-    from feedback.people import create_pairing
+    from core.errors import Invalid
+    from feedback.setup.people import create_pairing
 
     s = small_cycle(session)
     n = next(_people)

@@ -7,7 +7,8 @@ import pytest
 import yaml
 from sqlmodel import select
 
-from feedback.framework import (
+from feedback.models import Dimension, FrameworkVersion, Item
+from feedback.setup.framework import (
     DEFAULT_FRAMEWORK_FILE,
     FRAMEWORK_2026_1,
     FrameworkFileError,
@@ -16,7 +17,6 @@ from feedback.framework import (
     store_framework,
     wording_problems,
 )
-from feedback.models import Dimension, FrameworkVersion, Item
 
 NINE = [
     "roles",

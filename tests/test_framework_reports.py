@@ -10,9 +10,9 @@ from datetime import date
 from analysis_builder import add_rater, small_cycle
 from sqlmodel import Session
 
-from feedback.analysis import PairingReport, pairing_report
-from feedback.framework import DEFAULT_FRAMEWORK_FILE, FRAMEWORK_2026_1, load_framework_file
-from feedback.report_pdf import pairing_report_pdf
+from feedback.results.analysis import PairingReport, pairing_report
+from feedback.results.report_pdf import pairing_report_pdf
+from feedback.setup.framework import DEFAULT_FRAMEWORK_FILE, FRAMEWORK_2026_1, load_framework_file
 
 NEW = DEFAULT_FRAMEWORK_FILE  # 2026.2
 
@@ -177,10 +177,10 @@ def test_a_2026_2_cycle_compares_with_a_2026_1_cycle_by_dimension(session: Sessi
 def test_a_late_open_answer_or_choice_is_held_back_like_a_comment(session: Session) -> None:
     from sqlmodel import select
 
-    from feedback.access import SYSTEM
-    from feedback.cycles import set_cycle_status
+    from core.roles import SYSTEM
     from feedback.models import PublishedReport
-    from feedback.publication import edition_content
+    from feedback.results.publication import edition_content
+    from feedback.setup.cycles import set_cycle_status
 
     s = small_cycle(session, framework=NEW)
     add_rater(session, s, "member", 4)

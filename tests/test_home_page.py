@@ -42,8 +42,8 @@ def test_home_on_an_empty_database_says_what_to_do(tmp_path, monkeypatch) -> Non
 def test_home_with_many_councils_is_one_searchable_table(tmp_path, monkeypatch) -> None:
     """A council group or national body: one table of every cycle, a search, and one
     council opened at a time — not a card per council."""
-    from feedback.db import make_engine
-    from planning.bench import build_national, prepare_database
+    from core.db import make_engine
+    from tools.bench import build_national, prepare_database
 
     url = f"sqlite:///{tmp_path / 'many.db'}"
     engine = make_engine(url)

@@ -17,11 +17,10 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from feedback.access import SYSTEM, Actor
-from feedback.cycles import nominate_rater, set_cycle_status
-from feedback.db import session_scope
-from feedback.errors import Conflict, Invalid, PermissionDenied
-from feedback.invitations import (
+from core.db import session_scope
+from core.errors import Conflict, Invalid, PermissionDenied
+from core.roles import SYSTEM, Actor
+from feedback.collection.invitations import (
     LinkOutcome,
     issue_links,
     issue_token,
@@ -34,7 +33,8 @@ from feedback.invitations import (
     update_wording,
 )
 from feedback.models import Invitation
-from feedback.people import add_person
+from feedback.setup.cycles import nominate_rater, set_cycle_status
+from feedback.setup.people import add_person
 
 TANDEM = str(Path(sys.executable).with_name("tandem"))
 
@@ -159,7 +159,7 @@ def test_mail_merge_cells_are_text_never_formulas(engine) -> None:
     built = build_cycle(engine, second_pairing=False)
     evil = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)"]
     with session_scope(engine) as s:
-        from feedback.cycles import nominate_rater
+        from feedback.setup.cycles import nominate_rater
 
         for i, name in enumerate(evil):
             p = add_person(s, SYSTEM, built.council_id, name, f"evil{i}@x.example.org", "external")

@@ -14,19 +14,19 @@ from cycle_builder import build_cycle
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
-from feedback.access import SYSTEM
-from feedback.cycles import nominate_rater
-from feedback.db import session_scope
-from feedback.errors import Conflict
-from feedback.invitations import issue_links, issue_token
-from feedback.models import Comment, Invitation, Rating, Response
-from feedback.responses import (
+from core.db import session_scope
+from core.errors import Conflict
+from core.roles import SYSTEM
+from feedback.collection.invitations import issue_links, issue_token
+from feedback.collection.responses import (
     new_resume_key,
     questionnaire_view,
     save_answers,
     start_again,
     submit_response,
 )
+from feedback.models import Comment, Invitation, Rating, Response
+from feedback.setup.cycles import nominate_rater
 
 APP = "../app.py"
 SECRET = "The leader shouts at officers in cabinet"

@@ -20,20 +20,21 @@ from pathlib import Path
 from cycle_builder import build_cycle
 from sqlmodel import Session, func, select
 
-from feedback.db import PROJECT_ROOT
-from feedback.models import Invitation, Person, Rating, Response, ResponseStatus
+from core.db import PROJECT_ROOT
+from core.vocabulary import ResponseStatus
+from feedback.models import Invitation, Person, Rating, Response
 
 WORKER = r"""
 import json, os, sys, time
 from pathlib import Path
 from sqlmodel import Session, select
 
-from feedback.access import SYSTEM
-from feedback.db import make_engine, session_scope
-from feedback.errors import Conflict
+from core.roles import SYSTEM
+from core.db import make_engine, session_scope
+from core.errors import Conflict
 from feedback.models import Invitation
-from feedback.people import add_person
-from feedback.responses import items_for_invitation, save_answers, submit_response
+from feedback.setup.people import add_person
+from feedback.collection.responses import items_for_invitation, save_answers, submit_response
 
 name, council_id, go = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
 engine = make_engine()  # TANDEM_DATABASE_URL, exactly as an app process finds it
@@ -112,7 +113,7 @@ def test_two_processes_writing_at_once_lose_and_duplicate_nothing(engine, db_url
     # Every invitation answered by exactly one of the two processes.
     assert results[0]["won"] + results[1]["won"] == len(invitations)
     assert results[0]["lost"] + results[1]["lost"] == len(invitations)
-    from feedback.responses import items_for_invitation
+    from feedback.collection.responses import items_for_invitation
 
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(Person)).one() == people_before + 80

@@ -17,22 +17,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
-from feedback.access import SYSTEM
-from feedback.cycles import add_pairing_to_cycle, create_cycle, set_cycle_status
-from feedback.db import alembic_config, make_engine, session_scope, upgrade
-from feedback.errors import Invalid
-from feedback.models import Invitation, PairingKind
-from feedback.people import (
+from core.db import alembic_config, make_engine, session_scope, upgrade
+from core.errors import Invalid
+from core.roles import SYSTEM
+from core.vocabulary import PAIRING_KINDS, TOP_KINDS, PairingKind, is_top_pairing, kinds_for
+from feedback.collection.responses import items_for_invitation, save_answers, submit_response
+from feedback.models import Invitation
+from feedback.results.publication import read_pairing_report
+from feedback.results.report_pdf import pairing_report_pdf
+from feedback.setup.cycles import add_pairing_to_cycle, create_cycle, set_cycle_status
+from feedback.setup.people import (
     add_person,
     create_council,
     create_pairing,
     list_pairings,
     set_governance,
 )
-from feedback.publication import read_pairing_report
-from feedback.report_pdf import pairing_report_pdf
-from feedback.responses import items_for_invitation, save_answers, submit_response
-from feedback.vocabulary import PAIRING_KINDS, TOP_KINDS, is_top_pairing, kinds_for
 from planning.excel import export_plans
 from planning.plans import create_plan
 

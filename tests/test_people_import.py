@@ -11,12 +11,12 @@ from shown import alerts
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
-from feedback.access import SYSTEM
-from feedback.db import session_scope
-from feedback.errors import Invalid
+from core.db import session_scope
+from core.errors import Invalid
+from core.roles import SYSTEM
 from feedback.models import Person
-from feedback.people import add_person, create_council
-from feedback.people_import import import_people, template_csv, template_xlsx
+from feedback.setup.people import add_person, create_council
+from feedback.setup.people_import import import_people, template_csv, template_xlsx
 
 HEADER = "full_name,email,kind,title,portfolio,organisation\n"
 READY = "Ready to add 1 person; nothing is saved yet."
@@ -186,7 +186,7 @@ def test_the_import_page_checks_a_file_once_not_on_every_rerun(
     sqlite_engine, sqlite_url, monkeypatch, _fresh_cache
 ) -> None:
     """The dry run reads the whole file: a click elsewhere on the page must not repeat it."""
-    import feedback.people_import as people_import
+    import feedback.setup.people_import as people_import
 
     with session_scope(sqlite_engine) as s:
         create_council(s, SYSTEM, "Cyngor Bro Morgannwg", "Wales")
@@ -326,7 +326,7 @@ def test_the_command_line_checks_then_imports_people(db_url, tmp_path) -> None:
     import sys
     from pathlib import Path
 
-    from feedback.db import make_engine
+    from core.db import make_engine
 
     engine = make_engine(db_url)
     with session_scope(engine) as s:

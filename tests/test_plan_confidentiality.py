@@ -14,12 +14,12 @@ from analysis_builder import Small, add_rater, small_cycle
 from openpyxl import load_workbook
 from sqlmodel import Session
 
-from feedback.access import SYSTEM, Actor
-from feedback.analysis import dimension_gaps
-from feedback.cycles import set_cycle_status
-from feedback.errors import Invalid, PermissionDenied
+from core.errors import Invalid, PermissionDenied
+from core.roles import SYSTEM, Actor
 from feedback.models import Cycle
-from feedback.publication import read_pairing_report
+from feedback.results.analysis import dimension_gaps
+from feedback.results.publication import read_pairing_report
+from feedback.setup.cycles import set_cycle_status
 from planning.excel import chart_gaps, export_plans, key_gaps
 from planning.plans import add_action, add_goal, create_plan, plan_history, read_plan
 from planning.suggestions import (

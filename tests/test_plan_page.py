@@ -13,10 +13,10 @@ from shown import alerts, html_texts
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
-from feedback.access import SYSTEM, Actor
-from feedback.accounts import create_user
-from feedback.db import session_scope
+from core.db import session_scope
+from core.roles import SYSTEM, Actor
 from feedback.models import Cycle, Pairing, Person
+from governance.accounts import create_user
 from planning.excel import export_plans
 from planning.models import CheckIn, DevelopmentPlan
 from planning.plans import find_plan, read_plan, update_goal

@@ -18,10 +18,10 @@ from shown import alerts
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
-from feedback.access import SYSTEM, Actor
-from feedback.db import session_scope
-from feedback.errors import Invalid, PermissionDenied
-from feedback.models import AuditEvent
+from core.db import session_scope
+from core.errors import Invalid, PermissionDenied
+from core.models import AuditEvent
+from core.roles import SYSTEM, Actor
 from planning.nudges import DUE_SOON_DAYS, plan_reminders, send_plan_reminders
 from planning.plans import add_action, add_goal, create_plan, set_action_status
 
@@ -105,7 +105,7 @@ def test_reminders_need_staff_and_an_email_server(engine, plans, monkeypatch) ->
 
 
 def test_command_line_dry_run_then_send(db_url, smtp) -> None:
-    from feedback.db import make_engine
+    from core.db import make_engine
 
     engine = make_engine(db_url)
     built = build_cycle(engine, second_pairing=False)
@@ -163,8 +163,8 @@ def test_a_carried_plan_is_reminded_in_its_new_cycle_and_a_bad_name_stops_nobody
     fails that one email; the rest are sent and the run is audited."""
     from sqlalchemy import text
 
-    from feedback.cycles import add_pairing_to_cycle, create_cycle
     from feedback.models import Person
+    from feedback.setup.cycles import add_pairing_to_cycle, create_cycle
     from planning.models import DevelopmentPlan, PlanGoal
     from planning.nudges import last_sent
     from planning.suggestions import carry_forward

@@ -9,8 +9,8 @@ import pytest
 from cycle_builder import build_cycle
 from sqlmodel import Session, select
 
-from feedback.access import SYSTEM, Actor
-from feedback.errors import Conflict, Invalid, NotFound, PermissionDenied
+from core.errors import Conflict, Invalid, NotFound, PermissionDenied
+from core.roles import SYSTEM, Actor
 from feedback.models import Person
 from planning.models import CheckIn, PlanAction, PlanGoal, PlanRevision
 from planning.plans import (

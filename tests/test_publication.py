@@ -13,13 +13,12 @@ from analysis_builder import add_rater, codes, small_cycle
 from sqlalchemy import text as sa_text
 from sqlmodel import Session, select
 
-from feedback.access import SYSTEM, Actor
-from feedback.analysis import PairingReport
-from feedback.cycles import set_cycle_status
-from feedback.db import alembic_config, make_engine, schema_state, upgrade
-from feedback.errors import Invalid, PermissionDenied
+from core.db import alembic_config, make_engine, schema_state, upgrade
+from core.errors import Invalid, PermissionDenied
+from core.roles import SYSTEM, Actor
 from feedback.models import Cycle, PublishedReport
-from feedback.publication import (
+from feedback.results.analysis import PairingReport
+from feedback.results.publication import (
     edition_content,
     list_editions,
     publish_cycle,
@@ -27,6 +26,7 @@ from feedback.publication import (
     read_council_overview,
     read_pairing_report,
 )
+from feedback.setup.cycles import set_cycle_status
 
 FIGURES = ("groups", "items", "dimensions", "gaps", "top_items", "bottom_items", "mirror")
 

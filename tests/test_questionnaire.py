@@ -10,12 +10,12 @@ from shown import alerts, headings, html_texts, shown
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
-from feedback.access import SYSTEM
-from feedback.cycles import set_cycle_status
-from feedback.db import session_scope
-from feedback.framework import load_framework_file
-from feedback.invitations import issue_token, revoke_invitation
+from core.db import session_scope
+from core.roles import SYSTEM
+from feedback.collection.invitations import issue_token, revoke_invitation
 from feedback.models import Comment, DimensionPick, Invitation, OpenAnswer, Rating, Response
+from feedback.setup.cycles import set_cycle_status
+from feedback.setup.framework import load_framework_file
 
 APP = "../app.py"
 
@@ -200,8 +200,8 @@ def test_nomination_on_the_cycle_page_warns_below_the_threshold(sqlite_engine, b
     assert not at.exception
     assert any("only 1 other councillors nominated" in w for w in alerts(at, "warning"))
     # Nominating the same person again is refused and stores nothing twice.
-    from feedback.cycles import nominate_raters
-    from feedback.errors import Invalid
+    from core.errors import Invalid
+    from feedback.setup.cycles import nominate_raters
 
     with session_scope(sqlite_engine) as s, pytest.raises(Invalid):
         nominate_raters(s, SYSTEM, built.cycle_id, second, [built.people["m1"]] * 2, "members")
@@ -266,7 +266,7 @@ def test_the_cycle_page_prepares_a_mail_merge_of_working_links(sqlite_engine, bu
     downloads = [b for b in at.get("download_button")]
     assert len(downloads) == 2
     # the links in the file open the questionnaire: the first one resolves
-    from feedback.invitations import resolve_token
+    from feedback.collection.invitations import resolve_token
 
     rows, _skipped, _files = at.session_state[f"mail_merge_{built.cycle_id}"]
     link = rows[0][4]  # name, email, pairing, group, link, subject, message
@@ -325,8 +325,8 @@ def _extras(engine, inv_id: int) -> tuple[dict[str, str], list[int]]:  # noqa: A
 
 
 def test_open_answers_and_what_matters_most_save_resume_and_are_final(sqlite_engine, built) -> None:
-    from feedback.errors import Conflict, Invalid
-    from feedback.responses import save_answers
+    from core.errors import Conflict, Invalid
+    from feedback.collection.responses import save_answers
 
     inv_id, token = _token(sqlite_engine, built, "o1")
     at = _open(token)
@@ -371,6 +371,6 @@ def test_open_answers_and_what_matters_most_save_resume_and_are_final(sqlite_eng
 
 
 def _view_dims(session, inv_id: int, key: str) -> list[tuple[int, str]]:  # noqa: ANN001
-    from feedback.responses import questionnaire_view
+    from feedback.collection.responses import questionnaire_view
 
     return questionnaire_view(session, inv_id, key).matters_most.options

@@ -15,18 +15,18 @@ from shown import alerts
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from feedback.access import SYSTEM
-from feedback.cycles import (
+from core.errors import Invalid
+from core.roles import SYSTEM
+from feedback.collection.invitations import revoke_invitation
+from feedback.setup.cycles import (
     add_pairing_to_cycle,
     balance_warnings,
     create_cycle,
     nominate_raters,
     nomination_warnings,
 )
-from feedback.errors import Invalid
-from feedback.invitations import revoke_invitation
-from feedback.people import add_person, create_council, create_pairing
-from feedback.people_import import import_people, update_person
+from feedback.setup.people import add_person, create_council, create_pairing
+from feedback.setup.people_import import import_people, update_person
 
 TANDEM = str(Path(sys.executable).with_name("tandem"))
 
@@ -210,7 +210,7 @@ def test_the_people_import_reads_the_new_columns_and_checks_them(s: Session) -> 
 
 
 def test_tandem_nominate_nominates_and_prints_the_warnings(sqlite_url: str) -> None:
-    from feedback.db import make_engine, session_scope
+    from core.db import make_engine, session_scope
 
     engine = make_engine(sqlite_url)
     with session_scope(engine) as session:
@@ -265,7 +265,7 @@ def in_form(widgets, form: str, label: str):  # noqa: ANN001, ANN201
 def test_the_people_page_records_a_councillors_side_and_an_officers_role(
     sqlite_engine: Engine, app
 ) -> None:
-    from feedback.db import session_scope
+    from core.db import session_scope
     from feedback.models import Person
 
     with session_scope(sqlite_engine) as session:
@@ -310,7 +310,7 @@ def test_the_people_page_records_a_councillors_side_and_an_officers_role(
 
 
 def test_the_cycles_page_shows_the_balance_warnings(sqlite_engine: Engine, app) -> None:
-    from feedback.db import session_scope
+    from core.db import session_scope
 
     with session_scope(sqlite_engine) as session:
         _, cycle, pairing, people = council_with(session)
@@ -324,7 +324,7 @@ def test_the_cycles_page_shows_the_balance_warnings(sqlite_engine: Engine, app) 
 def test_the_pairings_page_offers_the_kinds_of_the_councils_governance(
     sqlite_engine: Engine, app
 ) -> None:
-    from feedback.db import session_scope
+    from core.db import session_scope
 
     with session_scope(sqlite_engine) as session:
         council_with(session, "mayor–chief executive", "mayor and cabinet")
@@ -341,7 +341,7 @@ def test_tandem_person_and_governance_record_what_the_pages_record(sqlite_url: s
         return subprocess.run([TANDEM, *args], capture_output=True, text=True, timeout=120,
                               env=env)  # fmt: skip
 
-    from feedback.db import make_engine, session_scope
+    from core.db import make_engine, session_scope
 
     engine = make_engine(sqlite_url)
     with session_scope(engine) as session:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from feedback.access import SYSTEM
-from feedback.db import make_engine
+from core.db import make_engine
+from core.roles import SYSTEM
 from feedback.models import Cycle, Pairing, Person
-from feedback.publication import read_pairing_report
+from feedback.results.publication import read_pairing_report
 
 TANDEM = str(Path(sys.executable).with_name("tandem"))
 

@@ -18,13 +18,13 @@ from sqlalchemy import select
 from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 
-from feedback.access import SYSTEM, Actor
-from feedback.accounts import actor_for, create_user
-from feedback.cycles import set_cycle_status
-from feedback.db import make_engine, session_scope
+from core.db import make_engine, session_scope
+from core.roles import SYSTEM, Actor
+from feedback.collection.responses import items_for_invitation, save_answers, submit_response
 from feedback.models import Comment, Cycle, Invitation, Pairing, Person
-from feedback.publication import read_pairing_report
-from feedback.responses import items_for_invitation, save_answers, submit_response
+from feedback.results.publication import read_pairing_report
+from feedback.setup.cycles import set_cycle_status
+from governance.accounts import actor_for, create_user
 
 APP = "../app.py"
 CHILDREN = "Owen Fletcher"  # the demo's children pairing: only two external partners
@@ -210,7 +210,7 @@ def test_a_suppressed_groups_comments_and_scores_never_reach_the_page(
 def test_the_mirror_leads_the_report_the_pdf_and_the_presentation(demo: str) -> None:
     """The demo's designed mirror (the finance portfolio: the member says 4, the officer 2
     about handling disagreement) is a finding on the page, in its PDF and on its slide."""
-    from feedback.report_pdf import pairing_report_pdf
+    from feedback.results.report_pdf import pairing_report_pdf
 
     mirror = "Cllr Tom Hargreaves rates the partnership 4.0 and Gareth Pryce rates it 2.0"
     at = open_page("pages/report.py")
@@ -247,7 +247,7 @@ def test_a_principal_waits_for_publication(closed_cycle: dict[str, list[str]]) -
 
 def test_errors_are_shown_as_their_message_never_a_traceback() -> None:
     def page() -> None:
-        from feedback.errors import Invalid, NotFound, PermissionDenied
+        from core.errors import Invalid, NotFound, PermissionDenied
         from ui.report_views import show_error
 
         show_error(PermissionDenied("You can only read your own pairing's report."))

@@ -10,11 +10,11 @@ from fpdf import FPDF
 from pypdf import PdfReader
 from sqlmodel import select
 
-from feedback.access import SYSTEM
-from feedback.db import session_scope
+from core.db import session_scope
+from core.roles import SYSTEM
 from feedback.models import Cycle, Invitation
-from feedback.publication import read_pairing_report
-from feedback.report_pdf import FONT, FONTS, pairing_report_pdf
+from feedback.results.publication import read_pairing_report
+from feedback.results.report_pdf import FONT, FONTS, pairing_report_pdf
 
 PLACE = "Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch"  # 58 letters
 CYCLE = ("Adolygiad blynyddol arweinyddiaeth " * 4)[:120]

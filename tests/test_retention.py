@@ -10,14 +10,18 @@ from cycle_builder import build_cycle
 from shown import alerts
 from sqlmodel import Session, func, select
 
-from feedback.access import SYSTEM, Actor
-from feedback.cycles import create_cycle, get_cycle
-from feedback.errors import Invalid, PermissionDenied
-from feedback.invitations import issue_links
+from core.errors import Invalid, PermissionDenied
+from core.models import AuditEvent, Council
+from core.roles import SYSTEM, Actor
+from feedback.collection.invitations import issue_links
+from feedback.collection.responses import (
+    dimensions_for_cycle,
+    items_for_invitation,
+    save_answers,
+    submit_response,
+)
 from feedback.models import (
-    AuditEvent,
     Comment,
-    Council,
     Cycle,
     CyclePairing,
     Invitation,
@@ -27,14 +31,9 @@ from feedback.models import (
     Rating,
     Response,
 )
-from feedback.people import create_council
-from feedback.responses import (
-    dimensions_for_cycle,
-    items_for_invitation,
-    save_answers,
-    submit_response,
-)
-from feedback.retention import expired_cycles, months_before, purge, set_retention
+from feedback.setup.cycles import create_cycle, get_cycle
+from feedback.setup.people import create_council
+from governance.retention import expired_cycles, months_before, purge, set_retention
 from planning.models import DevelopmentPlan, PlanGoal, PlanRevision
 from planning.plans import add_goal, create_plan
 
@@ -195,7 +194,7 @@ def test_cli_purge_is_a_dry_run_unless_applied(tmp_path, sqlite_template) -> Non
     import sys
     from pathlib import Path
 
-    from feedback.db import make_engine
+    from core.db import make_engine
 
     path = tmp_path / "cli.db"
     shutil.copy(sqlite_template, path)

@@ -16,13 +16,11 @@ from signing_in import sign_in
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
-from feedback import audit
-from feedback.access import SYSTEM
-from feedback.accounts import actor_for, create_user, unlock_user, update_user, users_table
-from feedback.cycles import add_pairing_to_cycle, create_cycle, nominate_rater, set_cycle_status
-from feedback.db import session_scope
-from feedback.errors import PermissionDenied
-from feedback.invitations import (
+from core import audit
+from core.db import session_scope
+from core.errors import PermissionDenied
+from core.roles import SYSTEM
+from feedback.collection.invitations import (
     LinkOutcome,
     issue_links,
     issue_token,
@@ -31,21 +29,33 @@ from feedback.invitations import (
     send_reminders,
     update_wording,
 )
+from feedback.collection.responses import items_for_invitation, save_answers, submit_response
+from feedback.collection.tracking import (
+    cycle_totals,
+    message_history,
+    not_responded,
+    response_rates,
+)
 from feedback.models import Invitation
-from feedback.people import (
+from feedback.results.publication import list_editions, publish_cycle, read_council_overview
+from feedback.results.publication import read_pairing_report as read_report
+from feedback.setup.cycles import (
+    add_pairing_to_cycle,
+    create_cycle,
+    nominate_rater,
+    set_cycle_status,
+)
+from feedback.setup.people import (
     add_person,
     create_council,
     create_pairing,
     delete_council,
     set_governance,
 )
-from feedback.people_import import import_people, update_person
-from feedback.publication import list_editions, publish_cycle, read_council_overview
-from feedback.publication import read_pairing_report as read_report
-from feedback.responses import items_for_invitation, save_answers, submit_response
-from feedback.retention import expired_cycles, purge, set_retention
-from feedback.subject_access import subject_access
-from feedback.tracking import cycle_totals, message_history, not_responded, response_rates
+from feedback.setup.people_import import import_people, update_person
+from governance.accounts import actor_for, create_user, unlock_user, update_user, users_table
+from governance.retention import expired_cycles, purge, set_retention
+from governance.subject_access import subject_access
 from planning.excel import export_plans
 from planning.plans import add_goal, create_plan, plan_history, read_plan
 

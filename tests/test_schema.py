@@ -9,13 +9,18 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, select
 
-from feedback.access import SYSTEM
-from feedback.cycles import add_pairing_to_cycle, create_cycle, nominate_rater, set_cycle_status
-from feedback.db import DatabaseConfigError, SchemaError, make_engine, schema_state, upgrade
-from feedback.errors import Conflict, Invalid
+from core.db import DatabaseConfigError, SchemaError, make_engine, schema_state, upgrade
+from core.errors import Conflict, Invalid
+from core.roles import SYSTEM
+from feedback.collection.responses import items_for_invitation, save_answers, submit_response
 from feedback.models import Invitation, Person, Rating, Response
-from feedback.people import add_person, create_council, create_pairing, delete_council
-from feedback.responses import items_for_invitation, save_answers, submit_response
+from feedback.setup.cycles import (
+    add_pairing_to_cycle,
+    create_cycle,
+    nominate_rater,
+    set_cycle_status,
+)
+from feedback.setup.people import add_person, create_council, create_pairing, delete_council
 
 
 @pytest.mark.parametrize("empty_db_url", ["sqlite", "postgresql"], indirect=True)

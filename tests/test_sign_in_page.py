@@ -14,11 +14,12 @@ from signing_in import TEST_PASSWORD, sign_in
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
-from feedback.access import SYSTEM
-from feedback.accounts import create_user, update_user
-from feedback.db import session_scope
-from feedback.invitations import issue_token
-from feedback.models import AuditEvent, Invitation, UserAccount
+from core.db import session_scope
+from core.models import AuditEvent, UserAccount
+from core.roles import SYSTEM
+from feedback.collection.invitations import issue_token
+from feedback.models import Invitation
+from governance.accounts import create_user, update_user
 
 APP = "../app.py"
 

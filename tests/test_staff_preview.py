@@ -11,16 +11,16 @@ from analysis_builder import add_rater, small_cycle
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from feedback.access import SYSTEM, Actor
-from feedback.audit import read_log
-from feedback.cycles import set_cycle_status
-from feedback.errors import PermissionDenied
+from core.audit import read_log
+from core.errors import PermissionDenied
+from core.roles import SYSTEM, Actor
 from feedback.models import CyclePairing, Pairing, Person, Response, StaffPreview
-from feedback.publication import (
+from feedback.results.publication import (
     read_all_pairing_reports,
     read_council_overview,
     read_pairing_report,
 )
+from feedback.setup.cycles import set_cycle_status
 
 FIGURES = ("groups", "items", "dimensions", "gaps", "top_items", "bottom_items", "mirror")
 HELD = "stay as they were"

@@ -11,15 +11,16 @@ from openpyxl import load_workbook
 from shown import alerts
 from sqlmodel import Session, select
 
-from feedback.access import SYSTEM, Actor
-from feedback.accounts import create_user
-from feedback.cycles import get_cycle
-from feedback.errors import NotFound, PermissionDenied
-from feedback.invitations import issue_links
-from feedback.models import AuditEvent, Invitation, Person
-from feedback.people import add_person, create_council
-from feedback.responses import dimensions_for_cycle, items_for_invitation, save_answers
-from feedback.subject_access import find_subject, subject_access, to_json, to_xlsx
+from core.errors import NotFound, PermissionDenied
+from core.models import AuditEvent
+from core.roles import SYSTEM, Actor
+from feedback.collection.invitations import issue_links
+from feedback.collection.responses import dimensions_for_cycle, items_for_invitation, save_answers
+from feedback.models import Invitation, Person
+from feedback.setup.cycles import get_cycle
+from feedback.setup.people import add_person, create_council
+from governance.accounts import create_user
+from governance.subject_access import find_subject, subject_access, to_json, to_xlsx
 from planning.plans import add_goal, create_plan
 
 PASSWORD = "correct horse battery"
@@ -159,9 +160,9 @@ def _staff_with_history(session: Session, world, other_council: int) -> dict[str
     audit events of their own. Returns their usernames by role."""
     from datetime import timedelta
 
-    from feedback import audit
-    from feedback.accounts import actor_for, authenticate
-    from feedback.models import utcnow
+    from core import audit
+    from core.models import utcnow
+    from governance.accounts import actor_for, authenticate
 
     names = {"facilitator": "fac-b@elsewhere.example.gov.uk", "admin": "root@tandem.example.org"}
     for role, username in names.items():
@@ -266,7 +267,7 @@ def test_cli_subject_access_json_and_xlsx(tmp_path, sqlite_template) -> None:
     import sys
     from pathlib import Path
 
-    from feedback.db import make_engine
+    from core.db import make_engine
 
     path = tmp_path / "cli.db"
     shutil.copy(sqlite_template, path)

@@ -7,12 +7,11 @@ import pandas as pd
 import pytest
 from sqlmodel import Session, select
 
-from feedback.access import SYSTEM, Actor
-from feedback.db import session_scope
-from feedback.errors import Conflict, NotFound, PermissionDenied
+from core.db import session_scope
+from core.errors import Conflict, NotFound, PermissionDenied
+from core.roles import SYSTEM, Actor
 from feedback.models import Cycle, Pairing, Person
-from feedback.publication import read_pairing_report
-from planning.demo import build_demo
+from feedback.results.publication import read_pairing_report
 from planning.models import DevelopmentPlan
 from planning.plans import find_plan, plan_history, read_plan
 from planning.suggestions import (
@@ -25,6 +24,7 @@ from planning.suggestions import (
     suggest,
     suggest_from_gaps,
 )
+from tools.demo import build_demo
 
 
 def gaps_frame(rows: list[tuple]) -> pd.DataFrame:

@@ -3,7 +3,7 @@ U+2028/2029, NUL, non-characters, formulas, web addresses, right-to-left scripts
 `_xHHHH_` codes — through every text field and entry point (the domain functions the pages
 call, the plan workbook import, the `tandem` commands) and out through every export (plan
 workbook, links .xlsx/.csv, subject access .xlsx/.json, report JSON and PDF). Each field
-either stores the text by the one documented rule (feedback.text) or refuses it with a
+either stores the text by the one documented rule (core.text) or refuses it with a
 plain sentence and stores nothing; each export opens, holds no formula and gives back
 exactly what was stored. On SQLite and PostgreSQL."""
 
@@ -34,15 +34,16 @@ from typer.testing import CliRunner
 
 import cli.common
 from cli.main import app
-from feedback.access import SYSTEM
-from feedback.cells import read_text
-from feedback.cycles import set_cycle_status, update_cycle
-from feedback.db import session_scope
-from feedback.errors import Conflict, Invalid
-from feedback.models import Comment, Council, Cycle, Invitation, Pairing, Person, Response
-from feedback.people import add_person, create_council, create_pairing, pairing_label
-from feedback.responses import MAX_COMMENT_CHARS, save_answers, submit_response
-from feedback.text import MAX_TEXT
+from core.cells import read_text
+from core.db import session_scope
+from core.errors import Conflict, Invalid
+from core.models import Council
+from core.roles import SYSTEM
+from core.text import MAX_TEXT
+from feedback.collection.responses import MAX_COMMENT_CHARS, save_answers, submit_response
+from feedback.models import Comment, Cycle, Invitation, Pairing, Person, Response
+from feedback.setup.cycles import set_cycle_status, update_cycle
+from feedback.setup.people import add_person, create_council, create_pairing, pairing_label
 from planning.excel import export_plans
 from planning.excel_import import import_plans
 from planning.models import CheckIn, PlanAction, PlanGoal
@@ -170,7 +171,7 @@ def world(engine: Engine) -> World:
         invitation = s.exec(
             select(Invitation).where(Invitation.rater_id == built.people["m0"])
         ).one()
-        from feedback.responses import dimensions_for_cycle
+        from feedback.collection.responses import dimensions_for_cycle
 
         dimension = dimensions_for_cycle(s, s.get(Cycle, built.cycle_id))[0]
         return World(

@@ -1,6 +1,6 @@
 """Messy real-world text (issue 13, points 1, 3, 6 and 7): an action without a due date,
 control characters pasted from Word, text too long for PostgreSQL's columns, and leading
-tabs — one rule for every field (feedback.text), the same on SQLite and PostgreSQL, and no
+tabs — one rule for every field (core.text), the same on SQLite and PostgreSQL, and no
 export that fails or loses links. Run through the domain functions the pages call, the
 plan workbook import and the real `tandem` command."""
 
@@ -21,14 +21,15 @@ from openpyxl import load_workbook
 from shown import alerts
 from sqlmodel import Session, func, select, update
 
-from feedback.access import SYSTEM
-from feedback.cycles import create_cycle, update_cycle
-from feedback.db import session_scope
-from feedback.errors import Invalid
-from feedback.models import Council, Cycle, Invitation, Pairing, Person
-from feedback.people import add_person, create_council, create_pairing
-from feedback.people_import import update_person
-from feedback.text import one_line, paragraphs
+from core.db import session_scope
+from core.errors import Invalid
+from core.models import Council
+from core.roles import SYSTEM
+from core.text import one_line, paragraphs
+from feedback.models import Cycle, Invitation, Pairing, Person
+from feedback.setup.cycles import create_cycle, update_cycle
+from feedback.setup.people import add_person, create_council, create_pairing
+from feedback.setup.people_import import update_person
 from planning.excel import export_plans
 from planning.excel_import import import_plans
 from planning.models import PlanAction, PlanGoal
@@ -330,7 +331,7 @@ def test_the_rule_itself() -> None:
 
 
 def csv_roundtrip(value: str) -> str:
-    from feedback.cells import csv_text
+    from core.cells import csv_text
 
     buffer = io.StringIO()
     csv.writer(buffer).writerow([csv_text(value)])

@@ -17,26 +17,20 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from feedback.access import SYSTEM, Actor
-from feedback.analysis import ANONYMOUS
-from feedback.cycles import set_cycle_status
-from feedback.db import make_engine
-from feedback.models import (
-    Cycle,
-    CycleStatus,
-    Pairing,
-    Person,
-    PublishedPairingReport,
-    PublishedReport,
-)
-from feedback.publication import (
+from core.db import make_engine
+from core.roles import SYSTEM, Actor
+from core.vocabulary import CycleStatus
+from feedback.models import Cycle, Pairing, Person, PublishedPairingReport, PublishedReport
+from feedback.results.analysis import ANONYMOUS
+from feedback.results.publication import (
     edition_content,
     latest_edition,
     read_all_pairing_reports,
     read_council_overview,
     read_pairing_report,
 )
-from feedback.subject_access import subject_access, to_json
+from feedback.setup.cycles import set_cycle_status
+from governance.subject_access import subject_access, to_json
 
 TANDEM = str(Path(sys.executable).with_name("tandem"))
 

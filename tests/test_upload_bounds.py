@@ -23,10 +23,10 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import PatternFill
 from sqlmodel import Session
 
-from feedback.access import SYSTEM
-from feedback.db import session_scope
-from feedback.people import create_council
-from feedback.people_import import template_xlsx
+from core.db import session_scope
+from core.roles import SYSTEM
+from feedback.setup.people import create_council
+from feedback.setup.people_import import template_xlsx
 from planning.excel import export_plans
 from planning.plans import add_action, add_goal, create_plan
 
@@ -43,10 +43,10 @@ resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[5]), int(sys.argv[5])))
 what, url, path, extra = sys.argv[1:5]
 data = open(path, "rb").read()
 from sqlmodel import Session
-from feedback.access import SYSTEM
-from feedback.db import make_engine
-from feedback.errors import TandemError
-from feedback.people_import import import_people
+from core.roles import SYSTEM
+from core.db import make_engine
+from core.errors import TandemError
+from feedback.setup.people_import import import_people
 from planning.excel_import import import_plans
 engine = make_engine(url)
 

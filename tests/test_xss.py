@@ -12,18 +12,19 @@ from cycle_builder import build_cycle
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from feedback.access import SYSTEM
-from feedback.cycles import get_cycle, set_cycle_status
-from feedback.db import session_scope
-from feedback.invitations import issue_token
-from feedback.models import Council, Cycle, Invitation
-from feedback.people_import import update_person
-from feedback.responses import (
+from core.db import session_scope
+from core.models import Council
+from core.roles import SYSTEM
+from feedback.collection.invitations import issue_token
+from feedback.collection.responses import (
     dimensions_for_cycle,
     items_for_invitation,
     save_answers,
     submit_response,
 )
+from feedback.models import Cycle, Invitation
+from feedback.setup.cycles import get_cycle, set_cycle_status
+from feedback.setup.people_import import update_person
 
 APP = "../app.py"
 NAME = '<script>alert("name")</script>'
@@ -141,7 +142,7 @@ def test_comments_render_as_text_in_the_report(world, sqlite_engine) -> None:
 # HTML-escaped. tests/browser/test_hostile_text.py checks the result in Chromium; these
 # checks say, page by page, that no Markdown-rendering string holds user text.
 
-from feedback.people import add_person, create_council, create_pairing  # noqa: E402
+from feedback.setup.people import add_person, create_council, create_pairing  # noqa: E402
 from ui.text import fill  # noqa: E402
 
 LINK = "Cllr [Re-enter your password](https://evil.example)"

@@ -19,8 +19,8 @@ from collections.abc import Mapping
 import streamlit as st
 from streamlit.errors import StreamlitDuplicateElementKey
 
-from feedback.access import Actor
-from feedback.accounts import (
+from core.roles import Actor
+from governance.accounts import (
     SignInRefused,
     authenticate,
     count_users,

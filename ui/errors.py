@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from feedback.errors import Invalid, TandemError
+from core.errors import Invalid, TandemError
 from ui.text import alert
 
 log = logging.getLogger("tandem.ui")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from feedback.access import Actor
+from core.roles import Actor
 
 STAFF = ("admin", "facilitator")
 EVERYONE = ("admin", "facilitator", "principal")

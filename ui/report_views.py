@@ -10,8 +10,8 @@ from typing import Any
 import altair as alt
 import streamlit as st
 
-from feedback import charts
-from feedback.errors import Invalid, NotFound, PermissionDenied, TandemError
+from core.errors import Invalid, NotFound, PermissionDenied, TandemError
+from feedback.results import charts
 from ui.state import get_engine
 from ui.text import alert, show
 
@@ -43,7 +43,8 @@ def _unchecked_spec(chart: Chart) -> dict[str, Any]:
 def _kept_spec(identity: tuple, _chart: Chart) -> dict[str, Any]:
     """A chart of a published edition: an edition never changes, so its charts are built
     once per server process. Only reached after the page has read the edition through
-    feedback.publication, so the cache never shows a chart to someone who could not read it."""
+    feedback.results.publication, so the cache never shows a chart to someone who could not
+    read it."""
     return _unchecked_spec(_chart)
 
 

@@ -9,8 +9,8 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from feedback.access import Actor
-from feedback.db import ensure_schema, make_engine, session_scope
+from core.db import ensure_schema, make_engine, session_scope
+from core.roles import Actor
 
 
 @st.cache_resource(show_spinner=False)

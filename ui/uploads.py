@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import streamlit as st
 
-from feedback.uploads import fingerprint
+from core.uploads import fingerprint
 
 T = TypeVar("T")
 

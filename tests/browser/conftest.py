@@ -23,12 +23,18 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from sqlmodel import select
 
-from feedback.access import SYSTEM
-from feedback.cycles import add_pairing_to_cycle, create_cycle, nominate_rater, set_cycle_status
-from feedback.db import make_engine, session_scope
-from feedback.invitations import issue_token
-from feedback.models import Council, Invitation, Person
-from feedback.people import list_pairings
+from core.db import make_engine, session_scope
+from core.models import Council
+from core.roles import SYSTEM
+from feedback.collection.invitations import issue_token
+from feedback.models import Invitation, Person
+from feedback.setup.cycles import (
+    add_pairing_to_cycle,
+    create_cycle,
+    nominate_rater,
+    set_cycle_status,
+)
+from feedback.setup.people import list_pairings
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -127,7 +133,7 @@ def _open_cycle_with_links(db_url: str) -> dict[str, str]:
 def _staff_accounts(db_url: str) -> dict[str, str]:
     """An administrator and a Kingsmere facilitator. Once an account exists the app asks
     everyone to sign in (issue 6), so the browser tests sign in like a person would."""
-    from feedback.accounts import create_user
+    from governance.accounts import create_user
 
     engine = make_engine(db_url)
     try:

@@ -23,17 +23,23 @@ from cycle_builder import build_cycle
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import select
 
-from feedback.access import SYSTEM
-from feedback.cycles import add_pairing_to_cycle, create_cycle, nominate_rater, set_cycle_status
-from feedback.db import make_engine, session_scope
-from feedback.invitations import issue_token
-from feedback.models import Council, Cycle, Invitation, Pairing, Person
-from feedback.publication import publish_cycle
-from feedback.responses import (
+from core.db import make_engine, session_scope
+from core.models import Council
+from core.roles import SYSTEM
+from feedback.collection.invitations import issue_token
+from feedback.collection.responses import (
     dimensions_for_cycle,
     items_for_invitation,
     save_answers,
     submit_response,
+)
+from feedback.models import Cycle, Invitation, Pairing, Person
+from feedback.results.publication import publish_cycle
+from feedback.setup.cycles import (
+    add_pairing_to_cycle,
+    create_cycle,
+    nominate_rater,
+    set_cycle_status,
 )
 from planning.plans import add_action, add_check_in, add_goal, create_plan
 

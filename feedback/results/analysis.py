@@ -60,19 +60,17 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from feedback.errors import NotFound
-from feedback.framework import FrameworkSpec, asks, framework_spec, render_item
+from core.errors import NotFound
+from core.models import Council
+from core.vocabulary import TOP_KINDS, CycleStatus, InvitationStatus, ResponseStatus
 from feedback.models import (
     Comment,
-    Council,
     Cycle,
     CyclePairing,
-    CycleStatus,
     Dimension,
     DimensionPick,
     FrameworkVersion,
     Invitation,
-    InvitationStatus,
     Item,
     OpenAnswer,
     Pairing,
@@ -81,9 +79,8 @@ from feedback.models import (
     PublishedReport,
     Rating,
     Response,
-    ResponseStatus,
 )
-from feedback.vocabulary import TOP_KINDS
+from feedback.setup.framework import FrameworkSpec, asks, framework_spec, render_item
 
 SCALE_LOW, SCALE_HIGH = 1, 5  # the agreement scale every dimension item uses
 FINDING_SHARE = 1 / 3  # a finding needs a gap of a third of the scale's range

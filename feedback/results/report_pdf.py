@@ -16,16 +16,16 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 from PIL import Image
 
-from feedback import charts
-from feedback.analysis import (
+from core.db import DATA_DIR
+from core.vocabulary import kind_label, role_words
+from feedback.results import charts
+from feedback.results.analysis import (
     GAP_THRESHOLD,
     HIGH_SCORE,
     PairingReport,
     finding_rule,
     replies_text,
 )
-from feedback.db import DATA_DIR
-from feedback.vocabulary import kind_label, role_words
 
 FONTS = DATA_DIR / "fonts"
 FONT = "DejaVu"

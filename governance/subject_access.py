@@ -41,18 +41,17 @@ from openpyxl import Workbook
 from sqlalchemy import column, or_, select, table
 from sqlmodel import Session
 
-from feedback import audit
-from feedback.access import Actor, is_admin, require_council_manager, require_person_manager
-from feedback.cells import put_text
-from feedback.errors import NotFound
+from core import audit
+from core.cells import put_text
+from core.errors import NotFound
+from core.models import AuditEvent, Council, FacilitatorCouncil, UserAccount, utcnow
+from core.roles import Actor, is_admin, require_council_manager
+from feedback.access import require_person_manager
 from feedback.models import (
-    AuditEvent,
     Comment,
-    Council,
     Cycle,
     Dimension,
     DimensionPick,
-    FacilitatorCouncil,
     Invitation,
     Item,
     MessageLog,
@@ -62,10 +61,8 @@ from feedback.models import (
     PublishedReport,
     Rating,
     Response,
-    UserAccount,
-    utcnow,
 )
-from feedback.publication import edition_content
+from feedback.results.publication import edition_content
 
 # Plans live in planning/, which feedback never imports: name the columns read here.
 _plan = table(

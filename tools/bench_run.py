@@ -24,19 +24,11 @@ from typing import Any
 from sqlalchemy import Engine, insert, text
 from sqlmodel import Session, func, select
 
-from feedback.access import SYSTEM
-from feedback.db import session_scope
-from feedback.models import (
-    Council,
-    Cycle,
-    CyclePairing,
-    Invitation,
-    Pairing,
-    Person,
-    Rating,
-    Response,
-)
-from planning.bench import CYCLE_NAME, NAME_PREFIX, BulkWriter
+from core.db import session_scope
+from core.models import Council
+from core.roles import SYSTEM
+from feedback.models import Cycle, CyclePairing, Invitation, Pairing, Person, Rating, Response
+from tools.bench import CYCLE_NAME, NAME_PREFIX, BulkWriter
 
 REPEAT = 5
 CONCURRENT_RATERS = 50
@@ -208,21 +200,21 @@ def _in_session(engine: Engine, fn: Callable[[Session], Any]) -> Callable[[], An
 
 
 def pairing_report_call(sub: Subject) -> Callable[[Session], Any] | None:
-    fn = _public("feedback.analysis", "pairing_report")
+    fn = _public("feedback.results.analysis", "pairing_report")
     if fn is None:
         return None
     return lambda s: fn(s, sub.cycle_id, sub.pairing_id)
 
 
 def council_overview_call(sub: Subject) -> Callable[[Session], Any] | None:
-    fn = _public("feedback.analysis", "council_overview")
+    fn = _public("feedback.results.analysis", "council_overview")
     if fn is None:
         return None
     return lambda s: fn(s, sub.cycle_id)
 
 
 def national_call(sub: Subject) -> Callable[[Session], Any] | None:
-    fn = _public("feedback.analysis", "national_comparison")
+    fn = _public("feedback.results.analysis", "national_comparison")
     if fn is None:
         return None
     return lambda s: fn(s)
@@ -245,7 +237,7 @@ def time_pairing_report(engine: Engine, sub: Subject) -> Timing:
     target = "≤ 150 ms"
     call = pairing_report_call(sub)
     if call is None:
-        return _unavailable("pairing_report", "Pairing report", target, "feedback.analysis")
+        return _unavailable("pairing_report", "Pairing report", target, "feedback.results.analysis")
     return Timing(
         "pairing_report",
         "Pairing report computed from the ratings (publishing; staff preview)",
@@ -268,10 +260,14 @@ def time_published_report(engine: Engine, sub: Subject) -> list[Timing]:
     first (untimed). Timed twice: as read (the tables stay records until used) and with all
     eight tables made into DataFrames, as the report page draws them."""
     target = "≤ 150 ms and ≤ 3× floor"
-    publish = _public("feedback.publication", "publish_cycle")
-    read = _public("feedback.publication", "read_pairing_report")
+    publish = _public("feedback.results.publication", "publish_cycle")
+    read = _public("feedback.results.publication", "read_pairing_report")
     if publish is None or read is None:
-        return [_unavailable("published_report", "Pairing report", target, "feedback.publication")]
+        return [
+            _unavailable(
+                "published_report", "Pairing report", target, "feedback.results.publication"
+            )
+        ]
     with Session(engine) as s:
         publish(s, SYSTEM, sub.cycle_id)
         s.commit()
@@ -305,7 +301,9 @@ def time_council_overview(engine: Engine, sub: Subject) -> Timing:
     target = "≤ 1 s"
     call = council_overview_call(sub)
     if call is None:
-        return _unavailable("council_overview", "Council overview", target, "feedback.analysis")
+        return _unavailable(
+            "council_overview", "Council overview", target, "feedback.results.analysis"
+        )
     return Timing(
         "council_overview",
         "Council overview (one council)",
@@ -320,7 +318,9 @@ def time_national(engine: Engine, sub: Subject) -> Timing:
     target = "≤ 5 s"
     call = national_call(sub)
     if call is None:
-        return _unavailable("national", "National Solace comparison", target, "feedback.analysis")
+        return _unavailable(
+            "national", "National Solace comparison", target, "feedback.results.analysis"
+        )
     return Timing(
         "national",
         "National Solace comparison",
@@ -395,14 +395,14 @@ def _now() -> datetime:
 
 
 def _drop_council(engine: Engine, council_id: int) -> None:
-    from feedback.people import delete_council
+    from feedback.setup.people import delete_council
 
     with session_scope(engine) as s:
         delete_council(s, SYSTEM, council_id)
 
 
 def time_people_import(engine: Engine, n: int = IMPORT_PEOPLE) -> Timing:
-    from feedback.people_import import COLUMNS, import_people
+    from feedback.setup.people_import import COLUMNS, import_people
 
     runs: list[float] = []
     floors: list[float] = []
@@ -449,7 +449,7 @@ def time_people_import(engine: Engine, n: int = IMPORT_PEOPLE) -> Timing:
 
 def _open_cycle_for_raters(engine: Engine, n: int) -> tuple[int, list[int]]:
     """A council with an open cycle and `n` unanswered invitations, written in bulk."""
-    from feedback.framework import ensure_default_framework
+    from feedback.setup.framework import ensure_default_framework
 
     tag = str(int(time.time() * 1000))
     with session_scope(engine) as s:
@@ -507,7 +507,7 @@ def _open_cycle_for_raters(engine: Engine, n: int) -> tuple[int, list[int]]:
 
 
 def _rater_plan(engine: Engine, invitation_ids: list[int]) -> list[tuple[int, dict[int, int]]]:
-    from feedback.responses import items_for_invitation
+    from feedback.collection.responses import items_for_invitation
 
     with Session(engine) as s:
         plan = []
@@ -537,7 +537,7 @@ def time_concurrent_raters(engine: Engine, n: int = CONCURRENT_RATERS) -> list[T
     saves a whole questionnaire (the page saves as they go; this is all of it at once), then
     all press Submit. p95 of one rater's call, and a count that nothing was lost or stored
     twice. Floors: the same writers at once doing a bare INSERT, then a bare UPDATE."""
-    from feedback.responses import save_answers, submit_response
+    from feedback.collection.responses import save_answers, submit_response
 
     council_id, invitation_ids = _open_cycle_for_raters(engine, n)
     floor_council, floor_ids = _open_cycle_for_raters(engine, n)
@@ -647,7 +647,7 @@ def measure_report_memory(engine: Engine, sub: Subject) -> Timing:
     target = "≤ 500 MB"
     if not calls:
         return Timing("report_memory", "Report path peak memory", target=target, unit="MB",
-                      note="feedback.analysis is not available in this build")  # fmt: skip
+                      note="feedback.results.analysis is not available in this build")  # fmt: skip
     tracemalloc.start()
     try:
         for call in calls:

@@ -28,14 +28,14 @@ from sqlalchemy import and_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
-from feedback import audit
-from feedback.access import (
-    Actor,
-    require_cycle_manager,
-    require_pairing_reader,
-    require_staff,
-)
-from feedback.analysis import (
+from core import audit
+from core.errors import Invalid, NotFound, PermissionDenied
+from core.models import utcnow
+from core.roles import Actor, require_staff
+from core.vocabulary import CycleStatus
+from feedback.access import require_cycle_manager, require_pairing_reader
+from feedback.models import Cycle, PublishedPairingReport, PublishedReport, StaffPreview
+from feedback.results.analysis import (
     COLUMNS,
     CouncilOverview,
     PairingReport,
@@ -49,15 +49,6 @@ from feedback.analysis import (
     overview_parts,
     previous_cycle,
     without_unshown,
-)
-from feedback.errors import Invalid, NotFound, PermissionDenied
-from feedback.models import (
-    Cycle,
-    CycleStatus,
-    PublishedPairingReport,
-    PublishedReport,
-    StaffPreview,
-    utcnow,
 )
 
 NOT_READY = (
@@ -158,7 +149,7 @@ def _edition_parts(
 # A cell shown for the first time may appear (nothing earlier can be subtracted from it).
 # A staff read that shows something new is stored as a preview, so later reads and editions
 # are held against it; one that shows nothing new stores nothing. The council overview is
-# put together from each pairing's part as served (feedback.analysis.assemble_overview), so
+# put together from each pairing's part as served (feedback.results.analysis.assemble_overview), so
 # it moves only when a pairing's served results move.
 
 Cells = dict[str, list[int]]

@@ -8,27 +8,22 @@ from datetime import date
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
-from feedback import audit
-from feedback.access import Actor, require_council_manager
-from feedback.errors import Conflict, Invalid, NotFound
-from feedback.framework import ensure_default_framework
-from feedback.models import (
-    Cycle,
-    CyclePairing,
+from core import audit
+from core.errors import Conflict, Invalid, NotFound
+from core.models import utcnow
+from core.roles import Actor, require_council_manager
+from core.text import column_limit, one_line
+from core.vocabulary import (
     CycleStatus,
-    FrameworkVersion,
-    Invitation,
     InvitationStatus,
-    Pairing,
-    Person,
     PersonKind,
     PoliticalSide,
     RaterGroup,
     SpecialRole,
-    utcnow,
+    is_top_pairing,
 )
-from feedback.text import column_limit, one_line
-from feedback.vocabulary import is_top_pairing
+from feedback.models import Cycle, CyclePairing, FrameworkVersion, Invitation, Pairing, Person
+from feedback.setup.framework import ensure_default_framework
 
 # draft → open → closed → published; a closed cycle may be reopened for late responses,
 # and a published one may be republished (see the analysis engine's publication check).
@@ -125,7 +120,7 @@ def create_cycle(
 
 
 def cycle_name(name: str | None) -> str:
-    """A cycle's name as stored (feedback.text.one_line), or Invalid saying why not."""
+    """A cycle's name as stored (core.text.one_line), or Invalid saying why not."""
     return one_line(
         name,
         "the cycle's name",
@@ -265,7 +260,7 @@ def set_cycle_status(session: Session, actor: Actor, cycle_id: int, status: str)
         session, actor, f"cycle {status}", "cycle", cycle.id, cycle.council_id, before=before
     )
     if status == CycleStatus.published:
-        from feedback.publication import publish_cycle  # freezes a new edition
+        from feedback.results.publication import publish_cycle  # freezes a new edition
 
         publish_cycle(session, actor, cycle.id)
     return cycle
@@ -455,7 +450,7 @@ def nomination_warnings(session: Session, cycle_id: int) -> list[str]:
 def pairing_nomination_warnings(session: Session, cycle: Cycle, pairing: Pairing) -> list[str]:
     """Anonymous groups with fewer nominated raters than the cycle's threshold (their
     answers would be left out of the report), then the balance of the raters."""
-    from feedback.people import pairing_label
+    from feedback.setup.people import pairing_label
 
     label = pairing_label(session, pairing)
     warnings = []
@@ -493,7 +488,7 @@ def balance_warnings(session: Session, cycle_id: int, pairing_id: int) -> list[s
     opposition, and — for a council's top pairing (leader, mayor or convener with the chief
     executive) — when the monitoring officer, the chief finance officer (s151) or a chair of
     scrutiny is not among its raters. Plain sentences for the page and the command line."""
-    from feedback.people import pairing_label
+    from feedback.setup.people import pairing_label
 
     pairing = session.get(Pairing, pairing_id)
     if pairing is None:

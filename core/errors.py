@@ -1,6 +1,6 @@
 """Errors whose message is written for the person using Tandem, not for a developer."""
 
-from feedback.db import DatabaseConfigError, SchemaError, TandemError
+from core.db import DatabaseConfigError, SchemaError, TandemError
 
 __all__ = [
     "TandemError",

@@ -8,16 +8,10 @@ from sqlalchemy import case
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, func, select
 
-from feedback.access import Actor
-from feedback.models import (
-    Council,
-    Cycle,
-    CyclePairing,
-    Invitation,
-    InvitationStatus,
-    Pairing,
-    Person,
-)
+from core.models import Council
+from core.roles import Actor
+from core.vocabulary import InvitationStatus
+from feedback.models import Cycle, CyclePairing, Invitation, Pairing, Person
 
 _submitted = func.sum(case((Invitation.status == InvitationStatus.submitted, 1), else_=0))
 

@@ -8,29 +8,26 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from feedback import audit
-from feedback.access import Actor, require_admin, require_council_manager
-from feedback.errors import Conflict, Invalid, NotFound
-from feedback.models import (
-    Council,
-    GovernanceModel,
-    Pairing,
-    PairingKind,
-    Person,
-    PersonKind,
-    PoliticalSide,
-    SpecialRole,
-)
-from feedback.text import column_limit, one_line
-from feedback.vocabulary import (
+from core import audit
+from core.errors import Conflict, Invalid, NotFound
+from core.models import Council
+from core.roles import Actor, require_admin, require_council_manager
+from core.text import column_limit, one_line
+from core.vocabulary import (
     GOVERNANCE_LABELS,
     SPECIAL_ROLE_HOLDER,
     SPECIAL_ROLE_LABELS,
+    GovernanceModel,
+    PairingKind,
+    PersonKind,
+    PoliticalSide,
+    SpecialRole,
     default_governance,
     kind_label,
     kind_words,
     kinds_for,
 )
+from feedback.models import Pairing, Person
 
 NATIONS = ("England", "Scotland", "Wales", "Northern Ireland")
 
@@ -135,7 +132,7 @@ PERSON_FIELDS = {
 
 
 def person_field(name: str, value: object) -> str:
-    """One of a person's details as stored (feedback.text.one_line): on one line, within
+    """One of a person's details as stored (core.text.one_line): on one line, within
     its column's length. The page, the people import and the command line all use it."""
     return one_line(
         value,

@@ -8,7 +8,7 @@ export): always text, never a formula, and read back exactly as written.
 - A workbook stores a character XML cannot hold (a control character) as `_xHHHH_`, and a
   literal `_xHHHH_` typed by someone as `_x005F_xHHHH_` (Excel's own escaping, which
   Excel and LibreOffice undo on opening). `read_text` undoes it for the plan import. New
-  text never holds control characters (`feedback.text`), but older records might, and an
+  text never holds control characters (`core.text`), but older records might, and an
   export must never fail on them.
 """
 

@@ -22,18 +22,12 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
-from feedback import audit
-from feedback.access import Actor, require_admin
-from feedback.errors import Conflict, Invalid, NotFound, PermissionDenied, TandemError
-from feedback.models import (
-    Council,
-    FacilitatorCouncil,
-    Person,
-    SignInFailure,
-    UserAccount,
-    utcnow,
-)
-from feedback.text import column_limit, one_line
+from core import audit
+from core.errors import Conflict, Invalid, NotFound, PermissionDenied, TandemError
+from core.models import Council, FacilitatorCouncil, SignInFailure, UserAccount, utcnow
+from core.roles import Actor, require_admin
+from core.text import column_limit, one_line
+from feedback.models import Person
 
 ROLES = ("admin", "facilitator", "principal")
 MIN_PASSWORD_LENGTH = 12
@@ -195,7 +189,7 @@ def _validate(
 
 
 def _display_name(value: str | None, problems: list[str]) -> str:
-    """An account's name as stored (the one rule for text, feedback.text)."""
+    """An account's name as stored (the one rule for text, core.text)."""
     try:
         return one_line(value, "the name", limit=column_limit(UserAccount, "display_name"))
     except Invalid as exc:

@@ -23,29 +23,25 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, delete, select, update
 
-from feedback.errors import Conflict, Invalid, NotFound
-from feedback.framework import asks, framework_spec, render_item, wording_for
+from core.errors import Conflict, Invalid, NotFound
+from core.models import Council, utcnow
+from core.text import paragraphs
+from core.vocabulary import CycleStatus, InvitationStatus, RaterGroup, ResponseStatus
 from feedback.models import (
     Comment,
-    Council,
     Cycle,
-    CycleStatus,
     Dimension,
     DimensionPick,
     FrameworkVersion,
     Invitation,
-    InvitationStatus,
     Item,
     OpenAnswer,
     Pairing,
     Person,
-    RaterGroup,
     Rating,
     Response,
-    ResponseStatus,
-    utcnow,
 )
-from feedback.text import paragraphs
+from feedback.setup.framework import asks, framework_spec, render_item, wording_for
 
 MAX_COMMENT_CHARS = 4000
 
@@ -204,7 +200,7 @@ def _validate(
     open_answers: dict[str, str] | None = None,
     picks: list[int] | None = None,
 ) -> dict[int, str]:
-    """Check the answers; returns the comments as they are stored (feedback.text). Open
+    """Check the answers; returns the comments as they are stored (core.text). Open
     answers are cleaned in place by the same rule."""
     items = {i.id: i for i in items_for_invitation(session, invitation)}
     spec = framework_spec(session.get(FrameworkVersion, cycle.framework_version_id))

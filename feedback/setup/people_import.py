@@ -17,20 +17,10 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter, range_boundaries
 from sqlmodel import Session, select
 
-from feedback import audit
-from feedback.access import Actor, require_council_manager
-from feedback.errors import Conflict, Invalid, NotFound
-from feedback.models import Person, PersonKind
-from feedback.people import (
-    PERSON_FIELDS,
-    add_person,
-    check_standing,
-    clean_person,
-    get_council,
-    normalise_email,
-    person_field,
-)
-from feedback.uploads import (
+from core import audit
+from core.errors import Conflict, Invalid, NotFound
+from core.roles import Actor, require_council_manager
+from core.uploads import (
     MAX_UPLOAD_BYTES,
     Formula,
     header_width,
@@ -40,6 +30,17 @@ from feedback.uploads import (
     read_sheet,
     refuse_oversized,
     value_of,
+)
+from core.vocabulary import PersonKind
+from feedback.models import Person
+from feedback.setup.people import (
+    PERSON_FIELDS,
+    add_person,
+    check_standing,
+    clean_person,
+    get_council,
+    normalise_email,
+    person_field,
 )
 
 MAX_BYTES = MAX_UPLOAD_BYTES
@@ -55,7 +56,7 @@ def _key(text: object) -> str:
 MAX_PROBLEMS_LISTED = 50
 
 COLUMNS = ["full_name", "email", "kind", "title", "portfolio", "organisation"]
-# Optional, for rater balance at nomination (see feedback.people.check_standing).
+# Optional, for rater balance at nomination (see feedback.setup.people.check_standing).
 COLUMNS += ["political_group", "political_side", "special_role"]
 REQUIRED = ("full_name", "email", "kind")
 # Headings people actually type (English and Welsh), compared without case, spaces or
@@ -252,7 +253,7 @@ def _columns(header: list[object]) -> tuple[dict[str, int], list[str]]:
 def _read_xlsx(data: bytes) -> tuple[list[Any], list[tuple[int, list[Any]]], list[str], list]:
     """The heading row, the rows that hold something, the merged ranges and any note —
     read in openpyxl's read-only mode, only as wide as the headings and as far down as the
-    people go (see feedback.uploads)."""
+    people go (see core.uploads)."""
     workbook = open_workbook(
         data,
         "This file could not be read as an Excel workbook (.xlsx). Save it again from "
@@ -391,7 +392,7 @@ def _check_row(
     if "kind" in positions and "kind" not in formulas and _key(cells["kind"]) not in KINDS:
         problems.append(f"Row {r}: kind '{cells['kind']}' should be member, officer or external.")
     texts = {**cells, "full_name": _full_name(cells)}
-    for name in PERSON_FIELDS:  # the one rule for text (feedback.text), as on the page
+    for name in PERSON_FIELDS:  # the one rule for text (core.text), as on the page
         if name in formulas or not str(texts.get(name, "")):
             continue
         try:

@@ -14,8 +14,86 @@ comparison filters on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-from feedback.models import GovernanceModel, PairingKind, PoliticalSide, SpecialRole
+
+class PersonKind(StrEnum):
+    member = "member"  # elected councillor
+    officer = "officer"  # paid staff
+    external = "external"  # external partner (police, health, voluntary sector...)
+
+
+class PairingKind(StrEnum):
+    """Stored values; what each is called on screen is in core.vocabulary. The values
+    sort (descending) with the top pairings first, which the lists rely on: see
+    vocabulary.TOP_KINDS and its test."""
+
+    leader_chief_executive = "leader–chief executive"
+    mayor_chief_executive = "mayor–chief executive"  # directly elected mayor
+    convener_chief_executive = "convener–chief executive"  # Scottish usage
+    cabinet_director = "cabinet–director"
+    committee_chair_director = "committee chair–director"  # committee-system councils
+
+
+class GovernanceModel(StrEnum):
+    """How a council takes decisions (Local Government Act 2000 and the Localism Act 2011 in
+    England; Scottish and Northern Irish councils work through committees)."""
+
+    leader_cabinet = "leader and cabinet"
+    mayor_cabinet = "mayor and cabinet"
+    committee_system = "committee system"
+
+
+class PoliticalSide(StrEnum):
+    """A councillor's group in relation to the council's ruling group or coalition."""
+
+    administration = "administration"
+    opposition = "opposition"
+
+
+class SpecialRole(StrEnum):
+    """Statutory or special roles that matter for who should rate the top pairing."""
+
+    monitoring_officer = "monitoring officer"
+    chief_finance_officer = "chief finance officer"  # s151 (s95 in Scotland)
+    head_of_paid_service = "head of paid service"
+    scrutiny_chair = "scrutiny chair"
+
+
+class CycleStatus(StrEnum):
+    draft = "draft"
+    open = "open"
+    closed = "closed"
+    published = "published"
+
+
+class Target(StrEnum):
+    member = "member"
+    officer = "officer"
+    partnership = "partnership"
+
+
+class RaterGroup(StrEnum):
+    """How a rater stands to a pairing. The two principals share `principal`: for an item
+    about the member, the member's own answer is *self* and the officer's is *partner*
+    (and the other way round), so self/partner are worked out per target."""
+
+    principal = "principal"
+    members = "members"
+    officers = "officers"
+    partners = "partners"
+
+
+class InvitationStatus(StrEnum):
+    not_started = "not started"
+    in_progress = "in progress"
+    submitted = "submitted"
+    revoked = "revoked"
+
+
+class ResponseStatus(StrEnum):
+    draft = "draft"
+    submitted = "submitted"
 
 
 @dataclass(frozen=True)

@@ -14,18 +14,25 @@ import numpy as np
 import yaml
 from sqlmodel import Session, select
 
-from feedback.access import SYSTEM, Actor
-from feedback.cycles import (
+from core.db import DATA_DIR
+from core.roles import SYSTEM, Actor
+from core.vocabulary import CycleStatus
+from feedback.collection.responses import items_for_invitation, save_answers, submit_response
+from feedback.models import Cycle, Dimension, Invitation, Item, Pairing, Person
+from feedback.setup.cycles import (
     add_pairing_to_cycle,
     create_cycle,
     nominate_rater,
     set_cycle_status,
 )
-from feedback.db import DATA_DIR
-from feedback.framework import FRAMEWORK_2026_1, ensure_framework_file
-from feedback.models import Cycle, CycleStatus, Dimension, Invitation, Item, Pairing, Person
-from feedback.people import add_person, create_council, create_pairing, delete_council, find_council
-from feedback.responses import items_for_invitation, save_answers, submit_response
+from feedback.setup.framework import FRAMEWORK_2026_1, ensure_framework_file
+from feedback.setup.people import (
+    add_person,
+    create_council,
+    create_pairing,
+    delete_council,
+    find_council,
+)
 from planning.models import DevelopmentPlan
 from planning.plans import add_action, add_goal, create_plan, sign_plan
 

@@ -29,24 +29,15 @@ from openpyxl import Workbook
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from feedback import audit
-from feedback.access import Actor, require_council_manager
-from feedback.cells import csv_text, put_text
-from feedback.cycles import GROUP_LABELS, get_cycle
-from feedback.errors import Invalid, NotFound
-from feedback.models import (
-    Council,
-    Cycle,
-    CycleStatus,
-    Invitation,
-    InvitationStatus,
-    MessageLog,
-    Pairing,
-    Person,
-    RaterGroup,
-    utcnow,
-)
-from feedback.text import one_line, paragraphs
+from core import audit
+from core.cells import csv_text, put_text
+from core.errors import Invalid, NotFound
+from core.models import Council, utcnow
+from core.roles import Actor, require_council_manager
+from core.text import one_line, paragraphs
+from core.vocabulary import CycleStatus, InvitationStatus, RaterGroup
+from feedback.models import Cycle, Invitation, MessageLog, Pairing, Person
+from feedback.setup.cycles import GROUP_LABELS, get_cycle
 
 TOKEN_BYTES = 32  # 256 bits; the brief asks for at least 128
 DEFAULT_BASE_URL = "http://localhost:8501"
@@ -297,7 +288,7 @@ def update_wording(
         "reminder_body": (reminder_body, "the reminder text", paragraphs),
     }
     texts: dict[str, str] = {}
-    for key, (value, label, rule) in given.items():  # the one rule for text (feedback.text)
+    for key, (value, label, rule) in given.items():  # the one rule for text (core.text)
         try:
             texts[key] = rule(value, label)
         except Invalid as exc:
@@ -467,14 +458,14 @@ def mail_merge_csv(rows: list[list[str]]) -> bytes:
 
 
 def mail_merge_xlsx(rows: list[list[str]]) -> bytes:
-    """Every cell is written as text (feedback.cells.put_text), so nothing in it can be a
+    """Every cell is written as text (core.cells.put_text), so nothing in it can be a
     formula and any name or wording can be written."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Mail merge"
     for r, row in enumerate([MAIL_MERGE_COLUMNS, *rows], start=1):
         for c, value in enumerate(row, start=1):
-            put_text(sheet.cell(r, c), value)  # text, never a formula (feedback.cells)
+            put_text(sheet.cell(r, c), value)  # text, never a formula (core.cells)
     for column, width in zip("ABCDEFG", (28, 34, 44, 20, 60, 40, 60), strict=True):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A2"

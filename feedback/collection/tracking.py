@@ -8,16 +8,10 @@ from sqlalchemy import case
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, func, select
 
-from feedback.access import Actor, require_council_manager
-from feedback.cycles import GROUP_LABELS, get_cycle
-from feedback.models import (
-    Invitation,
-    InvitationStatus,
-    MessageLog,
-    Pairing,
-    Person,
-    RaterGroup,
-)
+from core.roles import Actor, require_council_manager
+from core.vocabulary import InvitationStatus, RaterGroup
+from feedback.models import Invitation, MessageLog, Pairing, Person
+from feedback.setup.cycles import GROUP_LABELS, get_cycle
 
 GROUP_ORDER = [RaterGroup.principal, RaterGroup.members, RaterGroup.officers, RaterGroup.partners]
 

@@ -35,7 +35,7 @@ import re
 import unicodedata
 from typing import Any
 
-from feedback.errors import Invalid
+from core.errors import Invalid
 
 MAX_TEXT = 10_000  # multi-line text; well inside a spreadsheet cell's 32,767 characters
 

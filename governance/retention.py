@@ -21,12 +21,12 @@ import pandas as pd
 from sqlalchemy import column, delete, exists, func, or_, table
 from sqlmodel import Session, select
 
-from feedback import audit
-from feedback.access import Actor, require_council_manager, visible_council_ids
-from feedback.errors import Invalid, NotFound
+from core import audit
+from core.errors import Invalid, NotFound
+from core.models import Council, UserAccount, utcnow
+from core.roles import Actor, require_council_manager, visible_council_ids
 from feedback.models import (
     Comment,
-    Council,
     Cycle,
     CyclePairing,
     Invitation,
@@ -36,8 +36,6 @@ from feedback.models import (
     PublishedReport,
     Rating,
     Response,
-    UserAccount,
-    utcnow,
 )
 
 MAX_RETENTION_MONTHS = 120

@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlmodel import Session, select
 
-from feedback.db import DATA_DIR, TandemError
+from core.db import DATA_DIR, TandemError
 from feedback.models import Dimension, FrameworkVersion, Item
 
 FRAMEWORK_DIR = DATA_DIR / "framework"

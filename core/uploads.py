@@ -1,6 +1,6 @@
 """Opening uploaded spreadsheets without letting a small file take a large machine.
 
-One place for both imports (people in `feedback.people_import`, plans in
+One place for both imports (people in `feedback.setup.people_import`, plans in
 `planning.excel_import`). An .xlsx is a zip of XML: a few kilobytes can declare a sheet
 reaching column XFD or row 1,048,576, or unpack to a gigabyte. So, before openpyxl sees a
 file, the zip's own directory is checked (declared sizes and compression ratio; Python's
@@ -28,7 +28,7 @@ from typing import Any
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from feedback.errors import Invalid
+from core.errors import Invalid
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # the server's own cap (.streamlit/config.toml)
 MAX_MEMBERS = 500  # files inside the zip; Excel writes a dozen or two

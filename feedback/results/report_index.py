@@ -1,5 +1,5 @@
 """Which reports an actor can open: the choices the report, council and presentation pages
-offer. A convenience for menus only — `feedback.publication` checks access again on every
+offer. A convenience for menus only — `feedback.results.publication` checks access again on every
 read, so a choice missing here hides nothing that would otherwise be allowed."""
 
 from __future__ import annotations
@@ -9,8 +9,10 @@ from sqlalchemy import or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from feedback.access import STAFF_ROLES, Actor, visible_council_ids
-from feedback.models import Council, Cycle, CyclePairing, CycleStatus, Pairing, Person
+from core.models import Council
+from core.roles import STAFF_ROLES, Actor, visible_council_ids
+from core.vocabulary import CycleStatus
+from feedback.models import Cycle, CyclePairing, Pairing, Person
 
 # Staff read the live engine once responses have stopped; principals read the edition
 # published to them.

@@ -8,8 +8,8 @@ from typing import Any
 import pandas as pd
 from sqlmodel import Session, select
 
-from feedback.access import Actor, require_admin
-from feedback.models import AuditEvent, Council
+from core.models import AuditEvent, Council
+from core.roles import Actor, require_admin
 
 # Detail keys that would carry what a rater said. Refused outright, so no caller can put an
 # answer or a comment into the log by accident.
