@@ -60,9 +60,7 @@ def run_action(success: str, fn, *args, plan_id: int | None = None, **kwargs) ->
         with unit_of_work() as session:
             fn(session, actor, *args, **kwargs)
             if plan_id is not None:
-                st.session_state[opened_key(plan_id)] = read_plan(session, actor, plan_id)[
-                    "revision"
-                ]
+                st.session_state[opened_key(plan_id)] = read_plan(session, actor, plan_id).revision
         st.session_state[NOTICE] = success
         return True
     except Conflict as exc:  # shown at the top of the page, beside the reload button
@@ -84,9 +82,9 @@ if not choices:
     )
     st.stop()
 
-cycles = {c["cycle_id"]: c["cycle"] for c in choices}
+cycles = {c.cycle_id: c.cycle for c in choices}
 cycle_id = st.selectbox("Cycle", list(cycles), format_func=cycles.get, key="plan_cycle")
-pairings = {c["pairing_id"]: c["pairing"] for c in choices if c["cycle_id"] == cycle_id}
+pairings = {c.pairing_id: c.pairing for c in choices if c.cycle_id == cycle_id}
 pairing_id = st.selectbox("Pairing", list(pairings), format_func=pairings.get, key="plan_pairing")
 
 if notice := st.session_state.pop(NOTICE, None):
@@ -167,20 +165,20 @@ with unit_of_work() as session:
     view = read_plan(session, actor, plan_id)
     history = plan_history(session, actor, plan_id)
     carried = carried_summary(session, actor, plan_id)
-opened = st.session_state.setdefault(opened_key(plan_id), view["revision"])
+opened = st.session_state.setdefault(opened_key(plan_id), view.revision)
 
 if conflict := st.session_state.pop(NOTICE + "_conflict", None):
     alert("error", conflict, icon="sync_problem")
-if opened != view["revision"]:
+if opened != view.revision:
     alert(
         "warning",
         "{} has changed this plan since you opened it (what you see below is the latest). "
         "Reload before saving a change of your own.",
-        view["updated_by"],
+        view.updated_by,
         icon="sync_problem",
     )
     if st.button("Reload the plan", key="reload"):
-        st.session_state[opened_key(plan_id)] = view["revision"]
+        st.session_state[opened_key(plan_id)] = view.revision
         st.rerun()
 
 # --- agreement --------------------------------------------------------------------------
@@ -189,33 +187,33 @@ status_word = {
     "draft": "Draft: not yet agreed by both",
     "agreed": "Agreed by both",
     "changed since agreed": "Changed since it was agreed: needs agreement again",
-}[view["status"]]
+}[view.status]
 st.subheader(status_word)
-show("Revision {}, last changed by {}.", view["revision"], view["updated_by"], kind="caption")
+show("Revision {}, last changed by {}.", view.revision, view.updated_by, kind="caption")
 sign_cols = st.columns(2)
-for col, s in zip(sign_cols, view["signoffs"], strict=True):
+for col, s in zip(sign_cols, view.signoffs, strict=True):
     with col:
-        if s["current"]:
-            show("<b>{}</b> has agreed.", s["name"], icon="check_circle")
-        elif s["signed_revision"]:
+        if s.current:
+            show("<b>{}</b> has agreed.", s.name, icon="check_circle")
+        elif s.signed_revision:
             show(
                 "<b>{}</b> agreed an earlier version (revision {}).",
-                s["name"],
-                s["signed_revision"],
+                s.name,
+                s.signed_revision,
                 icon="pending",
             )
         else:
-            show("<b>{}</b> has not agreed yet.", s["name"], icon="pending")
-        mine = actor.role == "principal" and actor.person_id == s["person_id"]
+            show("<b>{}</b> has not agreed yet.", s.name, icon="pending")
+        mine = actor.role == "principal" and actor.person_id == s.person_id
         staff = actor.role != "principal"
-        if not s["current"] and (mine or staff):
-            whose = "councillor" if s["side"] == "member" else "officer"
+        if not s.current and (mine or staff):
+            whose = "councillor" if s.side == "member" else "officer"
             label = "I agree to this plan" if mine else f"Record the {whose}'s agreement"
-            if st.button(label, key=f"sign_{s['side']}") and run_action(
+            if st.button(label, key=f"sign_{s.side}") and run_action(
                 "Agreement recorded.",
                 sign_plan,
                 plan_id,
-                s["person_id"],
+                s.person_id,
                 opened,
                 plan_id=plan_id,
             ):
@@ -227,7 +225,7 @@ if carried:
 
 # --- suggestions ------------------------------------------------------------------------
 
-with st.expander("Suggestions from the feedback", expanded=not view["goals"]):
+with st.expander("Suggestions from the feedback", expanded=not view.goals):
     try:
         with unit_of_work() as session:
             offered = suggest(session, cycle_id, pairing_id, actor)
@@ -266,26 +264,26 @@ with st.expander("Suggestions from the feedback", expanded=not view["goals"]):
 challenges = {"": "(none)", **CHALLENGE_LABELS}
 dim_codes = list(dims)
 st.subheader("Goals and actions")
-if not view["goals"]:
+if not view.goals:
     st.caption("No goals yet: add one from the suggestions or write your own below.")
-for goal in view["goals"]:
+for goal in view.goals:
     # A goal's title is user text, so it is a heading shown as text, not an expander label.
     with st.container(border=True):
-        show("{} — {}", goal["title"], goal["dimension_name"], kind="h4")
-        if goal["description"]:
-            show(goal["description"])
-        actions = goal["actions"]
+        show("{} — {}", goal.title, goal.dimension_name, kind="h4")
+        if goal.description:
+            show(goal.description)
+        actions = goal.actions
         if actions:
             st.dataframe(
                 pd.DataFrame(
                     [
                         {
                             "No.": number,
-                            "Action": a["description"],
-                            "Owner": a["owner"],
-                            "Due": date.fromisoformat(a["due_on"]) if a["due_on"] else None,
-                            "Success measure": a["success_measure"],
-                            "Status": a["status"],
+                            "Action": a.description,
+                            "Owner": a.owner,
+                            "Due": a.due_on,
+                            "Success measure": a.success_measure,
+                            "Status": a.status,
                         }
                         for number, a in enumerate(actions, 1)
                     ]
@@ -296,24 +294,24 @@ for goal in view["goals"]:
         for number, a in enumerate(actions, 1):
             # The label names the action by number (a label is Markdown); its text is inside.
             with st.popover(f"Edit action {number}", width="stretch"):
-                show(a["description"], kind="strong")
-                with st.form(f"action_{a['id']}"):
-                    text = st.text_area("What will be done", a["description"])
-                    owner = st.selectbox("Owner", OWNERS, index=OWNERS.index(a["owner"]))
+                show(a.description, kind="strong")
+                with st.form(f"action_{a.id}"):
+                    text = st.text_area("What will be done", a.description)
+                    owner = st.selectbox("Owner", OWNERS, index=OWNERS.index(a.owner))
                     due = st.date_input(
                         "Due",
-                        date.fromisoformat(a["due_on"]) if a["due_on"] else None,
+                        a.due_on,
                         format="DD/MM/YYYY",
                     )
-                    measure = st.text_input("Success measure", a["success_measure"])
-                    status = st.selectbox("Status", STATUSES, index=STATUSES.index(a["status"]))
+                    measure = st.text_input("Success measure", a.success_measure)
+                    status = st.selectbox("Status", STATUSES, index=STATUSES.index(a.status))
                     save = st.form_submit_button("Save")
                     drop = st.form_submit_button("Remove this action")
                 if save:
                     ok = run_action(
                         "Action saved.",
                         update_action,
-                        a["id"],
+                        a.id,
                         description=text,
                         owner=owner,
                         due_on=due,
@@ -321,11 +319,11 @@ for goal in view["goals"]:
                         expected_revision=opened,
                         plan_id=plan_id,
                     )
-                    if ok and status != a["status"]:
+                    if ok and status != a.status:
                         ok = run_action(
                             "Action saved.",
                             set_action_status,
-                            a["id"],
+                            a.id,
                             status,
                             expected_revision=st.session_state[opened_key(plan_id)],
                             plan_id=plan_id,
@@ -335,27 +333,27 @@ for goal in view["goals"]:
                 if drop and run_action(
                     "Action removed.",
                     remove_action,
-                    a["id"],
+                    a.id,
                     expected_revision=opened,
                     plan_id=plan_id,
                 ):
                     st.rerun()
-        with st.form(f"new_action_{goal['id']}", clear_on_submit=True):
+        with st.form(f"new_action_{goal.id}", clear_on_submit=True):
             st.markdown("**Add an action**")
-            text = st.text_area("What will be done", key=f"new_text_{goal['id']}")
+            text = st.text_area("What will be done", key=f"new_text_{goal.id}")
             c1, c2 = st.columns(2)
-            owner = c1.selectbox("Owner", OWNERS, index=2, key=f"new_owner_{goal['id']}")
+            owner = c1.selectbox("Owner", OWNERS, index=2, key=f"new_owner_{goal.id}")
             due = c2.date_input(
                 "Due",
                 date.today() + timedelta(days=90),
                 format="DD/MM/YYYY",
-                key=f"new_due_{goal['id']}",
+                key=f"new_due_{goal.id}",
             )
-            measure = st.text_input("Success measure", key=f"new_measure_{goal['id']}")
+            measure = st.text_input("Success measure", key=f"new_measure_{goal.id}")
             if st.form_submit_button("Add action") and run_action(
                 "Action added.",
                 add_action,
-                goal["id"],
+                goal.id,
                 text,
                 owner,
                 due_on=due,
@@ -365,19 +363,19 @@ for goal in view["goals"]:
             ):
                 st.rerun()
         with st.popover("Edit or remove this goal"):
-            with st.form(f"goal_{goal['id']}"):
-                title = st.text_input("Goal", goal["title"])
-                description = st.text_area("Why it matters", goal["description"])
+            with st.form(f"goal_{goal.id}"):
+                title = st.text_input("Goal", goal.title)
+                description = st.text_area("Why it matters", goal.description)
                 dim = st.selectbox(
                     "Dimension",
                     dim_codes,
-                    index=dim_codes.index(goal["dimension"]) if goal["dimension"] in dims else 0,
+                    index=dim_codes.index(goal.dimension) if goal.dimension in dims else 0,
                     format_func=dims.get,
                 )
                 challenge = st.selectbox(
                     "Council challenge",
                     list(challenges),
-                    index=list(challenges).index(goal["challenge"] or ""),
+                    index=list(challenges).index(goal.challenge or ""),
                     format_func=challenges.get,
                 )
                 save = st.form_submit_button("Save goal")
@@ -385,7 +383,7 @@ for goal in view["goals"]:
             if save and run_action(
                 "Goal saved.",
                 update_goal,
-                goal["id"],
+                goal.id,
                 title=title,
                 description=description,
                 dimension_code=dim,
@@ -395,7 +393,7 @@ for goal in view["goals"]:
             ):
                 st.rerun()
             if drop and run_action(
-                "Goal removed.", remove_goal, goal["id"], expected_revision=opened, plan_id=plan_id
+                "Goal removed.", remove_goal, goal.id, expected_revision=opened, plan_id=plan_id
             ):
                 st.rerun()
 
@@ -423,25 +421,25 @@ with st.form("new_goal", clear_on_submit=True):
 # --- check-ins --------------------------------------------------------------------------
 
 st.subheader("Check-ins")
-if view["check_ins"]:
-    action_text = {a["id"]: a["description"] for g in view["goals"] for a in g["actions"]}
+if view.check_ins:
+    action_text = {a.id: a.description for g in view.goals for a in g.actions}
     st.dataframe(
         pd.DataFrame(
             [
                 {
-                    "Date": c["held_on"],
-                    "Action": action_text.get(c["action_id"], ""),
-                    "Note": c["note"],
-                    "Status": f"{c['status_from']} → {c['status_to']}" if c["status_to"] else "",
-                    "Recorded by": c["recorded_by"],
+                    "Date": c.held_on,
+                    "Action": action_text.get(c.action_id, ""),
+                    "Note": c.note,
+                    "Status": f"{c.status_from} → {c.status_to}" if c.status_to else "",
+                    "Recorded by": c.recorded_by,
                 }
-                for c in reversed(view["check_ins"])
+                for c in reversed(view.check_ins)
             ]
         ),
         hide_index=True,
         width="stretch",
     )
-all_actions = {a["id"]: a["description"] for g in view["goals"] for a in g["actions"]}
+all_actions = {a.id: a.description for g in view.goals for a in g.actions}
 with st.form("check_in", clear_on_submit=True):
     st.markdown("**Record a check-in**")
     held = st.date_input("Held on", date.today(), format="DD/MM/YYYY")
@@ -472,11 +470,11 @@ with st.expander("History"):
         pd.DataFrame(
             [
                 {
-                    "Revision": h["revision"],
-                    "When": h["changed_at"],
-                    "Who": h["changed_by"],
-                    "What": h["summary"],
-                    "Agreed by": ", ".join(h["signed_by"]),
+                    "Revision": h.revision,
+                    "When": h.changed_at,
+                    "Who": h.changed_by,
+                    "What": h.summary,
+                    "Agreed by": ", ".join(h.signed_by),
                 }
                 for h in history
             ]
@@ -532,7 +530,7 @@ if upload is not None:
 
     # Checked once per file, not again on every click while it sits in the uploader; again
     # only if the plan on screen has changed since (its revision), or after saving.
-    scope = (actor.username, plan_id, view["revision"])
+    scope = (actor.username, plan_id, view.revision)
     preview = checked_once(PLAN_CHECK_KEY, scope, data, dry_run)
     if not preview.ok:
         alert("error", preview.summary(), icon="error", details=preview.errors)

@@ -41,7 +41,15 @@ from feedback.access import require_cycle_manager, require_plan_reader
 from feedback.models import Cycle, Pairing, Person
 from feedback.setup.cycles import pairings_in_cycle
 from planning.models import CHALLENGE_LABELS, CheckIn, DevelopmentPlan
-from planning.plans import OWNERS, STATUSES, agreement, dimension_names, plan_snapshot
+from planning.plans import (
+    OWNERS,
+    STATUSES,
+    ActionView,
+    GoalView,
+    agreement,
+    dimension_names,
+    goal_views,
+)
 from planning.suggestions import NOT_READABLE, readable_gaps
 
 FORMAT = "tandem-plans/1"
@@ -104,7 +112,7 @@ class PairingPlan:
     member: str
     officer: str
     plan: DevelopmentPlan | None
-    snapshot: dict[str, Any] | None
+    goals: list[GoalView]  # empty without a plan
     agreed_by: list[str]
     last_check_in: dict[int, str]
 
@@ -167,10 +175,8 @@ def _collect(session: Session, cycle: Cycle, pairings: list[Pairing]) -> list[Pa
         member = session.get(Person, pairing.member_id).full_name
         officer = session.get(Person, pairing.officer_id).full_name
         plan = plans.get(pairing.id)
-        snapshot = plan_snapshot(session, plan) if plan else None
-        agreed = (
-            [a["name"] for a in agreement(session, plan, pairing) if a["current"]] if plan else []
-        )
+        goals = goal_views(session, plan) if plan else []
+        agreed = [a.name for a in agreement(session, plan, pairing) if a.current] if plan else []
         last: dict[int, str] = {}
         if plan:
             for c in session.exec(
@@ -187,7 +193,7 @@ def _collect(session: Session, cycle: Cycle, pairings: list[Pairing]) -> list[Pa
                 member,
                 officer,
                 plan,
-                snapshot,
+                goals,
                 agreed,
                 last,
             )
@@ -195,30 +201,33 @@ def _collect(session: Session, cycle: Cycle, pairings: list[Pairing]) -> list[Pa
     return out
 
 
-def _actions(snapshot: dict[str, Any] | None) -> list[dict[str, Any]]:
-    if not snapshot:
-        return []
-    return [a for g in snapshot["goals"] for a in g["actions"]]
+@dataclass(frozen=True)
+class Progress:
+    """Counts for the overview: goals, live actions (not dropped), done and overdue."""
+
+    goals: int
+    actions: int
+    done: int
+    share_done: float
+    overdue: int
 
 
-def progress(snapshot: dict[str, Any] | None, today: date) -> dict[str, Any]:
+def progress(goals: list[GoalView], today: date) -> Progress:
     """Counts for the overview. Plain Python: an action without a due date is simply not
     overdue (a column of only empty dates once made pandas compare datetimes with a date
     and fail the whole export)."""
-    live = [a for a in _actions(snapshot) if a["status"] != "dropped"]
+    live = [a for g in goals for a in g.actions if a.status != "dropped"]
     overdue = sum(
-        1
-        for a in live
-        if a["status"] != "done" and a["due_on"] and date.fromisoformat(a["due_on"]) < today
+        1 for a in live if a.status != "done" and a.due_on is not None and a.due_on < today
     )
-    done = sum(1 for a in live if a["status"] == "done")
-    return {
-        "goals": len(snapshot["goals"]) if snapshot else 0,
-        "actions": len(live),
-        "done": done,
-        "share_done": done / len(live) if live else 0.0,
-        "overdue": overdue,
-    }
+    done = sum(1 for a in live if a.status == "done")
+    return Progress(
+        goals=len(goals),
+        actions=len(live),
+        done=done,
+        share_done=done / len(live) if live else 0.0,
+        overdue=overdue,
+    )
 
 
 # --- the chart --------------------------------------------------------------------------
@@ -341,18 +350,18 @@ def _overview(
     hr = 3
     _header(ws, hr, headers)
     for r, pp in enumerate(rows, start=hr + 1):
-        p = progress(pp.snapshot, today)
+        p = progress(pp.goals, today)
         values = [
             f"{pp.member} & {pp.officer}"
             + (f" ({pp.pairing.portfolio})" if pp.pairing.portfolio else ""),
             titles.get(pp.pairing.id, ""),
             pp.plan.status if pp.plan else "no plan yet",
             "yes" if pp.plan and pp.plan.status == "agreed" else "no",
-            p["goals"],
-            p["actions"],
-            p["done"],
-            p["share_done"],
-            p["overdue"],
+            p.goals,
+            p.actions,
+            p.done,
+            p.share_done,
+            p.overdue,
             kind_label(pp.pairing.kind),
         ]
         for c, value in enumerate(values, start=1):
@@ -385,7 +394,7 @@ def _plan_sheet(
     no_chart: str = "No gap chart in this export.",
 ) -> None:
     ws = wb.create_sheet(title)
-    plan, snap = pp.plan, pp.snapshot
+    plan = pp.plan
     heading = f"{pp.member} & {pp.officer}"
     if pp.pairing.portfolio:
         heading += f" ({pp.pairing.portfolio})"
@@ -408,28 +417,28 @@ def _plan_sheet(
     ).font = Font(italic=True, color="555555")
     _header(ws, HEADER_ROW, HEADERS)
     row = HEADER_ROW
-    for g in snap["goals"]:
-        actions = g["actions"] or [None]
+    for g in pp.goals:
+        actions: tuple[ActionView | None, ...] = g.actions or (None,)
         for a in actions:
             row += 1
             values: dict[str, Any] = {
-                "Goal": g["title"],
-                "Dimension": dims.get(g["dimension"], g["dimension"]),
-                "Challenge": CHALLENGE_LABELS.get(g["challenge"] or "", ""),
+                "Goal": g.title,
+                "Dimension": dims.get(g.dimension, g.dimension),
+                "Challenge": CHALLENGE_LABELS.get(g.challenge or "", ""),
                 "Plan ID": plan.id,
                 "Revision": plan.revision,
-                "Goal ID": g["id"],
+                "Goal ID": g.id,
             }
             if a is not None:
                 values.update(
                     {
-                        "Action": a["description"],
-                        "Owner": a["owner"],
-                        "Due date": date.fromisoformat(a["due_on"]) if a["due_on"] else None,
-                        "Success measure": a["success_measure"],
-                        "Status": a["status"],
-                        "Last check-in": pp.last_check_in.get(a["id"], ""),
-                        "Action ID": a["id"],
+                        "Action": a.description,
+                        "Owner": a.owner,
+                        "Due date": a.due_on,
+                        "Success measure": a.success_measure,
+                        "Status": a.status,
+                        "Last check-in": pp.last_check_in.get(a.id, ""),
+                        "Action ID": a.id,
                     }
                 )
             for name in HEADERS:
@@ -563,7 +572,7 @@ def export_plans(
     for n, pp in enumerate(with_plans, start=1):
         png, note = None, "No gap chart in this export."
         if charts:
-            goal_dims = {g["dimension"] for g in pp.snapshot["goals"]}
+            goal_dims = {g.dimension for g in pp.goals}
             if council_gaps is None:
                 gaps = chart_gaps(session, actor, cycle, pp.pairing.id, goal_dims)
             else:

@@ -14,11 +14,12 @@ agreed, so it never undoes the agreement.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, delete, select, update
+from sqlmodel import Session, col, delete, select, update
 
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
 from core.models import utcnow
@@ -88,9 +89,133 @@ def plan_actions(session: Session, goal_ids: list[int]) -> list[PlanAction]:
     )
 
 
+@dataclass(frozen=True)
+class ActionView:
+    id: int
+    description: str
+    owner: str
+    due_on: date | None
+    success_measure: str
+    status: str
+
+
+@dataclass(frozen=True)
+class GoalView:
+    id: int
+    dimension: str
+    challenge: str | None
+    title: str
+    description: str
+    source: str
+    actions: tuple[ActionView, ...]
+    dimension_name: str = ""  # the dimension's name in the cycle's framework
+    challenge_label: str = ""
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A principal's latest agreement to the plan, and whether it covers it as it now reads."""
+
+    side: str  # member | officer
+    person_id: int
+    name: str
+    signed_revision: int | None
+    signed_at: datetime | None
+    current: bool
+
+
+@dataclass(frozen=True)
+class CheckInView:
+    id: int
+    action_id: int | None
+    held_on: date
+    note: str
+    status_from: str | None
+    status_to: str | None
+    recorded_by: str
+
+
+@dataclass(frozen=True)
+class PlanView:
+    """Everything a screen or an export shows about one plan."""
+
+    plan_id: int
+    revision: int
+    status: str
+    goals: tuple[GoalView, ...]
+    pairing_id: int
+    cycle_id: int
+    cycle_name: str
+    member_name: str
+    officer_name: str
+    portfolio: str | None
+    updated_at: datetime
+    updated_by: str
+    carried_from_plan_id: int | None
+    signoffs: tuple[Signature, ...]
+    check_ins: tuple[CheckInView, ...]
+
+
+@dataclass(frozen=True)
+class RevisionView:
+    """One entry of a plan's history; `snapshot` is the stored plan as it then stood."""
+
+    revision: int
+    summary: str
+    changed_by: str
+    changed_at: datetime
+    kind: str
+    signed_by: list[str]
+    snapshot: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PlanChoice:
+    """A (cycle, pairing) whose plan an actor may open, labelled for a chooser."""
+
+    cycle_id: int
+    cycle: str
+    cycle_status: str
+    pairing_id: int
+    pairing: str
+
+
+def goal_views(
+    session: Session, plan: DevelopmentPlan, names: dict[str, str] | None = None
+) -> list[GoalView]:
+    """The plan's goals with their actions, in order; `names` (dimension code → name) fills
+    each goal's dimension name and its challenge's label."""
+    goals = plan_goals(session, _id(plan.id))
+    actions = plan_actions(session, [_id(g.id) for g in goals])
+    return [
+        GoalView(
+            id=_id(g.id),
+            dimension=g.dimension_code,
+            challenge=g.challenge,
+            title=g.title,
+            description=g.description,
+            source=g.source,
+            actions=tuple(
+                ActionView(
+                    id=_id(a.id),
+                    description=a.description,
+                    owner=a.owner,
+                    due_on=a.due_on,
+                    success_measure=a.success_measure,
+                    status=a.status,
+                )
+                for a in actions
+                if a.goal_id == g.id
+            ),
+            dimension_name="" if names is None else names.get(g.dimension_code, g.dimension_code),
+            challenge_label="" if names is None else CHALLENGE_LABELS.get(g.challenge or "", ""),
+        )
+        for g in goals
+    ]
+
+
 def plan_snapshot(session: Session, plan: DevelopmentPlan, kind: str = CONTENT) -> dict[str, Any]:
-    goals = plan_goals(session, plan.id)
-    actions = plan_actions(session, [g.id for g in goals])
+    """The plan as stored in its history (JSON): what the plan says, dates as ISO text."""
     return {
         "plan_id": plan.id,
         "revision": plan.revision,
@@ -99,7 +224,7 @@ def plan_snapshot(session: Session, plan: DevelopmentPlan, kind: str = CONTENT) 
         "goals": [
             {
                 "id": g.id,
-                "dimension": g.dimension_code,
+                "dimension": g.dimension,
                 "challenge": g.challenge,
                 "title": g.title,
                 "description": g.description,
@@ -113,13 +238,19 @@ def plan_snapshot(session: Session, plan: DevelopmentPlan, kind: str = CONTENT) 
                         "success_measure": a.success_measure,
                         "status": a.status,
                     }
-                    for a in actions
-                    if a.goal_id == g.id
+                    for a in g.actions
                 ],
             }
-            for g in goals
+            for g in goal_views(session, plan)
         ],
     }
+
+
+def _id(value: int | None) -> int:
+    """The id of a stored row (never None once it is flushed)."""
+    if value is None:
+        raise ValueError("A row without an id: it has not been saved.")
+    return value
 
 
 def dimension_names(session: Session, cycle_id: int) -> dict[str, str]:
@@ -135,71 +266,75 @@ def dimension_names(session: Session, cycle_id: int) -> dict[str, str]:
     return dict(rows)
 
 
-def read_plan(session: Session, actor: Actor, plan_id: int) -> dict[str, Any]:
+def _name(session: Session, person_id: int) -> str:
+    person = session.get(Person, person_id)
+    return person.full_name if person is not None else ""
+
+
+def read_plan(session: Session, actor: Actor, plan_id: int) -> PlanView:
     """Everything a screen or an export shows about one plan (access-checked)."""
     plan = get_plan(session, plan_id)
     pairing = require_plan_reader(session, actor, plan.pairing_id)
-    view = plan_snapshot(session, plan)
-    names = dimension_names(session, plan.cycle_id)
-    for g in view["goals"]:
-        g["dimension_name"] = names.get(g["dimension"], g["dimension"])
-        g["challenge_label"] = CHALLENGE_LABELS.get(g["challenge"] or "", "")
-    member = session.get(Person, pairing.member_id)
-    officer = session.get(Person, pairing.officer_id)
     cycle = session.get(Cycle, plan.cycle_id)
-    view.update(
-        pairing_id=pairing.id,
+    check_ins = session.exec(
+        select(CheckIn)
+        .where(CheckIn.plan_id == plan.id)
+        .order_by(col(CheckIn.held_on), col(CheckIn.id))
+    )
+    return PlanView(
+        plan_id=_id(plan.id),
+        revision=plan.revision,
+        status=plan.status,
+        goals=tuple(goal_views(session, plan, dimension_names(session, plan.cycle_id))),
+        pairing_id=_id(pairing.id),
         cycle_id=plan.cycle_id,
-        cycle_name=cycle.name,
-        member_name=member.full_name,
-        officer_name=officer.full_name,
+        cycle_name=cycle.name if cycle is not None else "",
+        member_name=_name(session, pairing.member_id),
+        officer_name=_name(session, pairing.officer_id),
         portfolio=pairing.portfolio,
         updated_at=plan.updated_at,
         updated_by=plan.updated_by,
         carried_from_plan_id=plan.carried_from_plan_id,
-        signoffs=agreement(session, plan, pairing),
-        check_ins=[
-            {
-                "id": c.id,
-                "action_id": c.action_id,
-                "held_on": c.held_on,
-                "note": c.note,
-                "status_from": c.status_from,
-                "status_to": c.status_to,
-                "recorded_by": c.recorded_by,
-            }
-            for c in session.exec(
-                select(CheckIn)
-                .where(CheckIn.plan_id == plan.id)
-                .order_by(CheckIn.held_on, CheckIn.id)
+        signoffs=tuple(agreement(session, plan, pairing)),
+        check_ins=tuple(
+            CheckInView(
+                id=_id(c.id),
+                action_id=c.action_id,
+                held_on=c.held_on,
+                note=c.note,
+                status_from=c.status_from,
+                status_to=c.status_to,
+                recorded_by=c.recorded_by,
             )
-        ],
+            for c in check_ins
+        ),
     )
-    return view
 
 
 def agreement(
     session: Session, plan: DevelopmentPlan, pairing: Pairing | None = None
-) -> list[dict[str, Any]]:
+) -> list[Signature]:
     """Each principal's latest signature and whether it covers the plan as it now reads."""
     pairing = pairing or session.get(Pairing, plan.pairing_id)
-    since = last_content_revision(session, plan.id)
+    if pairing is None:
+        raise NotFound(f"There is no pairing with id {plan.pairing_id}.")
+    since = last_content_revision(session, _id(plan.id))
     out = []
     for side, person_id in (("member", pairing.member_id), ("officer", pairing.officer_id)):
         latest = session.exec(
             select(SignOff)
             .where(SignOff.plan_id == plan.id, SignOff.person_id == person_id)
-            .order_by(SignOff.plan_revision.desc())
+            .order_by(col(SignOff.plan_revision).desc())
         ).first()
         out.append(
-            {
-                "side": side,
-                "person_id": person_id,
-                "name": session.get(Person, person_id).full_name,
-                "signed_revision": latest.plan_revision if latest else None,
-                "signed_at": latest.signed_at if latest else None,
-                "current": bool(latest and latest.plan_revision >= since),
-            }
+            Signature(
+                side=side,
+                person_id=person_id,
+                name=_name(session, person_id),
+                signed_revision=latest.plan_revision if latest else None,
+                signed_at=latest.signed_at if latest else None,
+                current=bool(latest and latest.plan_revision >= since),
+            )
         )
     return out
 
@@ -213,29 +348,27 @@ def last_content_revision(session: Session, plan_id: int) -> int:
     return max(content, default=1)
 
 
-def plan_history(session: Session, actor: Actor, plan_id: int) -> list[dict[str, Any]]:
+def plan_history(session: Session, actor: Actor, plan_id: int) -> list[RevisionView]:
     """Every revision, newest first: who changed what and when, with the snapshot."""
     plan = get_plan(session, plan_id)
     require_plan_reader(session, actor, plan.pairing_id)
     revisions = session.exec(
         select(PlanRevision)
         .where(PlanRevision.plan_id == plan_id)
-        .order_by(PlanRevision.revision.desc())
+        .order_by(col(PlanRevision.revision).desc())
     ).all()
     signed = session.exec(select(SignOff).where(SignOff.plan_id == plan_id)).all()
-    names = {s.person_id: session.get(Person, s.person_id).full_name for s in signed}
+    names = {s.person_id: _name(session, s.person_id) for s in signed}
     return [
-        {
-            "revision": r.revision,
-            "summary": r.summary,
-            "changed_by": r.changed_by,
-            "changed_at": r.changed_at,
-            "kind": (r.snapshot or {}).get("kind", CONTENT),
-            "signed_by": sorted(
-                names[s.person_id] for s in signed if s.plan_revision == r.revision
-            ),
-            "snapshot": r.snapshot,
-        }
+        RevisionView(
+            revision=r.revision,
+            summary=r.summary,
+            changed_by=r.changed_by,
+            changed_at=r.changed_at,
+            kind=(r.snapshot or {}).get("kind", CONTENT),
+            signed_by=sorted(names[s.person_id] for s in signed if s.plan_revision == r.revision),
+            snapshot=r.snapshot,
+        )
         for r in revisions
     ]
 
@@ -271,8 +404,6 @@ def actor_name(session: Session, actor: Actor) -> str:
 
 def _when(moment: datetime) -> str:
     if moment.tzinfo is None:
-        from datetime import UTC
-
         moment = moment.replace(tzinfo=UTC)
     local = moment.astimezone(UK)
     if local.date() == utcnow().astimezone(UK).date():
@@ -734,7 +865,7 @@ def sign_plan(
     if exists is None:
         session.add(SignOff(plan_id=plan_id, person_id=person_id, plan_revision=revision))
         session.flush()
-    both = all(s["current"] for s in agreement(session, plan, pairing))
+    both = all(s.current for s in agreement(session, plan, pairing))
     if both and plan.status != PlanStatus.agreed:
         plan.status = PlanStatus.agreed.value
         session.add(plan)
@@ -793,13 +924,13 @@ def plan_choices(session: Session, actor: Actor) -> list[dict[str, Any]]:
     # Name the council only when more than one is listed (a council group, a national body).
     several = len({council for _c, _n, _s, council, *_rest in rows}) > 1
     return [
-        {
-            "cycle_id": cycle_id,
-            "cycle": f"{council} · {name}" if several else name,
-            "cycle_status": status,
-            "pairing_id": pairing_id,
-            "pairing": f"{member_name} & {officer_name}" + (f" ({portfolio})" if portfolio else ""),
-        }
+        PlanChoice(
+            cycle_id=cycle_id,
+            cycle=f"{council} · {name}" if several else name,
+            cycle_status=status,
+            pairing_id=pairing_id,
+            pairing=f"{member_name} & {officer_name}" + (f" ({portfolio})" if portfolio else ""),
+        )
         for (
             cycle_id,
             name,

@@ -96,31 +96,29 @@ def test_round_trip_with_edits_dry_run_then_apply(engine, plans) -> None:
         "neutrality' (officer)",
     ]
     assert dry.summary() == "Ready to save: 6 changes."
-    assert view(engine, plan_id)["revision"] == before["revision"]  # a dry run saves nothing
+    assert view(engine, plan_id).revision == before.revision  # a dry run saves nothing
 
     done = run(engine, edited, apply=True)
     assert done.ok and done.applied and done.summary() == "Saved: 6 changes."
     after = view(engine, plan_id)
-    a1, a2 = after["goals"][0]["actions"][:2]
-    assert a1["status"] == "in progress" and a2["due_on"] == "2027-05-15"
-    new = after["goals"][0]["actions"][2]
-    assert (new["description"], new["owner"], new["due_on"], new["status"]) == (
+    a1, a2 = after.goals[0].actions[:2]
+    assert a1.status == "in progress" and a2.due_on == date(2027, 5, 15)
+    new = after.goals[0].actions[2]
+    assert (new.description, new.owner, new.due_on, new.status) == (
         "Ask the monitoring officer to brief on neutrality",
         "officer",
-        "2027-06-30",
+        date(2027, 6, 30),
         "not started",
     )
-    assert after["goals"][1]["actions"][0]["status"] == "done"
-    notes = {
-        (c["note"], c["status_from"], c["status_to"], c["held_on"]) for c in after["check_ins"]
-    }
+    assert after.goals[1].actions[0].status == "done"
+    notes = {(c.note, c.status_from, c.status_to, c.held_on) for c in after.check_ins}
     assert notes == {
         ("Draft note shared on Monday", "not started", "in progress", date(2027, 2, 10)),
         ("Statement drafted", "not started", "done", date(2027, 2, 10)),
     }
     # the due date and the new action change what was agreed; the other plan is untouched
-    assert after["status"] == "changed since agreed"
-    assert view(engine, other_id)["revision"] == 3
+    assert after.status == "changed since agreed"
+    assert view(engine, other_id).revision == 3
 
     # Importing the same file again: every edited row is in Tandem already, exactly, so
     # nothing is saved twice (no second check-in, no duplicate new action) and nobody is
@@ -160,8 +158,8 @@ def test_an_unchanged_workbook_changes_nothing(engine, plans) -> None:
     result = run(engine, data, apply=True)
     assert result.ok and result.changes == [] and not result.applied
     assert result.summary().startswith("The workbook matches")
-    assert view(engine, plan_id)["revision"] == before["revision"]
-    assert view(engine, plan_id)["status"] == "agreed"
+    assert view(engine, plan_id).revision == before.revision
+    assert view(engine, plan_id).status == "agreed"
 
 
 def test_bad_rows_are_all_listed_and_nothing_is_saved(engine, plans) -> None:
@@ -196,8 +194,8 @@ def test_bad_rows_are_all_listed_and_nothing_is_saved(engine, plans) -> None:
     ]
     assert result.summary() == "Nothing was saved: the workbook has 6 problems to put right first."
     after = view(engine, plan_id)
-    assert after["revision"] == before["revision"]
-    assert after["goals"][0]["actions"][0]["status"] == "not started"
+    assert after.revision == before.revision
+    assert after.goals[0].actions[0].status == "not started"
     with Session(engine) as s:
         assert s.exec(select(CheckIn)).all() == []
 
@@ -247,7 +245,7 @@ def test_damaged_workbooks_get_a_clear_message(engine, plans, change, message) -
     result = run(engine, edit(data, with_an_edit), apply=True)
     assert not result.ok and not result.applied
     assert any(e.startswith(message) for e in result.errors), result.errors
-    assert view(engine, plan_id)["goals"][0]["actions"][1]["status"] == "not started"
+    assert view(engine, plan_id).goals[0].actions[1].status == "not started"
 
 
 def test_files_that_are_not_plans_workbooks(engine, plans) -> None:
@@ -285,7 +283,7 @@ def test_two_people_editing_copies_of_one_export(engine, plans) -> None:
     denied = run(engine, leader_copy, True, as_leader)
     assert not denied.ok
     assert denied.errors == ["Sheet 'Place': You can only work on your own pairing's plan."]
-    assert view(engine, plan_id)["goals"][0]["actions"][0]["status"] == "not started"
+    assert view(engine, plan_id).goals[0].actions[0].status == "not started"
     with Session(engine) as s:
         mine = export_plans(s, as_leader, built.cycle_id, charts=False)
     leader_copy = edit(mine, lambda wb: wb[SHEET].__setitem__("H5", "done"))
@@ -306,7 +304,7 @@ def test_two_people_editing_copies_of_one_export(engine, plans) -> None:
     # the chief executive's copy without edits is fine: nothing of theirs is lost
     assert run(engine, unchanged_row_ceo, True, as_ceo).ok
     after = view(engine, plan_id)
-    assert [a["status"] for a in after["goals"][0]["actions"]] == ["done", "not started"]
+    assert [a.status for a in after.goals[0].actions] == ["done", "not started"]
 
 
 def test_command_line_export_dry_run_and_apply(db_url, tmp_path) -> None:
@@ -344,7 +342,7 @@ def test_command_line_export_dry_run_and_apply(db_url, tmp_path) -> None:
     assert dry.returncode == 0, dry.stderr
     assert f"Sheet '{SHEET}', row 5: status not started → in progress" in dry.stdout
     assert "dry run: nothing was saved" in dry.stdout
-    assert view(engine, plan.id)["goals"][0]["actions"][0]["status"] == "not started"
+    assert view(engine, plan.id).goals[0].actions[0].status == "not started"
 
     bad = cli("import-plans", str(tmp_path / "bad.xlsx"), "--apply")
     assert bad.returncode == 1
@@ -357,7 +355,7 @@ def test_command_line_export_dry_run_and_apply(db_url, tmp_path) -> None:
     done = cli("import-plans", str(tmp_path / "edited.xlsx"), "--apply")
     assert done.returncode == 0, done.stderr
     assert "Saved: 1 change." in done.stdout
-    assert view(engine, plan.id)["goals"][0]["actions"][0]["status"] == "in progress"
+    assert view(engine, plan.id).goals[0].actions[0].status == "in progress"
     engine.dispose()
 
 

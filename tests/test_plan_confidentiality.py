@@ -83,7 +83,7 @@ def _plan_with_advice_goal(session: Session, small: Small) -> int:
 def _stored_text(session: Session, actor: Actor, plan_id: int) -> str:
     """Everything the new plan keeps: its goals as read now, and every history snapshot."""
     view = read_plan(session, actor, plan_id)
-    return str(view["goals"]) + str(plan_history(session, actor, plan_id))
+    return str(view.goals) + str(plan_history(session, actor, plan_id))
 
 
 def _earlier_published_and_next(session: Session, status: str) -> tuple[Small, Small, int]:

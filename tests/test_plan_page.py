@@ -68,29 +68,29 @@ def test_staff_accept_a_suggestion_and_record_both_agreements(demo) -> None:
     assert at.subheader[0].value == "Draft: not yet agreed by both"
     labels = [b.label for b in at.button]
     assert labels.count("Add to the plan") == 3
-    goals_before = len(plan_view(engine, plan.id)["goals"])
+    goals_before = len(plan_view(engine, plan.id).goals)
 
     accept = next(b.key for b in at.button if b.label == "Add to the plan")
     at.button(key=accept).click().run()
     assert not at.exception
     assert alerts(at, "success")[0].startswith("Added: ")
     view = plan_view(engine, plan.id)
-    assert len(view["goals"]) == goals_before + 1 and view["goals"][-1]["source"] == "suggested"
-    assert view["goals"][-1]["dimension"] == accept.removeprefix("accept_")
+    assert len(view.goals) == goals_before + 1 and view.goals[-1].source == "suggested"
+    assert view.goals[-1].dimension == accept.removeprefix("accept_")
 
     dismiss = next(b.key for b in at.button if b.label == "Not for us")
     at.button(key=dismiss).click().run()
     assert alerts(at, "success")[0].startswith("Dismissed: ")
     offered = {b.key for b in at.button}
     assert accept not in offered and dismiss not in offered  # neither is offered again
-    assert len(plan_view(engine, plan.id)["goals"]) == goals_before + 1
+    assert len(plan_view(engine, plan.id).goals) == goals_before + 1
 
     at.button(key="sign_member").click().run()
     assert alerts(at, "success")[0] == "Agreement recorded."
     at.button(key="sign_officer").click().run()
     assert not at.exception
     assert at.subheader[0].value == "Agreed by both"
-    assert plan_view(engine, plan.id)["status"] == "agreed"
+    assert plan_view(engine, plan.id).status == "agreed"
 
 
 def test_add_a_goal_an_action_and_a_check_in(demo) -> None:
@@ -101,26 +101,26 @@ def test_add_a_goal_an_action_and_a_check_in(demo) -> None:
     form.selectbox[0].select("credit")
     form.form_submit_button[0].click().run()
     assert not at.exception and alerts(at, "success")[0] == "Goal added."
-    goal = plan_view(engine, plan.id)["goals"][-1]
-    assert (goal["title"], goal["dimension"]) == ("Say thank you in public", "credit")
+    goal = plan_view(engine, plan.id).goals[-1]
+    assert (goal.title, goal.dimension) == ("Say thank you in public", "credit")
 
-    form = at.form(f"new_action_{goal['id']}")
+    form = at.form(f"new_action_{goal.id}")
     form.text_area[0].input("Thank the housing team at full council")
     form.selectbox[0].select("member")
     form.form_submit_button[0].click().run()
     assert alerts(at, "success")[0] == "Action added."
-    [action] = plan_view(engine, plan.id)["goals"][-1]["actions"]
-    assert action["owner"] == "member" and action["status"] == "not started"
+    [action] = plan_view(engine, plan.id).goals[-1].actions
+    assert action.owner == "member" and action.status == "not started"
 
     form = at.form("check_in")
     form.text_area[0].input("Done at the March meeting")
-    form.selectbox[0].select(action["id"])
+    form.selectbox[0].select(action.id)
     form.selectbox[1].select("done")
     form.form_submit_button[0].click().run()
     assert alerts(at, "success")[0] == "Check-in saved."
     view = plan_view(engine, plan.id)
-    assert view["goals"][-1]["actions"][0]["status"] == "done"
-    assert view["check_ins"][-1]["note"] == "Done at the March meeting"
+    assert view.goals[-1].actions[0].status == "done"
+    assert view.check_ins[-1].note == "Done at the March meeting"
     table = next(d.value for d in at.dataframe if "Note" in d.value.columns)  # newest first
     assert table.iloc[0]["Note"] == "Done at the March meeting"
     assert table.iloc[0]["Status"] == "not started → done"
@@ -133,7 +133,7 @@ def test_add_a_goal_an_action_and_a_check_in(demo) -> None:
 def test_a_change_made_meanwhile_is_not_overwritten(demo) -> None:
     engine, pairing, cycle, plan = demo
     at = open_page()
-    goal_id = plan_view(engine, plan.id)["goals"][0]["id"]
+    goal_id = plan_view(engine, plan.id).goals[0].id
     with session_scope(engine) as s:  # the chief executive edits from another browser
         ceo = Actor("ceo", "principal", person_id=pairing.officer_id)
         update_goal(s, ceo, goal_id, title="Advice before announcements")
@@ -144,7 +144,7 @@ def test_a_change_made_meanwhile_is_not_overwritten(demo) -> None:
     [error] = alerts(at, "error")
     assert error.startswith("David Ashworth changed this plan at ")
     assert error.endswith("your change was not saved — reload to see theirs.")
-    assert plan_view(engine, plan.id)["goals"][0]["title"] == "Advice before announcements"
+    assert plan_view(engine, plan.id).goals[0].title == "Advice before announcements"
     assert "has changed this plan since you opened it" in alerts(at, "warning")[0]
     at.button(key="reload").click().run()
     assert not alerts(at, "warning")
@@ -152,7 +152,7 @@ def test_a_change_made_meanwhile_is_not_overwritten(demo) -> None:
     form.text_input[0].input("The leader's wording")
     form.form_submit_button[0].click().run()
     assert alerts(at, "success")[0] == "Goal saved."
-    assert plan_view(engine, plan.id)["goals"][0]["title"] == "The leader's wording"
+    assert plan_view(engine, plan.id).goals[0].title == "The leader's wording"
 
 
 def test_a_principal_sees_only_their_own_pairing_and_signs_for_themself(demo) -> None:
@@ -175,8 +175,8 @@ def test_a_principal_sees_only_their_own_pairing_and_signs_for_themself(demo) ->
     assert [d.proto.label for d in downloads] == ["Download this plan (.xlsx)"]
     at.button(key="sign_member").click().run()
     assert not at.exception
-    [me_signed, ceo] = plan_view(engine, plan.id)["signoffs"]
-    assert me_signed["current"] and not ceo["current"]
+    [me_signed, ceo] = plan_view(engine, plan.id).signoffs
+    assert me_signed.current and not ceo.current
 
 
 def test_upload_shows_a_preview_then_saves_on_confirmation(demo) -> None:

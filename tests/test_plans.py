@@ -51,13 +51,13 @@ def setup(engine):
 
 def revision(engine, plan_id: int) -> int:
     with Session(engine) as s:
-        return read_plan(s, SYSTEM, plan_id)["revision"]
+        return read_plan(s, SYSTEM, plan_id).revision
 
 
 def test_edit_goal_and_action_bumps_revision_and_keeps_history(engine, setup) -> None:
     built, plan_id, goal_id, action_id, leader, ceo, _ = setup
     with Session(engine, expire_on_commit=False) as s:
-        rev = read_plan(s, leader, plan_id)["revision"]
+        rev = read_plan(s, leader, plan_id).revision
         assert rev == 3
         assert update_goal(s, leader, goal_id, title="Ask for advice first", expected_revision=3)
         # the same value again is not a change: no new revision
@@ -69,21 +69,21 @@ def test_edit_goal_and_action_bumps_revision_and_keeps_history(engine, setup) ->
         remove_action(s, ceo, second.id)
         s.commit()
         view = read_plan(s, ceo, plan_id)
-    assert view["revision"] == 7
-    [goal] = view["goals"]
-    assert goal["title"] == "Ask for advice first"
-    assert goal["dimension_name"] == "Listening and advice"
-    [action] = goal["actions"]
-    assert action["owner"] == "joint" and action["due_on"] == "2027-04-01"
+    assert view.revision == 7
+    [goal] = view.goals
+    assert goal.title == "Ask for advice first"
+    assert goal.dimension_name == "Listening and advice"
+    [action] = goal.actions
+    assert action.owner == "joint" and action.due_on == date(2027, 4, 1)
     with Session(engine) as s:
         history = plan_history(s, leader, plan_id)
-    assert [h["revision"] for h in history] == [7, 6, 5, 4, 3, 2, 1]
-    assert history[-1]["summary"] == "Plan started"
-    assert history[3]["summary"] == "Goal changed: Ask for advice first"
+    assert [h.revision for h in history] == [7, 6, 5, 4, 3, 2, 1]
+    assert history[-1].summary == "Plan started"
+    assert history[3].summary == "Goal changed: Ask for advice first"
     # the snapshot of revision 4 still has the old due date
-    old = history[3]["snapshot"]["goals"][0]["actions"][0]
+    old = history[3].snapshot["goals"][0]["actions"][0]
     assert old["due_on"] == "2027-03-01" and old["owner"] == "officer"
-    assert history[0]["changed_by"] == "Rhodri ap Dafydd"  # the person's name, not a login
+    assert history[0].changed_by == "Rhodri ap Dafydd"  # the person's name, not a login
 
 
 def test_remove_goal_removes_its_actions_but_history_keeps_them(engine, setup) -> None:
@@ -96,8 +96,8 @@ def test_remove_goal_removes_its_actions_but_history_keeps_them(engine, setup) -
         check_in = s.exec(select(CheckIn).where(CheckIn.plan_id == plan_id)).one()
         assert check_in.action_id is None and check_in.note == "Talked it over"
         history = plan_history(s, leader, plan_id)
-        assert history[0]["summary"].startswith("Goal removed")
-        assert history[1]["snapshot"]["goals"][0]["actions"][0]["id"] == action_id
+        assert history[0].summary.startswith("Goal removed")
+        assert history[1].snapshot["goals"][0]["actions"][0]["id"] == action_id
 
 
 def test_stale_revision_is_refused_naming_who_changed_it(engine, setup) -> None:
@@ -115,8 +115,8 @@ def test_stale_revision_is_refused_naming_who_changed_it(engine, setup) -> None:
     assert "your change was not saved — reload to see theirs" in message
     with Session(engine) as s:
         view = read_plan(s, SYSTEM, plan_id)
-    assert view["goals"][0]["title"] == "Seek advice before big decisions"
-    assert view["goals"][0]["actions"][0]["description"] == "Options note"
+    assert view.goals[0].title == "Seek advice before big decisions"
+    assert view.goals[0].actions[0].description == "Options note"
 
 
 def test_two_sessions_at_once_neither_edit_is_lost_silently(engine, setup) -> None:
@@ -124,8 +124,8 @@ def test_two_sessions_at_once_neither_edit_is_lost_silently(engine, setup) -> No
     a, b = Session(engine), Session(engine)
     try:
         # both read the plan, then both write without saying which revision they had
-        a_rev, b_rev = read_plan(a, leader, plan_id)["revision"], read_plan(b, ceo, plan_id)
-        assert a_rev == b_rev["revision"]
+        a_rev, b_rev = read_plan(a, leader, plan_id).revision, read_plan(b, ceo, plan_id)
+        assert a_rev == b_rev.revision
         a.commit()  # end the read transactions (SQLite would otherwise hold a snapshot)
         b.commit()
         update_goal(b, ceo, goal_id, description="From the chief executive")
@@ -144,7 +144,7 @@ def test_two_sessions_at_once_neither_edit_is_lost_silently(engine, setup) -> No
 def test_sign_off_by_both_then_edit_needs_agreement_again(engine, setup) -> None:
     built, plan_id, goal_id, action_id, leader, ceo, _ = setup
     with Session(engine) as s:
-        rev = read_plan(s, leader, plan_id)["revision"]
+        rev = read_plan(s, leader, plan_id).revision
         plan = sign_plan(s, leader, plan_id, built.people["leader"], rev)
         assert plan.status == "draft"
         plan = sign_plan(s, ceo, plan_id, built.people["ceo"], rev)
@@ -154,23 +154,23 @@ def test_sign_off_by_both_then_edit_needs_agreement_again(engine, setup) -> None
         set_action_status(s, ceo, action_id, "in progress", expected_revision=rev)
         s.commit()
         view = read_plan(s, leader, plan_id)
-        assert view["status"] == "agreed"
-        assert all(x["current"] for x in view["signoffs"])
+        assert view.status == "agreed"
+        assert all(x.current for x in view.signoffs)
         # changing what the plan says does
         update_goal(s, leader, goal_id, title="A new wording")
         s.commit()
         view = read_plan(s, leader, plan_id)
-        assert view["status"] == "changed since agreed"
-        assert [x["current"] for x in view["signoffs"]] == [False, False]
-        assert view["signoffs"][0]["signed_revision"] == rev
-        sign_plan(s, leader, plan_id, built.people["leader"], view["revision"])
+        assert view.status == "changed since agreed"
+        assert [x.current for x in view.signoffs] == [False, False]
+        assert view.signoffs[0].signed_revision == rev
+        sign_plan(s, leader, plan_id, built.people["leader"], view.revision)
         s.commit()
-        assert read_plan(s, leader, plan_id)["status"] == "changed since agreed"
-        sign_plan(s, ceo, plan_id, built.people["ceo"], view["revision"])
+        assert read_plan(s, leader, plan_id).status == "changed since agreed"
+        sign_plan(s, ceo, plan_id, built.people["ceo"], view.revision)
         s.commit()
-        assert read_plan(s, leader, plan_id)["status"] == "agreed"
+        assert read_plan(s, leader, plan_id).status == "agreed"
         history = plan_history(s, leader, plan_id)
-        signed = {h["revision"]: h["signed_by"] for h in history}
+        signed = {h.revision: h.signed_by for h in history}
         assert signed[rev] == ["Cllr Siân Llewelyn", "Rhodri ap Dafydd"]
         # signing an old revision is refused
         with pytest.raises(Conflict, match="agreement was not recorded"):
@@ -209,14 +209,14 @@ def test_check_in_records_status_change_and_bad_input_is_refused(engine, setup) 
         add_check_in(s, ceo, plan_id, date(2027, 3, 14), "", action_id, "done")
         s.commit()
         view = read_plan(s, leader, plan_id)
-        assert view["goals"][0]["actions"][0]["status"] == "done"
-        c1, c2 = view["check_ins"]
-        assert (c1["status_from"], c1["status_to"], c1["note"]) == (
+        assert view.goals[0].actions[0].status == "done"
+        c1, c2 = view.check_ins
+        assert (c1.status_from, c1.status_to, c1.note) == (
             "not started",
             "in progress",
             "First draft done",
         )
-        assert (c2["status_from"], c2["status_to"], c2["recorded_by"]) == (
+        assert (c2.status_from, c2.status_to, c2.recorded_by) == (
             "in progress",
             "done",
             "Rhodri ap Dafydd",
@@ -234,4 +234,4 @@ def test_check_in_records_status_change_and_bad_input_is_refused(engine, setup) 
         with pytest.raises(NotFound):
             remove_action(s, leader, 999_999)
         with pytest.raises(Conflict, match="already has a plan"):
-            create_plan(s, leader, view["pairing_id"], view["cycle_id"])
+            create_plan(s, leader, view.pairing_id, view.cycle_id)

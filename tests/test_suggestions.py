@@ -109,13 +109,13 @@ def test_suggest_accept_dismiss_and_carry_forward(engine) -> None:
         dismiss_suggestion(s, SYSTEM, plan26.id, codes[1])
         s.commit()
         view = read_plan(s, SYSTEM, plan26.id)
-        added = next(g for g in view["goals"] if g["id"] == goal.id)
-        assert added["source"] == "suggested" and added["dimension"] == codes[0]
-        assert len(added["actions"]) == len(offered[0].actions)
-        assert all(a["due_on"] for a in added["actions"])
+        added = next(g for g in view.goals if g.id == goal.id)
+        assert added.source == "suggested" and added.dimension == codes[0]
+        assert len(added.actions) == len(offered[0].actions)
+        assert all(a.due_on for a in added.actions)
         now = [x.dimension_code for x in suggest(s, c26, pairing.id, SYSTEM)]
         assert codes[0] not in now and codes[1] not in now
-        assert plan_history(s, SYSTEM, plan26.id)[0]["summary"].startswith("Suggestion dismissed")
+        assert plan_history(s, SYSTEM, plan26.id)[0].summary.startswith("Suggestion dismissed")
         with pytest.raises(NotFound, match="no longer offered"):
             accept_suggestion(s, SYSTEM, plan26.id, codes[1])
         with pytest.raises(Conflict, match="changed this plan"):
@@ -139,11 +139,11 @@ def test_suggest_accept_dismiss_and_carry_forward(engine) -> None:
         assert carried.change == pytest.approx(expected.loc["priorities", "change"], abs=0.01)
         assert carried.score_before < 3 < 4 < carried.score_after
         new = read_plan(s, SYSTEM, result.plan.id)
-        assert new["carried_from_plan_id"] == plan25.id and new["cycle_id"] == c26
-        [goal] = new["goals"]
-        assert goal["source"] == "carried" and "2 of 3 actions done" in goal["description"]
-        [action] = goal["actions"]
-        assert action["status"] == "in progress"
+        assert new.carried_from_plan_id == plan25.id and new.cycle_id == c26
+        [goal] = new.goals
+        assert goal.source == "carried" and "2 of 3 actions done" in goal.description
+        [action] = goal.actions
+        assert action.status == "in progress"
         assert "improved" in result.sentences()[0]
         assert carried_summary(s, SYSTEM, result.plan.id)[0].startswith(
             "Agree the administration's priorities in writing: 2 of 3 actions done; "

@@ -81,7 +81,7 @@ def test_clearing_every_due_date_in_the_workbook_leaves_the_export_working(engin
         result = import_plans(s, SYSTEM, out.getvalue(), apply=True)
     assert result.ok and result.applied, result.errors
     with Session(engine) as s:
-        assert [a["due_on"] for a in read_plan(s, SYSTEM, plan_id)["goals"][0]["actions"]] == [None]
+        assert [a.due_on for a in read_plan(s, SYSTEM, plan_id).goals[0].actions] == [None]
         for pairing in (None, built.pairing_ids[0]):  # both Excel buttons on the plan page
             wb = load_workbook(BytesIO(export_plans(s, SYSTEM, built.cycle_id, pairing)))
             overview = wb["Overview"]
@@ -103,10 +103,10 @@ def test_an_action_saved_without_a_due_date_on_the_page_leaves_the_export_workin
         pairing = s.exec(select(Pairing).where(Pairing.member_id == leader.id)).one()
         cycle = s.exec(select(Cycle).where(Cycle.name == "Annual review 2026")).one()
         plan_id = find_plan(s, pairing.id, cycle.id).id
-        actions = [a for g in read_plan(s, SYSTEM, plan_id)["goals"] for a in g["actions"]]
+        actions = [a for g in read_plan(s, SYSTEM, plan_id).goals for a in g.actions]
     with session_scope(demo_engine) as s:  # all but one already without a date …
         for a in actions[1:]:
-            update_action(s, SYSTEM, a["id"], due_on=None)
+            update_action(s, SYSTEM, a.id, due_on=None)
     at = AppTest.from_file("../app.py", default_timeout=60)
     at.run()
     at.switch_page("pages/plan.py").run()
@@ -116,11 +116,7 @@ def test_an_action_saved_without_a_due_date_on_the_page_leaves_the_export_workin
     assert not at.exception and "Action saved." in alerts(at, "success")
     st.cache_resource.clear()
     with Session(demo_engine) as s:
-        assert all(
-            a["due_on"] is None
-            for g in read_plan(s, SYSTEM, plan_id)["goals"]
-            for a in g["actions"]
-        )
+        assert all(a.due_on is None for g in read_plan(s, SYSTEM, plan_id).goals for a in g.actions)
         for one in (pairing.id, None):  # what the two download buttons call
             no_formulas(export_plans(s, SYSTEM, cycle.id, one))
     out = tandem("export-plans", str(cycle.id), "-o", str(tmp_path / "p.xlsx"), url=demo_url)
@@ -174,7 +170,7 @@ def test_word_line_breaks_become_line_breaks_and_control_characters_are_refused(
             assert "Traceback" not in str(err.value)
         with Session(engine) as s:
             after = read_plan(s, SYSTEM, plan_id)
-            assert after["revision"] == before["revision"]  # nothing stored
+            assert after.revision == before.revision  # nothing stored
     with Session(engine) as s:
         assert s.exec(select(Council).where(Council.name.startswith("Bell"))).first() is None
 
