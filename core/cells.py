@@ -15,8 +15,14 @@ export): always text, never a formula, and read back exactly as written.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from datetime import date, datetime
 
 from openpyxl.cell.cell import Cell
+from openpyxl.worksheet.worksheet import Worksheet
+
+# What a cell of an export holds: text (or nothing), a number, a date or true/false.
+CellValue = str | float | bool | date | datetime | None
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -52,6 +58,22 @@ def put_text(cell: Cell, value: object) -> Cell:
     if is_formula_like(text):
         cell.quotePrefix = True
     return cell
+
+
+def put_value(cell: Cell, value: CellValue) -> Cell:
+    """Store a value in a workbook cell: text (or nothing) as `put_text` stores it, a
+    number, date or true/false as it is."""
+    if value is None or isinstance(value, str):
+        return put_text(cell, value)
+    cell.value = value
+    return cell
+
+
+def write_rows(sheet: Worksheet, rows: Iterable[Iterable[CellValue]], first_row: int = 1) -> None:
+    """Rows of values into a sheet from column A, each cell as `put_value` stores it."""
+    for r, row in enumerate(rows, start=first_row):
+        for c, value in enumerate(row, start=1):
+            put_value(sheet.cell(r, c), value)
 
 
 def csv_text(value: object) -> str:

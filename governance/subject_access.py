@@ -38,11 +38,13 @@ from datetime import date, datetime
 from typing import Any
 
 from openpyxl import Workbook
-from sqlalchemy import column, or_, select, table
-from sqlmodel import Session
+from sqlalchemy import Select, or_
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import Mapped
+from sqlmodel import Session, col, select
 
 from core import audit
-from core.cells import put_text
+from core.cells import put_text, write_rows
 from core.errors import NotFound
 from core.models import AuditEvent, Council, FacilitatorCouncil, UserAccount, utcnow
 from core.roles import Actor, is_admin, require_council_manager
@@ -63,48 +65,7 @@ from feedback.models import (
     Response,
 )
 from feedback.results.publication import edition_content
-
-# Plans live in planning/, which feedback never imports: name the columns read here.
-_plan = table(
-    "developmentplan",
-    column("id"),
-    column("pairing_id"),
-    column("cycle_id"),
-    column("status"),
-    column("revision"),
-    column("updated_at"),
-    column("updated_by"),
-)
-_goal = table(
-    "plangoal",
-    column("id"),
-    column("plan_id"),
-    column("dimension_code"),
-    column("challenge"),
-    column("title"),
-    column("description"),
-)
-_action = table(
-    "planaction",
-    column("goal_id"),
-    column("description"),
-    column("owner"),
-    column("due_on"),
-    column("success_measure"),
-    column("status"),
-)
-_checkin = table(
-    "checkin",
-    column("plan_id"),
-    column("held_on"),
-    column("note"),
-    column("status_from"),
-    column("status_to"),
-    column("recorded_by"),
-)
-_signoff = table(
-    "signoff", column("plan_id"), column("person_id"), column("plan_revision"), column("signed_at")
-)
+from planning.models import CheckIn, DevelopmentPlan, PlanAction, PlanGoal, SignOff
 
 LEFT_OUT = (
     "Answers and comments this person gave about other people's pairings are not included: "
@@ -126,57 +87,69 @@ def find_subject(session: Session, actor: Actor, email: str, council: str | int)
     if isinstance(council, int) or str(council).isdigit():
         council_row = session.get(Council, int(council))
     else:
-        council_row = session.exec(select(Council).where(Council.name == council)).scalars().first()
+        council_row = session.exec(select(Council).where(Council.name == council)).first()
     if council_row is None:
         raise NotFound(f"There is no council called '{council}'.")
     # Checked before looking the person up: otherwise the answer would tell a facilitator
     # of another council whether an email is on this council's list.
-    require_council_manager(actor, council_row.id)
-    person = (
-        session.exec(
-            select(Person).where(
-                Person.council_id == council_row.id, Person.email == email.strip().lower()
-            )
-        )
-        .scalars()
-        .first()
-    )
+    council_id = _saved(council_row.id)
+    require_council_manager(actor, council_id)
+    person = session.exec(
+        select(Person).where(Person.council_id == council_id, Person.email == email.strip().lower())
+    ).first()
     if person is None:
         raise NotFound(f"Nobody with the email {email} is on {council_row.name}'s list.")
-    require_person_manager(session, actor, person.id)
-    return person
+    return require_person_manager(session, actor, _saved(person.id))
 
 
-def _rows(session: Session, query) -> list[dict[str, Any]]:  # noqa: ANN001
-    return [dict(r._mapping) for r in session.exec(query).all()]
+def _saved(row_id: int | None) -> int:
+    if row_id is None:
+        raise NotFound("That record has not been saved.")
+    return row_id
+
+
+def _rows(session: Session, query: Select[Any]) -> list[dict[str, Any]]:
+    """Each row as a dict keyed by its column labels (the sections of the export)."""
+    return [dict(r._mapping) for r in session.execute(query).all()]
+
+
+def _as_principal(
+    query: Select[Any],
+    response_id: Mapped[int],
+    person_id: int,
+    pairing_ids: list[int],
+) -> Select[Any]:
+    """Answers (rows keyed by `response_id`) given by this person as a principal about their
+    own pairing, which names them by design; with their cycle joined."""
+    return (
+        query.join(Response, col(Response.id) == response_id)
+        .join(Invitation, col(Invitation.id) == col(Response.invitation_id))
+        .join(Cycle, col(Cycle.id) == col(Invitation.cycle_id))
+        .where(
+            col(Invitation.rater_id) == person_id,
+            col(Invitation.rater_group) == "principal",
+            col(Invitation.pairing_id).in_(pairing_ids or [-1]),
+        )
+    )
 
 
 def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, Any]:
     """Everything held about one person, as plain JSON-ready data; the export is audited."""
     person = require_person_manager(session, actor, person_id)
+    me = _saved(person.id)
     council = session.get(Council, person.council_id)
     names = {
         p.id: p.full_name
         for p in session.exec(select(Person).where(Person.council_id == person.council_id))
-        .scalars()
-        .all()
     }
 
-    pairings = (
-        session.exec(
-            select(Pairing).where(
-                or_(Pairing.member_id == person.id, Pairing.officer_id == person.id)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    pairing_ids = [p.id for p in pairings]
+    pairings = session.exec(
+        select(Pairing).where(or_(col(Pairing.member_id) == me, col(Pairing.officer_id) == me))
+    ).all()
+    pairing_ids = [_saved(p.id) for p in pairings]
     all_pairings = {
         p.id: p
         for p in session.exec(select(Pairing).where(Pairing.council_id == person.council_id))
-        .scalars()
-        .all()
     }
 
     def label(pairing_id: int) -> str:
@@ -189,21 +162,21 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
 
     invitations = _rows(
         session,
-        select(
-            Invitation.id.label("invitation_id"),
-            Cycle.name.label("cycle"),
-            Invitation.pairing_id,
-            Invitation.rater_group,
-            Invitation.status,
-            Invitation.created_at.label("nominated_at"),
-            Invitation.sent_at,
-            Invitation.last_reminded_at,
-            Invitation.reminder_count,
-            Invitation.revoked_at,
+        sa_select(
+            col(Invitation.id).label("invitation_id"),
+            col(Cycle.name).label("cycle"),
+            col(Invitation.pairing_id),
+            col(Invitation.rater_group),
+            col(Invitation.status),
+            col(Invitation.created_at).label("nominated_at"),
+            col(Invitation.sent_at),
+            col(Invitation.last_reminded_at),
+            col(Invitation.reminder_count),
+            col(Invitation.revoked_at),
         )
-        .join(Cycle, Cycle.id == Invitation.cycle_id)
-        .where(Invitation.rater_id == person.id)
-        .order_by(Cycle.opens_on, Invitation.id),
+        .join(Cycle, col(Cycle.id) == col(Invitation.cycle_id))
+        .where(col(Invitation.rater_id) == me)
+        .order_by(col(Cycle.opens_on), col(Invitation.id)),
     )
     for row in invitations:
         row["pairing"] = label(row.pop("pairing_id"))
@@ -211,85 +184,85 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
 
     messages = _rows(
         session,
-        select(
-            MessageLog.invitation_id,
-            MessageLog.kind,
-            MessageLog.channel,
-            MessageLog.ok,
-            MessageLog.error,
-            MessageLog.sent_at,
+        sa_select(
+            col(MessageLog.invitation_id),
+            col(MessageLog.kind),
+            col(MessageLog.channel),
+            col(MessageLog.ok),
+            col(MessageLog.error),
+            col(MessageLog.sent_at),
         )
-        .where(MessageLog.invitation_id.in_(invitation_ids or [-1]))
-        .order_by(MessageLog.sent_at),
+        .where(col(MessageLog.invitation_id).in_(invitation_ids or [-1]))
+        .order_by(col(MessageLog.sent_at)),
     )
 
     # Only answers given as a principal about their own pairing (named by design).
-    own = (
-        Invitation.rater_id == person.id,
-        Invitation.rater_group == "principal",
-        Invitation.pairing_id.in_(pairing_ids or [-1]),
-    )
     own_answers = _rows(
         session,
-        select(
-            Cycle.name.label("cycle"),
-            Item.code.label("item"),
-            Item.target,
-            Item.text.label("question"),
-            Rating.value,
-            Response.status,
+        _as_principal(
+            sa_select(
+                col(Cycle.name).label("cycle"),
+                col(Item.code).label("item"),
+                col(Item.target),
+                col(Item.text).label("question"),
+                col(Rating.value),
+                col(Response.status),
+            ).select_from(Rating),
+            col(Rating.response_id),
+            me,
+            pairing_ids,
         )
-        .join(Response, Response.id == Rating.response_id)
-        .join(Invitation, Invitation.id == Response.invitation_id)
-        .join(Cycle, Cycle.id == Invitation.cycle_id)
-        .join(Item, Item.id == Rating.item_id)
-        .where(*own)
-        .order_by(Cycle.opens_on, Item.position),
+        .join(Item, col(Item.id) == col(Rating.item_id))
+        .order_by(col(Cycle.opens_on), col(Item.position)),
     )
     own_comments = _rows(
         session,
-        select(Cycle.name.label("cycle"), Dimension.name.label("dimension"), Comment.text)
-        .join(Response, Response.id == Comment.response_id)
-        .join(Invitation, Invitation.id == Response.invitation_id)
-        .join(Cycle, Cycle.id == Invitation.cycle_id)
-        .join(Dimension, Dimension.id == Comment.dimension_id)
-        .where(*own)
-        .order_by(Cycle.opens_on, Dimension.position),
+        _as_principal(
+            sa_select(
+                col(Cycle.name).label("cycle"),
+                col(Dimension.name).label("dimension"),
+                col(Comment.text),
+            ).select_from(Comment),
+            col(Comment.response_id),
+            me,
+            pairing_ids,
+        )
+        .join(Dimension, col(Dimension.id) == col(Comment.dimension_id))
+        .order_by(col(Cycle.opens_on), col(Dimension.position)),
     )
 
     # Framework 2026.2: their own open answers and the dimensions they chose, as principal.
     own_open_answers = _rows(
         session,
-        select(Cycle.name.label("cycle"), OpenAnswer.question, OpenAnswer.text)
-        .select_from(OpenAnswer)
-        .join(Response, Response.id == OpenAnswer.response_id)
-        .join(Invitation, Invitation.id == Response.invitation_id)
-        .join(Cycle, Cycle.id == Invitation.cycle_id)
-        .where(*own)
-        .order_by(Cycle.opens_on, OpenAnswer.question),
+        _as_principal(
+            sa_select(
+                col(Cycle.name).label("cycle"), col(OpenAnswer.question), col(OpenAnswer.text)
+            ).select_from(OpenAnswer),
+            col(OpenAnswer.response_id),
+            me,
+            pairing_ids,
+        ).order_by(col(Cycle.opens_on), col(OpenAnswer.question)),
     )
     own_picks = _rows(
         session,
-        select(Cycle.name.label("cycle"), Dimension.name.label("dimension"))
-        .select_from(DimensionPick)
-        .join(Response, Response.id == DimensionPick.response_id)
-        .join(Invitation, Invitation.id == Response.invitation_id)
-        .join(Cycle, Cycle.id == Invitation.cycle_id)
-        .join(Dimension, Dimension.id == DimensionPick.dimension_id)
-        .where(*own)
-        .order_by(Cycle.opens_on, Dimension.position),
+        _as_principal(
+            sa_select(
+                col(Cycle.name).label("cycle"), col(Dimension.name).label("dimension")
+            ).select_from(DimensionPick),
+            col(DimensionPick.response_id),
+            me,
+            pairing_ids,
+        )
+        .join(Dimension, col(Dimension.id) == col(DimensionPick.dimension_id))
+        .order_by(col(Cycle.opens_on), col(Dimension.position)),
     )
 
     reports = []
-    for report in (
-        session.exec(
-            select(PublishedReport)
-            .join(Cycle, Cycle.id == PublishedReport.cycle_id)
-            .where(Cycle.council_id == person.council_id)
-            .order_by(PublishedReport.published_at)
-        )
-        .scalars()
-        .all()
+    for report in session.exec(
+        select(PublishedReport)
+        .join(Cycle, col(Cycle.id) == col(PublishedReport.cycle_id))
+        .where(Cycle.council_id == person.council_id)
+        .order_by(col(PublishedReport.published_at))
     ):
         content = edition_content(session, report)
         for pairing_id in pairing_ids:
@@ -307,39 +280,59 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
 
     plans = _rows(
         session,
-        select(
-            _plan.c.id.label("plan_id"),
-            _plan.c.pairing_id,
-            Cycle.name.label("cycle"),
-            _plan.c.status,
-            _plan.c.revision,
-            _plan.c.updated_at,
+        sa_select(
+            col(DevelopmentPlan.id).label("plan_id"),
+            col(DevelopmentPlan.pairing_id),
+            col(Cycle.name).label("cycle"),
+            col(DevelopmentPlan.status),
+            col(DevelopmentPlan.revision),
+            col(DevelopmentPlan.updated_at),
         )
-        .join(Cycle, Cycle.id == _plan.c.cycle_id)
-        .where(_plan.c.pairing_id.in_(pairing_ids or [-1]))
-        .order_by(Cycle.opens_on),
+        .join(Cycle, col(Cycle.id) == col(DevelopmentPlan.cycle_id))
+        .where(col(DevelopmentPlan.pairing_id).in_(pairing_ids or [-1]))
+        .order_by(col(Cycle.opens_on)),
     )
     for row in plans:
         row["pairing"] = label(row.pop("pairing_id"))
     plan_ids = [r["plan_id"] for r in plans] or [-1]
     goals = _rows(
         session,
-        select(
-            _goal.c.plan_id,
-            _goal.c.id.label("goal_id"),
-            _goal.c.dimension_code,
-            _goal.c.challenge,
-            _goal.c.title,
-            _goal.c.description,
-        ).where(_goal.c.plan_id.in_(plan_ids)),
+        sa_select(
+            col(PlanGoal.plan_id),
+            col(PlanGoal.id).label("goal_id"),
+            col(PlanGoal.dimension_code),
+            col(PlanGoal.challenge),
+            col(PlanGoal.title),
+            col(PlanGoal.description),
+        ).where(col(PlanGoal.plan_id).in_(plan_ids)),
     )
     goal_ids = [g["goal_id"] for g in goals] or [-1]
-    actions = _rows(session, select(_action).where(_action.c.goal_id.in_(goal_ids)))
-    checkins = _rows(session, select(_checkin).where(_checkin.c.plan_id.in_(plan_ids)))
+    actions = _rows(
+        session,
+        sa_select(
+            col(PlanAction.goal_id),
+            col(PlanAction.description),
+            col(PlanAction.owner),
+            col(PlanAction.due_on),
+            col(PlanAction.success_measure),
+            col(PlanAction.status),
+        ).where(col(PlanAction.goal_id).in_(goal_ids)),
+    )
+    checkins = _rows(
+        session,
+        sa_select(
+            col(CheckIn.plan_id),
+            col(CheckIn.held_on),
+            col(CheckIn.note),
+            col(CheckIn.status_from),
+            col(CheckIn.status_to),
+            col(CheckIn.recorded_by),
+        ).where(col(CheckIn.plan_id).in_(plan_ids)),
+    )
     signoffs = _rows(
         session,
-        select(_signoff.c.plan_id, _signoff.c.plan_revision, _signoff.c.signed_at).where(
-            _signoff.c.plan_id.in_(plan_ids), _signoff.c.person_id == person.id
+        sa_select(col(SignOff.plan_id), col(SignOff.plan_revision), col(SignOff.signed_at)).where(
+            col(SignOff.plan_id).in_(plan_ids), col(SignOff.person_id) == me
         ),
     )
 
@@ -348,14 +341,12 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
         session.exec(
             select(UserAccount).where(
                 or_(
-                    UserAccount.person_id == person.id,
-                    UserAccount.email == person.email,
-                    UserAccount.username == person.email,
+                    col(UserAccount.person_id) == me,
+                    col(UserAccount.email) == person.email,
+                    col(UserAccount.username) == person.email,
                 )
             )
-        )
-        .scalars()
-        .all()
+        ).all()
         if full
         else []
     )
@@ -363,7 +354,7 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
     for u in users:
         run = session.exec(
             select(Council.name)
-            .join(FacilitatorCouncil, FacilitatorCouncil.council_id == Council.id)
+            .join(FacilitatorCouncil, col(FacilitatorCouncil.council_id) == col(Council.id))
             .where(FacilitatorCouncil.user_id == u.id)
         ).all()
         accounts.append(
@@ -378,37 +369,40 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
                 "locked_until": u.locked_until,
                 "last_sign_in_at": u.last_sign_in_at,
                 "created_at": u.created_at,
-                "councils_facilitated": ", ".join(r[0] for r in run),
+                "councils_facilitated": ", ".join(run),
             }
         )
     # About them (their person record, accounts, invitations) or done by them.
-    about = [(AuditEvent.entity == "person") & (AuditEvent.entity_id == person.id)]
+    about = [(col(AuditEvent.entity) == "person") & (col(AuditEvent.entity_id) == me)]
     if users:
         about.append(
-            (AuditEvent.entity == "useraccount") & AuditEvent.entity_id.in_([u.id for u in users])
+            (col(AuditEvent.entity) == "useraccount")
+            & col(AuditEvent.entity_id).in_([_saved(u.id) for u in users])
         )
-        about.append(AuditEvent.actor.in_([u.username for u in users]))
+        about.append(col(AuditEvent.actor).in_([u.username for u in users]))
     if invitation_ids:
-        about.append((AuditEvent.entity == "invitation") & AuditEvent.entity_id.in_(invitation_ids))
+        about.append(
+            (col(AuditEvent.entity) == "invitation") & col(AuditEvent.entity_id).in_(invitation_ids)
+        )
     events = (
         _rows(
             session,
-            select(
-                AuditEvent.at,
-                AuditEvent.actor,
-                AuditEvent.action,
-                AuditEvent.entity,
-                AuditEvent.entity_id,
-                AuditEvent.detail,
+            sa_select(
+                col(AuditEvent.at),
+                col(AuditEvent.actor),
+                col(AuditEvent.action),
+                col(AuditEvent.entity),
+                col(AuditEvent.entity_id),
+                col(AuditEvent.detail),
             )
             .where(or_(*about))
-            .order_by(AuditEvent.at, AuditEvent.id),
+            .order_by(col(AuditEvent.at), col(AuditEvent.id)),
         )
         if full
         else []
     )
 
-    audit.record(session, actor, "subject access export", "person", person.id, person.council_id)
+    audit.record(session, actor, "subject access export", "person", me, person.council_id)
     return {
         "about": {
             "generated_at": utcnow(),
@@ -429,11 +423,11 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
         },
         "pairings": [
             {
-                "pairing": label(p.id),
+                "pairing": label(_saved(p.id)),
                 "kind": p.kind,
                 "portfolio": p.portfolio,
-                "their_role": "member" if p.member_id == person.id else "officer",
-                "partner": names.get(p.officer_id if p.member_id == person.id else p.member_id),
+                "their_role": "member" if p.member_id == me else "officer",
+                "partner": names.get(p.officer_id if p.member_id == me else p.member_id),
                 "active": p.active,
             }
             for p in pairings
@@ -495,13 +489,7 @@ def to_xlsx(data: dict[str, Any]) -> bytes:
             put_text(sheet.cell(1, 1), "(nothing held)")
             continue
         header = list(dict.fromkeys(k for row in rows for k in row))
-        lines = [header, *([_plain(row.get(k)) for k in header] for row in rows)]
-        for r, line in enumerate(lines, start=1):
-            for c, value in enumerate(line, start=1):
-                if isinstance(value, str):
-                    put_text(sheet.cell(r, c), value)  # text, never a formula
-                else:
-                    sheet.cell(r, c).value = value
+        write_rows(sheet, [header, *([_plain(row.get(k)) for k in header] for row in rows)])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -15,13 +15,12 @@ from __future__ import annotations
 import hashlib
 import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from io import BytesIO
 from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
 from openpyxl.drawing.image import Image
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -32,7 +31,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session, select
 
-from core.cells import put_text
+from core.cells import put_text, put_value, write_rows
 from core.errors import NotFound, PermissionDenied
 from core.models import utcnow
 from core.roles import Actor
@@ -88,18 +87,6 @@ HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 OVERDUE_FILL = PatternFill("solid", fgColor="F8D7DA")
 OVERDUE_FONT = Font(color="842029")
 TITLE_FONT = Font(bold=True, size=14)
-
-
-# --- safe cells (the rule is core.cells.put_text) ---------------------------------
-
-
-def put(cell: Cell, value: Any) -> Cell:
-    if value is None or isinstance(value, str):
-        return put_text(cell, value)
-    cell.value = value
-    if isinstance(value, date | datetime):
-        cell.number_format = DATE_FORMAT
-    return cell
 
 
 # --- the data ---------------------------------------------------------------------------
@@ -364,8 +351,7 @@ def _overview(
             p.overdue,
             kind_label(pp.pairing.kind),
         ]
-        for c, value in enumerate(values, start=1):
-            put(ws.cell(r, c), value)
+        write_rows(ws, [values], first_row=r)
         ws.cell(r, 8).number_format = "0%"
     last = hr + max(len(rows), 1)
     ref = f"A{hr}:{get_column_letter(len(headers))}{last}"
@@ -529,7 +515,7 @@ def _meta_sheet(
     ]
     for r, (key, value) in enumerate(pairs, start=1):
         put_text(ws.cell(r, 1), key)
-        put(ws.cell(r, 2), value)
+        put_value(ws.cell(r, 2), value)
     header = ["sheet", "plan_id", "pairing_id", "revision"]
     for c, name in enumerate(header, start=1):
         put_text(ws.cell(7, c), name)

@@ -30,7 +30,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from core import audit
-from core.cells import csv_text, put_text
+from core.cells import csv_text, write_rows
 from core.errors import Invalid, NotFound
 from core.models import Council, utcnow
 from core.roles import Actor, require_council_manager
@@ -463,9 +463,7 @@ def mail_merge_xlsx(rows: list[list[str]]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Mail merge"
-    for r, row in enumerate([MAIL_MERGE_COLUMNS, *rows], start=1):
-        for c, value in enumerate(row, start=1):
-            put_text(sheet.cell(r, c), value)  # text, never a formula (core.cells)
+    write_rows(sheet, [MAIL_MERGE_COLUMNS, *rows])  # text, never a formula (core.cells)
     for column, width in zip("ABCDEFG", (28, 34, 44, 20, 60, 40, 60), strict=True):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A2"
