@@ -20,7 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.profiles import RFC_9106_LOW_MEMORY
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from core import audit
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied, TandemError
@@ -327,8 +327,8 @@ def _forget_old_failures(session: Session, username: str, now: datetime) -> None
     failed sign-in (the one being tried is reset in place instead, see _no_such_account)."""
     session.exec(
         delete(SignInFailure).where(
-            SignInFailure.last_failed_at < now - FORGET_FAILURES_AFTER,
-            SignInFailure.username != _normalise_username(username)[:200],
+            col(SignInFailure.last_failed_at) < now - FORGET_FAILURES_AFTER,
+            col(SignInFailure.username) != _normalise_username(username)[:200],
         )
     )
 
@@ -541,7 +541,7 @@ def users_table(session: Session, actor: Actor) -> list[dict[str, object]]:
     people = {
         p.id: p.full_name
         for p in session.exec(
-            select(Person).where(Person.id.in_([u.person_id for u in users if u.person_id]))
+            select(Person).where(col(Person.id).in_([u.person_id for u in users if u.person_id]))
         ).all()
     }
     now = utcnow()

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
 import pandas as pd
-from sqlalchemy import column, delete, exists, func, or_, table
-from sqlmodel import Session, select
+from sqlalchemy import delete, exists, func, or_
+from sqlmodel import Session, col, select
 
 from core import audit
 from core.errors import Invalid, NotFound
@@ -37,6 +37,7 @@ from feedback.models import (
     Rating,
     Response,
 )
+from planning.models import DevelopmentPlan, SignOff
 
 MAX_RETENTION_MONTHS = 120
 
@@ -86,7 +87,7 @@ def _councils_in_scope(session: Session, actor: Actor, council_id: int | None) -
     query = select(Council).order_by(Council.name)
     allowed = visible_council_ids(actor)
     if allowed is not None:
-        query = query.where(Council.id.in_(allowed or {-1}))
+        query = query.where(col(Council.id).in_(allowed or {-1}))
     return list(session.exec(query).all())
 
 
@@ -148,40 +149,34 @@ def _with_counts(session: Session, frame: pd.DataFrame) -> pd.DataFrame:
     inv = Invitation.cycle_id
     counts = {
         "invitations": select(inv, func.count()).where(inv.in_(ids)).group_by(inv),
-        "responses": select(inv, func.count(Response.id))
-        .join(Response, Response.invitation_id == Invitation.id)
+        "responses": select(inv, func.count(col(Response.id)))
+        .join(Response, col(Response.invitation_id) == col(Invitation.id))
         .where(inv.in_(ids))
         .group_by(inv),
         "ratings": select(inv, func.count())
         .select_from(Rating)
-        .join(Response, Response.id == Rating.response_id)
-        .join(Invitation, Invitation.id == Response.invitation_id)
+        .join(Response, col(Response.id) == col(Rating.response_id))
+        .join(Invitation, col(Invitation.id) == col(Response.invitation_id))
         .where(inv.in_(ids))
         .group_by(inv),
         "comments": select(inv, func.count())
         .select_from(Comment)
-        .join(Response, Response.id == Comment.response_id)
-        .join(Invitation, Invitation.id == Response.invitation_id)
+        .join(Response, col(Response.id) == col(Comment.response_id))
+        .join(Invitation, col(Invitation.id) == col(Response.invitation_id))
         .where(inv.in_(ids))
         .group_by(inv),
-        "messages": select(inv, func.count(MessageLog.id))
-        .join(MessageLog, MessageLog.invitation_id == Invitation.id)
+        "messages": select(inv, func.count(col(MessageLog.id)))
+        .join(MessageLog, col(MessageLog.invitation_id) == col(Invitation.id))
         .where(inv.in_(ids))
         .group_by(inv),
         "reports": select(PublishedReport.cycle_id, func.count())
-        .where(PublishedReport.cycle_id.in_(ids))
-        .group_by(PublishedReport.cycle_id),
+        .where(col(PublishedReport.cycle_id).in_(ids))
+        .group_by(col(PublishedReport.cycle_id)),
     }
     for name, query in counts.items():
         found = _count_by_cycle(session, query)
         frame[name] = [found.get(int(i), 0) for i in frame["cycle_id"]]
     return frame
-
-
-# Plans live in planning/, which feedback never imports; name just the two columns needed
-# to see whether a person still signed a plan that survives.
-_signoff = table("signoff", column("plan_id"), column("person_id"))
-_plan = table("developmentplan", column("id"), column("cycle_id"))
 
 
 def _orphaned_people(
@@ -191,17 +186,26 @@ def _orphaned_people(
     no pairing, no invitation, no sign-off and no user account."""
     leaving = leaving or [-1]
     people = []
-    for council in session.exec(select(Council).where(Council.id.in_(council_ids or [-1]))):
+    for council in session.exec(select(Council).where(col(Council.id).in_(council_ids or [-1]))):
         cutoff = datetime.combine(months_before(today, council.retention_months), time(), UTC)
         query = select(Person).where(
             Person.council_id == council.id,
             Person.created_at < cutoff,
-            ~exists().where(or_(Pairing.member_id == Person.id, Pairing.officer_id == Person.id)),
-            ~exists().where(Invitation.rater_id == Person.id, Invitation.cycle_id.not_in(leaving)),
-            ~exists()
-            .select_from(_signoff.join(_plan, _plan.c.id == _signoff.c.plan_id))
-            .where(_signoff.c.person_id == Person.id, _plan.c.cycle_id.not_in(leaving)),
-            ~exists().where(UserAccount.person_id == Person.id),
+            ~exists().where(
+                or_(
+                    col(Pairing.member_id) == col(Person.id),
+                    col(Pairing.officer_id) == col(Person.id),
+                )
+            ),
+            ~exists().where(
+                col(Invitation.rater_id) == col(Person.id), col(Invitation.cycle_id).not_in(leaving)
+            ),
+            ~exists().where(
+                col(SignOff.person_id) == col(Person.id),
+                col(DevelopmentPlan.id) == col(SignOff.plan_id),
+                col(DevelopmentPlan.cycle_id).not_in(leaving),
+            ),
+            ~exists().where(col(UserAccount.person_id) == col(Person.id)),
         )
         people.extend(session.exec(query).all())
     return people
@@ -225,17 +229,17 @@ def purge(
     if dry_run:
         return PurgeReport(today, True, frame, labels)
     if cycle_ids:
-        invitations = select(Invitation.id).where(Invitation.cycle_id.in_(cycle_ids))
+        invitations = select(col(Invitation.id)).where(col(Invitation.cycle_id).in_(cycle_ids))
         # Explicit deletes, children first. Ratings and comments go by ON DELETE CASCADE
         # with their response (the database refuses deleting a submitted response's answers
         # one by one, but allows the whole response to go); the cycle's development plans
         # (goals, actions, check-ins, sign-offs, history) go by cascade from the cycle.
-        session.exec(delete(Response).where(Response.invitation_id.in_(invitations)))
-        session.exec(delete(MessageLog).where(MessageLog.invitation_id.in_(invitations)))
-        session.exec(delete(Invitation).where(Invitation.cycle_id.in_(cycle_ids)))
-        session.exec(delete(PublishedReport).where(PublishedReport.cycle_id.in_(cycle_ids)))
-        session.exec(delete(CyclePairing).where(CyclePairing.cycle_id.in_(cycle_ids)))
-        session.exec(delete(Cycle).where(Cycle.id.in_(cycle_ids)))
+        session.exec(delete(Response).where(col(Response.invitation_id).in_(invitations)))
+        session.exec(delete(MessageLog).where(col(MessageLog.invitation_id).in_(invitations)))
+        session.exec(delete(Invitation).where(col(Invitation.cycle_id).in_(cycle_ids)))
+        session.exec(delete(PublishedReport).where(col(PublishedReport.cycle_id).in_(cycle_ids)))
+        session.exec(delete(CyclePairing).where(col(CyclePairing.cycle_id).in_(cycle_ids)))
+        session.exec(delete(Cycle).where(col(Cycle.id).in_(cycle_ids)))
         for row in frame.itertuples():
             audit.record(
                 session,
@@ -262,7 +266,7 @@ def purge(
             reason="past retention and no longer in any cycle, pairing or account",
         )
     if people:
-        session.exec(delete(Person).where(Person.id.in_([p.id for p in people])))
+        session.exec(delete(Person).where(col(Person.id).in_([p.id for p in people])))
     session.expire_all()
     return PurgeReport(today, False, frame, labels)
 

@@ -46,7 +46,7 @@ from sqlmodel import Session, col, select
 from core import audit
 from core.cells import put_text, write_rows
 from core.errors import NotFound
-from core.models import AuditEvent, Council, FacilitatorCouncil, UserAccount, utcnow
+from core.models import AuditEvent, Council, FacilitatorCouncil, UserAccount, stored_id, utcnow
 from core.roles import Actor, is_admin, require_council_manager
 from feedback.access import require_person_manager
 from feedback.models import (
@@ -92,20 +92,14 @@ def find_subject(session: Session, actor: Actor, email: str, council: str | int)
         raise NotFound(f"There is no council called '{council}'.")
     # Checked before looking the person up: otherwise the answer would tell a facilitator
     # of another council whether an email is on this council's list.
-    council_id = _saved(council_row.id)
+    council_id = stored_id(council_row.id)
     require_council_manager(actor, council_id)
     person = session.exec(
         select(Person).where(Person.council_id == council_id, Person.email == email.strip().lower())
     ).first()
     if person is None:
         raise NotFound(f"Nobody with the email {email} is on {council_row.name}'s list.")
-    return require_person_manager(session, actor, _saved(person.id))
-
-
-def _saved(row_id: int | None) -> int:
-    if row_id is None:
-        raise NotFound("That record has not been saved.")
-    return row_id
+    return require_person_manager(session, actor, stored_id(person.id))
 
 
 def _rows(session: Session, query: Select[Any]) -> list[dict[str, Any]]:
@@ -136,7 +130,7 @@ def _as_principal(
 def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, Any]:
     """Everything held about one person, as plain JSON-ready data; the export is audited."""
     person = require_person_manager(session, actor, person_id)
-    me = _saved(person.id)
+    me = stored_id(person.id)
     council = session.get(Council, person.council_id)
     names = {
         p.id: p.full_name
@@ -146,7 +140,7 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
     pairings = session.exec(
         select(Pairing).where(or_(col(Pairing.member_id) == me, col(Pairing.officer_id) == me))
     ).all()
-    pairing_ids = [_saved(p.id) for p in pairings]
+    pairing_ids = [stored_id(p.id) for p in pairings]
     all_pairings = {
         p.id: p
         for p in session.exec(select(Pairing).where(Pairing.council_id == person.council_id))
@@ -377,7 +371,7 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
     if users:
         about.append(
             (col(AuditEvent.entity) == "useraccount")
-            & col(AuditEvent.entity_id).in_([_saved(u.id) for u in users])
+            & col(AuditEvent.entity_id).in_([stored_id(u.id) for u in users])
         )
         about.append(col(AuditEvent.actor).in_([u.username for u in users]))
     if invitation_ids:
@@ -423,7 +417,7 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
         },
         "pairings": [
             {
-                "pairing": label(_saved(p.id)),
+                "pairing": label(stored_id(p.id)),
                 "kind": p.kind,
                 "portfolio": p.portfolio,
                 "their_role": "member" if p.member_id == me else "officer",

@@ -29,7 +29,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.cells import put_text, put_value, write_rows
 from core.errors import NotFound, PermissionDenied
@@ -168,8 +168,8 @@ def _collect(session: Session, cycle: Cycle, pairings: list[Pairing]) -> list[Pa
         if plan:
             for c in session.exec(
                 select(CheckIn)
-                .where(CheckIn.plan_id == plan.id, CheckIn.action_id.is_not(None))
-                .order_by(CheckIn.held_on, CheckIn.id)
+                .where(col(CheckIn.plan_id) == plan.id, col(CheckIn.action_id).is_not(None))
+                .order_by(col(CheckIn.held_on), col(CheckIn.id))
             ):
                 text = c.note or (f"{c.status_from} → {c.status_to}" if c.status_to else "")
                 last[c.action_id] = f"{c.held_on:%d %b %Y}: {text}"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core import audit
 from core.errors import Invalid
@@ -96,11 +96,13 @@ def plan_reminders(
             DevelopmentPlan.cycle_id == cycle_id,
             # A plan carried forward to a later cycle lives on there: remind about that one.
             ~select(later.id).where(later.carried_from_plan_id == DevelopmentPlan.id).exists(),
-            PlanAction.status.in_(UNFINISHED),
-            PlanAction.due_on.is_not(None),
+            col(PlanAction.status).in_(UNFINISHED),
+            col(PlanAction.due_on).is_not(None),
             PlanAction.due_on <= today + timedelta(days=DUE_SOON_DAYS),
         )
-        .order_by(Pairing.kind.desc(), Pairing.id, PlanAction.due_on, PlanAction.id)
+        .order_by(
+            col(Pairing.kind).desc(), col(Pairing.id), col(PlanAction.due_on), col(PlanAction.id)
+        )
     ).all()
     reminders: dict[int, PlanReminder] = {}
     for plan_id, pairing_id, m_name, m_email, o_name, o_email, *action in rows:
@@ -127,7 +129,7 @@ def last_sent(session: Session, actor: Actor, cycle_id: int) -> tuple[datetime, 
             AuditEvent.entity == "cycle",
             AuditEvent.entity_id == cycle_id,
         )
-        .order_by(AuditEvent.at.desc())
+        .order_by(col(AuditEvent.at).desc())
         .limit(1)
     ).first()
     return (row[0], row[1]) if row else None

@@ -19,11 +19,13 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, select, update
 
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
-from core.models import utcnow
-from core.roles import Actor
+from core.models import Council, stored_id, utcnow
+from core.roles import Actor, visible_council_ids
 from core.text import column_limit, one_line, paragraphs
 from feedback.access import require_plan_editor, require_plan_reader
 from feedback.models import Cycle, CyclePairing, Dimension, Pairing, Person
@@ -72,7 +74,7 @@ def plan_goals(session: Session, plan_id: int) -> list[PlanGoal]:
         session.exec(
             select(PlanGoal)
             .where(PlanGoal.plan_id == plan_id)
-            .order_by(PlanGoal.position, PlanGoal.id)
+            .order_by(col(PlanGoal.position), col(PlanGoal.id))
         )
     )
 
@@ -83,8 +85,8 @@ def plan_actions(session: Session, goal_ids: list[int]) -> list[PlanAction]:
     return list(
         session.exec(
             select(PlanAction)
-            .where(PlanAction.goal_id.in_(goal_ids))
-            .order_by(PlanAction.position, PlanAction.id)
+            .where(col(PlanAction.goal_id).in_(goal_ids))
+            .order_by(col(PlanAction.position), col(PlanAction.id))
         )
     )
 
@@ -185,11 +187,11 @@ def goal_views(
 ) -> list[GoalView]:
     """The plan's goals with their actions, in order; `names` (dimension code → name) fills
     each goal's dimension name and its challenge's label."""
-    goals = plan_goals(session, _id(plan.id))
-    actions = plan_actions(session, [_id(g.id) for g in goals])
+    goals = plan_goals(session, stored_id(plan.id))
+    actions = plan_actions(session, [stored_id(g.id) for g in goals])
     return [
         GoalView(
-            id=_id(g.id),
+            id=stored_id(g.id),
             dimension=g.dimension_code,
             challenge=g.challenge,
             title=g.title,
@@ -197,7 +199,7 @@ def goal_views(
             source=g.source,
             actions=tuple(
                 ActionView(
-                    id=_id(a.id),
+                    id=stored_id(a.id),
                     description=a.description,
                     owner=a.owner,
                     due_on=a.due_on,
@@ -246,13 +248,6 @@ def plan_snapshot(session: Session, plan: DevelopmentPlan, kind: str = CONTENT) 
     }
 
 
-def _id(value: int | None) -> int:
-    """The id of a stored row (never None once it is flushed)."""
-    if value is None:
-        raise ValueError("A row without an id: it has not been saved.")
-    return value
-
-
 def dimension_names(session: Session, cycle_id: int) -> dict[str, str]:
     """Dimension code → name in the framework the cycle ran."""
     cycle = session.get(Cycle, cycle_id)
@@ -261,7 +256,7 @@ def dimension_names(session: Session, cycle_id: int) -> dict[str, str]:
     rows = session.exec(
         select(Dimension.code, Dimension.name)
         .where(Dimension.framework_version_id == cycle.framework_version_id)
-        .order_by(Dimension.position)
+        .order_by(col(Dimension.position))
     ).all()
     return dict(rows)
 
@@ -282,11 +277,11 @@ def read_plan(session: Session, actor: Actor, plan_id: int) -> PlanView:
         .order_by(col(CheckIn.held_on), col(CheckIn.id))
     )
     return PlanView(
-        plan_id=_id(plan.id),
+        plan_id=stored_id(plan.id),
         revision=plan.revision,
         status=plan.status,
         goals=tuple(goal_views(session, plan, dimension_names(session, plan.cycle_id))),
-        pairing_id=_id(pairing.id),
+        pairing_id=stored_id(pairing.id),
         cycle_id=plan.cycle_id,
         cycle_name=cycle.name if cycle is not None else "",
         member_name=_name(session, pairing.member_id),
@@ -298,7 +293,7 @@ def read_plan(session: Session, actor: Actor, plan_id: int) -> PlanView:
         signoffs=tuple(agreement(session, plan, pairing)),
         check_ins=tuple(
             CheckInView(
-                id=_id(c.id),
+                id=stored_id(c.id),
                 action_id=c.action_id,
                 held_on=c.held_on,
                 note=c.note,
@@ -318,7 +313,7 @@ def agreement(
     pairing = pairing or session.get(Pairing, plan.pairing_id)
     if pairing is None:
         raise NotFound(f"There is no pairing with id {plan.pairing_id}.")
-    since = last_content_revision(session, _id(plan.id))
+    since = last_content_revision(session, stored_id(plan.id))
     out = []
     for side, person_id in (("member", pairing.member_id), ("officer", pairing.officer_id)):
         latest = session.exec(
@@ -378,7 +373,7 @@ def plans_for_cycle(session: Session, actor: Actor, cycle_id: int) -> list[Devel
     plans = session.exec(
         select(DevelopmentPlan)
         .where(DevelopmentPlan.cycle_id == cycle_id)
-        .order_by(DevelopmentPlan.pairing_id)
+        .order_by(col(DevelopmentPlan.pairing_id))
     ).all()
     out = []
     for plan in plans:
@@ -451,7 +446,7 @@ def touch(
     who = actor_name(session, actor)
     result = session.exec(
         update(DevelopmentPlan)
-        .where(DevelopmentPlan.id == plan.id, DevelopmentPlan.revision == current)
+        .where(col(DevelopmentPlan.id) == plan.id, col(DevelopmentPlan.revision) == current)
         .values(revision=current + 1, status=new_status, updated_at=utcnow(), updated_by=who)
     )
     if result.rowcount != 1:
@@ -460,7 +455,7 @@ def touch(
     session.refresh(plan)
     session.add(
         PlanRevision(
-            plan_id=plan.id,
+            plan_id=stored_id(plan.id),
             revision=plan.revision,
             summary=summary[:500],
             snapshot=plan_snapshot(session, plan, kind),
@@ -558,7 +553,7 @@ def create_plan(session: Session, actor: Actor, pairing_id: int, cycle_id: int) 
     session.flush()
     session.add(
         PlanRevision(
-            plan_id=plan.id,
+            plan_id=stored_id(plan.id),
             revision=plan.revision,
             summary="Plan started",
             snapshot=plan_snapshot(session, plan),
@@ -660,13 +655,13 @@ def remove_goal(
     action_ids = session.exec(select(PlanAction.id).where(PlanAction.goal_id == goal_id)).all()
     if action_ids:
         session.exec(
-            update(CheckIn).where(CheckIn.action_id.in_(action_ids)).values(action_id=None)
+            update(CheckIn).where(col(CheckIn.action_id).in_(action_ids)).values(action_id=None)
         )
-        session.exec(delete(PlanAction).where(PlanAction.goal_id == goal_id))
+        session.exec(delete(PlanAction).where(col(PlanAction.goal_id) == goal_id))
     session.delete(goal)
     session.flush()
     session.expire_all()
-    plan = get_plan(session, plan.id)
+    plan = get_plan(session, stored_id(plan.id))
     touch(session, actor, plan, f"Goal removed: {title}")
 
 
@@ -745,7 +740,7 @@ def remove_action(
     action = _action(session, action_id)
     plan = _open(session, actor, _goal(session, action.goal_id).plan_id, expected_revision)
     text = action.description
-    session.exec(update(CheckIn).where(CheckIn.action_id == action_id).values(action_id=None))
+    session.exec(update(CheckIn).where(col(CheckIn.action_id) == action_id).values(action_id=None))
     session.delete(action)
     session.flush()
     touch(session, actor, plan, f"Action removed: {text[:80]}")
@@ -880,46 +875,46 @@ def is_agreed(session: Session, plan: DevelopmentPlan) -> bool:
 # --- what a screen offers ---------------------------------------------------------------
 
 
-def plan_choices(session: Session, actor: Actor) -> list[dict[str, Any]]:
+def plan_choices(session: Session, actor: Actor) -> list[PlanChoice]:
     """The (cycle, pairing) pairs whose plan this actor may open, newest cycle first: a
     principal's own pairing(s); staff, every pairing of their councils' cycles. One query
     (a national body sees thousands of pairings)."""
-    from sqlalchemy.orm import aliased
-
-    from core.models import Council
-    from core.roles import visible_council_ids
-    from feedback.models import Person
-
     member, officer = aliased(Person), aliased(Person)
     query = (
-        select(
-            Cycle.id,
-            Cycle.name,
-            Cycle.status,
-            Council.name,
-            Pairing.id,
-            Pairing.portfolio,
-            member.full_name,
-            officer.full_name,
+        sa_select(
+            col(Cycle.id),
+            col(Cycle.name),
+            col(Cycle.status),
+            col(Council.name),
+            col(Pairing.id),
+            col(Pairing.portfolio),
+            col(member.full_name),
+            col(officer.full_name),
         )
-        .join(Council, Council.id == Cycle.council_id)
-        .join(CyclePairing, CyclePairing.cycle_id == Cycle.id)
-        .join(Pairing, Pairing.id == CyclePairing.pairing_id)
-        .join(member, member.id == Pairing.member_id)
-        .join(officer, officer.id == Pairing.officer_id)
+        .join(Council, col(Council.id) == col(Cycle.council_id))
+        .join(CyclePairing, col(CyclePairing.cycle_id) == col(Cycle.id))
+        .join(Pairing, col(Pairing.id) == col(CyclePairing.pairing_id))
+        .join(member, col(member.id) == col(Pairing.member_id))
+        .join(officer, col(officer.id) == col(Pairing.officer_id))
     )
     if actor.role == "principal":
         if actor.person_id is None:
             return []
         query = query.where(
-            (Pairing.member_id == actor.person_id) | (Pairing.officer_id == actor.person_id)
+            (col(Pairing.member_id) == actor.person_id)
+            | (col(Pairing.officer_id) == actor.person_id)
         )
     else:
         councils = visible_council_ids(actor)
         if councils is not None:
-            query = query.where(Cycle.council_id.in_(list(councils) or [-1]))
-    rows = session.exec(
-        query.order_by(Cycle.opens_on.desc(), Cycle.id.desc(), Pairing.kind.desc(), Pairing.id)
+            query = query.where(col(Cycle.council_id).in_(list(councils) or [-1]))
+    rows = session.execute(
+        query.order_by(
+            col(Cycle.opens_on).desc(),
+            col(Cycle.id).desc(),
+            col(Pairing.kind).desc(),
+            col(Pairing.id),
+        )
     ).all()
     # Name the council only when more than one is listed (a council group, a national body).
     several = len({council for _c, _n, _s, council, *_rest in rows}) > 1
@@ -954,11 +949,11 @@ def previous_plan(
         return None
     return session.exec(
         select(DevelopmentPlan)
-        .join(Cycle, Cycle.id == DevelopmentPlan.cycle_id)
+        .join(Cycle, col(Cycle.id) == col(DevelopmentPlan.cycle_id))
         .where(
             DevelopmentPlan.pairing_id == pairing_id,
             DevelopmentPlan.cycle_id != cycle_id,
             Cycle.opens_on <= cycle.opens_on,
         )
-        .order_by(Cycle.opens_on.desc())
+        .order_by(col(Cycle.opens_on).desc())
     ).first()

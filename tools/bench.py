@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Engine, insert, inspect, text
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from core.db import session_scope, upgrade
 from core.errors import Conflict
@@ -289,11 +289,13 @@ def _framework(session: Session) -> _Framework:
     dims = session.exec(
         select(Dimension)
         .where(Dimension.framework_version_id == version.id)
-        .order_by(Dimension.position)
+        .order_by(col(Dimension.position))
     ).all()
     position = {d.id: k for k, d in enumerate(dims)}
     items = session.exec(
-        select(Item).where(Item.framework_version_id == version.id).order_by(Item.position)
+        select(Item)
+        .where(col(Item.framework_version_id) == version.id)
+        .order_by(col(Item.position))
     ).all()
     everyone = [i for i in items if i.audience == "everyone" and i.dimension_id is not None]
     solace_points = {"advice_frequency": 5, "relationship": 4}

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, insert, text
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from core.db import session_scope
 from core.models import Council
@@ -130,22 +130,22 @@ def pick_subject(engine: Engine) -> Subject:
     with Session(engine) as s:
         counts = (
             select(CyclePairing.cycle_id, func.count().label("n"))
-            .group_by(CyclePairing.cycle_id)
+            .group_by(col(CyclePairing.cycle_id))
             .subquery()
         )
         row = s.exec(
             select(Cycle.id, Cycle.council_id, Council.name)
-            .join(Council, Council.id == Cycle.council_id)
+            .join(Council, col(Council.id) == col(Cycle.council_id))
             .join(counts, counts.c.cycle_id == Cycle.id)
             .where(Cycle.name == CYCLE_NAME)
-            .order_by(counts.c.n.desc(), Cycle.id)
+            .order_by(counts.c.n.desc(), col(Cycle.id))
         ).first()
         cycle_id, council_id, name = row
         pairing_id = s.exec(
             select(Pairing.id)
-            .join(CyclePairing, CyclePairing.pairing_id == Pairing.id)
+            .join(CyclePairing, col(CyclePairing.pairing_id) == col(Pairing.id))
             .where(CyclePairing.cycle_id == cycle_id)
-            .order_by(Pairing.kind.desc(), Pairing.id)  # type: ignore[union-attr]
+            .order_by(col(Pairing.kind).desc(), col(Pairing.id))  # type: ignore[union-attr]
         ).first()
         return Subject(council_id, cycle_id, pairing_id, name)
 
@@ -559,7 +559,7 @@ def time_concurrent_raters(engine: Engine, n: int = CONCURRENT_RATERS) -> list[T
             stored = s.exec(
                 select(func.count())
                 .select_from(Rating)
-                .join(Response, Response.id == Rating.response_id)
+                .join(Response, col(Response.id) == col(Rating.response_id))
                 .where(Response.invitation_id.in_(invitation_ids))  # type: ignore[attr-defined]
             ).one()
             submitted = s.exec(
@@ -575,7 +575,7 @@ def time_concurrent_raters(engine: Engine, n: int = CONCURRENT_RATERS) -> list[T
                 got = dict(
                     s.exec(
                         select(Rating.item_id, Rating.value)
-                        .join(Response, Response.id == Rating.response_id)
+                        .join(Response, col(Response.id) == col(Rating.response_id))
                         .where(Response.invitation_id == inv_id)
                     ).all()
                 )

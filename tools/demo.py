@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import yaml
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.db import DATA_DIR
 from core.roles import SYSTEM, Actor
@@ -147,7 +147,7 @@ def _answer_cycle(
         invitations = session.exec(
             select(Invitation)
             .where(Invitation.cycle_id == cycle.id, Invitation.pairing_id == pairing.id)
-            .order_by(Invitation.id)
+            .order_by(col(Invitation.id))
         ).all()
         for inv in invitations:
             if key_of[inv.rater_id] in skip:
@@ -259,7 +259,7 @@ def story_items(session: Session, cycle: Cycle) -> dict[str, list[int]]:
     """Item ids per dimension code, for tests that check the story is in the numbers."""
     rows = session.exec(
         select(Dimension.code, Item.id)
-        .join(Item, Item.dimension_id == Dimension.id)
+        .join(Item, col(Item.dimension_id) == col(Dimension.id))
         .where(Dimension.framework_version_id == cycle.framework_version_id)
     ).all()
     out: dict[str, list[int]] = {}
