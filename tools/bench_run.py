@@ -9,7 +9,6 @@ real public function that the pages and the CLI call; the bench never copies the
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 import statistics
 import threading
@@ -21,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Engine, insert, text
 from sqlmodel import Session, col, func, select
 
@@ -28,6 +28,15 @@ from core.db import session_scope
 from core.models import Council
 from core.roles import SYSTEM
 from feedback.models import Cycle, CyclePairing, Invitation, Pairing, Person, Rating, Response
+from feedback.results.analysis import (
+    CouncilOverview,
+    PairingReport,
+    council_overview,
+    national_comparison,
+    pairing_report,
+)
+from feedback.results.publication import publish_cycle, read_pairing_report
+from planning.excel import export_plans
 from tools.bench import CYCLE_NAME, NAME_PREFIX, BulkWriter
 
 REPEAT = 5
@@ -96,20 +105,6 @@ def _median(fn: Callable[[], Any], repeat: int = REPEAT) -> float:
 def _p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[max(0, min(len(ordered) - 1, round(0.95 * len(ordered)) - 1))]
-
-
-def _public(module: str, *names: str) -> Callable[..., Any] | None:
-    """The first of `names` that `module` offers (the engines are built alongside the
-    bench; this finds their public function without copying it)."""
-    try:
-        mod = importlib.import_module(module)
-    except ImportError:
-        return None
-    for name in names:
-        fn = getattr(mod, name, None)
-        if callable(fn):
-            return fn
-    return None
 
 
 # --- what is measured ---------------------------------------------------------------------
@@ -199,36 +194,20 @@ def _in_session(engine: Engine, fn: Callable[[Session], Any]) -> Callable[[], An
     return run
 
 
-def pairing_report_call(sub: Subject) -> Callable[[Session], Any] | None:
-    fn = _public("feedback.results.analysis", "pairing_report")
-    if fn is None:
-        return None
-    return lambda s: fn(s, sub.cycle_id, sub.pairing_id)
+def pairing_report_call(sub: Subject) -> Callable[[Session], PairingReport]:
+    return lambda s: pairing_report(s, sub.cycle_id, sub.pairing_id)
 
 
-def council_overview_call(sub: Subject) -> Callable[[Session], Any] | None:
-    fn = _public("feedback.results.analysis", "council_overview")
-    if fn is None:
-        return None
-    return lambda s: fn(s, sub.cycle_id)
+def council_overview_call(sub: Subject) -> Callable[[Session], CouncilOverview]:
+    return lambda s: council_overview(s, sub.cycle_id)
 
 
-def national_call(sub: Subject) -> Callable[[Session], Any] | None:
-    fn = _public("feedback.results.analysis", "national_comparison")
-    if fn is None:
-        return None
-    return lambda s: fn(s)
+def national_call(sub: Subject) -> Callable[[Session], pd.DataFrame]:
+    return national_comparison
 
 
-def plan_export_call(sub: Subject) -> Callable[[Session], bytes] | None:
-    fn = _public("planning.excel", "export_plans")
-    if fn is None:
-        return None
-    return lambda s: fn(s, SYSTEM, sub.cycle_id)  # the whole council's plans, with charts
-
-
-def _unavailable(key: str, label: str, target: str, what: str) -> Timing:
-    return Timing(key, label, target=target, note=f"{what} is not available in this build")
+def plan_export_call(sub: Subject) -> Callable[[Session], bytes]:
+    return lambda s: export_plans(s, SYSTEM, sub.cycle_id)  # the whole council's plans, with charts
 
 
 def time_pairing_report(engine: Engine, sub: Subject) -> Timing:
@@ -236,8 +215,6 @@ def time_pairing_report(engine: Engine, sub: Subject) -> Timing:
     each pairing, and what staff read while a closed cycle is not yet published."""
     target = "≤ 150 ms"
     call = pairing_report_call(sub)
-    if call is None:
-        return _unavailable("pairing_report", "Pairing report", target, "feedback.results.analysis")
     return Timing(
         "pairing_report",
         "Pairing report computed from the ratings (publishing; staff preview)",
@@ -248,7 +225,7 @@ def time_pairing_report(engine: Engine, sub: Subject) -> Timing:
     )
 
 
-def _every_table(report: Any) -> Any:
+def _every_table(report: PairingReport) -> PairingReport:
     for name in report._frames:
         getattr(report, name)
     return report
@@ -260,21 +237,13 @@ def time_published_report(engine: Engine, sub: Subject) -> list[Timing]:
     first (untimed). Timed twice: as read (the tables stay records until used) and with all
     eight tables made into DataFrames, as the report page draws them."""
     target = "≤ 150 ms and ≤ 3× floor"
-    publish = _public("feedback.results.publication", "publish_cycle")
-    read = _public("feedback.results.publication", "read_pairing_report")
-    if publish is None or read is None:
-        return [
-            _unavailable(
-                "published_report", "Pairing report", target, "feedback.results.publication"
-            )
-        ]
     with Session(engine) as s:
-        publish(s, SYSTEM, sub.cycle_id)
+        publish_cycle(s, SYSTEM, sub.cycle_id)
         s.commit()
     floor = _median(_sql(engine, _PAIRING_FLOOR, cycle=sub.cycle_id, pairing=sub.pairing_id))
 
-    def opened(s: Session) -> Any:
-        return read(s, SYSTEM, sub.cycle_id, sub.pairing_id)
+    def opened(s: Session) -> PairingReport:
+        return read_pairing_report(s, SYSTEM, sub.cycle_id, sub.pairing_id)
 
     return [
         Timing(
@@ -300,10 +269,6 @@ def time_published_report(engine: Engine, sub: Subject) -> list[Timing]:
 def time_council_overview(engine: Engine, sub: Subject) -> Timing:
     target = "≤ 1 s"
     call = council_overview_call(sub)
-    if call is None:
-        return _unavailable(
-            "council_overview", "Council overview", target, "feedback.results.analysis"
-        )
     return Timing(
         "council_overview",
         "Council overview (one council)",
@@ -317,10 +282,6 @@ def time_council_overview(engine: Engine, sub: Subject) -> Timing:
 def time_national(engine: Engine, sub: Subject) -> Timing:
     target = "≤ 5 s"
     call = national_call(sub)
-    if call is None:
-        return _unavailable(
-            "national", "National Solace comparison", target, "feedback.results.analysis"
-        )
     return Timing(
         "national",
         "National Solace comparison",
@@ -355,11 +316,8 @@ def _write_only_floor(workbook_bytes: bytes) -> Callable[[], bytes]:
 def time_plan_export(engine: Engine, sub: Subject) -> Timing:
     target = "≤ 1 s"
     call = plan_export_call(sub)
-    if call is None:
-        return _unavailable("plan_export", "Plan export", target, "planning.excel")
     with Session(engine) as s:
-        exported = call(s)
-    data = exported if isinstance(exported, bytes) else getattr(exported, "data", exported)
+        data = call(s)
     return Timing(
         "plan_export",
         "Plan export (one council, .xlsx)",
@@ -639,15 +597,12 @@ def time_concurrent_raters(engine: Engine, n: int = CONCURRENT_RATERS) -> list[T
 def measure_report_memory(engine: Engine, sub: Subject) -> Timing:
     """Peak Python memory allocated while the report path runs (pairing report, council
     overview, national comparison), by tracemalloc."""
-    calls = [
-        c
-        for c in (pairing_report_call(sub), council_overview_call(sub), national_call(sub))
-        if c is not None
+    calls: list[Callable[[Session], object]] = [
+        pairing_report_call(sub),
+        council_overview_call(sub),
+        national_call(sub),
     ]
     target = "≤ 500 MB"
-    if not calls:
-        return Timing("report_memory", "Report path peak memory", target=target, unit="MB",
-                      note="feedback.results.analysis is not available in this build")  # fmt: skip
     tracemalloc.start()
     try:
         for call in calls:
