@@ -20,10 +20,11 @@ from datetime import UTC, date, datetime, time
 import pandas as pd
 from sqlalchemy import delete, exists, func, or_
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from core import audit
 from core.errors import Invalid, NotFound
-from core.models import Council, UserAccount, utcnow
+from core.models import Council, UserAccount, stored_id, utcnow
 from core.roles import Actor, require_council_manager, visible_council_ids
 from feedback.models import (
     Comment,
@@ -140,13 +141,13 @@ def expired_cycles(
     return _with_counts(session, frame)
 
 
-def _count_by_cycle(session: Session, query) -> dict[int, int]:  # noqa: ANN001
-    return dict(session.exec(query).all())
+def _count_by_cycle(session: Session, query: Select[int, int]) -> dict[int, int]:
+    return {cycle_id: n for cycle_id, n in session.exec(query).all()}
 
 
 def _with_counts(session: Session, frame: pd.DataFrame) -> pd.DataFrame:
     ids = [int(i) for i in frame["cycle_id"]] or [-1]
-    inv = Invitation.cycle_id
+    inv = col(Invitation.cycle_id)
     counts = {
         "invitations": select(inv, func.count()).where(inv.in_(ids)).group_by(inv),
         "responses": select(inv, func.count(col(Response.id)))
@@ -185,7 +186,7 @@ def _orphaned_people(
     """People past retention whom nothing refers to once the `leaving` cycles are gone:
     no pairing, no invitation, no sign-off and no user account."""
     leaving = leaving or [-1]
-    people = []
+    people: list[Person] = []
     for council in session.exec(select(Council).where(col(Council.id).in_(council_ids or [-1]))):
         cutoff = datetime.combine(months_before(today, council.retention_months), time(), UTC)
         query = select(Person).where(
@@ -222,7 +223,7 @@ def purge(
     """Delete every cycle past its council's retention period (or say what would go)."""
     today = today or utcnow().date()
     frame = expired_cycles(session, actor, today, council_id)
-    council_ids = [c.id for c in _councils_in_scope(session, actor, council_id)]
+    council_ids = [stored_id(c.id) for c in _councils_in_scope(session, actor, council_id)]
     cycle_ids = [int(i) for i in frame["cycle_id"]]
     people = _orphaned_people(session, council_ids, today, cycle_ids)
     labels = [_person_label(session, p) for p in people]
@@ -240,20 +241,20 @@ def purge(
         session.exec(delete(PublishedReport).where(col(PublishedReport.cycle_id).in_(cycle_ids)))
         session.exec(delete(CyclePairing).where(col(CyclePairing.cycle_id).in_(cycle_ids)))
         session.exec(delete(Cycle).where(col(Cycle.id).in_(cycle_ids)))
-        for row in frame.itertuples():
+        for row in frame.to_dict("records"):
             audit.record(
                 session,
                 actor,
                 "purge cycle",
                 "cycle",
-                row.cycle_id,
-                row.council_id,
-                name=row.cycle,
-                closed=row.closes_on.isoformat(),
-                invitations_deleted=int(row.invitations),
-                responses_deleted=int(row.responses),
-                rating_rows_deleted=int(row.ratings),
-                reason=f"retention period ended {row.expired_on:%d %b %Y}",
+                int(row["cycle_id"]),
+                int(row["council_id"]),
+                name=row["cycle"],
+                closed=row["closes_on"].isoformat(),
+                invitations_deleted=int(row["invitations"]),
+                responses_deleted=int(row["responses"]),
+                rating_rows_deleted=int(row["ratings"]),
+                reason=f"retention period ended {row['expired_on']:%d %b %Y}",
             )
     for person in people:
         audit.record(

@@ -38,7 +38,7 @@ from datetime import date, datetime
 from typing import Any
 
 from openpyxl import Workbook
-from sqlalchemy import Select, or_
+from sqlalchemy import ColumnElement, Select, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
@@ -102,17 +102,17 @@ def find_subject(session: Session, actor: Actor, email: str, council: str | int)
     return require_person_manager(session, actor, stored_id(person.id))
 
 
-def _rows(session: Session, query: Select[Any]) -> list[dict[str, Any]]:
+def _rows(session: Session, query: Select[*tuple[Any, ...]]) -> list[dict[str, Any]]:
     """Each row as a dict keyed by its column labels (the sections of the export)."""
     return [dict(r._mapping) for r in session.execute(query).all()]
 
 
 def _as_principal(
-    query: Select[Any],
+    query: Select[*tuple[Any, ...]],
     response_id: Mapped[int],
     person_id: int,
     pairing_ids: list[int],
-) -> Select[Any]:
+) -> Select[*tuple[Any, ...]]:
     """Answers (rows keyed by `response_id`) given by this person as a principal about their
     own pairing, which names them by design; with their cycle joined."""
     return (
@@ -367,7 +367,9 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
             }
         )
     # About them (their person record, accounts, invitations) or done by them.
-    about = [(col(AuditEvent.entity) == "person") & (col(AuditEvent.entity_id) == me)]
+    about: list[ColumnElement[bool]] = [
+        (col(AuditEvent.entity) == "person") & (col(AuditEvent.entity_id) == me)
+    ]
     if users:
         about.append(
             (col(AuditEvent.entity) == "useraccount")
@@ -475,7 +477,7 @@ def to_json(data: dict[str, Any]) -> bytes:
 def to_xlsx(data: dict[str, Any]) -> bytes:
     """One sheet per section; every cell plain text or a number, never a formula."""
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    workbook.remove(workbook.worksheets[0])
     for section, content in data.items():
         sheet = workbook.create_sheet(section[:31])
         rows = content if isinstance(content, list) else [content]
