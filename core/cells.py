@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.worksheet.worksheet import Worksheet
 
 # What a cell of an export holds: text (or nothing), a number, a date or true/false.
@@ -50,8 +50,17 @@ def read_text(text: str) -> str:
     return _OOXML_ESCAPE.sub(lambda m: chr(int(m.group(0)[2:6], 16)), text)
 
 
-def put_text(cell: Cell, value: object) -> Cell:
+def _writable(cell: Cell | MergedCell) -> Cell:
+    if isinstance(cell, MergedCell):
+        raise TypeError(
+            f"{cell.coordinate} is inside a merged range: only its first cell holds a value."
+        )
+    return cell
+
+
+def put_text(cell: Cell | MergedCell, value: object) -> Cell:
     """Store text as text in a workbook cell: never a formula, exactly as written."""
+    cell = _writable(cell)
     text = "" if value is None else str(value)
     cell.value = escape_ooxml(text)
     cell.data_type = "s"
@@ -60,11 +69,12 @@ def put_text(cell: Cell, value: object) -> Cell:
     return cell
 
 
-def put_value(cell: Cell, value: CellValue) -> Cell:
+def put_value(cell: Cell | MergedCell, value: CellValue) -> Cell:
     """Store a value in a workbook cell: text (or nothing) as `put_text` stores it, a
     number, date or true/false as it is."""
     if value is None or isinstance(value, str):
         return put_text(cell, value)
+    cell = _writable(cell)
     cell.value = value
     return cell
 

@@ -22,22 +22,24 @@ from typing import Any
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.drawing.image import Image
-from openpyxl.formatting.rule import FormulaRule
+from openpyxl.formatting.rule import Rule
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session, col, select
 
 from core.cells import put_text, put_value, write_rows
 from core.errors import NotFound, PermissionDenied
-from core.models import utcnow
+from core.models import stored_id, utcnow
 from core.roles import Actor
 from core.vocabulary import kind_label
 from feedback.access import require_cycle_manager, require_plan_reader
-from feedback.models import Cycle, Pairing, Person
+from feedback.models import Cycle, Pairing
 from feedback.setup.cycles import pairings_in_cycle
 from planning.models import CHALLENGE_LABELS, CheckIn, DevelopmentPlan
 from planning.plans import (
@@ -48,6 +50,7 @@ from planning.plans import (
     agreement,
     dimension_names,
     goal_views,
+    person_name,
 )
 from planning.suggestions import NOT_READABLE, readable_gaps
 
@@ -130,7 +133,7 @@ def _short_label(pairing: Pairing, member: str, officer: str) -> str:
 def _pairings(
     session: Session, actor: Actor, cycle: Cycle, pairing_id: int | None
 ) -> list[Pairing]:
-    in_cycle = pairings_in_cycle(session, cycle.id)
+    in_cycle = pairings_in_cycle(session, stored_id(cycle.id))
     if pairing_id is not None:
         chosen = [p for p in in_cycle if p.id == pairing_id]
         if not chosen:
@@ -141,14 +144,14 @@ def _pairings(
         own = []
         for p in in_cycle:
             try:
-                require_plan_reader(session, actor, p.id)
+                require_plan_reader(session, actor, stored_id(p.id))
             except PermissionDenied:
                 continue
             own.append(p)
         if not own:
             raise PermissionDenied("You are not one of the pairings in this cycle.")
         return own
-    require_cycle_manager(session, actor, cycle.id)
+    require_cycle_manager(session, actor, stored_id(cycle.id))
     return in_cycle
 
 
@@ -159,9 +162,9 @@ def _collect(session: Session, cycle: Cycle, pairings: list[Pairing]) -> list[Pa
     }
     out = []
     for pairing in pairings:
-        member = session.get(Person, pairing.member_id).full_name
-        officer = session.get(Person, pairing.officer_id).full_name
-        plan = plans.get(pairing.id)
+        member = person_name(session, pairing.member_id)
+        officer = person_name(session, pairing.officer_id)
+        plan = plans.get(stored_id(pairing.id))
         goals = goal_views(session, plan) if plan else []
         agreed = [a.name for a in agreement(session, plan, pairing) if a.current] if plan else []
         last: dict[int, str] = {}
@@ -172,7 +175,8 @@ def _collect(session: Session, cycle: Cycle, pairings: list[Pairing]) -> list[Pa
                 .order_by(col(CheckIn.held_on), col(CheckIn.id))
             ):
                 text = c.note or (f"{c.status_from} → {c.status_to}" if c.status_to else "")
-                last[c.action_id] = f"{c.held_on:%d %b %Y}: {text}"
+                if c.action_id is not None:
+                    last[c.action_id] = f"{c.held_on:%d %b %Y}: {text}"
         out.append(
             PairingPlan(
                 pairing,
@@ -260,7 +264,7 @@ def chart_gaps(
     or for staff the live engine with the republication hold-back once the cycle is closed).
     None where the results are not readable for the actor yet (an open cycle, or not yet
     published for a principal): nothing is computed from unpublished answers."""
-    gaps = readable_gaps(session, actor, cycle.id, pairing_id)
+    gaps = readable_gaps(session, actor, stored_id(cycle.id), pairing_id)
     return None if gaps is None else key_gaps(gaps, goal_dimensions)
 
 
@@ -273,7 +277,7 @@ def _council_gaps(session: Session, actor: Actor, cycle: Cycle) -> dict[int, pd.
     from feedback.results.publication import read_all_pairing_reports
 
     try:
-        reports = read_all_pairing_reports(session, actor, cycle.id)
+        reports = read_all_pairing_reports(session, actor, stored_id(cycle.id))
     except NOT_READABLE:
         return {}
     return {pid: report.gaps for pid, report in reports.items()}
@@ -314,11 +318,21 @@ def _header(ws: Worksheet, row: int, headers: list[str]) -> None:
         cell.alignment = Alignment(vertical="center", wrap_text=True)
 
 
+def _overdue_rule(formula: str) -> Rule:
+    """Conditional formatting in the overdue colours where `formula` holds (what openpyxl's
+    FormulaRule builds)."""
+    rule = Rule(type="expression", formula=[formula], stopIfTrue=False)
+    rule.dxf = DifferentialStyle(font=OVERDUE_FONT, fill=OVERDUE_FILL)
+    return rule
+
+
 def _print_setup(ws: Worksheet, header_row: int) -> None:
     """Printed or saved as PDF: landscape A4, every column on one page's width, the header
     row repeated on each page — plans are taken to meetings on paper."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    if ws.sheet_properties.pageSetUpPr is None:
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties()
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
@@ -326,9 +340,16 @@ def _print_setup(ws: Worksheet, header_row: int) -> None:
 
 
 def _overview(
-    wb: Workbook, cycle: Cycle, council: str, rows: list[PairingPlan], titles: dict, today: date
+    wb: Workbook,
+    cycle: Cycle,
+    council: str,
+    rows: list[PairingPlan],
+    titles: dict[int, str],
+    today: date,
 ) -> None:
     ws = wb.active
+    if not isinstance(ws, Worksheet):
+        raise TypeError("A new workbook starts with one worksheet.")
     ws.title = OVERVIEW_SHEET
     put_text(ws.cell(1, 1), f"{council}: development plans, {cycle.name}").font = TITLE_FONT
     put_text(ws.cell(2, 1), f"Exported on {today:%d %B %Y}.")
@@ -341,7 +362,7 @@ def _overview(
         values = [
             f"{pp.member} & {pp.officer}"
             + (f" ({pp.pairing.portfolio})" if pp.pairing.portfolio else ""),
-            titles.get(pp.pairing.id, ""),
+            titles.get(stored_id(pp.pairing.id), ""),
             pp.plan.status if pp.plan else "no plan yet",
             "yes" if pp.plan and pp.plan.status == "agreed" else "no",
             p.goals,
@@ -362,9 +383,7 @@ def _overview(
     _print_setup(ws, hr)
     for i, width in enumerate([48, 24, 22, 15, 8, 9, 8, 10, 9, 34], start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
-    dxf_rule = FormulaRule(
-        formula=[f"$I{hr + 1}>0"], fill=OVERDUE_FILL, font=OVERDUE_FONT, stopIfTrue=False
-    )
+    dxf_rule = _overdue_rule(f"$I{hr + 1}>0")
     ws.conditional_formatting.add(f"I{hr + 1}:I{last}", dxf_rule)
 
 
@@ -381,6 +400,8 @@ def _plan_sheet(
 ) -> None:
     ws = wb.create_sheet(title)
     plan = pp.plan
+    if plan is None:
+        raise ValueError("A pairing's sheet is written only when it has a plan.")
     heading = f"{pp.member} & {pp.officer}"
     if pp.pairing.portfolio:
         heading += f" ({pp.pairing.portfolio})"
@@ -481,14 +502,9 @@ def _plan_sheet(
     # (no styled empty cells below the table: Excel and LibreOffice turn a date typed into
     # a new row into a real date themselves, and 200 styled cells per sheet cost a third of
     # the export's time)
-    overdue = FormulaRule(
-        formula=[
-            f"AND(ISNUMBER(${due_col}{first}),${due_col}{first}<TODAY(),"
-            f'${status_col}{first}<>"done",${status_col}{first}<>"dropped")'
-        ],
-        fill=OVERDUE_FILL,
-        font=OVERDUE_FONT,
-        stopIfTrue=False,
+    overdue = _overdue_rule(
+        f"AND(ISNUMBER(${due_col}{first}),${due_col}{first}<TODAY(),"
+        f'${status_col}{first}<>"done",${status_col}{first}<>"dropped")'
     )
     ws.conditional_formatting.add(
         f"A{first}:{get_column_letter(COL['New check-in note'])}{reach}", overdue
@@ -496,7 +512,7 @@ def _plan_sheet(
     anchor = f"{get_column_letter(len(HEADERS) + 2)}{HEADER_ROW}"
     if png:
         image = Image(BytesIO(png))
-        image.width, image.height = image.width * 2 / 3, image.height * 2 / 3
+        image.width, image.height = round(image.width * 2 / 3), round(image.height * 2 / 3)
         ws.add_image(image, anchor)
     else:
         put_text(ws[anchor], no_chart)
@@ -521,9 +537,9 @@ def _meta_sheet(
         put_text(ws.cell(7, c), name)
     for r, (title, pp) in enumerate(sheets, start=8):
         put_text(ws.cell(r, 1), title)
-        ws.cell(r, 2).value = pp.plan.id
+        ws.cell(r, 2).value = pp.plan.id if pp.plan else None
         ws.cell(r, 3).value = pp.pairing.id
-        ws.cell(r, 4).value = pp.plan.revision
+        ws.cell(r, 4).value = pp.plan.revision if pp.plan else None
     ws.sheet_state = "hidden"
 
 
@@ -547,11 +563,11 @@ def export_plans(
 
     council = session.get(Council, cycle.council_id)
     rows = _collect(session, cycle, _pairings(session, actor, cycle, pairing_id))
-    dims = dimension_names(session, cycle.id)
+    dims = dimension_names(session, cycle_id)
     used: set[str] = set()
-    titles = {pp.pairing.id: sheet_title(pp.label, used) for pp in rows if pp.plan}
+    titles = {stored_id(pp.pairing.id): sheet_title(pp.label, used) for pp in rows if pp.plan}
     wb = Workbook()
-    _overview(wb, cycle, council.name, rows, titles, today)
+    _overview(wb, cycle, council.name if council else "", rows, titles, today)
     sheets = []
     with_plans = [pp for pp in rows if pp.plan]
     council_gaps = _council_gaps(session, actor, cycle) if charts and len(with_plans) > 1 else None
@@ -560,13 +576,13 @@ def export_plans(
         if charts:
             goal_dims = {g.dimension for g in pp.goals}
             if council_gaps is None:
-                gaps = chart_gaps(session, actor, cycle, pp.pairing.id, goal_dims)
+                gaps = chart_gaps(session, actor, cycle, stored_id(pp.pairing.id), goal_dims)
             else:
-                found = council_gaps.get(pp.pairing.id)
+                found = council_gaps.get(stored_id(pp.pairing.id))
                 gaps = None if found is None else key_gaps(found, goal_dims)
             png = None if gaps is None else gap_chart_png(gaps)
             note = no_chart_note(cycle, gaps is not None)
-        title = titles[pp.pairing.id]
+        title = titles[stored_id(pp.pairing.id)]
         _plan_sheet(wb, title, n, pp, cycle, dims, png, today, note)
         sheets.append((title, pp))
     _lists_sheet(wb)

@@ -261,7 +261,8 @@ def dimension_names(session: Session, cycle_id: int) -> dict[str, str]:
     return dict(rows)
 
 
-def _name(session: Session, person_id: int) -> str:
+def person_name(session: Session, person_id: int) -> str:
+    """A person's full name (empty if the record is gone)."""
     person = session.get(Person, person_id)
     return person.full_name if person is not None else ""
 
@@ -284,8 +285,8 @@ def read_plan(session: Session, actor: Actor, plan_id: int) -> PlanView:
         pairing_id=stored_id(pairing.id),
         cycle_id=plan.cycle_id,
         cycle_name=cycle.name if cycle is not None else "",
-        member_name=_name(session, pairing.member_id),
-        officer_name=_name(session, pairing.officer_id),
+        member_name=person_name(session, pairing.member_id),
+        officer_name=person_name(session, pairing.officer_id),
         portfolio=pairing.portfolio,
         updated_at=plan.updated_at,
         updated_by=plan.updated_by,
@@ -325,7 +326,7 @@ def agreement(
             Signature(
                 side=side,
                 person_id=person_id,
-                name=_name(session, person_id),
+                name=person_name(session, person_id),
                 signed_revision=latest.plan_revision if latest else None,
                 signed_at=latest.signed_at if latest else None,
                 current=bool(latest and latest.plan_revision >= since),
@@ -353,7 +354,7 @@ def plan_history(session: Session, actor: Actor, plan_id: int) -> list[RevisionV
         .order_by(col(PlanRevision.revision).desc())
     ).all()
     signed = session.exec(select(SignOff).where(SignOff.plan_id == plan_id)).all()
-    names = {s.person_id: _name(session, s.person_id) for s in signed}
+    names = {s.person_id: person_name(session, s.person_id) for s in signed}
     return [
         RevisionView(
             revision=r.revision,
