@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from core.cells import read_text
 from core.errors import Invalid, PermissionDenied
+from core.models import stored_id
 from core.roles import Actor
 from core.uploads import MAX_COLUMNS, MAX_UPLOAD_BYTES, open_workbook, read_sheet
 from feedback.access import require_plan_editor
@@ -85,6 +86,10 @@ class ImportResult:
         n = len(self.changes)
         verb = "Saved" if self.applied else "Ready to save"
         return f"{verb}: {n} change{'s' * (n != 1)}."
+
+
+# A goal or an action as the plan's stored snapshot holds it (planning.plans.plan_snapshot).
+Stored = dict[str, Any]
 
 
 @dataclass
@@ -311,8 +316,8 @@ class _Reader:
         r: int,
         cells: dict[str, Any],
         plan: DevelopmentPlan,
-        goals: dict[int, dict],
-        actions: dict[int, dict],
+        goals: dict[int, Stored],
+        actions: dict[int, Stored],
         seen: set[int],
     ) -> _Row | None:
         problems = len(self.result.errors)
@@ -419,7 +424,7 @@ class _Reader:
                 )
         return _Row(title, r, plan, goal_id, action_id, values, new)
 
-    def compare(self, row: _Row, now: dict | None) -> None:
+    def compare(self, row: _Row, now: Stored | None) -> None:
         v = row.values
         if row.new:
             self.result.changes.append(
@@ -430,6 +435,8 @@ class _Reader:
                 self.result.changes.append(
                     Change(row.sheet, row.row, f"check-in note {_fmt(v['note'])}")
                 )
+            return
+        if now is None:  # read_row found the action: it is in the plan
             return
         changed = False
         for header, key in FIELD.items():
@@ -463,7 +470,7 @@ class _Reader:
                 action = add_action(
                     s,
                     actor,
-                    row.goal_id,
+                    stored_id(row.goal_id),
                     v["description"],
                     v["owner"],
                     due_on=v["due_on"],
@@ -471,7 +478,7 @@ class _Reader:
                     status=v["status"],
                 )
                 if v["note"]:
-                    add_check_in(s, actor, row.plan.id, today, v["note"], action.id)
+                    add_check_in(s, actor, stored_id(row.plan.id), today, v["note"], action.id)
                 continue
             before = v["before"]
             edits = {}
@@ -482,12 +489,14 @@ class _Reader:
                 if v[key] != old:
                     edits[key] = v[key]
             if edits:
-                update_action(s, actor, row.action_id, **edits)
+                update_action(s, actor, stored_id(row.action_id), **edits)
             new_status = v["status"] if v["status"] != before["status"] else None
             if v["note"]:
-                add_check_in(s, actor, row.plan.id, today, v["note"], row.action_id, new_status)
+                add_check_in(
+                    s, actor, stored_id(row.plan.id), today, v["note"], row.action_id, new_status
+                )
             elif new_status:
-                set_action_status(s, actor, row.action_id, new_status)
+                set_action_status(s, actor, stored_id(row.action_id), new_status)
         s.flush()
 
 
@@ -506,12 +515,12 @@ def _find_header(rows: list[tuple[int, tuple[Any, ...]]]) -> tuple[int | None, d
     return None, {}
 
 
-def _differs(row: _Row, before: dict | None) -> bool:
+def _differs(row: _Row, before: Stored | None) -> bool:
     if row.new or before is None or row.values["note"]:
         return True
     v = row.values
     due = date.fromisoformat(before["due_on"]) if before["due_on"] else None
-    return (
+    return bool(
         v["description"] != before["description"]
         or v["owner"] != before["owner"]
         or v["due_on"] != due
@@ -520,9 +529,9 @@ def _differs(row: _Row, before: dict | None) -> bool:
     )
 
 
-def _same_values(v: dict[str, Any], action: dict) -> bool:
+def _same_values(v: dict[str, Any], action: Stored) -> bool:
     due = date.fromisoformat(action["due_on"]) if action["due_on"] else None
-    return (
+    return bool(
         v["description"] == action["description"]
         and v["owner"] == action["owner"]
         and v["due_on"] == due
@@ -533,8 +542,8 @@ def _same_values(v: dict[str, Any], action: dict) -> bool:
 
 def _already_in(
     row: _Row,
-    goals_now: dict[int, dict],
-    actions_now: dict[int, dict],
+    goals_now: dict[int, Stored],
+    actions_now: dict[int, Stored],
     added_since: set[int],
     notes_since: set[tuple[int | None, str]],
 ) -> bool:
@@ -560,7 +569,7 @@ def _already_in(
     return not note or any((a["id"], note) in notes_since for a in matches)
 
 
-def _ids(goal: dict) -> set[int]:
+def _ids(goal: Stored) -> set[int]:
     return {a["id"] for a in goal["actions"]}
 
 

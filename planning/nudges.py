@@ -14,6 +14,7 @@ import smtplib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -73,32 +74,34 @@ def plan_reminders(
     require_council_manager(actor, cycle.council_id)
     member, officer = aliased(Person), aliased(Person)
     later = aliased(DevelopmentPlan)
-    rows = session.exec(
-        select(
-            DevelopmentPlan.id,
-            Pairing.id,
-            member.full_name,
-            member.email,
-            officer.full_name,
-            officer.email,
-            PlanGoal.title,
-            PlanAction.description,
-            PlanAction.owner,
-            PlanAction.due_on,
-            PlanAction.status,
+    rows = session.execute(
+        sa_select(
+            col(DevelopmentPlan.id),
+            col(Pairing.id),
+            col(member.full_name),
+            col(member.email),
+            col(officer.full_name),
+            col(officer.email),
+            col(PlanGoal.title),
+            col(PlanAction.description),
+            col(PlanAction.owner),
+            col(PlanAction.due_on),
+            col(PlanAction.status),
         )
-        .join(Pairing, Pairing.id == DevelopmentPlan.pairing_id)
-        .join(member, member.id == Pairing.member_id)
-        .join(officer, officer.id == Pairing.officer_id)
-        .join(PlanGoal, PlanGoal.plan_id == DevelopmentPlan.id)
-        .join(PlanAction, PlanAction.goal_id == PlanGoal.id)
+        .join(Pairing, col(Pairing.id) == col(DevelopmentPlan.pairing_id))
+        .join(member, col(member.id) == col(Pairing.member_id))
+        .join(officer, col(officer.id) == col(Pairing.officer_id))
+        .join(PlanGoal, col(PlanGoal.plan_id) == col(DevelopmentPlan.id))
+        .join(PlanAction, col(PlanAction.goal_id) == col(PlanGoal.id))
         .where(
-            DevelopmentPlan.cycle_id == cycle_id,
+            col(DevelopmentPlan.cycle_id) == cycle_id,
             # A plan carried forward to a later cycle lives on there: remind about that one.
-            ~select(later.id).where(later.carried_from_plan_id == DevelopmentPlan.id).exists(),
+            ~select(col(later.id))
+            .where(col(later.carried_from_plan_id) == col(DevelopmentPlan.id))
+            .exists(),
             col(PlanAction.status).in_(UNFINISHED),
             col(PlanAction.due_on).is_not(None),
-            PlanAction.due_on <= today + timedelta(days=DUE_SOON_DAYS),
+            col(PlanAction.due_on) <= today + timedelta(days=DUE_SOON_DAYS),
         )
         .order_by(
             col(Pairing.kind).desc(), col(Pairing.id), col(PlanAction.due_on), col(PlanAction.id)
@@ -200,13 +203,14 @@ def send_plan_reminders(
     if not reminders:
         return report
     council = session.get(Council, cycle.council_id)
+    council_name = council.name if council is not None else ""
     client = open_smtp(settings)
     try:
         for reminder in reminders:
             for reader in (reminder.member, reminder.officer):
-                subject, body = reminder_text(reminder, reader, cycle.name, council.name)
+                subject, body = reminder_text(reminder, reader, cycle.name, council_name)
                 try:
-                    message = email_message(settings, council.name, reader, subject, body)
+                    message = email_message(settings, council_name, reader, subject, body)
                     client.send_message(message)
                 except (OSError, ValueError, smtplib.SMTPException) as exc:
                     # ValueError: a name the email headers refuse (stored before names were

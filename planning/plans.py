@@ -420,7 +420,7 @@ def _check_revision(plan: DevelopmentPlan, expected_revision: int | None) -> Non
         raise Conflict(conflict_message(plan))
 
 
-def _open(
+def open_for_edit(
     session: Session, actor: Actor, plan_id: int, expected_revision: int | None
 ) -> DevelopmentPlan:
     """The plan, if this actor may edit it and nobody changed it since `expected_revision`."""
@@ -586,7 +586,7 @@ def add_goal(
     source: str = "written",
     expected_revision: int | None = None,
 ) -> PlanGoal:
-    plan = _open(session, actor, plan_id, expected_revision)
+    plan = open_for_edit(session, actor, plan_id, expected_revision)
     title = _clean_title(title)
     description = _clean_goal_description(description)
     dimension_code = (dimension_code or "").strip()
@@ -623,7 +623,7 @@ def update_goal(
     """Change a goal's wording, dimension or challenge. Returns False if nothing changed
     (and then the plan's revision and agreement are left alone)."""
     goal = _goal(session, goal_id)
-    plan = _open(session, actor, goal.plan_id, expected_revision)
+    plan = open_for_edit(session, actor, goal.plan_id, expected_revision)
     changes: dict[str, Any] = {}
     if title is not _UNSET:
         changes["title"] = _clean_title(title)
@@ -651,7 +651,7 @@ def remove_goal(
 ) -> None:
     """Remove a goal and its actions (they remain in the plan's history)."""
     goal = _goal(session, goal_id)
-    plan = _open(session, actor, goal.plan_id, expected_revision)
+    plan = open_for_edit(session, actor, goal.plan_id, expected_revision)
     title = goal.title
     action_ids = session.exec(select(PlanAction.id).where(PlanAction.goal_id == goal_id)).all()
     if action_ids:
@@ -678,7 +678,7 @@ def add_action(
     expected_revision: int | None = None,
 ) -> PlanAction:
     goal = _goal(session, goal_id)
-    plan = _open(session, actor, goal.plan_id, expected_revision)
+    plan = open_for_edit(session, actor, goal.plan_id, expected_revision)
     description = _clean_description(description)
     success_measure = _clean_measure(success_measure)
     _check_owner(owner)
@@ -713,7 +713,7 @@ def update_action(
     """Change what an action says (not its status: see set_action_status). Returns False
     if nothing changed."""
     action = _action(session, action_id)
-    plan = _open(session, actor, _goal(session, action.goal_id).plan_id, expected_revision)
+    plan = open_for_edit(session, actor, _goal(session, action.goal_id).plan_id, expected_revision)
     changes: dict[str, Any] = {}
     if description is not _UNSET:
         changes["description"] = _clean_description(description)
@@ -739,7 +739,7 @@ def remove_action(
     session: Session, actor: Actor, action_id: int, expected_revision: int | None = None
 ) -> None:
     action = _action(session, action_id)
-    plan = _open(session, actor, _goal(session, action.goal_id).plan_id, expected_revision)
+    plan = open_for_edit(session, actor, _goal(session, action.goal_id).plan_id, expected_revision)
     text = action.description
     session.exec(update(CheckIn).where(col(CheckIn.action_id) == action_id).values(action_id=None))
     session.delete(action)
@@ -756,7 +756,7 @@ def set_action_status(
 ) -> bool:
     """Progress: move an action to another status. Returns False if it already had it."""
     action = _action(session, action_id)
-    plan = _open(session, actor, _goal(session, action.goal_id).plan_id, expected_revision)
+    plan = open_for_edit(session, actor, _goal(session, action.goal_id).plan_id, expected_revision)
     _check_status(status)
     if action.status == status:
         return False
@@ -786,7 +786,7 @@ def add_check_in(
     expected_revision: int | None = None,
 ) -> CheckIn:
     """A check-in: when the pair met, what they noted and, for one action, a status change."""
-    plan = _open(session, actor, plan_id, expected_revision)
+    plan = open_for_edit(session, actor, plan_id, expected_revision)
     if not isinstance(held_on, date):
         raise Invalid("A check-in needs the date it was held.")
     note = _clean_note(note)

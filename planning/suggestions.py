@@ -27,19 +27,23 @@ from sqlmodel import Session, select
 
 from core.db import DATA_DIR
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
+from core.models import stored_id
 from core.roles import SYSTEM, Actor
 from feedback.access import require_pairing_reader, require_plan_editor
-from feedback.models import Cycle, Pairing, Person
+from feedback.models import Cycle, Pairing
+from feedback.results.analysis import PairingReport
 from feedback.results.publication import read_pairing_report
+from feedback.setup.cycles import get_cycle
 from planning.models import ActionStatus, DevelopmentPlan, PlanGoal, PlanRevision
 from planning.plans import (
-    _open,
     add_action,
     add_goal,
     create_plan,
     dimension_names,
     find_plan,
     get_plan,
+    open_for_edit,
+    person_name,
     plan_actions,
     plan_goals,
     touch,
@@ -75,7 +79,8 @@ class Suggestion:
 
 @functools.cache
 def _library_cached(path: str, mtime: float) -> dict[str, Any]:
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    library: dict[str, Any] = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return library
 
 
 def load_action_library(path: Path = ACTION_LIBRARY) -> dict[str, Any]:
@@ -96,7 +101,7 @@ def dimension_scores(gaps: pd.DataFrame) -> pd.DataFrame:
     own = g[["self_mean", "partner_mean"]].mean(axis=1)
     g["view"] = g["others_mean"].fillna(own)
     # Only a gap the report itself flags as a blind spot counts (one rule: the engine's).
-    flagged = g["flag"].eq("blind spot") if "flag" in g.columns else False
+    flagged = g["flag"].eq("blind spot") if "flag" in g.columns else pd.Series(False, index=g.index)
     g["blind"] = g["gap"].where(flagged, 0.0).clip(lower=0).fillna(0.0)
     order = g.sort_values(["dimension_code", "blind"], ascending=[True, False])
     worst = order.drop_duplicates("dimension_code").set_index("dimension_code")["target"]
@@ -149,8 +154,8 @@ def suggest_from_gaps(
         & (scores["need"] > 0)
     ].sort_values(["need", "dimension_code"], ascending=[False, True])
     out = []
-    for row in scores.head(limit).itertuples(index=False):
-        entry = dims[row.dimension_code]
+    for row in scores.head(limit).to_dict("records"):
+        entry = dims[row["dimension_code"]]
         actions = [
             SuggestedAction(
                 description=_fill(a["text"], member, officer),
@@ -164,12 +169,12 @@ def suggest_from_gaps(
         challenges = [a.challenge for a in actions if a.challenge]
         out.append(
             Suggestion(
-                dimension_code=row.dimension_code,
-                dimension_name=row.dimension_name,
+                dimension_code=row["dimension_code"],
+                dimension_name=row["dimension_name"],
                 title=entry["goal"],
                 why=entry.get("why", ""),
-                reason=_reason(pd.Series(row._asdict())),
-                need=round(float(row.need), 3),
+                reason=_reason(pd.Series(row)),
+                need=round(float(row["need"]), 3),
                 challenge=max(set(challenges), key=challenges.count) if challenges else None,
                 actions=actions,
             )
@@ -198,27 +203,27 @@ def agreement_from_mirror(
         ["size", "dimension_code"], ascending=[False, True]
     )
     out = []
-    for row in rows.itertuples(index=False):
-        words = dims[row.dimension_code].get("agreement") or {}
+    for row in rows.to_dict("records"):
+        words = dims[row["dimension_code"]].get("agreement") or {}
         from_member = _fill(words.get("member", ""), member, officer)
         from_officer = _fill(words.get("officer", ""), member, officer)
         views = (
-            f"{member} rates your partnership {float(row.member_view):.1f} on "
-            f"{row.dimension_name} and {officer} rates it {float(row.officer_view):.1f}"
+            f"{member} rates your partnership {float(row['member_view']):.1f} on "
+            f"{row['dimension_name']} and {officer} rates it {float(row['officer_view']):.1f}"
         )
         agreement = (
-            f"Working agreement on {row.dimension_name}. {officer} can expect {member} to "
+            f"Working agreement on {row['dimension_name']}. {officer} can expect {member} to "
             f"{from_member}. {member} can expect {officer} to {from_officer}. We review this "
             "agreement together at each check-in."
         )
         out.append(
             Suggestion(
-                dimension_code=row.dimension_code,
-                dimension_name=row.dimension_name,
-                title=f"Working agreement: {row.dimension_name}",
+                dimension_code=row["dimension_code"],
+                dimension_name=row["dimension_name"],
+                title=f"Working agreement: {row['dimension_name']}",
                 why=agreement,
                 reason=f"You see this differently: {views} (the mirror).",
-                need=round(float(row.size) + 10, 3),  # the mirror leads the suggestions
+                need=round(float(row["size"]) + 10, 3),  # the mirror leads the suggestions
                 actions=[
                     SuggestedAction(
                         f"{member}: {from_member}",
@@ -233,7 +238,7 @@ def agreement_from_mirror(
                         90,
                     ),  # fmt: skip
                     SuggestedAction(
-                        f"Review the working agreement on {row.dimension_name} together",
+                        f"Review the working agreement on {row['dimension_name']} together",
                         "joint",
                         "Reviewed at each check-in; both rate the partnership "
                         "closer together next cycle",
@@ -256,10 +261,11 @@ def _gaps(session: Session, cycle_id: int, pairing_id: int, actor: Actor | None)
     """The gaps this actor may see, only ever through the publication gate (no actor: the
     command line). Raises Invalid, PermissionDenied or NotFound where the results are not
     readable for this actor (an open cycle; not yet published, for a principal)."""
-    return read_pairing_report(session, actor or SYSTEM, cycle_id, pairing_id).gaps
+    gaps: pd.DataFrame = read_pairing_report(session, actor or SYSTEM, cycle_id, pairing_id).gaps
+    return gaps
 
 
-def _report(session: Session, cycle_id: int, pairing_id: int, actor: Actor | None) -> Any:
+def _report(session: Session, cycle_id: int, pairing_id: int, actor: Actor | None) -> PairingReport:
     return read_pairing_report(session, actor or SYSTEM, cycle_id, pairing_id)
 
 
@@ -282,17 +288,14 @@ def readable_gaps(
 
 
 def _names(session: Session, pairing: Pairing) -> tuple[str, str]:
-    return (
-        session.get(Person, pairing.member_id).full_name,
-        session.get(Person, pairing.officer_id).full_name,
-    )
+    return person_name(session, pairing.member_id), person_name(session, pairing.officer_id)
 
 
 def _handled(session: Session, plan: DevelopmentPlan | None) -> set[str]:
     """Dimensions already in the plan or whose suggestion was dismissed."""
     if plan is None:
         return set()
-    done = {g.dimension_code for g in plan_goals(session, plan.id)}
+    done = {g.dimension_code for g in plan_goals(session, stored_id(plan.id))}
     for snap in session.exec(
         select(PlanRevision.snapshot).where(PlanRevision.plan_id == plan.id)
     ).all():
@@ -317,7 +320,7 @@ def suggest(
     if pairing is None:
         raise NotFound("That pairing does not exist (it may have been deleted).")
     require_pairing_reader(session, actor or SYSTEM, pairing_id, cycle_id)
-    cycle = session.get(Cycle, cycle_id)
+    cycle = get_cycle(session, cycle_id)
     try:
         report = _report(session, cycle_id, pairing_id, actor)
     except NOT_READABLE as exc:
@@ -363,13 +366,13 @@ def accept_suggestion(
 ) -> PlanGoal:
     """Add the suggested goal and its actions to the plan, where they can be edited or
     removed like any other."""
-    plan = _open(session, actor, plan_id, expected_revision)
+    plan = open_for_edit(session, actor, plan_id, expected_revision)
     s = _find_suggestion(session, actor, plan, dimension_code)
     start = start or date.today()
     goal = add_goal(
         session,
         actor,
-        plan.id,
+        stored_id(plan.id),
         s.dimension_code,
         s.title,
         description=s.why,
@@ -380,7 +383,7 @@ def accept_suggestion(
         add_action(
             session,
             actor,
-            goal.id,
+            stored_id(goal.id),
             a.description,
             a.owner,
             due_on=start + timedelta(days=a.due_in_days),
@@ -397,7 +400,7 @@ def dismiss_suggestion(
     expected_revision: int | None = None,
 ) -> None:
     """Drop a suggestion: it is not offered again for this plan, and the history says so."""
-    plan = _open(session, actor, plan_id, expected_revision)
+    plan = open_for_edit(session, actor, plan_id, expected_revision)
     s = _find_suggestion(session, actor, plan, dimension_code)
     touch(session, actor, plan, f"Suggestion dismissed: {s.title}", kind=SUGGESTION)
     latest = session.exec(
@@ -500,11 +503,12 @@ def moves_between(
 ) -> Moves:
     """Both cycles are read as this actor may read them (the publication gate); where
     either is not readable yet, nothing is computed and the reason is given instead."""
-    frames = [readable_gaps(session, actor, c.id, pairing_id) for c in (before, after)]
-    missing = [c.name for c, g in zip((before, after), frames, strict=True) if g is None]
-    if missing:
+    earlier = readable_gaps(session, actor, stored_id(before.id), pairing_id)
+    later = readable_gaps(session, actor, stored_id(after.id), pairing_id)
+    if earlier is None or later is None:
+        missing = [c.name for c, g in ((before, earlier), (after, later)) if g is None]
         return Moves(pd.DataFrame(), "not measured yet — " + not_published(" and ".join(missing)))
-    return Moves(movement_between(frames[0], frames[1]).set_index("dimension_code"), None)
+    return Moves(movement_between(earlier, later).set_index("dimension_code"), None)
 
 
 def _principals_view(pairing: Pairing) -> Actor:
@@ -536,7 +540,7 @@ def carry_forward(
         raise Conflict(
             "This pairing already has a plan for that cycle; carry forward only starts a new one."
         )
-    from_cycle = session.get(Cycle, old.cycle_id)
+    from_cycle = get_cycle(session, old.cycle_id)
     moves = moves_between(session, actor, old.pairing_id, from_cycle, to_cycle)
     published = (
         moves
@@ -548,8 +552,8 @@ def carry_forward(
     new.carried_from_plan_id = old.id
     session.add(new)
     session.flush()
-    goals = plan_goals(session, old.id)
-    actions = plan_actions(session, [g.id for g in goals])
+    goals = plan_goals(session, stored_id(old.id))
+    actions = plan_actions(session, [stored_id(g.id) for g in goals])
     result = []
     for g in goals:
         mine = [a for a in actions if a.goal_id == g.id]
@@ -565,7 +569,7 @@ def carry_forward(
             goal = add_goal(
                 session,
                 actor,
-                new.id,
+                stored_id(new.id),
                 g.dimension_code,
                 g.title,
                 description=(g.description + "\n\n" if g.description else "") + note + ".",
@@ -577,7 +581,7 @@ def carry_forward(
                 add_action(
                     session,
                     actor,
-                    goal.id,
+                    stored_id(goal.id),
                     a.description,
                     a.owner,
                     due_on=a.due_on,
@@ -614,11 +618,11 @@ def carried_summary(session: Session, actor: Actor, plan_id: int) -> list[str]:
     old = session.get(DevelopmentPlan, plan.carried_from_plan_id)
     if old is None:
         return []
-    before, after = session.get(Cycle, old.cycle_id), session.get(Cycle, plan.cycle_id)
+    before, after = get_cycle(session, old.cycle_id), get_cycle(session, plan.cycle_id)
     moves = moves_between(session, actor, plan.pairing_id, before, after)
     names = dimension_names(session, old.cycle_id)
-    goals = plan_goals(session, old.id)
-    actions = plan_actions(session, [g.id for g in goals])
+    goals = plan_goals(session, stored_id(old.id))
+    actions = plan_actions(session, [stored_id(g.id) for g in goals])
     out = []
     for g in goals:
         mine = [a for a in actions if a.goal_id == g.id]
