@@ -27,7 +27,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from core.db import session_scope, upgrade
 from core.errors import Conflict
-from core.models import AuditEvent, Council
+from core.models import AuditEvent, Council, stored_id
 from feedback.models import (
     Comment,
     Cycle,
@@ -42,6 +42,9 @@ from feedback.models import (
 )
 from feedback.setup.framework import asks, ensure_default_framework, framework_spec
 from planning.models import DevelopmentPlan, PlanAction, PlanGoal
+
+# A row of a table as the bulk writer takes it: values in the order of its columns.
+Row = tuple[Any, ...]
 
 # Local authorities by nation (2026): 317 in England, 32 in Scotland, 22 in Wales, 11 in NI.
 NATIONS: dict[str, int] = {"England": 317, "Scotland": 32, "Wales": 22, "Northern Ireland": 11}
@@ -196,7 +199,7 @@ def prepare_database(engine: Engine, reuse_scale: float | None = None) -> bool:
 # --- bulk writing -----------------------------------------------------------------------------
 
 
-def _sqlite_stamps(row: tuple, stamps: list[int]) -> tuple:
+def _sqlite_stamps(row: Row, stamps: list[int]) -> Row:
     """Store times as SQLAlchemy does on SQLite: naive UTC text, so they read back alike."""
     out = list(row)
     for k in stamps:
@@ -219,11 +222,13 @@ class BulkWriter:
             self.conn.execute(text(f"SELECT coalesce(max(id), 0) + 1 FROM {table}")).scalar_one()
         )
 
-    def write(self, model: type[SQLModel], columns: Sequence[str], rows: Iterable[tuple]) -> int:
+    def write(self, model: type[SQLModel], columns: Sequence[str], rows: Iterable[Row]) -> int:
         table = model.__table__  # type: ignore[attr-defined]
         count = 0
         if self.pg:
             raw = self.conn.connection.driver_connection
+            if raw is None:
+                raise RuntimeError("The database connection has been closed.")
             with (
                 raw.cursor() as cur,
                 cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
@@ -236,7 +241,7 @@ class BulkWriter:
         # (compile() would reorder them to the table's).
         marks = ", ".join("?" for _ in columns)
         sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
-        batch: list[tuple] = []
+        batch: list[Row] = []
         stamps: list[int] | None = None
         for row in rows:
             if stamps is None:
@@ -300,12 +305,16 @@ def _framework(session: Session) -> _Framework:
     everyone = [i for i in items if i.audience == "everyone" and i.dimension_id is not None]
     solace_points = {"advice_frequency": 5, "relationship": 4}
     return _Framework(
-        id=version.id,
+        id=stored_id(version.id),
         dim_items=np.array([i.id for i in everyone]),
         dim_of_item=np.array([position[i.dimension_id] for i in everyone]),
         targets=np.array([i.target for i in everyone]),
-        solace=[(i.id, solace_points.get(i.scale, 5)) for i in items if i.dimension_id is None],
-        dimension_ids=[d.id for d in dims],
+        solace=[
+            (stored_id(i.id), solace_points.get(i.scale, 5))
+            for i in items
+            if i.dimension_id is None
+        ],
+        dimension_ids=[stored_id(d.id) for d in dims],
         dimension_codes=[d.code for d in dims],
         asked={
             group: np.array([asks(spec, i.code, i.audience, group) for i in everyone])
@@ -342,17 +351,17 @@ def build_national(
     submitted_at = datetime(2026, 9, 20, 12, 0, tzinfo=UTC)
     rng = np.random.default_rng(seed)
 
-    councils: list[tuple] = []
-    people: list[tuple] = []
-    pairings: list[tuple] = []
-    cycles: list[tuple] = []
-    cycle_pairings: list[tuple] = []
-    invitations: list[tuple] = []
-    responses: list[tuple] = []
-    comments: list[tuple] = []
-    plans: list[tuple] = []
-    goals: list[tuple] = []
-    actions: list[tuple] = []
+    councils: list[Row] = []
+    people: list[Row] = []
+    pairings: list[Row] = []
+    cycles: list[Row] = []
+    cycle_pairings: list[Row] = []
+    invitations: list[Row] = []
+    responses: list[Row] = []
+    comments: list[Row] = []
+    plans: list[Row] = []
+    goals: list[Row] = []
+    actions: list[Row] = []
     # Ratings are described per response and expanded lazily while writing (3 million rows).
     answer_plan: list[tuple[int, bool, str | None, np.ndarray, str]] = []
 
@@ -488,17 +497,17 @@ def _council(
     now: datetime,
     opens: date,
     closes: date,
-    councils: list[tuple],
-    people: list[tuple],
-    pairings: list[tuple],
-    cycles: list[tuple],
-    cycle_pairings: list[tuple],
-    invitations: list[tuple],
-    responses: list[tuple],
-    comments: list[tuple],
-    plans: list[tuple],
-    goals: list[tuple],
-    actions: list[tuple],
+    councils: list[Row],
+    people: list[Row],
+    pairings: list[Row],
+    cycles: list[Row],
+    cycle_pairings: list[Row],
+    invitations: list[Row],
+    responses: list[Row],
+    comments: list[Row],
+    plans: list[Row],
+    goals: list[Row],
+    actions: list[Row],
     answer_plan: list[tuple[int, bool, str | None, np.ndarray, str]],
 ) -> None:
     council_id = ids.take("council")

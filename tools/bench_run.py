@@ -25,7 +25,8 @@ from sqlalchemy import Engine, insert, text
 from sqlmodel import Session, col, func, select
 
 from core.db import session_scope
-from core.models import Council
+from core.errors import NotFound
+from core.models import Council, stored_id
 from core.roles import SYSTEM
 from feedback.models import Cycle, CyclePairing, Invitation, Pairing, Person, Rating, Response
 from feedback.results.analysis import (
@@ -135,14 +136,18 @@ def pick_subject(engine: Engine) -> Subject:
             .where(Cycle.name == CYCLE_NAME)
             .order_by(counts.c.n.desc(), col(Cycle.id))
         ).first()
+        if row is None:
+            raise NotFound(f"No cycle called {CYCLE_NAME!r}: build the bench data first.")
         cycle_id, council_id, name = row
         pairing_id = s.exec(
             select(Pairing.id)
             .join(CyclePairing, col(CyclePairing.pairing_id) == col(Pairing.id))
             .where(CyclePairing.cycle_id == cycle_id)
-            .order_by(col(Pairing.kind).desc(), col(Pairing.id))  # type: ignore[union-attr]
+            .order_by(col(Pairing.kind).desc(), col(Pairing.id))
         ).first()
-        return Subject(council_id, cycle_id, pairing_id, name)
+        if pairing_id is None:
+            raise NotFound(f"The cycle {CYCLE_NAME!r} has no pairings.")
+        return Subject(council_id, stored_id(cycle_id), pairing_id, name)
 
 
 _PAIRING_FLOOR = """
@@ -342,10 +347,11 @@ def _people_rows(tag: str, n: int) -> list[list[str]]:
 
 def _new_council(engine: Engine, name: str, nation: str = "England") -> int:
     with engine.begin() as conn:
-        return conn.execute(
+        council_id: int = conn.execute(
             insert(Council.__table__).returning(Council.__table__.c.id),  # type: ignore[attr-defined]
             {"name": name, "nation": nation, "retention_months": 36, "created_at": _now()},
         ).scalar_one()
+        return council_id
 
 
 def _now() -> datetime:
@@ -470,8 +476,11 @@ def _rater_plan(engine: Engine, invitation_ids: list[int]) -> list[tuple[int, di
     with Session(engine) as s:
         plan = []
         for inv_id in invitation_ids:
-            items = items_for_invitation(s, s.get(Invitation, inv_id))
-            plan.append((inv_id, {i.id: (i.id + inv_id) % 4 + 1 for i in items}))
+            invitation = s.get(Invitation, inv_id)
+            if invitation is None:
+                raise NotFound(f"There is no invitation with id {inv_id}.")
+            ids = [stored_id(i.id) for i in items_for_invitation(s, invitation)]
+            plan.append((inv_id, {i: (i + inv_id) % 4 + 1 for i in ids}))
         return plan
 
 
@@ -503,8 +512,9 @@ def time_concurrent_raters(engine: Engine, n: int = CONCURRENT_RATERS) -> list[T
         plan = _rater_plan(engine, invitation_ids)
 
         def save(inv_id: int, answers: dict[int, int]) -> None:
+            ratings: dict[int, int | None] = dict(answers)
             with session_scope(engine) as s:
-                save_answers(s, inv_id, answers)
+                save_answers(s, inv_id, ratings)
 
         def submit(inv_id: int, _answers: dict[int, int]) -> None:
             with session_scope(engine) as s:

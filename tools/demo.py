@@ -15,6 +15,7 @@ import yaml
 from sqlmodel import Session, col, select
 
 from core.db import DATA_DIR
+from core.models import stored_id
 from core.roles import SYSTEM, Actor
 from core.vocabulary import CycleStatus
 from feedback.collection.responses import items_for_invitation, save_answers, submit_response
@@ -40,7 +41,8 @@ DEMO_FILE = DATA_DIR / "demo.yaml"
 
 
 def load_demo_definition(path: Path = DEMO_FILE) -> dict[str, Any]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    definition: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return definition
 
 
 def build_demo(
@@ -56,7 +58,7 @@ def build_demo(
                 f"The demo council '{name}' is already here; nothing was changed. "
                 "Use `tandem demo --reset` to rebuild it from scratch."
             )
-        delete_council(session, actor, existing.id)
+        delete_council(session, actor, stored_id(existing.id))
     council = create_council(
         session, actor, name, spec["council"]["nation"], spec["council"]["retention_months"]
     )
@@ -66,7 +68,7 @@ def build_demo(
             people[p["key"]] = add_person(
                 session,
                 actor,
-                council.id,
+                stored_id(council.id),
                 p["name"],
                 p["email"],
                 kind,
@@ -79,10 +81,10 @@ def build_demo(
         pairings[pr["key"]] = create_pairing(
             session,
             actor,
-            council.id,
+            stored_id(council.id),
             pr["kind"],
-            people[pr["member"]].id,
-            people[pr["officer"]].id,
+            stored_id(people[pr["member"]].id),
+            stored_id(people[pr["officer"]].id),
             pr.get("portfolio", ""),
             started_on=pr.get("started_on"),
         )
@@ -95,7 +97,7 @@ def build_demo(
         cycle = create_cycle(
             session,
             actor,
-            council.id,
+            stored_id(council.id),
             cy["name"],
             cy["opens_on"],
             cy["closes_on"],
@@ -105,15 +107,22 @@ def build_demo(
         cycles[cy["key"]] = cycle
         for pr in spec["pairings"]:
             pairing = pairings[pr["key"]]
-            add_pairing_to_cycle(session, actor, cycle.id, pairing.id)
+            add_pairing_to_cycle(session, actor, stored_id(cycle.id), stored_id(pairing.id))
             for group, keys in pr["raters"].items():
                 for key in keys:
-                    nominate_rater(session, actor, cycle.id, pairing.id, people[key].id, group)
-        set_cycle_status(session, actor, cycle.id, CycleStatus.open)
+                    nominate_rater(
+                        session,
+                        actor,
+                        stored_id(cycle.id),
+                        stored_id(pairing.id),
+                        stored_id(people[key].id),
+                        group,
+                    )
+        set_cycle_status(session, actor, stored_id(cycle.id), CycleStatus.open)
         _answer_cycle(session, spec, cy, cycle, pairings, people, rng)
-        set_cycle_status(session, actor, cycle.id, CycleStatus.closed)
+        set_cycle_status(session, actor, stored_id(cycle.id), CycleStatus.closed)
         if cy.get("end_status") == CycleStatus.published:
-            set_cycle_status(session, actor, cycle.id, CycleStatus.published)
+            set_cycle_status(session, actor, stored_id(cycle.id), CycleStatus.published)
     _make_plans(session, actor, spec, cycles, pairings)
     count = session.exec(select(Invitation).join(Cycle).where(Cycle.council_id == council.id)).all()
     return (
@@ -133,7 +142,7 @@ def _answer_cycle(
 ) -> None:
     settings = spec["ratings"]
     dims = {
-        d.id: d.code
+        stored_id(d.id): d.code
         for d in session.exec(
             select(Dimension).where(Dimension.framework_version_id == cycle.framework_version_id)
         )
@@ -159,10 +168,10 @@ def _answer_cycle(
                 if item.dimension_id is None:
                     side = "member" if inv.rater_id == pairing.member_id else "officer"
                     answers = spec["solace"][cy["key"]][pr["key"]][side]
-                    ratings[item.id] = answers[item.code.removeprefix("solace.")]
+                    ratings[stored_id(item.id)] = answers[item.code.removeprefix("solace.")]
                     continue
                 if rng.random() < settings["cant_say_rate"]:
-                    ratings[item.id] = None
+                    ratings[stored_id(item.id)] = None
                     continue
                 score = settings["base"]
                 is_self = (item.target == "member" and role == "member_principal") or (
@@ -182,7 +191,9 @@ def _answer_cycle(
                 principal = role in ("member_principal", "officer_principal")
                 noise = settings.get("principal_noise", settings["noise"]) if principal else None
                 score += rng.normal(0, noise if noise is not None else settings["noise"])
-                ratings[item.id] = exact if exact is not None else int(np.clip(round(score), 1, 5))
+                ratings[stored_id(item.id)] = (
+                    exact if exact is not None else int(np.clip(round(score), 1, 5))
+                )
             comments: dict[int, str] = {}
             if role in ("members", "officers", "partners"):
                 for code, pool in spec["comments"].items():
@@ -190,8 +201,8 @@ def _answer_cycle(
                         turn = comment_turn.get(code, 0)
                         comments[dim_ids[code]] = pool[turn % len(pool)]
                         comment_turn[code] = turn + 1
-            save_answers(session, inv.id, ratings, comments)
-            submit_response(session, inv.id)
+            save_answers(session, stored_id(inv.id), ratings, comments)
+            submit_response(session, stored_id(inv.id))
 
 
 def _rater_role(inv: Invitation, pairing: Pairing) -> str:
@@ -229,19 +240,24 @@ def _make_plans(
     previous: dict[str, DevelopmentPlan] = {}
     for pl in spec["plans"]:
         cycle, pairing = cycles[pl["cycle"]], pairings[pl["pairing"]]
-        plan = create_plan(session, actor, pairing.id, cycle.id)
+        plan = create_plan(session, actor, stored_id(pairing.id), stored_id(cycle.id))
         if pl["pairing"] in previous:
             plan.carried_from_plan_id = previous[pl["pairing"]].id
             session.add(plan)
         for g in pl["goals"]:
             goal = add_goal(
-                session, actor, plan.id, g["dimension"], g["title"], challenge=g.get("challenge")
+                session,
+                actor,
+                stored_id(plan.id),
+                g["dimension"],
+                g["title"],
+                challenge=g.get("challenge"),
             )
             for a in g["actions"]:
                 add_action(
                     session,
                     actor,
-                    goal.id,
+                    stored_id(goal.id),
                     a["description"],
                     a["owner"],
                     due_on=cycle.closes_on + timedelta(days=a["due_in_days"]),
@@ -251,7 +267,7 @@ def _make_plans(
         session.refresh(plan)
         for side in pl.get("sign", []):
             person_id = pairing.member_id if side == "member" else pairing.officer_id
-            sign_plan(session, actor, plan.id, person_id, plan.revision)
+            sign_plan(session, actor, stored_id(plan.id), person_id, plan.revision)
         previous[pl["pairing"]] = plan
 
 
@@ -264,5 +280,5 @@ def story_items(session: Session, cycle: Cycle) -> dict[str, list[int]]:
     ).all()
     out: dict[str, list[int]] = {}
     for code, item_id in rows:
-        out.setdefault(code, []).append(item_id)
+        out.setdefault(code, []).append(stored_id(item_id))
     return out
