@@ -40,7 +40,6 @@ from typing import Any
 from openpyxl import Workbook
 from sqlalchemy import ColumnElement, Select, or_
 from sqlalchemy import select as sa_select
-from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
 from core import audit
@@ -108,15 +107,18 @@ def _rows(session: Session, query: Select[*tuple[Any, ...]]) -> list[dict[str, A
 
 
 def _as_principal(
-    query: Select[*tuple[Any, ...]],
-    response_id: Mapped[int],
     person_id: int,
     pairing_ids: list[int],
+    answers: type[Rating | Comment | OpenAnswer | DimensionPick],
+    *columns: Any,
 ) -> Select[*tuple[Any, ...]]:
-    """Answers (rows keyed by `response_id`) given by this person as a principal about their
-    own pairing, which names them by design; with their cycle joined."""
+    """`columns` of the `answers` (ratings, comments, …: rows with a response_id) this
+    person gave as a principal about their own pairing, which names them by design; with
+    the response, invitation and cycle joined."""
     return (
-        query.join(Response, col(Response.id) == response_id)
+        sa_select(*columns)
+        .select_from(answers)
+        .join(Response, col(Response.id) == col(answers.response_id))
         .join(Invitation, col(Invitation.id) == col(Response.invitation_id))
         .join(Cycle, col(Cycle.id) == col(Invitation.cycle_id))
         .where(
@@ -194,17 +196,15 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
     own_answers = _rows(
         session,
         _as_principal(
-            sa_select(
-                col(Cycle.name).label("cycle"),
-                col(Item.code).label("item"),
-                col(Item.target),
-                col(Item.text).label("question"),
-                col(Rating.value),
-                col(Response.status),
-            ).select_from(Rating),
-            col(Rating.response_id),
             me,
             pairing_ids,
+            Rating,
+            col(Cycle.name).label("cycle"),
+            col(Item.code).label("item"),
+            col(Item.target),
+            col(Item.text).label("question"),
+            col(Rating.value),
+            col(Response.status),
         )
         .join(Item, col(Item.id) == col(Rating.item_id))
         .order_by(col(Cycle.opens_on), col(Item.position)),
@@ -212,14 +212,12 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
     own_comments = _rows(
         session,
         _as_principal(
-            sa_select(
-                col(Cycle.name).label("cycle"),
-                col(Dimension.name).label("dimension"),
-                col(Comment.text),
-            ).select_from(Comment),
-            col(Comment.response_id),
             me,
             pairing_ids,
+            Comment,
+            col(Cycle.name).label("cycle"),
+            col(Dimension.name).label("dimension"),
+            col(Comment.text),
         )
         .join(Dimension, col(Dimension.id) == col(Comment.dimension_id))
         .order_by(col(Cycle.opens_on), col(Dimension.position)),
@@ -229,23 +227,22 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
     own_open_answers = _rows(
         session,
         _as_principal(
-            sa_select(
-                col(Cycle.name).label("cycle"), col(OpenAnswer.question), col(OpenAnswer.text)
-            ).select_from(OpenAnswer),
-            col(OpenAnswer.response_id),
             me,
             pairing_ids,
+            OpenAnswer,
+            col(Cycle.name).label("cycle"),
+            col(OpenAnswer.question),
+            col(OpenAnswer.text),
         ).order_by(col(Cycle.opens_on), col(OpenAnswer.question)),
     )
     own_picks = _rows(
         session,
         _as_principal(
-            sa_select(
-                col(Cycle.name).label("cycle"), col(Dimension.name).label("dimension")
-            ).select_from(DimensionPick),
-            col(DimensionPick.response_id),
             me,
             pairing_ids,
+            DimensionPick,
+            col(Cycle.name).label("cycle"),
+            col(Dimension.name).label("dimension"),
         )
         .join(Dimension, col(Dimension.id) == col(DimensionPick.dimension_id))
         .order_by(col(Cycle.opens_on), col(Dimension.position)),

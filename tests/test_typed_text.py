@@ -110,7 +110,7 @@ def test_an_action_saved_without_a_due_date_on_the_page_leaves_the_export_workin
     at = AppTest.from_file("../app.py", default_timeout=60)
     at.run()
     at.switch_page("pages/plan.py").run()
-    form = at.form(f"action_{actions[0]['id']}")  # … and the last one cleared on the page
+    form = at.form(f"action_{actions[0].id}")  # … and the last one cleared on the page
     form.date_input[0].set_value(None)
     form.form_submit_button[0].click().run()
     assert not at.exception and "Action saved." in alerts(at, "success")
