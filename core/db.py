@@ -7,7 +7,6 @@ points Tandem at any SQLAlchemy URL, PostgreSQL through psycopg 3 included.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +20,8 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlmodel import Session
+
+from core.settings import load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJECT_ROOT / "data"
@@ -41,7 +42,7 @@ class SchemaError(TandemError):
 
 
 def database_url() -> str:
-    url = os.environ.get("TANDEM_DATABASE_URL", "").strip()
+    url = load_settings().database_url
     return url or f"sqlite:///{DEFAULT_SQLITE_PATH}"
 
 

@@ -6,9 +6,9 @@ from datetime import date, timedelta
 import streamlit as st
 
 from core.errors import Conflict, Invalid, TandemError
+from core.mail import SmtpSettings
 from feedback.collection.invitations import (
     PLACEHOLDERS,
-    SmtpSettings,
     issue_links,
     mail_merge_csv,
     mail_merge_rows,

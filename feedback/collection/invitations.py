@@ -10,37 +10,32 @@ invitation, not to the link, so nothing saved is lost when a link is replaced).
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import hashlib
 import io
-import os
 import re
 import secrets
-import smtplib
-import ssl
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
 from enum import StrEnum
 
 from openpyxl import Workbook
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from core import audit
+from core import audit, mail
 from core.cells import csv_text, put_text
 from core.errors import Invalid, NotFound
+from core.mail import SendReport, SmtpSettings
 from core.models import Council, utcnow
 from core.roles import Actor, require_council_manager
+from core.settings import load_settings
 from core.text import one_line, paragraphs
 from core.vocabulary import CycleStatus, InvitationStatus, RaterGroup
 from feedback.models import Cycle, Invitation, MessageLog, Pairing, Person
 from feedback.setup.cycles import GROUP_LABELS, get_cycle
 
 TOKEN_BYTES = 32  # 256 bits; the brief asks for at least 128
-DEFAULT_BASE_URL = "http://localhost:8501"
 # What a token looks like (token_urlsafe alphabet); anything else is not even looked up.
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{20,100}$")
 
@@ -91,7 +86,7 @@ def hash_token(token: str) -> str:
 
 
 def base_url() -> str:
-    return (os.environ.get("TANDEM_BASE_URL", "").strip() or DEFAULT_BASE_URL).rstrip("/")
+    return load_settings().base_url
 
 
 def link_for(token: str) -> str:
@@ -474,102 +469,7 @@ def mail_merge_xlsx(rows: list[list[str]]) -> bytes:
     return buffer.getvalue()
 
 
-# --- email ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str
-    port: int = 587
-    user: str = ""
-    password: str = ""
-    tls: str = "starttls"  # starttls | ssl | none
-    sender: str = ""
-
-    @classmethod
-    def from_env(cls) -> SmtpSettings | None:
-        """None when no SMTP server is configured (then the mail merge is the way)."""
-        host = os.environ.get("TANDEM_SMTP_HOST", "").strip()
-        if not host:
-            return None
-        tls = os.environ.get("TANDEM_SMTP_TLS", "starttls").strip().lower() or "starttls"
-        port_text = os.environ.get("TANDEM_SMTP_PORT", "").strip()
-        default_port = {"ssl": 465, "none": 25}.get(tls, 587)
-        try:
-            port = int(port_text) if port_text else default_port
-        except ValueError as exc:
-            raise Invalid(f"TANDEM_SMTP_PORT={port_text!r} is not a port number.") from exc
-        settings = cls(
-            host=host,
-            port=port,
-            user=os.environ.get("TANDEM_SMTP_USER", ""),
-            password=os.environ.get("TANDEM_SMTP_PASSWORD", ""),
-            tls=tls,
-            sender=os.environ.get("TANDEM_SMTP_SENDER", "").strip(),
-        )
-        settings.check()
-        return settings
-
-    def check(self) -> None:
-        problems = []
-        if self.tls not in ("starttls", "ssl", "none"):
-            problems.append("TANDEM_SMTP_TLS must be starttls, ssl or none.")
-        if not self.sender or "@" not in self.sender:
-            problems.append("TANDEM_SMTP_SENDER must be the address emails come from.")
-        if problems:
-            raise Invalid("Email sending is not set up correctly.", problems)
-
-    def connect(self) -> smtplib.SMTP:
-        if self.tls == "ssl":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(
-                self.host, self.port, timeout=30, context=ssl.create_default_context()
-            )
-        else:
-            client = smtplib.SMTP(self.host, self.port, timeout=30)
-            if self.tls == "starttls":
-                client.starttls(context=ssl.create_default_context())
-        if self.user:
-            client.login(self.user, self.password)
-        return client
-
-
-def open_smtp(settings: SmtpSettings) -> smtplib.SMTP:
-    """A connection to the email server, or a plain message saying nothing was sent."""
-    try:
-        return settings.connect()
-    except (OSError, smtplib.SMTPException) as exc:
-        raise Invalid(
-            f"Tandem could not connect to the email server {settings.host}:{settings.port} "
-            f"({exc}). Nothing was sent. Check the TANDEM_SMTP_ settings."
-        ) from exc
-
-
-def email_message(
-    settings: SmtpSettings, from_name: str, to: tuple[str, str], subject: str, body: str
-) -> EmailMessage:
-    """A plain-text email from the council (by name) at the configured sender address."""
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = formataddr((from_name, settings.sender))
-    message["To"] = formataddr(to)
-    message["Message-ID"] = make_msgid(domain=settings.sender.split("@")[-1])
-    message.set_content(body)
-    return message
-
-
-@dataclass
-class SendReport:
-    sent: int = 0
-    failed: list[str] = field(default_factory=list)  # "name <email>: reason"
-    skipped: int = 0
-
-    def summary(self, kind: str) -> str:
-        text = f"{self.sent} {kind}{'s' if self.sent != 1 else ''} sent."
-        if self.skipped:
-            text += f" {self.skipped} skipped (already sent; tick 'send again' to resend)."
-        if self.failed:
-            text += f" {len(self.failed)} could not be sent."
-        return text
+# --- email (sent through core.mail) ------------------------------------------------------
 
 
 Progress = Callable[[int, int, str], None]
@@ -591,13 +491,11 @@ def _send(
             f"The cycle is {cycle.status}. Open it before sending {kind}s, so that the links "
             "in them work."
         )
-    settings = settings or SmtpSettings.from_env()
-    if settings is None:
-        raise Invalid(
-            "No email server is configured (TANDEM_SMTP_HOST is not set). Download the "
-            "mail-merge file instead, or ask your administrator to set up email."
-        )
-    settings.check()
+    settings = mail.configured(
+        settings,
+        "No email server is configured (TANDEM_SMTP_HOST is not set). Download the "
+        "mail-merge file instead, or ask your administrator to set up email.",
+    )
     council = session.get(Council, cycle.council_id)
     wording = wording_for(cycle)
     subject_t, body_t = (
@@ -622,34 +520,25 @@ def _send(
         progress(0, total, f"Sending {total} {kind}s…")
     if not people:
         return report
-    client = open_smtp(settings)
-    try:
+    with mail.outbox(settings) as out:
         for done, r in enumerate(people, start=1):
             invitation = by_id[r.invitation_id]
             token = new_token()
             r.link = link_for(token)
             values = _merge_fields(cycle, council, r)
-            try:
-                message = email_message(
-                    settings,
-                    council.name,
-                    (r.name, r.email),
-                    render(subject_t, values),
-                    render(body_t, values),
-                )
-                client.send_message(message)
-            except (OSError, ValueError, smtplib.SMTPException) as exc:
-                # ValueError: a name the email headers refuse (stored before names were
-                # checked for line separators); the others are still sent.
+            error = out.send(
+                council.name, (r.name, r.email), render(subject_t, values), render(body_t, values)
+            )
+            if error is not None:
                 # The old link (if any) stays valid: nothing new reached this person.
-                report.failed.append(f"{r.name} <{r.email}>: {exc}")
+                report.failed.append(f"{r.name} <{r.email}>: {error}")
                 session.add(
                     MessageLog(
                         invitation_id=invitation.id,
                         kind=kind,
                         channel="email",
                         ok=False,
-                        error=str(exc)[:500],
+                        error=error[:500],
                     )
                 )
             else:
@@ -668,9 +557,6 @@ def _send(
             session.commit()
             if progress:
                 progress(done, total, f"{done} of {total}: {r.name}")
-    finally:
-        with contextlib.suppress(OSError, smtplib.SMTPException):
-            client.quit()
     audit.record(
         session,
         actor,
