@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.errors import Conflict, Invalid, TandemError
 from core.mail import SmtpSettings
+from core.vocabulary import GROUP_LABELS
 from feedback.collection.invitations import (
     PLACEHOLDERS,
     issue_links,
@@ -27,7 +28,6 @@ from feedback.collection.tracking import (
 )
 from feedback.setup.cycles import (
     GROUP_KIND,
-    GROUP_LABELS,
     TRANSITIONS,
     add_pairing_to_cycle,
     create_cycle,

@@ -31,9 +31,9 @@ from core.models import Council, utcnow
 from core.roles import Actor, require_council_manager
 from core.settings import load_settings
 from core.text import one_line, paragraphs
-from core.vocabulary import CycleStatus, InvitationStatus, RaterGroup
+from core.vocabulary import GROUP_LABELS, CycleStatus, InvitationStatus, RaterGroup
 from feedback.models import Cycle, Invitation, MessageLog, Pairing, Person
-from feedback.setup.cycles import GROUP_LABELS, get_cycle
+from feedback.setup.cycles import get_cycle
 
 TOKEN_BYTES = 32  # 256 bits; the brief asks for at least 128
 # What a token looks like (token_urlsafe alphabet); anything else is not even looked up.

@@ -9,9 +9,9 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, func, select
 
 from core.roles import Actor, require_council_manager
-from core.vocabulary import InvitationStatus, RaterGroup
+from core.vocabulary import GROUP_LABELS, InvitationStatus, RaterGroup
 from feedback.models import Invitation, MessageLog, Pairing, Person
-from feedback.setup.cycles import GROUP_LABELS, get_cycle
+from feedback.setup.cycles import get_cycle
 
 GROUP_ORDER = [RaterGroup.principal, RaterGroup.members, RaterGroup.officers, RaterGroup.partners]
 

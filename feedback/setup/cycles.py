@@ -14,6 +14,7 @@ from core.models import utcnow
 from core.roles import Actor, require_council_manager
 from core.text import column_limit, one_line
 from core.vocabulary import (
+    GROUP_LABELS,
     CycleStatus,
     InvitationStatus,
     PersonKind,
@@ -39,14 +40,6 @@ GROUP_KIND: dict[str, str] = {
     RaterGroup.members: PersonKind.member,
     RaterGroup.officers: PersonKind.officer,
     RaterGroup.partners: PersonKind.external,
-}
-
-GROUP_LABELS: dict[str, str] = {
-    "self": "Self",
-    "partner": "Partner",
-    RaterGroup.members: "Other councillors",
-    RaterGroup.officers: "Other officers",
-    RaterGroup.partners: "External partners",
 }
 
 
