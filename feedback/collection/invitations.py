@@ -21,7 +21,7 @@ from enum import StrEnum
 
 from openpyxl import Workbook
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core import audit, mail
 from core.cells import csv_text, put_text
@@ -200,17 +200,19 @@ def resolve_token(session: Session, token: str | None) -> LinkResolution:
     token = (token or "").strip()
     if not TOKEN_SHAPE.match(token):
         return LinkResolution(LinkOutcome.unknown)
-    invitation = session.exec(
-        select(Invitation).where(Invitation.token_hash == hash_token(token))
+    row = session.exec(
+        select(Invitation, Cycle.status)
+        .join(Cycle, col(Cycle.id) == Invitation.cycle_id)
+        .where(col(Invitation.token_hash) == hash_token(token))
     ).first()
-    if invitation is None:
+    if row is None:
         return LinkResolution(LinkOutcome.unknown)
+    invitation, cycle_status = row
     if invitation.status == InvitationStatus.revoked:
         return LinkResolution(LinkOutcome.revoked)
-    cycle = session.get(Cycle, invitation.cycle_id)
-    if cycle.status == CycleStatus.draft:
+    if cycle_status == CycleStatus.draft:
         return LinkResolution(LinkOutcome.not_open_yet)
-    if cycle.status != CycleStatus.open:
+    if cycle_status != CycleStatus.open:
         return LinkResolution(LinkOutcome.closed)
     others = session.exec(
         select(Invitation.id)

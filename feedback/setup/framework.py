@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.db import DATA_DIR, TandemError
 from feedback.models import Dimension, FrameworkVersion, Item
@@ -445,6 +447,102 @@ def ensure_framework_file(session: Session, path: Path | str) -> FrameworkVersio
 def framework_spec(version: FrameworkVersion) -> FrameworkSpec:
     """The framework exactly as stored for a cycle."""
     return FrameworkSpec.model_validate(version.definition)
+
+
+# --- a stored version, parsed once per process ----------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredDimension:
+    id: int
+    code: str
+    name: str
+    description: str
+    position: int
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    id: int
+    dimension_id: int | None  # None: a Solace-comparable question
+    code: str
+    target: str
+    scale: str
+    text: str
+    audience: str
+    position: int
+
+
+@dataclass(frozen=True)
+class StoredFramework:
+    """A framework version as stored (its parsed definition, dimensions and items). Stored
+    versions never change (a changed file needs a new version: `store_framework`), so one
+    copy per process serves every rater of every cycle that runs it."""
+
+    version_id: int
+    checksum: str
+    spec: FrameworkSpec
+    dimensions: tuple[StoredDimension, ...]
+    items: tuple[StoredItem, ...]
+
+    def items_for(self, group: str) -> list[StoredItem]:
+        """The items raters of `group` answer, in order (the rule is `asks`)."""
+        return [i for i in self.items if asks(self.spec, i.code, i.audience, group)]
+
+
+_STORED: dict[tuple[str, int, str], StoredFramework] = {}
+_STORED_LOCK = threading.Lock()
+_STORED_MAX = 64  # versions kept; a process sees a handful
+
+
+def stored_framework(session: Session, version_id: int, checksum: str) -> StoredFramework:
+    """The stored framework version `version_id`, parsed once per process and database.
+    `checksum` is the one the caller read with its row: a copy is reused only for the same
+    database, version and checksum, so the cache can never serve other content."""
+    key = (str(session.get_bind().url), version_id, checksum)
+    found = _STORED.get(key)
+    if found is not None:
+        return found
+    version = session.get(FrameworkVersion, version_id)
+    if version is None:
+        raise TandemError(f"Framework version {version_id} is not stored.")
+    dimensions = session.exec(
+        select(Dimension)
+        .where(Dimension.framework_version_id == version_id)
+        .order_by(col(Dimension.position))
+    ).all()
+    items = session.exec(
+        select(Item).where(Item.framework_version_id == version_id).order_by(col(Item.position))
+    ).all()
+    loaded = StoredFramework(
+        version_id=version_id,
+        checksum=version.checksum,
+        spec=framework_spec(version),
+        dimensions=tuple(
+            StoredDimension(d.id or 0, d.code, d.name, d.description, d.position)
+            for d in dimensions
+        ),
+        items=tuple(
+            StoredItem(
+                i.id or 0,
+                i.dimension_id,
+                i.code,
+                i.target,
+                i.scale,
+                i.text,
+                i.audience,
+                i.position,
+            )
+            for i in items
+        ),
+    )
+    if version.checksum != checksum:
+        return loaded  # changed under the caller (never in practice): not kept
+    with _STORED_LOCK:
+        if len(_STORED) >= _STORED_MAX:
+            _STORED.clear()
+        _STORED[key] = loaded
+    return loaded
 
 
 def render_item(text: str, member: str, officer: str, partner: str = "") -> str:
