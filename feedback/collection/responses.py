@@ -115,52 +115,6 @@ def get_response(session: Session, invitation_id: int) -> Response | None:
     return session.exec(select(Response).where(Response.invitation_id == invitation_id)).first()
 
 
-def current_answers(
-    session: Session, invitation_id: int, resume_key: str | None = None
-) -> tuple[dict[int, int | None], dict[int, str]]:
-    """What the rater has saved so far in their draft: ratings by item id, comments by
-    dimension id. Nothing for a submitted response or for a key that did not begin it."""
-    response = get_response(session, invitation_id)
-    if (
-        response is None
-        or response.status == ResponseStatus.submitted
-        or not opens_draft(response, resume_key)
-    ):
-        return {}, {}
-    ratings = {
-        r.item_id: r.value
-        for r in session.exec(select(Rating).where(Rating.response_id == response.id))
-    }
-    comments = {
-        c.dimension_id: c.text
-        for c in session.exec(select(Comment).where(Comment.response_id == response.id))
-    }
-    return ratings, comments
-
-
-def current_extras(
-    session: Session, invitation_id: int, resume_key: str | None = None
-) -> tuple[dict[str, str], list[int]]:
-    """The draft's open answers (by question code) and its picks of the dimensions that
-    matter most (dimension ids), under the same rule as `current_answers`."""
-    response = get_response(session, invitation_id)
-    if (
-        response is None
-        or response.status == ResponseStatus.submitted
-        or not opens_draft(response, resume_key)
-    ):
-        return {}, []
-    answers = {
-        a.question: a.text
-        for a in session.exec(select(OpenAnswer).where(OpenAnswer.response_id == response.id))
-    }
-    picks = sorted(
-        p.dimension_id
-        for p in session.exec(select(DimensionPick).where(DimensionPick.response_id == response.id))
-    )
-    return answers, picks
-
-
 @dataclass(frozen=True)
 class _Opened:
     invitation: Invitation
