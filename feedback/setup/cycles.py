@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from core import audit
 from core.errors import Conflict, Invalid, NotFound
@@ -409,23 +410,48 @@ def nominate_raters(
     return added
 
 
-def nominations(session: Session, cycle_id: int, pairing_id: int) -> list[dict[str, object]]:
+@dataclass(frozen=True)
+class Nomination:
+    """One rater invited to rate a pairing, as the cycle page lists them (never answers)."""
+
+    invitation_id: int
+    person_id: int
+    name: str
+    title: str
+    group: str  # a RaterGroup
+    status: str  # an InvitationStatus
+
+    @property
+    def live(self) -> bool:
+        """Not withdrawn."""
+        return self.status != InvitationStatus.revoked
+
+    @property
+    def withdrawable(self) -> bool:
+        """An anonymous rater who has not submitted (the pair are never withdrawn)."""
+        return self.group != RaterGroup.principal and self.status in (
+            InvitationStatus.not_started,
+            InvitationStatus.in_progress,
+        )
+
+
+def nominations(session: Session, cycle_id: int, pairing_id: int) -> list[Nomination]:
     """Who is invited to rate a pairing, with their group and status (never answers)."""
     rows = session.exec(
         select(Invitation, Person)
-        .join(Person, Person.id == Invitation.rater_id)
+        .join(Person, col(Person.id) == Invitation.rater_id)
         .where(Invitation.cycle_id == cycle_id, Invitation.pairing_id == pairing_id)
-        .order_by(Invitation.rater_group, Person.full_name)
+        .order_by(col(Invitation.rater_group), col(Person.full_name))
     ).all()
     return [
-        {
-            "invitation_id": inv.id,
-            "person_id": person.id,
-            "name": person.full_name,
-            "title": person.title,
-            "group": inv.rater_group,
-            "status": inv.status,
-        }
+        Nomination(
+            invitation_id=inv.id or 0,
+            person_id=person.id or 0,
+            name=person.full_name,
+            title=person.title,
+            group=inv.rater_group,
+            status=inv.status,
+        )
         for inv, person in rows
     ]
 
