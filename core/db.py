@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import orjson
 from alembic import command
@@ -20,6 +21,7 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlmodel import Session
+from sqlmodel.sql.expression import Select
 
 from core.settings import load_settings
 
@@ -121,6 +123,12 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def select_row(*columns: Any) -> Select[*tuple[Any, ...]]:
+    """SELECT of more than four entities or columns: `sqlmodel.select`'s typed overloads stop
+    at four. Runs with `session.exec` like any other; its rows are untyped tuples."""
+    return Select(*columns)
 
 
 # --- schema -------------------------------------------------------------------------

@@ -24,16 +24,18 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from core import audit, mail
-from core.cells import csv_text, put_text
+from core.cells import active_sheet, csv_text, put_text_at
+from core.db import select_row
 from core.errors import Invalid, NotFound
 from core.mail import SendReport, SmtpSettings
-from core.models import Council, utcnow
+from core.models import Council, stored_id, utcnow
 from core.roles import Actor, require_council_manager
 from core.settings import load_settings
 from core.text import one_line, paragraphs
 from core.vocabulary import GROUP_LABELS, CycleStatus, InvitationStatus, RaterGroup
 from feedback.models import Cycle, Invitation, MessageLog, Pairing, Person
 from feedback.setup.cycles import get_cycle
+from feedback.setup.people import get_council
 
 TOKEN_BYTES = 32  # 256 bits; the brief asks for at least 128
 # What a token looks like (token_urlsafe alphabet); anything else is not even looked up.
@@ -216,17 +218,18 @@ def resolve_token(session: Session, token: str | None) -> LinkResolution:
         return LinkResolution(LinkOutcome.closed)
     others = session.exec(
         select(Invitation.id)
-        .join(Cycle, Cycle.id == Invitation.cycle_id)
+        .join(Cycle, col(Cycle.id) == col(Invitation.cycle_id))
         .where(
             Invitation.rater_id == invitation.rater_id,
             Invitation.status != InvitationStatus.revoked,
             Cycle.status == CycleStatus.open,
             Invitation.id != invitation.id,
         )
-        .order_by(Invitation.cycle_id, Invitation.pairing_id)
+        .order_by(col(Invitation.cycle_id), col(Invitation.pairing_id))
     ).all()
+    invitation_id = stored_id(invitation.id)
     return LinkResolution(
-        LinkOutcome.ok, invitation.id, invitation.rater_id, [invitation.id, *others]
+        LinkOutcome.ok, invitation_id, invitation.rater_id, [invitation_id, *others]
     )
 
 
@@ -330,7 +333,7 @@ def recipients(
     """Invitations of a cycle with rater and pairing names (revoked ones never)."""
     rater, member, officer = aliased(Person), aliased(Person), aliased(Person)
     query = (
-        select(
+        select_row(
             Invitation.id,
             rater.full_name,
             rater.email,
@@ -341,20 +344,25 @@ def recipients(
             Invitation.status,
             Invitation.token_hash,
         )
-        .join(rater, rater.id == Invitation.rater_id)
-        .join(Pairing, Pairing.id == Invitation.pairing_id)
-        .join(member, member.id == Pairing.member_id)
-        .join(officer, officer.id == Pairing.officer_id)
+        .join(rater, col(rater.id) == col(Invitation.rater_id))
+        .join(Pairing, col(Pairing.id) == col(Invitation.pairing_id))
+        .join(member, col(member.id) == col(Pairing.member_id))
+        .join(officer, col(officer.id) == col(Pairing.officer_id))
         .where(
             Invitation.cycle_id == cycle_id,
             Invitation.status != InvitationStatus.revoked,
         )
-        .order_by(Pairing.kind.desc(), Pairing.id, Invitation.rater_group, rater.full_name)
+        .order_by(
+            col(Pairing.kind).desc(),
+            col(Pairing.id),
+            col(Invitation.rater_group),
+            col(rater.full_name),
+        )
     )
     if not include_submitted:
         query = query.where(Invitation.status != InvitationStatus.submitted)
     if invitation_ids is not None:
-        query = query.where(Invitation.id.in_(list(invitation_ids)))
+        query = query.where(col(Invitation.id).in_(list(invitation_ids)))
     out = []
     for inv_id, name, email, m, o, portfolio, group, status, token_hash in session.exec(query):
         pairing = f"{m} & {o}" + (f" ({portfolio})" if portfolio else "")
@@ -397,7 +405,9 @@ def issue_links(
         for i in session.exec(
             select(Invitation).where(
                 Invitation.cycle_id == cycle_id,
-                Invitation.status.not_in([InvitationStatus.revoked, InvitationStatus.submitted]),
+                col(Invitation.status).not_in(
+                    [InvitationStatus.revoked, InvitationStatus.submitted]
+                ),
             )
         )
     }
@@ -425,7 +435,7 @@ MAIL_MERGE_COLUMNS = ["name", "email", "pairing", "rater_group", "link", "subjec
 
 def mail_merge_rows(session: Session, cycle_id: int, fresh: list[Recipient]) -> list[list[str]]:
     cycle = get_cycle(session, cycle_id)
-    council = session.get(Council, cycle.council_id)
+    council = get_council(session, cycle.council_id)
     wording = wording_for(cycle)
     rows = []
     for r in fresh:
@@ -458,11 +468,11 @@ def mail_merge_xlsx(rows: list[list[str]]) -> bytes:
     """Every cell is written as text (core.cells.put_text), so nothing in it can be a
     formula and any name or wording can be written."""
     workbook = Workbook()
-    sheet = workbook.active
+    sheet = active_sheet(workbook)
     sheet.title = "Mail merge"
     for r, row in enumerate([MAIL_MERGE_COLUMNS, *rows], start=1):
         for c, value in enumerate(row, start=1):
-            put_text(sheet.cell(r, c), value)  # text, never a formula (core.cells)
+            put_text_at(sheet, r, c, value)  # text, never a formula (core.cells)
     for column, width in zip("ABCDEFG", (28, 34, 44, 20, 60, 40, 60), strict=True):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A2"
@@ -498,7 +508,7 @@ def _send(
         "No email server is configured (TANDEM_SMTP_HOST is not set). Download the "
         "mail-merge file instead, or ask your administrator to set up email.",
     )
-    council = session.get(Council, cycle.council_id)
+    council = get_council(session, cycle.council_id)
     wording = wording_for(cycle)
     subject_t, body_t = (
         (wording.invitation_subject, wording.invitation_body)
@@ -509,13 +519,15 @@ def _send(
         session.exec(
             select(Invitation).where(
                 Invitation.cycle_id == cycle_id,
-                Invitation.status.not_in([InvitationStatus.revoked, InvitationStatus.submitted]),
+                col(Invitation.status).not_in(
+                    [InvitationStatus.revoked, InvitationStatus.submitted]
+                ),
             )
         )
     )
     chosen = select_ids(candidates)
     report = SendReport(skipped=len(candidates) - len(chosen))
-    by_id = {i.id: i for i in chosen}
+    by_id = {stored_id(i.id): i for i in chosen}
     people = recipients(session, cycle_id, invitation_ids=by_id)
     total = len(people)
     if progress:
@@ -536,7 +548,7 @@ def _send(
                 report.failed.append(f"{r.name} <{r.email}>: {error}")
                 session.add(
                     MessageLog(
-                        invitation_id=invitation.id,
+                        invitation_id=stored_id(invitation.id),
                         kind=kind,
                         channel="email",
                         ok=False,
@@ -552,7 +564,9 @@ def _send(
                     invitation.last_reminded_at = now
                     invitation.reminder_count += 1
                 session.add(invitation)
-                session.add(MessageLog(invitation_id=invitation.id, kind=kind, channel="email"))
+                session.add(
+                    MessageLog(invitation_id=stored_id(invitation.id), kind=kind, channel="email")
+                )
                 report.sent += 1
             # Commit message by message: a sent email's link must work even if a later
             # one fails and the rest of the run is abandoned.

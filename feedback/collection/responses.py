@@ -21,11 +21,15 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, Integer, String, Text, cast, literal, null, union_all
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql as pg_insert
+from sqlalchemy.dialects import sqlite as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, delete, func, select, update
+from sqlmodel import Session, SQLModel, col, delete, func, select, update
 
-from core.db import session_scope
+from core.db import select_row, session_scope
 from core.errors import Conflict, Invalid, NotFound
 from core.models import Council, utcnow
 from core.text import paragraphs
@@ -264,17 +268,21 @@ def _validate(
     return texts
 
 
-def _upsert(session: Session, model: type, keys: list[str], rows: list[dict[str, Any]]) -> None:
+def _upsert(
+    session: Session, model: type[SQLModel], keys: list[str], rows: list[dict[str, Any]]
+) -> None:
     """INSERT … ON CONFLICT DO UPDATE (SQLite and PostgreSQL alike), all rows at once."""
     if not rows:
         return
+    table = sa_inspect(model).local_table
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        pg = pg_insert.insert(table)
+        changed = {c: pg.excluded[c] for c in rows[0] if c not in keys}
+        session.exec(pg.on_conflict_do_update(index_elements=keys, set_=changed), params=rows)
     else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    statement = dialect_insert(model.__table__)
-    changed = {c: statement.excluded[c] for c in rows[0] if c not in keys}
-    session.exec(statement.on_conflict_do_update(index_elements=keys, set_=changed), params=rows)
+        lite = sqlite_insert.insert(table)
+        changed = {c: lite.excluded[c] for c in rows[0] if c not in keys}
+        session.exec(lite.on_conflict_do_update(index_elements=keys, set_=changed), params=rows)
 
 
 def _write_extras(
@@ -292,12 +300,12 @@ def _write_extras(
     if cleared:
         session.exec(
             delete(OpenAnswer).where(
-                OpenAnswer.response_id == response_id,
+                col(OpenAnswer.response_id) == response_id,
                 OpenAnswer.question.in_(cleared),  # type: ignore[attr-defined]
             )
         )
     if picks is not None:
-        session.exec(delete(DimensionPick).where(DimensionPick.response_id == response_id))
+        session.exec(delete(DimensionPick).where(col(DimensionPick.response_id) == response_id))
         for dimension_id in sorted(set(picks)):
             session.add(DimensionPick(response_id=response_id, dimension_id=dimension_id))
 
@@ -326,7 +334,7 @@ def _write_answers(
     if cleared:
         session.exec(
             delete(Comment).where(
-                Comment.response_id == response_id,
+                col(Comment.response_id) == response_id,
                 Comment.dimension_id.in_(cleared),  # type: ignore[attr-defined]
             )
         )
@@ -445,7 +453,7 @@ def submit_response(
     if not opens_draft(response, resume_key):
         raise Conflict(DRAFT_ELSEWHERE)
     answered = session.exec(
-        select(Rating).where(Rating.response_id == response.id, Rating.value.is_not(None))
+        select(Rating).where(Rating.response_id == response.id, col(Rating.value).is_not(None))
     ).first()
     if answered is None:
         raise Invalid("Please answer at least one question before submitting.")
@@ -453,7 +461,7 @@ def submit_response(
     now = utcnow()
     result = session.exec(
         update(Response)
-        .where(Response.id == response.id, Response.status == ResponseStatus.draft)
+        .where(col(Response.id) == response.id, col(Response.status) == ResponseStatus.draft)
         .values(status=ResponseStatus.submitted, submitted_at=now, updated_at=now)
     )
     if result.rowcount != 1:
@@ -477,10 +485,10 @@ def start_again(session: Session, invitation_id: int, *, resume_key: str) -> Res
     if opens_draft(response, resume_key):
         return response  # already this browser's (a second click): nothing to delete
     try:
-        session.exec(delete(Rating).where(Rating.response_id == response.id))
-        session.exec(delete(Comment).where(Comment.response_id == response.id))
-        session.exec(delete(OpenAnswer).where(OpenAnswer.response_id == response.id))
-        session.exec(delete(DimensionPick).where(DimensionPick.response_id == response.id))
+        session.exec(delete(Rating).where(col(Rating.response_id) == response.id))
+        session.exec(delete(Comment).where(col(Comment.response_id) == response.id))
+        session.exec(delete(OpenAnswer).where(col(OpenAnswer.response_id) == response.id))
+        session.exec(delete(DimensionPick).where(col(DimensionPick.response_id) == response.id))
     except DBAPIError as exc:
         if "has been submitted" in str(exc.orig):
             raise Conflict(ALREADY_SUBMITTED) from None
@@ -592,34 +600,43 @@ def _draft_answers(session: Session, response_id: int) -> _DraftAnswers:
     def none(kind: type[Integer] | type[String] | type[Text]) -> Any:
         return cast(null(), kind)
 
-    rows = session.exec(
-        union_all(
-            select(
-                literal("rating"), col(Rating.item_id), none(String), col(Rating.value), none(Text)
-            ).where(Rating.response_id == response_id),
-            select(
-                literal("comment"),
-                col(Comment.dimension_id),
-                none(String),
-                none(Integer),
-                col(Comment.text),
-            ).where(Comment.response_id == response_id),
-            select(
-                literal("open"),
-                none(Integer),
-                col(OpenAnswer.question),
-                none(Integer),
-                col(OpenAnswer.text),
-            ).where(OpenAnswer.response_id == response_id),
-            select(
-                literal("pick"),
-                col(DimensionPick.dimension_id),
-                none(String),
-                none(Integer),
-                none(Text),
-            ).where(DimensionPick.response_id == response_id),
+    # A compound SELECT: run on the session's connection (same transaction).
+    rows = (
+        session.connection()
+        .execute(
+            union_all(
+                sa_select(
+                    literal("rating"),
+                    col(Rating.item_id),
+                    none(String),
+                    col(Rating.value),
+                    none(Text),
+                ).where(col(Rating.response_id) == response_id),
+                sa_select(
+                    literal("comment"),
+                    col(Comment.dimension_id),
+                    none(String),
+                    none(Integer),
+                    col(Comment.text),
+                ).where(col(Comment.response_id) == response_id),
+                sa_select(
+                    literal("open"),
+                    none(Integer),
+                    col(OpenAnswer.question),
+                    none(Integer),
+                    col(OpenAnswer.text),
+                ).where(col(OpenAnswer.response_id) == response_id),
+                sa_select(
+                    literal("pick"),
+                    col(DimensionPick.dimension_id),
+                    none(String),
+                    none(Integer),
+                    none(Text),
+                ).where(col(DimensionPick.response_id) == response_id),
+            )
         )
-    ).all()
+        .all()
+    )
     answers = _DraftAnswers()
     for kind, number, code, value, text in rows:
         if kind == "rating":
@@ -653,7 +670,7 @@ def questionnaire_view(
     copy (framework.stored_framework)."""
     member_p, officer_p, rater_p = aliased(Person), aliased(Person), aliased(Person)
     row = session.exec(
-        select(
+        select_row(
             Invitation,
             Cycle,
             Council.name,
@@ -795,7 +812,7 @@ def invitation_choices(
         .scalar_subquery()
     )
     rows = session.exec(
-        select(
+        select_row(
             Invitation.id,
             Invitation.rater_group,
             member_p.full_name,
@@ -832,7 +849,7 @@ def invitation_choices(
     return [by_id[i] for i in invitation_ids if i in by_id]
 
 
-GROUP_NOUNS = {
+GROUP_NOUNS: dict[str, str] = {
     RaterGroup.members: "councillors",
     RaterGroup.officers: "officers",
     RaterGroup.partners: "external partners",

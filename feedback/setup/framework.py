@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlmodel import Session, col, select
 
 from core.db import DATA_DIR, TandemError
+from core.models import stored_id
 from feedback.models import Dimension, FrameworkVersion, Item
 
 FRAMEWORK_DIR = DATA_DIR / "framework"
@@ -253,15 +254,15 @@ class FrameworkSpec(_Strict):
             if q.code in seen_items:
                 problems.append(f"open_questions[{o}].code: '{q.code}' is used twice")
             seen_items.add(q.code)
-        for s, q in enumerate(self.solace):
-            if q.code in seen_items:
-                problems.append(f"solace[{s}].code: '{q.code}' is used twice")
-            seen_items.add(q.code)
-            if q.scale not in self.scales:
-                problems.append(f"solace[{s}].scale: no scale called '{q.scale}'")
+        for s, sq in enumerate(self.solace):
+            if sq.code in seen_items:
+                problems.append(f"solace[{s}].code: '{sq.code}' is used twice")
+            seen_items.add(sq.code)
+            if sq.scale not in self.scales:
+                problems.append(f"solace[{s}].scale: no scale called '{sq.scale}'")
             else:
-                top = len(self.scales[q.scale].points)
-                bad = [v for v in q.benchmark.values if not 1 <= v <= top]
+                top = len(self.scales[sq.scale].points)
+                bad = [v for v in sq.benchmark.values if not 1 <= v <= top]
                 if bad:
                     problems.append(f"solace[{s}].benchmark.values: {bad} are not on the scale")
         if problems:
@@ -392,10 +393,11 @@ def store_framework(session: Session, spec: FrameworkSpec) -> FrameworkVersion:
     )
     session.add(version)
     session.flush()
+    version_id = stored_id(version.id)
     position = 0
     for d, dim in enumerate(spec.dimensions):
         row = Dimension(
-            framework_version_id=version.id,
+            framework_version_id=version_id,
             code=dim.code,
             name=dim.name,
             description=dim.description,
@@ -406,7 +408,7 @@ def store_framework(session: Session, spec: FrameworkSpec) -> FrameworkVersion:
         for item in dim.items:
             session.add(
                 Item(
-                    framework_version_id=version.id,
+                    framework_version_id=version_id,
                     dimension_id=row.id,
                     code=item.code,
                     target=item.target,
@@ -419,7 +421,7 @@ def store_framework(session: Session, spec: FrameworkSpec) -> FrameworkVersion:
     for q in spec.solace:
         session.add(
             Item(
-                framework_version_id=version.id,
+                framework_version_id=version_id,
                 dimension_id=None,
                 code=q.code,
                 target=q.target,
@@ -499,7 +501,7 @@ def stored_framework(session: Session, version_id: int, checksum: str) -> Stored
     """The stored framework version `version_id`, parsed once per process and database.
     `checksum` is the one the caller read with its row: a copy is reused only for the same
     database, version and checksum, so the cache can never serve other content."""
-    key = (str(session.get_bind().url), version_id, checksum)
+    key = (str(session.get_bind().engine.url), version_id, checksum)
     found = _STORED.get(key)
     if found is not None:
         return found
@@ -626,14 +628,16 @@ def wording_problems(spec: FrameworkSpec) -> list[str]:
                     f'{item.code}: "each other" asks about two people\'s behaviour at once; '
                     "ask about each of them in a twin item"
                 )
-            if item.scale == "agreement" and ABSOLUTES.search(text):
+            absolute = ABSOLUTES.search(text)
+            if item.scale == "agreement" and absolute:
                 out.append(
-                    f'{item.code}: an absolute ("{ABSOLUTES.search(text).group(0)}") cannot be '
+                    f'{item.code}: an absolute ("{absolute.group(0)}") cannot be '
                     "agreed with on a scale; describe the behaviour positively"
                 )
-            if FEELINGS.search(text):
+            feeling = FEELINGS.search(text)
+            if feeling:
                 out.append(
-                    f'{item.code}: "{FEELINGS.search(text).group(0)}" is a feeling raters cannot '
+                    f'{item.code}: "{feeling.group(0)}" is a feeling raters cannot '
                     "see; describe what the person does"
                 )
             if "big decision" in text.lower():
