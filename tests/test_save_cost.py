@@ -138,3 +138,40 @@ def test_saving_one_answer_is_one_read_and_one_write(
     for counter in results.values():
         for transaction in counter.transactions:
             assert not any("frameworkversion.definition" in s for s in transaction.statements)
+
+
+def test_the_list_of_invitations_and_the_form_read_the_same_on_both_databases(engine) -> None:
+    """The choosing list (one statement) and the form (answers in one compound statement)
+    on SQLite and PostgreSQL: counts only for the browser's own draft, none once submitted."""
+    from feedback.collection.responses import (
+        invitation_choices,
+        items_for_invitation,
+        new_resume_key,
+        questionnaire_view,
+        record_answers,
+        submit_response,
+    )
+
+    built = build_cycle(engine)
+    with session_scope(engine) as s:
+        mine = s.exec(
+            select(Invitation)
+            .where(Invitation.rater_id == built.people["o0"])
+            .order_by(Invitation.pairing_id)
+        ).all()
+        ids = [i.id for i in mine if i.id is not None]
+        items = [[i.id for i in items_for_invitation(s, inv)] for inv in mine]
+    key, other = new_resume_key(), new_resume_key()
+    saved = record_answers(engine, ids[0], {items[0][0]: 4, items[0][1]: None}, resume_key=key)
+    assert saved.ratings == {items[0][0]: 4, items[0][1]: None}
+    record_answers(engine, ids[1], {items[1][0]: 2}, resume_key=key)
+    with session_scope(engine) as s:
+        submit_response(s, ids[1], resume_key=key)
+    with session_scope(engine) as s:
+        choices = {c.invitation_id: c for c in invitation_choices(s, ids, key)}
+        assert choices[ids[0]].status == f"2/{len(items[0])}"
+        assert choices[ids[1]].status == "submitted"
+        assert invitation_choices(s, ids, other)[0].status == "begun elsewhere"
+        view = questionnaire_view(s, ids[0], key)
+        assert view.ratings == {items[0][0]: 4, items[0][1]: None} and view.answered == 2
+        assert questionnaire_view(s, ids[0], other).ratings == {}
