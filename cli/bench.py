@@ -4,7 +4,6 @@ with it, each figure beside its floor."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -42,6 +41,7 @@ def register(app: typer.Typer) -> None:
         from sqlalchemy.engine import make_url
 
         from core.db import make_engine
+        from core.settings import load_settings
         from tools.bench import (
             bench_marker,
             build_national,
@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
         from tools.bench_run import format_table, run_timings
 
         councils_per_nation(scale)  # checks --scale before anything is touched
-        url = database_url.strip() or os.environ.get("TANDEM_DATABASE_URL", "").strip()
+        url = database_url.strip() or load_settings().database_url
         temp_dir: Path | None = None
         if not url:
             temp_dir = Path(tempfile.mkdtemp(prefix="tandem-bench-"))

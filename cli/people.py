@@ -186,9 +186,9 @@ def register(app: typer.Typer) -> None:
         below the anonymity threshold, councillors all from one side, statutory officers
         missing from the top pairing's raters. With no emails, only shows the checks."""
         from core.errors import Invalid, NotFound
+        from core.vocabulary import GROUP_LABELS
         from feedback.models import Pairing
         from feedback.setup.cycles import (
-            GROUP_LABELS,
             find_cycle,
             nominate_raters,
             pairing_nomination_warnings,
