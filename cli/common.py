@@ -59,6 +59,28 @@ def friendly(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def council_id(session: Session, ref: str) -> int:
+    """A council by its id or its exact name; a one-line message if there is none."""
+    from feedback.setup.people import find_council, get_council
+
+    found = get_council(session, int(ref)) if ref.isdigit() else find_council(session, ref)
+    if found is None:
+        fail(f"There is no council called '{ref}'.")
+    assert found.id is not None  # a stored council has an id
+    return found.id
+
+
+def confirm(yes: bool, question: str) -> None:
+    """Ask before something that cannot be undone, unless --yes was given; no means stop,
+    with nothing changed (exit code 1)."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        fail(f"{question} Run again with --yes to go ahead; nothing was changed.")
+    if not typer.confirm(question, default=False):
+        fail("Nothing was changed.")
+
+
 def echo(message: str = "") -> None:
     typer.echo(message)
 

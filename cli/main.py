@@ -101,6 +101,10 @@ from cli import people as _people  # noqa: E402
 
 _people.register(app)
 
+from cli import cycles as _cycles  # noqa: E402
+
+_cycles.register(app)
+
 
 def main() -> None:
     app()

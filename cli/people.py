@@ -8,8 +8,8 @@ from pathlib import Path
 
 import typer
 
+from cli.common import council_id as _council_id
 from cli.common import echo, engine, fail, friendly, unit_of_work
-from cli.users import _council_id
 from core.roles import SYSTEM
 
 GROUP_HELP = "members (other councillors), officers (other officers) or partners (external)."

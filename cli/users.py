@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 
+from cli.common import council_id as _council_id
 from cli.common import echo, engine, fail, friendly, unit_of_work
 from core.roles import SYSTEM
 
@@ -26,15 +27,6 @@ def _read_password(from_stdin: bool) -> str | None:
     if first != again:
         fail("The two passwords differ; no account was created.")
     return first
-
-
-def _council_id(session, ref: str) -> int:  # noqa: ANN001
-    from feedback.setup.people import find_council, get_council
-
-    found = get_council(session, int(ref)) if ref.isdigit() else find_council(session, ref)
-    if found is None:
-        fail(f"There is no council called '{ref}'.")
-    return found.id
 
 
 def register(app: typer.Typer) -> None:
