@@ -105,6 +105,10 @@ from cli import cycles as _cycles  # noqa: E402
 
 _cycles.register(app)
 
+from cli import admin as _admin  # noqa: E402
+
+_admin.register(app)
+
 
 def main() -> None:
     app()
