@@ -96,6 +96,7 @@ _report.register(app)
 from cli import plans as _plans  # noqa: E402
 
 _plans.register(app)
+_plans.register_plan(app)
 
 from cli import people as _people  # noqa: E402
 
