@@ -101,11 +101,12 @@ def register(app: typer.Typer) -> None:
                 until=datetime.combine(end, time.max, UTC) if end else None,
                 limit=limit,
             )
-        for row in log.itertuples(index=False):
-            known = row.entity_id is not None and row.entity_id == row.entity_id  # not NaN
-            what = f"{row.entity} {int(row.entity_id)}" if known else str(row.entity)
-            council_name = f" [{row.council}]" if row.council else ""
-            detail = f" — {row.detail}" if row.detail else ""
-            when = f"{row.at:%Y-%m-%d %H:%M:%S}"
-            echo(f"{when}  {row.actor}: {row.action} {what}{council_name}{detail}")
+        for event in log.to_dict("records"):
+            entity_id = event["entity_id"]
+            known = entity_id is not None and entity_id == entity_id  # neither None nor NaN
+            what = f"{event['entity']} {int(entity_id)}" if known else str(event["entity"])
+            council_name = f" [{event['council']}]" if event["council"] else ""
+            detail = f" — {event['detail']}" if event["detail"] else ""
+            when = f"{event['at']:%Y-%m-%d %H:%M:%S}"
+            echo(f"{when}  {event['actor']}: {event['action']} {what}{council_name}{detail}")
         echo(f"{len(log)} event(s).")

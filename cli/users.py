@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import typer
+from sqlmodel import Session
 
 from cli.common import council_id as _council_id
 from cli.common import echo, engine, fail, friendly, unit_of_work
@@ -102,7 +103,7 @@ def register(app: typer.Typer) -> None:
             extra = r["councils"] or r["person"]
             echo(f"{r['username']:<36} {r['role']:<12} {state:<22} {extra}")
 
-    def _user_id(session, username: str) -> int:  # noqa: ANN001
+    def _user_id(session: Session, username: str) -> int:
         from core.errors import NotFound
         from governance.accounts import find_user
 
