@@ -158,6 +158,54 @@ def register(app: typer.Typer) -> None:
         for warning in warnings:
             echo(f"Warning: {warning}")
 
+    @app.command()
+    @friendly
+    def tracking(
+        cycle: str = typer.Argument(..., help=CYCLE_HELP),
+        waiting: bool = typer.Option(
+            False, "--waiting", help="Also list who has not responded yet (never answers)."
+        ),
+        sent: bool = typer.Option(False, "--sent", help="Also list the messages sent."),
+    ) -> None:
+        """Response rates by pairing and rater group, as the Cycles page's Tracking tab; who
+        has not responded (--waiting) and the invitations and reminders sent (--sent)."""
+        from feedback.collection.tracking import (
+            cycle_totals,
+            message_history,
+            not_responded,
+            response_rates,
+        )
+        from feedback.setup.cycles import find_cycle
+
+        engine()
+        with unit_of_work() as session:
+            found = find_cycle(session, cycle)
+            assert found.id is not None
+            totals = cycle_totals(session, SYSTEM, found.id)
+            rates = response_rates(session, SYSTEM, found.id)
+            late = not_responded(session, SYSTEM, found.id) if waiting else None
+            history = message_history(session, SYSTEM, found.id) if sent else None
+        echo(
+            f"'{found.name}': {totals['submitted']} of {totals['invited']} submitted "
+            f"({float(totals['response_rate']):.0%})."
+        )
+        width = max((len(str(p)) for p in rates["pairing"]), default=0)
+        for r in rates.to_dict("records"):
+            below = "  (below the threshold so far)" if r["below_threshold"] else ""
+            echo(
+                f"  {r['pairing']!s:<{width}}  {r['group']!s:<19} {r['submitted']:>3}/"
+                f"{r['invited']:<3} submitted, {r['in_progress']} started{below}"
+            )
+        if late is not None:
+            echo(f"\nNot yet responded ({len(late)}):")
+            for r in late.to_dict("records"):
+                echo(f"  {r['name']} <{r['email']}>, {r['group']}, {r['pairing']}: {r['status']}")
+        if history is not None:
+            echo(f"\nInvitations and reminders sent ({len(history)}):")
+            for r in history.to_dict("records"):
+                error = f" — {r['error']}" if r["error"] else ""
+                echo(f"  {r['when']}  {r['kind']} by {r['channel']} to {r['name']}{error}")
+
     @cycle_app.command("set")
     @friendly
     def cycle_set(

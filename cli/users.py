@@ -243,15 +243,20 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Export everything held about one person (a subject access request)."""
         from governance.accounts import person_for_email
-        from governance.subject_access import subject_access, to_json, to_xlsx
+        from governance.subject_access import find_subject, subject_access, to_json, to_xlsx
 
         suffix = output.suffix.lower()
         if suffix not in (".json", ".xlsx"):
             raise typer.BadParameter("--output must end in .json or .xlsx")
         engine()
         with unit_of_work() as session:
-            council_id = _council_id(session, council) if council else None
-            person = person_for_email(session, email, council_id)
+            # With the council, the person is found as the Data protection page finds them;
+            # without, by an email that is on one council's list only.
+            person = (
+                find_subject(session, SYSTEM, email, _council_id(session, council))
+                if council
+                else person_for_email(session, email)
+            )
             data = subject_access(session, SYSTEM, person.id)
             # written before the export is recorded as done, so the audit never claims one
             # that failed
