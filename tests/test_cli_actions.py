@@ -466,3 +466,15 @@ def test_every_command_named_in_the_page_actions_table_exists() -> None:
         assert any(" ".join(words[:n]) in commands for n in range(len(words), 0, -1)), text
     # and every command is in the table (or named there as having no page)
     assert {" ".join(t.split()[:n]) for t in named for n in (1, 2, 3)} >= commands
+
+
+def test_council_charts_as_the_council_page_downloads_them(
+    demo: tuple[Tandem, Engine], tmp_path: Path
+) -> None:
+    tandem, _engine = demo
+    out = ok(tandem("charts", "Annual review 2026", "-o", str(tmp_path), "--svg"))
+    assert "Wrote 3 chart(s)" in out
+    stem = "kingsmere-borough-council-annual-review-2026"
+    for name in ("heatmap", "distribution", "responses"):
+        assert (tmp_path / f"{stem}-{name}.svg").read_text(encoding="utf-8").startswith("<svg")
+    assert "There is no folder" in refused(tandem("charts", "1", "-o", str(tmp_path / "no")))
