@@ -59,8 +59,9 @@ def _status(
     with unit_of_work() as session:
         found = find_cycle(session, cycle)
         if only_from is not None and found.status != only_from:
+            article = "an" if only_from[0] in "aeiou" else "a"
             fail(
-                f"'{found.name}' is {found.status}; only a {only_from} cycle can be "
+                f"'{found.name}' is {found.status}; only {article} {only_from} cycle can be "
                 f"{verb}. Nothing was changed."
             )
         assert found.id is not None
@@ -253,7 +254,8 @@ def register(app: typer.Typer) -> None:
     @friendly
     def cycle_close(cycle: str = typer.Argument(..., help=CYCLE_HELP)) -> None:
         """Close an open cycle to responses (links stop working; results can be read)."""
-        _status(cycle, CycleStatus.closed, "closed to responses")
+        # not a published cycle: that is `unpublish`, which asks first
+        _status(cycle, CycleStatus.closed, "closed to responses", CycleStatus.open, "closed")
 
     @cycle_app.command("reopen")
     @friendly

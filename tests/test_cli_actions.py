@@ -148,6 +148,9 @@ def test_a_cycle_from_nothing_to_published_and_back(empty: tuple[Tandem, Engine]
     assert one(engine, Cycle).status == "closed" and count(engine, PublishedReport) == 0
     assert "results published" in ok(tandem("cycle", "publish", "Spring 2027", "--yes"))
     assert one(engine, Cycle).status == "published" and count(engine, PublishedReport) == 1
+    # closing a published cycle would withdraw the publication: that is `unpublish`
+    assert "only an open cycle can be closed" in refused(tandem("cycle", "close", "Spring 2027"))
+    assert one(engine, Cycle).status == "published"
     assert "publication withdrawn" in ok(tandem("cycle", "unpublish", "Spring 2027", "--yes"))
     assert one(engine, Cycle).status == "closed"
 
@@ -175,8 +178,8 @@ def test_wrong_status_and_principal_actions_are_refused_and_change_nothing(
     assert "only a closed cycle can be reopened" in refused(
         tandem("cycle", "reopen", "Spring 2027")
     )
-    assert "A draft cycle cannot become closed; it can become open." in refused(
-        tandem("cycle", "close", "Spring 2027")
+    assert "'Spring 2027' is draft; only an open cycle can be closed. Nothing was changed." in (
+        refused(tandem("cycle", "close", "Spring 2027"))
     )
     assert "only a published cycle can be unpublished" in refused(
         tandem("cycle", "unpublish", "Spring 2027", "--yes")
