@@ -96,6 +96,7 @@ def register(app: typer.Typer) -> None:
                 if len(councils) != 1:
                     names = ", ".join(f"'{c.name}'" for c in councils) or "none yet"
                     fail(f"Say which council with --council (councils: {names}).")
+                assert councils[0].id is not None  # a stored council has an id
                 council_id = councils[0].id
             result = import_people(
                 session, SYSTEM, council_id, file.name, file.read_bytes(), apply=apply
@@ -173,7 +174,7 @@ def register(app: typer.Typer) -> None:
         with unit_of_work() as session:
             council_id = _council_id(session, council)
             person = find_person(session, council_id, email.strip())
-            if person is None:
+            if person is None or person.id is None:
                 raise NotFound(f"Nobody with the email address {email} is recorded there.")
             person = update_person(
                 session,
@@ -246,11 +247,13 @@ def register(app: typer.Typer) -> None:
             chosen = session.get(Pairing, pairing)
             if chosen is None or chosen.council_id != found.council_id:
                 raise NotFound(f"Pairing {pairing} is not one of this cycle's council's.")
+            assert found.id is not None and chosen.id is not None  # stored rows have ids
             council = get_council(session, found.council_id)
-            people, unknown = [], []
+            people: list[int] = []
+            unknown: list[str] = []
             for email in emails or []:
-                person = find_person(session, council.id, email.strip())
-                if person is None:
+                person = find_person(session, found.council_id, email.strip())
+                if person is None or person.id is None:
                     unknown.append(
                         f"{email} is not recorded at {council.name}: add them first "
                         "(`tandem person add` or the People page)."

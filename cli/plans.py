@@ -40,6 +40,7 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter("--output must end in .xlsx")
         with unit_of_work() as session:
             found = find_cycle(session, cycle)
+            assert found.id is not None  # a stored cycle has an id
             data = export_plans(session, SYSTEM, found.id, pairing)
         output.write_bytes(data)
         echo(f"Wrote the development plans of '{found.name}' to {output}.")
@@ -93,6 +94,7 @@ def register(app: typer.Typer) -> None:
 
         with unit_of_work() as session:
             found = find_cycle(session, cycle)
+            assert found.id is not None
             reminders = plan_reminders(session, SYSTEM, found.id, date.today())
             if not reminders:
                 echo(

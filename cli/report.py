@@ -137,13 +137,14 @@ def register(app: typer.Typer) -> None:
 
         with unit_of_work() as session:
             found = find_cycle(session, cycle)
+            assert found.id is not None  # a stored cycle has an id
             if pairing is not None:
                 reports = {pairing: read_pairing_report(session, SYSTEM, found.id, pairing)}
                 overview = None
             else:
                 reports = read_all_pairing_reports(session, SYSTEM, found.id)
                 overview = read_council_overview(session, SYSTEM, found.id)
-        if pdf is not None:
+        if pdf is not None and pairing is not None:  # --pdf needs --pairing (checked above)
             from feedback.results.report_pdf import pairing_report_pdf
 
             pdf.write_bytes(pairing_report_pdf(reports[pairing]))

@@ -27,7 +27,7 @@ def _read_password(from_stdin: bool) -> str | None:
     again = typer.prompt("Password again", hide_input=True)
     if first != again:
         fail("The two passwords differ; nothing was saved.")
-    return first
+    return str(first)
 
 
 def register(app: typer.Typer) -> None:
@@ -257,6 +257,7 @@ def register(app: typer.Typer) -> None:
                 if council
                 else person_for_email(session, email)
             )
+            assert person.id is not None  # a stored person has an id
             data = subject_access(session, SYSTEM, person.id)
             # written before the export is recorded as done, so the audit never claims one
             # that failed
