@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 import typer
+from sqlalchemy import Engine
 
 from cli.common import echo, friendly
 
@@ -57,7 +58,11 @@ def register(app: typer.Typer) -> None:
         if not url:
             temp_dir = Path(tempfile.mkdtemp(prefix="tandem-bench-"))
             url = f"sqlite:///{temp_dir / 'bench.db'}"
-        say = (lambda _m: None) if as_json else (lambda m: typer.echo(m, err=True))
+
+        def say(message: str) -> None:
+            if not as_json:
+                typer.echo(message, err=True)
+
         engine = make_engine(url)
         ours = False  # only a database the bench prepared (empty or a bench) is ever wiped
         try:
@@ -90,5 +95,5 @@ def register(app: typer.Typer) -> None:
             say(f"The bench data is kept in {shown} (run again with --reuse to skip the build).")
 
 
-def _shown(engine) -> str:  # type: ignore[no-untyped-def]
+def _shown(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
