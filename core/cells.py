@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable
 from datetime import date, datetime
 
+from openpyxl import Workbook
 from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -52,9 +53,7 @@ def read_text(text: str) -> str:
 
 def _writable(cell: Cell | MergedCell) -> Cell:
     if isinstance(cell, MergedCell):
-        raise TypeError(
-            f"{cell.coordinate} is inside a merged range: only its first cell holds a value."
-        )
+        raise TypeError(f"Cell {cell.coordinate} is part of a merged range.")
     return cell
 
 
@@ -67,6 +66,19 @@ def put_text(cell: Cell | MergedCell, value: object) -> Cell:
     if is_formula_like(text):
         cell.quotePrefix = True
     return cell
+
+
+def active_sheet(workbook: Workbook) -> Worksheet:
+    """A new workbook's first sheet (openpyxl's types allow a chartsheet or none)."""
+    sheet = workbook.active
+    if not isinstance(sheet, Worksheet):
+        raise TypeError("The workbook has no worksheet to write to.")
+    return sheet
+
+
+def put_text_at(sheet: Worksheet, row: int, column: int, value: object) -> Cell:
+    """`put_text` into the cell at (row, column) of a sheet."""
+    return put_text(sheet.cell(row, column), value)
 
 
 def put_value(cell: Cell | MergedCell, value: CellValue) -> Cell:

@@ -33,7 +33,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session, col, select
 
-from core.cells import put_text, put_value, write_rows
+from core.cells import active_sheet, put_text, put_value, write_rows
 from core.errors import NotFound, PermissionDenied
 from core.models import stored_id, utcnow
 from core.roles import Actor
@@ -347,9 +347,7 @@ def _overview(
     titles: dict[int, str],
     today: date,
 ) -> None:
-    ws = wb.active
-    if not isinstance(ws, Worksheet):
-        raise TypeError("A new workbook starts with one worksheet.")
+    ws = active_sheet(wb)
     ws.title = OVERVIEW_SHEET
     put_text(ws.cell(1, 1), f"{council}: development plans, {cycle.name}").font = TITLE_FONT
     put_text(ws.cell(2, 1), f"Exported on {today:%d %B %Y}.")
