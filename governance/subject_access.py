@@ -38,12 +38,13 @@ from datetime import date, datetime
 from typing import Any
 
 from openpyxl import Workbook
-from sqlalchemy import ColumnElement, Select, or_
-from sqlalchemy import select as sa_select
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from core import audit
 from core.cells import put_text, write_rows
+from core.db import select_row
 from core.errors import NotFound
 from core.models import AuditEvent, Council, FacilitatorCouncil, UserAccount, stored_id, utcnow
 from core.roles import Actor, is_admin, require_council_manager
@@ -103,7 +104,8 @@ def find_subject(session: Session, actor: Actor, email: str, council: str | int)
 
 def _rows(session: Session, query: Select[*tuple[Any, ...]]) -> list[dict[str, Any]]:
     """Each row as a dict keyed by its column labels (the sections of the export)."""
-    return [dict(r._mapping) for r in session.execute(query).all()]
+    keys = list(query.selected_columns.keys())
+    return [dict(zip(keys, row, strict=True)) for row in session.exec(query).all()]
 
 
 def _as_principal(
@@ -116,7 +118,7 @@ def _as_principal(
     person gave as a principal about their own pairing, which names them by design; with
     the response, invitation and cycle joined."""
     return (
-        sa_select(*columns)
+        select_row(*columns)
         .select_from(answers)
         .join(Response, col(Response.id) == col(answers.response_id))
         .join(Invitation, col(Invitation.id) == col(Response.invitation_id))
@@ -158,7 +160,7 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
 
     invitations = _rows(
         session,
-        sa_select(
+        select_row(
             col(Invitation.id).label("invitation_id"),
             col(Cycle.name).label("cycle"),
             col(Invitation.pairing_id),
@@ -180,7 +182,7 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
 
     messages = _rows(
         session,
-        sa_select(
+        select_row(
             col(MessageLog.invitation_id),
             col(MessageLog.kind),
             col(MessageLog.channel),
@@ -271,7 +273,7 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
 
     plans = _rows(
         session,
-        sa_select(
+        select_row(
             col(DevelopmentPlan.id).label("plan_id"),
             col(DevelopmentPlan.pairing_id),
             col(Cycle.name).label("cycle"),
@@ -288,7 +290,7 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
     plan_ids = [r["plan_id"] for r in plans] or [-1]
     goals = _rows(
         session,
-        sa_select(
+        select_row(
             col(PlanGoal.plan_id),
             col(PlanGoal.id).label("goal_id"),
             col(PlanGoal.dimension_code),
@@ -300,7 +302,7 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
     goal_ids = [g["goal_id"] for g in goals] or [-1]
     actions = _rows(
         session,
-        sa_select(
+        select_row(
             col(PlanAction.goal_id),
             col(PlanAction.description),
             col(PlanAction.owner),
@@ -311,7 +313,7 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
     )
     checkins = _rows(
         session,
-        sa_select(
+        select_row(
             col(CheckIn.plan_id),
             col(CheckIn.held_on),
             col(CheckIn.note),
@@ -322,7 +324,7 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
     )
     signoffs = _rows(
         session,
-        sa_select(col(SignOff.plan_id), col(SignOff.plan_revision), col(SignOff.signed_at)).where(
+        select_row(col(SignOff.plan_id), col(SignOff.plan_revision), col(SignOff.signed_at)).where(
             col(SignOff.plan_id).in_(plan_ids), col(SignOff.person_id) == me
         ),
     )
@@ -380,7 +382,7 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
     events = (
         _rows(
             session,
-            sa_select(
+            select_row(
                 col(AuditEvent.at),
                 col(AuditEvent.actor),
                 col(AuditEvent.action),

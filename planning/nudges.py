@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from core import audit, mail
+from core.db import select_row
 from core.mail import SendReport, SmtpSettings
 from core.models import AuditEvent, Council
 from core.roles import Actor, require_council_manager
@@ -66,8 +66,8 @@ def plan_reminders(
     require_council_manager(actor, cycle.council_id)
     member, officer = aliased(Person), aliased(Person)
     later = aliased(DevelopmentPlan)
-    rows = session.execute(
-        sa_select(
+    rows = session.exec(
+        select_row(
             col(DevelopmentPlan.id),
             col(Pairing.id),
             col(member.full_name),

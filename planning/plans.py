@@ -19,10 +19,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, select, update
 
+from core.db import select_row
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
 from core.models import Council, stored_id, utcnow
 from core.roles import Actor, visible_council_ids
@@ -882,7 +882,7 @@ def plan_choices(session: Session, actor: Actor) -> list[PlanChoice]:
     (a national body sees thousands of pairings)."""
     member, officer = aliased(Person), aliased(Person)
     query = (
-        sa_select(
+        select_row(
             col(Cycle.id),
             col(Cycle.name),
             col(Cycle.status),
@@ -909,7 +909,7 @@ def plan_choices(session: Session, actor: Actor) -> list[PlanChoice]:
         councils = visible_council_ids(actor)
         if councils is not None:
             query = query.where(col(Cycle.council_id).in_(list(councils) or [-1]))
-    rows = session.execute(
+    rows = session.exec(
         query.order_by(
             col(Cycle.opens_on).desc(),
             col(Cycle.id).desc(),
