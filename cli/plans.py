@@ -178,38 +178,38 @@ def register_plan(app: typer.Typer) -> None:
             assert plan.id is not None
             view = read_plan(session, SYSTEM, plan.id)
         echo(
-            f"Plan {view['plan_id']}: {view['member_name']} & {view['officer_name']}, "
-            f"{view['cycle_name']}. Revision {view['revision']}, {view['status']}; last changed "
-            f"by {view['updated_by']}."
+            f"Plan {view.plan_id}: {view.member_name} & {view.officer_name}, "
+            f"{view.cycle_name}. Revision {view.revision}, {view.status}; last changed "
+            f"by {view.updated_by}."
         )
-        for s in view["signoffs"]:
-            whose = "councillor" if s["side"] == "member" else "officer"
+        for s in view.signoffs:
+            whose = "councillor" if s.side == "member" else "officer"
             state = (
                 "has agreed"
-                if s["current"]
-                else f"agreed revision {s['signed_revision']}"
-                if s["signed_revision"]
+                if s.current
+                else f"agreed revision {s.signed_revision}"
+                if s.signed_revision
                 else "has not agreed"
             )
-            echo(f"  {s['name']} ({whose}) {state}.")
-        if not view["goals"]:
+            echo(f"  {s.name} ({whose}) {state}.")
+        if not view.goals:
             echo("No goals yet (`tandem plan suggestions`, or `tandem plan goal add`).")
-        for g in view["goals"]:
-            challenge = f"; {g['challenge_label']}" if g["challenge_label"] else ""
-            echo(f"\nGoal {g['id']}: {g['title']} — {g['dimension_name']}{challenge}")
-            if g["description"]:
-                echo(f"  {g['description']}")
-            for a in g["actions"]:
-                due = f", due {a['due_on']}" if a["due_on"] else ""
-                echo(f"  Action {a['id']} [{a['status']}] {a['description']} ({a['owner']}{due})")
-                if a["success_measure"]:
-                    echo(f"    Success measure: {a['success_measure']}")
-        if view["check_ins"]:
+        for g in view.goals:
+            challenge = f"; {g.challenge_label}" if g.challenge_label else ""
+            echo(f"\nGoal {g.id}: {g.title} — {g.dimension_name}{challenge}")
+            if g.description:
+                echo(f"  {g.description}")
+            for a in g.actions:
+                due = f", due {a.due_on}" if a.due_on else ""
+                echo(f"  Action {a.id} [{a.status}] {a.description} ({a.owner}{due})")
+                if a.success_measure:
+                    echo(f"    Success measure: {a.success_measure}")
+        if view.check_ins:
             echo("\nCheck-ins:")
-        for c in view["check_ins"]:
-            change = f" {c['status_from']} → {c['status_to']}" if c["status_to"] else ""
-            about = f" (action {c['action_id']})" if c["action_id"] else ""
-            echo(f"  {c['held_on']}{about}{change} {c['note']} — {c['recorded_by']}")
+        for c in view.check_ins:
+            change = f" {c.status_from} → {c.status_to}" if c.status_to else ""
+            about = f" (action {c.action_id})" if c.action_id else ""
+            echo(f"  {c.held_on}{about}{change} {c.note} — {c.recorded_by}")
 
     @plan_app.command("history")
     @friendly
@@ -225,10 +225,10 @@ def register_plan(app: typer.Typer) -> None:
             assert plan.id is not None
             rows = plan_history(session, SYSTEM, plan.id)
         for h in rows:
-            agreed = f" (agreed by {', '.join(h['signed_by'])})" if h["signed_by"] else ""
+            agreed = f" (agreed by {', '.join(h.signed_by)})" if h.signed_by else ""
             echo(
-                f"{h['revision']:>4}  {h['changed_at']:%Y-%m-%d %H:%M}  {h['changed_by']}: "
-                f"{h['summary']}{agreed}"
+                f"{h.revision:>4}  {h.changed_at:%Y-%m-%d %H:%M}  {h.changed_by}: "
+                f"{h.summary}{agreed}"
             )
 
     @plan_app.command("start")
@@ -290,10 +290,10 @@ def register_plan(app: typer.Typer) -> None:
         with unit_of_work() as session:
             plan = _plan(session, cycle, pairing)
             assert plan.id is not None
-            person = next(s for s in agreement(session, plan) if s["side"] == side)
-            signed = sign_plan(session, SYSTEM, plan.id, person["person_id"], revision)
+            person = next(s for s in agreement(session, plan) if s.side == side)
+            signed = sign_plan(session, SYSTEM, plan.id, person.person_id, revision)
             status = signed.status
-        echo(f"Recorded {person['name']}'s agreement to revision {revision}; the plan is {status}.")
+        echo(f"Recorded {person.name}'s agreement to revision {revision}; the plan is {status}.")
 
     @plan_app.command("suggestions")
     @friendly
