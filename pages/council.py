@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.errors import TandemError
 from feedback.results import charts
-from feedback.results.analysis import national_source
+from feedback.results.tables import national_source
 from feedback.results.publication import read_council_overview
 from feedback.results.report_index import readable_cycles
 from ui.report_views import show_chart, show_error, slug

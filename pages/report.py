@@ -10,7 +10,7 @@ import streamlit as st
 from core.errors import TandemError
 from core.vocabulary import kind_label, role_words
 from feedback.results import charts
-from feedback.results.analysis import (
+from feedback.results.tables import (
     GAP_THRESHOLD,
     HIGH_SCORE,
     PairingReport,

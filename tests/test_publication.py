@@ -17,7 +17,6 @@ from core.db import alembic_config, make_engine, schema_state, upgrade
 from core.errors import Invalid, PermissionDenied
 from core.roles import SYSTEM, Actor
 from feedback.models import Cycle, PublishedReport
-from feedback.results.analysis import PairingReport
 from feedback.results.publication import (
     edition_content,
     list_editions,
@@ -26,6 +25,7 @@ from feedback.results.publication import (
     read_council_overview,
     read_pairing_report,
 )
+from feedback.results.tables import PairingReport
 from feedback.setup.cycles import set_cycle_status
 
 FIGURES = ("groups", "items", "dimensions", "gaps", "top_items", "bottom_items", "mirror")

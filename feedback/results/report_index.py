@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from core.models import Council
 from core.roles import STAFF_ROLES, Actor, visible_council_ids
 from core.vocabulary import CycleStatus
+from feedback.access import published_to_principals_sql
 from feedback.models import Cycle, CyclePairing, Pairing, Person
 
 # Staff read the live engine once responses have stopped; principals read the edition
@@ -72,7 +73,7 @@ def readable_reports(session: Session, actor: Actor) -> pd.DataFrame:
     elif actor.role == "principal" and actor.person_id is not None:
         query = query.where(
             or_(Pairing.member_id == actor.person_id, Pairing.officer_id == actor.person_id),
-            or_(Cycle.status == CycleStatus.published.value, Cycle.published_at.is_not(None)),
+            published_to_principals_sql(),
         )
     else:
         return pd.DataFrame(columns=COLUMNS)

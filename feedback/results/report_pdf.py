@@ -19,7 +19,7 @@ from PIL import Image
 from core.db import DATA_DIR
 from core.vocabulary import kind_label, role_words
 from feedback.results import charts
-from feedback.results.analysis import (
+from feedback.results.tables import (
     GAP_THRESHOLD,
     HIGH_SCORE,
     PairingReport,
