@@ -82,7 +82,7 @@ def test_a_published_report_reads_back_the_tables_it_was_published_with(
     stored = edition_content(session, edition)["pairings"][str(s.pairing_id)]
     opened = read_pairing_report(session, _principal(s.member_id), s.cycle_id, s.pairing_id)
     assert opened.to_dict() == stored  # no table built yet: the stored records as they are
-    for name in PairingReport._frames:
+    for name in PairingReport.TABLES:
         assert name not in opened.__dict__
         pd.testing.assert_frame_equal(
             getattr(opened, name).reset_index(drop=True),

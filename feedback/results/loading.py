@@ -58,25 +58,25 @@ def _pairings(session: Session, cycle_id: int, pairing_id: int | None) -> pd.Dat
     member, officer = aliased(Person), aliased(Person)
     query = (
         select(
-            Pairing.id,
-            Pairing.kind,
-            Pairing.portfolio,
-            Pairing.member_id,
-            Pairing.officer_id,
+            col(Pairing.id),
+            col(Pairing.kind),
+            col(Pairing.portfolio),
+            col(Pairing.member_id),
+            col(Pairing.officer_id),
             member.full_name,
             member.title,
             officer.full_name,
             officer.title,
-            Pairing.started_on,
+            col(Pairing.started_on),
         )
-        .join(CyclePairing, CyclePairing.pairing_id == Pairing.id)
-        .join(member, member.id == Pairing.member_id)
-        .join(officer, officer.id == Pairing.officer_id)
-        .where(CyclePairing.cycle_id == cycle_id)
-        .order_by(Pairing.kind.desc(), Pairing.id)
+        .join(CyclePairing, col(CyclePairing.pairing_id) == col(Pairing.id))
+        .join(member, member.id == col(Pairing.member_id))
+        .join(officer, officer.id == col(Pairing.officer_id))
+        .where(col(CyclePairing.cycle_id) == cycle_id)
+        .order_by(col(Pairing.kind).desc(), col(Pairing.id))
     )
     if pairing_id is not None:
-        query = query.where(Pairing.id == pairing_id)
+        query = query.where(col(Pairing.id) == pairing_id)
     columns = [
         "pairing_id",
         "kind",
@@ -101,24 +101,24 @@ def _pairings(session: Session, cycle_id: int, pairing_id: int | None) -> pd.Dat
 
 def _items(session: Session, framework_version_id: int) -> pd.DataFrame:
     target_code = case(
-        *((Item.target == name, code) for name, code in TARGET_CODE.items()), else_=-1
+        *((col(Item.target) == name, code) for name, code in TARGET_CODE.items()), else_=-1
     )
     query = (
         select(
-            Item.id,
-            Item.code,
-            Item.text,
-            Item.target,
-            Item.position,
-            Dimension.code,
-            Dimension.name,
-            func.coalesce(Dimension.position, -1),
+            col(Item.id),
+            col(Item.code),
+            col(Item.text),
+            col(Item.target),
+            col(Item.position),
+            col(Dimension.code),
+            col(Dimension.name),
+            func.coalesce(col(Dimension.position), -1),
             target_code,
-            Item.audience,
+            col(Item.audience),
         )
-        .outerjoin(Dimension, Dimension.id == Item.dimension_id)
-        .where(Item.framework_version_id == framework_version_id)
-        .order_by(Item.position)
+        .outerjoin(Dimension, col(Dimension.id) == col(Item.dimension_id))
+        .where(col(Item.framework_version_id) == framework_version_id)
+        .order_by(col(Item.position))
     )
     columns = [
         "item_id",
@@ -140,18 +140,20 @@ def _submitted_by(cutoffs: dict[int, datetime] | None, column: Any = None) -> An
     edition's cut-off (None: no condition)."""
     if not cutoffs:
         return None
-    column = Response.submitted_at if column is None else column
-    limited = [and_(Invitation.pairing_id == int(pid), column <= at) for pid, at in cutoffs.items()]
-    return or_(Invitation.pairing_id.not_in([int(p) for p in cutoffs]), *limited)
+    column = col(Response.submitted_at) if column is None else column
+    limited = [
+        and_(col(Invitation.pairing_id) == int(pid), column <= at) for pid, at in cutoffs.items()
+    ]
+    return or_(col(Invitation.pairing_id).not_in([int(p) for p in cutoffs]), *limited)
 
 
 def _group_code() -> Any:
     """The rater's group as a small integer, principals split into member and officer."""
     return case(
-        (Invitation.rater_group == "members", SRC["members"]),
-        (Invitation.rater_group == "officers", SRC["officers"]),
-        (Invitation.rater_group == "partners", SRC["partners"]),
-        (Invitation.rater_id == Pairing.member_id, SRC["member_view"]),
+        (col(Invitation.rater_group) == "members", SRC["members"]),
+        (col(Invitation.rater_group) == "officers", SRC["officers"]),
+        (col(Invitation.rater_group) == "partners", SRC["partners"]),
+        (col(Invitation.rater_id) == col(Pairing.member_id), SRC["member_view"]),
         else_=SRC["officer_view"],
     )
 
@@ -165,19 +167,21 @@ def _ratings(
     """THE ratings query: every submitted answer of the cycle (or of one pairing)."""
     query = (
         select(
-            Invitation.pairing_id,
-            Response.id,
+            col(Invitation.pairing_id),
+            col(Response.id),
             _group_code(),
-            Rating.item_id,
-            Rating.value,
+            col(Rating.item_id),
+            col(Rating.value),
         )
-        .join(Pairing, Pairing.id == Invitation.pairing_id)
-        .join(Response, Response.invitation_id == Invitation.id)
-        .join(Rating, Rating.response_id == Response.id)
-        .where(Invitation.cycle_id == cycle_id, Response.status == ResponseStatus.submitted)
+        .join(Pairing, col(Pairing.id) == col(Invitation.pairing_id))
+        .join(Response, col(Response.invitation_id) == col(Invitation.id))
+        .join(Rating, col(Rating.response_id) == col(Response.id))
+        .where(
+            col(Invitation.cycle_id) == cycle_id, col(Response.status) == ResponseStatus.submitted
+        )
     )
     if pairing_id is not None:
-        query = query.where(Invitation.pairing_id == pairing_id)
+        query = query.where(col(Invitation.pairing_id) == pairing_id)
     condition = _submitted_by(cutoffs)
     if condition is not None:
         query = query.where(condition)
@@ -195,25 +199,25 @@ def _invitations(
     pairing_id: int | None,
     cutoffs: dict[int, datetime] | None,
 ) -> pd.DataFrame:
-    submitted = Response.status == ResponseStatus.submitted
-    invited = Invitation.status != InvitationStatus.revoked
+    submitted = col(Response.status) == ResponseStatus.submitted
+    invited = col(Invitation.status) != InvitationStatus.revoked
     condition = _submitted_by(cutoffs)
     if condition is not None:
         submitted = and_(submitted, condition)
-        invited = and_(invited, _submitted_by(cutoffs, Invitation.created_at))
+        invited = and_(invited, _submitted_by(cutoffs, col(Invitation.created_at)))
     query = (
         select(
-            Invitation.pairing_id,
-            Invitation.rater_group,
+            col(Invitation.pairing_id),
+            col(Invitation.rater_group),
             func.sum(case((invited, 1), else_=0)),
             func.sum(case((submitted, 1), else_=0)),
         )
-        .outerjoin(Response, Response.invitation_id == Invitation.id)
-        .where(Invitation.cycle_id == cycle_id)
-        .group_by(Invitation.pairing_id, Invitation.rater_group)
+        .outerjoin(Response, col(Response.invitation_id) == col(Invitation.id))
+        .where(col(Invitation.cycle_id) == cycle_id)
+        .group_by(col(Invitation.pairing_id), col(Invitation.rater_group))
     )
     if pairing_id is not None:
-        query = query.where(Invitation.pairing_id == pairing_id)
+        query = query.where(col(Invitation.pairing_id) == pairing_id)
     columns = ["pairing_id", "group", "invited", "responded"]
     return pd.DataFrame(session.execute(query).all(), columns=columns)
 
@@ -229,10 +233,10 @@ def _submitted_frame(
     """`query` (joined to Invitation and Response) kept to the cycle's submitted responses —
     of one pairing if given, and by each pairing's cut-off — as a frame of `columns`."""
     query = query.where(
-        Invitation.cycle_id == cycle_id, Response.status == ResponseStatus.submitted
+        col(Invitation.cycle_id) == cycle_id, col(Response.status) == ResponseStatus.submitted
     )
     if pairing_id is not None:
-        query = query.where(Invitation.pairing_id == pairing_id)
+        query = query.where(col(Invitation.pairing_id) == pairing_id)
     condition = _submitted_by(cutoffs)
     if condition is not None:
         query = query.where(condition)
@@ -247,15 +251,15 @@ def _comments(
 ) -> pd.DataFrame:
     query = (
         select(
-            Invitation.pairing_id,
-            Invitation.rater_group,
-            Dimension.code,
-            Comment.text,
-            Response.id,
+            col(Invitation.pairing_id),
+            col(Invitation.rater_group),
+            col(Dimension.code),
+            col(Comment.text),
+            col(Response.id),
         )
-        .join(Response, Response.invitation_id == Invitation.id)
-        .join(Comment, Comment.response_id == Response.id)
-        .join(Dimension, Dimension.id == Comment.dimension_id)
+        .join(Response, col(Response.invitation_id) == col(Invitation.id))
+        .join(Comment, col(Comment.response_id) == col(Response.id))
+        .join(Dimension, col(Dimension.id) == col(Comment.dimension_id))
     )
     return _submitted_frame(
         session,
@@ -274,8 +278,8 @@ def _responses(
     cutoffs: dict[int, datetime] | None,
 ) -> pd.DataFrame:
     """Every submitted response (by the cut-off): pairing_id, group, response_id."""
-    query = select(Invitation.pairing_id, Invitation.rater_group, Response.id).join(
-        Response, Response.invitation_id == Invitation.id
+    query = select(col(Invitation.pairing_id), col(Invitation.rater_group), col(Response.id)).join(
+        Response, col(Response.invitation_id) == col(Invitation.id)
     )
     return _submitted_frame(
         session, query, cycle_id, pairing_id, cutoffs, ["pairing_id", "group", "response_id"]
@@ -290,14 +294,14 @@ def _open_answers(
 ) -> pd.DataFrame:
     query = (
         select(
-            Invitation.pairing_id,
-            Invitation.rater_group,
-            OpenAnswer.question,
-            OpenAnswer.text,
-            Response.id,
+            col(Invitation.pairing_id),
+            col(Invitation.rater_group),
+            col(OpenAnswer.question),
+            col(OpenAnswer.text),
+            col(Response.id),
         )
-        .join(Response, Response.invitation_id == Invitation.id)
-        .join(OpenAnswer, OpenAnswer.response_id == Response.id)
+        .join(Response, col(Response.invitation_id) == col(Invitation.id))
+        .join(OpenAnswer, col(OpenAnswer.response_id) == col(Response.id))
     )
     return _submitted_frame(
         session,
@@ -318,11 +322,11 @@ def _picks(
     """Every submitted pick of a dimension that matters most: pairing, response, the
     rater's group code (principals as member_view / officer_view) and the dimension."""
     query = (
-        select(Invitation.pairing_id, Response.id, _group_code(), Dimension.code)
-        .join(Pairing, Pairing.id == Invitation.pairing_id)
-        .join(Response, Response.invitation_id == Invitation.id)
-        .join(DimensionPick, DimensionPick.response_id == Response.id)
-        .join(Dimension, Dimension.id == DimensionPick.dimension_id)
+        select(col(Invitation.pairing_id), col(Response.id), _group_code(), col(Dimension.code))
+        .join(Pairing, col(Pairing.id) == col(Invitation.pairing_id))
+        .join(Response, col(Response.invitation_id) == col(Invitation.id))
+        .join(DimensionPick, col(DimensionPick.response_id) == col(Response.id))
+        .join(Dimension, col(Dimension.id) == col(DimensionPick.dimension_id))
     )
     return _submitted_frame(
         session,
@@ -339,9 +343,9 @@ def solace_benchmarks(
 ) -> pd.DataFrame:
     """The Solace-comparable questions' benchmarks, from the stored framework definitions:
     item_code, measure, values (answers that count), national_pct, label."""
-    query = select(FrameworkVersion.definition).order_by(FrameworkVersion.id)
+    query = select(col(FrameworkVersion.definition)).order_by(col(FrameworkVersion.id))
     if framework_version_ids is not None:
-        query = query.where(FrameworkVersion.id.in_(framework_version_ids))
+        query = query.where(col(FrameworkVersion.id).in_(framework_version_ids))
     rows: dict[str, dict[str, Any]] = {}
     for definition in session.execute(query).scalars():
         for q in (definition or {}).get("solace", []):
@@ -364,15 +368,15 @@ def previous_cycle(session: Session, cycle: Cycle, pairing_id: int) -> Cycle | N
     """The latest earlier closed or published cycle of the same council with this pairing."""
     query = (
         select(Cycle)
-        .join(CyclePairing, CyclePairing.cycle_id == Cycle.id)
+        .join(CyclePairing, col(CyclePairing.cycle_id) == col(Cycle.id))
         .where(
-            CyclePairing.pairing_id == pairing_id,
-            Cycle.council_id == cycle.council_id,
-            Cycle.id != cycle.id,
-            Cycle.opens_on < cycle.opens_on,
-            Cycle.status.in_(FINISHED),
+            col(CyclePairing.pairing_id) == pairing_id,
+            col(Cycle.council_id) == cycle.council_id,
+            col(Cycle.id) != cycle.id,
+            col(Cycle.opens_on) < cycle.opens_on,
+            col(Cycle.status).in_(FINISHED),
         )
-        .order_by(Cycle.opens_on.desc(), Cycle.id.desc())
+        .order_by(col(Cycle.opens_on).desc(), col(Cycle.id).desc())
         .limit(1)
     )
     return session.execute(query).scalars().first()
@@ -384,11 +388,11 @@ def previous_published_dimensions(
     """This pairing's dimension table in the previous cycle's latest edition that has it
     (None if that cycle was never published, or no edition has a part for the pairing)."""
     row = session.execute(
-        select(PublishedPairingReport.content["dimensions"])
-        .join(PublishedReport, col(PublishedReport.id) == PublishedPairingReport.report_id)
+        select(col(PublishedPairingReport.content)["dimensions"])
+        .join(PublishedReport, col(PublishedReport.id) == col(PublishedPairingReport.report_id))
         .where(
-            PublishedReport.cycle_id == previous.id,
-            PublishedPairingReport.pairing_id == int(pairing_id),
+            col(PublishedReport.cycle_id) == previous.id,
+            col(PublishedPairingReport.pairing_id) == int(pairing_id),
         )
         .order_by(col(PublishedReport.edition).desc())
         .limit(1)

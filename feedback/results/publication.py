@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import and_
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core import audit
 from core.errors import Invalid, NotFound, PermissionDenied
@@ -49,8 +49,8 @@ NOT_READY = (
 def latest_edition(session: Session, cycle_id: int) -> PublishedReport | None:
     return session.exec(
         select(PublishedReport)
-        .where(PublishedReport.cycle_id == cycle_id)
-        .order_by(PublishedReport.edition.desc())
+        .where(col(PublishedReport.cycle_id) == cycle_id)
+        .order_by(col(PublishedReport.edition).desc())
         .limit(1)
     ).first()
 
@@ -59,12 +59,12 @@ def edition_sections(
     session: Session, report_id: int, pairing_ids: list[int] | None = None
 ) -> dict[str, dict[str, Any]]:
     """An edition's pairing reports as stored (pairing id as text → the report's dict)."""
-    query = sa_select(PublishedPairingReport.pairing_id, PublishedPairingReport.content).where(
-        PublishedPairingReport.report_id == report_id
-    )
+    query = sa_select(
+        col(PublishedPairingReport.pairing_id), col(PublishedPairingReport.content)
+    ).where(col(PublishedPairingReport.report_id) == report_id)
     if pairing_ids is not None:
-        query = query.where(PublishedPairingReport.pairing_id.in_(pairing_ids))
-    rows = session.execute(query.order_by(PublishedPairingReport.pairing_id)).all()
+        query = query.where(col(PublishedPairingReport.pairing_id).in_(pairing_ids))
+    rows = session.execute(query.order_by(col(PublishedPairingReport.pairing_id))).all()
     return {str(pid): content for pid, content in rows}
 
 
@@ -88,19 +88,19 @@ def _latest_section(session: Session, cycle_id: int, pairing_id: int) -> _Latest
     one query that reads this pairing's part only."""
     row = session.execute(
         sa_select(
-            PublishedReport.edition,
-            PublishedPairingReport.content,
-            PublishedPairingReport.private,
+            col(PublishedReport.edition),
+            col(PublishedPairingReport.content),
+            col(PublishedPairingReport.private),
         )
         .outerjoin(
             PublishedPairingReport,
             and_(
-                PublishedPairingReport.report_id == PublishedReport.id,
-                PublishedPairingReport.pairing_id == pairing_id,
+                col(PublishedPairingReport.report_id) == col(PublishedReport.id),
+                col(PublishedPairingReport.pairing_id) == pairing_id,
             ),
         )
-        .where(PublishedReport.cycle_id == cycle_id)
-        .order_by(PublishedReport.edition.desc())
+        .where(col(PublishedReport.cycle_id) == cycle_id)
+        .order_by(col(PublishedReport.edition).desc())
         .limit(1)
     ).first()
     return None if row is None else _Latest(row[0], row[1], row[2])
@@ -111,12 +111,12 @@ def _edition_parts(
 ) -> dict[str, tuple[dict[str, Any], dict[str, Any] | None]]:
     rows = session.execute(
         sa_select(
-            PublishedPairingReport.pairing_id,
-            PublishedPairingReport.content,
-            PublishedPairingReport.private,
+            col(PublishedPairingReport.pairing_id),
+            col(PublishedPairingReport.content),
+            col(PublishedPairingReport.private),
         )
-        .where(PublishedPairingReport.report_id == report_id)
-        .order_by(PublishedPairingReport.pairing_id)
+        .where(col(PublishedPairingReport.report_id) == report_id)
+        .order_by(col(PublishedPairingReport.pairing_id))
     ).all()
     return {str(pid): (content, private) for pid, content, private in rows}
 
@@ -215,14 +215,19 @@ def _history(session: Session, cycle: Cycle, ids: list[int]) -> dict[int, list[_
     out: dict[int, list[tuple[datetime, int, _Snapshot]]] = {pid: [] for pid in ids}
     editions = session.execute(
         sa_select(
-            PublishedReport.id,
-            PublishedReport.published_at,
-            PublishedPairingReport.pairing_id,
-            PublishedPairingReport.content,
-            PublishedPairingReport.private,
+            col(PublishedReport.id),
+            col(PublishedReport.published_at),
+            col(PublishedPairingReport.pairing_id),
+            col(PublishedPairingReport.content),
+            col(PublishedPairingReport.private),
         )
-        .join(PublishedPairingReport, PublishedPairingReport.report_id == PublishedReport.id)
-        .where(PublishedReport.cycle_id == cycle.id, PublishedPairingReport.pairing_id.in_(ids))
+        .join(
+            PublishedPairingReport, col(PublishedPairingReport.report_id) == col(PublishedReport.id)
+        )
+        .where(
+            col(PublishedReport.cycle_id) == cycle.id,
+            col(PublishedPairingReport.pairing_id).in_(ids),
+        )
     ).all()
     for report_id, at, pid, content, private in editions:
         if private is None:
@@ -232,12 +237,12 @@ def _history(session: Session, cycle: Cycle, ids: list[int]) -> dict[int, list[_
         out[pid].append((at, 0, _Snapshot(at, content, private)))
     previews = session.execute(
         sa_select(
-            StaffPreview.id,
-            StaffPreview.taken_at,
-            StaffPreview.pairing_id,
-            StaffPreview.content,
-            StaffPreview.private,
-        ).where(StaffPreview.cycle_id == cycle.id, StaffPreview.pairing_id.in_(ids))
+            col(StaffPreview.id),
+            col(StaffPreview.taken_at),
+            col(StaffPreview.pairing_id),
+            col(StaffPreview.content),
+            col(StaffPreview.private),
+        ).where(col(StaffPreview.cycle_id) == cycle.id, col(StaffPreview.pairing_id).in_(ids))
     ).all()
     for row_id, at, pid, content, private in previews:
         out[pid].append((at, row_id, _Snapshot(at, content, private)))
@@ -393,9 +398,13 @@ def list_editions(session: Session, actor: Actor, cycle_id: int) -> list[dict[st
     """Editions of a cycle: number, when and by whom (staff)."""
     require_cycle_manager(session, actor, cycle_id)
     rows = session.exec(
-        select(PublishedReport.edition, PublishedReport.published_at, PublishedReport.published_by)
-        .where(PublishedReport.cycle_id == cycle_id)
-        .order_by(PublishedReport.edition)
+        select(
+            col(PublishedReport.edition),
+            col(PublishedReport.published_at),
+            col(PublishedReport.published_by),
+        )
+        .where(col(PublishedReport.cycle_id) == cycle_id)
+        .order_by(col(PublishedReport.edition))
     ).all()
     return [{"edition": e, "published_at": at, "published_by": by} for e, at, by in rows]
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from core.errors import NotFound
 from core.models import Council
@@ -550,14 +550,17 @@ def national_comparison(session: Session) -> pd.DataFrame:
     if benchmarks.empty:
         return pd.DataFrame(columns=NATIONAL_COLUMNS)
     ranked = select(
-        Cycle.id.label("cycle_id"),
-        Cycle.council_id.label("council_id"),
-        Cycle.anonymity_threshold.label("threshold"),
-        Cycle.opens_on.label("opens_on"),
+        col(Cycle.id).label("cycle_id"),
+        col(Cycle.council_id).label("council_id"),
+        col(Cycle.anonymity_threshold).label("threshold"),
+        col(Cycle.opens_on).label("opens_on"),
         func.row_number()
-        .over(partition_by=Cycle.council_id, order_by=(Cycle.opens_on.desc(), Cycle.id.desc()))
+        .over(
+            partition_by=col(Cycle.council_id),
+            order_by=(col(Cycle.opens_on).desc(), col(Cycle.id).desc()),
+        )
         .label("rn"),
-    ).where(Cycle.status.in_(FINISHED))
+    ).where(col(Cycle.status).in_(FINISHED))
     ranked = ranked.subquery()
     latest = (
         select(ranked.c.cycle_id, ranked.c.council_id, ranked.c.threshold, ranked.c.opens_on)
@@ -567,38 +570,38 @@ def national_comparison(session: Session) -> pd.DataFrame:
     query = (
         select(
             latest.c.council_id,
-            Council.name,
+            col(Council.name),
             latest.c.threshold,
             latest.c.opens_on,
-            Pairing.started_on,
-            Item.code,
-            Rating.value,
+            col(Pairing.started_on),
+            col(Item.code),
+            col(Rating.value),
             func.count(),
         )
         .select_from(Item)
-        .join(Rating, Rating.item_id == Item.id)
-        .join(Response, Response.id == Rating.response_id)
-        .join(Invitation, Invitation.id == Response.invitation_id)
-        .join(latest, latest.c.cycle_id == Invitation.cycle_id)
-        .join(Council, Council.id == latest.c.council_id)
-        .join(Pairing, Pairing.id == Invitation.pairing_id)
+        .join(Rating, col(Rating.item_id) == col(Item.id))
+        .join(Response, col(Response.id) == col(Rating.response_id))
+        .join(Invitation, col(Invitation.id) == col(Response.invitation_id))
+        .join(latest, latest.c.cycle_id == col(Invitation.cycle_id))
+        .join(Council, col(Council.id) == latest.c.council_id)
+        .join(Pairing, col(Pairing.id) == col(Invitation.pairing_id))
         .where(
             # the chief executives' answers about their leaders, like for like with Solace
-            Invitation.rater_id == Pairing.officer_id,
-            Pairing.kind.in_(TOP_KINDS),
-            Item.dimension_id.is_(None),
-            Item.code.in_(list(benchmarks["item_code"])),
-            Rating.value.is_not(None),
-            Response.status == ResponseStatus.submitted,
+            col(Invitation.rater_id) == col(Pairing.officer_id),
+            col(Pairing.kind).in_(TOP_KINDS),
+            col(Item.dimension_id).is_(None),
+            col(Item.code).in_(list(benchmarks["item_code"])),
+            col(Rating.value).is_not(None),
+            col(Response.status) == ResponseStatus.submitted,
         )
         .group_by(
             latest.c.council_id,
-            Council.name,
+            col(Council.name),
             latest.c.threshold,
             latest.c.opens_on,
-            Pairing.started_on,
-            Item.code,
-            Rating.value,
+            col(Pairing.started_on),
+            col(Item.code),
+            col(Rating.value),
         )
     )
     rows = pd.DataFrame(
