@@ -81,6 +81,7 @@ from feedback.setup.framework import FrameworkSpec, asks
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
 
 
 @dataclass
@@ -112,7 +113,7 @@ def shown_texts(frame: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
     return shown.assign(_k=shown["text"].str.casefold()).sort_values(["_k", "text"])
 
 
-def _asked_keys(spec: FrameworkSpec, items: pd.DataFrame) -> np.ndarray:
+def _asked_keys(spec: FrameworkSpec, items: pd.DataFrame) -> Ints:
     """item_id * 8 + group code for every item a group is asked (framework 2026.2 asks each
     item only of the groups that can observe it; 2026.1 asks everyone everything)."""
     keys = [
@@ -129,7 +130,7 @@ def _asked_keys(spec: FrameworkSpec, items: pd.DataFrame) -> np.ndarray:
 # --- the vectorised engine ----------------------------------------------------------------------
 
 
-def _pack(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+def _pack(frame: pd.DataFrame, keys: list[str]) -> tuple[Ints, list[Ints]]:
     """One int64 key for several small non-negative integer columns."""
     arrays = [frame[k].to_numpy(dtype="int64") for k in keys]
     sizes = [int(a.max()) + 1 if len(a) else 1 for a in arrays]
@@ -142,7 +143,7 @@ def _pack(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, list[np.nda
     return key, arrays
 
 
-def _group(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+def _group(key: Ints) -> tuple[Ints, Ints, int]:
     """First row of each group and each row's group number, in order of first appearance."""
     _u, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     order = np.argsort(first, kind="stable")
@@ -151,7 +152,7 @@ def _group(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     return first[order], rank[inverse.reshape(-1)], len(order)
 
 
-def _agg(values: np.ndarray, inverse: np.ndarray, size: int) -> tuple[np.ndarray, ...]:
+def _agg(values: Floats, inverse: Ints, size: int) -> tuple[Ints, Floats, Floats]:
     """count, mean and sample sd of the non-missing values per group (two-pass, exact)."""
     valid = ~np.isnan(values)
     filled = np.where(valid, values, 0.0)
@@ -175,7 +176,7 @@ def _stats(frame: pd.DataFrame, keys: list[str], column: str) -> pd.DataFrame:
     key, arrays = _pack(frame, keys)
     first, inverse, size = _group(key)
     n, mean, sd = _agg(frame[column].to_numpy(dtype="float64"), inverse, size)
-    out = {k: a[first] for k, a in zip(keys, arrays, strict=True)}
+    out: dict[str, npt.NDArray[Any]] = {k: a[first] for k, a in zip(keys, arrays, strict=True)}
     out.update(mean=mean, n=n, sd=sd)
     result = pd.DataFrame(out)
     return result[result["n"] > 0].reset_index(drop=True)
@@ -197,7 +198,7 @@ def _pooled(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return merged.assign(n=merged.pop("raters").astype("int64"))
 
 
-def _count_in_group(frame: pd.DataFrame, keys: list[str], column: str) -> np.ndarray:
+def _count_in_group(frame: pd.DataFrame, keys: list[str], column: str) -> Ints:
     """For each row, how many non-missing `column` values its group has."""
     if frame.empty:
         return np.zeros(0, dtype="int64")
@@ -225,7 +226,7 @@ class Computed:
     responses: pd.DataFrame = field(default_factory=pd.DataFrame)  # pairing_id, group, id
     solace_benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
     view_items: pd.DataFrame = field(default_factory=pd.DataFrame)  # principals' partnership
-    item_totals: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype="int64"))
+    item_totals: Ints = field(default_factory=lambda: np.zeros((0, 3), dtype="int64"))
     spec: FrameworkSpec | None = None
     framework_version: str = ""
     open_answers: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -301,9 +302,9 @@ def compute(inputs: Inputs) -> Computed:
     for item_id, dpos, target in zip(
         dim_items["item_id"], dim_items["dimension_position"], dim_items["t"], strict=True
     ):
-        for g in GROUP_OF_CODE:
-            if int(item_id) * 8 + g in asked_set:
-                totals[int(dpos), int(target), g] += 1
+        for code in GROUP_OF_CODE:
+            if int(item_id) * 8 + code in asked_set:
+                totals[int(dpos), int(target), code] += 1
     answered = _count_in_group(d, ["response_id", "dp", "t"], "value")
     total = totals[
         d["dp"].to_numpy(dtype="int64"), d["t"].to_numpy(dtype="int64"), d["g"].to_numpy()
@@ -383,7 +384,7 @@ def compute(inputs: Inputs) -> Computed:
 BANDS = ("raters agree", "mixed views", "split")
 
 
-def _band_code(low: np.ndarray, mid: np.ndarray, high: np.ndarray) -> np.ndarray:
+def _band_code(low: Ints, mid: Ints, high: Ints) -> Ints:
     n = low + mid + high
     split = (4 * low >= n) & (4 * high >= n)
     agree = 5 * np.maximum(np.maximum(low, mid), high) >= 4 * n
@@ -451,7 +452,9 @@ def _with_bands(dim_stats: pd.DataFrame, anon: pd.DataFrame, keys: list[str]) ->
     for size in np.unique(n):  # one check per distinct number of answers, not per cell
         at = n == size
         safe[at] = np.isin(total[at], list(safe_sums(int(size))))
-    both["agreement"] = np.where(safe, np.array(BANDS, dtype=object)[code], None)
+    bands = np.array(BANDS, dtype=object)[code]
+    bands[~safe] = None
+    both["agreement"] = bands
     merged = out.drop(columns="agreement").merge(both[[*keys, "agreement"]], on=keys, how="left")
     merged["agreement"] = merged["agreement"].astype(object).where(merged["agreement"].notna())
     merged.loc[merged["agreement"].isna(), "agreement"] = None
@@ -475,7 +478,9 @@ def _dims_of(items: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _lookup(table: pd.DataFrame, key: str, column: str, values: np.ndarray) -> np.ndarray:
+def _lookup(
+    table: pd.DataFrame, key: str, column: str, values: npt.NDArray[Any]
+) -> npt.NDArray[np.object_]:
     """table[column] for each of `values` of table[key] (integer keys), as an array."""
     return (
         pd.Series(table[column].to_numpy(dtype=object), index=table[key])
@@ -507,8 +512,8 @@ def named_dims(c: Computed, frame: pd.DataFrame) -> pd.DataFrame:
     return out.iloc[order].reset_index(drop=True)
 
 
-def _gap_key(pairing_id: np.ndarray, dp: np.ndarray, t: np.ndarray) -> np.ndarray:
-    return (pairing_id.astype("int64") * 64 + dp.astype("int64")) * 4 + t.astype("int64")
+def _gap_key(pairing_id: Ints, dp: Ints, t: Ints) -> Ints:
+    return (pairing_id.astype(np.int64) * 64 + dp.astype(np.int64)) * 4 + t.astype(np.int64)
 
 
 def _directions(c: Computed, a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
@@ -533,15 +538,14 @@ def _directions(c: Computed, a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     return frame.groupby("key")[["compared", "above", "below"]].sum()
 
 
-def _consistent(
-    directions: pd.DataFrame, keys: np.ndarray, up: np.ndarray, min_items: int
-) -> np.ndarray:
+def _consistent(directions: pd.DataFrame, keys: Ints, up: Bools, min_items: int) -> Bools:
     """For each key: at least `min_items` items compared, and every one of them pointing
     the way of the dimension's gap (up: above; otherwise below)."""
     d = directions.reindex(keys, fill_value=0)
     compared = d["compared"].to_numpy()
     same = np.where(up, d["above"].to_numpy(), d["below"].to_numpy())
-    return (compared >= min_items) & (same == compared)
+    ok: Bools = (compared >= min_items) & (same == compared)
+    return ok
 
 
 def gap_table(c: Computed, pairing_id: int | None = None) -> pd.DataFrame:
@@ -557,7 +561,7 @@ def gap_table(c: Computed, pairing_id: int | None = None) -> pd.DataFrame:
     if len(keys) == 0:
         return pd.DataFrame(columns=["pairing_id", *COLUMNS["gaps"]])
 
-    def column(name: str, field: str) -> np.ndarray:
+    def column(name: str, field: str) -> Floats:
         m = src == SRC[name]
         values = pd.Series(ds[field].to_numpy(dtype="float64")[m], index=key[m])
         return values.reindex(keys).to_numpy(dtype="float64")
@@ -623,7 +627,7 @@ def mirror_table(c: Computed, pairing_id: int) -> pd.DataFrame:
     dp = part["dp"].to_numpy(dtype="int64")
     dps = np.unique(dp)
 
-    def column(name: str, field: str) -> np.ndarray:
+    def column(name: str, field: str) -> Floats:
         m = src == SRC[name]
         values = pd.Series(part[field].to_numpy(dtype="float64")[m], index=dp[m])
         return values.reindex(dps).to_numpy(dtype="float64")
@@ -720,19 +724,28 @@ def overview_parts(c: Computed) -> dict[int, dict[str, Any]]:
     # pairing report's dimensions), so it is a function of the shown item cells.
     part = c.shown_values[c.shown_values["t"] == TARGET_CODE["partnership"]]
     heat = _pooled(part, ["pairing_id", "dp"]).merge(c.dims, on="dp")
-    for row in heat.sort_values(["pairing_id", "dp"]).itertuples():
-        out[int(row.pairing_id)]["heat"].append(
-            {
-                "dimension_code": row.dimension_code,
-                "dimension_name": row.dimension_name,
-                "score": float(row.mean),
-                "n": int(row.n),
-            }
+    heat = heat.sort_values(["pairing_id", "dp"])
+    for pid, code, name, score, n in zip(
+        heat["pairing_id"].tolist(),
+        heat["dimension_code"].tolist(),
+        heat["dimension_name"].tolist(),
+        heat["mean"].tolist(),
+        heat["n"].tolist(),
+        strict=True,
+    ):
+        out[int(pid)]["heat"].append(
+            {"dimension_code": code, "dimension_name": name, "score": float(score), "n": int(n)}
         )
     if not c.shown_values.empty:
-        counts = c.shown_values.groupby(["pairing_id", "dp", "value"]).size()
-        codes = dict(zip(c.dims["dp"], c.dims["dimension_code"], strict=True))
-        for (pid, dp, value), n in counts.items():
+        counts = c.shown_values.groupby(["pairing_id", "dp", "value"]).size().reset_index()
+        codes = dict(zip(c.dims["dp"].tolist(), c.dims["dimension_code"].tolist(), strict=True))
+        for pid, dp, value, n in zip(
+            counts["pairing_id"].tolist(),
+            counts["dp"].tolist(),
+            counts["value"].tolist(),
+            counts[0].tolist(),
+            strict=True,
+        ):
             out[int(pid)]["distribution"].append(
                 {"dimension_code": codes[int(dp)], "rating": int(value), "count": int(n)}
             )
@@ -744,20 +757,33 @@ def overview_parts(c: Computed) -> dict[int, dict[str, Any]]:
         # the top pairings: leader, elected mayor or convener with the chief executive
         leader_ce = kinds["kind"].isin(TOP_KINDS)
         new = is_new_pairing(kinds["started_on"], c.cycle.opens_on)
-        for row in answers.itertuples():
-            pid = int(row.pairing_id)
+        for pid, item_code, g, value, values in zip(
+            answers["pairing_id"].astype(int).tolist(),
+            answers["item_code"].tolist(),
+            answers["g"].tolist(),
+            answers["value"].tolist(),
+            answers["values"].tolist(),
+            strict=True,
+        ):
             out[pid]["solace"].append(
                 {
-                    "item_code": row.item_code,
-                    "side": SRC_NAME[int(row.g)],
-                    "hit": int(row.value in row.values),
+                    "item_code": item_code,
+                    "side": SRC_NAME[int(g)],
+                    "hit": int(value in values),
                     "leader_ce": bool(leader_ce.get(pid, False)),
                     "new": bool(new.get(pid, False)),
                 }
             )
-    for row in c.groups[c.groups["invited"] > 0].itertuples():
-        out[int(row.pairing_id)]["rates"].append(
-            {"group": row.group, "invited": int(row.invited), "responded": int(row.responded)}
+    invited = c.groups[c.groups["invited"] > 0]
+    for pid, group, n_invited, responded in zip(
+        invited["pairing_id"].tolist(),
+        invited["group"].tolist(),
+        invited["invited"].tolist(),
+        invited["responded"].tolist(),
+        strict=True,
+    ):
+        out[int(pid)]["rates"].append(
+            {"group": group, "invited": int(n_invited), "responded": int(responded)}
         )
     return out
 

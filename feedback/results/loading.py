@@ -9,7 +9,7 @@ The previous cycle's published figures, for the change since then, are read here
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 from sqlalchemy import and_, case, func, or_, select
@@ -63,15 +63,15 @@ def _pairings(session: Session, cycle_id: int, pairing_id: int | None) -> pd.Dat
             col(Pairing.portfolio),
             col(Pairing.member_id),
             col(Pairing.officer_id),
-            member.full_name,
-            member.title,
-            officer.full_name,
-            officer.title,
+            col(member.full_name),
+            col(member.title),
+            col(officer.full_name),
+            col(officer.title),
             col(Pairing.started_on),
         )
         .join(CyclePairing, col(CyclePairing.pairing_id) == col(Pairing.id))
-        .join(member, member.id == col(Pairing.member_id))
-        .join(officer, officer.id == col(Pairing.officer_id))
+        .join(member, col(member.id) == col(Pairing.member_id))
+        .join(officer, col(officer.id) == col(Pairing.officer_id))
         .where(col(CyclePairing.cycle_id) == cycle_id)
         .order_by(col(Pairing.kind).desc(), col(Pairing.id))
     )
@@ -409,7 +409,7 @@ def load(
     cutoffs: dict[int, datetime] | None = None,
 ) -> Inputs:
     """Everything the engine needs for this cycle (or one pairing of it), by the cut-offs."""
-    cycle_id = cycle_key(cycle)
+    cycle_id = stored_id(cycle)
     council = session.get(Council, cycle.council_id)
     version = session.get(FrameworkVersion, cycle.framework_version_id)
     if version is None:
@@ -431,8 +431,12 @@ def load(
     )
 
 
-def cycle_key(cycle: Cycle) -> int:
-    """A stored cycle's id (a cycle read from the database always has one)."""
-    if cycle.id is None:
-        raise NotFound("That feedback cycle has not been saved.")
-    return cycle.id
+class Stored(Protocol):
+    id: int | None
+
+
+def stored_id(row: Stored) -> int:
+    """A stored row's id (a row read from the database, or flushed, always has one)."""
+    if row.id is None:
+        raise NotFound("That record has not been saved.")
+    return row.id

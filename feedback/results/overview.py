@@ -3,10 +3,12 @@ Aggregated in SQL; never loads answers."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
-from sqlalchemy import case
+from sqlalchemy import Select, case, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func
 
 from core.models import Council
 from core.roles import Actor
@@ -33,7 +35,7 @@ def council_overview(session: Session, actor: Actor) -> pd.DataFrame:
         .group_by(col(Invitation.cycle_id))
         .subquery()
     )
-    query = (
+    query: Select[*tuple[Any, ...]] = (
         select(
             col(Council.id).label("council_id"),
             col(Council.name).label("council"),
@@ -53,7 +55,7 @@ def council_overview(session: Session, actor: Actor) -> pd.DataFrame:
     )
     if actor.role not in ("admin", "system"):
         query = query.where(col(Council.id).in_(actor.council_ids or {-1}))
-    rows = session.exec(query).all()
+    rows = session.execute(query).all()
     columns = [
         "council_id",
         "council",
@@ -74,21 +76,21 @@ def council_overview(session: Session, actor: Actor) -> pd.DataFrame:
 def pairing_overview(session: Session, cycle_id: int) -> pd.DataFrame:
     """One row per pairing in a cycle, with names and response counts."""
     member, officer = aliased(Person), aliased(Person)
-    query = (
+    query: Select[*tuple[Any, ...]] = (
         select(
             col(Pairing.id).label("pairing_id"),
             col(Pairing.kind),
             col(Pairing.portfolio),
-            member.full_name.label("member"),
-            member.title.label("member_title"),
-            officer.full_name.label("officer"),
-            officer.title.label("officer_title"),
+            col(member.full_name).label("member"),
+            col(member.title).label("member_title"),
+            col(officer.full_name).label("officer"),
+            col(officer.title).label("officer_title"),
             func.count(col(Invitation.id)).label("invited"),
             _submitted.label("submitted"),
         )
         .join(CyclePairing, col(CyclePairing.pairing_id) == col(Pairing.id))
-        .join(member, member.id == col(Pairing.member_id))
-        .join(officer, officer.id == col(Pairing.officer_id))
+        .join(member, col(member.id) == col(Pairing.member_id))
+        .join(officer, col(officer.id) == col(Pairing.officer_id))
         .outerjoin(
             Invitation,
             (col(Invitation.pairing_id) == col(Pairing.id))
@@ -100,14 +102,14 @@ def pairing_overview(session: Session, cycle_id: int) -> pd.DataFrame:
             col(Pairing.id),
             col(Pairing.kind),
             col(Pairing.portfolio),
-            member.full_name,
-            member.title,
-            officer.full_name,
-            officer.title,
+            col(member.full_name),
+            col(member.title),
+            col(officer.full_name),
+            col(officer.title),
         )
         .order_by(col(Pairing.kind).desc(), col(Pairing.id))
     )
-    rows = session.exec(query).all()
+    rows = session.execute(query).all()
     columns = [
         "pairing_id",
         "kind",

@@ -36,7 +36,7 @@ from core.vocabulary import CycleStatus
 from feedback.access import NOT_PUBLISHED_YET, require_cycle_manager, require_pairing_reader
 from feedback.models import Cycle, PublishedPairingReport, PublishedReport, StaffPreview
 from feedback.results.engine import Computed, contributors, gap_table, overview_parts
-from feedback.results.loading import cycle_key, load_cycle
+from feedback.results.loading import load_cycle, stored_id
 from feedback.results.report import assemble_overview, compute_cycle, pairing_report_from
 from feedback.results.tables import CouncilOverview, PairingReport, without_unshown
 
@@ -71,7 +71,9 @@ def edition_sections(
 def edition_content(session: Session, edition: PublishedReport) -> dict[str, Any]:
     """A whole edition in one dict: the overview, the cut-offs and every pairing's report
     under "pairings" (exports, subject access, tests), without what no screen shows."""
-    return without_unshown({**edition.content, "pairings": edition_sections(session, edition.id)})
+    sections = edition_sections(session, stored_id(edition))
+    content: dict[str, Any] = without_unshown({**edition.content, "pairings": sections})
+    return content
 
 
 @dataclass
@@ -197,7 +199,7 @@ def _reveals(before: Cells, after: Cells, threshold: int, before_threshold: int)
 
 
 def _legacy_private(
-    session: Session, cycle: Cycle, pairing_id: int, cutoff: str | None, section: dict
+    session: Session, cycle: Cycle, pairing_id: int, cutoff: str | None, section: dict[str, Any]
 ) -> dict[str, Any]:
     """An edition published before `private` was kept: worked out from the engine at its
     cut-off (as the hold-back used to compare)."""
@@ -309,7 +311,7 @@ def _keep_previews(session: Session, cycle: Cycle, served: dict[int, _Served]) -
         if one.new:
             session.add(
                 StaffPreview(
-                    cycle_id=cycle.id,
+                    cycle_id=stored_id(cycle),
                     pairing_id=pid,
                     taken_at=now,
                     content=one.section,
@@ -342,7 +344,7 @@ def publish_cycle(session: Session, actor: Actor, cycle_id: int) -> PublishedRep
             "answers come in."
         )
     now = utcnow()
-    previous = latest_edition(session, cycle.id)
+    previous = latest_edition(session, stored_id(cycle))
     served, c = _serve(session, cycle)
     edition = previous.edition + 1 if previous is not None else 1
     held = sorted(pid for pid, one in served.items() if one.held_since is not None)
@@ -356,7 +358,7 @@ def publish_cycle(session: Session, actor: Actor, cycle_id: int) -> PublishedRep
         "cutoffs": {str(pid): (one.held_since or now).isoformat() for pid, one in served.items()},
     }
     row = PublishedReport(
-        cycle_id=cycle.id,
+        cycle_id=stored_id(cycle),
         edition=edition,
         content=content,
         published_at=now,
@@ -366,7 +368,7 @@ def publish_cycle(session: Session, actor: Actor, cycle_id: int) -> PublishedRep
     session.flush()
     session.add_all(
         PublishedPairingReport(
-            report_id=row.id,
+            report_id=stored_id(row),
             pairing_id=int(pid),
             content=one.section,
             private={
@@ -442,7 +444,7 @@ def read_pairing_report(
     require_pairing_reader(session, actor, pairing_id, cycle)
     staff = actor.role != "principal"
     if not staff or cycle.status == CycleStatus.published:
-        latest = _latest_section(session, cycle_key(cycle), pairing_id)
+        latest = _latest_section(session, stored_id(cycle), pairing_id)
         if not staff and latest is None:  # marked published, yet no edition to read
             raise PermissionDenied(NOT_PUBLISHED_YET)
         if not staff and latest is not None and latest.section is None:
@@ -461,7 +463,9 @@ def read_council_overview(session: Session, actor: Actor, cycle_id: int) -> Coun
     that, put together from each pairing's results as `_serve` gives them."""
     require_staff(actor)
     cycle = require_cycle_manager(session, actor, cycle_id)
-    if cycle.status == CycleStatus.published and (edition := latest_edition(session, cycle.id)):
+    if cycle.status == CycleStatus.published and (
+        edition := latest_edition(session, stored_id(cycle))
+    ):
         return CouncilOverview.from_dict(edition.content["overview"])
     _live_ready(cycle)
     served, c = _serve(session, cycle)
@@ -475,10 +479,12 @@ def read_all_pairing_reports(
     """Every pairing's report of a cycle in one pass (staff; the CLI and exports)."""
     require_staff(actor)
     cycle = require_cycle_manager(session, actor, cycle_id)
-    if cycle.status == CycleStatus.published and (edition := latest_edition(session, cycle.id)):
+    if cycle.status == CycleStatus.published and (
+        edition := latest_edition(session, stored_id(cycle))
+    ):
         return {
             int(key): _edition_report(section, private, staff=True)
-            for key, (section, private) in _edition_parts(session, edition.id).items()
+            for key, (section, private) in _edition_parts(session, stored_id(edition)).items()
         }
     _live_ready(cycle)
     served, _c = _serve(session, cycle)

@@ -107,10 +107,10 @@ def change_since(
 
 def _notices(c: Computed, groups: pd.DataFrame, hidden: pd.DataFrame) -> list[str]:
     notices = []
-    for row in groups.itertuples():
-        if row.group in ANONYMOUS and row.invited > 0 and not row.shown:
+    for row in groups.to_dict("records"):
+        if row["group"] in ANONYMOUS and row["invited"] > 0 and not row["shown"]:
             notices.append(
-                f"{row.label}: fewer than {c.threshold} replies, so not shown (their scores "
+                f"{row['label']}: fewer than {c.threshold} replies, so not shown (their scores "
                 "and comments are left out everywhere, including 'everyone else')."
             )
     not_shown = set(groups.loc[~groups["shown"], "group"])
@@ -400,8 +400,8 @@ def _findings(
         ("blind spot", "Blind spot"),
         ("hidden strength", "Hidden strength"),
     ):
-        for row in findings[kinds == kind].itertuples(index=False):
-            out.append(f"{heading} — {labels[int(row.pairing_id)]}: {row.text}")
+        for row in findings[kinds == kind].to_dict("records"):
+            out.append(f"{heading} — {labels[int(row['pairing_id'])]}: {row['text']}")
     if not out:
         out.append(
             "No pairing shows a mirror, a blind spot or a hidden strength that passes the "
@@ -419,17 +419,17 @@ def _findings(
             f"Partnerships score lowest on {by_dim.index[0]} ({_fmt(by_dim.iloc[0])}) and "
             f"highest on {by_dim.index[-1]} ({_fmt(by_dim.iloc[-1])}) across the council."
         )
-    for row in solace.itertuples():
-        if row.n and not pd.isna(row.council_pct):
+    for row in solace.to_dict("records"):
+        if row["n"] and not pd.isna(row["council_pct"]):
             leaders = (
-                f"; the leaders themselves say {row.members_pct:.0f}%"
-                if row.members_n and not pd.isna(row.members_pct)
+                f"; the leaders themselves say {row['members_pct']:.0f}%"
+                if row["members_n"] and not pd.isna(row["members_pct"])
                 else ""
             )
             out.append(
-                f"{row.label.capitalize()}: {row.council_pct:.0f}% of the chief executives' "
-                f"answers about their leaders here ({row.n} answers) against "
-                f"{row.national_pct:.0f}% of chief executives nationally (Solace){leaders}."
+                f"{str(row['label']).capitalize()}: {row['council_pct']:.0f}% of the chief "
+                f"executives' answers about their leaders here ({row['n']} answers) against "
+                f"{row['national_pct']:.0f}% of chief executives nationally (Solace){leaders}."
             )
     return out
 
@@ -549,7 +549,7 @@ def national_comparison(session: Session) -> pd.DataFrame:
     benchmarks = solace_benchmarks(session)
     if benchmarks.empty:
         return pd.DataFrame(columns=NATIONAL_COLUMNS)
-    ranked = select(
+    ranked_query = select(
         col(Cycle.id).label("cycle_id"),
         col(Cycle.council_id).label("council_id"),
         col(Cycle.anonymity_threshold).label("threshold"),
@@ -561,7 +561,7 @@ def national_comparison(session: Session) -> pd.DataFrame:
         )
         .label("rn"),
     ).where(col(Cycle.status).in_(FINISHED))
-    ranked = ranked.subquery()
+    ranked = ranked_query.subquery()
     latest = (
         select(ranked.c.cycle_id, ranked.c.council_id, ranked.c.threshold, ranked.c.opens_on)
         .where(ranked.c.rn == 1)
@@ -635,9 +635,8 @@ def national_comparison(session: Session) -> pd.DataFrame:
     shown = per["count"] >= needs
     hidden_count = per[~shown].groupby(level="measure")["count"].sum()
     enough = hidden_count >= int(rows["threshold"].max())
-    pooled = shown | per.index.get_level_values("measure").map(enough).fillna(False).to_numpy(
-        dtype=bool
-    )
+    measures = per.index.get_level_values("measure")
+    pooled = shown | measures.map(enough.to_dict()).fillna(False).to_numpy(dtype=bool)
     total = per[pooled].groupby(level="measure")[["hits", "count"]].sum()
     per["hits"] = per["hits"].where(shown, 0)
     total = total.reindex(sorted(set(rows["measure"])), fill_value=0)
@@ -657,7 +656,7 @@ def national_comparison(session: Session) -> pd.DataFrame:
         out[f"{measure}_n"] = wide["count"][measure].fillna(0).astype("int64") if has else 0
     out["n"] = out[["advice_n", "relationship_n"]].max(axis=1)
     out = out.reset_index()
-    out["council_id"] = out["council_id"].astype("Int64").where(out["council_id"] != 0, pd.NA)
+    out["council_id"] = out["council_id"].astype("Int64").where(out["council_id"] != 0)
     out["_all"] = out["council_id"].isna()
     out = out.sort_values(["_all", "council_name"]).reset_index(drop=True)
     return out[NATIONAL_COLUMNS]

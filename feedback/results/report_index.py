@@ -5,9 +5,9 @@ read, so a choice missing here hides nothing that would otherwise be allowed."""
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import or_
+from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from core.models import Council
 from core.roles import STAFF_ROLES, Actor, visible_council_ids
@@ -53,14 +53,14 @@ def readable_reports(session: Session, actor: Actor) -> pd.DataFrame:
             col(Pairing.id),
             col(Pairing.kind),
             col(Pairing.portfolio),
-            member.full_name,
-            officer.full_name,
+            col(member.full_name),
+            col(officer.full_name),
         )
         .join(Cycle, col(Cycle.council_id) == col(Council.id))
         .join(CyclePairing, col(CyclePairing.cycle_id) == col(Cycle.id))
         .join(Pairing, col(Pairing.id) == col(CyclePairing.pairing_id))
-        .join(member, member.id == col(Pairing.member_id))
-        .join(officer, officer.id == col(Pairing.officer_id))
+        .join(member, col(member.id) == col(Pairing.member_id))
+        .join(officer, col(officer.id) == col(Pairing.officer_id))
         .order_by(
             col(Council.name),
             col(Cycle.opens_on).desc(),
@@ -84,7 +84,7 @@ def readable_reports(session: Session, actor: Actor) -> pd.DataFrame:
         )
     else:
         return pd.DataFrame(columns=COLUMNS)
-    frame = pd.DataFrame(session.exec(query).all(), columns=COLUMNS[:-1])
+    frame = pd.DataFrame(session.execute(query).all(), columns=COLUMNS[:-1])
     portfolio = frame["portfolio"].where(frame["portfolio"] == "", " (" + frame["portfolio"] + ")")
     frame["pairing"] = frame["member"] + " & " + frame["officer"] + portfolio.fillna("")
     return frame
