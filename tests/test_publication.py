@@ -110,7 +110,7 @@ def test_publishing_freezes_an_edition_principals_read(session: Session) -> None
     assert report.meta["edition"] == 1
     assert report.comments == {"advice": ["councillor 2", "councillor 3", "councillor 4"]}
     assert report.to_dict() == edition_content(session, edition)["pairings"][str(s.pairing_id)]
-    assert [e["edition"] for e in list_editions(session, SYSTEM, s.cycle_id)] == [1]
+    assert [e.edition for e in list_editions(session, SYSTEM, s.cycle_id)] == [1]
 
     other = _built(session)
     with pytest.raises(PermissionDenied, match="your own pairing"):

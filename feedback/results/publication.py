@@ -396,8 +396,17 @@ def publish_cycle(session: Session, actor: Actor, cycle_id: int) -> PublishedRep
     return row
 
 
-def list_editions(session: Session, actor: Actor, cycle_id: int) -> list[dict[str, Any]]:
-    """Editions of a cycle: number, when and by whom (staff)."""
+@dataclass(frozen=True)
+class EditionInfo:
+    """One edition of a cycle's results: its number, when and by whom it was published."""
+
+    edition: int
+    published_at: datetime
+    published_by: str
+
+
+def list_editions(session: Session, actor: Actor, cycle_id: int) -> list[EditionInfo]:
+    """Editions of a cycle, oldest first (staff)."""
     require_cycle_manager(session, actor, cycle_id)
     rows = session.exec(
         select(
@@ -408,7 +417,7 @@ def list_editions(session: Session, actor: Actor, cycle_id: int) -> list[dict[st
         .where(col(PublishedReport.cycle_id) == cycle_id)
         .order_by(col(PublishedReport.edition))
     ).all()
-    return [{"edition": e, "published_at": at, "published_by": by} for e, at, by in rows]
+    return [EditionInfo(e, at, by) for e, at, by in rows]
 
 
 def _live_ready(cycle: Cycle) -> None:

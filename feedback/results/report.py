@@ -43,6 +43,7 @@ from feedback.results.loading import (
     previous_cycle,
     previous_published_dimensions,
     solace_benchmarks,
+    stored_id,
 )
 from feedback.results.tables import (
     ANONYMOUS,
@@ -58,7 +59,9 @@ from feedback.results.tables import (
     SOURCE_ORDER,
     TOP_N,
     CouncilOverview,
+    OverviewMeta,
     PairingReport,
+    ReportMeta,
     min_others,
     solace_source,
 )
@@ -244,18 +247,18 @@ def pairing_report_from(
         raise NotFound("That pairing did not take part in this cycle.")
     p = rows.iloc[0]
     previous = previous_cycle(session, c.cycle, pairing_id)
-    meta = {
-        "cycle_id": c.cycle.id,
+    meta: ReportMeta = {
+        "cycle_id": stored_id(c.cycle),
         "cycle_name": c.cycle.name,
         "council_name": c.council_name,
         "pairing_id": int(pairing_id),
-        "pairing_label": p["pairing_label"],
-        "kind": p["kind"],
-        "member_name": p["member_name"],
-        "member_title": p["member_title"],
-        "officer_name": p["officer_name"],
-        "officer_title": p["officer_title"],
-        "portfolio": p["portfolio"],
+        "pairing_label": str(p["pairing_label"]),
+        "kind": str(p["kind"]),
+        "member_name": str(p["member_name"]),
+        "member_title": str(p["member_title"]),
+        "officer_name": str(p["officer_name"]),
+        "officer_title": str(p["officer_title"]),
+        "portfolio": str(p["portfolio"]),
         "threshold": c.threshold,
         "edition": None,
         "previous_cycle_name": previous.name if previous is not None else None,
@@ -300,12 +303,10 @@ def pairing_report_from(
                 comments[code] = texts
 
     mirror = mirror_table(c, pairing_id)
-    meta.update(
-        finding_gap=FINDING_GAP,
-        mirror_threshold=MIRROR_THRESHOLD,
-        min_others=min_others(c.threshold),
-        min_flag_items=MIN_FLAG_ITEMS,
-    )
+    meta["finding_gap"] = FINDING_GAP
+    meta["mirror_threshold"] = MIRROR_THRESHOLD
+    meta["min_others"] = min_others(c.threshold)
+    meta["min_flag_items"] = MIN_FLAG_ITEMS
     return PairingReport(
         meta=meta,
         groups=_published_groups(groups, c.threshold),
@@ -490,8 +491,8 @@ def assemble_overview(
         ]
         return pd.DataFrame(rows, columns=["pairing_id", *columns])
 
-    meta = {
-        "cycle_id": cycle.id,
+    meta: OverviewMeta = {
+        "cycle_id": stored_id(cycle),
         "cycle_name": cycle.name,
         "council_name": council_name,
         "threshold": cycle.anonymity_threshold,

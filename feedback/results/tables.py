@@ -8,9 +8,10 @@ figures, feedback/results/report.py puts them into these tables.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict, cast
 
 import numpy as np
 import pandas as pd
@@ -228,6 +229,47 @@ def table_frame(records: list[dict[str, Any]] | None, name: str) -> pd.DataFrame
     return pd.DataFrame({c: [r.get(c) for r in records] for c in columns + extra})
 
 
+# --- what a report says about itself -----------------------------------------------------------
+
+
+class ReportMeta(TypedDict, total=False):
+    """A pairing report's metadata, as stored in an edition (JSON): an edition published
+    before a key was added lacks it, so every key may be missing."""
+
+    cycle_id: int
+    cycle_name: str
+    council_name: str
+    pairing_id: int
+    pairing_label: str
+    kind: str
+    member_name: str
+    member_title: str
+    officer_name: str
+    officer_title: str
+    portfolio: str
+    threshold: int
+    edition: int | None  # None: computed live (a staff read before publication)
+    published_at: str  # ISO time, editions only
+    previous_cycle_name: str | None  # None: no change table (no published previous cycle)
+    framework_version: str
+    previous_framework_version: str | None
+    not_asked: dict[str, list[str]]  # item code → the anonymous groups not asked it
+    finding_gap: float
+    mirror_threshold: float
+    min_others: int
+    min_flag_items: int
+
+
+class OverviewMeta(TypedDict, total=False):
+    """The council overview's metadata, as stored in an edition (JSON)."""
+
+    cycle_id: int
+    cycle_name: str
+    council_name: str
+    threshold: int
+    edition: int | None
+
+
 # --- results ----------------------------------------------------------------------------------
 
 
@@ -275,7 +317,7 @@ class PairingReport:
 
     def __init__(
         self,
-        meta: dict[str, Any],
+        meta: ReportMeta,
         comments: dict[str, list[str]] | None = None,
         notices: list[str] | None = None,
         open_answers: list[dict[str, Any]] | None = None,
@@ -384,7 +426,7 @@ class PairingReport:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PairingReport:
         report = cls(
-            meta=dict(data.get("meta", {})),
+            meta=cast(ReportMeta, dict(data.get("meta", {}))),
             comments={k: list(v) for k, v in (data.get("comments") or {}).items()},
             notices=list(data.get("notices") or []),
             open_answers=[dict(q) for q in data.get("open_answers") or []],
@@ -395,7 +437,7 @@ class PairingReport:
 
 @dataclass
 class CouncilOverview:
-    meta: dict[str, Any]
+    meta: OverviewMeta
     heatmap: pd.DataFrame
     distribution: pd.DataFrame
     solace: pd.DataFrame
@@ -415,7 +457,9 @@ class CouncilOverview:
     def from_dict(cls, data: dict[str, Any]) -> CouncilOverview:
         frames = {name: table_frame(data.get(name), name) for name in cls.TABLES}
         return cls(
-            meta=dict(data.get("meta", {})), findings=list(data.get("findings") or []), **frames
+            meta=cast(OverviewMeta, dict(data.get("meta", {}))),
+            findings=list(data.get("findings") or []),
+            **frames,
         )
 
 
@@ -432,7 +476,7 @@ def replies_text(responded: int | str, invited: int) -> str:
     return f"{int(responded)} of {int(invited)}"
 
 
-def finding_rule(meta: dict[str, Any]) -> str:
+def finding_rule(meta: ReportMeta | Mapping[str, Any]) -> str:
     """The finding rule in one plain sentence, with the thresholds this report used."""
     gap = float(meta.get("finding_gap") or FINDING_GAP)
     others = int(meta.get("min_others") or MIN_OTHERS)
