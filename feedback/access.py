@@ -14,9 +14,10 @@ from feedback.models import Cycle, CyclePairing, Pairing, Person
 NOT_PUBLISHED_YET = "Your report is not published yet. Your facilitator will tell you when it is."
 
 
-# THE rule for when a principal may read a cycle's results: once it has been published (it
-# is published now, or was once and has been reopened since). Below as a test of a cycle
-# and as the same test in SQL, side by side; everything else uses one of these two.
+# THE rule for when a principal may read a cycle's results: once they have been published
+# (the cycle is published now, or was and has been taken back to closed since: what was
+# published stays readable). Written twice side by side, as a test of a loaded cycle and as
+# the same test in SQL; everything else (feedback.results) uses one of these.
 def published_to_principals(cycle: Cycle) -> bool:
     """Whether this cycle's results have been published to its principals."""
     return cycle.status == CycleStatus.published.value or cycle.published_at is not None
