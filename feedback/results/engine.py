@@ -55,14 +55,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from core.vocabulary import TOP_KINDS
+from core.vocabulary import GROUP_LABELS, TOP_KINDS
 from feedback.models import Cycle
 from feedback.results.tables import (
     ANONYMOUS,
     COLUMNS,
     EPS,
     FINDING_GAP,
-    GROUP_LABELS,
     GROUP_OF_CODE,
     GROUP_ORDER,
     HIGH_SCORE,

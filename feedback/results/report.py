@@ -16,7 +16,7 @@ from sqlmodel import Session, col
 
 from core.errors import NotFound
 from core.models import Council
-from core.vocabulary import TOP_KINDS, ResponseStatus
+from core.vocabulary import GROUP_LABELS, TOP_KINDS, ResponseStatus
 from feedback.models import (
     Cycle,
     FrameworkVersion,
@@ -50,7 +50,6 @@ from feedback.results.tables import (
     COLUMNS,
     FINDING_GAP,
     FINISHED,
-    GROUP_LABELS,
     GROUP_ORDER,
     MIN_FLAG_ITEMS,
     MIRROR_THRESHOLD,

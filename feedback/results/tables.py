@@ -16,7 +16,7 @@ from typing import Any, ClassVar, TypedDict, cast
 import numpy as np
 import pandas as pd
 
-from core.vocabulary import CycleStatus
+from core.vocabulary import GROUP_LABELS, CycleStatus
 
 SCALE_LOW, SCALE_HIGH = 1, 5  # the agreement scale every dimension item uses
 FINDING_SHARE = 1 / 3  # a finding needs a gap of a third of the scale's range
@@ -34,12 +34,6 @@ NAMED_VIEWS = ("member_view", "officer_view")  # the principals' partnership ans
 SOURCE_ORDER = ["self", "partner", "members", "officers", "partners", "others"]
 TARGET_ORDER = ["member", "officer", "partnership"]
 GROUP_ORDER = ["principal", "members", "officers", "partners"]
-GROUP_LABELS = {
-    "principal": "The pair (self and partner)",
-    "members": "Other councillors",
-    "officers": "Other officers",
-    "partners": "External partners",
-}
 # Sources as small integers inside the engine (names only in results).
 SRC = {
     "self": 0,
