@@ -5,9 +5,9 @@ import streamlit as st
 
 from core.errors import TandemError
 from feedback.results import charts
-from feedback.results.analysis import national_source
 from feedback.results.publication import read_council_overview
 from feedback.results.report_index import readable_cycles
+from feedback.results.tables import national_source
 from ui.report_views import show_chart, show_error, slug
 from ui.state import current_actor, unit_of_work
 from ui.text import bullets, show, show_html

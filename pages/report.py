@@ -10,16 +10,16 @@ import streamlit as st
 from core.errors import TandemError
 from core.vocabulary import kind_label, role_words
 from feedback.results import charts
-from feedback.results.analysis import (
+from feedback.results.publication import read_pairing_report
+from feedback.results.report_index import readable_reports
+from feedback.results.report_pdf import pairing_report_pdf
+from feedback.results.tables import (
     GAP_THRESHOLD,
     HIGH_SCORE,
     PairingReport,
     finding_rule,
     replies_text,
 )
-from feedback.results.publication import read_pairing_report
-from feedback.results.report_index import readable_reports
-from feedback.results.report_pdf import pairing_report_pdf
 from ui.report_views import edition_identity, show_chart, show_error, slug
 from ui.state import current_actor, unit_of_work
 from ui.text import alert, bullets, show, show_html

@@ -31,8 +31,8 @@ from core.models import stored_id
 from core.roles import SYSTEM, Actor
 from feedback.access import require_pairing_reader, require_plan_editor
 from feedback.models import Cycle, Pairing
-from feedback.results.analysis import PairingReport
 from feedback.results.publication import read_pairing_report
+from feedback.results.tables import PairingReport
 from feedback.setup.cycles import get_cycle
 from planning.models import ActionStatus, DevelopmentPlan, PlanGoal, PlanRevision
 from planning.plans import (

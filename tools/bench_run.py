@@ -29,14 +29,9 @@ from core.errors import NotFound
 from core.models import Council, stored_id
 from core.roles import SYSTEM
 from feedback.models import Cycle, CyclePairing, Invitation, Pairing, Person, Rating, Response
-from feedback.results.analysis import (
-    CouncilOverview,
-    PairingReport,
-    council_overview,
-    national_comparison,
-    pairing_report,
-)
 from feedback.results.publication import publish_cycle, read_pairing_report
+from feedback.results.report import council_overview, national_comparison, pairing_report
+from feedback.results.tables import CouncilOverview, PairingReport
 from planning.excel import export_plans
 from tools.bench import CYCLE_NAME, NAME_PREFIX, BulkWriter
 
@@ -231,7 +226,7 @@ def time_pairing_report(engine: Engine, sub: Subject) -> Timing:
 
 
 def _every_table(report: PairingReport) -> PairingReport:
-    for name in report._frames:
+    for name in report.TABLES:
         getattr(report, name)
     return report
 
