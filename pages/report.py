@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import TandemError
+from core.roles import is_principal
 from core.vocabulary import kind_label, role_words
 from feedback.results import charts
 from feedback.results.analysis import (
@@ -20,7 +21,9 @@ from feedback.results.analysis import (
 from feedback.results.publication import read_pairing_report
 from feedback.results.report_index import readable_reports
 from feedback.results.report_pdf import pairing_report_pdf
-from ui.report_views import edition_identity, show_chart, show_error, slug
+from ui.errors import show_error
+from ui.pickers import cycle_names, pick
+from ui.report_views import edition_identity, show_chart, slug
 from ui.state import current_actor, unit_of_work
 from ui.text import alert, bullets, show, show_html
 
@@ -30,7 +33,7 @@ st.title("Pairing report")
 with unit_of_work() as session:
     choices = readable_reports(session, actor)
 if choices.empty:
-    if actor.role == "principal":
+    if is_principal(actor):
         st.info(
             "Your report is not published yet. Your facilitator will tell you when it is.",
             icon=":material/schedule:",
@@ -43,29 +46,19 @@ if choices.empty:
         )
     st.stop()
 
-cycles = choices.drop_duplicates("cycle_id").set_index("cycle_id")
-cycle_names = {cid: f"{row.council} · {row.cycle} ({row.status})" for cid, row in cycles.iterrows()}
 left, right = st.columns(2)
-if st.session_state.get("report_cycle") not in cycle_names:
-    st.session_state["report_cycle"] = next(iter(cycle_names))
-cycle_id = left.selectbox(
-    "Cycle", list(cycle_names), format_func=cycle_names.get, key="report_cycle"
-)
+cycle_id = pick("Cycle", cycle_names(choices), "report_cycle", where=left)
 in_cycle = choices[choices["cycle_id"] == cycle_id]
 pairing_names = {
     int(k): v for k, v in zip(in_cycle["pairing_id"], in_cycle["pairing"], strict=True)
 }
-if st.session_state.get("report_pairing") not in pairing_names:
-    st.session_state["report_pairing"] = next(iter(pairing_names))
-pairing_id = right.selectbox(
-    "Pairing", list(pairing_names), format_func=pairing_names.get, key="report_pairing"
-)
+pairing_id = pick("Pairing", pairing_names, "report_pairing", where=right)
 
 try:
     with unit_of_work() as session:
         report = read_pairing_report(session, actor, int(cycle_id), int(pairing_id))
 except TandemError as exc:
-    show_error(exc)
+    show_error(exc, refusals="warning")
     st.stop()
 
 meta = report.meta

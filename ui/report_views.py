@@ -1,5 +1,6 @@
 """Streamlit pieces shared by the report, council overview and presentation pages: a chart
-with its alt text and PNG/SVG downloads, text shown exactly as written, and errors."""
+with its alt text and PNG/SVG downloads (a published edition's charts built once and kept),
+and file names."""
 
 from __future__ import annotations
 
@@ -10,22 +11,11 @@ from typing import Any
 import altair as alt
 import streamlit as st
 
-from core.errors import Invalid, NotFound, PermissionDenied, TandemError
 from feedback.results import charts
 from ui.state import get_engine
-from ui.text import alert, show
+from ui.text import show
 
-__all__ = ["display_height", "edition_identity", "show_chart", "show_error", "slug"]
-
-
-def show_error(exc: TandemError) -> None:
-    problems = exc.problems if isinstance(exc, Invalid) else ()
-    if isinstance(exc, PermissionDenied):
-        alert("warning", exc, icon="lock", details=problems)
-    elif isinstance(exc, NotFound):
-        alert("warning", exc, icon="search_off", details=problems)
-    else:
-        alert("error", exc, icon="error", details=problems)
+__all__ = ["display_height", "edition_identity", "show_chart", "slug"]
 
 
 Chart = alt.TopLevelMixin | Callable[[], alt.TopLevelMixin]
