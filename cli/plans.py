@@ -10,6 +10,7 @@ import typer
 
 from cli.common import echo, fail, friendly, unit_of_work
 from core.roles import SYSTEM
+from core.vocabulary import pairing_label
 
 
 def register(app: typer.Typer) -> None:
@@ -96,7 +97,7 @@ def register(app: typer.Typer) -> None:
                 return
             for r in reminders:
                 echo(
-                    f"{r.member[0]} & {r.officer[0]}: {len(r.overdue)} overdue, "
+                    f"{pairing_label(r.member[0], r.officer[0])}: {len(r.overdue)} overdue, "
                     f"{len(r.due_soon)} due soon"
                 )
             if dry_run:

@@ -9,6 +9,7 @@ import streamlit as st
 
 from core.errors import Conflict, TandemError
 from core.roles import is_principal, is_staff
+from core.vocabulary import pairing_label
 from planning.excel import export_filename, export_plans
 from planning.excel_import import MAX_BYTES, ImportResult, import_plans
 from planning.models import CHALLENGE_LABELS
@@ -114,7 +115,7 @@ def reminders_panel(cycle_id: int) -> None:
         st.dataframe(
             pd.DataFrame(
                 {
-                    "Pairing": [f"{r.member[0]} & {r.officer[0]}" for r in due],
+                    "Pairing": [pairing_label(r.member[0], r.officer[0]) for r in due],
                     "Overdue": [len(r.overdue) for r in due],
                     "Due soon": [len(r.due_soon) for r in due],
                 }
