@@ -71,11 +71,7 @@ TARGETS = {
 }
 file_stem = slug(meta.get("cycle_name"), member, officer)
 # A published edition never changes: its charts are built once (None: live, built each run).
-kept = edition_identity(meta)
-
-
-def keep(*chart_args: object) -> tuple | None:
-    return None if kept is None else (*kept, *chart_args)
+published = edition_identity(meta)
 
 
 # --- headline ------------------------------------------------------------------------------
@@ -176,7 +172,7 @@ def scores(report: PairingReport) -> None:
             partial(charts.self_partner_others, report.dimensions, target, sources=sources),
             f"{file_stem}-{target}-scores",
             f"scores_{target}",
-            keep_as=keep("scores", target, sources),
+            edition=published,
         )
 
 
@@ -230,7 +226,7 @@ with gaps_tab:
             partial(charts.gap_bars, report.gaps, target, threshold=gap_threshold),
             f"{file_stem}-{target}-gaps",
             f"gaps_{target}",
-            keep_as=keep("gaps", target),
+            edition=published,
         )
         show_chart(
             partial(
@@ -242,7 +238,7 @@ with gaps_tab:
             ),
             f"{file_stem}-{target}-johari",
             f"johari_{target}",
-            keep_as=keep("johari", target),
+            edition=published,
         )
 
 # --- items -----------------------------------------------------------------------------------
@@ -280,7 +276,7 @@ def item_by_item(report: PairingReport) -> None:
             partial(charts.self_partner_others, report.items, target, dimension_code=code),
             f"{file_stem}-{code}-{target}-items",
             "items",
-            keep_as=keep("items", code, target),
+            edition=published,
         )
 
 
@@ -315,7 +311,7 @@ with mirror_tab:
             partial(charts.mirror, report.mirror),
             f"{file_stem}-mirror",
             "mirror",
-            keep_as=keep("mirror"),
+            edition=published,
         )
 
 # --- change ----------------------------------------------------------------------------------
@@ -347,7 +343,7 @@ with change_tab:
                 ),
                 f"{file_stem}-{target}-change",
                 f"change_{target}",
-                keep_as=keep("change", target),
+                edition=published,
             )
 
 # --- what matters most (framework 2026.2) ---------------------------------------------------

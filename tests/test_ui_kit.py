@@ -78,3 +78,26 @@ def test_the_chosen_cycle_stays_chosen_after_an_action_on_the_cycles_page(
     at.button(key="status_closed").click().run()
     assert at.selectbox(key="cycle_id").value == earlier
     assert any("The cycle is now closed." in a for a in alerts(at, "success"))
+
+
+def test_a_published_chart_is_kept_by_its_edition_and_every_input_of_its_builder() -> None:
+    from functools import partial
+
+    import pandas as pd
+
+    from feedback.results import charts
+    from ui.report_views import chart_key
+
+    gaps = pd.DataFrame({"target": ["member"], "gap": [0.5]})
+    edition = ("sqlite:///x.db", 1, 2, 1, "2027-03-01T10:00:00")
+
+    def key(frame: pd.DataFrame = gaps, threshold: float = 0.75, ed: tuple = edition) -> tuple:
+        return chart_key(ed, partial(charts.gap_bars, frame, "member", threshold=threshold))
+
+    assert key() == key() == key(gaps.copy())  # the same edition and inputs: one chart
+    assert key(threshold=1.0) != key()  # every argument counts, not only those named
+    assert key(pd.DataFrame({"target": ["member"], "gap": [0.6]})) != key()  # and the data
+    assert key(ed=(*edition[:3], 2, "2027-04-01T10:00:00")) != key()  # and the edition
+    assert chart_key(None, partial(charts.gap_bars, gaps, "member")) is None  # live: built
+    other = chart_key(edition, partial(charts.johari_quadrant, gaps, "member", threshold=0.75))
+    assert other != key()  # and the builder
