@@ -31,11 +31,11 @@ def show_error(exc: TandemError, *, refusals: Literal["error", "warning"] = "err
     record (NotFound) are a warning with a lock or a search icon; otherwise an error."""
     problems = exc.problems if isinstance(exc, Invalid) else ()
     if refusals == "warning" and isinstance(exc, PermissionDenied):
-        alert("warning", exc, icon="lock", details=problems)
+        alert("warning", str(exc), icon="lock", details=problems)
     elif refusals == "warning" and isinstance(exc, NotFound):
-        alert("warning", exc, icon="search_off", details=problems)
+        alert("warning", str(exc), icon="search_off", details=problems)
     else:
-        alert("error", exc, icon="error", details=problems)
+        alert("error", str(exc), icon="error", details=problems)
 
 
 def show_unexpected(exc: BaseException) -> str:

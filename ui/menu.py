@@ -140,7 +140,9 @@ def _page(screen: Screen) -> st.Page:
     )
 
 
-def pages_for(actor: Actor | None, rater_link: bool = False) -> dict[str, list[st.Page]] | list:
+def pages_for(
+    actor: Actor | None, rater_link: bool = False
+) -> dict[str, list[st.Page]] | list[st.Page]:
     if rater_link:
         # Never a staff page: a link opens nothing but its form.
         return [_page(RATER_SCREEN)]

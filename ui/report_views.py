@@ -33,7 +33,7 @@ def _unchecked_spec(chart: Chart) -> dict[str, Any]:
 
 
 @st.cache_data(max_entries=2000, show_spinner=False)
-def _kept_spec(key: tuple, _chart: Chart) -> dict[str, Any]:
+def _kept_spec(key: tuple[Any, ...], _chart: Chart) -> dict[str, Any]:
     """A chart of a published edition, kept under `key` (see `chart_key`): an edition never
     changes, so its charts are built once per server process. Only reached after the page
     has read the edition through feedback.results.publication, so the cache never shows a
@@ -41,7 +41,7 @@ def _kept_spec(key: tuple, _chart: Chart) -> dict[str, Any]:
     return _unchecked_spec(_chart)
 
 
-def edition_identity(meta: dict[str, Any]) -> tuple | None:
+def edition_identity(meta: dict[str, Any]) -> tuple[Any, ...] | None:
     """What identifies a published report for good (None for live results, which change):
     the database, the cycle, the pairing, the edition and when it was published."""
     if not meta.get("edition") or not meta.get("published_at"):
@@ -69,7 +69,7 @@ def _fingerprint(value: object) -> object:
     return value
 
 
-def chart_key(edition: tuple | None, chart: Chart) -> tuple | None:
+def chart_key(edition: tuple[Any, ...] | None, chart: Chart) -> tuple[Any, ...] | None:
     """The key a published edition's chart is kept by: the edition's identity and the
     chart's own inputs — its builder and every argument the builder is given (tables by
     content). None (build it each time) for live results, or a chart already built."""
@@ -85,7 +85,11 @@ def chart_key(edition: tuple | None, chart: Chart) -> tuple | None:
 
 
 def show_chart(
-    chart: Chart, name: str, key: str, downloads: bool = True, edition: tuple | None = None
+    chart: Chart,
+    name: str,
+    key: str,
+    downloads: bool = True,
+    edition: tuple[Any, ...] | None = None,
 ) -> None:
     """The chart full width, its description in an expander, and PNG/SVG downloads made only
     when clicked. `chart` may be a builder with its arguments (functools.partial); with
@@ -125,7 +129,7 @@ def show_chart(
     )
 
 
-def display_height(spec: dict) -> int:
+def display_height(spec: dict[str, Any]) -> int:
     """The height to give a chart (its Vega-Lite spec) on the page."""
     plot = spec.get("height")
     plot = plot if isinstance(plot, int | float) else 300
