@@ -229,13 +229,7 @@ with raters_tab:
     # Pairings are named by their people and portfolio (user text), which a widget label
     # would render as Markdown: they are chosen from a list (plain text) instead.
     shown = {p.id: f"{labels[p.id]} — {len(nominated[p.id])} invited" for p in in_cycle}
-    if in_cycle and st.session_state.get("cycle_pairing") not in shown:
-        st.session_state["cycle_pairing"] = next(iter(shown))
-    chosen_pairing = (
-        st.selectbox("Pairing", list(shown), format_func=shown.get, key="cycle_pairing")
-        if in_cycle
-        else None
-    )
+    chosen_pairing = pick("Pairing", shown, "cycle_pairing") if in_cycle else None
     for pairing in (p for p in in_cycle if p.id == chosen_pairing):
         rows = nominated[pairing.id]
         with st.container(border=True):
