@@ -45,7 +45,7 @@ def pick(
     if st.session_state.get(key) not in names:
         kept = st.session_state.get(remembered)
         st.session_state[key] = kept if kept in names else options[0]
-    chosen: K = (where or st).selectbox(
+    chosen: K = (st if where is None else where).selectbox(
         label, options, format_func=lambda k: names.get(k, str(k)), key=key, help=help
     )
     st.session_state[remembered] = chosen
