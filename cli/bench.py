@@ -4,12 +4,12 @@ with it, each figure beside its floor."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
 import typer
+from sqlalchemy import Engine
 
 from cli.common import echo, friendly
 
@@ -42,6 +42,7 @@ def register(app: typer.Typer) -> None:
         from sqlalchemy.engine import make_url
 
         from core.db import make_engine
+        from core.settings import load_settings
         from tools.bench import (
             bench_marker,
             build_national,
@@ -52,12 +53,16 @@ def register(app: typer.Typer) -> None:
         from tools.bench_run import format_table, run_timings
 
         councils_per_nation(scale)  # checks --scale before anything is touched
-        url = database_url.strip() or os.environ.get("TANDEM_DATABASE_URL", "").strip()
+        url = database_url.strip() or load_settings().database_url
         temp_dir: Path | None = None
         if not url:
             temp_dir = Path(tempfile.mkdtemp(prefix="tandem-bench-"))
             url = f"sqlite:///{temp_dir / 'bench.db'}"
-        say = (lambda _m: None) if as_json else (lambda m: typer.echo(m, err=True))
+
+        def say(message: str) -> None:
+            if not as_json:
+                typer.echo(message, err=True)
+
         engine = make_engine(url)
         ours = False  # only a database the bench prepared (empty or a bench) is ever wiped
         try:
@@ -90,5 +95,5 @@ def register(app: typer.Typer) -> None:
             say(f"The bench data is kept in {shown} (run again with --reuse to skip the build).")
 
 
-def _shown(engine) -> str:  # type: ignore[no-untyped-def]
+def _shown(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)

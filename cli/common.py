@@ -7,7 +7,7 @@ import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from sqlalchemy import Engine
@@ -36,7 +36,7 @@ def unit_of_work() -> Iterator[Session]:
         yield session
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     typer.secho(message, fg=typer.colors.RED, err=True)
     raise typer.Exit(code)
 
@@ -57,6 +57,28 @@ def friendly(fn: F) -> F:
             fail("Stopped.", 130)
 
     return wrapper  # type: ignore[return-value]
+
+
+def council_id(session: Session, ref: str) -> int:
+    """A council by its id or its exact name; a one-line message if there is none."""
+    from feedback.setup.people import find_council, get_council
+
+    found = get_council(session, int(ref)) if ref.isdigit() else find_council(session, ref)
+    if found is None:
+        fail(f"There is no council called '{ref}'.")
+    assert found.id is not None  # a stored council has an id
+    return found.id
+
+
+def confirm(yes: bool, question: str) -> None:
+    """Ask before something that cannot be undone, unless --yes was given; no means stop,
+    with nothing changed (exit code 1)."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        fail(f"{question} Run again with --yes to go ahead; nothing was changed.")
+    if not typer.confirm(question, default=False):
+        fail("Nothing was changed.")
 
 
 def echo(message: str = "") -> None:

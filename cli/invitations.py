@@ -48,6 +48,7 @@ def register(app: typer.Typer) -> None:
         try:
             with unit_of_work() as session:
                 found = find_cycle(session, cycle)
+                assert found.id is not None  # a stored cycle has an id
                 fresh, skipped = issue_links(session, SYSTEM, found.id, reissue=reissue)
                 rows = mail_merge_rows(session, found.id, fresh)
                 if output is not None:
@@ -68,7 +69,9 @@ def register(app: typer.Typer) -> None:
                             "made. Check the folder exists and can be written to, and try again."
                         ) from exc
         except BaseException:
-            if written:  # the links were not saved after all: the file would mislead
+            if (
+                written and output is not None
+            ):  # the links were not saved after all: the file would mislead
                 output.unlink(missing_ok=True)
             raise
         if output is not None:
@@ -102,6 +105,7 @@ def register(app: typer.Typer) -> None:
 
         with unit_of_work() as session:
             found = find_cycle(session, cycle)
+            assert found.id is not None
             report = send_reminders(session, SYSTEM, found.id, progress=progress)
         echo(report.summary("reminder"))
         for failure in report.failed:

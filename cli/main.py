@@ -96,10 +96,19 @@ _report.register(app)
 from cli import plans as _plans  # noqa: E402
 
 _plans.register(app)
+_plans.register_plan(app)
 
 from cli import people as _people  # noqa: E402
 
 _people.register(app)
+
+from cli import cycles as _cycles  # noqa: E402
+
+_cycles.register(app)
+
+from cli import admin as _admin  # noqa: E402
+
+_admin.register(app)
 
 
 def main() -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import typer
 
+from cli.common import council_id as _council_id
 from cli.common import echo, engine, fail, friendly, unit_of_work
-from cli.users import _council_id
 from core.roles import SYSTEM
 
 GROUP_HELP = "members (other councillors), officers (other officers) or partners (external)."
@@ -21,8 +21,45 @@ ROLE_HELP = (
 
 
 def register(app: typer.Typer) -> None:
-    people_app = typer.Typer(help="A council's people: import.", no_args_is_help=True)
-    app.add_typer(people_app, name="people", help="A council's people (import a spreadsheet).")
+    people_app = typer.Typer(
+        help="A council's people: list, import, template.", no_args_is_help=True
+    )
+    app.add_typer(people_app, name="people", help="A council's people (list, import, template).")
+
+    @people_app.command("list")
+    @friendly
+    def people_list(council: str = typer.Argument(..., help="The council (name or id).")) -> None:
+        """List a council's people: name, email, kind, title and standing."""
+        from core.vocabulary import SIDE_LABELS, SPECIAL_ROLE_LABELS
+        from feedback.setup.people import list_people
+
+        engine()
+        with unit_of_work() as session:
+            people = list_people(session, _council_id(session, council))
+        for p in people:
+            extra = [
+                p.title,
+                p.political_group,
+                SIDE_LABELS[p.political_side].lower() if p.political_side else "",
+                SPECIAL_ROLE_LABELS[p.special_role].lower() if p.special_role else "",
+            ]
+            echo(f"{p.full_name} <{p.email}>, {p.kind}" + "".join(f"; {e}" for e in extra if e))
+        echo(f"{len(people)} people.")
+
+    @people_app.command("template")
+    @friendly
+    def people_template(
+        output: Path = typer.Option(..., "--output", "-o", help="A .xlsx or .csv file."),
+    ) -> None:
+        """Write the spreadsheet template for `tandem people import` (as the People page's
+        download)."""
+        from feedback.setup.people_import import template_csv, template_xlsx
+
+        suffix = output.suffix.lower()
+        if suffix not in (".xlsx", ".csv"):
+            raise typer.BadParameter("--output must end in .xlsx or .csv")
+        output.write_bytes(template_xlsx() if suffix == ".xlsx" else template_csv())
+        echo(f"Wrote the people template to {output}.")
 
     @people_app.command("import")
     @friendly
@@ -59,6 +96,7 @@ def register(app: typer.Typer) -> None:
                 if len(councils) != 1:
                     names = ", ".join(f"'{c.name}'" for c in councils) or "none yet"
                     fail(f"Say which council with --council (councils: {names}).")
+                assert councils[0].id is not None  # a stored council has an id
                 council_id = councils[0].id
             result = import_people(
                 session, SYSTEM, council_id, file.name, file.read_bytes(), apply=apply
@@ -115,12 +153,18 @@ def register(app: typer.Typer) -> None:
     def person_set(
         council: str = typer.Argument(..., help="The council (name or id)."),
         email: str = typer.Argument(..., help="The person's email address."),
+        name: str | None = typer.Option(None, "--name", help="A new full name."),
+        new_email: str | None = typer.Option(None, "--email", help="A new email address."),
+        title: str | None = typer.Option(None, "--title"),
+        portfolio: str | None = typer.Option(None, "--portfolio"),
+        organisation: str | None = typer.Option(None, "--organisation"),
         group: str | None = typer.Option(None, "--group", help=GROUP_HELP_TEXT),
         side: str | None = typer.Option(None, "--side", help=SIDE_HELP + " '' clears it."),
         role: str | None = typer.Option(None, "--role", help=ROLE_HELP + " '' clears it."),
     ) -> None:
-        """Record a person's political group and side, or their statutory or special role
-        (what is not given is kept)."""
+        """Change a person's name, email, title, portfolio or organisation, or record their
+        political group and side or statutory or special role (what is not given is kept;
+        their kind is fixed once recorded)."""
         from core.errors import NotFound
         from core.vocabulary import SIDE_LABELS, SPECIAL_ROLE_LABELS
         from feedback.setup.people import find_person
@@ -130,21 +174,23 @@ def register(app: typer.Typer) -> None:
         with unit_of_work() as session:
             council_id = _council_id(session, council)
             person = find_person(session, council_id, email.strip())
-            if person is None:
+            if person is None or person.id is None:
                 raise NotFound(f"Nobody with the email address {email} is recorded there.")
             person = update_person(
                 session,
                 SYSTEM,
                 person.id,
-                person.full_name,
-                person.email,
-                person.title,
-                person.portfolio,
-                person.organisation,
+                person.full_name if name is None else name,
+                person.email if new_email is None else new_email,
+                person.title if title is None else title,
+                person.portfolio if portfolio is None else portfolio,
+                person.organisation if organisation is None else organisation,
                 political_group=group,
                 political_side=side,
                 special_role=role,
             )
+            if any(v is not None for v in (name, new_email, title, portfolio, organisation)):
+                echo(f"Saved {person.full_name} <{person.email}>, {person.title or 'no title'}.")
             echo(
                 f"{person.full_name}: group {person.political_group or 'not recorded'}, "
                 f"side {SIDE_LABELS[person.political_side].lower()}, special role "
@@ -186,9 +232,9 @@ def register(app: typer.Typer) -> None:
         below the anonymity threshold, councillors all from one side, statutory officers
         missing from the top pairing's raters. With no emails, only shows the checks."""
         from core.errors import Invalid, NotFound
+        from core.vocabulary import GROUP_LABELS
         from feedback.models import Pairing
         from feedback.setup.cycles import (
-            GROUP_LABELS,
             find_cycle,
             nominate_raters,
             pairing_nomination_warnings,
@@ -201,11 +247,13 @@ def register(app: typer.Typer) -> None:
             chosen = session.get(Pairing, pairing)
             if chosen is None or chosen.council_id != found.council_id:
                 raise NotFound(f"Pairing {pairing} is not one of this cycle's council's.")
+            assert found.id is not None and chosen.id is not None  # stored rows have ids
             council = get_council(session, found.council_id)
-            people, unknown = [], []
+            people: list[int] = []
+            unknown: list[str] = []
             for email in emails or []:
-                person = find_person(session, council.id, email.strip())
-                if person is None:
+                person = find_person(session, found.council_id, email.strip())
+                if person is None or person.id is None:
                     unknown.append(
                         f"{email} is not recorded at {council.name}: add them first "
                         "(`tandem person add` or the People page)."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -136,13 +137,14 @@ def register(app: typer.Typer) -> None:
 
         with unit_of_work() as session:
             found = find_cycle(session, cycle)
+            assert found.id is not None  # a stored cycle has an id
             if pairing is not None:
                 reports = {pairing: read_pairing_report(session, SYSTEM, found.id, pairing)}
                 overview = None
             else:
                 reports = read_all_pairing_reports(session, SYSTEM, found.id)
                 overview = read_council_overview(session, SYSTEM, found.id)
-        if pdf is not None:
+        if pdf is not None and pairing is not None:  # --pdf needs --pairing (checked above)
             from feedback.results.report_pdf import pairing_report_pdf
 
             pdf.write_bytes(pairing_report_pdf(reports[pairing]))
@@ -162,3 +164,47 @@ def register(app: typer.Typer) -> None:
         for r in reports.values():
             lines += _pairing_text(r)
         echo("\n".join(lines))
+
+    @app.command()
+    @friendly
+    def charts(
+        cycle: str = typer.Argument(..., help="The cycle's id or name."),
+        output: Path = typer.Option(
+            ..., "--output", "-o", help="The folder to write the charts in."
+        ),
+        svg: bool = typer.Option(False, "--svg", help="Scalable drawings (.svg) instead of .png."),
+    ) -> None:
+        """Write a closed cycle's council overview charts (partnership scores, how the
+        ratings are spread, response rates) as the council page's PNG/SVG downloads. A
+        pairing's charts are in its PDF (`tandem report --pairing ID --pdf FILE`)."""
+        from feedback.results import charts as chart_kit
+        from feedback.results.publication import read_council_overview
+        from feedback.setup.cycles import find_cycle
+
+        if not output.is_dir():
+            fail(f"There is no folder {output} to write the charts in.")
+        with unit_of_work() as session:
+            found = find_cycle(session, cycle)
+            assert found.id is not None
+            overview = read_council_overview(session, SYSTEM, found.id)
+        m = overview.meta
+        stem = re.sub(
+            r"[^a-z0-9]+", "-", f"{m.get('council_name', '')}-{m.get('cycle_name', '')}".lower()
+        ).strip("-")
+        made = []
+        for name, frame, build in (
+            ("heatmap", overview.heatmap, chart_kit.council_heatmap),
+            ("distribution", overview.distribution, chart_kit.rating_distribution),
+            ("responses", overview.response_rates, chart_kit.response_rates),
+        ):
+            if frame.empty:
+                echo(f"No {name} chart: nothing in this cycle can be shown in it.")
+                continue
+            chart = build(frame)
+            path = output / f"{stem}-{name}.{'svg' if svg else 'png'}"
+            if svg:
+                path.write_text(chart_kit.to_svg(chart), encoding="utf-8")
+            else:
+                path.write_bytes(chart_kit.to_png(chart))
+            made.append(path.name)
+        echo(f"Wrote {len(made)} chart(s) to {output}: {', '.join(made) or 'none'}.")

@@ -10,7 +10,9 @@ from datetime import date
 from pathlib import Path
 
 import typer
+from sqlmodel import Session
 
+from cli.common import council_id as _council_id
 from cli.common import echo, engine, fail, friendly, unit_of_work
 from core.roles import SYSTEM, Role
 
@@ -24,22 +26,17 @@ def _read_password(from_stdin: bool) -> str | None:
     first = typer.prompt("Password (at least 12 characters)", hide_input=True)
     again = typer.prompt("Password again", hide_input=True)
     if first != again:
-        fail("The two passwords differ; no account was created.")
-    return first
-
-
-def _council_id(session, ref: str) -> int:  # noqa: ANN001
-    from feedback.setup.people import find_council, get_council
-
-    found = get_council(session, int(ref)) if ref.isdigit() else find_council(session, ref)
-    if found is None:
-        fail(f"There is no council called '{ref}'.")
-    return found.id
+        fail("The two passwords differ; nothing was saved.")
+    return str(first)
 
 
 def register(app: typer.Typer) -> None:
-    user_app = typer.Typer(help="User accounts: add and list.", no_args_is_help=True)
-    app.add_typer(user_app, name="user", help="User accounts for sign-in (add, list).")
+    user_app = typer.Typer(
+        help="User accounts: add, list, set, password, link.", no_args_is_help=True
+    )
+    app.add_typer(
+        user_app, name="user", help="User accounts for sign-in (add, list, set, password, link)."
+    )
 
     @user_app.command("add")
     @friendly
@@ -106,6 +103,104 @@ def register(app: typer.Typer) -> None:
             extra = r["councils"] or r["person"]
             echo(f"{r['username']:<36} {r['role']:<12} {state:<22} {extra}")
 
+    def _user_id(session: Session, username: str) -> int:
+        from core.errors import NotFound
+        from governance.accounts import find_user
+
+        user = find_user(session, username)
+        if user is None or user.id is None:
+            raise NotFound(f"There is no account '{username}' (`tandem user list` lists them).")
+        return user.id
+
+    @user_app.command("set")
+    @friendly
+    def user_set(
+        username: str = typer.Argument(..., help="The account's sign-in name."),
+        active: bool | None = typer.Option(
+            None, "--on/--off", help="Switch the account on (can sign in) or off."
+        ),
+        council: list[str] = typer.Option(
+            [],
+            "--council",
+            help="Facilitators: the councils they look after (name or id; repeat). Replaces "
+            "the list.",
+        ),
+        no_councils: bool = typer.Option(
+            False, "--no-councils", help="Facilitators: look after no council."
+        ),
+        unlock: bool = typer.Option(
+            False, "--unlock", help="Unlock after too many failed sign-ins."
+        ),
+    ) -> None:
+        """Switch an account on or off, set a facilitator's councils, or unlock it (as the
+        Users page)."""
+        from governance.accounts import unlock_user, update_user
+
+        if active is None and not council and not no_councils and not unlock:
+            fail("Say what to change: --on, --off, --council, --no-councils or --unlock.")
+        if council and no_councils:
+            fail("Give --council or --no-councils, not both.")
+        engine()
+        with unit_of_work() as session:
+            user_id = _user_id(session, username)
+            if active is not None or council or no_councils:
+                ids = [_council_id(session, ref) for ref in council]
+                update_user(
+                    session,
+                    SYSTEM,
+                    user_id,
+                    active=active,
+                    council_ids=ids if (council or no_councils) else None,
+                )
+            if unlock:
+                unlock_user(session, SYSTEM, user_id)
+        if active is not None:
+            echo(
+                f"{username} can sign in again." if active else f"{username} can no longer sign in."
+            )
+        if council or no_councils:
+            echo("Councils saved.")
+        if unlock:
+            echo(f"{username} is unlocked.")
+
+    @user_app.command("password")
+    @friendly
+    def user_password(
+        username: str = typer.Argument(..., help="The account's sign-in name."),
+        password_stdin: bool = typer.Option(
+            False, "--password-stdin", help="Read the password from standard input."
+        ),
+    ) -> None:
+        """Set an account's password (asks for it twice); this also unlocks it."""
+        from governance.accounts import set_password
+
+        engine()
+        password = _read_password(password_stdin)
+        assert password is not None
+        with unit_of_work() as session:
+            set_password(session, SYSTEM, _user_id(session, username), password)
+        echo(f"Password set for {username}; the account is unlocked.")
+
+    @user_app.command("link")
+    @friendly
+    def user_link(
+        username: str = typer.Argument(..., help="A principal's account."),
+        person_email: str = typer.Argument(
+            ..., help="Their email on their council's list of people."
+        ),
+        council: str | None = typer.Option(
+            None, "--council", help="Their council (needed if the email is on several lists)."
+        ),
+    ) -> None:
+        """Link a principal's account to their person record (found by email)."""
+        from governance.accounts import link_person
+
+        engine()
+        with unit_of_work() as session:
+            council_ref = _council_id(session, council) if council else None
+            link_person(session, SYSTEM, _user_id(session, username), person_email, council_ref)
+        echo(f"{username} is linked to {person_email.strip().lower()}.")
+
     @app.command()
     @friendly
     def purge(
@@ -148,15 +243,21 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Export everything held about one person (a subject access request)."""
         from governance.accounts import person_for_email
-        from governance.subject_access import subject_access, to_json, to_xlsx
+        from governance.subject_access import find_subject, subject_access, to_json, to_xlsx
 
         suffix = output.suffix.lower()
         if suffix not in (".json", ".xlsx"):
             raise typer.BadParameter("--output must end in .json or .xlsx")
         engine()
         with unit_of_work() as session:
-            council_id = _council_id(session, council) if council else None
-            person = person_for_email(session, email, council_id)
+            # With the council, the person is found as the Data protection page finds them;
+            # without, by an email that is on one council's list only.
+            person = (
+                find_subject(session, SYSTEM, email, _council_id(session, council))
+                if council
+                else person_for_email(session, email)
+            )
+            assert person.id is not None  # a stored person has an id
             data = subject_access(session, SYSTEM, person.id)
             # written before the export is recorded as done, so the audit never claims one
             # that failed

@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from core.db import select_row
 from core.models import AuditEvent, Council
 from core.roles import Actor, require_admin
 
@@ -53,7 +54,7 @@ def read_log(
 ) -> pd.DataFrame:
     """The newest events first, for administrators. Filtering happens in SQL."""
     require_admin(actor)
-    query = select(
+    query = select_row(
         AuditEvent.id,
         AuditEvent.at,
         AuditEvent.actor,
@@ -61,9 +62,9 @@ def read_log(
         AuditEvent.entity,
         AuditEvent.entity_id,
         AuditEvent.council_id,
-        Council.name.label("council"),
+        col(Council.name).label("council"),
         AuditEvent.detail,
-    ).outerjoin(Council, Council.id == AuditEvent.council_id)
+    ).outerjoin(Council, col(Council.id) == AuditEvent.council_id)
     if council_id is not None:
         query = query.where(AuditEvent.council_id == council_id)
     if action:
@@ -74,7 +75,7 @@ def read_log(
         query = query.where(AuditEvent.at >= since)
     if until is not None:
         query = query.where(AuditEvent.at <= until)
-    query = query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)
+    query = query.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc()).limit(limit)
     rows = session.exec(query).all()
     columns = ["id", "at", "actor", "action", "entity", "entity_id", "council_id", "council"]
     frame = pd.DataFrame([tuple(r) for r in rows], columns=[*columns, "detail"])

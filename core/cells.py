@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import re
 
+from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
+from openpyxl.worksheet.worksheet import Worksheet
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -52,6 +54,22 @@ def put_text(cell: Cell, value: object) -> Cell:
     if is_formula_like(text):
         cell.quotePrefix = True
     return cell
+
+
+def active_sheet(workbook: Workbook) -> Worksheet:
+    """A new workbook's first sheet (openpyxl's types allow a chartsheet or none)."""
+    sheet = workbook.active
+    if not isinstance(sheet, Worksheet):
+        raise TypeError("The workbook has no worksheet to write to.")
+    return sheet
+
+
+def put_text_at(sheet: Worksheet, row: int, column: int, value: object) -> Cell:
+    """`put_text` into the cell at (row, column) of a sheet with no merged cells."""
+    cell = sheet.cell(row, column)
+    if not isinstance(cell, Cell):
+        raise TypeError(f"Cell {cell.coordinate} is part of a merged range.")
+    return put_text(cell, value)
 
 
 def csv_text(value: object) -> str:

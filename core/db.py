@@ -7,10 +7,10 @@ points Tandem at any SQLAlchemy URL, PostgreSQL through psycopg 3 included.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import orjson
 from alembic import command
@@ -21,6 +21,9 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlmodel import Session
+from sqlmodel.sql.expression import Select
+
+from core.settings import load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJECT_ROOT / "data"
@@ -41,7 +44,7 @@ class SchemaError(TandemError):
 
 
 def database_url() -> str:
-    url = os.environ.get("TANDEM_DATABASE_URL", "").strip()
+    url = load_settings().database_url
     return url or f"sqlite:///{DEFAULT_SQLITE_PATH}"
 
 
@@ -120,6 +123,12 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def select_row(*columns: Any) -> Select[*tuple[Any, ...]]:
+    """SELECT of more than four entities or columns: `sqlmodel.select`'s typed overloads stop
+    at four. Runs with `session.exec` like any other; its rows are untyped tuples."""
+    return Select(*columns)
 
 
 # --- schema -------------------------------------------------------------------------

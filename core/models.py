@@ -21,6 +21,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def stored_id(value: int | None) -> int:
+    """The id of a row read from or flushed to the database (never None then); for the type
+    checker, and a plain error if it ever is None."""
+    if value is None:
+        raise ValueError("This row has not been stored yet, so it has no id.")
+    return value
+
+
 def allowed_values(column: str, values: Iterable[StrEnum], blank: bool = False) -> str:
     """A check constraint's SQL: `column` holds one of `values` (an enum, or some of its
     members), or '' too when `blank`."""

@@ -220,8 +220,9 @@ def merged_ranges(ws: Any) -> list[str]:
     with ws._get_source() as source:
         for _event, element in iterparse(source):
             tag = element.tag.rsplit("}", 1)[-1]
-            if tag == "mergeCell" and element.get("ref"):
-                found.append(element.get("ref"))
+            ref = element.get("ref") if tag == "mergeCell" else None
+            if ref:
+                found.append(ref)
             if tag in ("row", "mergeCell", "c"):
                 element.clear()
     return found

@@ -129,6 +129,16 @@ PAIRING_KINDS: dict[str, KindWords] = {
     ),
 }
 
+# The rater groups as headings, tables, charts and messages name them: the one table.
+# The two principals are one group ("principal"); the anonymous groups are "other"
+# councillors and officers because the pair's own two are counted apart from them.
+GROUP_LABELS: dict[str, str] = {
+    RaterGroup.principal: "The pair (self and partner)",
+    RaterGroup.members: "Other councillors",
+    RaterGroup.officers: "Other officers",
+    RaterGroup.partners: "External partners",
+}
+
 # A kind this version does not know (a newer database read by an older report): plain words.
 _UNKNOWN = KindWords("Leadership pairing", "councillor", "officer", False, ())
 

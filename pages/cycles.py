@@ -6,9 +6,10 @@ from datetime import date, timedelta
 import streamlit as st
 
 from core.errors import Conflict, Invalid, TandemError
+from core.mail import SmtpSettings
+from core.vocabulary import GROUP_LABELS
 from feedback.collection.invitations import (
     PLACEHOLDERS,
-    SmtpSettings,
     issue_links,
     mail_merge_csv,
     mail_merge_rows,
@@ -27,7 +28,6 @@ from feedback.collection.tracking import (
 )
 from feedback.setup.cycles import (
     GROUP_KIND,
-    GROUP_LABELS,
     TRANSITIONS,
     add_pairing_to_cycle,
     create_cycle,
@@ -238,18 +238,14 @@ with raters_tab:
                 "rate themselves, each other and the partnership."
             )
             for group in ["principal", *GROUP_KIND]:
-                in_group = [r for r in rows if r["group"] == group]
+                in_group = [r for r in rows if r.group == group]
                 title = "Principals" if group == "principal" else GROUP_LABELS[group]
-                live = [r for r in in_group if r["status"] != "revoked"]
+                live = [r for r in in_group if r.live]
                 st.markdown(f"**{title}** ({len(live)})")
                 for r in in_group:
-                    text = r["name"] + (f" — {r['title']}" if r["title"] else "")
-                    show("{}", f"{text} · {r['status']}", kind="caption")
-                withdrawable = {
-                    r["invitation_id"]: r["name"]
-                    for r in in_group
-                    if group != "principal" and r["status"] in ("not started", "in progress")
-                }
+                    text = r.name + (f" — {r.title}" if r.title else "")
+                    show("{}", f"{text} · {r.status}", kind="caption")
+                withdrawable = {r.invitation_id: r.name for r in in_group if r.withdrawable}
                 if withdrawable:
                     left, right = st.columns([3, 1], vertical_alignment="bottom")
                     gone = left.selectbox(
@@ -272,7 +268,7 @@ with raters_tab:
                         st.rerun()
                 if group == "principal":
                     continue
-                taken = {r["person_id"] for r in rows}
+                taken = {r.person_id for r in rows}
                 eligible = [
                     p.id
                     for p in people.values()

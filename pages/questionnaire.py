@@ -12,7 +12,6 @@ import re
 from dataclasses import replace
 
 import streamlit as st
-from sqlalchemy.exc import IntegrityError
 
 from core.errors import Conflict, TandemError
 from feedback.collection.invitations import resolve_token
@@ -20,17 +19,20 @@ from feedback.collection.responses import (
     ALREADY_SUBMITTED,
     CANT_SAY,
     DRAFT_ELSEWHERE,
+    InvitationChoice,
     QuestionnaireView,
+    SavedAnswers,
     confidentiality_statement,
+    invitation_choices,
     new_resume_key,
     questionnaire_view,
-    save_answers,
+    record_answers,
     start_again,
     submit_response,
     valid_resume_key,
 )
 from ui.cookies import keep_cookie
-from ui.state import unit_of_work
+from ui.state import get_engine, unit_of_work
 from ui.text import alert, escaped, fill, show, show_html
 
 KEY_COOKIE = "tandem_draft_key"
@@ -72,38 +74,41 @@ def _seen(invitation_id: int) -> dict[str, object]:
     return st.session_state.setdefault(f"q_seen_{invitation_id}", {})
 
 
+def _changed(key: str, seen: dict[str, object]) -> object | None:
+    """The form's value under `key` if the rater changed it since this tab last saved."""
+    value = st.session_state.get(key)
+    if value is None or key not in seen:
+        return None
+    if isinstance(value, list):
+        old = seen[key]
+        return value if not isinstance(old, list) or sorted(value) != sorted(old) else None
+    return value if value != seen[key] else None
+
+
 def _unsaved(
-    view: QuestionnaireView,
+    invitation_id: int,
 ) -> tuple[dict[int, int | None], dict[int, str], dict[str, str], list[int] | None]:
     """What the rater changed in this tab and the database does not have yet: ratings,
-    comments, open answers and (None if unchanged) the dimensions that matter most."""
-    inv = view.invitation_id
-    seen = _seen(inv)
+    comments, open answers and (None if unchanged) the dimensions that matter most. Read
+    from the form alone (the keys this tab filled in), so nothing is loaded to find it."""
+    seen = _seen(invitation_id)
     ratings: dict[int, int | None] = {}
     comments: dict[int, str] = {}
-    for section in view.sections:
-        for q in section.questions:
-            key = f"q_{inv}_{q.item_id}"
-            value = st.session_state.get(key)
-            if key in seen and value is not None and value != seen[key]:
-                ratings[q.item_id] = None if value == CANT_SAY else value
-        if section.dimension_id is not None:
-            key = f"c_{inv}_{section.dimension_id}"
-            text = st.session_state.get(key)
-            if key in seen and text is not None and text != seen[key]:
-                comments[section.dimension_id] = text
     open_answers: dict[str, str] = {}
-    for q in view.open_questions:
-        key = f"o_{inv}_{q.code}"
-        text = st.session_state.get(key)
-        if key in seen and text is not None and text != seen[key]:
-            open_answers[q.code] = text
-    picks = None
-    key = f"m_{inv}"
-    chosen = st.session_state.get(key)
-    changed = chosen is not None and key in seen and sorted(chosen) != sorted(seen[key])
-    if view.matters_most is not None and changed:
-        picks = list(chosen)
+    picks: list[int] | None = None
+    for key in list(seen):
+        value = _changed(key, seen)
+        if value is None:
+            continue
+        kind, _inv, *rest = key.split("_", 2)
+        if kind == "q" and isinstance(value, int):
+            ratings[int(rest[0])] = None if value == CANT_SAY else value
+        elif kind == "c" and isinstance(value, str):
+            comments[int(rest[0])] = value
+        elif kind == "o" and isinstance(value, str):
+            open_answers[rest[0]] = value
+        elif kind == "m" and isinstance(value, list):
+            picks = [int(d) for d in value]
     return ratings, comments, open_answers, picks
 
 
@@ -112,53 +117,44 @@ def _form_value(view: QuestionnaireView, item_id: int) -> int | None:
     return None if stored == "unanswered" else (CANT_SAY if stored is None else stored)
 
 
-def _save_unsaved(view: QuestionnaireView) -> bool:
-    """Save every answer the rater changed in this tab, in one transaction.
+def _save_unsaved(invitation_id: int, view: QuestionnaireView | None = None) -> SavedAnswers:
+    """Save every answer the rater changed in this tab, in one write transaction
+    (responses.record_answers, which also settles a clash with another tab).
 
     Run on every rerun rather than only from each widget's on_change: a rater clicking
     quickly interrupts reruns, and an interrupted rerun can skip a callback. Comparing the
-    form with what the tab last saved cannot miss an answer. Returns True if saved."""
-    inv = view.invitation_id
-    ratings, comments, open_answers, picks = _unsaved(view)
+    form with what the tab last saved cannot miss an answer. Returns what was saved."""
+    ratings, comments, open_answers, picks = _unsaved(invitation_id)
     if not ratings and not comments and not open_answers and picks is None:
-        return False
-    seen = _seen(inv)
-    if view.submitted or view.draft_elsewhere:
+        return SavedAnswers()
+    if view is not None and (view.submitted or view.draft_elsewhere):
         # Submitted (or begun again) from another tab or device: say so; the form is gone.
         st.session_state["q_error"] = ALREADY_SUBMITTED if view.submitted else DRAFT_ELSEWHERE
-        return False
-    for attempt in (1, 2):
-        try:
-            with unit_of_work() as session:
-                save_answers(
-                    session,
-                    inv,
-                    ratings,
-                    comments,
-                    resume_key=_resume_key(),
-                    open_answers=open_answers,
-                    picks=picks,
-                )
-            for code in open_answers:
-                key = f"o_{inv}_{code}"
-                seen[key] = st.session_state.get(key)
-            if picks is not None:
-                seen[f"m_{inv}"] = list(picks)
-            for item_id in ratings:
-                key = f"q_{inv}_{item_id}"
-                seen[key] = st.session_state.get(key)
-            for dimension_id in comments:
-                key = f"c_{inv}_{dimension_id}"
-                seen[key] = st.session_state.get(key)
-            return True
-        except IntegrityError:
-            # Another tab saved the same question at the same instant; once more wins.
-            if attempt == 2:
-                st.session_state["q_error"] = "That answer could not be saved; please try again."
-        except TandemError as exc:
-            st.session_state["q_error"] = str(exc)
-            return False
-    return False
+        return SavedAnswers()
+    try:
+        saved = record_answers(
+            get_engine(),
+            invitation_id,
+            ratings,
+            comments,
+            resume_key=_resume_key(),
+            open_answers=open_answers,
+            picks=picks,
+        )
+    except TandemError as exc:
+        st.session_state["q_error"] = str(exc)
+        return SavedAnswers()
+    seen = _seen(invitation_id)
+    keys = (
+        [f"q_{invitation_id}_{i}" for i in ratings]
+        + [f"c_{invitation_id}_{d}" for d in comments]
+        + [f"o_{invitation_id}_{code}" for code in open_answers]
+    )
+    for key in keys:
+        seen[key] = st.session_state.get(key)
+    if picks is not None:
+        seen[f"m_{invitation_id}"] = list(picks)
+    return saved
 
 
 def statement_html(view: QuestionnaireView) -> str:
@@ -182,9 +178,7 @@ def _submit(invitation_id: int) -> None:
         return
     key = _resume_key()
     try:
-        with unit_of_work() as session:
-            view = questionnaire_view(session, invitation_id, key)
-        _save_unsaved(view)  # whatever the form holds goes in before the submit
+        _save_unsaved(invitation_id)  # whatever the form holds goes in before the submit
         with unit_of_work() as session:
             submit_response(session, invitation_id, resume_key=key)
         st.session_state["q_notice"] = "Thank you — your answers have been submitted."
@@ -217,21 +211,33 @@ def _start_again(invitation_id: int) -> None:
         st.session_state["q_error"] = str(exc)
 
 
+# One read per run: the link, the invitation on screen (and, for a rater asked about
+# several pairings, one line for each to choose from). The framework is the process's
+# parsed copy. A changed answer is then one write (`_save_unsaved`), kept in the view
+# without reading the questionnaire back.
+choices: list[InvitationChoice] = []
+view: QuestionnaireView | None = None
 with unit_of_work() as session:
     link = resolve_token(session, st.query_params.get("t", ""))
     resume_key = _resume_key() if link.ok else ""
-    views = (
-        [questionnaire_view(session, i, resume_key) for i in link.invitation_ids] if link.ok else []
-    )
-if any([_save_unsaved(v) for v in views]):
-    with unit_of_work() as session:
-        views = [questionnaire_view(session, i, resume_key) for i in link.invitation_ids]
+    if link.ok:
+        ids = link.invitation_ids
+        if len(ids) > 1:
+            choices = invitation_choices(session, ids, resume_key)
+        shown_id = st.session_state.get("q_choice")
+        view = questionnaire_view(session, shown_id if shown_id in ids else ids[0], resume_key)
+for invitation_id in link.invitation_ids if link.ok else []:
+    on_screen = view is not None and invitation_id == view.invitation_id
+    saved = _save_unsaved(invitation_id, view if on_screen else None)
+    if saved and view is not None and on_screen:
+        view = view.with_saved(saved)
 
 st.title("Tandem feedback")
-if not link.ok:
+if not link.ok or view is None:
     # A plain page: no names, no council, nothing from the database.
     st.info(link.message, icon=":material/link_off:")
     st.stop()
+assert view is not None  # for the type checker: st.stop() ends the run
 _keep_resume_key(resume_key)
 
 
@@ -241,19 +247,17 @@ def _status(v: QuestionnaireView) -> str:
     return "begun elsewhere" if v.draft_elsewhere else f"{v.answered}/{v.total}"
 
 
-if len(views) > 1:
-    st.write(f"You have been asked for feedback on **{len(views)} pairings**.")
-    by_id = {v.invitation_id: v for v in views}
+if len(choices) > 1:
+    st.write(f"You have been asked for feedback on **{len(choices)} pairings**.")
+    labels = {c.invitation_id: f"{c.pairing_label} — {c.cycle} ({c.status})" for c in choices}
+    labels[view.invitation_id] = f"{view.pairing_label} — {view.cycle} ({_status(view)})"
     # A selectbox, not a radio: its options are plain text, radio options are Markdown.
-    chosen = st.selectbox(
+    st.selectbox(
         "Which pairing would you like to answer for?",
-        options=list(by_id),
-        format_func=lambda i: f"{by_id[i].pairing_label} — {by_id[i].cycle} ({_status(by_id[i])})",
+        options=list(labels),
+        format_func=labels.__getitem__,
         key="q_choice",
     )
-    view = by_id[chosen]
-else:
-    view = views[0]
 
 inv = view.invitation_id
 # Everything from the database is shown as text (HTML-escaped), never as Markdown.

@@ -9,25 +9,17 @@ progress. Nothing about anyone's ratings is in it. Pairings with nothing due get
 
 from __future__ import annotations
 
-import contextlib
-import smtplib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from core import audit
-from core.errors import Invalid
+from core import audit, mail
+from core.mail import SendReport, SmtpSettings
 from core.models import AuditEvent, Council
 from core.roles import Actor, require_council_manager
-from feedback.collection.invitations import (
-    SendReport,
-    SmtpSettings,
-    base_url,
-    email_message,
-    open_smtp,
-)
+from feedback.collection.invitations import base_url
 from feedback.models import Pairing, Person
 from feedback.setup.cycles import get_cycle
 from planning.models import ActionStatus, DevelopmentPlan, PlanAction, PlanGoal
@@ -187,34 +179,24 @@ def send_plan_reminders(
     today = today or date.today()
     cycle = get_cycle(session, cycle_id)
     reminders = plan_reminders(session, actor, cycle_id, today)
-    settings = settings or SmtpSettings.from_env()
-    if settings is None:
-        raise Invalid(
-            "No email server is configured (TANDEM_SMTP_HOST is not set), so reminders "
-            "cannot be sent. The plans workbook shows overdue actions in red."
-        )
-    settings.check()
+    settings = mail.configured(
+        settings,
+        "No email server is configured (TANDEM_SMTP_HOST is not set), so reminders "
+        "cannot be sent. The plans workbook shows overdue actions in red.",
+    )
     report = SendReport()
     if not reminders:
         return report
     council = session.get(Council, cycle.council_id)
-    client = open_smtp(settings)
-    try:
+    with mail.outbox(settings) as out:
         for reminder in reminders:
             for reader in (reminder.member, reminder.officer):
                 subject, body = reminder_text(reminder, reader, cycle.name, council.name)
-                try:
-                    message = email_message(settings, council.name, reader, subject, body)
-                    client.send_message(message)
-                except (OSError, ValueError, smtplib.SMTPException) as exc:
-                    # ValueError: a name the email headers refuse (stored before names were
-                    # checked for line separators); the others are still sent.
-                    report.failed.append(f"{reader[0]} <{reader[1]}>: {exc}")
+                error = out.send(council.name, reader, subject, body)
+                if error is not None:
+                    report.failed.append(f"{reader[0]} <{reader[1]}>: {error}")
                 else:
                     report.sent += 1
-    finally:
-        with contextlib.suppress(OSError, smtplib.SMTPException):
-            client.quit()
     audit.record(
         session,
         actor,

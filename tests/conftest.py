@@ -22,7 +22,8 @@ from core.db import make_engine, upgrade
 
 PG_ADMIN_URL = os.environ.get("TANDEM_TEST_POSTGRES_ADMIN_URL", "")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-BACKENDS = ["sqlite", "postgresql"]
+# `make check` runs SQLite only (TANDEM_TEST_BACKENDS=sqlite); `make test` runs both.
+BACKENDS = os.environ.get("TANDEM_TEST_BACKENDS", "sqlite,postgresql").split(",")
 
 
 def _pg_admin() -> Engine:

@@ -427,8 +427,8 @@ def test_response_rates(rates: pd.DataFrame) -> None:
     assert bars["encoding"]["x"]["axis"]["format"] == "%"
     assert bars["encoding"]["yOffset"]["field"] == "group_label"
     assert ends["encoding"]["shape"]["scale"]["domain"] == [
-        "The pair",
-        "Councillors",
+        "The pair (self and partner)",
+        "Other councillors",
         "External partners",
     ]
     assert {"Invited", "Responded", "Response rate"} <= set(tooltips(spec))

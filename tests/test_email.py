@@ -19,9 +19,9 @@ from streamlit.testing.v1 import AppTest
 
 from core.db import session_scope
 from core.errors import Invalid
+from core.mail import SmtpSettings
 from core.roles import SYSTEM
 from feedback.collection.invitations import (
-    SmtpSettings,
     resolve_token,
     send_invitations,
     send_reminders,

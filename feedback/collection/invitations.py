@@ -10,37 +10,34 @@ invitation, not to the link, so nothing saved is lost when a link is replaced).
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import hashlib
 import io
-import os
 import re
 import secrets
-import smtplib
-import ssl
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
 from enum import StrEnum
 
 from openpyxl import Workbook
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from core import audit
-from core.cells import csv_text, put_text
+from core import audit, mail
+from core.cells import active_sheet, csv_text, put_text_at
+from core.db import select_row
 from core.errors import Invalid, NotFound
-from core.models import Council, utcnow
+from core.mail import SendReport, SmtpSettings
+from core.models import Council, stored_id, utcnow
 from core.roles import Actor, require_council_manager
+from core.settings import load_settings
 from core.text import one_line, paragraphs
-from core.vocabulary import CycleStatus, InvitationStatus, RaterGroup
+from core.vocabulary import GROUP_LABELS, CycleStatus, InvitationStatus, RaterGroup
 from feedback.models import Cycle, Invitation, MessageLog, Pairing, Person
-from feedback.setup.cycles import GROUP_LABELS, get_cycle
+from feedback.setup.cycles import get_cycle
+from feedback.setup.people import get_council
 
 TOKEN_BYTES = 32  # 256 bits; the brief asks for at least 128
-DEFAULT_BASE_URL = "http://localhost:8501"
 # What a token looks like (token_urlsafe alphabet); anything else is not even looked up.
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{20,100}$")
 
@@ -91,7 +88,7 @@ def hash_token(token: str) -> str:
 
 
 def base_url() -> str:
-    return (os.environ.get("TANDEM_BASE_URL", "").strip() or DEFAULT_BASE_URL).rstrip("/")
+    return load_settings().base_url
 
 
 def link_for(token: str) -> str:
@@ -205,31 +202,34 @@ def resolve_token(session: Session, token: str | None) -> LinkResolution:
     token = (token or "").strip()
     if not TOKEN_SHAPE.match(token):
         return LinkResolution(LinkOutcome.unknown)
-    invitation = session.exec(
-        select(Invitation).where(Invitation.token_hash == hash_token(token))
+    row = session.exec(
+        select(Invitation, Cycle.status)
+        .join(Cycle, col(Cycle.id) == Invitation.cycle_id)
+        .where(col(Invitation.token_hash) == hash_token(token))
     ).first()
-    if invitation is None:
+    if row is None:
         return LinkResolution(LinkOutcome.unknown)
+    invitation, cycle_status = row
     if invitation.status == InvitationStatus.revoked:
         return LinkResolution(LinkOutcome.revoked)
-    cycle = session.get(Cycle, invitation.cycle_id)
-    if cycle.status == CycleStatus.draft:
+    if cycle_status == CycleStatus.draft:
         return LinkResolution(LinkOutcome.not_open_yet)
-    if cycle.status != CycleStatus.open:
+    if cycle_status != CycleStatus.open:
         return LinkResolution(LinkOutcome.closed)
     others = session.exec(
         select(Invitation.id)
-        .join(Cycle, Cycle.id == Invitation.cycle_id)
+        .join(Cycle, col(Cycle.id) == col(Invitation.cycle_id))
         .where(
             Invitation.rater_id == invitation.rater_id,
             Invitation.status != InvitationStatus.revoked,
             Cycle.status == CycleStatus.open,
             Invitation.id != invitation.id,
         )
-        .order_by(Invitation.cycle_id, Invitation.pairing_id)
+        .order_by(col(Invitation.cycle_id), col(Invitation.pairing_id))
     ).all()
+    invitation_id = stored_id(invitation.id)
     return LinkResolution(
-        LinkOutcome.ok, invitation.id, invitation.rater_id, [invitation.id, *others]
+        LinkOutcome.ok, invitation_id, invitation.rater_id, [invitation_id, *others]
     )
 
 
@@ -333,7 +333,7 @@ def recipients(
     """Invitations of a cycle with rater and pairing names (revoked ones never)."""
     rater, member, officer = aliased(Person), aliased(Person), aliased(Person)
     query = (
-        select(
+        select_row(
             Invitation.id,
             rater.full_name,
             rater.email,
@@ -344,20 +344,25 @@ def recipients(
             Invitation.status,
             Invitation.token_hash,
         )
-        .join(rater, rater.id == Invitation.rater_id)
-        .join(Pairing, Pairing.id == Invitation.pairing_id)
-        .join(member, member.id == Pairing.member_id)
-        .join(officer, officer.id == Pairing.officer_id)
+        .join(rater, col(rater.id) == col(Invitation.rater_id))
+        .join(Pairing, col(Pairing.id) == col(Invitation.pairing_id))
+        .join(member, col(member.id) == col(Pairing.member_id))
+        .join(officer, col(officer.id) == col(Pairing.officer_id))
         .where(
             Invitation.cycle_id == cycle_id,
             Invitation.status != InvitationStatus.revoked,
         )
-        .order_by(Pairing.kind.desc(), Pairing.id, Invitation.rater_group, rater.full_name)
+        .order_by(
+            col(Pairing.kind).desc(),
+            col(Pairing.id),
+            col(Invitation.rater_group),
+            col(rater.full_name),
+        )
     )
     if not include_submitted:
         query = query.where(Invitation.status != InvitationStatus.submitted)
     if invitation_ids is not None:
-        query = query.where(Invitation.id.in_(list(invitation_ids)))
+        query = query.where(col(Invitation.id).in_(list(invitation_ids)))
     out = []
     for inv_id, name, email, m, o, portfolio, group, status, token_hash in session.exec(query):
         pairing = f"{m} & {o}" + (f" ({portfolio})" if portfolio else "")
@@ -400,7 +405,9 @@ def issue_links(
         for i in session.exec(
             select(Invitation).where(
                 Invitation.cycle_id == cycle_id,
-                Invitation.status.not_in([InvitationStatus.revoked, InvitationStatus.submitted]),
+                col(Invitation.status).not_in(
+                    [InvitationStatus.revoked, InvitationStatus.submitted]
+                ),
             )
         )
     }
@@ -428,7 +435,7 @@ MAIL_MERGE_COLUMNS = ["name", "email", "pairing", "rater_group", "link", "subjec
 
 def mail_merge_rows(session: Session, cycle_id: int, fresh: list[Recipient]) -> list[list[str]]:
     cycle = get_cycle(session, cycle_id)
-    council = session.get(Council, cycle.council_id)
+    council = get_council(session, cycle.council_id)
     wording = wording_for(cycle)
     rows = []
     for r in fresh:
@@ -461,11 +468,11 @@ def mail_merge_xlsx(rows: list[list[str]]) -> bytes:
     """Every cell is written as text (core.cells.put_text), so nothing in it can be a
     formula and any name or wording can be written."""
     workbook = Workbook()
-    sheet = workbook.active
+    sheet = active_sheet(workbook)
     sheet.title = "Mail merge"
     for r, row in enumerate([MAIL_MERGE_COLUMNS, *rows], start=1):
         for c, value in enumerate(row, start=1):
-            put_text(sheet.cell(r, c), value)  # text, never a formula (core.cells)
+            put_text_at(sheet, r, c, value)  # text, never a formula (core.cells)
     for column, width in zip("ABCDEFG", (28, 34, 44, 20, 60, 40, 60), strict=True):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A2"
@@ -474,102 +481,7 @@ def mail_merge_xlsx(rows: list[list[str]]) -> bytes:
     return buffer.getvalue()
 
 
-# --- email ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str
-    port: int = 587
-    user: str = ""
-    password: str = ""
-    tls: str = "starttls"  # starttls | ssl | none
-    sender: str = ""
-
-    @classmethod
-    def from_env(cls) -> SmtpSettings | None:
-        """None when no SMTP server is configured (then the mail merge is the way)."""
-        host = os.environ.get("TANDEM_SMTP_HOST", "").strip()
-        if not host:
-            return None
-        tls = os.environ.get("TANDEM_SMTP_TLS", "starttls").strip().lower() or "starttls"
-        port_text = os.environ.get("TANDEM_SMTP_PORT", "").strip()
-        default_port = {"ssl": 465, "none": 25}.get(tls, 587)
-        try:
-            port = int(port_text) if port_text else default_port
-        except ValueError as exc:
-            raise Invalid(f"TANDEM_SMTP_PORT={port_text!r} is not a port number.") from exc
-        settings = cls(
-            host=host,
-            port=port,
-            user=os.environ.get("TANDEM_SMTP_USER", ""),
-            password=os.environ.get("TANDEM_SMTP_PASSWORD", ""),
-            tls=tls,
-            sender=os.environ.get("TANDEM_SMTP_SENDER", "").strip(),
-        )
-        settings.check()
-        return settings
-
-    def check(self) -> None:
-        problems = []
-        if self.tls not in ("starttls", "ssl", "none"):
-            problems.append("TANDEM_SMTP_TLS must be starttls, ssl or none.")
-        if not self.sender or "@" not in self.sender:
-            problems.append("TANDEM_SMTP_SENDER must be the address emails come from.")
-        if problems:
-            raise Invalid("Email sending is not set up correctly.", problems)
-
-    def connect(self) -> smtplib.SMTP:
-        if self.tls == "ssl":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(
-                self.host, self.port, timeout=30, context=ssl.create_default_context()
-            )
-        else:
-            client = smtplib.SMTP(self.host, self.port, timeout=30)
-            if self.tls == "starttls":
-                client.starttls(context=ssl.create_default_context())
-        if self.user:
-            client.login(self.user, self.password)
-        return client
-
-
-def open_smtp(settings: SmtpSettings) -> smtplib.SMTP:
-    """A connection to the email server, or a plain message saying nothing was sent."""
-    try:
-        return settings.connect()
-    except (OSError, smtplib.SMTPException) as exc:
-        raise Invalid(
-            f"Tandem could not connect to the email server {settings.host}:{settings.port} "
-            f"({exc}). Nothing was sent. Check the TANDEM_SMTP_ settings."
-        ) from exc
-
-
-def email_message(
-    settings: SmtpSettings, from_name: str, to: tuple[str, str], subject: str, body: str
-) -> EmailMessage:
-    """A plain-text email from the council (by name) at the configured sender address."""
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = formataddr((from_name, settings.sender))
-    message["To"] = formataddr(to)
-    message["Message-ID"] = make_msgid(domain=settings.sender.split("@")[-1])
-    message.set_content(body)
-    return message
-
-
-@dataclass
-class SendReport:
-    sent: int = 0
-    failed: list[str] = field(default_factory=list)  # "name <email>: reason"
-    skipped: int = 0
-
-    def summary(self, kind: str) -> str:
-        text = f"{self.sent} {kind}{'s' if self.sent != 1 else ''} sent."
-        if self.skipped:
-            text += f" {self.skipped} skipped (already sent; tick 'send again' to resend)."
-        if self.failed:
-            text += f" {len(self.failed)} could not be sent."
-        return text
+# --- email (sent through core.mail) ------------------------------------------------------
 
 
 Progress = Callable[[int, int, str], None]
@@ -591,14 +503,12 @@ def _send(
             f"The cycle is {cycle.status}. Open it before sending {kind}s, so that the links "
             "in them work."
         )
-    settings = settings or SmtpSettings.from_env()
-    if settings is None:
-        raise Invalid(
-            "No email server is configured (TANDEM_SMTP_HOST is not set). Download the "
-            "mail-merge file instead, or ask your administrator to set up email."
-        )
-    settings.check()
-    council = session.get(Council, cycle.council_id)
+    settings = mail.configured(
+        settings,
+        "No email server is configured (TANDEM_SMTP_HOST is not set). Download the "
+        "mail-merge file instead, or ask your administrator to set up email.",
+    )
+    council = get_council(session, cycle.council_id)
     wording = wording_for(cycle)
     subject_t, body_t = (
         (wording.invitation_subject, wording.invitation_body)
@@ -609,47 +519,40 @@ def _send(
         session.exec(
             select(Invitation).where(
                 Invitation.cycle_id == cycle_id,
-                Invitation.status.not_in([InvitationStatus.revoked, InvitationStatus.submitted]),
+                col(Invitation.status).not_in(
+                    [InvitationStatus.revoked, InvitationStatus.submitted]
+                ),
             )
         )
     )
     chosen = select_ids(candidates)
     report = SendReport(skipped=len(candidates) - len(chosen))
-    by_id = {i.id: i for i in chosen}
+    by_id = {stored_id(i.id): i for i in chosen}
     people = recipients(session, cycle_id, invitation_ids=by_id)
     total = len(people)
     if progress:
         progress(0, total, f"Sending {total} {kind}s…")
     if not people:
         return report
-    client = open_smtp(settings)
-    try:
+    with mail.outbox(settings) as out:
         for done, r in enumerate(people, start=1):
             invitation = by_id[r.invitation_id]
             token = new_token()
             r.link = link_for(token)
             values = _merge_fields(cycle, council, r)
-            try:
-                message = email_message(
-                    settings,
-                    council.name,
-                    (r.name, r.email),
-                    render(subject_t, values),
-                    render(body_t, values),
-                )
-                client.send_message(message)
-            except (OSError, ValueError, smtplib.SMTPException) as exc:
-                # ValueError: a name the email headers refuse (stored before names were
-                # checked for line separators); the others are still sent.
+            error = out.send(
+                council.name, (r.name, r.email), render(subject_t, values), render(body_t, values)
+            )
+            if error is not None:
                 # The old link (if any) stays valid: nothing new reached this person.
-                report.failed.append(f"{r.name} <{r.email}>: {exc}")
+                report.failed.append(f"{r.name} <{r.email}>: {error}")
                 session.add(
                     MessageLog(
-                        invitation_id=invitation.id,
+                        invitation_id=stored_id(invitation.id),
                         kind=kind,
                         channel="email",
                         ok=False,
-                        error=str(exc)[:500],
+                        error=error[:500],
                     )
                 )
             else:
@@ -661,16 +564,15 @@ def _send(
                     invitation.last_reminded_at = now
                     invitation.reminder_count += 1
                 session.add(invitation)
-                session.add(MessageLog(invitation_id=invitation.id, kind=kind, channel="email"))
+                session.add(
+                    MessageLog(invitation_id=stored_id(invitation.id), kind=kind, channel="email")
+                )
                 report.sent += 1
             # Commit message by message: a sent email's link must work even if a later
             # one fails and the rest of the run is abandoned.
             session.commit()
             if progress:
                 progress(done, total, f"{done} of {total}: {r.name}")
-    finally:
-        with contextlib.suppress(OSError, smtplib.SMTPException):
-            client.quit()
     audit.record(
         session,
         actor,

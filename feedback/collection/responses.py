@@ -16,13 +16,20 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import Engine, Integer, String, Text, cast, literal, null, union_all
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql as pg_insert
+from sqlalchemy.dialects import sqlite as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlmodel import Session, delete, select, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, SQLModel, col, delete, func, select, update
 
+from core.db import select_row, session_scope
 from core.errors import Conflict, Invalid, NotFound
 from core.models import Council, utcnow
 from core.text import paragraphs
@@ -30,18 +37,23 @@ from core.vocabulary import CycleStatus, InvitationStatus, RaterGroup, ResponseS
 from feedback.models import (
     Comment,
     Cycle,
-    Dimension,
     DimensionPick,
     FrameworkVersion,
     Invitation,
-    Item,
     OpenAnswer,
     Pairing,
     Person,
     Rating,
     Response,
 )
-from feedback.setup.framework import asks, framework_spec, render_item, wording_for
+from feedback.setup.framework import (
+    StoredDimension,
+    StoredFramework,
+    StoredItem,
+    render_item,
+    stored_framework,
+    wording_for,
+)
 
 MAX_COMMENT_CHARS = 4000
 
@@ -82,108 +94,87 @@ def opens_draft(response: Response, resume_key: str | None) -> bool:
     return response.resume_hash == _resume_hash(resume_key)
 
 
-def items_for_invitation(session: Session, invitation: Invitation) -> list[Item]:
+def framework_of(session: Session, cycle: Cycle) -> StoredFramework:
+    """The framework version a cycle runs, parsed once per process (framework.stored_framework)."""
+    checksum = session.exec(
+        select(FrameworkVersion.checksum).where(FrameworkVersion.id == cycle.framework_version_id)
+    ).one()
+    return stored_framework(session, cycle.framework_version_id, checksum)
+
+
+def items_for_invitation(session: Session, invitation: Invitation) -> list[StoredItem]:
     """The items this rater answers: those the framework asks of their group (everything,
     plus the principals-only questions, for the two principals)."""
     cycle = session.get(Cycle, invitation.cycle_id)
-    spec = framework_spec(session.get(FrameworkVersion, cycle.framework_version_id))
-    query = select(Item).where(Item.framework_version_id == cycle.framework_version_id)
-    return [
-        item
-        for item in session.exec(query.order_by(Item.position))
-        if asks(spec, item.code, item.audience, invitation.rater_group)
-    ]
+    if cycle is None:
+        raise NotFound("This feedback round does not exist.")
+    return framework_of(session, cycle).items_for(invitation.rater_group)
 
 
-def dimensions_for_cycle(session: Session, cycle: Cycle) -> list[Dimension]:
-    return list(
-        session.exec(
-            select(Dimension)
-            .where(Dimension.framework_version_id == cycle.framework_version_id)
-            .order_by(Dimension.position)
-        )
-    )
+def dimensions_for_cycle(session: Session, cycle: Cycle) -> list[StoredDimension]:
+    return list(framework_of(session, cycle).dimensions)
 
 
 def get_response(session: Session, invitation_id: int) -> Response | None:
     return session.exec(select(Response).where(Response.invitation_id == invitation_id)).first()
 
 
-def current_answers(
-    session: Session, invitation_id: int, resume_key: str | None = None
-) -> tuple[dict[int, int | None], dict[int, str]]:
-    """What the rater has saved so far in their draft: ratings by item id, comments by
-    dimension id. Nothing for a submitted response or for a key that did not begin it."""
-    response = get_response(session, invitation_id)
-    if (
-        response is None
-        or response.status == ResponseStatus.submitted
-        or not opens_draft(response, resume_key)
-    ):
-        return {}, {}
-    ratings = {
-        r.item_id: r.value
-        for r in session.exec(select(Rating).where(Rating.response_id == response.id))
-    }
-    comments = {
-        c.dimension_id: c.text
-        for c in session.exec(select(Comment).where(Comment.response_id == response.id))
-    }
-    return ratings, comments
+@dataclass(frozen=True)
+class _Opened:
+    invitation: Invitation
+    cycle: Cycle
+    framework: StoredFramework
 
 
-def current_extras(
-    session: Session, invitation_id: int, resume_key: str | None = None
-) -> tuple[dict[str, str], list[int]]:
-    """The draft's open answers (by question code) and its picks of the dimensions that
-    matter most (dimension ids), under the same rule as `current_answers`."""
-    response = get_response(session, invitation_id)
-    if (
-        response is None
-        or response.status == ResponseStatus.submitted
-        or not opens_draft(response, resume_key)
-    ):
-        return {}, []
-    answers = {
-        a.question: a.text
-        for a in session.exec(select(OpenAnswer).where(OpenAnswer.response_id == response.id))
-    }
-    picks = sorted(
-        p.dimension_id
-        for p in session.exec(select(DimensionPick).where(DimensionPick.response_id == response.id))
-    )
-    return answers, picks
-
-
-def _open_invitation(session: Session, invitation_id: int) -> tuple[Invitation, Cycle]:
-    invitation = session.get(Invitation, invitation_id)
-    if invitation is None:
+def _open_invitation(session: Session, invitation_id: int) -> _Opened:
+    """The invitation, its cycle and framework, in one statement; refused unless answers
+    may still be saved (not withdrawn, the round open)."""
+    row = session.exec(
+        select(Invitation, Cycle, FrameworkVersion.checksum)
+        .join(Cycle, col(Cycle.id) == Invitation.cycle_id)
+        .join(FrameworkVersion, col(FrameworkVersion.id) == Cycle.framework_version_id)
+        .where(Invitation.id == invitation_id)
+    ).first()
+    if row is None:
         raise NotFound("This invitation does not exist.")
+    invitation, cycle, checksum = row
     if invitation.status == InvitationStatus.revoked:
         raise Invalid("This invitation has been withdrawn, so answers can no longer be saved.")
-    cycle = session.get(Cycle, invitation.cycle_id)
     if cycle.status != CycleStatus.open:
         raise Invalid(
             f"This feedback round is {cycle.status}, so answers can no longer be saved. "
             "Please contact the person who invited you if you think this is wrong."
         )
-    return invitation, cycle
+    return _Opened(
+        invitation, cycle, stored_framework(session, cycle.framework_version_id, checksum)
+    )
+
+
+def _locked_response(session: Session, invitation_id: int) -> Response | None:
+    # Row lock (PostgreSQL; SQLite writes one at a time anyway) so that a "start again"
+    # elsewhere cannot rebind the draft between this check and the write.
+    return session.exec(
+        select(Response)
+        .where(Response.invitation_id == invitation_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
 
 
 def _draft_response(session: Session, invitation: Invitation, resume_key: str | None) -> Response:
-    response = get_response(session, invitation.id)
+    invitation_id = _id(invitation.id)
+    response = _locked_response(session, invitation_id)
     if response is None:
         try:
             with session.begin_nested():
                 response = Response(
-                    invitation_id=invitation.id, resume_hash=_resume_hash(resume_key)
+                    invitation_id=invitation_id, resume_hash=_resume_hash(resume_key)
                 )
                 session.add(response)
         except IntegrityError:  # another tab created it a moment ago
-            response = get_response(session, invitation.id)
-    # Row lock (PostgreSQL; SQLite writes one at a time anyway) so that a "start again"
-    # elsewhere cannot rebind the draft between this check and the write.
-    session.refresh(response, with_for_update=True)
+            response = _locked_response(session, invitation_id)
+            if response is None:
+                raise
     if response.status == ResponseStatus.submitted:
         raise Conflict(ALREADY_SUBMITTED)
     if not opens_draft(response, resume_key):
@@ -191,10 +182,29 @@ def _draft_response(session: Session, invitation: Invitation, resume_key: str | 
     return response
 
 
+def _id(value: int | None) -> int:
+    """A stored row's id (None only before it is flushed, which never reaches here)."""
+    if value is None:
+        raise NotFound("This record is not stored.")
+    return value
+
+
+@dataclass
+class SavedAnswers:
+    """What one save stored, as stored (texts cleaned by core.text): the page's form keeps
+    it without reading everything back."""
+
+    ratings: dict[int, int | None] = field(default_factory=dict)
+    comments: dict[int, str] = field(default_factory=dict)  # "" : deleted
+    open_answers: dict[str, str] = field(default_factory=dict)  # "" : deleted
+    picks: list[int] | None = None  # None: unchanged
+
+    def __bool__(self) -> bool:
+        return bool(self.ratings or self.comments or self.open_answers or self.picks is not None)
+
+
 def _validate(
-    session: Session,
-    invitation: Invitation,
-    cycle: Cycle,
+    opened: _Opened,
     ratings: dict[int, int | None],
     comments: dict[int, str],
     open_answers: dict[str, str] | None = None,
@@ -202,8 +212,10 @@ def _validate(
 ) -> dict[int, str]:
     """Check the answers; returns the comments as they are stored (core.text). Open
     answers are cleaned in place by the same rule."""
-    items = {i.id: i for i in items_for_invitation(session, invitation)}
-    spec = framework_spec(session.get(FrameworkVersion, cycle.framework_version_id))
+    framework = opened.framework
+    spec = framework.spec
+    items = {i.id: i for i in framework.items_for(opened.invitation.rater_group)}
+    dimensions = {d.id: d for d in framework.dimensions}
     problems = []
     questions = {q.code for q in spec.open_questions or []}
     open_answers = open_answers if open_answers is not None else {}
@@ -224,8 +236,7 @@ def _validate(
                 f"Choose at most {limit} of the dimensions that matter most; "
                 f"{len(set(picks))} were chosen. Untick one and save again."
             )
-        ids = {d.id for d in dimensions_for_cycle(session, cycle)}
-        if any(p not in ids for p in picks):
+        if any(p not in dimensions for p in picks):
             problems.append("A chosen dimension is not part of this questionnaire.")
     for item_id, value in ratings.items():
         item = items.get(item_id)
@@ -239,7 +250,6 @@ def _validate(
         top = len(spec.scales[item.scale].points)
         if not isinstance(value, int) or not 1 <= value <= top:
             problems.append(f"'{item.code}' must be answered on its scale (1 to {top}).")
-    dimensions = {d.id: d for d in dimensions_for_cycle(session, cycle)}
     texts: dict[int, str] = {}
     for dimension_id, text in comments.items():
         if dimension_id not in dimensions:
@@ -258,17 +268,21 @@ def _validate(
     return texts
 
 
-def _upsert(session: Session, model: type, keys: list[str], rows: list[dict[str, Any]]) -> None:
+def _upsert(
+    session: Session, model: type[SQLModel], keys: list[str], rows: list[dict[str, Any]]
+) -> None:
     """INSERT … ON CONFLICT DO UPDATE (SQLite and PostgreSQL alike), all rows at once."""
     if not rows:
         return
+    table = sa_inspect(model).local_table
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        pg = pg_insert.insert(table)
+        changed = {c: pg.excluded[c] for c in rows[0] if c not in keys}
+        session.exec(pg.on_conflict_do_update(index_elements=keys, set_=changed), params=rows)
     else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    statement = dialect_insert(model.__table__)
-    changed = {c: statement.excluded[c] for c in rows[0] if c not in keys}
-    session.exec(statement.on_conflict_do_update(index_elements=keys, set_=changed), params=rows)
+        lite = sqlite_insert.insert(table)
+        changed = {c: lite.excluded[c] for c in rows[0] if c not in keys}
+        session.exec(lite.on_conflict_do_update(index_elements=keys, set_=changed), params=rows)
 
 
 def _write_extras(
@@ -286,12 +300,12 @@ def _write_extras(
     if cleared:
         session.exec(
             delete(OpenAnswer).where(
-                OpenAnswer.response_id == response_id,
+                col(OpenAnswer.response_id) == response_id,
                 OpenAnswer.question.in_(cleared),  # type: ignore[attr-defined]
             )
         )
     if picks is not None:
-        session.exec(delete(DimensionPick).where(DimensionPick.response_id == response_id))
+        session.exec(delete(DimensionPick).where(col(DimensionPick.response_id) == response_id))
         for dimension_id in sorted(set(picks)):
             session.add(DimensionPick(response_id=response_id, dimension_id=dimension_id))
 
@@ -320,7 +334,7 @@ def _write_answers(
     if cleared:
         session.exec(
             delete(Comment).where(
-                Comment.response_id == response_id,
+                col(Comment.response_id) == response_id,
                 Comment.dimension_id.in_(cleared),  # type: ignore[attr-defined]
             )
         )
@@ -342,13 +356,31 @@ def save_answers(
     another key is refused (`DRAFT_ELSEWHERE`). `open_answers` (by question code) are kept
     like comments; `picks` (dimension ids; None: unchanged) replaces the dimensions chosen
     as mattering most."""
-    ratings, comments, open_answers = ratings or {}, comments or {}, open_answers or {}
-    invitation, cycle = _open_invitation(session, invitation_id)
-    comments = _validate(session, invitation, cycle, ratings, comments, open_answers, picks)
+    response, _saved = _save(
+        session, invitation_id, ratings, comments, resume_key, open_answers, picks
+    )
+    return response
+
+
+def _save(
+    session: Session,
+    invitation_id: int,
+    ratings: dict[int, int | None] | None,
+    comments: dict[int, str] | None,
+    resume_key: str | None,
+    open_answers: dict[str, str] | None,
+    picks: list[int] | None,
+) -> tuple[Response, SavedAnswers]:
+    ratings, comments = dict(ratings or {}), dict(comments or {})
+    open_answers = dict(open_answers or {})
+    opened = _open_invitation(session, invitation_id)
+    invitation = opened.invitation
+    comments = _validate(opened, ratings, comments, open_answers, picks)
     response = _draft_response(session, invitation, resume_key)
+    response_id = _id(response.id)
     try:
-        _write_answers(session, response.id, ratings, comments)
-        _write_extras(session, response.id, open_answers, picks)
+        _write_answers(session, response_id, ratings, comments)
+        _write_extras(session, response_id, open_answers, picks)
     except DBAPIError as exc:
         # Submitted from another tab or server since we looked: the database refused.
         if "has been submitted" in str(exc.orig):
@@ -362,13 +394,49 @@ def save_answers(
         session.exec(
             update(Invitation)
             .where(
-                Invitation.id == invitation.id,
-                Invitation.status == InvitationStatus.not_started,
+                col(Invitation.id) == invitation.id,
+                col(Invitation.status) == InvitationStatus.not_started,
             )
             .values(status=InvitationStatus.in_progress)
         )
     session.flush()
-    return response
+    saved = SavedAnswers(
+        ratings=ratings,
+        comments=comments,
+        open_answers={q: (t or "").strip() for q, t in open_answers.items()},
+        picks=sorted(set(picks)) if picks is not None else None,
+    )
+    return response, saved
+
+
+SAVE_CLASHED = "That answer could not be saved; please try again."
+
+
+def record_answers(
+    engine: Engine,
+    invitation_id: int,
+    ratings: dict[int, int | None] | None = None,
+    comments: dict[int, str] | None = None,
+    *,
+    resume_key: str | None = None,
+    open_answers: dict[str, str] | None = None,
+    picks: list[int] | None = None,
+) -> SavedAnswers:
+    """`save_answers` in a transaction of its own, as the rater's page saves: one write
+    transaction per save. If another tab or server wrote the same answers at the same
+    instant (the database refuses one of two clashing rows), the save is tried once more,
+    which then wins; a second clash is a `Conflict` asking the rater to try again."""
+    for attempt in (1, 2):
+        try:
+            with session_scope(engine) as session:
+                _response, saved = _save(
+                    session, invitation_id, ratings, comments, resume_key, open_answers, picks
+                )
+            return saved
+        except IntegrityError:
+            if attempt == 2:
+                raise Conflict(SAVE_CLASHED) from None
+    raise Conflict(SAVE_CLASHED)  # not reached: the loop returns or raises
 
 
 def submit_response(
@@ -376,7 +444,7 @@ def submit_response(
 ) -> Response:
     """Submit once. A second submit (double click, second tab) is told it is already done.
     Only the browser that began the draft can submit it."""
-    invitation, _cycle = _open_invitation(session, invitation_id)
+    invitation = _open_invitation(session, invitation_id).invitation
     response = get_response(session, invitation_id)
     if response is not None and response.status == ResponseStatus.submitted:
         raise Conflict(ALREADY_SUBMITTED)
@@ -385,7 +453,7 @@ def submit_response(
     if not opens_draft(response, resume_key):
         raise Conflict(DRAFT_ELSEWHERE)
     answered = session.exec(
-        select(Rating).where(Rating.response_id == response.id, Rating.value.is_not(None))
+        select(Rating).where(Rating.response_id == response.id, col(Rating.value).is_not(None))
     ).first()
     if answered is None:
         raise Invalid("Please answer at least one question before submitting.")
@@ -393,7 +461,7 @@ def submit_response(
     now = utcnow()
     result = session.exec(
         update(Response)
-        .where(Response.id == response.id, Response.status == ResponseStatus.draft)
+        .where(col(Response.id) == response.id, col(Response.status) == ResponseStatus.draft)
         .values(status=ResponseStatus.submitted, submitted_at=now, updated_at=now)
     )
     if result.rowcount != 1:
@@ -408,20 +476,19 @@ def submit_response(
 def start_again(session: Session, invitation_id: int, *, resume_key: str) -> Response | None:
     """Delete a draft begun elsewhere, unread, and bind the invitation to this browser's
     key. The only thing a link holder without the draft's key can do to it."""
-    invitation, _cycle = _open_invitation(session, invitation_id)
-    response = get_response(session, invitation.id)
+    invitation = _open_invitation(session, invitation_id).invitation
+    response = _locked_response(session, _id(invitation.id))  # see _draft_response
     if response is None:
         return None
-    session.refresh(response, with_for_update=True)  # see _draft_response
     if response.status == ResponseStatus.submitted:
         raise Conflict(ALREADY_SUBMITTED)
     if opens_draft(response, resume_key):
         return response  # already this browser's (a second click): nothing to delete
     try:
-        session.exec(delete(Rating).where(Rating.response_id == response.id))
-        session.exec(delete(Comment).where(Comment.response_id == response.id))
-        session.exec(delete(OpenAnswer).where(OpenAnswer.response_id == response.id))
-        session.exec(delete(DimensionPick).where(DimensionPick.response_id == response.id))
+        session.exec(delete(Rating).where(col(Rating.response_id) == response.id))
+        session.exec(delete(Comment).where(col(Comment.response_id) == response.id))
+        session.exec(delete(OpenAnswer).where(col(OpenAnswer.response_id) == response.id))
+        session.exec(delete(DimensionPick).where(col(DimensionPick.response_id) == response.id))
     except DBAPIError as exc:
         if "has been submitted" in str(exc.orig):
             raise Conflict(ALREADY_SUBMITTED) from None
@@ -510,24 +577,125 @@ class QuestionnaireView:
     def pairing_label(self) -> str:
         return f"{self.member_name} & {self.officer_name}"
 
+    def with_saved(self, saved: SavedAnswers) -> QuestionnaireView:
+        """This view with a save of this tab in it, as `_save` stored it: what the form shows
+        after the save without reading the questionnaire back."""
+        if not saved:
+            return self
+        comments = {**self.comments, **saved.comments}
+        open_answers = {**self.open_answers, **saved.open_answers}
+        return replace(
+            self,
+            ratings={**self.ratings, **saved.ratings},
+            comments={d: t for d, t in comments.items() if t},
+            open_answers={q: t for q, t in open_answers.items() if t},
+            picks=list(saved.picks) if saved.picks is not None else list(self.picks),
+        )
+
+
+def _draft_answers(session: Session, response_id: int) -> _DraftAnswers:
+    """Every answer of one draft, in one statement (ratings, comments, open answers and
+    picks side by side)."""
+
+    def none(kind: type[Integer] | type[String] | type[Text]) -> Any:
+        return cast(null(), kind)
+
+    # A compound SELECT: run on the session's connection (same transaction).
+    rows = (
+        session.connection()
+        .execute(
+            union_all(
+                sa_select(
+                    literal("rating"),
+                    col(Rating.item_id),
+                    none(String),
+                    col(Rating.value),
+                    none(Text),
+                ).where(col(Rating.response_id) == response_id),
+                sa_select(
+                    literal("comment"),
+                    col(Comment.dimension_id),
+                    none(String),
+                    none(Integer),
+                    col(Comment.text),
+                ).where(col(Comment.response_id) == response_id),
+                sa_select(
+                    literal("open"),
+                    none(Integer),
+                    col(OpenAnswer.question),
+                    none(Integer),
+                    col(OpenAnswer.text),
+                ).where(col(OpenAnswer.response_id) == response_id),
+                sa_select(
+                    literal("pick"),
+                    col(DimensionPick.dimension_id),
+                    none(String),
+                    none(Integer),
+                    none(Text),
+                ).where(col(DimensionPick.response_id) == response_id),
+            )
+        )
+        .all()
+    )
+    answers = _DraftAnswers()
+    for kind, number, code, value, text in rows:
+        if kind == "rating":
+            answers.ratings[number] = value
+        elif kind == "comment":
+            answers.comments[number] = text
+        elif kind == "open":
+            answers.open_answers[code] = text
+        else:
+            answers.picks.append(number)
+    answers.picks.sort()
+    return answers
+
+
+@dataclass
+class _DraftAnswers:
+    ratings: dict[int, int | None] = field(default_factory=dict)
+    comments: dict[int, str] = field(default_factory=dict)
+    open_answers: dict[str, str] = field(default_factory=dict)
+    picks: list[int] = field(default_factory=list)
+
 
 def questionnaire_view(
     session: Session, invitation_id: int, resume_key: str | None = None
 ) -> QuestionnaireView:
     """Everything the form needs for one invitation, names filled in, and the answers so
-    far of a draft that `resume_key` began. A submitted response shows no answers."""
-    invitation = session.get(Invitation, invitation_id)
-    if invitation is None:
+    far of a draft that `resume_key` began. A submitted response shows no answers.
+
+    Two statements at most: the invitation with its cycle, council, pairing, people and
+    draft in one, the draft's answers in another; the framework is the process's parsed
+    copy (framework.stored_framework)."""
+    member_p, officer_p, rater_p = aliased(Person), aliased(Person), aliased(Person)
+    row = session.exec(
+        select_row(
+            Invitation,
+            Cycle,
+            Council.name,
+            Pairing,
+            member_p,
+            officer_p,
+            rater_p,
+            FrameworkVersion.checksum,
+            Response,
+        )
+        .join(Cycle, col(Cycle.id) == Invitation.cycle_id)
+        .join(Council, col(Council.id) == Cycle.council_id)
+        .join(Pairing, col(Pairing.id) == Invitation.pairing_id)
+        .join(member_p, col(member_p.id) == Pairing.member_id)
+        .join(officer_p, col(officer_p.id) == Pairing.officer_id)
+        .join(rater_p, col(rater_p.id) == Invitation.rater_id)
+        .join(FrameworkVersion, col(FrameworkVersion.id) == Cycle.framework_version_id)
+        .outerjoin(Response, col(Response.invitation_id) == Invitation.id)
+        .where(Invitation.id == invitation_id)
+    ).first()
+    if row is None:
         raise NotFound("This invitation does not exist.")
-    cycle = session.get(Cycle, invitation.cycle_id)
-    council = session.get(Council, cycle.council_id)
-    pairing = session.get(Pairing, invitation.pairing_id)
-    member, officer = (
-        session.get(Person, pairing.member_id),
-        session.get(Person, pairing.officer_id),
-    )
-    rater = session.get(Person, invitation.rater_id)
-    spec = framework_spec(session.get(FrameworkVersion, cycle.framework_version_id))
+    invitation, cycle, council, pairing, member, officer, rater, checksum, response = row
+    framework = stored_framework(session, cycle.framework_version_id, checksum)
+    spec = framework.spec
     side = None
     if invitation.rater_group == RaterGroup.principal:
         side = "member" if rater.id == member.id else "officer"
@@ -537,8 +705,7 @@ def questionnaire_view(
         "partnership": "the partnership",
     }
     sections: dict[int | None, SectionView] = {}
-    dimensions = dimensions_for_cycle(session, cycle)
-    for d in dimensions:
+    for d in framework.dimensions:
         sections[d.id] = SectionView(d.id, d.name, d.description, [])
     partner = officer.full_name if side == "member" else member.full_name
 
@@ -546,7 +713,7 @@ def questionnaire_view(
         worded, _mine = wording_for(spec, code, text, target, side)
         return render_item(worded, member.full_name, officer.full_name, partner)
 
-    for item in items_for_invitation(session, invitation):
+    for item in framework.items_for(invitation.rater_group):
         scale = spec.scales[item.scale]
         options = [(p.value, p.label) for p in scale.points]
         if scale.allows_cant_say:
@@ -575,15 +742,14 @@ def questionnaire_view(
         matters_most = MattersMostView(
             render_item(text, member.full_name, officer.full_name, partner),
             mm.pick,
-            [(d.id, d.name) for d in dimensions],
+            [(d.id, d.name) for d in framework.dimensions],
         )
-    open_answers, picks = current_extras(session, invitation.id, resume_key)
-    response = get_response(session, invitation.id)
-    ratings, comments = current_answers(session, invitation.id, resume_key)
     submitted = response is not None and response.status == ResponseStatus.submitted
+    readable = response is not None and not submitted and opens_draft(response, resume_key)
+    answers = _draft_answers(session, _id(response.id)) if readable else _DraftAnswers()
     return QuestionnaireView(
-        invitation_id=invitation.id,
-        council=council.name,
+        invitation_id=_id(invitation.id),
+        council=council,
         cycle=cycle.name,
         closes_on=cycle.closes_on,
         member_name=member.full_name,
@@ -597,21 +763,93 @@ def questionnaire_view(
         rater_side=side,
         anonymity_threshold=cycle.anonymity_threshold,
         submitted=submitted,
-        submitted_at=response.submitted_at if submitted else None,
+        submitted_at=response.submitted_at if response is not None and submitted else None,
         draft_elsewhere=(
             response is not None and not submitted and not opens_draft(response, resume_key)
         ),
         sections=[s for s in sections.values() if s.questions],
-        ratings=ratings,
-        comments=comments,
+        ratings=answers.ratings,
+        comments=answers.comments,
         open_questions=open_questions,
-        open_answers=open_answers,
+        open_answers=answers.open_answers,
         matters_most=matters_most,
-        picks=picks,
+        picks=answers.picks,
     )
 
 
-GROUP_NOUNS = {
+@dataclass(frozen=True)
+class InvitationChoice:
+    """One of a rater's invitations as the list to choose from shows it: the pairing, the
+    round and how far along it is — never any answer, and no count once submitted or for
+    a draft this browser did not begin."""
+
+    invitation_id: int
+    pairing_label: str
+    cycle: str
+    submitted: bool
+    draft_elsewhere: bool
+    answered: int
+    total: int
+
+    @property
+    def status(self) -> str:
+        if self.submitted:
+            return "submitted"
+        return "begun elsewhere" if self.draft_elsewhere else f"{self.answered}/{self.total}"
+
+
+def invitation_choices(
+    session: Session, invitation_ids: list[int], resume_key: str | None = None
+) -> list[InvitationChoice]:
+    """The rater's invitations (in the order given) for choosing one, in one statement."""
+    if not invitation_ids:
+        return []
+    member_p, officer_p = aliased(Person), aliased(Person)
+    answered = (
+        select(func.count())
+        .select_from(Rating)
+        .where(col(Rating.response_id) == Response.id)
+        .scalar_subquery()
+    )
+    rows = session.exec(
+        select_row(
+            Invitation.id,
+            Invitation.rater_group,
+            member_p.full_name,
+            officer_p.full_name,
+            Cycle.name,
+            Cycle.framework_version_id,
+            FrameworkVersion.checksum,
+            Response.status,
+            Response.resume_hash,
+            answered,
+        )
+        .join(Cycle, col(Cycle.id) == Invitation.cycle_id)
+        .join(Pairing, col(Pairing.id) == Invitation.pairing_id)
+        .join(member_p, col(member_p.id) == Pairing.member_id)
+        .join(officer_p, col(officer_p.id) == Pairing.officer_id)
+        .join(FrameworkVersion, col(FrameworkVersion.id) == Cycle.framework_version_id)
+        .outerjoin(Response, col(Response.invitation_id) == Invitation.id)
+        .where(col(Invitation.id).in_(invitation_ids))
+    ).all()
+    by_id: dict[int, InvitationChoice] = {}
+    for inv_id, group, member, officer, cycle, version_id, checksum, status, resume_hash, n in rows:
+        total = len(stored_framework(session, version_id, checksum).items_for(group))
+        submitted = status == ResponseStatus.submitted
+        elsewhere = status is not None and not submitted and resume_hash != _resume_hash(resume_key)
+        by_id[inv_id] = InvitationChoice(
+            inv_id,
+            f"{member} & {officer}",
+            cycle,
+            submitted,
+            elsewhere,
+            0 if submitted or elsewhere else int(n or 0),
+            total,
+        )
+    return [by_id[i] for i in invitation_ids if i in by_id]
+
+
+GROUP_NOUNS: dict[str, str] = {
     RaterGroup.members: "councillors",
     RaterGroup.officers: "officers",
     RaterGroup.partners: "external partners",

@@ -6,12 +6,14 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import case
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
+from core.db import select_row
+from core.models import stored_id
 from core.roles import Actor, require_council_manager
-from core.vocabulary import InvitationStatus, RaterGroup
+from core.vocabulary import GROUP_LABELS, InvitationStatus, RaterGroup
 from feedback.models import Invitation, MessageLog, Pairing, Person
-from feedback.setup.cycles import GROUP_LABELS, get_cycle
+from feedback.setup.cycles import get_cycle
 
 GROUP_ORDER = [RaterGroup.principal, RaterGroup.members, RaterGroup.officers, RaterGroup.partners]
 
@@ -24,21 +26,25 @@ def _pairing_names(session: Session, cycle_id: int) -> dict[int, str]:
     member, officer = aliased(Person), aliased(Person)
     rows = session.exec(
         select(Pairing.id, member.full_name, officer.full_name, Pairing.portfolio)
-        .join(member, member.id == Pairing.member_id)
-        .join(officer, officer.id == Pairing.officer_id)
-        .where(Pairing.id.in_(select(Invitation.pairing_id).where(Invitation.cycle_id == cycle_id)))
+        .join(member, col(member.id) == col(Pairing.member_id))
+        .join(officer, col(officer.id) == col(Pairing.officer_id))
+        .where(
+            col(Pairing.id).in_(
+                select(Invitation.pairing_id).where(col(Invitation.cycle_id) == cycle_id)
+            )
+        )
     ).all()
-    return {pid: f"{m} & {o}" + (f" ({p})" if p else "") for pid, m, o, p in rows}
+    return {stored_id(pid): f"{m} & {o}" + (f" ({p})" if p else "") for pid, m, o, p in rows}
 
 
 def response_rates(session: Session, actor: Actor, cycle_id: int) -> pd.DataFrame:
     """One row per pairing and rater group: invited, started, submitted, rate."""
     cycle = get_cycle(session, cycle_id)
     require_council_manager(actor, cycle.council_id)
-    submitted = func.sum(case((Invitation.status == InvitationStatus.submitted, 1), else_=0))
-    started = func.sum(case((Invitation.status == InvitationStatus.in_progress, 1), else_=0))
+    submitted = func.sum(case((col(Invitation.status) == InvitationStatus.submitted, 1), else_=0))
+    started = func.sum(case((col(Invitation.status) == InvitationStatus.in_progress, 1), else_=0))
     rows = session.exec(
-        select(
+        select_row(
             Invitation.pairing_id,
             Invitation.rater_group,
             func.count(),
@@ -46,7 +52,7 @@ def response_rates(session: Session, actor: Actor, cycle_id: int) -> pd.DataFram
             submitted,
         )
         .where(Invitation.cycle_id == cycle_id, Invitation.status != InvitationStatus.revoked)
-        .group_by(Invitation.pairing_id, Invitation.rater_group)
+        .group_by(col(Invitation.pairing_id), col(Invitation.rater_group))
     ).all()
     frame = pd.DataFrame(
         rows, columns=["pairing_id", "rater_group", "invited", "in_progress", "submitted"]
@@ -87,7 +93,7 @@ def not_responded(session: Session, actor: Actor, cycle_id: int) -> pd.DataFrame
     cycle = get_cycle(session, cycle_id)
     require_council_manager(actor, cycle.council_id)
     rows = session.exec(
-        select(
+        select_row(
             Person.full_name,
             Person.email,
             Invitation.pairing_id,
@@ -97,12 +103,14 @@ def not_responded(session: Session, actor: Actor, cycle_id: int) -> pd.DataFrame
             Invitation.reminder_count,
             Invitation.last_reminded_at,
         )
-        .join(Person, Person.id == Invitation.rater_id)
+        .join(Person, col(Person.id) == col(Invitation.rater_id))
         .where(
             Invitation.cycle_id == cycle_id,
-            Invitation.status.in_([InvitationStatus.not_started, InvitationStatus.in_progress]),
+            col(Invitation.status).in_(
+                [InvitationStatus.not_started, InvitationStatus.in_progress]
+            ),
         )
-        .order_by(Invitation.pairing_id, Invitation.rater_group, Person.full_name)
+        .order_by(col(Invitation.pairing_id), col(Invitation.rater_group), col(Person.full_name))
     ).all()
     frame = pd.DataFrame(
         rows,
@@ -127,7 +135,7 @@ def message_history(session: Session, actor: Actor, cycle_id: int) -> pd.DataFra
     cycle = get_cycle(session, cycle_id)
     require_council_manager(actor, cycle.council_id)
     rows = session.exec(
-        select(
+        select_row(
             MessageLog.sent_at,
             MessageLog.kind,
             MessageLog.channel,
@@ -136,10 +144,10 @@ def message_history(session: Session, actor: Actor, cycle_id: int) -> pd.DataFra
             MessageLog.ok,
             MessageLog.error,
         )
-        .join(Invitation, Invitation.id == MessageLog.invitation_id)
-        .join(Person, Person.id == Invitation.rater_id)
+        .join(Invitation, col(Invitation.id) == col(MessageLog.invitation_id))
+        .join(Person, col(Person.id) == col(Invitation.rater_id))
         .where(Invitation.cycle_id == cycle_id)
-        .order_by(MessageLog.sent_at.desc(), MessageLog.id.desc())
+        .order_by(col(MessageLog.sent_at).desc(), col(MessageLog.id).desc())
     ).all()
     return pd.DataFrame(
         rows, columns=["when", "kind", "channel", "name", "email", "delivered", "error"]

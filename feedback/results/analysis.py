@@ -62,7 +62,7 @@ from sqlmodel import Session
 
 from core.errors import NotFound
 from core.models import Council
-from core.vocabulary import TOP_KINDS, CycleStatus, InvitationStatus, ResponseStatus
+from core.vocabulary import GROUP_LABELS, TOP_KINDS, CycleStatus, InvitationStatus, ResponseStatus
 from feedback.models import (
     Comment,
     Cycle,
@@ -98,12 +98,6 @@ NAMED_VIEWS = ("member_view", "officer_view")  # the principals' partnership ans
 SOURCE_ORDER = ["self", "partner", "members", "officers", "partners", "others"]
 TARGET_ORDER = ["member", "officer", "partnership"]
 GROUP_ORDER = ["principal", "members", "officers", "partners"]
-GROUP_LABELS = {
-    "principal": "The pair (self and partner)",
-    "members": "Other councillors",
-    "officers": "Other officers",
-    "partners": "External partners",
-}
 # Sources as small integers inside the engine (names only in results).
 SRC = {
     "self": 0,

@@ -19,6 +19,8 @@ import altair as alt
 import pandas as pd
 import vl_convert
 
+from core.vocabulary import GROUP_LABELS
+
 # Okabe & Ito (2008), "Color Universal Design" — distinguishable with every common
 # colour-vision deficiency.
 OKABE_ITO = {
@@ -50,12 +52,6 @@ SOURCE_STYLE = {  # source -> (colour, shape)
     "partners": (OKABE_ITO["sky blue"], "triangle-down"),
 }
 TARGET_LABELS = {"member": "the councillor", "officer": "the officer", "partnership": "the pair"}
-GROUP_LABELS = {
-    "principal": "The pair",
-    "members": "Councillors",
-    "officers": "Officers",
-    "partners": "External partners",
-}
 GROUP_STYLE = {
     "principal": (OKABE_ITO["blue"], "circle"),
     "members": (OKABE_ITO["reddish purple"], "diamond"),

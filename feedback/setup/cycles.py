@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from core import audit
 from core.errors import Conflict, Invalid, NotFound
-from core.models import utcnow
+from core.models import stored_id, utcnow
 from core.roles import Actor, require_council_manager
 from core.text import column_limit, one_line
 from core.vocabulary import (
+    GROUP_LABELS,
     CycleStatus,
     InvitationStatus,
     PersonKind,
@@ -41,14 +43,6 @@ GROUP_KIND: dict[str, str] = {
     RaterGroup.partners: PersonKind.external,
 }
 
-GROUP_LABELS: dict[str, str] = {
-    "self": "Self",
-    "partner": "Partner",
-    RaterGroup.members: "Other councillors",
-    RaterGroup.officers: "Other officers",
-    RaterGroup.partners: "External partners",
-}
-
 
 def get_cycle(session: Session, cycle_id: int) -> Cycle:
     cycle = session.get(Cycle, cycle_id)
@@ -73,7 +67,9 @@ def find_cycle(session: Session, ref: str) -> Cycle:
 def list_cycles(session: Session, council_id: int) -> list[Cycle]:
     return list(
         session.exec(
-            select(Cycle).where(Cycle.council_id == council_id).order_by(Cycle.opens_on.desc())
+            select(Cycle)
+            .where(col(Cycle.council_id) == council_id)
+            .order_by(col(Cycle.opens_on).desc())
         )
     )
 
@@ -102,7 +98,7 @@ def create_cycle(
     ).first():
         raise Conflict(f"This council already has a cycle called '{name}'.")
     if framework_version_id is None:
-        framework_version_id = ensure_default_framework(session).id
+        framework_version_id = stored_id(ensure_default_framework(session).id)
     elif session.get(FrameworkVersion, framework_version_id) is None:
         raise NotFound("That framework version is not stored.")
     cycle = Cycle(
@@ -262,7 +258,7 @@ def set_cycle_status(session: Session, actor: Actor, cycle_id: int, status: str)
     if status == CycleStatus.published:
         from feedback.results.publication import publish_cycle  # freezes a new edition
 
-        publish_cycle(session, actor, cycle.id)
+        publish_cycle(session, actor, stored_id(cycle.id))
     return cycle
 
 
@@ -303,9 +299,9 @@ def pairings_in_cycle(session: Session, cycle_id: int) -> list[Pairing]:
     return list(
         session.exec(
             select(Pairing)
-            .join(CyclePairing, CyclePairing.pairing_id == Pairing.id)
+            .join(CyclePairing, col(CyclePairing.pairing_id) == col(Pairing.id))
             .where(CyclePairing.cycle_id == cycle_id)
-            .order_by(Pairing.kind.desc(), Pairing.id)
+            .order_by(col(Pairing.kind).desc(), col(Pairing.id))
         )
     )
 
@@ -333,6 +329,8 @@ def nominate_rater(
     if session.get(CyclePairing, (cycle_id, pairing_id)) is None:
         raise Invalid("That pairing is not part of this cycle.")
     pairing = session.get(Pairing, pairing_id)
+    if pairing is None:
+        raise NotFound("That pairing does not exist.")
     person = session.get(Person, person_id)
     if person is None or person.council_id != cycle.council_id:
         raise Invalid("Raters must be people recorded for this council.")
@@ -416,23 +414,48 @@ def nominate_raters(
     return added
 
 
-def nominations(session: Session, cycle_id: int, pairing_id: int) -> list[dict[str, object]]:
+@dataclass(frozen=True)
+class Nomination:
+    """One rater invited to rate a pairing, as the cycle page lists them (never answers)."""
+
+    invitation_id: int
+    person_id: int
+    name: str
+    title: str
+    group: str  # a RaterGroup
+    status: str  # an InvitationStatus
+
+    @property
+    def live(self) -> bool:
+        """Not withdrawn."""
+        return self.status != InvitationStatus.revoked
+
+    @property
+    def withdrawable(self) -> bool:
+        """An anonymous rater who has not submitted (the pair are never withdrawn)."""
+        return self.group != RaterGroup.principal and self.status in (
+            InvitationStatus.not_started,
+            InvitationStatus.in_progress,
+        )
+
+
+def nominations(session: Session, cycle_id: int, pairing_id: int) -> list[Nomination]:
     """Who is invited to rate a pairing, with their group and status (never answers)."""
     rows = session.exec(
         select(Invitation, Person)
-        .join(Person, Person.id == Invitation.rater_id)
+        .join(Person, col(Person.id) == Invitation.rater_id)
         .where(Invitation.cycle_id == cycle_id, Invitation.pairing_id == pairing_id)
-        .order_by(Invitation.rater_group, Person.full_name)
+        .order_by(col(Invitation.rater_group), col(Person.full_name))
     ).all()
     return [
-        {
-            "invitation_id": inv.id,
-            "person_id": person.id,
-            "name": person.full_name,
-            "title": person.title,
-            "group": inv.rater_group,
-            "status": inv.status,
-        }
+        Nomination(
+            invitation_id=inv.id or 0,
+            person_id=person.id or 0,
+            name=person.full_name,
+            title=person.title,
+            group=inv.rater_group,
+            status=inv.status,
+        )
         for inv, person in rows
     ]
 
@@ -454,7 +477,8 @@ def pairing_nomination_warnings(session: Session, cycle: Cycle, pairing: Pairing
 
     label = pairing_label(session, pairing)
     warnings = []
-    counts = group_counts(session, cycle.id, pairing.id)
+    cycle_id, pairing_id = stored_id(cycle.id), stored_id(pairing.id)
+    counts = group_counts(session, cycle_id, pairing_id)
     for group in GROUP_KIND:
         n = counts.get(group, 0)
         if n == 0:
@@ -469,7 +493,7 @@ def pairing_nomination_warnings(session: Session, cycle: Cycle, pairing: Pairing
                 f"nominated. At least {cycle.anonymity_threshold} must respond for this "
                 "group to be reported; with fewer, its answers are left out. Nominate more."
             )
-    return warnings + balance_warnings(session, cycle.id, pairing.id)
+    return warnings + balance_warnings(session, cycle_id, pairing_id)
 
 
 # Why each statutory or special role should rate the council's top pairing.
@@ -496,7 +520,7 @@ def balance_warnings(session: Session, cycle_id: int, pairing_id: int) -> list[s
     label = pairing_label(session, pairing)
     invited = session.exec(
         select(Invitation.rater_group, Person)
-        .join(Person, Person.id == Invitation.rater_id)
+        .join(Person, col(Person.id) == col(Invitation.rater_id))
         .where(
             Invitation.cycle_id == cycle_id,
             Invitation.pairing_id == pairing_id,

@@ -10,14 +10,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.db import DATA_DIR, TandemError
+from core.models import stored_id
 from feedback.models import Dimension, FrameworkVersion, Item
 
 FRAMEWORK_DIR = DATA_DIR / "framework"
@@ -251,15 +254,15 @@ class FrameworkSpec(_Strict):
             if q.code in seen_items:
                 problems.append(f"open_questions[{o}].code: '{q.code}' is used twice")
             seen_items.add(q.code)
-        for s, q in enumerate(self.solace):
-            if q.code in seen_items:
-                problems.append(f"solace[{s}].code: '{q.code}' is used twice")
-            seen_items.add(q.code)
-            if q.scale not in self.scales:
-                problems.append(f"solace[{s}].scale: no scale called '{q.scale}'")
+        for s, sq in enumerate(self.solace):
+            if sq.code in seen_items:
+                problems.append(f"solace[{s}].code: '{sq.code}' is used twice")
+            seen_items.add(sq.code)
+            if sq.scale not in self.scales:
+                problems.append(f"solace[{s}].scale: no scale called '{sq.scale}'")
             else:
-                top = len(self.scales[q.scale].points)
-                bad = [v for v in q.benchmark.values if not 1 <= v <= top]
+                top = len(self.scales[sq.scale].points)
+                bad = [v for v in sq.benchmark.values if not 1 <= v <= top]
                 if bad:
                     problems.append(f"solace[{s}].benchmark.values: {bad} are not on the scale")
         if problems:
@@ -390,10 +393,11 @@ def store_framework(session: Session, spec: FrameworkSpec) -> FrameworkVersion:
     )
     session.add(version)
     session.flush()
+    version_id = stored_id(version.id)
     position = 0
     for d, dim in enumerate(spec.dimensions):
         row = Dimension(
-            framework_version_id=version.id,
+            framework_version_id=version_id,
             code=dim.code,
             name=dim.name,
             description=dim.description,
@@ -404,7 +408,7 @@ def store_framework(session: Session, spec: FrameworkSpec) -> FrameworkVersion:
         for item in dim.items:
             session.add(
                 Item(
-                    framework_version_id=version.id,
+                    framework_version_id=version_id,
                     dimension_id=row.id,
                     code=item.code,
                     target=item.target,
@@ -417,7 +421,7 @@ def store_framework(session: Session, spec: FrameworkSpec) -> FrameworkVersion:
     for q in spec.solace:
         session.add(
             Item(
-                framework_version_id=version.id,
+                framework_version_id=version_id,
                 dimension_id=None,
                 code=q.code,
                 target=q.target,
@@ -445,6 +449,102 @@ def ensure_framework_file(session: Session, path: Path | str) -> FrameworkVersio
 def framework_spec(version: FrameworkVersion) -> FrameworkSpec:
     """The framework exactly as stored for a cycle."""
     return FrameworkSpec.model_validate(version.definition)
+
+
+# --- a stored version, parsed once per process ----------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredDimension:
+    id: int
+    code: str
+    name: str
+    description: str
+    position: int
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    id: int
+    dimension_id: int | None  # None: a Solace-comparable question
+    code: str
+    target: str
+    scale: str
+    text: str
+    audience: str
+    position: int
+
+
+@dataclass(frozen=True)
+class StoredFramework:
+    """A framework version as stored (its parsed definition, dimensions and items). Stored
+    versions never change (a changed file needs a new version: `store_framework`), so one
+    copy per process serves every rater of every cycle that runs it."""
+
+    version_id: int
+    checksum: str
+    spec: FrameworkSpec
+    dimensions: tuple[StoredDimension, ...]
+    items: tuple[StoredItem, ...]
+
+    def items_for(self, group: str) -> list[StoredItem]:
+        """The items raters of `group` answer, in order (the rule is `asks`)."""
+        return [i for i in self.items if asks(self.spec, i.code, i.audience, group)]
+
+
+_STORED: dict[tuple[str, int, str], StoredFramework] = {}
+_STORED_LOCK = threading.Lock()
+_STORED_MAX = 64  # versions kept; a process sees a handful
+
+
+def stored_framework(session: Session, version_id: int, checksum: str) -> StoredFramework:
+    """The stored framework version `version_id`, parsed once per process and database.
+    `checksum` is the one the caller read with its row: a copy is reused only for the same
+    database, version and checksum, so the cache can never serve other content."""
+    key = (str(session.get_bind().engine.url), version_id, checksum)
+    found = _STORED.get(key)
+    if found is not None:
+        return found
+    version = session.get(FrameworkVersion, version_id)
+    if version is None:
+        raise TandemError(f"Framework version {version_id} is not stored.")
+    dimensions = session.exec(
+        select(Dimension)
+        .where(Dimension.framework_version_id == version_id)
+        .order_by(col(Dimension.position))
+    ).all()
+    items = session.exec(
+        select(Item).where(Item.framework_version_id == version_id).order_by(col(Item.position))
+    ).all()
+    loaded = StoredFramework(
+        version_id=version_id,
+        checksum=version.checksum,
+        spec=framework_spec(version),
+        dimensions=tuple(
+            StoredDimension(d.id or 0, d.code, d.name, d.description, d.position)
+            for d in dimensions
+        ),
+        items=tuple(
+            StoredItem(
+                i.id or 0,
+                i.dimension_id,
+                i.code,
+                i.target,
+                i.scale,
+                i.text,
+                i.audience,
+                i.position,
+            )
+            for i in items
+        ),
+    )
+    if version.checksum != checksum:
+        return loaded  # changed under the caller (never in practice): not kept
+    with _STORED_LOCK:
+        if len(_STORED) >= _STORED_MAX:
+            _STORED.clear()
+        _STORED[key] = loaded
+    return loaded
 
 
 def render_item(text: str, member: str, officer: str, partner: str = "") -> str:
@@ -528,14 +628,16 @@ def wording_problems(spec: FrameworkSpec) -> list[str]:
                     f'{item.code}: "each other" asks about two people\'s behaviour at once; '
                     "ask about each of them in a twin item"
                 )
-            if item.scale == "agreement" and ABSOLUTES.search(text):
+            absolute = ABSOLUTES.search(text)
+            if item.scale == "agreement" and absolute:
                 out.append(
-                    f'{item.code}: an absolute ("{ABSOLUTES.search(text).group(0)}") cannot be '
+                    f'{item.code}: an absolute ("{absolute.group(0)}") cannot be '
                     "agreed with on a scale; describe the behaviour positively"
                 )
-            if FEELINGS.search(text):
+            feeling = FEELINGS.search(text)
+            if feeling:
                 out.append(
-                    f'{item.code}: "{FEELINGS.search(text).group(0)}" is a feeling raters cannot '
+                    f'{item.code}: "{feeling.group(0)}" is a feeling raters cannot '
                     "see; describe what the person does"
                 )
             if "big decision" in text.lower():

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core import audit
 from core.errors import Conflict, Invalid, NotFound
@@ -49,6 +49,13 @@ def get_council(session: Session, council_id: int) -> Council:
     if council is None:
         raise NotFound(f"There is no council with id {council_id}.")
     return council
+
+
+def get_person(session: Session, person_id: int) -> Person:
+    person = session.get(Person, person_id)
+    if person is None:
+        raise NotFound(f"There is no person with id {person_id}.")
+    return person
 
 
 def find_council(session: Session, name: str) -> Council | None:
@@ -112,7 +119,7 @@ def set_governance(session: Session, actor: Actor, council_id: int, governance: 
 def list_councils(session: Session, actor: Actor) -> list[Council]:
     query = select(Council).order_by(Council.name)
     if actor.role not in ("admin", "system"):
-        query = query.where(Council.id.in_(actor.council_ids or {-1}))
+        query = query.where(col(Council.id).in_(actor.council_ids or {-1}))
     return list(session.exec(query))
 
 
@@ -248,7 +255,10 @@ def add_person(
         council_id=council_id,
         email=address,
         kind=kind,
-        **details,
+        full_name=details["full_name"],
+        title=details["title"],
+        portfolio=details["portfolio"],
+        organisation=details["organisation"],
         political_group=political_group,
         political_side=political_side,
         special_role=special_role,
@@ -353,15 +363,15 @@ def list_pairings(session: Session, council_id: int) -> list[Pairing]:
         session.exec(
             select(Pairing)
             .where(Pairing.council_id == council_id)
-            .order_by(Pairing.kind.desc(), Pairing.id)  # top pairing first (vocabulary)
+            .order_by(col(Pairing.kind).desc(), col(Pairing.id))  # top pairing first (vocabulary)
         )
     )
 
 
 def pairing_label(session: Session, pairing: Pairing) -> str:
     member, officer = (
-        session.get(Person, pairing.member_id),
-        session.get(Person, pairing.officer_id),
+        get_person(session, pairing.member_id),
+        get_person(session, pairing.officer_id),
     )
     portfolio = f" ({pairing.portfolio})" if pairing.portfolio else ""
     return f"{member.full_name} & {officer.full_name}{portfolio}"
@@ -376,10 +386,10 @@ def delete_council(session: Session, actor: Actor, council_id: int) -> None:
 
     require_admin(actor)
     council = get_council(session, council_id)
-    session.exec(delete(Cycle).where(Cycle.council_id == council_id))
-    session.exec(delete(Pairing).where(Pairing.council_id == council_id))
-    session.exec(delete(Person).where(Person.council_id == council_id))
-    session.exec(delete(Council).where(Council.id == council_id))
+    session.exec(delete(Cycle).where(col(Cycle.council_id) == council_id))
+    session.exec(delete(Pairing).where(col(Pairing.council_id) == council_id))
+    session.exec(delete(Person).where(col(Person.council_id) == council_id))
+    session.exec(delete(Council).where(col(Council.id) == council_id))
     session.flush()
     session.expunge_all()
     audit.record(session, actor, "delete council", "council", council_id, None, name=council.name)

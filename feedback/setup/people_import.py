@@ -15,9 +15,10 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter, range_boundaries
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core import audit
+from core.cells import active_sheet
 from core.errors import Conflict, Invalid, NotFound
 from core.roles import Actor, require_council_manager
 from core.uploads import (
@@ -151,7 +152,7 @@ class ImportResult:
 
 def template_xlsx() -> bytes:
     workbook = Workbook()
-    sheet = workbook.active
+    sheet = active_sheet(workbook)
     sheet.title = "People"
     sheet.append(COLUMNS)
     for row in EXAMPLE_ROWS:
@@ -250,7 +251,7 @@ def _columns(header: list[object]) -> tuple[dict[str, int], list[str]]:
     return positions, problems
 
 
-def _read_xlsx(data: bytes) -> tuple[list[Any], list[tuple[int, list[Any]]], list[str], list]:
+def _read_xlsx(data: bytes) -> tuple[list[Any], list[tuple[int, list[Any]]], list[str], list[str]]:
     """The heading row, the rows that hold something, the merged ranges and any note —
     read in openpyxl's read-only mode, only as wide as the headings and as far down as the
     people go (see core.uploads)."""
@@ -288,6 +289,8 @@ def _merge_problems(merged: list[str], rows: list[int]) -> dict[int, str]:
         try:
             _, min_row, _, max_row = range_boundaries(ref)
         except ValueError:
+            continue
+        if min_row is None or max_row is None:  # a whole-column range: no row to name
             continue
         for r in rows:
             if min_row < r <= max_row:
@@ -485,7 +488,7 @@ def import_people(
         email: name
         for email, name in session.exec(
             select(Person.email, Person.full_name).where(
-                Person.council_id == council_id, Person.email.in_([r.email for r in rows])
+                col(Person.council_id) == council_id, col(Person.email).in_([r.email for r in rows])
             )
         )
     }

@@ -8,7 +8,8 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# Written to an ignored folder on every run; `make screenshots` refreshes docs/screenshots/.
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
 
 def wait_for_app(page: Page, timeout: float = 20_000, quiet_ms: int = 400) -> None:
@@ -46,7 +47,7 @@ def goto(page: Page, url: str) -> None:
 
 
 def screenshot(page: Page, name: str, full_page: bool = True, max_height: int = 4000) -> Path:
-    """Save docs/screenshots/NAME.png so the README never goes stale.
+    """Save test-artifacts/screenshots/NAME.png (`make screenshots` copies them to docs/).
 
     Streamlit scrolls inside its main container, not the document, so a "full page" shot
     first grows the viewport to the content's height (capped at `max_height`)."""

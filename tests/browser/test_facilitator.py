@@ -1,6 +1,7 @@
 """A facilitator in Chromium: sign in, the home page, a pairing report and the council
 overview with their charts really drawn, and the development plan downloaded as Excel.
-Each page visited is saved to docs/screenshots/ for the README."""
+Each page visited is saved to test-artifacts/screenshots/; `make screenshots` refreshes
+the README's copies in docs/screenshots/."""
 
 from __future__ import annotations
 

@@ -1,0 +1,500 @@
+"""`tandem cycle create|show|set|open|close|reopen|publish|unpublish|wording`, `tandem invite`,
+`tandem pairing create|add|list` and `tandem withdraw`: running a feedback round — the same
+functions as the Cycles and Pairings pages, acting as the system (recorded in the audit log)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import typer
+from sqlmodel import Session
+
+from cli.common import confirm, council_id, echo, engine, fail, friendly, unit_of_work
+from core.roles import SYSTEM
+from core.vocabulary import CycleStatus, PairingKind
+
+CYCLE_HELP = "The cycle's id or name (`tandem cycles` lists them)."
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter(f"'{value}' is not a date: give it as YYYY-MM-DD.") from None
+
+
+def _kind(value: str) -> str:
+    """A pairing kind as stored, or with a plain hyphen for the dash, or its short name
+    (leader_chief_executive)."""
+    wanted = value.strip().lower()
+    for kind in PairingKind:
+        if wanted in (kind.value, kind.value.replace("–", "-"), kind.name):
+            return kind.value
+    return value  # the domain function says which kinds there are
+
+
+def _person_id(session: Session, council: int, email: str, what: str) -> int:
+    from core.errors import NotFound
+    from feedback.setup.people import find_person
+
+    person = find_person(session, council, email.strip())
+    if person is None or person.id is None:
+        raise NotFound(
+            f"{what}: nobody with the email address {email} is recorded at this council "
+            "(`tandem person add`, or the People page)."
+        )
+    return person.id
+
+
+def _status(
+    cycle: str, target: str, done: str, only_from: str | None = None, verb: str = ""
+) -> None:
+    """Move a cycle to another status with the Cycles page's function."""
+    from feedback.setup.cycles import find_cycle, set_cycle_status
+
+    engine()
+    with unit_of_work() as session:
+        found = find_cycle(session, cycle)
+        if only_from is not None and found.status != only_from:
+            article = "an" if only_from[0] in "aeiou" else "a"
+            fail(
+                f"'{found.name}' is {found.status}; only {article} {only_from} cycle can be "
+                f"{verb}. Nothing was changed."
+            )
+        assert found.id is not None
+        set_cycle_status(session, SYSTEM, found.id, target)
+        name = found.name
+    echo(f"'{name}' is now {target}: {done}.")
+
+
+def register(app: typer.Typer) -> None:
+    cycle_app = typer.Typer(
+        help="A council's feedback cycles: create, show, change and move through their stages.",
+        no_args_is_help=True,
+    )
+    app.add_typer(
+        cycle_app,
+        name="cycle",
+        help="One feedback cycle (create, show, set, open, close, reopen, publish, unpublish, "
+        "wording).",
+    )
+
+    @cycle_app.command("create")
+    @friendly
+    def cycle_create(
+        council: str = typer.Argument(..., help="The council (name or id)."),
+        name: str = typer.Argument(..., help="e.g. 'Annual review 2027'."),
+        opens: str | None = typer.Option(None, "--opens", help="YYYY-MM-DD; default today."),
+        closes: str | None = typer.Option(
+            None, "--closes", help="YYYY-MM-DD; default three weeks after it opens."
+        ),
+        threshold: int = typer.Option(
+            3,
+            "--threshold",
+            help="Anonymity threshold: a rater group is shown only with at least this many "
+            "replies (never below 2).",
+        ),
+    ) -> None:
+        """Create a cycle (a draft: nobody is invited until it is opened)."""
+        from feedback.setup.cycles import create_cycle
+
+        opens_on = _day(opens, "--opens") or date.today()
+        closes_on = _day(closes, "--closes") or opens_on + timedelta(days=21)
+        engine()
+        with unit_of_work() as session:
+            cycle = create_cycle(
+                session, SYSTEM, council_id(session, council), name, opens_on, closes_on, threshold
+            )
+            echo(
+                f"Created cycle {cycle.id} '{cycle.name}' ({cycle.opens_on:%d %b %Y} to "
+                f"{cycle.closes_on:%d %b %Y}, anonymity threshold {cycle.anonymity_threshold})."
+            )
+
+    @cycle_app.command("show")
+    @friendly
+    def cycle_show(cycle: str = typer.Argument(..., help=CYCLE_HELP)) -> None:
+        """Show a cycle: its settings, pairings, who is invited (status only, never answers),
+        response counts and what to check in the nominations."""
+        from feedback.collection.tracking import cycle_totals
+        from feedback.setup.cycles import (
+            GROUP_LABELS,
+            TRANSITIONS,
+            find_cycle,
+            nomination_warnings,
+            nominations,
+            pairings_in_cycle,
+        )
+        from feedback.setup.people import pairing_label
+
+        engine()
+        with unit_of_work() as session:
+            found = find_cycle(session, cycle)
+            assert found.id is not None
+            echo(
+                f"Cycle {found.id} '{found.name}': {found.status}, {found.opens_on:%d %b %Y} to "
+                f"{found.closes_on:%d %b %Y}, anonymity threshold {found.anonymity_threshold}."
+            )
+            nexts = ", ".join(sorted(TRANSITIONS.get(found.status, set()))) or "nothing"
+            echo(f"It can become: {nexts}.")
+            totals = cycle_totals(session, SYSTEM, found.id)
+            echo(
+                f"{totals['submitted']} of {totals['invited']} invited have submitted "
+                f"({float(totals['response_rate']):.0%})."
+            )
+            in_cycle = pairings_in_cycle(session, found.id)
+            if not in_cycle:
+                echo("No pairings in this cycle yet (`tandem pairing add`).")
+            for pairing in in_cycle:
+                assert pairing.id is not None
+                echo(f"\nPairing {pairing.id}: {pairing_label(session, pairing)}")
+                for r in nominations(session, found.id, pairing.id):
+                    group = (
+                        "Principal" if r["group"] == "principal" else GROUP_LABELS[str(r["group"])]
+                    )
+                    echo(f"  {group:<19} {r['name']!s:<32} {r['status']}")
+            warnings = nomination_warnings(session, found.id)
+        for warning in warnings:
+            echo(f"Warning: {warning}")
+
+    @app.command()
+    @friendly
+    def tracking(
+        cycle: str = typer.Argument(..., help=CYCLE_HELP),
+        waiting: bool = typer.Option(
+            False, "--waiting", help="Also list who has not responded yet (never answers)."
+        ),
+        sent: bool = typer.Option(False, "--sent", help="Also list the messages sent."),
+    ) -> None:
+        """Response rates by pairing and rater group, as the Cycles page's Tracking tab; who
+        has not responded (--waiting) and the invitations and reminders sent (--sent)."""
+        from feedback.collection.tracking import (
+            cycle_totals,
+            message_history,
+            not_responded,
+            response_rates,
+        )
+        from feedback.setup.cycles import find_cycle
+
+        engine()
+        with unit_of_work() as session:
+            found = find_cycle(session, cycle)
+            assert found.id is not None
+            totals = cycle_totals(session, SYSTEM, found.id)
+            rates = response_rates(session, SYSTEM, found.id)
+            late = not_responded(session, SYSTEM, found.id) if waiting else None
+            history = message_history(session, SYSTEM, found.id) if sent else None
+        echo(
+            f"'{found.name}': {totals['submitted']} of {totals['invited']} submitted "
+            f"({float(totals['response_rate']):.0%})."
+        )
+        width = max((len(str(p)) for p in rates["pairing"]), default=0)
+        for r in rates.to_dict("records"):
+            below = "  (below the threshold so far)" if r["below_threshold"] else ""
+            echo(
+                f"  {r['pairing']!s:<{width}}  {r['group']!s:<19} {r['submitted']:>3}/"
+                f"{r['invited']:<3} submitted, {r['in_progress']} started{below}"
+            )
+        if late is not None:
+            echo(f"\nNot yet responded ({len(late)}):")
+            for r in late.to_dict("records"):
+                echo(f"  {r['name']} <{r['email']}>, {r['group']}, {r['pairing']}: {r['status']}")
+        if history is not None:
+            echo(f"\nInvitations and reminders sent ({len(history)}):")
+            for r in history.to_dict("records"):
+                error = f" — {r['error']}" if r["error"] else ""
+                echo(f"  {r['when']}  {r['kind']} by {r['channel']} to {r['name']}{error}")
+
+    @cycle_app.command("set")
+    @friendly
+    def cycle_set(
+        cycle: str = typer.Argument(..., help=CYCLE_HELP),
+        name: str | None = typer.Option(None, "--name", help="A new name."),
+        opens: str | None = typer.Option(None, "--opens", help="YYYY-MM-DD (drafts only)."),
+        closes: str | None = typer.Option(
+            None, "--closes", help="YYYY-MM-DD: move it to give people more time."
+        ),
+        threshold: int | None = typer.Option(
+            None, "--threshold", help="Anonymity threshold: after opening, it can only rise."
+        ),
+    ) -> None:
+        """Rename a cycle, move its dates or change its anonymity threshold (what is not
+        given is kept)."""
+        from feedback.setup.cycles import find_cycle, update_cycle
+
+        opens_on, closes_on = _day(opens, "--opens"), _day(closes, "--closes")
+        engine()
+        with unit_of_work() as session:
+            found = find_cycle(session, cycle)
+            assert found.id is not None
+            changed = update_cycle(
+                session,
+                SYSTEM,
+                found.id,
+                name if name is not None else found.name,
+                opens_on or found.opens_on,
+                closes_on or found.closes_on,
+                threshold if threshold is not None else found.anonymity_threshold,
+            )
+            echo(
+                f"Cycle {changed.id} '{changed.name}': {changed.opens_on:%d %b %Y} to "
+                f"{changed.closes_on:%d %b %Y}, anonymity threshold "
+                f"{changed.anonymity_threshold}."
+            )
+
+    @cycle_app.command("open")
+    @friendly
+    def cycle_open(cycle: str = typer.Argument(..., help=CYCLE_HELP)) -> None:
+        """Open a draft cycle for responses (links work from now on)."""
+        _status(cycle, CycleStatus.open, "opened for responses", CycleStatus.draft, "opened")
+
+    @cycle_app.command("close")
+    @friendly
+    def cycle_close(cycle: str = typer.Argument(..., help=CYCLE_HELP)) -> None:
+        """Close an open cycle to responses (links stop working; results can be read)."""
+        # not a published cycle: that is `unpublish`, which asks first
+        _status(cycle, CycleStatus.closed, "closed to responses", CycleStatus.open, "closed")
+
+    @cycle_app.command("reopen")
+    @friendly
+    def cycle_reopen(cycle: str = typer.Argument(..., help=CYCLE_HELP)) -> None:
+        """Reopen a closed cycle for late responses."""
+        _status(
+            cycle, CycleStatus.open, "reopened for late responses", CycleStatus.closed, "reopened"
+        )
+
+    @cycle_app.command("publish")
+    @friendly
+    def cycle_publish(
+        cycle: str = typer.Argument(..., help=CYCLE_HELP),
+        yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    ) -> None:
+        """Publish a closed cycle's results: freezes an edition that principals can read."""
+        confirm(
+            yes,
+            f"Publish the results of '{cycle}'? Principals can read their reports at once, "
+            "and the edition is kept for good.",
+        )
+        _status(cycle, CycleStatus.published, "results published as a new edition")
+
+    @cycle_app.command("unpublish")
+    @friendly
+    def cycle_unpublish(
+        cycle: str = typer.Argument(..., help=CYCLE_HELP),
+        yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    ) -> None:
+        """Withdraw a cycle's publication: it goes back to closed (as the Cycles page's
+        "Withdraw publication")."""
+        confirm(yes, f"Withdraw the publication of '{cycle}'?")
+        _status(
+            cycle,
+            CycleStatus.closed,
+            "publication withdrawn",
+            CycleStatus.published,
+            "unpublished",
+        )
+
+    @cycle_app.command("wording")
+    @friendly
+    def cycle_wording(
+        cycle: str = typer.Argument(..., help=CYCLE_HELP),
+        invitation_subject: str | None = typer.Option(None, "--invitation-subject"),
+        invitation_body: Path | None = typer.Option(
+            None, "--invitation-body", help="A text file with the invitation's text."
+        ),
+        reminder_subject: str | None = typer.Option(None, "--reminder-subject"),
+        reminder_body: Path | None = typer.Option(
+            None, "--reminder-body", help="A text file with the reminder's text."
+        ),
+    ) -> None:
+        """Show the invitation and reminder wording, or change it (what is not given is
+        kept). The texts must contain {link}."""
+        from feedback.collection.invitations import PLACEHOLDERS, update_wording, wording_for
+        from feedback.setup.cycles import find_cycle
+
+        def read(path: Path | None) -> str | None:
+            if path is None:
+                return None
+            if not path.is_file():
+                fail(f"There is no file {path}.")
+            return path.read_text(encoding="utf-8")
+
+        texts = [invitation_subject, read(invitation_body), reminder_subject, read(reminder_body)]
+        engine()
+        with unit_of_work() as session:
+            found = find_cycle(session, cycle)
+            assert found.id is not None
+            now = wording_for(found)
+            if any(t is not None for t in texts):
+                update_wording(
+                    session,
+                    SYSTEM,
+                    found.id,
+                    texts[0] if texts[0] is not None else now.invitation_subject,
+                    texts[1] if texts[1] is not None else now.invitation_body,
+                    texts[2] if texts[2] is not None else now.reminder_subject,
+                    texts[3] if texts[3] is not None else now.reminder_body,
+                )
+                now = wording_for(found)
+                echo("Wording saved.")
+        echo(f"Invitation subject: {now.invitation_subject}\n\n{now.invitation_body}\n")
+        echo(f"Reminder subject: {now.reminder_subject}\n\n{now.reminder_body}\n")
+        echo("Placeholders: " + ", ".join("{" + p + "}" for p in sorted(PLACEHOLDERS)))
+
+    @app.command()
+    @friendly
+    def invite(
+        cycle: str = typer.Argument(..., help=CYCLE_HELP),
+        resend: bool = typer.Option(
+            False,
+            "--resend",
+            help="Send again to raters already emailed (gives them a new link).",
+        ),
+    ) -> None:
+        """Email invitations, each with a personal link, to raters not yet emailed (the
+        cycle must be open; email is set up with TANDEM_SMTP_HOST and TANDEM_SMTP_SENDER)."""
+        from feedback.collection.invitations import send_invitations
+        from feedback.setup.cycles import find_cycle
+
+        def progress(done: int, total: int, text: str) -> None:
+            if done:
+                echo(f"  {text}")
+
+        engine()
+        with unit_of_work() as session:
+            found = find_cycle(session, cycle)
+            assert found.id is not None
+            report = send_invitations(session, SYSTEM, found.id, resend=resend, progress=progress)
+        echo(report.summary("invitation"))
+        for failure in report.failed:
+            echo(f"  could not send: {failure}")
+
+    @app.command()
+    @friendly
+    def withdraw(
+        cycle: str = typer.Argument(..., help=CYCLE_HELP),
+        email: str = typer.Argument(..., help="The rater's email address."),
+        pairing: int = typer.Option(..., "--pairing", help="The pairing they were to rate."),
+    ) -> None:
+        """Withdraw a rater's invitation to rate a pairing: their link stops working at once
+        (answers already saved are kept; nominate them again to bring them back)."""
+        from core.errors import NotFound
+        from feedback.collection.invitations import revoke_invitation
+        from feedback.setup.cycles import find_cycle, nominations
+
+        engine()
+        with unit_of_work() as session:
+            found = find_cycle(session, cycle)
+            assert found.id is not None
+            person_id = _person_id(session, found.council_id, email, "Nobody was withdrawn")
+            invitation = next(
+                (r for r in nominations(session, found.id, pairing) if r["person_id"] == person_id),
+                None,
+            )
+            if invitation is None:
+                raise NotFound(
+                    f"{email} is not invited to rate pairing {pairing} in '{found.name}' "
+                    "(`tandem cycle show` lists who is)."
+                )
+            revoke_invitation(session, SYSTEM, int(str(invitation["invitation_id"])))
+            echo(f"{invitation['name']} withdrawn from rating pairing {pairing}.")
+
+    pairing_app = typer.Typer(
+        help="Pairings: form one at a council, put them in a cycle, list them.",
+        no_args_is_help=True,
+    )
+    app.add_typer(
+        pairing_app, name="pairing", help="Leadership pairings (create, add to a cycle, list)."
+    )
+
+    @pairing_app.command("create")
+    @friendly
+    def pairing_create(
+        council: str = typer.Argument(..., help="The council (name or id)."),
+        kind: str = typer.Argument(
+            ...,
+            help="leader-chief executive, mayor-chief executive, convener-chief executive, "
+            "cabinet-director or committee chair-director (`tandem governance` says which "
+            "the council has).",
+        ),
+        member: str = typer.Argument(..., help="The councillor's email address."),
+        officer: str = typer.Argument(..., help="The officer's email address."),
+        portfolio: str = typer.Option("", "--portfolio", help="e.g. Adult Social Care."),
+        since: str | None = typer.Option(
+            None, "--since", help="When the two began working together (YYYY-MM-DD)."
+        ),
+    ) -> None:
+        """Form a pairing of one councillor and one officer at a council."""
+        from feedback.setup.people import create_pairing, pairing_label
+
+        started_on = _day(since, "--since")
+        engine()
+        with unit_of_work() as session:
+            council_ref = council_id(session, council)
+            pairing = create_pairing(
+                session,
+                SYSTEM,
+                council_ref,
+                _kind(kind),
+                _person_id(session, council_ref, member, "No pairing was formed"),
+                _person_id(session, council_ref, officer, "No pairing was formed"),
+                portfolio,
+                started_on,
+            )
+            echo(f"Created pairing {pairing.id}: {pairing_label(session, pairing)}.")
+
+    @pairing_app.command("add")
+    @friendly
+    def pairing_add(
+        cycle: str = typer.Argument(..., help=CYCLE_HELP),
+        pairings: list[str] = typer.Argument(..., help="The pairings' ids."),
+    ) -> None:
+        """Put pairings in a cycle (all or nothing); both principals of each are invited."""
+        from feedback.setup.cycles import add_pairing_to_cycle, find_cycle
+
+        ids = []
+        for ref in pairings:
+            if not ref.isdigit():
+                raise typer.BadParameter(
+                    f"'{ref}' is not a pairing id (`tandem pairing list COUNCIL` lists them)."
+                )
+            ids.append(int(ref))
+        engine()
+        with unit_of_work() as session:
+            found = find_cycle(session, cycle)
+            assert found.id is not None
+            for pid in ids:
+                add_pairing_to_cycle(session, SYSTEM, found.id, pid)
+            name = found.name
+        echo(f"Added {len(ids)} pairing(s) to '{name}'; both principals of each are invited.")
+
+    @pairing_app.command("list")
+    @friendly
+    def pairing_list(
+        council: str | None = typer.Argument(None, help="The council (name or id)."),
+        cycle: str | None = typer.Option(None, "--cycle", help="Only the pairings in a cycle."),
+    ) -> None:
+        """List a council's pairings, or those taking part in a cycle, with their ids."""
+        from core.vocabulary import kind_label
+        from feedback.setup.cycles import find_cycle, pairings_in_cycle
+        from feedback.setup.people import list_pairings, pairing_label
+
+        if (council is None) == (cycle is None):
+            fail("Give a council, or a cycle with --cycle (not both).")
+        engine()
+        with unit_of_work() as session:
+            if cycle is not None:
+                found = find_cycle(session, cycle)
+                assert found.id is not None
+                rows = pairings_in_cycle(session, found.id)
+                where = f"'{found.name}'"
+            else:
+                rows = list_pairings(session, council_id(session, str(council)))
+                where = "this council"
+            if not rows:
+                echo(f"No pairings in {where} yet.")
+            for p in rows:
+                since = f", since {p.started_on:%d %b %Y}" if p.started_on else ""
+                echo(f"{p.id:>5}  {kind_label(p.kind):<42} {pairing_label(session, p)}{since}")

@@ -1,0 +1,62 @@
+"""The one place Tandem reads its settings from the environment.
+
+`load_settings()` reads them afresh on every call (nothing is cached at import), so a test or
+a command that changes the environment is seen at once. Everything else asks here rather
+than reading `os.environ` itself.
+
+- TANDEM_DATABASE_URL: any SQLAlchemy URL (SQLite or PostgreSQL); empty means the SQLite
+  file beside the app.
+- TANDEM_BASE_URL: the address raters' links start with.
+- TANDEM_SMTP_HOST, _PORT, _USER, _PASSWORD, _TLS (starttls | ssl | none), _SENDER: the
+  email server; no host means no email (the mail merge is the way then).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_BASE_URL = "http://localhost:8501"
+SMTP_TLS_MODES = ("starttls", "ssl", "none")
+
+
+@dataclass(frozen=True)
+class SmtpEnv:
+    """The TANDEM_SMTP_* settings as written (checked by core.mail.SmtpSettings)."""
+
+    host: str = ""
+    port: str = ""  # as written; core.mail turns it into a number
+    user: str = ""
+    password: str = ""
+    tls: str = "starttls"
+    sender: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = ""  # "" : the default SQLite file (core.db)
+    base_url: str = DEFAULT_BASE_URL  # without a trailing slash
+    smtp: SmtpEnv = SmtpEnv()
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Tandem's settings as the environment (or `environ`) has them now."""
+    env = os.environ if environ is None else environ
+
+    def get(name: str, default: str = "") -> str:
+        return env.get(name, default).strip()
+
+    return Settings(
+        database_url=get("TANDEM_DATABASE_URL"),
+        base_url=(get("TANDEM_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
+        smtp=SmtpEnv(
+            host=get("TANDEM_SMTP_HOST"),
+            port=get("TANDEM_SMTP_PORT"),
+            # A password or user name may begin or end with a space: kept as written.
+            user=env.get("TANDEM_SMTP_USER", ""),
+            password=env.get("TANDEM_SMTP_PASSWORD", ""),
+            tls=get("TANDEM_SMTP_TLS", "starttls").lower() or "starttls",
+            sender=get("TANDEM_SMTP_SENDER"),
+        ),
+    )
