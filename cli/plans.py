@@ -179,7 +179,7 @@ def register_plan(app: typer.Typer) -> None:
             assert plan.id is not None
             view = read_plan(session, SYSTEM, plan.id)
         echo(
-            f"Plan {view['plan_id']}: {view['member_name']} & {view['officer_name']}, "
+            f"Plan {view['plan_id']}: {pairing_label(view['member_name'], view['officer_name'])}, "
             f"{view['cycle_name']}. Revision {view['revision']}, {view['status']}; last changed "
             f"by {view['updated_by']}."
         )
