@@ -118,9 +118,9 @@ def register(app: typer.Typer) -> None:
     def cycle_show(cycle: str = typer.Argument(..., help=CYCLE_HELP)) -> None:
         """Show a cycle: its settings, pairings, who is invited (status only, never answers),
         response counts and what to check in the nominations."""
+        from core.vocabulary import GROUP_LABELS
         from feedback.collection.tracking import cycle_totals
         from feedback.setup.cycles import (
-            GROUP_LABELS,
             TRANSITIONS,
             find_cycle,
             nomination_warnings,
@@ -151,10 +151,8 @@ def register(app: typer.Typer) -> None:
                 assert pairing.id is not None
                 echo(f"\nPairing {pairing.id}: {pairing_label(session, pairing)}")
                 for r in nominations(session, found.id, pairing.id):
-                    group = (
-                        "Principal" if r["group"] == "principal" else GROUP_LABELS[str(r["group"])]
-                    )
-                    echo(f"  {group:<19} {r['name']!s:<32} {r['status']}")
+                    group = "Principal" if r.group == "principal" else GROUP_LABELS[r.group]
+                    echo(f"  {group:<19} {r.name:<32} {r.status}")
             warnings = nomination_warnings(session, found.id)
         for warning in warnings:
             echo(f"Warning: {warning}")
@@ -390,7 +388,7 @@ def register(app: typer.Typer) -> None:
             assert found.id is not None
             person_id = _person_id(session, found.council_id, email, "Nobody was withdrawn")
             invitation = next(
-                (r for r in nominations(session, found.id, pairing) if r["person_id"] == person_id),
+                (r for r in nominations(session, found.id, pairing) if r.person_id == person_id),
                 None,
             )
             if invitation is None:
@@ -398,8 +396,8 @@ def register(app: typer.Typer) -> None:
                     f"{email} is not invited to rate pairing {pairing} in '{found.name}' "
                     "(`tandem cycle show` lists who is)."
                 )
-            revoke_invitation(session, SYSTEM, int(str(invitation["invitation_id"])))
-            echo(f"{invitation['name']} withdrawn from rating pairing {pairing}.")
+            revoke_invitation(session, SYSTEM, invitation.invitation_id)
+            echo(f"{invitation.name} withdrawn from rating pairing {pairing}.")
 
     pairing_app = typer.Typer(
         help="Pairings: form one at a council, put them in a cycle, list them.",

@@ -24,7 +24,7 @@ def _num(value: Any, digits: int = 2) -> str:
 
 
 def _pairing_text(report: Any) -> list[str]:
-    from feedback.results.analysis import replies_text  # pandas only when a report is printed
+    from feedback.results.tables import replies_text  # pandas only when a report is printed
 
     m = report.meta
     edition = f", edition {m['edition']}" if m.get("edition") else " (live)"
@@ -85,7 +85,7 @@ def _overview_text(overview: Any) -> list[str]:
     lines = [f"{m['council_name']} — {m['cycle_name']}: council overview", ""]
     lines += [f"* {f}" for f in overview.findings]
     if not overview.solace.empty:  # as the council page shows it
-        from feedback.results.analysis import national_source
+        from feedback.results.tables import national_source
 
         lines += [
             "",

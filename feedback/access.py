@@ -3,11 +3,37 @@ data. Council-level roles and scopes are in core.roles."""
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, or_
+from sqlmodel import Session, col
 
 from core.errors import NotFound, PermissionDenied
 from core.roles import Actor, require_council_manager
+from core.vocabulary import CycleStatus
 from feedback.models import Cycle, CyclePairing, Pairing, Person
+
+NOT_PUBLISHED_YET = "Your report is not published yet. Your facilitator will tell you when it is."
+
+
+# THE rule for when a principal may read a cycle's results: once they have been published
+# (the cycle is published now, or was and has been taken back to closed since: what was
+# published stays readable). Written twice side by side, as a test of a loaded cycle and as
+# the same test in SQL; everything else (feedback.results) uses one of these.
+def published_to_principals(cycle: Cycle) -> bool:
+    """Whether this cycle's results have been published to its principals."""
+    return cycle.status == CycleStatus.published.value or cycle.published_at is not None
+
+
+def published_to_principals_sql() -> ColumnElement[bool]:
+    """`published_to_principals` as a SQL condition on Cycle (for listing reports)."""
+    return or_(
+        col(Cycle.status) == CycleStatus.published.value, col(Cycle.published_at).is_not(None)
+    )
+
+
+def require_published_to_principals(cycle: Cycle) -> None:
+    """A principal's read of this cycle's results: refused until it is published."""
+    if not published_to_principals(cycle):
+        raise PermissionDenied(NOT_PUBLISHED_YET)
 
 
 def require_cycle_manager(session: Session, actor: Actor, cycle_id: int) -> Cycle:
@@ -48,10 +74,7 @@ def require_pairing_reader(
     if actor.role == "principal":
         if not is_principal_of(session, actor, pairing_id):
             raise PermissionDenied("You can only read your own pairing's report.")
-        if cycle_row.status != "published" and cycle_row.published_at is None:
-            raise PermissionDenied(
-                "Your report is not published yet. Your facilitator will tell you when it is."
-            )
+        require_published_to_principals(cycle_row)
         return pairing
     require_council_manager(actor, pairing.council_id)
     return pairing

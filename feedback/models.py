@@ -188,6 +188,9 @@ class Response(SQLModel, table=True):
 
     __table_args__ = (
         CheckConstraint(allowed_values("status", ResponseStatus), name="ck_response_status"),
+        # An id is never handed out twice (migration 0010): the hold-back tells replies apart
+        # by id, so an erased reply's id must not come back as a late reply's.
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)

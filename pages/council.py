@@ -5,9 +5,9 @@ import streamlit as st
 
 from core.errors import TandemError
 from feedback.results import charts
-from feedback.results.analysis import national_source
 from feedback.results.publication import read_council_overview
 from feedback.results.report_index import readable_cycles
+from feedback.results.tables import national_source
 from ui.errors import show_error
 from ui.pickers import cycle_names, pick
 from ui.report_views import show_chart, slug

@@ -7,9 +7,9 @@ import streamlit as st
 from core.errors import TandemError
 from core.vocabulary import kind_label
 from feedback.results import charts
-from feedback.results.analysis import GAP_THRESHOLD, national_source
 from feedback.results.publication import read_council_overview, read_pairing_report
 from feedback.results.report_index import readable_cycles, readable_reports
+from feedback.results.tables import GAP_THRESHOLD, national_source
 from ui.errors import show_error
 from ui.pickers import cycle_names, pick
 from ui.report_views import show_chart

@@ -11,16 +11,16 @@ from core.errors import TandemError
 from core.roles import is_principal
 from core.vocabulary import kind_label, role_words
 from feedback.results import charts
-from feedback.results.analysis import (
+from feedback.results.publication import read_pairing_report
+from feedback.results.report_index import readable_reports
+from feedback.results.report_pdf import pairing_report_pdf
+from feedback.results.tables import (
     GAP_THRESHOLD,
     HIGH_SCORE,
     PairingReport,
     finding_rule,
     replies_text,
 )
-from feedback.results.publication import read_pairing_report
-from feedback.results.report_index import readable_reports
-from feedback.results.report_pdf import pairing_report_pdf
 from ui.errors import show_error
 from ui.pickers import cycle_names, pick
 from ui.report_views import edition_identity, show_chart, slug

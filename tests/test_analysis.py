@@ -12,17 +12,16 @@ import pytest
 from analysis_builder import add_rater, codes, small_cycle
 from sqlmodel import Session, select
 
+from core.roles import SYSTEM
 from feedback.models import Cycle, Pairing, Person
-from feedback.results.analysis import (
-    COLUMNS,
-    GAP_THRESHOLD,
-    CouncilOverview,
-    PairingReport,
+from feedback.results.publication import publish_cycle
+from feedback.results.report import (
     council_overview,
     dimension_gaps,
     national_comparison,
     pairing_report,
 )
+from feedback.results.tables import COLUMNS, GAP_THRESHOLD, CouncilOverview, PairingReport
 
 
 def _one(frame, **where):  # noqa: ANN001, ANN202
@@ -174,6 +173,8 @@ def test_change_since_the_previous_cycle(session: Session) -> None:
     add_rater(session, before, "member", 3)
     for v in (2, 2):
         add_rater(session, before, "officers", v)
+    # The change is always against the previous cycle as published (never computed live).
+    publish_cycle(session, SYSTEM, before.cycle_id)
     after = small_cycle(session, threshold=2, opens_on=date(2027, 1, 4),
                         council_id=before.council_id, member_id=before.member_id,
                         officer_id=before.officer_id, pairing_id=before.pairing_id)  # fmt: skip

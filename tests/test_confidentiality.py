@@ -18,8 +18,9 @@ from sqlmodel import Session, select
 
 from core.roles import SYSTEM
 from feedback.models import PublishedReport
-from feedback.results.analysis import ANONYMOUS, BANDS
+from feedback.results.engine import BANDS
 from feedback.results.publication import edition_content, publish_cycle, read_pairing_report
+from feedback.results.tables import ANONYMOUS
 
 FIGURES = ("groups", "items", "dimensions", "gaps", "top_items", "bottom_items", "mirror")
 

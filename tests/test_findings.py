@@ -18,15 +18,10 @@ from sqlmodel import Session, select
 from core.db import session_scope
 from core.roles import SYSTEM
 from feedback.models import Cycle, CyclePairing, Pairing, Person
-from feedback.results.analysis import (
-    FINDING_GAP,
-    _safe_sums,
-    agreement_band,
-    council_overview,
-    council_reports,
-    is_new_pairing,
-    pairing_report,
-)
+from feedback.results.engine import agreement_band, is_new_pairing, safe_sums
+from feedback.results.publication import read_all_pairing_reports, read_council_overview
+from feedback.results.report import council_overview, pairing_report
+from feedback.results.tables import FINDING_GAP
 from planning.plans import create_plan, find_plan, sign_plan
 from planning.suggestions import accept_suggestion, suggest
 from tools.demo import DEMO_FILE, build_demo
@@ -177,7 +172,7 @@ def test_agreement_band_by_hand(session: Session) -> None:
     assert agreement_band([4, 4, 4, 5, 5]) == "raters agree"
     assert agreement_band([3, 4, 4, 2, 5]) == "mixed views"
     # {3,3,4}: the only three answers summing to 10 that "agree" — never shown
-    assert 10 not in _safe_sums(3)
+    assert 10 not in safe_sums(3)
     s = small_cycle(session, threshold=3)
     add_rater(session, s, "member", 4)
     add_rater(session, s, "officer", 4)
@@ -204,7 +199,7 @@ def _designed(engine) -> tuple[dict[str, set], dict[str, set]]:  # noqa: ANN001
     surfaced: dict[str, set] = {}
     with Session(engine) as s:
         for cycle in s.exec(select(Cycle)):
-            reports, _overview = council_reports(s, cycle.id)
+            reports = read_all_pairing_reports(s, SYSTEM, cycle.id)
             surfaced[cycle.name] = {
                 (by_portfolio[r.meta["portfolio"]], f.kind, f.dimension_code, f.target)
                 for r in reports.values()
@@ -220,7 +215,8 @@ def test_the_demo_surfaces_exactly_its_designed_findings(demo_engine) -> None:  
         assert found == designed, name
     with Session(demo_engine) as s:
         cycle = s.exec(select(Cycle).order_by(Cycle.opens_on.desc())).first()
-        reports, overview = council_reports(s, cycle.id)
+        reports = read_all_pairing_reports(s, SYSTEM, cycle.id)
+        overview = read_council_overview(s, SYSTEM, cycle.id)
         cells = sum(len(r.gaps) for r in reports.values())
         flagged = sum(int((r.gaps["flag"] != "").sum()) for r in reports.values())
         assert flagged * 10 <= cells  # no more than one cell in ten

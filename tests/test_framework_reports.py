@@ -10,8 +10,11 @@ from datetime import date
 from analysis_builder import add_rater, small_cycle
 from sqlmodel import Session
 
-from feedback.results.analysis import PairingReport, pairing_report
+from core.roles import SYSTEM
+from feedback.results.publication import publish_cycle
+from feedback.results.report import pairing_report
 from feedback.results.report_pdf import pairing_report_pdf
+from feedback.results.tables import PairingReport
 from feedback.setup.framework import DEFAULT_FRAMEWORK_FILE, FRAMEWORK_2026_1, load_framework_file
 
 NEW = DEFAULT_FRAMEWORK_FILE  # 2026.2
@@ -154,6 +157,8 @@ def test_a_2026_2_cycle_compares_with_a_2026_1_cycle_by_dimension(session: Sessi
         add_rater(session, before, who, 3)
     for _ in range(3):
         add_rater(session, before, "officers", 3)
+    # The change is always against the previous cycle as published (never computed live).
+    publish_cycle(session, SYSTEM, before.cycle_id)
     after = small_cycle(
         session,
         opens_on=date(2027, 1, 4),

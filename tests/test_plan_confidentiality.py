@@ -17,8 +17,8 @@ from sqlmodel import Session
 from core.errors import Invalid, PermissionDenied
 from core.roles import SYSTEM, Actor
 from feedback.models import Cycle
-from feedback.results.analysis import dimension_gaps
 from feedback.results.publication import read_pairing_report
+from feedback.results.report import dimension_gaps
 from feedback.setup.cycles import set_cycle_status
 from planning.excel import chart_gaps, export_plans, key_gaps
 from planning.plans import add_action, add_goal, create_plan, plan_history, read_plan

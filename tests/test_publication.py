@@ -17,7 +17,6 @@ from core.db import alembic_config, make_engine, schema_state, upgrade
 from core.errors import Invalid, PermissionDenied
 from core.roles import SYSTEM, Actor
 from feedback.models import Cycle, PublishedReport
-from feedback.results.analysis import PairingReport
 from feedback.results.publication import (
     edition_content,
     list_editions,
@@ -26,6 +25,7 @@ from feedback.results.publication import (
     read_council_overview,
     read_pairing_report,
 )
+from feedback.results.tables import PairingReport
 from feedback.setup.cycles import set_cycle_status
 
 FIGURES = ("groups", "items", "dimensions", "gaps", "top_items", "bottom_items", "mirror")
@@ -82,7 +82,7 @@ def test_a_published_report_reads_back_the_tables_it_was_published_with(
     stored = edition_content(session, edition)["pairings"][str(s.pairing_id)]
     opened = read_pairing_report(session, _principal(s.member_id), s.cycle_id, s.pairing_id)
     assert opened.to_dict() == stored  # no table built yet: the stored records as they are
-    for name in PairingReport._frames:
+    for name in PairingReport.TABLES:
         assert name not in opened.__dict__
         pd.testing.assert_frame_equal(
             getattr(opened, name).reset_index(drop=True),
@@ -110,7 +110,7 @@ def test_publishing_freezes_an_edition_principals_read(session: Session) -> None
     assert report.meta["edition"] == 1
     assert report.comments == {"advice": ["councillor 2", "councillor 3", "councillor 4"]}
     assert report.to_dict() == edition_content(session, edition)["pairings"][str(s.pairing_id)]
-    assert [e["edition"] for e in list_editions(session, SYSTEM, s.cycle_id)] == [1]
+    assert [e.edition for e in list_editions(session, SYSTEM, s.cycle_id)] == [1]
 
     other = _built(session)
     with pytest.raises(PermissionDenied, match="your own pairing"):

@@ -163,6 +163,28 @@ def test_a_submitted_response_cannot_be_overwritten(session) -> None:
     assert value == 4
 
 
+def test_an_erased_replys_id_is_never_given_to_a_later_reply(session) -> None:
+    """The hold-back tells replies apart by id: on SQLite an erased newest reply's id
+    would otherwise come back for the next one, and look like no change at all."""
+    _, member, officer, pairing, cycle = _council_with_pairing(session)
+    set_cycle_status(session, SYSTEM, cycle.id, "open")
+    first, second = (
+        session.exec(select(Invitation).where(Invitation.rater_id == p.id)).one()
+        for p in (member, officer)
+    )
+    items = items_for_invitation(session, first)
+    save_answers(session, first.id, {items[0].id: 4})
+    session.commit()
+    erased = session.exec(select(Response).where(Response.invitation_id == first.id)).one()
+    erased_id = erased.id
+    session.delete(erased)
+    session.commit()
+    save_answers(session, second.id, {items_for_invitation(session, second)[0].id: 2})
+    session.commit()
+    later = session.exec(select(Response).where(Response.invitation_id == second.id)).one()
+    assert later.id != erased_id and later.id > erased_id
+
+
 def test_deleting_a_council_cascades_past_submitted_responses(session) -> None:
     council, member, _, _, cycle = _council_with_pairing(session)
     set_cycle_status(session, SYSTEM, cycle.id, "open")

@@ -21,7 +21,6 @@ from core.db import make_engine
 from core.roles import SYSTEM, Actor
 from core.vocabulary import CycleStatus
 from feedback.models import Cycle, Pairing, Person, PublishedPairingReport, PublishedReport
-from feedback.results.analysis import ANONYMOUS
 from feedback.results.publication import (
     edition_content,
     latest_edition,
@@ -29,6 +28,7 @@ from feedback.results.publication import (
     read_council_overview,
     read_pairing_report,
 )
+from feedback.results.tables import ANONYMOUS
 from feedback.setup.cycles import set_cycle_status
 from governance.subject_access import subject_access, to_json
 

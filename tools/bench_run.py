@@ -200,21 +200,21 @@ def _in_session(engine: Engine, fn: Callable[[Session], Any]) -> Callable[[], An
 
 
 def pairing_report_call(sub: Subject) -> Callable[[Session], Any] | None:
-    fn = _public("feedback.results.analysis", "pairing_report")
+    fn = _public("feedback.results.report", "pairing_report")
     if fn is None:
         return None
     return lambda s: fn(s, sub.cycle_id, sub.pairing_id)
 
 
 def council_overview_call(sub: Subject) -> Callable[[Session], Any] | None:
-    fn = _public("feedback.results.analysis", "council_overview")
+    fn = _public("feedback.results.report", "council_overview")
     if fn is None:
         return None
     return lambda s: fn(s, sub.cycle_id)
 
 
 def national_call(sub: Subject) -> Callable[[Session], Any] | None:
-    fn = _public("feedback.results.analysis", "national_comparison")
+    fn = _public("feedback.results.report", "national_comparison")
     if fn is None:
         return None
     return lambda s: fn(s)
@@ -237,7 +237,7 @@ def time_pairing_report(engine: Engine, sub: Subject) -> Timing:
     target = "≤ 150 ms"
     call = pairing_report_call(sub)
     if call is None:
-        return _unavailable("pairing_report", "Pairing report", target, "feedback.results.analysis")
+        return _unavailable("pairing_report", "Pairing report", target, "feedback.results.report")
     return Timing(
         "pairing_report",
         "Pairing report computed from the ratings (publishing; staff preview)",
@@ -249,7 +249,7 @@ def time_pairing_report(engine: Engine, sub: Subject) -> Timing:
 
 
 def _every_table(report: Any) -> Any:
-    for name in report._frames:
+    for name in report.TABLES:
         getattr(report, name)
     return report
 
@@ -302,7 +302,7 @@ def time_council_overview(engine: Engine, sub: Subject) -> Timing:
     call = council_overview_call(sub)
     if call is None:
         return _unavailable(
-            "council_overview", "Council overview", target, "feedback.results.analysis"
+            "council_overview", "Council overview", target, "feedback.results.report"
         )
     return Timing(
         "council_overview",
@@ -319,7 +319,7 @@ def time_national(engine: Engine, sub: Subject) -> Timing:
     call = national_call(sub)
     if call is None:
         return _unavailable(
-            "national", "National Solace comparison", target, "feedback.results.analysis"
+            "national", "National Solace comparison", target, "feedback.results.report"
         )
     return Timing(
         "national",
@@ -647,7 +647,7 @@ def measure_report_memory(engine: Engine, sub: Subject) -> Timing:
     target = "≤ 500 MB"
     if not calls:
         return Timing("report_memory", "Report path peak memory", target=target, unit="MB",
-                      note="feedback.results.analysis is not available in this build")  # fmt: skip
+                      note="feedback.results.report is not available in this build")  # fmt: skip
     tracemalloc.start()
     try:
         for call in calls:

@@ -120,11 +120,25 @@ def _list(words: list[str]) -> str:
     return ", ".join(words[:-1]) + " and " + words[-1]
 
 
+def _layer(*charts: Any) -> alt.LayerChart:
+    """alt.layer of charts without facets: always a LayerChart."""
+    layered = alt.layer(*charts)
+    if not isinstance(layered, alt.LayerChart):  # only charts with facets give another kind
+        raise TypeError("Charts with facets cannot be layered here.")
+    return layered
+
+
 def _height(n: int) -> int:
     return max(80, ROW_HEIGHT * max(n, 1))
 
 
-def _source_encodings(field: str, labels: dict, style: dict, present: list[str], title: str):
+def _source_encodings(
+    field: str,
+    labels: dict[str, str],
+    style: dict[str, tuple[str, str]],
+    present: list[str],
+    title: str,
+) -> tuple[alt.Color, alt.Shape]:
     domain = [labels[k] for k in present]
     colours = [style[k][0] for k in present]
     shapes = [style[k][1] for k in present]
@@ -222,7 +236,7 @@ def self_partner_others(
             alt.Tooltip("n:Q", title="Number of raters"),
         ],
     )
-    chart = alt.layer(line, dots).properties(
+    chart = _layer(line, dots).properties(
         title=title,
         width=WIDTH,
         height=_height(df[label].nunique()),
@@ -301,7 +315,7 @@ def gap_bars(
         .encode(x=alt.datum(v))
         for v in (-threshold, threshold)
     ]
-    return alt.layer(bars, ends, words, zero, *limits).properties(
+    return _layer(bars, ends, words, zero, *limits).properties(
         title=_title(
             "Perception gaps: self against everyone else",
             f"Dashed lines at ±{threshold:.2f} (a third of the scale): beyond them a gap is "
@@ -372,12 +386,13 @@ def johari_quadrant(
     t, lo, hi = threshold, 1.0, 5.0
 
     def segment(x1: float, y1: float, x2: float, y2: float, dash: list[int]) -> alt.Chart:
-        return one.mark_rule(color=OKABE_ITO["grey"], strokeDash=dash).encode(
+        rule: alt.Chart = one.mark_rule(color=OKABE_ITO["grey"], strokeDash=dash).encode(
             x=alt.XDatum(x1, scale=SCALE),
             y=alt.YDatum(y1, scale=SCALE),
             x2=alt.X2Datum(x2),
             y2=alt.Y2Datum(y2),
         )
+        return rule
 
     lines = [
         segment(lo, lo, hi, hi, [1, 3]),  # where self and others agree
@@ -402,7 +417,7 @@ def johari_quadrant(
             color=color,
         )
     )
-    return alt.layer(*lines, corners, points, *names).properties(
+    return _layer(*lines, corners, points, *names).properties(
         title=_title(
             "Johari window: self against everyone else",
             f"Dashed lines: self {threshold:.2f} above or below everyone else; between them, "
@@ -419,7 +434,7 @@ def _johari_labels(df: pd.DataFrame, dx: float = 1.0, dy: float = 0.15) -> pd.Da
     label's width form a group: its leftmost point is named on its left, the others stacked
     on the right of the rightmost point, left to right. A handful of dimensions, so a plain
     loop. Returns others_mean, self_mean, label and side ("left" or "right")."""
-    groups: list[dict] = []
+    groups: list[dict[str, Any]] = []
     ordered = df.sort_values(["self_mean", "others_mean"], ascending=[False, True])
     for row in ordered.itertuples():
         for g in groups:
@@ -462,9 +477,10 @@ def mirror(data: pd.DataFrame) -> alt.LayerChart:
     )
     views = [v for v in MIRROR_VIEWS if df[v].notna().any()] or list(MIRROR_VIEWS)
     labels = {v: MIRROR_VIEWS[v][0] for v in views}
+    fold: list[str | alt.FieldName] = list(views)
     base = (
         alt.Chart(df)
-        .transform_fold(views, as_=["view", "score"])
+        .transform_fold(fold, as_=["view", "score"])
         .transform_filter("isValid(datum.score)")
         .transform_calculate(view_label=_label_expr("view", labels))
     )
@@ -499,7 +515,7 @@ def mirror(data: pd.DataFrame) -> alt.LayerChart:
             alt.Tooltip("others_n:Q", title="Others who rated"),
         ],
     )
-    return alt.layer(line, dots).properties(
+    return _layer(line, dots).properties(
         title=_title(
             "The mirror: how each side sees the partnership",
             "The councillor's view against the officer's view against everyone else's",
@@ -553,7 +569,7 @@ def council_heatmap(heatmap: pd.DataFrame) -> alt.LayerChart:
         color=alt.condition("datum.score > 3.6", alt.value("black"), alt.value("white")),
         tooltip=tooltip,
     )
-    return alt.layer(cells, text).properties(
+    return _layer(cells, text).properties(
         title=_title(
             "Partnership score by pairing and dimension",
             "Average rating of each partnership on a 1–5 scale; the number is in each cell",
@@ -645,8 +661,8 @@ def trend(
         )
     )
     who = SOURCE_LABELS.get(source or "", "")
-    return (
-        alt.layer(line, points)
+    chart: alt.LayerChart = (
+        _layer(line, points)
         .resolve_scale(color="independent")
         .properties(
             title=_title(
@@ -663,6 +679,7 @@ def trend(
             ),
         )
     )
+    return chart
 
 
 def response_rates(rates: pd.DataFrame) -> alt.LayerChart:
@@ -712,7 +729,7 @@ def response_rates(rates: pd.DataFrame) -> alt.LayerChart:
         x=x, y=y, yOffset=offset, color=color, shape=shape, tooltip=tooltip
     )
     pairings = max(df["pairing_label"].nunique(), 1)
-    return alt.layer(bars, ends).properties(
+    return _layer(bars, ends).properties(
         title=_title("Response rates", "Share of each group's invited raters who submitted"),
         width=WIDTH,
         height=max(120, pairings * max(len(present), 1) * 14 + pairings * 8),
@@ -736,7 +753,7 @@ def rating_distribution(distribution: pd.DataFrame) -> alt.Chart:
         ["dimension_code", "dimension_name", "rating", "count"],
     )
     ratings = [1, 2, 3, 4, 5]
-    return (
+    chart: alt.Chart = (
         alt.Chart(df)
         .transform_joinaggregate(total="sum(count)", groupby=["dimension_name"])
         .transform_calculate(share="datum.count / datum.total")
@@ -777,6 +794,7 @@ def rating_distribution(distribution: pd.DataFrame) -> alt.Chart:
             description=alt_text("rating_distribution", df),
         )
     )
+    return chart
 
 
 def description_of(chart: alt.TopLevelMixin) -> str:
@@ -859,7 +877,7 @@ def _alt_mirror(data: pd.DataFrame, **ctx: object) -> str:
     if len(gap):
         i = gap.idxmax()
         text += (
-            f" The two principals differ most on {data.at[i, 'dimension_name']}: councillor "
+            f" The two principals differ most on {str(data.at[i, 'dimension_name'])}: councillor "
             f"{_fmt(data.at[i, 'member_view'])}, officer {_fmt(data.at[i, 'officer_view'])}, "
             f"everyone else {_fmt(data.at[i, 'others_view'])}."
         )
@@ -871,8 +889,8 @@ def _alt_heatmap(data: pd.DataFrame, **ctx: object) -> str:
         f"Heat map of partnership scores for {data['pairing_label'].nunique()} pairings on "
         f"{data['dimension_name'].nunique()} dimensions."
     )
-    hi = data.loc[data["score"].idxmax()]
-    lo = data.loc[data["score"].idxmin()]
+    hi = data.iloc[data["score"].argmax()]
+    lo = data.iloc[data["score"].argmin()]
     text += (
         f" Highest: {hi['pairing_label']} on {hi['dimension_name']} ({_fmt(hi['score'])}). "
         f"Lowest: {lo['pairing_label']} on {lo['dimension_name']} ({_fmt(lo['score'])})."
@@ -894,7 +912,7 @@ def _alt_trend(data: pd.DataFrame, **ctx: object) -> str:
 def _alt_rates(data: pd.DataFrame, **ctx: object) -> str:
     invited = int(data["invited"].sum())
     responded = int(data["responded"].sum())
-    low = data.loc[data["rate"].idxmin()]
+    low = data.iloc[data["rate"].argmin()]
     return (
         f"Bar chart of response rates for {data['pairing_label'].nunique()} pairings by rater "
         f"group: {responded} of {invited} invited raters responded overall. Lowest: "

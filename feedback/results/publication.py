@@ -13,7 +13,8 @@ recover a late, withdrawn or erased reply by comparing any two things they were 
 
 "Change since last cycle" compares with the previous cycle's latest published edition (its
 dimension table), never with figures computed live: a previous cycle that was never
-published gives no change table at all.
+published gives no change table at all (feedback.results.report.change_since, used by every
+read, live or published).
 """
 
 from __future__ import annotations
@@ -23,46 +24,33 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import and_
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core import audit
 from core.errors import Invalid, NotFound, PermissionDenied
 from core.models import utcnow
 from core.roles import Actor, require_staff
 from core.vocabulary import CycleStatus
-from feedback.access import require_cycle_manager, require_pairing_reader
+from feedback.access import NOT_PUBLISHED_YET, require_cycle_manager, require_pairing_reader
 from feedback.models import Cycle, PublishedPairingReport, PublishedReport, StaffPreview
-from feedback.results.analysis import (
-    COLUMNS,
-    CouncilOverview,
-    PairingReport,
-    _compute,
-    _Computed,
-    _cycle,
-    _gaps,
-    _report_from,
-    assemble_overview,
-    contributors,
-    overview_parts,
-    previous_cycle,
-    without_unshown,
-)
+from feedback.results.engine import Computed, contributors, gap_table, overview_parts
+from feedback.results.loading import load_cycle, stored_id
+from feedback.results.report import assemble_overview, compute_cycle, pairing_report_from
+from feedback.results.tables import CouncilOverview, PairingReport, without_unshown
 
 NOT_READY = (
     "Results can be read once the cycle is closed. This cycle is still {status}: close it "
     "first (no more answers are then accepted)."
 )
-CHANGE_SOURCES = ("self", "partner", "others")
 
 
 def latest_edition(session: Session, cycle_id: int) -> PublishedReport | None:
     return session.exec(
         select(PublishedReport)
-        .where(PublishedReport.cycle_id == cycle_id)
-        .order_by(PublishedReport.edition.desc())
+        .where(col(PublishedReport.cycle_id) == cycle_id)
+        .order_by(col(PublishedReport.edition).desc())
         .limit(1)
     ).first()
 
@@ -71,44 +59,53 @@ def edition_sections(
     session: Session, report_id: int, pairing_ids: list[int] | None = None
 ) -> dict[str, dict[str, Any]]:
     """An edition's pairing reports as stored (pairing id as text → the report's dict)."""
-    query = sa_select(PublishedPairingReport.pairing_id, PublishedPairingReport.content).where(
-        PublishedPairingReport.report_id == report_id
-    )
+    query = sa_select(
+        col(PublishedPairingReport.pairing_id), col(PublishedPairingReport.content)
+    ).where(col(PublishedPairingReport.report_id) == report_id)
     if pairing_ids is not None:
-        query = query.where(PublishedPairingReport.pairing_id.in_(pairing_ids))
-    rows = session.execute(query.order_by(PublishedPairingReport.pairing_id)).all()
+        query = query.where(col(PublishedPairingReport.pairing_id).in_(pairing_ids))
+    rows = session.execute(query.order_by(col(PublishedPairingReport.pairing_id))).all()
     return {str(pid): content for pid, content in rows}
 
 
 def edition_content(session: Session, edition: PublishedReport) -> dict[str, Any]:
     """A whole edition in one dict: the overview, the cut-offs and every pairing's report
     under "pairings" (exports, subject access, tests), without what no screen shows."""
-    return without_unshown({**edition.content, "pairings": edition_sections(session, edition.id)})
+    sections = edition_sections(session, stored_id(edition))
+    content: dict[str, Any] = without_unshown({**edition.content, "pairings": sections})
+    return content
 
 
-def _latest_section(
-    session: Session, cycle_id: int, pairing_id: int
-) -> tuple[int, dict[str, Any] | None, dict[str, Any] | None] | None:
-    """(latest edition's number, this pairing's part of it or None, its server-side record),
-    or None when the cycle has no edition: one query that reads this pairing's part only."""
+@dataclass
+class _Latest:
+    """A pairing's part of its cycle's latest edition (`section` None: the edition has none)."""
+
+    edition: int
+    section: dict[str, Any] | None
+    private: dict[str, Any] | None  # server-side only, never served
+
+
+def _latest_section(session: Session, cycle_id: int, pairing_id: int) -> _Latest | None:
+    """The latest edition's part for this pairing, or None when the cycle has no edition:
+    one query that reads this pairing's part only."""
     row = session.execute(
         sa_select(
-            PublishedReport.edition,
-            PublishedPairingReport.content,
-            PublishedPairingReport.private,
+            col(PublishedReport.edition),
+            col(PublishedPairingReport.content),
+            col(PublishedPairingReport.private),
         )
         .outerjoin(
             PublishedPairingReport,
             and_(
-                PublishedPairingReport.report_id == PublishedReport.id,
-                PublishedPairingReport.pairing_id == pairing_id,
+                col(PublishedPairingReport.report_id) == col(PublishedReport.id),
+                col(PublishedPairingReport.pairing_id) == pairing_id,
             ),
         )
-        .where(PublishedReport.cycle_id == cycle_id)
-        .order_by(PublishedReport.edition.desc())
+        .where(col(PublishedReport.cycle_id) == cycle_id)
+        .order_by(col(PublishedReport.edition).desc())
         .limit(1)
     ).first()
-    return None if row is None else (row[0], row[1], row[2])
+    return None if row is None else _Latest(row[0], row[1], row[2])
 
 
 def _edition_parts(
@@ -116,12 +113,12 @@ def _edition_parts(
 ) -> dict[str, tuple[dict[str, Any], dict[str, Any] | None]]:
     rows = session.execute(
         sa_select(
-            PublishedPairingReport.pairing_id,
-            PublishedPairingReport.content,
-            PublishedPairingReport.private,
+            col(PublishedPairingReport.pairing_id),
+            col(PublishedPairingReport.content),
+            col(PublishedPairingReport.private),
         )
-        .where(PublishedPairingReport.report_id == report_id)
-        .order_by(PublishedPairingReport.pairing_id)
+        .where(col(PublishedPairingReport.report_id) == report_id)
+        .order_by(col(PublishedPairingReport.pairing_id))
     ).all()
     return {str(pid): (content, private) for pid, content, private in rows}
 
@@ -149,7 +146,7 @@ def _edition_parts(
 # A cell shown for the first time may appear (nothing earlier can be subtracted from it).
 # A staff read that shows something new is stored as a preview, so later reads and editions
 # are held against it; one that shows nothing new stores nothing. The council overview is
-# put together from each pairing's part as served (feedback.results.analysis.assemble_overview), so
+# put together from each pairing's part as served (feedback.results.report.assemble_overview), so
 # it moves only when a pairing's served results move.
 
 Cells = dict[str, list[int]]
@@ -202,12 +199,12 @@ def _reveals(before: Cells, after: Cells, threshold: int, before_threshold: int)
 
 
 def _legacy_private(
-    session: Session, cycle: Cycle, pairing_id: int, cutoff: str | None, section: dict
+    session: Session, cycle: Cycle, pairing_id: int, cutoff: str | None, section: dict[str, Any]
 ) -> dict[str, Any]:
     """An edition published before `private` was kept: worked out from the engine at its
     cut-off (as the hold-back used to compare)."""
     at = datetime.fromisoformat(cutoff) if cutoff else utcnow()
-    c = _compute(session, cycle, pairing_id, {pairing_id: at})
+    c = compute_cycle(session, cycle, pairing_id, {pairing_id: at})
     return {
         "cells": contributors(c).get(pairing_id, {}),
         "overview": overview_parts(c).get(pairing_id, {}),
@@ -220,14 +217,19 @@ def _history(session: Session, cycle: Cycle, ids: list[int]) -> dict[int, list[_
     out: dict[int, list[tuple[datetime, int, _Snapshot]]] = {pid: [] for pid in ids}
     editions = session.execute(
         sa_select(
-            PublishedReport.id,
-            PublishedReport.published_at,
-            PublishedPairingReport.pairing_id,
-            PublishedPairingReport.content,
-            PublishedPairingReport.private,
+            col(PublishedReport.id),
+            col(PublishedReport.published_at),
+            col(PublishedPairingReport.pairing_id),
+            col(PublishedPairingReport.content),
+            col(PublishedPairingReport.private),
         )
-        .join(PublishedPairingReport, PublishedPairingReport.report_id == PublishedReport.id)
-        .where(PublishedReport.cycle_id == cycle.id, PublishedPairingReport.pairing_id.in_(ids))
+        .join(
+            PublishedPairingReport, col(PublishedPairingReport.report_id) == col(PublishedReport.id)
+        )
+        .where(
+            col(PublishedReport.cycle_id) == cycle.id,
+            col(PublishedPairingReport.pairing_id).in_(ids),
+        )
     ).all()
     for report_id, at, pid, content, private in editions:
         if private is None:
@@ -237,12 +239,12 @@ def _history(session: Session, cycle: Cycle, ids: list[int]) -> dict[int, list[_
         out[pid].append((at, 0, _Snapshot(at, content, private)))
     previews = session.execute(
         sa_select(
-            StaffPreview.id,
-            StaffPreview.taken_at,
-            StaffPreview.pairing_id,
-            StaffPreview.content,
-            StaffPreview.private,
-        ).where(StaffPreview.cycle_id == cycle.id, StaffPreview.pairing_id.in_(ids))
+            col(StaffPreview.id),
+            col(StaffPreview.taken_at),
+            col(StaffPreview.pairing_id),
+            col(StaffPreview.content),
+            col(StaffPreview.private),
+        ).where(col(StaffPreview.cycle_id) == cycle.id, col(StaffPreview.pairing_id).in_(ids))
     ).all()
     for row_id, at, pid, content, private in previews:
         out[pid].append((at, row_id, _Snapshot(at, content, private)))
@@ -253,14 +255,14 @@ def _history(session: Session, cycle: Cycle, ids: list[int]) -> dict[int, list[_
 
 def _serve(
     session: Session, cycle: Cycle, pairing_id: int | None = None
-) -> tuple[dict[int, _Served], _Computed]:
+) -> tuple[dict[int, _Served], Computed]:
     """THE way any result is computed from the answers: each pairing's candidate report,
     or its latest snapshot where the candidate would reveal too little a change."""
-    c = _compute(session, cycle, pairing_id)
+    c = compute_cycle(session, cycle, pairing_id)
     ids = [int(p) for p in c.pairings["pairing_id"]]
     if pairing_id is not None and not ids:
         raise NotFound("That pairing did not take part in this cycle.")
-    gaps = _gaps(c)
+    gaps = gap_table(c)
     cells, parts = contributors(c), overview_parts(c)
     history = _history(session, cycle, ids)
     threshold = cycle.anonymity_threshold
@@ -274,8 +276,7 @@ def _serve(
                 copy.deepcopy(latest.section), latest.private, new=False, held_since=latest.at
             )
             continue
-        report = _report_from(session, c, pid, gaps)
-        _published_change(session, cycle, report)
+        report = pairing_report_from(session, c, pid, gaps)
         private = {"cells": mine, "overview": parts.get(pid, {}), "threshold": threshold}
         new = not snaps or snaps[-1].cells != mine or snaps[-1].threshold != threshold
         served[pid] = _Served(report.to_dict(), private, new=new)
@@ -310,7 +311,7 @@ def _keep_previews(session: Session, cycle: Cycle, served: dict[int, _Served]) -
         if one.new:
             session.add(
                 StaffPreview(
-                    cycle_id=cycle.id,
+                    cycle_id=stored_id(cycle),
                     pairing_id=pid,
                     taken_at=now,
                     content=one.section,
@@ -321,73 +322,16 @@ def _keep_previews(session: Session, cycle: Cycle, served: dict[int, _Served]) -
     session.flush()
 
 
-def _labels(c: _Computed) -> dict[int, str]:
-    return {
-        int(p): str(label)
-        for p, label in zip(c.pairings["pairing_id"], c.pairings["pairing_label"], strict=True)
-    }
-
-
-def _overview(session: Session, c: _Computed, served: dict[int, _Served]) -> CouncilOverview:
+def _overview(session: Session, c: Computed, served: dict[int, _Served]) -> CouncilOverview:
     return assemble_overview(
         c.cycle,
         c.council_name,
-        _labels(c),
+        c.labels(),
         c.dims,
         c.solace_benchmarks,
         {pid: one.private.get("overview") or {} for pid, one in served.items()},
         {pid: one.section for pid, one in served.items()},
     )
-
-
-# --- change since the previous cycle ------------------------------------------------------------
-
-
-def _previous_published_dimensions(
-    session: Session, previous: Cycle, pairing_id: int
-) -> list[dict[str, Any]] | None:
-    """This pairing's dimension table in the previous cycle's latest edition (None if that
-    cycle was never published, or its edition has no section for the pairing)."""
-    row = session.execute(
-        sa_select(PublishedPairingReport.content["dimensions"])
-        .join(PublishedReport, PublishedReport.id == PublishedPairingReport.report_id)
-        .where(
-            PublishedReport.cycle_id == previous.id,
-            PublishedPairingReport.pairing_id == int(pairing_id),
-        )
-        .order_by(PublishedReport.edition.desc())
-        .limit(1)
-    ).first()
-    if row is None or not isinstance(row[0], list):
-        return None
-    return row[0]
-
-
-def _published_change(session: Session, cycle: Cycle, report: PairingReport) -> None:
-    """Rebuild the report's change table against the previous cycle as it was published
-    (the engine's own table may use figures of an unpublished or held-back cycle)."""
-    pid = int(report.meta["pairing_id"])
-    previous = previous_cycle(session, cycle, pid)
-    records = _previous_published_dimensions(session, previous, pid) if previous else None
-    report.meta["previous_cycle_name"] = previous.name if records is not None else None
-    empty = pd.DataFrame(columns=COLUMNS["change"])
-    if not records:
-        report.change = empty
-        return
-    before = pd.DataFrame(records)
-    keys = ["dimension_code", "target", "source"]
-    if not set([*keys, "mean"]) <= set(before.columns):
-        report.change = empty
-        return
-    now = report.dimensions[report.dimensions["source"].isin(CHANGE_SOURCES)]
-    change = now.merge(
-        before[[*keys, "mean"]].rename(columns={"mean": "previous"}), on=keys
-    ).rename(columns={"mean": "current"})
-    change["previous"] = change["previous"].astype("float64")
-    change["current"] = change["current"].astype("float64")
-    change["change"] = change["current"] - change["previous"]
-    change = change.dropna(subset=["previous", "current"])
-    report.change = empty if change.empty else change[COLUMNS["change"]].reset_index(drop=True)
 
 
 def publish_cycle(session: Session, actor: Actor, cycle_id: int) -> PublishedReport:
@@ -400,7 +344,7 @@ def publish_cycle(session: Session, actor: Actor, cycle_id: int) -> PublishedRep
             "answers come in."
         )
     now = utcnow()
-    previous = latest_edition(session, cycle.id)
+    previous = latest_edition(session, stored_id(cycle))
     served, c = _serve(session, cycle)
     edition = previous.edition + 1 if previous is not None else 1
     held = sorted(pid for pid, one in served.items() if one.held_since is not None)
@@ -414,7 +358,7 @@ def publish_cycle(session: Session, actor: Actor, cycle_id: int) -> PublishedRep
         "cutoffs": {str(pid): (one.held_since or now).isoformat() for pid, one in served.items()},
     }
     row = PublishedReport(
-        cycle_id=cycle.id,
+        cycle_id=stored_id(cycle),
         edition=edition,
         content=content,
         published_at=now,
@@ -424,7 +368,7 @@ def publish_cycle(session: Session, actor: Actor, cycle_id: int) -> PublishedRep
     session.flush()
     session.add_all(
         PublishedPairingReport(
-            report_id=row.id,
+            report_id=stored_id(row),
             pairing_id=int(pid),
             content=one.section,
             private={
@@ -452,15 +396,28 @@ def publish_cycle(session: Session, actor: Actor, cycle_id: int) -> PublishedRep
     return row
 
 
-def list_editions(session: Session, actor: Actor, cycle_id: int) -> list[dict[str, Any]]:
-    """Editions of a cycle: number, when and by whom (staff)."""
+@dataclass(frozen=True)
+class EditionInfo:
+    """One edition of a cycle's results: its number, when and by whom it was published."""
+
+    edition: int
+    published_at: datetime
+    published_by: str
+
+
+def list_editions(session: Session, actor: Actor, cycle_id: int) -> list[EditionInfo]:
+    """Editions of a cycle, oldest first (staff)."""
     require_cycle_manager(session, actor, cycle_id)
     rows = session.exec(
-        select(PublishedReport.edition, PublishedReport.published_at, PublishedReport.published_by)
-        .where(PublishedReport.cycle_id == cycle_id)
-        .order_by(PublishedReport.edition)
+        select(
+            col(PublishedReport.edition),
+            col(PublishedReport.published_at),
+            col(PublishedReport.published_by),
+        )
+        .where(col(PublishedReport.cycle_id) == cycle_id)
+        .order_by(col(PublishedReport.edition))
     ).all()
-    return [{"edition": e, "published_at": at, "published_by": by} for e, at, by in rows]
+    return [EditionInfo(e, at, by) for e, at, by in rows]
 
 
 def _live_ready(cycle: Cycle) -> None:
@@ -492,20 +449,18 @@ def read_pairing_report(
     """A principal reads their own pairing's latest published edition. Staff read the same
     edition once the cycle is published, and before that (a closed cycle) the results as
     `_serve` gives them: held against every earlier edition and staff read."""
-    cycle = _cycle(session, cycle_id)
+    cycle = load_cycle(session, cycle_id)
     require_pairing_reader(session, actor, pairing_id, cycle)
     staff = actor.role != "principal"
     if not staff or cycle.status == CycleStatus.published:
-        latest = _latest_section(session, cycle.id, pairing_id)
-        if not staff and latest is None:
-            raise PermissionDenied(
-                "Your report is not published yet. Your facilitator will tell you when it is."
-            )
-        if not staff and latest is not None and latest[1] is None:
+        latest = _latest_section(session, stored_id(cycle), pairing_id)
+        if not staff and latest is None:  # marked published, yet no edition to read
+            raise PermissionDenied(NOT_PUBLISHED_YET)
+        if not staff and latest is not None and latest.section is None:
             raise NotFound("This pairing has no published report in this cycle.")
-        if latest is not None and latest[1] is not None:
+        if latest is not None and latest.section is not None:
             # Once published, staff read exactly what the principals read.
-            return _edition_report(latest[1], latest[2], staff)
+            return _edition_report(latest.section, latest.private, staff)
     _live_ready(cycle)
     served, _c = _serve(session, cycle, pairing_id)
     _keep_previews(session, cycle, served)
@@ -517,7 +472,9 @@ def read_council_overview(session: Session, actor: Actor, cycle_id: int) -> Coun
     that, put together from each pairing's results as `_serve` gives them."""
     require_staff(actor)
     cycle = require_cycle_manager(session, actor, cycle_id)
-    if cycle.status == CycleStatus.published and (edition := latest_edition(session, cycle.id)):
+    if cycle.status == CycleStatus.published and (
+        edition := latest_edition(session, stored_id(cycle))
+    ):
         return CouncilOverview.from_dict(edition.content["overview"])
     _live_ready(cycle)
     served, c = _serve(session, cycle)
@@ -531,22 +488,14 @@ def read_all_pairing_reports(
     """Every pairing's report of a cycle in one pass (staff; the CLI and exports)."""
     require_staff(actor)
     cycle = require_cycle_manager(session, actor, cycle_id)
-    if cycle.status == CycleStatus.published and (edition := latest_edition(session, cycle.id)):
+    if cycle.status == CycleStatus.published and (
+        edition := latest_edition(session, stored_id(cycle))
+    ):
         return {
             int(key): _edition_report(section, private, staff=True)
-            for key, (section, private) in _edition_parts(session, edition.id).items()
+            for key, (section, private) in _edition_parts(session, stored_id(edition)).items()
         }
     _live_ready(cycle)
     served, _c = _serve(session, cycle)
     _keep_previews(session, cycle, served)
     return {pid: _live(one, cycle.anonymity_threshold) for pid, one in served.items()}
-
-
-def read_published_overview(session: Session, actor: Actor, cycle_id: int) -> CouncilOverview:
-    """The council overview as last published (staff)."""
-    require_staff(actor)
-    require_cycle_manager(session, actor, cycle_id)
-    edition = latest_edition(session, cycle_id)
-    if edition is None:
-        raise NotFound("This cycle has not been published yet.")
-    return CouncilOverview.from_dict(edition.content["overview"])

@@ -5,13 +5,14 @@ read, so a choice missing here hides nothing that would otherwise be allowed."""
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import or_
+from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col
 
 from core.models import Council
 from core.roles import STAFF_ROLES, Actor, visible_council_ids
 from core.vocabulary import CycleStatus
+from feedback.access import published_to_principals_sql
 from feedback.models import Cycle, CyclePairing, Pairing, Person
 
 # Staff read the live engine once responses have stopped; principals read the edition
@@ -42,41 +43,48 @@ def readable_reports(session: Session, actor: Actor) -> pd.DataFrame:
     member, officer = aliased(Person), aliased(Person)
     query = (
         select(
-            Council.id,
-            Council.name,
-            Cycle.id,
-            Cycle.name,
-            Cycle.status,
-            Cycle.opens_on,
-            Cycle.published_at,
-            Pairing.id,
-            Pairing.kind,
-            Pairing.portfolio,
-            member.full_name,
-            officer.full_name,
+            col(Council.id),
+            col(Council.name),
+            col(Cycle.id),
+            col(Cycle.name),
+            col(Cycle.status),
+            col(Cycle.opens_on),
+            col(Cycle.published_at),
+            col(Pairing.id),
+            col(Pairing.kind),
+            col(Pairing.portfolio),
+            col(member.full_name),
+            col(officer.full_name),
         )
-        .join(Cycle, Cycle.council_id == Council.id)
-        .join(CyclePairing, CyclePairing.cycle_id == Cycle.id)
-        .join(Pairing, Pairing.id == CyclePairing.pairing_id)
-        .join(member, member.id == Pairing.member_id)
-        .join(officer, officer.id == Pairing.officer_id)
+        .join(Cycle, col(Cycle.council_id) == col(Council.id))
+        .join(CyclePairing, col(CyclePairing.cycle_id) == col(Cycle.id))
+        .join(Pairing, col(Pairing.id) == col(CyclePairing.pairing_id))
+        .join(member, col(member.id) == col(Pairing.member_id))
+        .join(officer, col(officer.id) == col(Pairing.officer_id))
         .order_by(
-            Council.name, Cycle.opens_on.desc(), Cycle.id.desc(), Pairing.kind.desc(), Pairing.id
+            col(Council.name),
+            col(Cycle.opens_on).desc(),
+            col(Cycle.id).desc(),
+            col(Pairing.kind).desc(),
+            col(Pairing.id),
         )
     )
     if actor.role in STAFF_ROLES:
-        query = query.where(Cycle.status.in_(STAFF_READABLE))
+        query = query.where(col(Cycle.status).in_(STAFF_READABLE))
         councils = visible_council_ids(actor)
         if councils is not None:
-            query = query.where(Council.id.in_(councils or {-1}))
+            query = query.where(col(Council.id).in_(councils or {-1}))
     elif actor.role == "principal" and actor.person_id is not None:
         query = query.where(
-            or_(Pairing.member_id == actor.person_id, Pairing.officer_id == actor.person_id),
-            or_(Cycle.status == CycleStatus.published.value, Cycle.published_at.is_not(None)),
+            or_(
+                col(Pairing.member_id) == actor.person_id,
+                col(Pairing.officer_id) == actor.person_id,
+            ),
+            published_to_principals_sql(),
         )
     else:
         return pd.DataFrame(columns=COLUMNS)
-    frame = pd.DataFrame(session.exec(query).all(), columns=COLUMNS[:-1])
+    frame = pd.DataFrame(session.execute(query).all(), columns=COLUMNS[:-1])
     portfolio = frame["portfolio"].where(frame["portfolio"] == "", " (" + frame["portfolio"] + ")")
     frame["pairing"] = frame["member"] + " & " + frame["officer"] + portfolio.fillna("")
     return frame

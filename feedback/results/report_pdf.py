@@ -19,7 +19,7 @@ from PIL import Image
 from core.db import DATA_DIR
 from core.vocabulary import kind_label, role_words
 from feedback.results import charts
-from feedback.results.analysis import (
+from feedback.results.tables import (
     GAP_THRESHOLD,
     HIGH_SCORE,
     PairingReport,
@@ -109,7 +109,7 @@ class _Document(FPDF):
         self.image(BytesIO(png), x=self.l_margin, w=width, h=height)
         self.ln(2)
 
-    def table(self, header: list[str], rows: list[list[str]], widths: list[float]) -> None:
+    def grid(self, header: list[str], rows: list[list[str]], widths: list[float]) -> None:
         self.set_font(FONT, "", 8.5)
         with super().table(
             col_widths=widths,
@@ -193,7 +193,7 @@ def pairing_report_pdf(report: PairingReport) -> bytes:
     gap_threshold = float(meta.get("finding_gap") or GAP_THRESHOLD)
 
     doc.heading("Who responded")
-    doc.table(
+    doc.grid(
         ["Group", "Replies", "Shown"],
         [
             [
@@ -230,7 +230,7 @@ def pairing_report_pdf(report: PairingReport) -> bytes:
     if flagged.empty:
         doc.para("No dimension has a gap that large.")
     else:
-        doc.table(
+        doc.grid(
             ["About", "Dimension", "Self", "Everyone else", "Gap", "Reading"],
             [
                 [
@@ -275,7 +275,7 @@ def pairing_report_pdf(report: PairingReport) -> bytes:
         rows = bands[bands["agreement"].notna()]
         names = {"members": "Other councillors", "officers": "Other officers",
                  "partners": "External partners", "others": "Everyone else"}  # fmt: skip
-        doc.table(
+        doc.grid(
             ["Dimension", "About", "Who", "Agreement"],
             [
                 [
@@ -296,7 +296,7 @@ def pairing_report_pdf(report: PairingReport) -> bytes:
         if frame.empty:
             continue
         doc.heading(title)
-        doc.table(
+        doc.grid(
             ["Item", "About", "Average", "Raters"],
             [
                 [str(r.item_text), targets.get(r.target, r.target), _number(r.mean), str(r.n)]
@@ -315,21 +315,21 @@ def pairing_report_pdf(report: PairingReport) -> bytes:
             size=8.5,
             muted=True,
         )
-        doc.table(
+        doc.grid(
             ["Dimension", "Rank", "Chosen", f"{member} chose", f"{officer} chose", "Rated"],
             [
                 [
-                    str(r.dimension_name),
-                    "" if pd.isna(r.rank) else str(int(r.rank)),
-                    str(r.chosen),
-                    "yes" if r.member_view else "",
-                    "yes" if r.officer_view else "",
+                    str(r["dimension_name"]),
+                    "" if pd.isna(r["rank"]) else str(int(r["rank"])),
+                    str(r["chosen"]),
+                    "yes" if r["member_view"] else "",
+                    "yes" if r["officer_view"] else "",
                     " / ".join(
                         _number(v)
-                        for v in (r.others_member, r.others_officer, r.others_partnership)
+                        for v in (r["others_member"], r["others_officer"], r["others_partnership"])
                     ),
                 ]  # fmt: skip
-                for r in summary.itertuples(index=False)
+                for r in summary.to_dict("records")
             ],
             [40, 14, 20, 28, 28, 44],
         )
