@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from cli.common import confirm, echo, fail, friendly, unit_of_work
 from core.roles import SYSTEM
+from core.vocabulary import pairing_label
 
 if TYPE_CHECKING:
     from planning.models import DevelopmentPlan
@@ -104,7 +105,7 @@ def register(app: typer.Typer) -> None:
                 return
             for r in reminders:
                 echo(
-                    f"{r.member[0]} & {r.officer[0]}: {len(r.overdue)} overdue, "
+                    f"{pairing_label(r.member[0], r.officer[0])}: {len(r.overdue)} overdue, "
                     f"{len(r.due_soon)} due soon"
                 )
             if dry_run:
@@ -178,7 +179,7 @@ def register_plan(app: typer.Typer) -> None:
             assert plan.id is not None
             view = read_plan(session, SYSTEM, plan.id)
         echo(
-            f"Plan {view.plan_id}: {view.member_name} & {view.officer_name}, "
+            f"Plan {view.plan_id}: {pairing_label(view.member_name, view.officer_name)}, "
             f"{view.cycle_name}. Revision {view.revision}, {view.status}; last changed "
             f"by {view.updated_by}."
         )

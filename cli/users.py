@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from cli.common import council_id as _council_id
 from cli.common import echo, engine, fail, friendly, unit_of_work
-from core.roles import SYSTEM
+from core.roles import SYSTEM, Role
 
 
 def _read_password(from_stdin: bool) -> str | None:
@@ -67,7 +67,7 @@ def register(app: typer.Typer) -> None:
         password = None if no_password else _read_password(password_stdin)
         with unit_of_work() as session:
             council_ids = [_council_id(session, ref) for ref in council]
-            person_council = council_ids[0] if role == "principal" and council_ids else None
+            person_council = council_ids[0] if role == Role.principal and council_ids else None
             user = add_account(
                 session,
                 SYSTEM,
@@ -76,7 +76,7 @@ def register(app: typer.Typer) -> None:
                 password,
                 display_name=name,
                 email=email,
-                council_ids=council_ids if role == "facilitator" else [],
+                council_ids=council_ids if role == Role.facilitator else [],
                 person_email=person_email,
                 person_council_id=person_council,
             )

@@ -4,6 +4,7 @@ foreign key; the core never refers to them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Column
 from sqlmodel import Field, SQLModel
 
+from core.roles import ACCOUNT_ROLES
 from core.vocabulary import GovernanceModel
 
 
@@ -27,7 +29,9 @@ def stored_id(value: int | None) -> int:
     return value
 
 
-def allowed_values(column: str, values: type[StrEnum], blank: bool = False) -> str:
+def allowed_values(column: str, values: Iterable[StrEnum], blank: bool = False) -> str:
+    """A check constraint's SQL: `column` holds one of `values` (an enum, or some of its
+    members), or '' too when `blank`."""
     quoted = ", ".join(f"'{v.value}'" for v in values)
     return f"{column} IN ({quoted}" + (", ''" if blank else "") + ")"
 
@@ -58,9 +62,7 @@ class Council(SQLModel, table=True):
 
 
 class UserAccount(SQLModel, table=True):
-    __table_args__ = (
-        CheckConstraint("role IN ('admin', 'facilitator', 'principal')", name="ck_user_role"),
-    )
+    __table_args__ = (CheckConstraint(allowed_values("role", ACCOUNT_ROLES), name="ck_user_role"),)
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=200, unique=True)

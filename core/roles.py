@@ -26,7 +26,7 @@ ACCOUNT_ROLES = (Role.admin, Role.facilitator, Role.principal)
 @dataclass(frozen=True)
 class Actor:
     username: str
-    role: str  # admin | facilitator | principal | system
+    role: str  # a Role: admin | facilitator | principal | system
     person_id: int | None = None
     council_ids: frozenset[int] = field(default_factory=frozenset)
     user_id: int | None = None
@@ -37,13 +37,16 @@ class Actor:
 
 
 # The command line run by someone with access to the server and the database file.
-SYSTEM = Actor(username="system (command line)", role="system")
+SYSTEM = Actor(username="system (command line)", role=Role.system)
+
+# Administrators and the command line: the whole installation, accounts included.
+ADMIN_ROLES = (Role.admin, Role.system)
 
 
 def can_manage_council(actor: Actor, council_id: int) -> bool:
-    if actor.role in ("admin", "system"):
+    if is_admin(actor):
         return True
-    return actor.role == "facilitator" and council_id in actor.council_ids
+    return actor.role == Role.facilitator and council_id in actor.council_ids
 
 
 def require_council_manager(actor: Actor, council_id: int) -> None:
@@ -53,7 +56,7 @@ def require_council_manager(actor: Actor, council_id: int) -> None:
 
 def is_admin(actor: Actor) -> bool:
     """Administrators (and the command line): the whole installation, accounts included."""
-    return actor.role in ("admin", "system")
+    return actor.role in ADMIN_ROLES
 
 
 def require_admin(actor: Actor) -> None:
@@ -64,19 +67,30 @@ def require_admin(actor: Actor) -> None:
 # --- helpers the pages, the CLI and the domain functions call -------------------------
 # Each raises PermissionDenied with a sentence a user can act on; none trusts the menu.
 
-STAFF_ROLES = ("admin", "facilitator", "system")
+STAFF_ROLES = (Role.admin, Role.facilitator, Role.system)
+
+
+def is_staff(actor: Actor) -> bool:
+    """Administrators and facilitators (and the command line): the set-up, tracking and
+    analysis screens, every pairing of the councils they see."""
+    return actor.role in STAFF_ROLES
+
+
+def is_principal(actor: Actor) -> bool:
+    """One of a pairing's two people: their own pairing's published report and plan."""
+    return actor.role == Role.principal
 
 
 def require_staff(actor: Actor) -> None:
     """Administrators and facilitators: the set-up, tracking and analysis screens."""
-    if actor.role not in STAFF_ROLES:
+    if not is_staff(actor):
         raise PermissionDenied("Only facilitators and administrators can open this.")
 
 
 def visible_council_ids(actor: Actor) -> frozenset[int] | None:
     """Councils whose set-up this actor sees; None means every council (administrators)."""
-    if actor.role in ("admin", "system"):
+    if is_admin(actor):
         return None
-    if actor.role == "facilitator":
+    if actor.role == Role.facilitator:
         return actor.council_ids
     return frozenset()

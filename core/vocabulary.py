@@ -210,3 +210,9 @@ def default_governance(nation: str) -> str:
     if nation in ("Scotland", "Northern Ireland"):
         return GovernanceModel.committee_system.value
     return GovernanceModel.leader_cabinet.value
+
+
+def pairing_label(member_name: str, officer_name: str, portfolio: str | None = "") -> str:
+    """A pairing as it is named everywhere: "Member & Officer", and " (Portfolio)" when the
+    pairing has one."""
+    return f"{member_name} & {officer_name}" + (f" ({portfolio})" if portfolio else "")

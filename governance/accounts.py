@@ -25,19 +25,12 @@ from sqlmodel import Session, col, func, select
 
 from core import audit
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied, TandemError
-from core.models import (
-    Council,
-    FacilitatorCouncil,
-    SignInFailure,
-    UserAccount,
-    stored_id,
-    utcnow,
-)
-from core.roles import Actor, require_admin
+from core.models import Council, FacilitatorCouncil, SignInFailure, UserAccount, stored_id, utcnow
+from core.roles import ACCOUNT_ROLES, Actor, Role, require_admin
 from core.text import column_limit, one_line
 from feedback.models import Person
 
-ROLES = ("admin", "facilitator", "principal")
+ROLES = ACCOUNT_ROLES  # the roles an account can be given
 MIN_PASSWORD_LENGTH = 12
 # Attempts allowed before the lock starts; then 30 s, doubling each time, at most 15 min.
 FREE_ATTEMPTS = 3
@@ -161,12 +154,14 @@ def council_ids_for(session: Session, user_id: int) -> frozenset[int]:
 def actor_for(session: Session, user: UserAccount) -> Actor:
     """The Actor every domain function checks: role, councils run, and Person (principals)."""
     councils = (
-        council_ids_for(session, stored_id(user.id)) if user.role == "facilitator" else frozenset()
+        council_ids_for(session, stored_id(user.id))
+        if user.role == Role.facilitator
+        else frozenset()
     )
     return Actor(
         username=user.username,
         role=user.role,
-        person_id=user.person_id if user.role == "principal" else None,
+        person_id=user.person_id if user.role == Role.principal else None,
         council_ids=councils,
         user_id=user.id,
     )
@@ -190,11 +185,11 @@ def _validate(
     for council_id in council_ids:
         if session.get(Council, council_id) is None:
             problems.append(f"There is no council with id {council_id}.")
-    if role == "facilitator" and not council_ids:
+    if role == Role.facilitator and not council_ids:
         problems.append("A facilitator needs at least one council to look after.")
-    if role != "facilitator" and council_ids:
+    if role != Role.facilitator and council_ids:
         problems.append("Only facilitators are linked to councils.")
-    if role == "principal":
+    if role == Role.principal:
         if person_id is None:
             problems.append("A principal must be linked to their person record (by email).")
         elif session.get(Person, person_id) is None:
@@ -230,7 +225,7 @@ def create_user(
     if first_admin:
         if count_users(session) > 0:
             raise PermissionDenied("An administrator already exists; ask them for an account.")
-        if role != "admin":
+        if role != Role.admin:
             raise Invalid("The first account must be an administrator.")
     else:
         require_admin(actor)
@@ -255,7 +250,7 @@ def create_user(
     session.flush()
     for council_id in council_ids:
         session.add(FacilitatorCouncil(user_id=stored_id(user.id), council_id=council_id))
-    who = Actor(username=username, role="admin") if first_admin else actor
+    who = Actor(username=username, role=Role.admin) if first_admin else actor
     audit.record(
         session, who, "create user", "useraccount", user.id, None, role=role, councils=council_ids
     )
@@ -479,22 +474,22 @@ def update_user(
     if council_ids is None:
         council_ids = (
             sorted(council_ids_for(session, stored_id(user.id)))
-            if new_role == "facilitator"
+            if new_role == Role.facilitator
             else []
         )
     new_person = person_id if person_id is not None else user.person_id
-    if new_role != "principal":
+    if new_role != Role.principal:
         new_person = None
     problems: list[str] = []
     council_ids = sorted(set(council_ids))
     _validate(session, user.username, new_role, None, council_ids, new_person, problems)
     if display_name is not None:
         display_name = _display_name(display_name, problems)
-    if user.role == "admin" and user.active and (new_role != "admin" or not new_active):
+    if user.role == Role.admin and user.active and (new_role != Role.admin or not new_active):
         others = session.exec(
             select(func.count())
             .select_from(UserAccount)
-            .where(UserAccount.role == "admin", UserAccount.active, UserAccount.id != user.id)
+            .where(UserAccount.role == Role.admin, UserAccount.active, UserAccount.id != user.id)
         ).one()
         if others == 0:
             problems.append("This is the only active administrator; add another one first.")
@@ -510,7 +505,7 @@ def update_user(
         user.email = email.strip().lower()
     session.add(user)
     existing = council_ids_for(session, stored_id(user.id))
-    wanted = set(council_ids) if new_role == "facilitator" else set()
+    wanted = set(council_ids) if new_role == Role.facilitator else set()
     for council_id in existing - wanted:
         link = session.get(FacilitatorCouncil, (user.id, council_id))
         session.delete(link)

@@ -8,7 +8,9 @@ from feedback.results import charts
 from feedback.results.publication import read_council_overview
 from feedback.results.report_index import readable_cycles
 from feedback.results.tables import national_source
-from ui.report_views import show_chart, show_error, slug
+from ui.errors import show_error
+from ui.pickers import cycle_names, pick
+from ui.report_views import show_chart, slug
 from ui.state import current_actor, unit_of_work
 from ui.text import bullets, show, show_html
 
@@ -25,19 +27,13 @@ if cycles.empty:
     )
     st.stop()
 
-names = {
-    int(row.cycle_id): f"{row.council} · {row.cycle} ({row.status})"
-    for row in cycles.itertuples(index=False)
-}
-if st.session_state.get("council_cycle") not in names:
-    st.session_state["council_cycle"] = next(iter(names))
-cycle_id = st.selectbox("Cycle", list(names), format_func=names.get, key="council_cycle")
+cycle_id = pick("Cycle", cycle_names(cycles), "council_cycle")
 
 try:
     with unit_of_work() as session:
         overview = read_council_overview(session, actor, int(cycle_id))
 except TandemError as exc:
-    show_error(exc)
+    show_error(exc, refusals="warning")
     st.stop()
 
 meta = overview.meta

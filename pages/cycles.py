@@ -41,7 +41,9 @@ from feedback.setup.cycles import (
     update_cycle,
 )
 from feedback.setup.people import list_councils, list_pairings, list_people, pairing_label
-from ui.errors import show_tandem_error as show_error
+from ui.errors import show_error
+from ui.notices import flash
+from ui.pickers import pick, pick_council
 from ui.state import current_actor, unit_of_work
 from ui.text import alert, show
 
@@ -58,7 +60,7 @@ def run_action(success: str, fn, *args, **kwargs) -> bool:  # noqa: ANN001 - pag
     try:
         with unit_of_work() as session:
             fn(session, actor, *args, **kwargs)
-        st.session_state["cycles_notice"] = success
+        flash("success", success)
         return True
     except TandemError as exc:
         show_error(exc)
@@ -71,13 +73,7 @@ with unit_of_work() as session:
 if not councils:
     st.info("There are no councils you can manage yet. Add one on the People page.")
     st.stop()
-names = {c.id: c.name for c in councils}
-if st.session_state.get("council_id") not in names:
-    st.session_state["council_id"] = next(iter(names))
-council_id = st.selectbox("Council", list(names), format_func=names.get, key="council_id")
-
-if notice := st.session_state.pop("cycles_notice", None):
-    alert("success", notice, icon="check_circle")
+council_id = pick_council(councils)
 
 with unit_of_work() as session:
     cycles = list_cycles(session, council_id)
@@ -104,8 +100,7 @@ with (
 
 if not cycles:
     st.stop()
-cycle_names = {c.id: f"{c.name} ({c.status})" for c in cycles}
-cycle_id = st.selectbox("Cycle", list(cycle_names), format_func=cycle_names.get, key="cycle_id")
+cycle_id = pick("Cycle", {c.id: f"{c.name} ({c.status})" for c in cycles}, "cycle_id")
 cycle = next(c for c in cycles if c.id == cycle_id)
 st.caption(
     f"{cycle.opens_on:%-d %b %Y} to {cycle.closes_on:%-d %b %Y} · status **{cycle.status}** · "
@@ -200,7 +195,7 @@ with st.expander("Change name, dates or threshold", icon=":material/edit_calenda
                 show_error(exc)
             else:
                 restart_edit_form()
-                st.session_state["cycles_notice"] = "Cycle changed."
+                flash("success", "Cycle changed.")
                 st.rerun()
 
 raters_tab, invite_tab, track_tab = st.tabs(["Pairings and raters", "Invitations", "Tracking"])
@@ -223,7 +218,7 @@ with raters_tab:
                     with unit_of_work() as session:
                         for pid in chosen:
                             add_pairing_to_cycle(session, actor, cycle.id, pid)
-                    st.session_state["cycles_notice"] = "Pairings added; both principals invited."
+                    flash("success", "Pairings added; both principals invited.")
                     st.rerun()
                 except TandemError as exc:
                     show_error(exc)
@@ -234,13 +229,7 @@ with raters_tab:
     # Pairings are named by their people and portfolio (user text), which a widget label
     # would render as Markdown: they are chosen from a list (plain text) instead.
     shown = {p.id: f"{labels[p.id]} — {len(nominated[p.id])} invited" for p in in_cycle}
-    if in_cycle and st.session_state.get("cycle_pairing") not in shown:
-        st.session_state["cycle_pairing"] = next(iter(shown))
-    chosen_pairing = (
-        st.selectbox("Pairing", list(shown), format_func=shown.get, key="cycle_pairing")
-        if in_cycle
-        else None
-    )
+    chosen_pairing = pick("Pairing", shown, "cycle_pairing") if in_cycle else None
     for pairing in (p for p in in_cycle if p.id == chosen_pairing):
         rows = nominated[pairing.id]
         with st.container(border=True):

@@ -9,6 +9,8 @@ from feedback.setup.people import list_councils
 from governance.retention import MAX_RETENTION_MONTHS, purge, set_retention
 from governance.subject_access import find_subject, subject_access, to_json, to_xlsx
 from ui.errors import friendly_errors
+from ui.notices import flash
+from ui.pickers import pick_council
 from ui.state import current_actor, unit_of_work
 from ui.text import alert
 
@@ -20,17 +22,13 @@ except PermissionDenied as exc:
     alert("error", exc, icon="lock")
     st.stop()
 
-NOTICE = "dp_notice"
 with unit_of_work() as session:
     councils = list_councils(session, actor)
 if not councils:
     st.info("There are no councils you look after.", icon=":material/info:")
     st.stop()
-names = {c.id: c.name for c in councils}
-council_id = st.selectbox("Council", list(names), format_func=names.get, key="dp_council")
+council_id = pick_council(councils, key="dp_council")
 council = next(c for c in councils if c.id == council_id)
-if notice := st.session_state.pop(NOTICE, None):
-    alert("success", notice, icon="check_circle")
 
 retention_tab, access_tab = st.tabs(["Retention and purge", "Subject access request"])
 
@@ -48,7 +46,7 @@ with retention_tab:
                 set_retention(session, actor, council_id, int(months))
                 saved = True
             if saved:
-                st.session_state[NOTICE] = f"{council.name} now keeps data for {months} months."
+                flash("success", "{} now keeps data for {} months.", council.name, months)
                 st.rerun()
 
     with friendly_errors(), unit_of_work() as session:
@@ -72,7 +70,7 @@ with retention_tab:
             with friendly_errors(), unit_of_work() as session:
                 done = purge(session, actor, council_id=council_id)
             if done is not None:
-                st.session_state[NOTICE] = done.summary()
+                flash("success", done.summary())
                 st.rerun()
 
 with access_tab:

@@ -8,7 +8,7 @@ chosen council's pairings)."""
 import pandas as pd
 import streamlit as st
 
-from core.vocabulary import kind_label
+from core.vocabulary import kind_label, pairing_label
 from feedback.results.overview import council_overview, pairing_overview
 from ui.state import current_actor, unit_of_work
 from ui.text import alert, show
@@ -48,7 +48,10 @@ def council_card(council_id: int, council_cycles: pd.DataFrame) -> None:
         )
         with unit_of_work() as session:
             pairings = pairing_overview(session, chosen)
-        pairings["pair"] = pairings["member"] + " & " + pairings["officer"]
+        pairings["pair"] = [
+            pairing_label(member, officer)
+            for member, officer in zip(pairings["member"], pairings["officer"], strict=True)
+        ]
         pairings["kind"] = pairings["kind"].map(kind_label)
         st.dataframe(
             pairings[["pair", "kind", "portfolio", "submitted", "invited"]],

@@ -12,7 +12,9 @@ from feedback.setup.people import (
     list_people,
     set_governance,
 )
-from ui.errors import show_tandem_error
+from ui.errors import show_error
+from ui.notices import flash
+from ui.pickers import pick_council
 from ui.state import current_actor, unit_of_work
 
 actor = current_actor()
@@ -23,10 +25,7 @@ with unit_of_work() as session:
 if not councils:
     st.info("There are no councils you can manage yet. Add one on the People page.")
     st.stop()
-names = {c.id: c.name for c in councils}
-if st.session_state.get("council_id") not in names:
-    st.session_state["council_id"] = next(iter(names))
-council_id = st.selectbox("Council", list(names), format_func=names.get, key="council_id")
+council_id = pick_council(councils)
 
 with unit_of_work() as session:
     council = get_council(session, council_id)
@@ -54,7 +53,7 @@ with st.form(f"governance_{council_id}"):
                 set_governance(session, actor, council_id, governance)
             st.rerun()
         except TandemError as exc:
-            show_tandem_error(exc)
+            show_error(exc)
 
 if pairings:
     st.dataframe(
@@ -108,7 +107,7 @@ with st.form("new_pairing", clear_on_submit=True):
                 create_pairing(
                     session, actor, council_id, kind, member_id, officer_id, portfolio, started_on
                 )
-            st.success("Pairing added.")
+            flash("success", "Pairing added.")
             st.rerun()
         except TandemError as exc:
-            show_tandem_error(exc)
+            show_error(exc)

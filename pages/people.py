@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import TandemError
+from core.roles import is_admin
 from core.vocabulary import GOVERNANCE_LABELS, SIDE_LABELS, SPECIAL_ROLE_HOLDER, SPECIAL_ROLE_LABELS
 from feedback.setup.people import NATIONS, add_person, create_council, list_councils, list_people
 from feedback.setup.people_import import (
@@ -15,7 +16,9 @@ from feedback.setup.people_import import (
     template_xlsx,
     update_person,
 )
-from ui.errors import show_tandem_error as show_error
+from ui.errors import show_error
+from ui.notices import flash
+from ui.pickers import choose, pick_council
 from ui.state import current_actor, unit_of_work
 from ui.text import alert, show
 from ui.uploads import checked_once, forget, keep
@@ -67,7 +70,7 @@ st.title("People")
 with unit_of_work() as session:
     councils = list_councils(session, actor)
 
-if actor.role == "admin":
+if is_admin(actor):
     with (
         st.expander("Add a council", expanded=not councils, icon=":material/add:"),
         st.form("new_council", clear_on_submit=True),
@@ -91,8 +94,8 @@ if actor.role == "admin":
                     council = create_council(
                         session, actor, name, nation, governance=governance or None
                     )
-                st.session_state["council_id"] = council.id
-                alert("success", "Added {}.", council.name)
+                choose("council_id", council.id)
+                flash("success", "Added {}.", council.name)
                 st.rerun()
             except TandemError as exc:
                 show_error(exc)
@@ -101,10 +104,7 @@ if not councils:
     st.info("There are no councils you can manage yet.")
     st.stop()
 
-names = {c.id: c.name for c in councils}
-if st.session_state.get("council_id") not in names:
-    st.session_state["council_id"] = next(iter(names))
-council_id = st.selectbox("Council", list(names), format_func=names.get, key="council_id")
+council_id = pick_council(councils)
 
 with unit_of_work() as session:
     people = list_people(session, council_id)
@@ -166,9 +166,11 @@ with add_tab, st.form("add_person", clear_on_submit=True):
                     political_side=side,
                     special_role=role,
                 )
-            alert("success", "Added {}.", person.full_name)
         except TandemError as exc:
             show_error(exc)
+        else:  # read again, so the list shows them
+            flash("success", "Added {}.", person.full_name)
+            st.rerun()
 
 with import_tab:
     st.write(
@@ -266,6 +268,8 @@ with edit_tab:
                             political_side=new_side if person.kind == "member" else None,
                             special_role=new_role,
                         )
-                    st.success("Saved.")
                 except TandemError as exc:
                     show_error(exc)
+                else:  # read again, so the list shows the change
+                    flash("success", "Saved.")
+                    st.rerun()

@@ -8,6 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import Conflict, TandemError
+from core.roles import is_principal, is_staff
+from core.vocabulary import pairing_label
 from planning.excel import export_filename, export_plans
 from planning.excel_import import MAX_BYTES, ImportResult, import_plans
 from planning.models import CHALLENGE_LABELS
@@ -39,13 +41,15 @@ from planning.suggestions import (
     dismiss_suggestion,
     suggest,
 )
-from ui.errors import show_tandem_error as show_error
+from ui.errors import show_error
+from ui.notices import flash
+from ui.pickers import pick
 from ui.state import current_actor, unit_of_work
 from ui.text import alert, bullets, show, show_html
 from ui.uploads import checked_once, forget
 
 actor = current_actor()
-NOTICE = "plan_notice"
+CONFLICT = "plan_notice_conflict"
 PLAN_CHECK_KEY = "plan_upload_check"
 
 
@@ -61,10 +65,10 @@ def run_action(success: str, fn, *args, plan_id: int | None = None, **kwargs) ->
             fn(session, actor, *args, **kwargs)
             if plan_id is not None:
                 st.session_state[opened_key(plan_id)] = read_plan(session, actor, plan_id).revision
-        st.session_state[NOTICE] = success
+        flash("success", success)
         return True
     except Conflict as exc:  # shown at the top of the page, beside the reload button
-        st.session_state[NOTICE + "_conflict"] = str(exc)
+        st.session_state[CONFLICT] = str(exc)
         st.rerun()
     except TandemError as exc:
         show_error(exc)
@@ -82,13 +86,9 @@ if not choices:
     )
     st.stop()
 
-cycles = {c.cycle_id: c.cycle for c in choices}
-cycle_id = st.selectbox("Cycle", list(cycles), format_func=cycles.get, key="plan_cycle")
+cycle_id = pick("Cycle", {c.cycle_id: c.cycle for c in choices}, "plan_cycle")
 pairings = {c.pairing_id: c.pairing for c in choices if c.cycle_id == cycle_id}
-pairing_id = st.selectbox("Pairing", list(pairings), format_func=pairings.get, key="plan_pairing")
-
-if notice := st.session_state.pop(NOTICE, None):
-    alert("success", notice, icon="check_circle")
+pairing_id = pick("Pairing", pairings, "plan_pairing")
 
 
 # --- progress reminders (staff): for the whole cycle, so above any one pairing's plan -------
@@ -113,7 +113,7 @@ def reminders_panel(cycle_id: int) -> None:
         st.dataframe(
             pd.DataFrame(
                 {
-                    "Pairing": [f"{r.member[0]} & {r.officer[0]}" for r in due],
+                    "Pairing": [pairing_label(r.member[0], r.officer[0]) for r in due],
                     "Overdue": [len(r.overdue) for r in due],
                     "Due soon": [len(r.due_soon) for r in due],
                 }
@@ -133,7 +133,7 @@ def reminders_panel(cycle_id: int) -> None:
                     st.text(f"Could not send: {failure}")
 
 
-if actor.role != "principal":
+if is_staff(actor):
     reminders_panel(cycle_id)
 
 with unit_of_work() as session:
@@ -167,7 +167,7 @@ with unit_of_work() as session:
     carried = carried_summary(session, actor, plan_id)
 opened = st.session_state.setdefault(opened_key(plan_id), view.revision)
 
-if conflict := st.session_state.pop(NOTICE + "_conflict", None):
+if conflict := st.session_state.pop(CONFLICT, None):
     alert("error", conflict, icon="sync_problem")
 if opened != view.revision:
     alert(
@@ -204,8 +204,8 @@ for col, s in zip(sign_cols, view.signoffs, strict=True):
             )
         else:
             show("<b>{}</b> has not agreed yet.", s.name, icon="pending")
-        mine = actor.role == "principal" and actor.person_id == s.person_id
-        staff = actor.role != "principal"
+        mine = is_principal(actor) and actor.person_id == s.person_id
+        staff = is_staff(actor)
         if not s.current and (mine or staff):
             whose = "councillor" if s.side == "member" else "officer"
             label = "I agree to this plan" if mine else f"Record the {whose}'s agreement"
@@ -505,7 +505,7 @@ c1.download_button(
     on_click="ignore",
     icon=":material/download:",
 )
-if actor.role != "principal":
+if is_staff(actor):
     c2.download_button(
         "Download every plan in this cycle (.xlsx)",
         data=lambda: _export(None),
@@ -551,6 +551,6 @@ if upload is not None:
             forget(PLAN_CHECK_KEY)  # the plans changed (or not): check the file afresh
             if result.ok:
                 st.session_state.pop(opened_key(plan_id), None)
-                st.session_state[NOTICE] = result.summary()
+                flash("success", result.summary())
                 st.rerun()
             alert("error", result.summary(), details=result.errors)

@@ -10,7 +10,9 @@ from feedback.results import charts
 from feedback.results.publication import read_council_overview, read_pairing_report
 from feedback.results.report_index import readable_cycles, readable_reports
 from feedback.results.tables import GAP_THRESHOLD, national_source
-from ui.report_views import show_chart, show_error
+from ui.errors import show_error
+from ui.pickers import cycle_names, pick
+from ui.report_views import show_chart
 from ui.state import current_actor, unit_of_work
 from ui.text import bullets, show, show_html
 
@@ -41,15 +43,7 @@ if cycles.empty:
     )
     st.stop()
 
-names = {
-    int(row.cycle_id): f"{row.council} · {row.cycle} ({row.status})"
-    for row in cycles.itertuples(index=False)
-}
-if st.session_state.get("present_cycle") not in names:
-    st.session_state["present_cycle"] = next(iter(names))
-cycle_id = st.sidebar.selectbox(
-    "Cycle to present", list(names), format_func=names.get, key="present_cycle"
-)
+cycle_id = pick("Cycle to present", cycle_names(cycles), "present_cycle", where=st.sidebar)
 pairings = reports[reports["cycle_id"] == cycle_id]
 INTRO = ["title", "findings", "national", "scores"]
 slides = INTRO + [f"pairing:{pid}" for pid in pairings["pairing_id"]]
@@ -93,7 +87,7 @@ try:
             else None
         )
 except TandemError as exc:
-    show_error(exc)
+    show_error(exc, refusals="warning")
     st.stop()
 
 meta = overview.meta

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import TandemError
+from core.roles import is_principal
 from core.vocabulary import kind_label, role_words
 from feedback.results import charts
 from feedback.results.publication import read_pairing_report
@@ -20,7 +21,9 @@ from feedback.results.tables import (
     finding_rule,
     replies_text,
 )
-from ui.report_views import edition_identity, show_chart, show_error, slug
+from ui.errors import show_error
+from ui.pickers import cycle_names, pick
+from ui.report_views import edition_identity, show_chart, slug
 from ui.state import current_actor, unit_of_work
 from ui.text import alert, bullets, show, show_html
 
@@ -30,7 +33,7 @@ st.title("Pairing report")
 with unit_of_work() as session:
     choices = readable_reports(session, actor)
 if choices.empty:
-    if actor.role == "principal":
+    if is_principal(actor):
         st.info(
             "Your report is not published yet. Your facilitator will tell you when it is.",
             icon=":material/schedule:",
@@ -43,29 +46,19 @@ if choices.empty:
         )
     st.stop()
 
-cycles = choices.drop_duplicates("cycle_id").set_index("cycle_id")
-cycle_names = {cid: f"{row.council} · {row.cycle} ({row.status})" for cid, row in cycles.iterrows()}
 left, right = st.columns(2)
-if st.session_state.get("report_cycle") not in cycle_names:
-    st.session_state["report_cycle"] = next(iter(cycle_names))
-cycle_id = left.selectbox(
-    "Cycle", list(cycle_names), format_func=cycle_names.get, key="report_cycle"
-)
+cycle_id = pick("Cycle", cycle_names(choices), "report_cycle", where=left)
 in_cycle = choices[choices["cycle_id"] == cycle_id]
 pairing_names = {
     int(k): v for k, v in zip(in_cycle["pairing_id"], in_cycle["pairing"], strict=True)
 }
-if st.session_state.get("report_pairing") not in pairing_names:
-    st.session_state["report_pairing"] = next(iter(pairing_names))
-pairing_id = right.selectbox(
-    "Pairing", list(pairing_names), format_func=pairing_names.get, key="report_pairing"
-)
+pairing_id = pick("Pairing", pairing_names, "report_pairing", where=right)
 
 try:
     with unit_of_work() as session:
         report = read_pairing_report(session, actor, int(cycle_id), int(pairing_id))
 except TandemError as exc:
-    show_error(exc)
+    show_error(exc, refusals="warning")
     st.stop()
 
 meta = report.meta
@@ -78,11 +71,7 @@ TARGETS = {
 }
 file_stem = slug(meta.get("cycle_name"), member, officer)
 # A published edition never changes: its charts are built once (None: live, built each run).
-kept = edition_identity(meta)
-
-
-def keep(*chart_args: object) -> tuple | None:
-    return None if kept is None else (*kept, *chart_args)
+published = edition_identity(meta)
 
 
 # --- headline ------------------------------------------------------------------------------
@@ -183,7 +172,7 @@ def scores(report: PairingReport) -> None:
             partial(charts.self_partner_others, report.dimensions, target, sources=sources),
             f"{file_stem}-{target}-scores",
             f"scores_{target}",
-            keep_as=keep("scores", target, sources),
+            edition=published,
         )
 
 
@@ -237,7 +226,7 @@ with gaps_tab:
             partial(charts.gap_bars, report.gaps, target, threshold=gap_threshold),
             f"{file_stem}-{target}-gaps",
             f"gaps_{target}",
-            keep_as=keep("gaps", target),
+            edition=published,
         )
         show_chart(
             partial(
@@ -249,7 +238,7 @@ with gaps_tab:
             ),
             f"{file_stem}-{target}-johari",
             f"johari_{target}",
-            keep_as=keep("johari", target),
+            edition=published,
         )
 
 # --- items -----------------------------------------------------------------------------------
@@ -287,7 +276,7 @@ def item_by_item(report: PairingReport) -> None:
             partial(charts.self_partner_others, report.items, target, dimension_code=code),
             f"{file_stem}-{code}-{target}-items",
             "items",
-            keep_as=keep("items", code, target),
+            edition=published,
         )
 
 
@@ -322,7 +311,7 @@ with mirror_tab:
             partial(charts.mirror, report.mirror),
             f"{file_stem}-mirror",
             "mirror",
-            keep_as=keep("mirror"),
+            edition=published,
         )
 
 # --- change ----------------------------------------------------------------------------------
@@ -354,7 +343,7 @@ with change_tab:
                 ),
                 f"{file_stem}-{target}-change",
                 f"change_{target}",
-                keep_as=keep("change", target),
+                edition=published,
             )
 
 # --- what matters most (framework 2026.2) ---------------------------------------------------

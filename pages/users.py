@@ -5,7 +5,7 @@ feedback/accounts.py."""
 import streamlit as st
 
 from core.errors import PermissionDenied
-from core.roles import require_admin
+from core.roles import Role, require_admin
 from feedback.setup.people import list_councils
 from governance.accounts import (
     ROLES,
@@ -19,6 +19,7 @@ from governance.accounts import (
     users_table,
 )
 from ui.errors import friendly_errors
+from ui.notices import flash
 from ui.state import USER_ID_KEY, current_actor, unit_of_work
 from ui.text import alert, show
 
@@ -30,13 +31,9 @@ except PermissionDenied as exc:
     alert("error", exc, icon="lock")
     st.stop()
 
-NOTICE = "users_notice"
-if notice := st.session_state.pop(NOTICE, None):
-    alert("success", notice, icon="check_circle")
-
 
 def done(message: str) -> None:
-    st.session_state[NOTICE] = message
+    flash("success", message)
     st.rerun()
 
 
@@ -130,8 +127,8 @@ with (
                 password or None,
                 display_name=display_name,
                 email=email,
-                council_ids=council_ids if role == "facilitator" else [],
-                person_email=person_email if role == "principal" else "",
+                council_ids=council_ids if role == Role.facilitator else [],
+                person_email=person_email if role == Role.principal else "",
                 first_admin=not rows,
             )
 
@@ -157,14 +154,14 @@ with left:
         act(f"{row['username']} is unlocked.", unlock_user, user_id)
 
 with right:
-    if user.role == "facilitator":
+    if user.role == Role.facilitator:
         with st.form("user_councils"):
             chosen = st.multiselect(
                 "Councils", list(councils), default=current_councils, format_func=councils.get
             )
             if st.form_submit_button("Save councils"):
                 act("Councils saved.", update_user, user_id, council_ids=chosen)
-    if user.role == "principal":
+    if user.role == Role.principal:
         with st.form("user_person"):
             show("Linked to: {}", row["person"] or "nobody yet", kind="caption")
             linked = st.text_input("Link to the person with this email")

@@ -248,11 +248,16 @@ def test_a_principal_waits_for_publication(closed_cycle: dict[str, list[str]]) -
 def test_errors_are_shown_as_their_message_never_a_traceback() -> None:
     def page() -> None:
         from core.errors import Invalid, NotFound, PermissionDenied
-        from ui.report_views import show_error
+        from ui.errors import show_error
 
-        show_error(PermissionDenied("You can only read your own pairing's report."))
-        show_error(NotFound("That pairing did not take part in this cycle."))
-        show_error(Invalid("Not ready.", ["The cycle is still open: close it first."]))
+        show_error(
+            PermissionDenied("You can only read your own pairing's report."), refusals="warning"
+        )
+        show_error(NotFound("That pairing did not take part in this cycle."), refusals="warning")
+        show_error(
+            Invalid("Not ready.", ["The cycle is still open: close it first."]), refusals="warning"
+        )
+        show_error(PermissionDenied("Only facilitators and administrators can open this."))
 
     at = AppTest.from_function(page).run()
     assert not at.exception
@@ -260,7 +265,10 @@ def test_errors_are_shown_as_their_message_never_a_traceback() -> None:
         "You can only read your own pairing's report.",
         "That pairing did not take part in this cycle.",
     ]
-    assert alerts(at, "error")[0] == "Not ready. The cycle is still open: close it first."
+    assert alerts(at, "error") == [
+        "Not ready. The cycle is still open: close it first.",
+        "Only facilitators and administrators can open this.",  # set-up pages: an error
+    ]
 
 
 def test_the_demo_children_pairing_shows_no_partner_scores(demo: str) -> None:

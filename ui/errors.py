@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Literal
 
 import streamlit as st
 
-from core.errors import Invalid, TandemError
+from core.errors import Invalid, NotFound, PermissionDenied, TandemError
 from ui.text import alert
 
 log = logging.getLogger("tandem.ui")
-T = TypeVar("T")
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on the phone
 
@@ -24,9 +23,19 @@ def new_reference() -> str:
     return "".join(secrets.choice(_ALPHABET) for _ in range(6))
 
 
-def show_tandem_error(exc: TandemError) -> None:
-    """The message (and each problem, as plain text) of one of Tandem's own errors."""
-    alert("error", exc, icon="error", details=exc.problems if isinstance(exc, Invalid) else ())
+def show_error(exc: TandemError, *, refusals: Literal["error", "warning"] = "error") -> None:
+    """The message (and each problem, as plain text) of one of Tandem's own errors.
+
+    With refusals="warning" (the results pages, where nothing went wrong: there is just
+    nothing this person may see there yet), a refusal (PermissionDenied) and a missing
+    record (NotFound) are a warning with a lock or a search icon; otherwise an error."""
+    problems = exc.problems if isinstance(exc, Invalid) else ()
+    if refusals == "warning" and isinstance(exc, PermissionDenied):
+        alert("warning", str(exc), icon="lock", details=problems)
+    elif refusals == "warning" and isinstance(exc, NotFound):
+        alert("warning", str(exc), icon="search_off", details=problems)
+    else:
+        alert("error", str(exc), icon="error", details=problems)
 
 
 def show_unexpected(exc: BaseException) -> str:
@@ -48,13 +57,6 @@ def friendly_errors() -> Iterator[None]:
     try:
         yield
     except TandemError as exc:
-        show_tandem_error(exc)
+        show_error(exc)
     except Exception as exc:  # st.stop/st.rerun are BaseExceptions and pass straight by
         show_unexpected(exc)
-
-
-def attempt(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
-    """Call `fn`; on any error show it as `friendly_errors` does and return None."""
-    with friendly_errors():
-        return fn(*args, **kwargs)
-    return None

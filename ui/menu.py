@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core.roles import Actor
+from core.roles import ACCOUNT_ROLES, Actor, Role, is_admin
 
-STAFF = ("admin", "facilitator")
-EVERYONE = ("admin", "facilitator", "principal")
+ADMIN = (Role.admin,)
+STAFF = (Role.admin, Role.facilitator)
+EVERYONE = ACCOUNT_ROLES
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class Screen:
     title: str
     icon: str
     section: str
-    roles: tuple[str, ...]
+    roles: tuple[Role, ...]
     help: str
     default: bool = False
 
@@ -97,7 +98,7 @@ SCREENS: list[Screen] = [
         "Users",
         ":material/manage_accounts:",
         "Administration",
-        ("admin",),
+        ADMIN,
         "Accounts, roles, facilitators' councils and principals' links; unlock, switch off.",
     ),
     Screen(
@@ -105,7 +106,7 @@ SCREENS: list[Screen] = [
         "Audit log",
         ":material/history:",
         "Administration",
-        ("admin",),
+        ADMIN,
         "Who did what, when, on which record. Never answers.",
     ),
     Screen(
@@ -118,8 +119,8 @@ SCREENS: list[Screen] = [
     ),
 ]
 
-# The page a rater's link opens; set by the questionnaire feature.
-RATER_SCREEN: Screen | None = Screen(
+# The page a rater's link opens.
+RATER_SCREEN = Screen(
     "pages/questionnaire.py",
     "Your feedback",
     ":material/rate_review:",
@@ -139,17 +140,18 @@ def _page(screen: Screen) -> st.Page:
     )
 
 
-def pages_for(actor: Actor | None, rater_link: bool = False) -> dict[str, list[st.Page]] | list:
+def pages_for(
+    actor: Actor | None, rater_link: bool = False
+) -> dict[str, list[st.Page]] | list[st.Page]:
     if rater_link:
-        # Never fall back to a staff page: a link must not open anything but its form.
-        return [_page(RATER_SCREEN)] if RATER_SCREEN else [st.Page(_no_questionnaire)]
-    role = "admin" if actor is None or actor.role == "system" else actor.role
+        # Never a staff page: a link opens nothing but its form.
+        return [_page(RATER_SCREEN)]
+    if actor is None:
+        raise ValueError("Only a rater's link opens Tandem without an actor.")
+    # The command line's `system` actor is an administrator here.
+    role = Role.admin if is_admin(actor) else actor.role
     sections: dict[str, list[st.Page]] = {}
     for screen in SCREENS:
         if role in screen.roles:
             sections.setdefault(screen.section, []).append(_page(screen))
     return sections
-
-
-def _no_questionnaire() -> None:
-    st.error("This link is not recognised. Please use the link in your invitation email.")

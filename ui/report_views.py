@@ -1,31 +1,24 @@
 """Streamlit pieces shared by the report, council overview and presentation pages: a chart
-with its alt text and PNG/SVG downloads, text shown exactly as written, and errors."""
+with its alt text and PNG/SVG downloads (a published edition's charts built once and kept),
+and file names."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
-from core.errors import Invalid, NotFound, PermissionDenied, TandemError
 from feedback.results import charts
 from ui.state import get_engine
-from ui.text import alert, show
+from ui.text import show
 
-__all__ = ["display_height", "edition_identity", "show_chart", "show_error", "slug"]
-
-
-def show_error(exc: TandemError) -> None:
-    problems = exc.problems if isinstance(exc, Invalid) else ()
-    if isinstance(exc, PermissionDenied):
-        alert("warning", exc, icon="lock", details=problems)
-    elif isinstance(exc, NotFound):
-        alert("warning", exc, icon="search_off", details=problems)
-    else:
-        alert("error", exc, icon="error", details=problems)
+__all__ = ["chart_key", "display_height", "edition_identity", "show_chart", "slug"]
 
 
 Chart = alt.TopLevelMixin | Callable[[], alt.TopLevelMixin]
@@ -40,15 +33,15 @@ def _unchecked_spec(chart: Chart) -> dict[str, Any]:
 
 
 @st.cache_data(max_entries=2000, show_spinner=False)
-def _kept_spec(identity: tuple, _chart: Chart) -> dict[str, Any]:
-    """A chart of a published edition: an edition never changes, so its charts are built
-    once per server process. Only reached after the page has read the edition through
-    feedback.results.publication, so the cache never shows a chart to someone who could not
-    read it."""
+def _kept_spec(key: tuple[Any, ...], _chart: Chart) -> dict[str, Any]:
+    """A chart of a published edition, kept under `key` (see `chart_key`): an edition never
+    changes, so its charts are built once per server process. Only reached after the page
+    has read the edition through feedback.results.publication, so the cache never shows a
+    chart to someone who could not read it."""
     return _unchecked_spec(_chart)
 
 
-def edition_identity(meta: dict[str, Any]) -> tuple | None:
+def edition_identity(meta: dict[str, Any]) -> tuple[Any, ...] | None:
     """What identifies a published report for good (None for live results, which change):
     the database, the cycle, the pairing, the edition and when it was published."""
     if not meta.get("edition") or not meta.get("published_at"):
@@ -62,13 +55,48 @@ def edition_identity(meta: dict[str, Any]) -> tuple | None:
     )
 
 
+def _fingerprint(value: object) -> object:
+    """An argument of a chart builder as part of a cache key: a table by its columns and a
+    digest of its content, anything else as it is."""
+    if isinstance(value, pd.DataFrame):
+        try:
+            digest = pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes()
+        except TypeError:  # cells holding lists or dicts
+            digest = value.to_json(orient="split", default_handler=str).encode()
+        return ("table", tuple(map(str, value.columns)), hashlib.sha256(digest).hexdigest())
+    if isinstance(value, list | tuple):
+        return tuple(_fingerprint(v) for v in value)
+    return value
+
+
+def chart_key(edition: tuple[Any, ...] | None, chart: Chart) -> tuple[Any, ...] | None:
+    """The key a published edition's chart is kept by: the edition's identity and the
+    chart's own inputs — its builder and every argument the builder is given (tables by
+    content). None (build it each time) for live results, or a chart already built."""
+    if edition is None or not isinstance(chart, partial):
+        return None
+    builder = f"{chart.func.__module__}.{chart.func.__qualname__}"
+    return (
+        *edition,
+        builder,
+        tuple(_fingerprint(a) for a in chart.args),
+        tuple(sorted((k, _fingerprint(v)) for k, v in chart.keywords.items())),
+    )
+
+
 def show_chart(
-    chart: Chart, name: str, key: str, downloads: bool = True, keep_as: tuple | None = None
+    chart: Chart,
+    name: str,
+    key: str,
+    downloads: bool = True,
+    edition: tuple[Any, ...] | None = None,
 ) -> None:
     """The chart full width, its description in an expander, and PNG/SVG downloads made only
-    when clicked. `chart` may be a function that builds it; with `keep_as` (a published
-    edition's identity plus the chart's own arguments) it is built once and kept."""
-    spec = _kept_spec(keep_as, chart) if keep_as is not None else _unchecked_spec(chart)
+    when clicked. `chart` may be a builder with its arguments (functools.partial); with
+    `edition` (a published edition's `edition_identity`) it is built once and kept, keyed
+    by the edition and the builder's arguments (`chart_key`)."""
+    kept = chart_key(edition, chart)
+    spec = _kept_spec(kept, chart) if kept is not None else _unchecked_spec(chart)
     description = spec.get("description")
     # The spec's description is the accessible name (alt= would override it with the same).
     # Streamlit fits a stretched chart into the height it is given, so give it the plot's
@@ -101,7 +129,7 @@ def show_chart(
     )
 
 
-def display_height(spec: dict) -> int:
+def display_height(spec: dict[str, Any]) -> int:
     """The height to give a chart (its Vega-Lite spec) on the page."""
     plot = spec.get("height")
     plot = plot if isinstance(plot, int | float) else 300

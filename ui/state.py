@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core.db import ensure_schema, make_engine, session_scope
-from core.roles import Actor
+from core.roles import Actor, Role
 
 
 @st.cache_resource(show_spinner=False)
@@ -28,7 +28,7 @@ def unit_of_work() -> Iterator[Session]:
 
 # While no user account exists, whoever uses the app on this machine is its administrator
 # (the app shows a banner saying how to create one; see ui/auth.py).
-LOCAL_ADMIN = Actor(username="local administrator", role="admin")
+LOCAL_ADMIN = Actor(username="local administrator", role=Role.admin)
 
 # Set by ui.auth.gate() on every run of app.py, before any page runs.
 ACTOR_KEY = "actor"
@@ -43,6 +43,7 @@ def current_actor() -> Actor:
     router has run once in a fresh server process). A visitor who is not signed in is
     stopped here with a pointer to the sign-in page."""
     from ui.auth import account_sidebar, resolve_actor
+    from ui.notices import show_notices
 
     if not st.session_state.get(ROUTED_KEY):
         # Streamlit ran this file straight from pages/ (an address opened before the
@@ -59,4 +60,5 @@ def current_actor() -> Actor:
         st.stop()
     st.session_state[ACTOR_KEY] = actor
     account_sidebar(actor)
+    show_notices()  # what the last action did, at the top of the page
     return actor
