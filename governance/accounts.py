@@ -13,18 +13,26 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import overload
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.profiles import RFC_9106_LOW_MEMORY
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from core import audit
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied, TandemError
-from core.models import Council, FacilitatorCouncil, SignInFailure, UserAccount, utcnow
+from core.models import (
+    Council,
+    FacilitatorCouncil,
+    SignInFailure,
+    UserAccount,
+    stored_id,
+    utcnow,
+)
 from core.roles import ACCOUNT_ROLES, Actor, Role, require_admin
 from core.text import column_limit, one_line
 from feedback.models import Person
@@ -104,14 +112,16 @@ def lock_seconds(failed_attempts: int) -> int:
     """How long an account is locked after this many consecutive failures (0 = not locked)."""
     if failed_attempts < FREE_ATTEMPTS:
         return 0
-    return min(FIRST_LOCK_SECONDS * 2 ** (failed_attempts - FREE_ATTEMPTS), MAX_LOCK_SECONDS)
+    return int(min(FIRST_LOCK_SECONDS * 2 ** (failed_attempts - FREE_ATTEMPTS), MAX_LOCK_SECONDS))
 
 
+@overload
+def _aware(value: datetime) -> datetime: ...
+@overload
+def _aware(value: datetime | None) -> datetime | None: ...
 def _aware(value: datetime | None) -> datetime | None:
     # SQLite hands back naive datetimes; they were stored as UTC.
     if value is not None and value.tzinfo is None:
-        from datetime import UTC
-
         return value.replace(tzinfo=UTC)
     return value
 
@@ -147,7 +157,11 @@ def council_ids_for(session: Session, user_id: int) -> frozenset[int]:
 
 def actor_for(session: Session, user: UserAccount) -> Actor:
     """The Actor every domain function checks: role, councils run, and Person (principals)."""
-    councils = council_ids_for(session, user.id) if user.role == Role.facilitator else frozenset()
+    councils = (
+        council_ids_for(session, stored_id(user.id))
+        if user.role == Role.facilitator
+        else frozenset()
+    )
     return Actor(
         username=user.username,
         role=user.role,
@@ -239,7 +253,7 @@ def create_user(
     session.add(user)
     session.flush()
     for council_id in council_ids:
-        session.add(FacilitatorCouncil(user_id=user.id, council_id=council_id))
+        session.add(FacilitatorCouncil(user_id=stored_id(user.id), council_id=council_id))
     who = Actor(username=username, role=Role.admin) if first_admin else actor
     audit.record(
         session, who, "create user", "useraccount", user.id, None, role=role, councils=council_ids
@@ -327,8 +341,8 @@ def _forget_old_failures(session: Session, username: str, now: datetime) -> None
     failed sign-in (the one being tried is reset in place instead, see _no_such_account)."""
     session.exec(
         delete(SignInFailure).where(
-            SignInFailure.last_failed_at < now - FORGET_FAILURES_AFTER,
-            SignInFailure.username != _normalise_username(username)[:200],
+            col(SignInFailure.last_failed_at) < now - FORGET_FAILURES_AFTER,
+            col(SignInFailure.username) != _normalise_username(username)[:200],
         )
     )
 
@@ -440,7 +454,7 @@ def change_own_password(
         HASHER.verify(user.password_hash or _DUMMY_HASH, current_password)
     except (VerificationError, InvalidHashError):
         raise Invalid("Your current password is not right; nothing was changed.") from None
-    set_password(session, actor, user.id, new_password)
+    set_password(session, actor, stored_id(user.id), new_password)
 
 
 def update_user(
@@ -463,7 +477,9 @@ def update_user(
     new_active = active if active is not None else user.active
     if council_ids is None:
         council_ids = (
-            sorted(council_ids_for(session, user.id)) if new_role == Role.facilitator else []
+            sorted(council_ids_for(session, stored_id(user.id)))
+            if new_role == Role.facilitator
+            else []
         )
     new_person = person_id if person_id is not None else user.person_id
     if new_role != Role.principal:
@@ -492,13 +508,13 @@ def update_user(
     if email is not None:
         user.email = email.strip().lower()
     session.add(user)
-    existing = council_ids_for(session, user.id)
+    existing = council_ids_for(session, stored_id(user.id))
     wanted = set(council_ids) if new_role == Role.facilitator else set()
     for council_id in existing - wanted:
         link = session.get(FacilitatorCouncil, (user.id, council_id))
         session.delete(link)
     for council_id in wanted - existing:
-        session.add(FacilitatorCouncil(user_id=user.id, council_id=council_id))
+        session.add(FacilitatorCouncil(user_id=stored_id(user.id), council_id=council_id))
     audit.record(
         session,
         actor,
@@ -543,11 +559,11 @@ def users_table(session: Session, actor: Actor) -> list[dict[str, object]]:
     people = {
         p.id: p.full_name
         for p in session.exec(
-            select(Person).where(Person.id.in_([u.person_id for u in users if u.person_id]))
+            select(Person).where(col(Person.id).in_([u.person_id for u in users if u.person_id]))
         ).all()
     }
     now = utcnow()
-    rows = []
+    rows: list[dict[str, object]] = []
     for u in users:
         locked = _aware(u.locked_until)
         rows.append(
