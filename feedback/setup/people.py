@@ -8,7 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from core import audit
+from core import audit, vocabulary
 from core.errors import Conflict, Invalid, NotFound
 from core.models import Council
 from core.roles import Actor, is_admin, require_admin, require_council_manager
@@ -373,8 +373,7 @@ def pairing_label(session: Session, pairing: Pairing) -> str:
         get_person(session, pairing.member_id),
         get_person(session, pairing.officer_id),
     )
-    portfolio = f" ({pairing.portfolio})" if pairing.portfolio else ""
-    return f"{member.full_name} & {officer.full_name}{portfolio}"
+    return vocabulary.pairing_label(member.full_name, officer.full_name, pairing.portfolio)
 
 
 def delete_council(session: Session, actor: Actor, council_id: int) -> None:
