@@ -139,7 +139,7 @@ def expired_cycles(
     return _with_counts(session, frame)
 
 
-def _count_by_cycle(session: Session, query) -> dict[int, int]:  # noqa: ANN001
+def _count_by_cycle(session: Session, query) -> dict[int, int]:
     return dict(session.exec(query).all())
 
 

@@ -147,7 +147,7 @@ def find_subject(session: Session, actor: Actor, email: str, council: str | int)
     return person
 
 
-def _rows(session: Session, query) -> list[dict[str, Any]]:  # noqa: ANN001
+def _rows(session: Session, query) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in session.exec(query).all()]
 
 
