@@ -168,7 +168,7 @@ def schema_state(engine: Engine) -> str:
         return "current"
     try:
         script.get_revision(current)
-    except Exception:  # noqa: BLE001 - alembic raises several kinds for an unknown id
+    except Exception:
         return "newer"
     return "older"
 

@@ -114,7 +114,7 @@ def open_workbook(data: bytes, not_a_workbook: str) -> Any:
     _check_archive(data, not_a_workbook)
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=False, rich_text=False)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
+    except Exception as exc:
         raise Invalid(not_a_workbook) from exc
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col
 
 from core.errors import NotFound, PermissionDenied
-from core.roles import Actor, require_council_manager
+from core.roles import Actor, is_principal, require_council_manager
 from core.vocabulary import CycleStatus
 from feedback.models import Cycle, CyclePairing, Pairing, Person
 
@@ -46,7 +46,7 @@ def require_cycle_manager(session: Session, actor: Actor, cycle_id: int) -> Cycl
 
 
 def is_principal_of(session: Session, actor: Actor, pairing_id: int) -> bool:
-    if actor.role != "principal" or actor.person_id is None:
+    if not is_principal(actor) or actor.person_id is None:
         return False
     pairing = session.get(Pairing, pairing_id)
     return pairing is not None and actor.person_id in (pairing.member_id, pairing.officer_id)
@@ -71,7 +71,7 @@ def require_pairing_reader(
     in_cycle = session.get(CyclePairing, (cycle_row.id, pairing.id)) is not None
     if cycle_row.council_id != pairing.council_id or not in_cycle:
         raise NotFound("That pairing did not take part in this cycle.")
-    if actor.role == "principal":
+    if is_principal(actor):
         if not is_principal_of(session, actor, pairing_id):
             raise PermissionDenied("You can only read your own pairing's report.")
         require_published_to_principals(cycle_row)
@@ -83,7 +83,7 @@ def require_pairing_reader(
 def require_plan_editor(session: Session, actor: Actor, pairing_id: int) -> Pairing:
     """A pairing's plan is written by its two principals and by the council's staff."""
     pairing = _pairing(session, pairing_id)
-    if actor.role == "principal":
+    if is_principal(actor):
         if not is_principal_of(session, actor, pairing_id):
             raise PermissionDenied("You can only work on your own pairing's plan.")
         return pairing

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import overload
 
 from argon2 import PasswordHasher, Type
@@ -25,7 +25,14 @@ from sqlmodel import Session, col, func, select
 
 from core import audit
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied, TandemError
-from core.models import Council, FacilitatorCouncil, SignInFailure, UserAccount, stored_id, utcnow
+from core.models import (
+    Council,
+    FacilitatorCouncil,
+    SignInFailure,
+    UserAccount,
+    stored_id,
+    utcnow,
+)
 from core.roles import ACCOUNT_ROLES, Actor, Role, require_admin
 from core.text import column_limit, one_line
 from feedback.models import Person
@@ -105,8 +112,7 @@ def lock_seconds(failed_attempts: int) -> int:
     """How long an account is locked after this many consecutive failures (0 = not locked)."""
     if failed_attempts < FREE_ATTEMPTS:
         return 0
-    doubled = FIRST_LOCK_SECONDS << (failed_attempts - FREE_ATTEMPTS)  # × 2 per failure
-    return min(doubled, MAX_LOCK_SECONDS)
+    return int(min(FIRST_LOCK_SECONDS * 2 ** (failed_attempts - FREE_ATTEMPTS), MAX_LOCK_SECONDS))
 
 
 @overload
@@ -116,8 +122,6 @@ def _aware(value: datetime | None) -> datetime | None: ...
 def _aware(value: datetime | None) -> datetime | None:
     # SQLite hands back naive datetimes; they were stored as UTC.
     if value is not None and value.tzinfo is None:
-        from datetime import UTC
-
         return value.replace(tzinfo=UTC)
     return value
 

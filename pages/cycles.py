@@ -55,7 +55,7 @@ STATUS_ACTIONS = {
 }
 
 
-def run_action(success: str, fn, *args, **kwargs) -> bool:  # noqa: ANN001 - page helper
+def run_action(success: str, fn, *args, **kwargs) -> bool:
     """Call one domain function in its own unit of work; report the outcome."""
     try:
         with unit_of_work() as session:
@@ -330,7 +330,7 @@ with invite_tab:
             if column.button(f"Send {kind}", key=f"send_{kind}", type="primary"):
                 bar = st.progress(0.0, text=f"Preparing {kind}…")
 
-                def progress(done: int, total: int, text: str, bar=bar) -> None:  # noqa: ANN001
+                def progress(done: int, total: int, text: str, bar=bar) -> None:
                     # The progress label is Markdown: a count, never the rater's name.
                     bar.progress(done / total if total else 1.0, text=f"{done} of {total}")
 

@@ -33,7 +33,7 @@ ROLE_HELP = (
 )
 
 
-def standing_inputs(kind: str | None, person=None) -> tuple[str, str, str]:  # noqa: ANN001
+def standing_inputs(kind: str | None, person=None) -> tuple[str, str, str]:
     """Political group and side (councillors) and special role; kind None: the add form,
     where the kind is chosen in the same form, so every field is offered."""
     group = side = ""

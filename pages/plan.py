@@ -57,7 +57,7 @@ def opened_key(plan_id: int) -> str:
     return f"plan_opened_rev_{plan_id}"
 
 
-def run_action(success: str, fn, *args, plan_id: int | None = None, **kwargs) -> bool:  # noqa: ANN001
+def run_action(success: str, fn, *args, plan_id: int | None = None, **kwargs) -> bool:
     """One domain function in its own unit of work. After a change of our own, the page
     counts as opened at the plan's new revision."""
     try:

@@ -37,11 +37,11 @@ def done(message: str) -> None:
     st.rerun()
 
 
-def act(message: str, fn, *args, **kwargs) -> None:  # noqa: ANN001 - page helper
+def act(message: str, fn, *args, **kwargs) -> None:
     """One action in its own unit of work; the notice only once it is committed."""
     ok, result = False, None
     with friendly_errors():
-        with unit_of_work() as session:  # noqa: SIM117 - errors of the commit are caught too
+        with unit_of_work() as session:
             result = fn(session, actor, *args, **kwargs)
         ok = True
     if ok:

@@ -19,7 +19,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[email.message.EmailMessage] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, N802 - aiosmtpd API
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
         return "250 OK"
 
@@ -38,7 +38,7 @@ def body(message: email.message.EmailMessage) -> str:
 
 
 @contextmanager
-def running_inbox(monkeypatch) -> Iterator[Inbox]:  # noqa: ANN001 - pytest's MonkeyPatch
+def running_inbox(monkeypatch) -> Iterator[Inbox]:
     """Start the server and set TANDEM_SMTP_* (and the base URL) for the test."""
     inbox = Inbox()
     port = free_port()

@@ -15,13 +15,13 @@ TEST_PASSWORD = "correct horse battery staple"
 
 
 def sign_in(
-    at,  # noqa: ANN001 - streamlit.testing.v1.AppTest
+    at,
     session: Session,
     role: str = "admin",
     council_ids: list[int] | None = None,
     person_id: int | None = None,
     username: str | None = None,
-):  # noqa: ANN201 - returns the Actor
+):
     """Create an account (committed) and sign `at` in as it before its next run.
 
     Once any account exists, the app shows only the sign-in page to visitors who have not

@@ -37,7 +37,7 @@ ADMIN = Actor("boss", "admin", user_id=None)
 
 
 @pytest.fixture
-def council_id(session) -> int:  # noqa: ANN001
+def council_id(session) -> int:
     return create_council(session, SYSTEM, "Kingsmere Borough Council").id
 
 
@@ -265,7 +265,7 @@ def test_oidc_sign_in_matches_an_active_account_by_email(session) -> None:
 # --- the users page and `tandem user` ------------------------------------------------------
 
 
-def _users_page(monkeypatch, url: str):  # noqa: ANN001, ANN202
+def _users_page(monkeypatch, url: str):
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
@@ -275,7 +275,7 @@ def _users_page(monkeypatch, url: str):  # noqa: ANN001, ANN202
     return at.switch_page("pages/users.py").run()
 
 
-def _fill_add_form(at, username: str, role: str, password: str = PASSWORD, **extra):  # noqa: ANN001, ANN202
+def _fill_add_form(at, username: str, role: str, password: str = PASSWORD, **extra):
     form = [t for t in at.text_input]
     by_label = {t.label: t for t in form}
     by_label["Username"].input(username)

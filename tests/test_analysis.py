@@ -24,7 +24,7 @@ from feedback.results.report import (
 from feedback.results.tables import COLUMNS, GAP_THRESHOLD, CouncilOverview, PairingReport
 
 
-def _one(frame, **where):  # noqa: ANN001, ANN202
+def _one(frame, **where):
     rows = frame
     for k, v in where.items():
         rows = rows[rows[k] == v]
@@ -32,7 +32,7 @@ def _one(frame, **where):  # noqa: ANN001, ANN202
     return rows.iloc[0]
 
 
-def _none(frame, **where) -> bool:  # noqa: ANN001
+def _none(frame, **where) -> bool:
     rows = frame
     for k, v in where.items():
         rows = rows[rows[k] == v]
@@ -40,7 +40,7 @@ def _none(frame, **where) -> bool:  # noqa: ANN001
 
 
 @pytest.fixture
-def scenario_a(session: Session):  # noqa: ANN201
+def scenario_a(session: Session):
     """Principals 5 (member) and 4 (officer) everywhere; councillors 2, 3, 4; officers 3, 4,
     5; only two external partners (1 everywhere) — below the threshold of 3."""
     s = small_cycle(session, threshold=3)
@@ -57,7 +57,7 @@ def scenario_a(session: Session):  # noqa: ANN201
     return s
 
 
-def test_hand_computed_items_dimensions_gaps_and_mirror(session: Session, scenario_a) -> None:  # noqa: ANN001
+def test_hand_computed_items_dimensions_gaps_and_mirror(session: Session, scenario_a) -> None:
     s = scenario_a
     report = pairing_report(session, s.cycle_id, s.pairing_id)
     item = codes(s, "advice", "member")[0]
@@ -101,7 +101,7 @@ def test_hand_computed_items_dimensions_gaps_and_mirror(session: Session, scenar
     assert report.change.empty and report.meta["previous_cycle_name"] is None
 
 
-def test_a_group_below_threshold_is_dropped_everywhere(session: Session, scenario_a) -> None:  # noqa: ANN001
+def test_a_group_below_threshold_is_dropped_everywhere(session: Session, scenario_a) -> None:
     s = scenario_a
     report = pairing_report(session, s.cycle_id, s.pairing_id)
     groups = report.groups.set_index("group")
@@ -190,7 +190,7 @@ def test_change_since_the_previous_cycle(session: Session) -> None:
     assert own["change"] == 1
 
 
-def test_round_trip_through_json(session: Session, scenario_a) -> None:  # noqa: ANN001
+def test_round_trip_through_json(session: Session, scenario_a) -> None:
     s = scenario_a
     report = pairing_report(session, s.cycle_id, s.pairing_id)
     data = json.loads(json.dumps(report.to_dict()))
@@ -206,7 +206,7 @@ def test_round_trip_through_json(session: Session, scenario_a) -> None:  # noqa:
     assert back.findings == overview.findings
 
 
-def test_council_overview_by_hand(session: Session, scenario_a) -> None:  # noqa: ANN001
+def test_council_overview_by_hand(session: Session, scenario_a) -> None:
     s = scenario_a
     overview = council_overview(session, s.cycle_id)
     solace = overview.solace.set_index("measure")
@@ -232,7 +232,7 @@ def test_council_overview_by_hand(session: Session, scenario_a) -> None:  # noqa
     assert overview.findings and all(isinstance(f, str) for f in overview.findings)
 
 
-def test_national_comparison_by_hand(session: Session, scenario_a) -> None:  # noqa: ANN001
+def test_national_comparison_by_hand(session: Session, scenario_a) -> None:
     s = scenario_a
     other = small_cycle(session, threshold=3)
     add_rater(session, other, "member", {"solace.advice": 5, "solace.relationship": 4}, 4)
@@ -261,7 +261,7 @@ def _demo_ids(session: Session) -> tuple[dict[str, int], dict[str, int]]:
     return cycles, pairings
 
 
-def test_the_demo_story_is_in_the_numbers(demo_engine) -> None:  # noqa: ANN001
+def test_the_demo_story_is_in_the_numbers(demo_engine) -> None:
     with Session(demo_engine) as session:
         cycles, pairings = _demo_ids(session)
         leader = pairing_report(session, cycles["2026"], pairings["Cllr Margaret Oduya"])

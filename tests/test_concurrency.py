@@ -21,7 +21,7 @@ from feedback.collection.responses import (
 from feedback.models import Comment, Cycle, Invitation, Rating, Response
 
 
-def _plan(engine):  # noqa: ANN001, ANN202
+def _plan(engine):
     with Session(engine) as s:
         invitations = s.exec(select(Invitation).order_by(Invitation.id)).all()
         cycle = s.get(Cycle, invitations[0].cycle_id)

@@ -66,7 +66,7 @@ def _answers(spec: RaterSpec, item_codes: list[str]) -> dict[str, int | None]:
     return out
 
 
-def _build(session: Session, data: dict) -> tuple:  # noqa: ANN201
+def _build(session: Session, data: dict) -> tuple:
     s = small_cycle(session, threshold=data["threshold"])
     dim_items = [c for c, i in s.items.items() if i.dimension_id is not None]
     dim_items.sort(key=lambda c: s.items[c].position)
@@ -85,7 +85,7 @@ def _build(session: Session, data: dict) -> tuple:  # noqa: ANN201
     return s, truth, dim_items
 
 
-def _eligible(s, values: dict[str, int | None], code: str) -> bool:  # noqa: ANN001
+def _eligible(s, values: dict[str, int | None], code: str) -> bool:
     """The half-items rule: a rater counts for an item only if they answered at least half
     of its dimension's items for its target."""
     item = s.items[code]
@@ -95,7 +95,7 @@ def _eligible(s, values: dict[str, int | None], code: str) -> bool:  # noqa: ANN
     return answered * 2 >= len(same)
 
 
-def _shown_cells(truth, threshold: int, code: str, s) -> dict[str, list[int]]:  # noqa: ANN001
+def _shown_cells(truth, threshold: int, code: str, s) -> dict[str, list[int]]:
     """Ground truth: each group's answers to one item, for the groups whose cell may be shown."""
     out = {}
     for group, rows in truth.items():
@@ -111,7 +111,7 @@ def _shown_cells(truth, threshold: int, code: str, s) -> dict[str, list[int]]:  
 @SETTINGS
 def test_nothing_published_leads_back_to_a_suppressed_group_or_one_rater(
     sqlite_engine, data
-) -> None:  # noqa: ANN001
+) -> None:
     with Session(sqlite_engine, expire_on_commit=False) as session:
         s, truth, dim_items = _build(session, data)
         edition = publish_cycle(session, SYSTEM, s.cycle_id)
@@ -189,7 +189,7 @@ def test_nothing_published_leads_back_to_a_suppressed_group_or_one_rater(
 
 @given(data=cycles, late=st.sampled_from(ANONYMOUS), spec=raters)
 @SETTINGS
-def test_republishing_after_one_late_reply_changes_nothing(sqlite_engine, data, late, spec) -> None:  # noqa: ANN001
+def test_republishing_after_one_late_reply_changes_nothing(sqlite_engine, data, late, spec) -> None:
     with Session(sqlite_engine, expire_on_commit=False) as session:
         s, _truth, dim_items = _build(session, data)
         publish_cycle(session, SYSTEM, s.cycle_id)
@@ -286,7 +286,7 @@ def _differences_reveal_nothing(
 
 @given(data=cycles, batches=late_batches)
 @SETTINGS
-def test_differencing_editions_never_gives_back_a_late_reply(sqlite_engine, data, batches) -> None:  # noqa: ANN001
+def test_differencing_editions_never_gives_back_a_late_reply(sqlite_engine, data, batches) -> None:
     with Session(sqlite_engine, expire_on_commit=False) as session:
         s, truth, dim_items = _build(session, data)
         author = {text: group for group, rows in truth.items() for _v, text in rows if text}
@@ -349,7 +349,7 @@ def _means(rows: list[dict]) -> dict[tuple, float | None]:
 @SETTINGS
 def test_change_never_shows_an_unpublished_previous_cycle(
     sqlite_engine, previous, current, principals, published, late
-) -> None:  # noqa: ANN001
+) -> None:
     with Session(sqlite_engine, expire_on_commit=False) as session:
         before = small_cycle(session, threshold=2, opens_on=date(2026, 1, 5))
         dim_items = sorted((c for c, i in before.items.items() if i.dimension_id is not None),
@@ -430,7 +430,7 @@ class _Live:
     threshold: int
 
 
-def _expected_cells(state: _Live, s, dim_items: list[str]) -> dict[tuple, frozenset[int]]:  # noqa: ANN001
+def _expected_cells(state: _Live, s, dim_items: list[str]) -> dict[tuple, frozenset[int]]:
     """Which responses stand behind each anonymous item cell the rules let through."""
     by_group: dict[str, list[tuple[int, dict]]] = {g: [] for g in ANONYMOUS}
     for rid, (group, values, _text) in state.raters.items():
@@ -458,7 +458,7 @@ def _sums(section: dict) -> dict[tuple, tuple[int, float]]:
     }
 
 
-def _which_state(section: dict, states: list[_Live], s, dim_items, values) -> dict:  # noqa: ANN001
+def _which_state(section: dict, states: list[_Live], s, dim_items, values) -> dict:
     """The (latest) state of the world a view shows: its anonymous item cells must be
     exactly those of some state, figure for figure."""
     shown = _sums(section)
@@ -494,9 +494,9 @@ def _solves_one(rows: list[frozenset[int]]) -> int | None:
 
 @given(data=cycles, steps=staff_steps)
 @SETTINGS
-def test_no_sequence_of_staff_reads_gives_back_one_raters_answers(  # noqa: C901
+def test_no_sequence_of_staff_reads_gives_back_one_raters_answers(
     sqlite_engine, data, steps
-) -> None:  # noqa: ANN001
+) -> None:
     from sqlalchemy import delete
 
     from feedback.collection.invitations import revoke_invitation
@@ -655,7 +655,7 @@ def _multisets(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 @given(data=cycles)
 @SETTINGS
-def test_an_agreement_band_never_pins_down_an_answer_set(sqlite_engine, data) -> None:  # noqa: ANN001
+def test_an_agreement_band_never_pins_down_an_answer_set(sqlite_engine, data) -> None:
     """For every published (mean, answers, band) of an anonymous dimension cell, at least
     two different multisets of answers are consistent with it, so the band and the mean
     together never tell anyone what the group answered."""

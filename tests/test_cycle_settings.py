@@ -22,12 +22,12 @@ from feedback.setup.cycles import cycle_settings, set_cycle_status, update_cycle
 APP = "../app.py"
 
 
-def _settings(engine, cycle_id: int) -> dict:  # noqa: ANN001
+def _settings(engine, cycle_id: int) -> dict:
     with Session(engine) as s:
         return cycle_settings(s.get(Cycle, cycle_id))
 
 
-def _update(engine, cycle_id: int, actor: Actor = SYSTEM, **changes) -> None:  # noqa: ANN001
+def _update(engine, cycle_id: int, actor: Actor = SYSTEM, **changes) -> None:
     with session_scope(engine) as s:
         now = cycle_settings(s.get(Cycle, cycle_id))
         wanted = {**now, **changes}

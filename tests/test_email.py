@@ -115,7 +115,7 @@ def test_invitations_and_reminders_arrive_and_the_link_opens_the_right_form(
         assert kinds.count("reminder") == 9 and kinds.count("invitation") == 11
 
 
-def _first_item(session, invitation):  # noqa: ANN001, ANN202
+def _first_item(session, invitation):
     from feedback.collection.responses import items_for_invitation
 
     return [i.id for i in items_for_invitation(session, invitation)]

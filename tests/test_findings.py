@@ -110,7 +110,7 @@ def test_new_pairings_are_those_under_twelve_months() -> None:
 _people = itertools.count(1)
 
 
-def _pairing(session: Session, s, kind: str, started_on: date | None):  # noqa: ANN001, ANN202
+def _pairing(session: Session, s, kind: str, started_on: date | None):
     n = next(_people)
     member = Person(council_id=s.council_id, full_name=f"Cllr M{n}",
                     email=f"m{n}@x.gov.uk", kind="member")  # fmt: skip
@@ -192,7 +192,7 @@ def test_agreement_band_by_hand(session: Session) -> None:
     assert dims.loc[dims["source"].isin(["self", "partner"]), "agreement"].isna().all()
 
 
-def _designed(engine) -> tuple[dict[str, set], dict[str, set]]:  # noqa: ANN001
+def _designed(engine) -> tuple[dict[str, set], dict[str, set]]:
     spec = yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8"))
     by_portfolio = {p["portfolio"]: p["key"] for p in spec["pairings"]}
     designed = {(f["pairing"], f["kind"], f["dimension"], f["target"]) for f in spec["findings"]}
@@ -208,7 +208,7 @@ def _designed(engine) -> tuple[dict[str, set], dict[str, set]]:  # noqa: ANN001
     return designed, surfaced
 
 
-def test_the_demo_surfaces_exactly_its_designed_findings(demo_engine) -> None:  # noqa: ANN001
+def test_the_demo_surfaces_exactly_its_designed_findings(demo_engine) -> None:
     designed, surfaced = _designed(demo_engine)
     assert len(surfaced) == 2
     for name, found in surfaced.items():
@@ -226,7 +226,7 @@ def test_the_demo_surfaces_exactly_its_designed_findings(demo_engine) -> None:  
         assert overview.findings[0].startswith("The pair see their partnership differently")
 
 
-def test_the_mirror_drafts_a_working_agreement_signed_with_the_plan(engine) -> None:  # noqa: ANN001
+def test_the_mirror_drafts_a_working_agreement_signed_with_the_plan(engine) -> None:
     with session_scope(engine) as s:
         build_demo(s)
     with Session(engine) as s:

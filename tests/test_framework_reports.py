@@ -20,7 +20,7 @@ from feedback.setup.framework import DEFAULT_FRAMEWORK_FILE, FRAMEWORK_2026_1, l
 NEW = DEFAULT_FRAMEWORK_FILE  # 2026.2
 
 
-def _rows(frame, **where):  # noqa: ANN001, ANN202
+def _rows(frame, **where):
     for k, v in where.items():
         frame = frame[frame[k] == v]
     return frame

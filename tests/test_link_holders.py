@@ -40,12 +40,12 @@ def _fresh_cache():
 
 
 @pytest.fixture
-def built(sqlite_engine, sqlite_url, monkeypatch):  # noqa: ANN201
+def built(sqlite_engine, sqlite_url, monkeypatch):
     monkeypatch.setenv("TANDEM_DATABASE_URL", sqlite_url)
     return build_cycle(sqlite_engine)
 
 
-def _invitation(engine, built, key: str, pairing: int = 0) -> int:  # noqa: ANN001
+def _invitation(engine, built, key: str, pairing: int = 0) -> int:
     with Session(engine) as s:
         return s.exec(
             select(Invitation.id).where(
@@ -70,7 +70,7 @@ def _shown(at: AppTest) -> str:
     )
 
 
-def _stored(engine, inv_id: int) -> tuple[dict, list[str]]:  # noqa: ANN001
+def _stored(engine, inv_id: int) -> tuple[dict, list[str]]:
     with Session(engine) as s:
         response = s.exec(select(Response).where(Response.invitation_id == inv_id)).one()
         ratings = dict(
@@ -92,7 +92,7 @@ def _answer(at: AppTest, inv_id: int, values: list[int], comment: str) -> None:
     assert not at.exception
 
 
-def _mail_merge_link(engine, built, inv_id: int) -> str:  # noqa: ANN001
+def _mail_merge_link(engine, built, inv_id: int) -> str:
     """What a facilitator holds after downloading the mail merge again."""
     with session_scope(engine) as s:
         fresh, _skipped = issue_links(s, SYSTEM, built.cycle_id, reissue=True)
@@ -201,7 +201,7 @@ def test_a_draft_written_without_a_browser_key_opens_for_no_browser(sqlite_engin
         assert not questionnaire_view(s, inv_id, key).draft_elsewhere
 
 
-def test_the_resume_key_rule_on_both_databases(engine, session) -> None:  # noqa: ANN001
+def test_the_resume_key_rule_on_both_databases(engine, session) -> None:
     """The domain rule itself, on SQLite and PostgreSQL: one key reads, writes and submits
     a draft; another key sees nothing, changes nothing, and may only start again (which
     deletes the draft unread); once submitted no key sees the answers."""

@@ -35,7 +35,7 @@ def _people(engine, council_id: int) -> list[Person]:
         return list(s.exec(select(Person).where(Person.council_id == council_id)))
 
 
-def _import(engine, council_id: int, name: str, data: bytes):  # noqa: ANN202
+def _import(engine, council_id: int, name: str, data: bytes):
     with session_scope(engine) as s:
         return import_people(s, SYSTEM, council_id, name, data)
 
@@ -106,7 +106,7 @@ def test_broken_files_get_a_clear_message(engine, council_id, name, data, needle
     assert len(_people(engine, council_id)) == 1
 
 
-def _xlsx(rows, merge: str | None = None) -> bytes:  # noqa: ANN001
+def _xlsx(rows, merge: str | None = None) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     for row in rows:
@@ -194,7 +194,7 @@ def test_the_import_page_checks_a_file_once_not_on_every_rerun(
     dry_runs: list[bytes] = []
     real = people_import.import_people
 
-    def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - a spy, calls the real one
+    def counting(*args, **kwargs):
         if kwargs.get("apply") is False:
             dry_runs.append(args[4])
         return real(*args, **kwargs)

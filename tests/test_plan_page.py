@@ -35,7 +35,7 @@ def _fresh_cache():
 
 
 @pytest.fixture
-def demo(demo_url, demo_engine, monkeypatch):  # noqa: ANN001, ANN201
+def demo(demo_url, demo_engine, monkeypatch):
     monkeypatch.setenv("TANDEM_DATABASE_URL", demo_url)
     with Session(demo_engine) as s:
         leader = s.exec(select(Person).where(Person.full_name == "Cllr Margaret Oduya")).one()
@@ -230,7 +230,7 @@ def test_an_uploaded_workbook_is_checked_once_not_on_every_rerun(demo, monkeypat
     dry_runs: list[bytes] = []
     real = excel_import.import_plans
 
-    def counting(session, actor, data, apply=False, **kwargs):  # noqa: ANN001, ANN003, ANN202
+    def counting(session, actor, data, apply=False, **kwargs):
         if not apply:
             dry_runs.append(data)  # a spy: the real import still runs
         return real(session, actor, data, apply, **kwargs)

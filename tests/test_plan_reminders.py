@@ -37,7 +37,7 @@ def smtp(monkeypatch):
 
 
 @pytest.fixture
-def plans(engine):  # noqa: ANN201
+def plans(engine):
     """Two pairings: the leader's plan has one action overdue, one due soon, one due later,
     one overdue but done and one overdue but dropped; the cabinet pairing's plan has nothing
     due."""

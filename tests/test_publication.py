@@ -31,7 +31,7 @@ from feedback.setup.cycles import set_cycle_status
 FIGURES = ("groups", "items", "dimensions", "gaps", "top_items", "bottom_items", "mirror")
 
 
-def _built(session: Session, threshold: int = 3):  # noqa: ANN202
+def _built(session: Session, threshold: int = 3):
     s = small_cycle(session, threshold=threshold)
     add_rater(session, s, "member", 4)
     add_rater(session, s, "officer", 3)

@@ -28,12 +28,12 @@ def _fresh_cache():
 
 
 @pytest.fixture
-def built(sqlite_engine, sqlite_url, monkeypatch):  # noqa: ANN201
+def built(sqlite_engine, sqlite_url, monkeypatch):
     monkeypatch.setenv("TANDEM_DATABASE_URL", sqlite_url)
     return build_cycle(sqlite_engine)
 
 
-def _token(engine, built, key: str, pairing: int = 0) -> tuple[int, str]:  # noqa: ANN001
+def _token(engine, built, key: str, pairing: int = 0) -> tuple[int, str]:
     with session_scope(engine) as s:
         inv = s.exec(
             select(Invitation).where(
@@ -54,7 +54,7 @@ def _open(token: str, browser: AppTest | None = None) -> AppTest:
     return at.run()
 
 
-def _ratings(engine, inv_id: int) -> dict[int, int | None]:  # noqa: ANN001
+def _ratings(engine, inv_id: int) -> dict[int, int | None]:
     with Session(engine) as s:
         response = s.exec(select(Response).where(Response.invitation_id == inv_id)).first()
         if response is None:
@@ -316,7 +316,7 @@ def test_each_group_is_asked_only_what_it_can_see_and_the_pair_read_you(
     assert "What should you keep doing?" in html_texts(member)
 
 
-def _extras(engine, inv_id: int) -> tuple[dict[str, str], list[int]]:  # noqa: ANN001
+def _extras(engine, inv_id: int) -> tuple[dict[str, str], list[int]]:
     with Session(engine) as s:
         response = s.exec(select(Response).where(Response.invitation_id == inv_id)).one()
         answers = s.exec(select(OpenAnswer).where(OpenAnswer.response_id == response.id)).all()
@@ -370,7 +370,7 @@ def test_open_answers_and_what_matters_most_save_resume_and_are_final(sqlite_eng
             s.commit()
 
 
-def _view_dims(session, inv_id: int, key: str) -> list[tuple[int, str]]:  # noqa: ANN001
+def _view_dims(session, inv_id: int, key: str) -> list[tuple[int, str]]:
     from feedback.collection.responses import questionnaire_view
 
     return questionnaire_view(session, inv_id, key).matters_most.options

@@ -258,7 +258,7 @@ def app(sqlite_url: str, monkeypatch: pytest.MonkeyPatch):
     st.cache_resource.clear()
 
 
-def in_form(widgets, form: str, label: str):  # noqa: ANN001, ANN201
+def in_form(widgets, form: str, label: str):
     return next(w for w in widgets if w.form_id == form and w.label == label)
 
 

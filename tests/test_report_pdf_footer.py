@@ -49,7 +49,7 @@ def test_a_long_place_and_cycle_name_stay_inside_the_footer(demo_engine) -> None
         height = float(page.mediabox.top)
         pieces: list[tuple[float, str]] = []
 
-        def visit(text, cm, tm, font, size, pieces=pieces, height=height) -> None:  # noqa: ANN001
+        def visit(text, cm, tm, font, size, pieces=pieces, height=height) -> None:
             y = tm[5] * cm[3] + cm[5]
             if text.strip() and y < 14 / 25.4 * 72 and abs(size * tm[0] * cm[0]) > 0:
                 pieces.append(((tm[4] * cm[0] + cm[4]), text))

@@ -43,12 +43,12 @@ AFTER = date(2030, 3, 1)
 BEFORE = date(2029, 12, 1)
 
 
-def count(session: Session, model, *where) -> int:  # noqa: ANN001
+def count(session: Session, model, *where) -> int:
     return session.exec(select(func.count()).select_from(model).where(*where)).one()
 
 
 @pytest.fixture
-def built(engine, session):  # noqa: ANN001, ANN201
+def built(engine, session):
     built = build_cycle(engine)
     invitations = session.exec(
         select(Invitation).where(Invitation.cycle_id == built.cycle_id)

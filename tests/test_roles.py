@@ -70,7 +70,7 @@ def _fresh_cache():
     st.cache_resource.clear()
 
 
-def _world(engine) -> SimpleNamespace:  # noqa: ANN001
+def _world(engine) -> SimpleNamespace:
     built = build_cycle(engine)
     p = built.people
     with session_scope(engine) as s:
@@ -109,11 +109,11 @@ def _world(engine) -> SimpleNamespace:  # noqa: ANN001
 
 
 @pytest.fixture
-def world(engine) -> SimpleNamespace:  # noqa: ANN001
+def world(engine) -> SimpleNamespace:
     return _world(engine)
 
 
-def _council(w):  # noqa: ANN001, ANN202
+def _council(w):
     return w.built.council_id
 
 

@@ -32,7 +32,7 @@ def _fresh_cache():
 
 
 @pytest.fixture
-def demo(demo_url, demo_engine, monkeypatch):  # noqa: ANN001, ANN201
+def demo(demo_url, demo_engine, monkeypatch):
     monkeypatch.setenv("TANDEM_DATABASE_URL", demo_url)
     return demo_engine
 
@@ -46,7 +46,7 @@ def everything_shown(at: AppTest) -> str:
     return " ".join(parts + html_texts(at))
 
 
-def add_user(engine, username="fac@example.org", role="admin") -> int:  # noqa: ANN001
+def add_user(engine, username="fac@example.org", role="admin") -> int:
     with session_scope(engine) as s:
         return create_user(s, SYSTEM, username, role, TEST_PASSWORD).id
 

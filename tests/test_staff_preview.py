@@ -30,7 +30,7 @@ def _principal(person_id: int) -> Actor:
     return Actor(username=f"p{person_id}", role="principal", person_id=person_id)
 
 
-def _three_officers(session: Session):  # noqa: ANN202
+def _three_officers(session: Session):
     s = small_cycle(session, threshold=3)
     add_rater(session, s, "member", 4)
     add_rater(session, s, "officer", 3)
@@ -40,7 +40,7 @@ def _three_officers(session: Session):  # noqa: ANN202
     return s
 
 
-def _read(session: Session, s) -> tuple[dict, dict, dict]:  # noqa: ANN001
+def _read(session: Session, s) -> tuple[dict, dict, dict]:
     report = read_pairing_report(session, SYSTEM, s.cycle_id, s.pairing_id).to_dict()
     every = read_all_pairing_reports(session, SYSTEM, s.cycle_id)[s.pairing_id].to_dict()
     overview = read_council_overview(session, SYSTEM, s.cycle_id).to_dict()
@@ -48,7 +48,7 @@ def _read(session: Session, s) -> tuple[dict, dict, dict]:  # noqa: ANN001
     return report, every, overview
 
 
-def _late(session: Session, s, value: int, text: str | None = None) -> int:  # noqa: ANN001
+def _late(session: Session, s, value: int, text: str | None = None) -> int:
     set_cycle_status(session, SYSTEM, s.cycle_id, "open")
     inv = add_rater(session, s, "officers", value, comments={"advice": text} if text else None)
     set_cycle_status(session, SYSTEM, s.cycle_id, "closed")
@@ -149,7 +149,7 @@ def test_an_erased_reply_or_a_swap_is_held_too(session: Session) -> None:
     _same(before, after_swap)
 
 
-def _pairings(session: Session, s, count: int) -> list:  # noqa: ANN001
+def _pairings(session: Session, s, count: int) -> list:
     """`count` pairings in the same cycle (the first is s's own)."""
     out = [s]
     for i in range(count - 1):

@@ -48,7 +48,7 @@ def invitation(session: Session, person_id: int, pairing_id: int) -> Invitation:
 
 
 @pytest.fixture
-def world(engine, session):  # noqa: ANN001, ANN201
+def world(engine, session):
     built = build_cycle(engine)
     p = built.people
     pairing = built.pairing_ids[0]
@@ -155,7 +155,7 @@ def test_facilitator_of_another_council_is_refused(session, world) -> None:
     assert subject_access(session, own, world.people["m0"])["person"]["name"] == "Cllr Member 0"
 
 
-def _staff_with_history(session: Session, world, other_council: int) -> dict[str, str]:  # noqa: ANN001
+def _staff_with_history(session: Session, world, other_council: int) -> dict[str, str]:
     """Council B's facilitator and an administrator, each with sign-in failures, a lock and
     audit events of their own. Returns their usernames by role."""
     from datetime import timedelta
@@ -251,7 +251,7 @@ def test_page_prepares_both_downloads(sqlite_engine, sqlite_url, monkeypatch) ->
     assert {"Download JSON", "Download workbook"} <= labels
 
 
-def _leaves(node):  # noqa: ANN001, ANN202
+def _leaves(node):
     children = getattr(node, "children", None)
     if children:
         for child in children.values():

@@ -50,7 +50,7 @@ def spreads(value: Any, path: str = "") -> list[str]:
     return found
 
 
-def _finished_cycles(engine) -> list[Cycle]:  # noqa: ANN001
+def _finished_cycles(engine) -> list[Cycle]:
     with Session(engine) as s:
         return list(
             s.exec(
@@ -72,7 +72,7 @@ def _cli_json(url: str, cycle_id: int) -> dict[str, Any]:
     return json.loads(out.stdout)
 
 
-def _everything_served(engine, url: str) -> dict[str, Any]:  # noqa: ANN001
+def _everything_served(engine, url: str) -> dict[str, Any]:
     """Every way staff or a principal get results out, for every finished cycle. The
     demo's newest cycle is taken back to closed first, so the live engine is read too."""
     with Session(engine) as s:

@@ -42,7 +42,7 @@ def _fresh_cache():
     st.cache_resource.clear()
 
 
-def leaves(node):  # noqa: ANN001, ANN201
+def leaves(node):
     children = getattr(node, "children", None)
     if children:
         for child in children.values():
@@ -51,7 +51,7 @@ def leaves(node):  # noqa: ANN001, ANN201
         yield node
 
 
-def text_of(el) -> str:  # noqa: ANN001
+def text_of(el) -> str:
     proto = getattr(el, "proto", None)
     parts = []
     for attr in ("value", "label", "body", "help", "placeholder"):
@@ -96,7 +96,7 @@ def check_page(at: AppTest, expected: list[str]) -> None:
 
 
 @pytest.fixture
-def world(sqlite_engine, sqlite_url, monkeypatch):  # noqa: ANN001, ANN201
+def world(sqlite_engine, sqlite_url, monkeypatch):
     monkeypatch.setenv("TANDEM_DATABASE_URL", sqlite_url)
     built = build_cycle(sqlite_engine)
     with session_scope(sqlite_engine) as s:
@@ -160,7 +160,7 @@ def markdown_strings(at: AppTest) -> list[str]:
     not Markdown.)"""
     found: list[str] = []
 
-    def walk(node) -> None:  # noqa: ANN001
+    def walk(node) -> None:
         kind = getattr(node, "type", "")
         if kind in (
             "markdown",
@@ -221,7 +221,7 @@ def test_show_and_alert_escape_user_text_and_keep_the_template() -> None:
 
 
 @pytest.fixture
-def markdown_world(sqlite_engine, sqlite_url, monkeypatch):  # noqa: ANN001, ANN201
+def markdown_world(sqlite_engine, sqlite_url, monkeypatch):
     monkeypatch.setenv("TANDEM_DATABASE_URL", sqlite_url)
     built = build_cycle(sqlite_engine)
     with session_scope(sqlite_engine) as s:
@@ -234,7 +234,7 @@ def markdown_world(sqlite_engine, sqlite_url, monkeypatch):  # noqa: ANN001, ANN
     return built
 
 
-def comment_and_close(built, sqlite_engine, comment: str | None = None) -> None:  # noqa: ANN001
+def comment_and_close(built, sqlite_engine, comment: str | None = None) -> None:
     """Every rater of the first pairing answers, comments `comment` (the Markdown payload by
     default) on every dimension and submits; then the cycle closes."""
     comment = MD_COMMENT if comment is None else comment

@@ -32,7 +32,7 @@ from core.models import Council, stored_id, utcnow
 from core.roles import Actor, require_council_manager
 from core.settings import load_settings
 from core.text import one_line, paragraphs
-from core.vocabulary import GROUP_LABELS, CycleStatus, InvitationStatus, RaterGroup
+from core.vocabulary import GROUP_LABELS, CycleStatus, InvitationStatus, RaterGroup, pairing_label
 from feedback.models import Cycle, Invitation, MessageLog, Pairing, Person
 from feedback.setup.cycles import get_cycle
 from feedback.setup.people import get_council
@@ -365,7 +365,7 @@ def recipients(
         query = query.where(col(Invitation.id).in_(list(invitation_ids)))
     out = []
     for inv_id, name, email, m, o, portfolio, group, status, token_hash in session.exec(query):
-        pairing = f"{m} & {o}" + (f" ({portfolio})" if portfolio else "")
+        pairing = pairing_label(m, o, portfolio)
         label = "Principal" if group == RaterGroup.principal else GROUP_LABELS[group]
         out.append(Recipient(inv_id, name, email, pairing, label, status, token_hash is not None))
     return out

@@ -33,7 +33,7 @@ from core.db import select_row, session_scope
 from core.errors import Conflict, Invalid, NotFound
 from core.models import Council, utcnow
 from core.text import paragraphs
-from core.vocabulary import CycleStatus, InvitationStatus, RaterGroup, ResponseStatus
+from core.vocabulary import CycleStatus, InvitationStatus, RaterGroup, ResponseStatus, pairing_label
 from feedback.models import (
     Comment,
     Cycle,
@@ -575,7 +575,7 @@ class QuestionnaireView:
 
     @property
     def pairing_label(self) -> str:
-        return f"{self.member_name} & {self.officer_name}"
+        return pairing_label(self.member_name, self.officer_name)
 
     def with_saved(self, saved: SavedAnswers) -> QuestionnaireView:
         """This view with a save of this tab in it, as `_save` stored it: what the form shows
@@ -839,7 +839,7 @@ def invitation_choices(
         elsewhere = status is not None and not submitted and resume_hash != _resume_hash(resume_key)
         by_id[inv_id] = InvitationChoice(
             inv_id,
-            f"{member} & {officer}",
+            pairing_label(member, officer),
             cycle,
             submitted,
             elsewhere,

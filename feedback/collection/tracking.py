@@ -11,7 +11,7 @@ from sqlmodel import Session, col, func, select
 from core.db import select_row
 from core.models import stored_id
 from core.roles import Actor, require_council_manager
-from core.vocabulary import GROUP_LABELS, InvitationStatus, RaterGroup
+from core.vocabulary import GROUP_LABELS, InvitationStatus, RaterGroup, pairing_label
 from feedback.models import Invitation, MessageLog, Pairing, Person
 from feedback.setup.cycles import get_cycle
 
@@ -34,7 +34,7 @@ def _pairing_names(session: Session, cycle_id: int) -> dict[int, str]:
             )
         )
     ).all()
-    return {stored_id(pid): f"{m} & {o}" + (f" ({p})" if p else "") for pid, m, o, p in rows}
+    return {stored_id(pid): pairing_label(m, o, p) for pid, m, o, p in rows}
 
 
 def response_rates(session: Session, actor: Actor, cycle_id: int) -> pd.DataFrame:

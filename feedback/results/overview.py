@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func
 
 from core.models import Council
-from core.roles import Actor
+from core.roles import Actor, is_admin
 from core.vocabulary import InvitationStatus
 from feedback.models import Cycle, CyclePairing, Invitation, Pairing, Person
 
@@ -53,7 +53,7 @@ def council_overview(session: Session, actor: Actor) -> pd.DataFrame:
         .outerjoin(counts, counts.c.cycle_id == col(Cycle.id))
         .order_by(col(Council.name), col(Cycle.opens_on).desc())
     )
-    if actor.role not in ("admin", "system"):
+    if not is_admin(actor):
         query = query.where(col(Council.id).in_(actor.council_ids or {-1}))
     rows = session.execute(query).all()
     columns = [

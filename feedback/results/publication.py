@@ -31,7 +31,7 @@ from sqlmodel import Session, col, select
 from core import audit
 from core.errors import Invalid, NotFound, PermissionDenied
 from core.models import utcnow
-from core.roles import Actor, require_staff
+from core.roles import Actor, is_principal, require_staff
 from core.vocabulary import CycleStatus
 from feedback.access import NOT_PUBLISHED_YET, require_cycle_manager, require_pairing_reader
 from feedback.models import Cycle, PublishedPairingReport, PublishedReport, StaffPreview
@@ -451,7 +451,7 @@ def read_pairing_report(
     `_serve` gives them: held against every earlier edition and staff read."""
     cycle = load_cycle(session, cycle_id)
     require_pairing_reader(session, actor, pairing_id, cycle)
-    staff = actor.role != "principal"
+    staff = not is_principal(actor)
     if not staff or cycle.status == CycleStatus.published:
         latest = _latest_section(session, stored_id(cycle), pairing_id)
         if not staff and latest is None:  # marked published, yet no edition to read

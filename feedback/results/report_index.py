@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from core.models import Council
-from core.roles import STAFF_ROLES, Actor, visible_council_ids
+from core.roles import Actor, is_principal, is_staff, visible_council_ids
 from core.vocabulary import CycleStatus
 from feedback.access import published_to_principals_sql
 from feedback.models import Cycle, CyclePairing, Pairing, Person
@@ -69,12 +69,12 @@ def readable_reports(session: Session, actor: Actor) -> pd.DataFrame:
             col(Pairing.id),
         )
     )
-    if actor.role in STAFF_ROLES:
+    if is_staff(actor):
         query = query.where(col(Cycle.status).in_(STAFF_READABLE))
         councils = visible_council_ids(actor)
         if councils is not None:
             query = query.where(col(Council.id).in_(councils or {-1}))
-    elif actor.role == "principal" and actor.person_id is not None:
+    elif is_principal(actor) and actor.person_id is not None:
         query = query.where(
             or_(
                 col(Pairing.member_id) == actor.person_id,
@@ -92,7 +92,7 @@ def readable_reports(session: Session, actor: Actor) -> pd.DataFrame:
 
 def readable_cycles(session: Session, actor: Actor) -> pd.DataFrame:
     """Cycles whose council overview this actor may read (staff; closed or published)."""
-    if actor.role not in STAFF_ROLES:
+    if not is_staff(actor):
         return pd.DataFrame(columns=COLUMNS[:7])
     frame = readable_reports(session, actor)
     return frame[COLUMNS[:7]].drop_duplicates("cycle_id").reset_index(drop=True)

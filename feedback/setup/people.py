@@ -8,10 +8,10 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from core import audit
+from core import audit, vocabulary
 from core.errors import Conflict, Invalid, NotFound
 from core.models import Council
-from core.roles import Actor, require_admin, require_council_manager
+from core.roles import Actor, is_admin, require_admin, require_council_manager
 from core.text import column_limit, one_line
 from core.vocabulary import (
     GOVERNANCE_LABELS,
@@ -118,7 +118,7 @@ def set_governance(session: Session, actor: Actor, council_id: int, governance: 
 
 def list_councils(session: Session, actor: Actor) -> list[Council]:
     query = select(Council).order_by(Council.name)
-    if actor.role not in ("admin", "system"):
+    if not is_admin(actor):
         query = query.where(col(Council.id).in_(actor.council_ids or {-1}))
     return list(session.exec(query))
 
@@ -373,8 +373,7 @@ def pairing_label(session: Session, pairing: Pairing) -> str:
         get_person(session, pairing.member_id),
         get_person(session, pairing.officer_id),
     )
-    portfolio = f" ({pairing.portfolio})" if pairing.portfolio else ""
-    return f"{member.full_name} & {officer.full_name}{portfolio}"
+    return vocabulary.pairing_label(member.full_name, officer.full_name, pairing.portfolio)
 
 
 def delete_council(session: Session, actor: Actor, council_id: int) -> None:

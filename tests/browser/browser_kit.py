@@ -78,7 +78,7 @@ def assert_no_raw_errors(page: Page) -> None:
         assert raw not in body, f"raw error text on the page: {raw!r}"
 
 
-def sign_in(page: Page, served, role: str = "admin") -> None:  # noqa: ANN001
+def sign_in(page: Page, served, role: str = "admin") -> None:
     """Open the app and, when accounts exist (issue 6), sign in as the test account for
     `role`; without accounts the app is used as its local administrator."""
     goto(page, served.url)

@@ -171,7 +171,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 
     pytest.fail(f"streamlit did not answer {url}/_stcore/health within {timeout} s")
 
 
-def _streamlit(port: int, env: dict[str, str], log) -> subprocess.Popen:  # noqa: ANN001
+def _streamlit(port: int, env: dict[str, str], log) -> subprocess.Popen:
     """`streamlit run app.py` on 127.0.0.1:`port`, its output in `log`."""
     return subprocess.Popen(
         [

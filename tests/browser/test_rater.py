@@ -21,7 +21,7 @@ def _answered(page: Page) -> tuple[int, int]:
     return int(done), int(total)
 
 
-def _questions(page: Page):  # noqa: ANN202
+def _questions(page: Page):
     return page.get_by_test_id("stRadio")
 
 
