@@ -48,6 +48,7 @@ from core.db import select_row
 from core.errors import NotFound
 from core.models import AuditEvent, Council, FacilitatorCouncil, UserAccount, stored_id, utcnow
 from core.roles import Actor, is_admin, require_council_manager
+from core.vocabulary import pairing_label
 from feedback.access import require_person_manager
 from feedback.models import (
     Comment,
@@ -154,9 +155,7 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
         p = all_pairings.get(pairing_id)
         if p is None:
             return ""
-        return f"{names.get(p.member_id, '?')} & {names.get(p.officer_id, '?')}" + (
-            f" ({p.portfolio})" if p.portfolio else ""
-        )
+        return pairing_label(names.get(p.member_id, "?"), names.get(p.officer_id, "?"), p.portfolio)
 
     invitations = _rows(
         session,

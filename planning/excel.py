@@ -36,8 +36,8 @@ from sqlmodel import Session, col, select
 from core.cells import active_sheet, put_text, put_value, write_rows
 from core.errors import NotFound, PermissionDenied
 from core.models import stored_id, utcnow
-from core.roles import Actor
-from core.vocabulary import kind_label
+from core.roles import Actor, is_principal
+from core.vocabulary import kind_label, pairing_label
 from feedback.access import require_cycle_manager, require_plan_reader
 from feedback.models import Cycle, Pairing
 from feedback.setup.cycles import pairings_in_cycle
@@ -140,7 +140,7 @@ def _pairings(
             raise NotFound("That pairing did not take part in this cycle.")
         require_plan_reader(session, actor, pairing_id)
         return chosen
-    if actor.role == "principal":
+    if is_principal(actor):
         own = []
         for p in in_cycle:
             try:
@@ -272,7 +272,7 @@ def _council_gaps(session: Session, actor: Actor, cycle: Cycle) -> dict[int, pd.
     """Every pairing's gaps in one pass, for staff exporting a council (one engine pass
     instead of one per pairing), read through the same gate as chart_gaps. None for a
     principal (who reads only their own pairing); {} where results are not readable yet."""
-    if actor.role == "principal":
+    if is_principal(actor):
         return None
     from feedback.results.publication import read_all_pairing_reports
 
@@ -358,8 +358,7 @@ def _overview(
     for r, pp in enumerate(rows, start=hr + 1):
         p = progress(pp.goals, today)
         values = [
-            f"{pp.member} & {pp.officer}"
-            + (f" ({pp.pairing.portfolio})" if pp.pairing.portfolio else ""),
+            pairing_label(pp.member, pp.officer, pp.pairing.portfolio),
             titles.get(stored_id(pp.pairing.id), ""),
             pp.plan.status if pp.plan else "no plan yet",
             "yes" if pp.plan and pp.plan.status == "agreed" else "no",
@@ -400,9 +399,7 @@ def _plan_sheet(
     plan = pp.plan
     if plan is None:
         raise ValueError("A pairing's sheet is written only when it has a plan.")
-    heading = f"{pp.member} & {pp.officer}"
-    if pp.pairing.portfolio:
-        heading += f" ({pp.pairing.portfolio})"
+    heading = pairing_label(pp.member, pp.officer, pp.pairing.portfolio)
     put_text(ws.cell(1, 1), f"{heading}: development plan, {cycle.name}").font = TITLE_FONT
     agreed = (
         "agreed by both"

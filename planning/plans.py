@@ -25,8 +25,9 @@ from sqlmodel import Session, col, delete, select, update
 from core.db import select_row
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
 from core.models import Council, stored_id, utcnow
-from core.roles import Actor, visible_council_ids
+from core.roles import Actor, is_principal, visible_council_ids
 from core.text import column_limit, one_line, paragraphs
+from core.vocabulary import pairing_label
 from feedback.access import require_plan_editor, require_plan_reader
 from feedback.models import Cycle, CyclePairing, Dimension, Pairing, Person
 from planning.models import (
@@ -840,7 +841,7 @@ def sign_plan(
     pairing = require_plan_editor(session, actor, plan.pairing_id)
     if person_id not in (pairing.member_id, pairing.officer_id):
         raise Invalid("Only the two people of the pairing can sign its plan.")
-    if actor.role == "principal" and actor.person_id != person_id:
+    if is_principal(actor) and actor.person_id != person_id:
         raise PermissionDenied("You can only sign for yourself.")
     if revision != plan.revision:
         raise Conflict(
@@ -898,7 +899,7 @@ def plan_choices(session: Session, actor: Actor) -> list[PlanChoice]:
         .join(member, col(member.id) == col(Pairing.member_id))
         .join(officer, col(officer.id) == col(Pairing.officer_id))
     )
-    if actor.role == "principal":
+    if is_principal(actor):
         if actor.person_id is None:
             return []
         query = query.where(
@@ -925,7 +926,7 @@ def plan_choices(session: Session, actor: Actor) -> list[PlanChoice]:
             cycle=f"{council} · {name}" if several else name,
             cycle_status=status,
             pairing_id=pairing_id,
-            pairing=f"{member_name} & {officer_name}" + (f" ({portfolio})" if portfolio else ""),
+            pairing=pairing_label(member_name, officer_name, portfolio),
         )
         for (
             cycle_id,

@@ -28,7 +28,7 @@ from sqlmodel import Session, select
 from core.db import DATA_DIR
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
 from core.models import stored_id
-from core.roles import SYSTEM, Actor
+from core.roles import SYSTEM, Actor, is_principal
 from feedback.access import require_pairing_reader, require_plan_editor
 from feedback.models import Cycle, Pairing
 from feedback.results.publication import read_pairing_report
@@ -544,7 +544,7 @@ def carry_forward(
     moves = moves_between(session, actor, old.pairing_id, from_cycle, to_cycle)
     published = (
         moves
-        if actor.role == "principal"
+        if is_principal(actor)
         else moves_between(session, _principals_view(pairing), old.pairing_id, from_cycle, to_cycle)
     )
     names = dimension_names(session, old.cycle_id)

@@ -18,7 +18,7 @@ from sqlmodel import Session, col
 
 from core.errors import NotFound
 from core.models import Council
-from core.vocabulary import InvitationStatus, ResponseStatus
+from core.vocabulary import InvitationStatus, ResponseStatus, pairing_label
 from feedback.models import (
     Comment,
     Cycle,
@@ -48,10 +48,6 @@ def load_cycle(session: Session, cycle_id: int) -> Cycle:
     if cycle is None:
         raise NotFound("That feedback cycle does not exist (it may have been deleted).")
     return cycle
-
-
-def _label(member: str, officer: str, portfolio: str) -> str:
-    return f"{member} & {officer}" + (f" ({portfolio})" if portfolio else "")
 
 
 def _pairings(session: Session, cycle_id: int, pairing_id: int | None) -> pd.DataFrame:
@@ -91,7 +87,7 @@ def _pairings(session: Session, cycle_id: int, pairing_id: int | None) -> pd.Dat
     ]
     frame = pd.DataFrame(session.execute(query).all(), columns=columns)
     frame["pairing_label"] = [
-        _label(m, o, p)
+        pairing_label(m, o, p)
         for m, o, p in zip(
             frame["member_name"], frame["officer_name"], frame["portfolio"], strict=True
         )

@@ -11,7 +11,7 @@ from sqlmodel import Session, col
 
 from core.models import Council
 from core.roles import Actor, is_principal, is_staff, visible_council_ids
-from core.vocabulary import CycleStatus
+from core.vocabulary import CycleStatus, pairing_label
 from feedback.access import published_to_principals_sql
 from feedback.models import Cycle, CyclePairing, Pairing, Person
 
@@ -85,8 +85,10 @@ def readable_reports(session: Session, actor: Actor) -> pd.DataFrame:
     else:
         return pd.DataFrame(columns=COLUMNS)
     frame = pd.DataFrame(session.execute(query).all(), columns=COLUMNS[:-1])
-    portfolio = frame["portfolio"].where(frame["portfolio"] == "", " (" + frame["portfolio"] + ")")
-    frame["pairing"] = frame["member"] + " & " + frame["officer"] + portfolio.fillna("")
+    frame["pairing"] = [
+        pairing_label(m, o, p)
+        for m, o, p in zip(frame["member"], frame["officer"], frame["portfolio"], strict=True)
+    ]
     return frame
 
 
