@@ -32,7 +32,7 @@ check: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	TANDEM_TEST_BACKENDS=sqlite $(BIN)/pytest -q -n 2 -m "not browser and not slow" --ignore=tests/browser
+	TANDEM_TEST_BACKENDS=sqlite TANDEM_TEST_QUICK=1 $(BIN)/pytest -q -n 2 -m "not browser and not slow" --ignore=tests/browser
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

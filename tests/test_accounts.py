@@ -93,6 +93,7 @@ def test_wrong_passwords_grow_a_lock_that_holds_even_for_the_right_one(session) 
     assert [e.detail["seconds"] for e in locks] == [30, 60]
 
 
+@pytest.mark.slow
 def test_an_unknown_username_is_answered_exactly_like_a_real_one(session) -> None:
     """Guessing cannot tell which usernames exist: the same messages, the same lock after
     the same number of tries, the same waits, for a real account and for a made-up name
@@ -289,6 +290,7 @@ def _fill_add_form(at, username: str, role: str, password: str = PASSWORD, **ext
     return next(b for b in at.button if b.label == "Add user").click().run()
 
 
+@pytest.mark.slow
 def test_users_page_first_admin_then_a_facilitator(demo_url, demo_engine, monkeypatch) -> None:
     at = _users_page(monkeypatch, demo_url)
     assert not at.exception and at.title[0].value == "Users"
@@ -340,6 +342,7 @@ def test_users_page_refuses_a_facilitator(demo_url, demo_engine, monkeypatch) ->
     assert not at.dataframe and admin.username not in str([t.value for t in at.text])
 
 
+@pytest.mark.slow
 def test_cli_user_add_and_list(tmp_path) -> None:
     import os
     import subprocess

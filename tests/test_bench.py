@@ -43,6 +43,7 @@ def _bench(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
     )
 
 
+@pytest.mark.slow
 def test_bench_prints_a_table_with_every_measure_and_its_floor(monkeypatch) -> None:
     monkeypatch.delenv("TANDEM_DATABASE_URL", raising=False)
     done = _bench("--pages")
@@ -94,6 +95,7 @@ def test_bench_json_on_postgresql_and_the_database_is_emptied_after(empty_db_url
     engine.dispose()
 
 
+@pytest.mark.slow
 def test_bench_keeps_and_reuses_its_build(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'bench.db'}"
     first = _bench("--json", "--keep", "--database-url", url)

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 TANDEM = str(Path(sys.executable).with_name("tandem"))
 
 
@@ -31,6 +33,7 @@ def test_help_lists_every_command_with_a_purpose(tmp_path) -> None:
         assert purpose.strip(), f"`tandem {name}` has no one-line purpose"
 
 
+@pytest.mark.slow
 def test_db_upgrade_then_demo_twice_then_cycles(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     out = run("db", "upgrade", url=url)

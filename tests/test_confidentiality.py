@@ -14,6 +14,7 @@ import pytest
 from analysis_builder import add_rater, small_cycle
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from quick import examples
 from sqlmodel import Session, select
 
 from core.roles import SYSTEM
@@ -50,7 +51,7 @@ cycles = st.fixed_dictionaries(
     }
 )
 SETTINGS = settings(
-    max_examples=30,
+    max_examples=examples(30),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

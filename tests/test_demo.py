@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
@@ -105,6 +106,7 @@ def test_demo_story_is_in_the_numbers(demo_engine) -> None:
     assert after - before >= 1.0
 
 
+@pytest.mark.slow
 def test_demo_twice_changes_nothing_and_reset_rebuilds(demo_engine) -> None:
     with Session(demo_engine) as s:
         before = s.execute(text("SELECT COUNT(*) FROM rating")).scalar()

@@ -46,6 +46,7 @@ def _fresh_cache():
     st.cache_resource.clear()
 
 
+@pytest.mark.slow
 def test_invitations_and_reminders_arrive_and_the_link_opens_the_right_form(
     smtp, sqlite_engine, sqlite_url, monkeypatch
 ) -> None:

@@ -49,6 +49,7 @@ def leader_pairing(s: Session) -> Pairing:
     return s.exec(select(Pairing).where(Pairing.member_id == leader.id)).one()
 
 
+@pytest.mark.slow
 def test_exported_workbook_read_back_cell_by_cell(engine) -> None:
     with session_scope(engine) as s:
         build_demo(s)
@@ -281,6 +282,7 @@ def _soffice() -> str:
     pytest.fail("LibreOffice (soffice) is not installed: run scripts/test-setup.sh")
 
 
+@pytest.mark.slow
 def test_libreoffice_converts_the_workbook_headless(demo_engine, engine, tmp_path: Path) -> None:
     with Session(demo_engine) as s:
         cycle = s.exec(select(Cycle).where(Cycle.name == "Annual review 2025")).one()

@@ -307,6 +307,7 @@ def test_two_people_editing_copies_of_one_export(engine, plans) -> None:
     assert [a.status for a in after.goals[0].actions] == ["done", "not started"]
 
 
+@pytest.mark.slow
 def test_command_line_export_dry_run_and_apply(db_url, tmp_path) -> None:
     import os
     import subprocess

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from analysis_builder import add_rater, small_cycle
 from sqlmodel import Session
 
@@ -72,6 +73,7 @@ def test_2026_1_cycles_report_as_before(session: Session) -> None:
     assert report.matters_most.empty and report.meta["framework_version"] == "2026.1"
 
 
+@pytest.mark.slow
 def test_open_answers_follow_the_comments_rules(session: Session) -> None:
     small = small_cycle(session, framework=NEW)
     add_rater(session, small, "member", 4, open_answers={"open.partnership": "Meet weekly."})

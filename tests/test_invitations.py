@@ -211,6 +211,7 @@ def _cli(*args: str, url: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run([TANDEM, *args], capture_output=True, text=True, env=full, timeout=120)
 
 
+@pytest.mark.slow
 def test_tandem_links_prints_new_links_and_says_why_it_cannot_repeat_them(
     sqlite_engine, sqlite_url, tmp_path
 ) -> None:

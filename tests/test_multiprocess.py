@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from cycle_builder import build_cycle
 from sqlmodel import Session, func, select
 
@@ -100,6 +101,7 @@ def _run_two_workers(db_url: str, council_id: int, tmp_path: Path) -> list[dict[
     return results
 
 
+@pytest.mark.slow
 def test_two_processes_writing_at_once_lose_and_duplicate_nothing(engine, db_url, tmp_path):
     built = build_cycle(engine, raters_per_group=8, second_pairing=True)
     with Session(engine) as s:

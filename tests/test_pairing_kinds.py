@@ -178,6 +178,7 @@ def _fresh_cache():
 
 
 @pytest.mark.usefixtures("_fresh_cache")
+@pytest.mark.slow
 def test_the_report_page_names_each_kind_and_its_principals(
     kinds_db: tuple[str, dict], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -209,6 +210,7 @@ def _pdf_text(data: bytes) -> str:
     return " ".join(" ".join(p.extract_text() for p in PdfReader(BytesIO(data)).pages).split())
 
 
+@pytest.mark.slow
 def test_the_pdf_names_each_kind_and_its_principals(kinds_db: tuple[str, dict]) -> None:
     url, found = kinds_db
     engine = make_engine(url)

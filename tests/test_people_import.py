@@ -320,6 +320,7 @@ def test_every_row_problem_is_listed_once_in_row_order(engine, council_id) -> No
     assert "Nothing was imported: 7 problems" in str(err.value)
 
 
+@pytest.mark.slow
 def test_the_command_line_checks_then_imports_people(db_url, tmp_path) -> None:
     import os
     import subprocess

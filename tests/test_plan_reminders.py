@@ -104,6 +104,7 @@ def test_reminders_need_staff_and_an_email_server(engine, plans, monkeypatch) ->
             send_plan_reminders(s, SYSTEM, plans.cycle_id)
 
 
+@pytest.mark.slow
 def test_command_line_dry_run_then_send(db_url, smtp) -> None:
     from core.db import make_engine
 

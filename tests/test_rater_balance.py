@@ -209,6 +209,7 @@ def test_the_people_import_reads_the_new_columns_and_checks_them(s: Session) -> 
     ]
 
 
+@pytest.mark.slow
 def test_tandem_nominate_nominates_and_prints_the_warnings(sqlite_url: str) -> None:
     from core.db import make_engine, session_scope
 
@@ -334,6 +335,7 @@ def test_the_pairings_page_offers_the_kinds_of_the_councils_governance(
     assert list(at.dataframe[0].value["Kind"]) == ["Elected mayor and chief executive"]
 
 
+@pytest.mark.slow
 def test_tandem_person_and_governance_record_what_the_pages_record(sqlite_url: str) -> None:
     env = {**os.environ, "TANDEM_DATABASE_URL": sqlite_url}
 

@@ -187,6 +187,7 @@ def test_report_page_shows_the_first_pairing_with_its_charts(demo: str) -> None:
     assert "Highest rated by others" in shown and "Lowest rated by others" in shown
 
 
+@pytest.mark.slow
 def test_a_suppressed_groups_comments_and_scores_never_reach_the_page(
     closed_cycle: dict[str, list[str]],
 ) -> None:
@@ -207,6 +208,7 @@ def test_a_suppressed_groups_comments_and_scores_never_reach_the_page(
     assert "External partners" not in json.dumps(chart_specs(at))
 
 
+@pytest.mark.slow
 def test_the_mirror_leads_the_report_the_pdf_and_the_presentation(demo: str) -> None:
     """The demo's designed mirror (the finance portfolio: the member says 4, the officer 2
     about handling disagreement) is a finding on the page, in its PDF and on its slide."""
@@ -271,6 +273,7 @@ def test_errors_are_shown_as_their_message_never_a_traceback() -> None:
     ]
 
 
+@pytest.mark.slow
 def test_the_demo_children_pairing_shows_no_partner_scores(demo: str) -> None:
     at = open_page("pages/report.py")
     choose(at, "report_pairing", pairing_id(demo, CHILDREN))
@@ -382,6 +385,7 @@ def _pdf_text(data: bytes) -> tuple[str, int, int]:
     return text, len(reader.pages), images
 
 
+@pytest.mark.slow
 def test_the_pdf_report_holds_what_the_page_shows_and_nothing_suppressed(
     closed_cycle: dict[str, list[str]], tmp_path
 ) -> None:

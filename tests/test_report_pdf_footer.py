@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from io import BytesIO
 
+import pytest
 from fpdf import FPDF
 from pypdf import PdfReader
 from sqlmodel import select
@@ -28,6 +29,7 @@ def _widths() -> FPDF:
     return pdf
 
 
+@pytest.mark.slow
 def test_a_long_place_and_cycle_name_stay_inside_the_footer(demo_engine) -> None:
     assert len(PLACE) == 58 and len(CYCLE) == 120
     with session_scope(demo_engine) as s:

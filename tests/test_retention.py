@@ -187,6 +187,7 @@ def test_data_protection_page_sets_retention_previews_and_purges(
         assert count(s, Response) == 0 and count(s, Invitation) == 0
 
 
+@pytest.mark.slow
 def test_cli_purge_is_a_dry_run_unless_applied(tmp_path, sqlite_template) -> None:
     import os
     import shutil

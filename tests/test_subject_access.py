@@ -260,6 +260,7 @@ def _leaves(node):
         yield node
 
 
+@pytest.mark.slow
 def test_cli_subject_access_json_and_xlsx(tmp_path, sqlite_template) -> None:
     import os
     import shutil

@@ -28,6 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 from pypdf import PdfReader
+from quick import examples
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 from typer.testing import CliRunner
@@ -100,13 +101,13 @@ hostile = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=6)), m
 )
 
 SETTINGS = settings(
-    max_examples=40,
+    max_examples=examples(40),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 # Each example of the export test builds a council and runs eight commands, one drawing a
 # PDF with its charts (seconds each): fewer of them.
-EXPORT_SETTINGS = settings(SETTINGS, max_examples=8)
+EXPORT_SETTINGS = settings(SETTINGS, max_examples=examples(8))
 
 # --- the documented rule, written out again independently as the oracle -------------------
 
@@ -417,6 +418,7 @@ def _clean(text: str, multi: bool, limit: int, required: bool, fallback: str) ->
 
 @EXPORT_SETTINGS
 @given(texts=st.lists(hostile, min_size=10, max_size=10))
+@pytest.mark.slow
 def test_every_export_opens_holds_no_formula_and_gives_back_what_was_stored(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, texts: list[str]
 ) -> None:

@@ -88,6 +88,7 @@ def test_clearing_every_due_date_in_the_workbook_leaves_the_export_working(engin
             assert overview["F4"].value == 1 and overview["I4"].value == 0  # 1 action, 0 overdue
 
 
+@pytest.mark.slow
 def test_an_action_saved_without_a_due_date_on_the_page_leaves_the_export_working(
     demo_url, demo_engine, tmp_path, monkeypatch
 ) -> None:
@@ -201,6 +202,7 @@ def test_a_typed_underscore_x_code_comes_back_from_the_workbook_as_written(engin
     ]
 
 
+@pytest.mark.slow
 def test_exports_of_text_stored_before_the_rule_still_open(engine, db_url, plan, tmp_path) -> None:
     """Records an older Tandem let in (a bell in a name, a vertical tab in a goal) still
     export: every workbook opens, as text, and `links` gives the links it made."""
@@ -225,6 +227,7 @@ def test_exports_of_text_stored_before_the_rule_still_open(engine, db_url, plan,
     no_formulas(sa.read_bytes())
 
 
+@pytest.mark.slow
 def test_links_are_not_saved_when_their_file_cannot_be_written(
     engine, db_url, plan, tmp_path
 ) -> None:

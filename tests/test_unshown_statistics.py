@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 from sqlmodel import Session, select
 
@@ -117,6 +118,7 @@ def _anonymous_cells(served: dict[str, Any]) -> int:
     return sum(text.count(f'"source": "{g}"') for g in ANONYMOUS)
 
 
+@pytest.mark.slow
 def test_no_edition_or_export_carries_a_spread(demo_url: str) -> None:
     engine = make_engine(demo_url)
     with Session(engine) as s:
@@ -130,6 +132,7 @@ def test_no_edition_or_export_carries_a_spread(demo_url: str) -> None:
     assert spreads(served) == []
 
 
+@pytest.mark.slow
 def test_an_edition_stored_with_spreads_serves_none(demo_url: str) -> None:
     """An edition published before the change: its stored records still hold "sd"."""
     engine = make_engine(demo_url)

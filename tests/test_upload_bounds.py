@@ -146,6 +146,7 @@ def council(sqlite_engine) -> int:
 
 
 @pytest.mark.parametrize("n", [200, 1000])
+@pytest.mark.slow
 def test_people_workbook_reaching_column_xfd(sqlite_url, council, tmp_path, n) -> None:
     data = people_reaching_xfd(n)
     assert len(data) < 25 * 1024
@@ -185,6 +186,7 @@ def test_plan_workbook_with_a_stray_cell_at_the_last_row(
     ), result["notes"]
 
 
+@pytest.mark.slow
 def test_zip_bombs_are_refused_before_they_are_unpacked(
     sqlite_url, council, plan_workbook, tmp_path
 ) -> None:

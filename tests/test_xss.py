@@ -287,6 +287,7 @@ def test_the_questionnaire_shows_markdown_in_names_as_text(markdown_world, sqlit
     check_markdown(at, [LINK, BOLD, STYLED])
 
 
+@pytest.mark.slow
 def test_results_pages_show_markdown_in_names_and_comments_as_text(
     markdown_world, sqlite_engine
 ) -> None:
