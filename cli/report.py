@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from pathlib import Path
 from typing import Any
 
@@ -177,6 +176,7 @@ def register(app: typer.Typer) -> None:
         """Write a closed cycle's council overview charts (partnership scores, how the
         ratings are spread, response rates) as the council page's PNG/SVG downloads. A
         pairing's charts are in its PDF (`tandem report --pairing ID --pdf FILE`)."""
+        from core.text import file_stem
         from feedback.results import charts as chart_kit
         from feedback.results.publication import read_council_overview
         from feedback.setup.cycles import find_cycle
@@ -188,9 +188,7 @@ def register(app: typer.Typer) -> None:
             assert found.id is not None
             overview = read_council_overview(session, SYSTEM, found.id)
         m = overview.meta
-        stem = re.sub(
-            r"[^a-z0-9]+", "-", f"{m.get('council_name', '')}-{m.get('cycle_name', '')}".lower()
-        ).strip("-")
+        stem = file_stem(m.get("council_name"), m.get("cycle_name"))
         made = []
         for name, frame, build in (
             ("heatmap", overview.heatmap, chart_kit.council_heatmap),

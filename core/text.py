@@ -117,3 +117,10 @@ def paragraphs(
         raise Invalid(required)
     _check_length(text, field, limit)
     return text
+
+
+def file_stem(*parts: object) -> str:
+    """A downloaded file's name from the things it is about: lower-case letters and digits
+    joined by hyphens, the same on the pages and the command line."""
+    text = "-".join(str(p) for p in parts if p not in (None, ""))
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "chart"

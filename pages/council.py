@@ -4,13 +4,14 @@ spread, the two Solace-comparable measures beside the national figures, and resp
 import streamlit as st
 
 from core.errors import TandemError
+from core.text import file_stem
 from feedback.results import charts
 from feedback.results.publication import read_council_overview
 from feedback.results.report_index import readable_cycles
 from feedback.results.tables import national_source
 from ui.errors import show_error
 from ui.pickers import cycle_names, pick
-from ui.report_views import show_chart, slug
+from ui.report_views import show_chart
 from ui.state import current_actor, unit_of_work
 from ui.text import bullets, show, show_html
 
@@ -37,7 +38,7 @@ except TandemError as exc:
     st.stop()
 
 meta = overview.meta
-stem = slug(meta.get("council_name"), meta.get("cycle_name"))
+stem = file_stem(meta.get("council_name"), meta.get("cycle_name"))
 show("{}: {}", meta["council_name"], meta["cycle_name"], kind="header")
 edition = meta.get("edition")
 st.caption(

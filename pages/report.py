@@ -9,6 +9,7 @@ import streamlit as st
 
 from core.errors import TandemError
 from core.roles import is_principal
+from core.text import file_stem
 from core.vocabulary import kind_label, role_words
 from feedback.results import charts
 from feedback.results.publication import read_pairing_report
@@ -23,7 +24,7 @@ from feedback.results.tables import (
 )
 from ui.errors import show_error
 from ui.pickers import cycle_names, pick
-from ui.report_views import edition_identity, show_chart, slug
+from ui.report_views import edition_identity, show_chart
 from ui.state import current_actor, unit_of_work
 from ui.text import alert, bullets, show, show_html
 
@@ -69,7 +70,7 @@ TARGETS = {
     "officer": f"{officer} ({roles_of['officer']})",
     "partnership": "The partnership",
 }
-file_stem = slug(meta.get("cycle_name"), member, officer)
+file_stem = file_stem(meta.get("cycle_name"), member, officer)
 # A published edition never changes: its charts are built once (None: live, built each run).
 published = edition_identity(meta)
 

@@ -5,7 +5,6 @@ and file names."""
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -18,7 +17,7 @@ from feedback.results import charts
 from ui.state import get_engine
 from ui.text import show
 
-__all__ = ["chart_key", "display_height", "edition_identity", "show_chart", "slug"]
+__all__ = ["chart_key", "display_height", "edition_identity", "show_chart"]
 
 
 Chart = alt.TopLevelMixin | Callable[[], alt.TopLevelMixin]
@@ -138,8 +137,3 @@ def display_height(spec: dict[str, Any]) -> int:
         for layer in spec.get("layer", [spec])
     )
     return int(plot) + 120 + (90 if angled else 0)
-
-
-def slug(*parts: object) -> str:
-    text = "-".join(str(p) for p in parts if p not in (None, ""))
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "chart"
