@@ -27,15 +27,15 @@ from planning.models import CheckIn, DevelopmentPlan, PlanRevision
 from planning.plans import (
     OWNERS,
     STATUSES,
-    _clean_description,
-    _clean_measure,
-    _clean_note,
-    _when,
     add_action,
     add_check_in,
+    clean_description,
+    clean_measure,
+    clean_note,
     plan_snapshot,
     set_action_status,
     update_action,
+    when_label,
 )
 
 MAX_BYTES = MAX_UPLOAD_BYTES  # the server's own cap (.streamlit/config.toml)
@@ -296,7 +296,7 @@ class _Reader:
                         title,
                         r,
                         f"this plan was changed in Tandem after the workbook was exported "
-                        f"({who}, {_when(plan.updated_at)}), so this row's change was not "
+                        f"({who}, {when_label(plan.updated_at)}), so this row's change was not "
                         "applied. Export the plans again and make the change in the new file.",
                     )
                     continue
@@ -372,9 +372,9 @@ class _Reader:
         # The one rule for text (core.text), as on the plan page, so a row that says
         # what Tandem holds compares equal and a control character is refused here.
         for key, header, rule in (
-            ("description", "Action", lambda text: _clean_description(text, required=False)),
-            ("success_measure", "Success measure", _clean_measure),
-            ("note", "New check-in note", _clean_note),
+            ("description", "Action", lambda text: clean_description(text, required=False)),
+            ("success_measure", "Success measure", clean_measure),
+            ("note", "New check-in note", clean_note),
         ):
             raw = _text(cells[header].value)
             try:

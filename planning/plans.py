@@ -399,7 +399,8 @@ def actor_name(session: Session, actor: Actor) -> str:
     return actor.label
 
 
-def _when(moment: datetime) -> str:
+def when_label(moment: datetime) -> str:
+    """When something happened, as the plan's history shows it (UK time)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     local = moment.astimezone(UK)
@@ -411,7 +412,7 @@ def _when(moment: datetime) -> str:
 def conflict_message(plan: DevelopmentPlan) -> str:
     who = plan.updated_by or "Someone else"
     return (
-        f"{who} changed this plan {_when(plan.updated_at)}; your change was not saved — "
+        f"{who} changed this plan {when_label(plan.updated_at)}; your change was not saved — "
         "reload to see theirs."
     )
 
@@ -502,11 +503,13 @@ def _clean_goal_description(description: str | None) -> str:
     return paragraphs(description, "the goal's “why it matters”")
 
 
-def _clean_measure(measure: str | None) -> str:
+def clean_measure(measure: str | None) -> str:
+    """A success measure under the text rule (the page and the workbook import alike)."""
     return paragraphs(measure, "the success measure")
 
 
-def _clean_note(note: str | None) -> str:
+def clean_note(note: str | None) -> str:
+    """A check-in note under the text rule."""
     return paragraphs(note, "the check-in note")
 
 
@@ -520,7 +523,7 @@ def _check_challenge(challenge: str | None) -> str | None:
     return challenge or None
 
 
-def _clean_description(description: str | None, required: bool = True) -> str:
+def clean_description(description: str | None, required: bool = True) -> str:
     needed = "An action needs a description of what will be done." if required else None
     return paragraphs(description, "the action", required=needed)
 
@@ -680,8 +683,8 @@ def add_action(
 ) -> PlanAction:
     goal = _goal(session, goal_id)
     plan = open_for_edit(session, actor, goal.plan_id, expected_revision)
-    description = _clean_description(description)
-    success_measure = _clean_measure(success_measure)
+    description = clean_description(description)
+    success_measure = clean_measure(success_measure)
     _check_owner(owner)
     _check_status(status)
     position = len(session.exec(select(PlanAction.id).where(PlanAction.goal_id == goal_id)).all())
@@ -717,13 +720,13 @@ def update_action(
     plan = open_for_edit(session, actor, _goal(session, action.goal_id).plan_id, expected_revision)
     changes: dict[str, Any] = {}
     if description is not _UNSET:
-        changes["description"] = _clean_description(description)
+        changes["description"] = clean_description(description)
     if owner is not _UNSET:
         changes["owner"] = _check_owner(owner)
     if due_on is not _UNSET:
         changes["due_on"] = due_on
     if success_measure is not _UNSET:
-        changes["success_measure"] = _clean_measure(success_measure)
+        changes["success_measure"] = clean_measure(success_measure)
     changed = {k: v for k, v in changes.items() if getattr(action, k) != v}
     if not changed:
         return False
@@ -790,7 +793,7 @@ def add_check_in(
     plan = open_for_edit(session, actor, plan_id, expected_revision)
     if not isinstance(held_on, date):
         raise Invalid("A check-in needs the date it was held.")
-    note = _clean_note(note)
+    note = clean_note(note)
     action = None
     if action_id is not None:
         action = _action(session, action_id)
