@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -290,20 +291,7 @@ def _write_extras(
 ) -> None:
     """Open answers like comments (an empty one is deleted); picks replace the earlier set."""
     texts = {q: (t or "").strip() for q, t in open_answers.items()}
-    _upsert(
-        session,
-        OpenAnswer,
-        ["response_id", "question"],
-        [{"response_id": response_id, "question": q, "text": t} for q, t in texts.items() if t],
-    )
-    cleared = [q for q, t in texts.items() if not t]
-    if cleared:
-        session.exec(
-            delete(OpenAnswer).where(
-                col(OpenAnswer.response_id) == response_id,
-                OpenAnswer.question.in_(cleared),  # type: ignore[attr-defined]
-            )
-        )
+    _write_texts(session, OpenAnswer, "question", response_id, texts)
     if picks is not None:
         session.exec(delete(DimensionPick).where(col(DimensionPick.response_id) == response_id))
         for dimension_id in sorted(set(picks)):
@@ -323,19 +311,29 @@ def _write_answers(
         ["response_id", "item_id"],
         [{"response_id": response_id, "item_id": i, "value": v} for i, v in ratings.items()],
     )
-    texts = comments  # already as stored (see _validate)
+    _write_texts(session, Comment, "dimension_id", response_id, comments)  # as stored (_validate)
+
+
+def _write_texts(
+    session: Session,
+    table: type[Comment] | type[OpenAnswer],
+    key: str,
+    response_id: int,
+    texts: Mapping[int, str] | Mapping[str, str],
+) -> None:
+    """Free text of a response, one row per `key`: written where there is text, deleted
+    where it was emptied (comments and open answers keep the same rule)."""
     _upsert(
         session,
-        Comment,
-        ["response_id", "dimension_id"],
-        [{"response_id": response_id, "dimension_id": d, "text": t} for d, t in texts.items() if t],
+        table,
+        ["response_id", key],
+        [{"response_id": response_id, key: k, "text": t} for k, t in texts.items() if t],
     )
-    cleared = [d for d, t in texts.items() if not t]
+    cleared = [k for k, t in texts.items() if not t]
     if cleared:
         session.exec(
-            delete(Comment).where(
-                col(Comment.response_id) == response_id,
-                Comment.dimension_id.in_(cleared),  # type: ignore[attr-defined]
+            delete(table).where(
+                col(table.response_id) == response_id, col(getattr(table, key)).in_(cleared)
             )
         )
 
