@@ -1,12 +1,17 @@
 """Tandem's router: page set-up, the rater's link, the sign-in gate and the navigation."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui.auth import gate, sign_in_page
 from ui.errors import friendly_errors
 from ui.menu import pages_for
 
-st.set_page_config(page_title="Tandem", page_icon=":material/handshake:", layout="wide")
+# The browser tab's icon is a file served by this server: a ":material/…:" page icon makes
+# the browser fetch it from fonts.gstatic.com, which a council network may block.
+ICON = Path(__file__).parent / "data" / "brand" / "tandem-icon.png"
+st.set_page_config(page_title="Tandem", page_icon=str(ICON), layout="wide")
 
 # A rater's personal link (?t=…) opens that rater's questionnaire and nothing else, and
 # needs no account.
