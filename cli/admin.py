@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time
 import typer
 
 from cli.common import council_id, echo, engine, friendly, unit_of_work
+from core.formats import uk_datetime
 from core.roles import SYSTEM
 
 
@@ -107,6 +108,6 @@ def register(app: typer.Typer) -> None:
             what = f"{event['entity']} {int(entity_id)}" if known else str(event["entity"])
             council_name = f" [{event['council']}]" if event["council"] else ""
             detail = f" — {event['detail']}" if event["detail"] else ""
-            when = f"{event['at']:%Y-%m-%d %H:%M:%S}"
+            when = uk_datetime(event["at"])
             echo(f"{when}  {event['actor']}: {event['action']} {what}{council_name}{detail}")
         echo(f"{len(log)} event(s).")

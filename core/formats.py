@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+import pandas as pd
+
 LOCAL_TIME = ZoneInfo("Europe/London")
 
 # st.column_config.DateColumn / DatetimeColumn (moment.js tokens) and st.date_input.
@@ -52,3 +54,8 @@ def share_of(part: int, whole: int) -> str:
     if whole <= 0:
         return "—"
     return f"{whole_percent(part / whole)} ({part} of {whole})"
+
+
+def local_times(values: pd.Series) -> pd.Series:
+    """A column of stored times (naive values are UTC) in the council's local time, for tables."""
+    return pd.to_datetime(values, utc=True).dt.tz_convert(LOCAL_TIME)

@@ -6,6 +6,7 @@ import streamlit as st
 
 from core import audit
 from core.errors import PermissionDenied
+from core.formats import DATETIME_COLUMN, local_times
 from core.roles import require_admin
 from feedback.setup.people import list_councils
 from ui.errors import friendly_errors
@@ -49,12 +50,13 @@ with friendly_errors(), unit_of_work() as session:
         until=datetime.combine(until, time.max, UTC) if until else None,
     )
     st.caption(f"{len(log)} event(s), newest first (at most 1,000).")
+    log["at"] = local_times(log["at"])
     st.dataframe(
         log[["at", "actor", "action", "entity", "entity_id", "council", "detail"]],
         hide_index=True,
         width="stretch",
         column_config={
-            "at": st.column_config.DatetimeColumn("When (UTC)", format="D MMM YYYY, HH:mm:ss"),
+            "at": st.column_config.DatetimeColumn("When", format=DATETIME_COLUMN + ":ss"),
             "actor": "Who",
             "action": "What",
             "entity": "Record",

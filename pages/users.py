@@ -5,6 +5,7 @@ feedback/accounts.py."""
 import streamlit as st
 
 from core.errors import PermissionDenied
+from core.formats import uk_datetime
 from core.roles import Role, require_admin
 from feedback.setup.people import list_councils
 from governance.accounts import (
@@ -57,6 +58,8 @@ with unit_of_work() as session:
     councils = {c.id: c.name for c in list_councils(session, actor)}
 
 if rows:
+    for row in rows:  # in words and local time, as everywhere else
+        row["last_sign_in_at"] = uk_datetime(row["last_sign_in_at"], missing="never")
     st.dataframe(
         rows,
         hide_index=True,
@@ -81,9 +84,7 @@ if rows:
             "active": st.column_config.CheckboxColumn("Active"),
             "locked": st.column_config.CheckboxColumn("Locked"),
             "password": st.column_config.CheckboxColumn("Password set"),
-            "last_sign_in_at": st.column_config.DatetimeColumn(
-                "Last sign-in", format="D MMM YYYY, HH:mm"
-            ),
+            "last_sign_in_at": "Last sign-in",
         },
     )
 else:
