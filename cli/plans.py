@@ -12,6 +12,7 @@ import typer
 from sqlmodel import Session
 
 from cli.common import confirm, echo, fail, friendly, unit_of_work
+from core.formats import uk_date, uk_datetime
 from core.roles import SYSTEM
 from core.vocabulary import pairing_label
 
@@ -201,7 +202,7 @@ def register_plan(app: typer.Typer) -> None:
             if g.description:
                 echo(f"  {g.description}")
             for a in g.actions:
-                due = f", due {a.due_on}" if a.due_on else ""
+                due = f", due {uk_date(a.due_on)}" if a.due_on else ""
                 echo(f"  Action {a.id} [{a.status}] {a.description} ({a.owner}{due})")
                 if a.success_measure:
                     echo(f"    Success measure: {a.success_measure}")
@@ -210,7 +211,7 @@ def register_plan(app: typer.Typer) -> None:
         for c in view.check_ins:
             change = f" {c.status_from} → {c.status_to}" if c.status_to else ""
             about = f" (action {c.action_id})" if c.action_id else ""
-            echo(f"  {c.held_on}{about}{change} {c.note} — {c.recorded_by}")
+            echo(f"  {uk_date(c.held_on)}{about}{change} {c.note} — {c.recorded_by}")
 
     @plan_app.command("history")
     @friendly
@@ -228,8 +229,7 @@ def register_plan(app: typer.Typer) -> None:
         for h in rows:
             agreed = f" (agreed by {', '.join(h.signed_by)})" if h.signed_by else ""
             echo(
-                f"{h.revision:>4}  {h.changed_at:%Y-%m-%d %H:%M}  {h.changed_by}: "
-                f"{h.summary}{agreed}"
+                f"{h.revision:>4}  {uk_datetime(h.changed_at)}  {h.changed_by}: {h.summary}{agreed}"
             )
 
     @plan_app.command("start")
@@ -368,7 +368,7 @@ def register_plan(app: typer.Typer) -> None:
             plan = _plan(session, cycle, pairing)
             assert plan.id is not None
             add_check_in(session, SYSTEM, plan.id, held_on, note, action, status)
-        echo(f"Check-in of {held_on:%d %b %Y} saved.")
+        echo(f"Check-in of {uk_date(held_on)} saved.")
 
     @goal_app.command("add")
     @friendly

@@ -439,6 +439,9 @@ def test_a_plan_from_the_command_line(demo: tuple[Tandem, Engine]) -> None:
     )
     history = ok(tandem("plan", "history", c, "--pairing", p))
     assert "Goal removed: Meet every fortnight" in history and "Plan started" in history
+    # when each change was made reads as a UK date and local time, never ISO
+    assert re.search(r"\b\d{1,2} [A-Z][a-z]+ \d{4}, \d\d:\d\d\b", history)
+    assert not re.search(r"\d{4}-\d\d-\d\d", history)
 
 
 # --- the table of page actions ----------------------------------------------------------

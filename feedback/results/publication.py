@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 
 from core import audit
 from core.errors import Invalid, NotFound, PermissionDenied
+from core.formats import uk_datetime
 from core.models import utcnow
 from core.roles import Actor, is_principal, require_staff
 from core.vocabulary import CycleStatus
@@ -288,7 +289,7 @@ def _held_for_staff(threshold: int, since: datetime | str) -> str:
     when = datetime.fromisoformat(since) if isinstance(since, str) else since
     return (
         "Staff only: replies have come in (or been removed) since these results were first "
-        f"shown on {when:%-d %B %Y at %H:%M} UTC, too few to show without letting someone "
+        f"shown on {uk_datetime(when)}, too few to show without letting someone "
         "work out what they said. To keep them anonymous, this pairing's results stay as "
         f"they were until at least {threshold} replies from the same group have come in."
     )
