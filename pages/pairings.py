@@ -85,8 +85,9 @@ st.subheader("Add a pairing")
 if not members or not officers:
     st.info("A pairing needs at least one councillor and one officer: add them on People.")
     st.stop()
-# A fresh form after each pairing added; a refused one keeps what was chosen, to correct it.
-with st.form(f"new_pairing_{st.session_state.setdefault('new_pairing_round', 0)}"):
+# A refused pairing keeps what was chosen, to correct it; an added one empties the form.
+NEW_PAIRING_KEYS = ("new_member", "new_officer", "new_portfolio", "new_since", "new_exception")
+with st.form("new_pairing"):
     kind = st.selectbox("Kind", kinds_for(council.governance), format_func=kind_label)
     # Nobody is chosen for you: those not yet in a pairing are listed first.
     member_id = st.selectbox(
@@ -95,6 +96,7 @@ with st.form(f"new_pairing_{st.session_state.setdefault('new_pairing_round', 0)}
         index=None,
         placeholder="Choose the councillor…",
         format_func=lambda i: person_choice(people[i], pairings),
+        key="new_member",
     )
     officer_id = st.selectbox(
         "Officer",
@@ -102,8 +104,11 @@ with st.form(f"new_pairing_{st.session_state.setdefault('new_pairing_round', 0)}
         index=None,
         placeholder="Choose the officer…",
         format_func=lambda i: person_choice(people[i], pairings),
+        key="new_officer",
     )
-    portfolio = st.text_input("Portfolio", placeholder="e.g. Adult Social Care and Health")
+    portfolio = st.text_input(
+        "Portfolio", placeholder="e.g. Adult Social Care and Health", key="new_portfolio"
+    )
     started_on = st.date_input(
         "Working together since",
         value=None,
@@ -112,11 +117,13 @@ with st.form(f"new_pairing_{st.session_state.setdefault('new_pairing_round', 0)}
         help="When the two began working together in these roles. A pairing under 12 months "
         "old is reported apart in the comparison with the national figures, as a new "
         "relationship is still developing by design. Leave empty if not known.",
+        key="new_since",
     )
     exception = st.text_input(
         "If the council already has a top pairing: why this is a second one",
         placeholder="e.g. joint chief executive shared with another council",
         help=TOP_HELP,
+        key="new_exception",
     )
     if st.form_submit_button("Add pairing"):
         if member_id is None or officer_id is None:
@@ -135,7 +142,8 @@ with st.form(f"new_pairing_{st.session_state.setdefault('new_pairing_round', 0)}
                         started_on,
                         top_exception=exception,
                     )
-                st.session_state["new_pairing_round"] += 1
+                for key in NEW_PAIRING_KEYS:
+                    st.session_state.pop(key, None)
                 flash("success", "Pairing added.")
                 st.rerun()
             except TandemError as exc:
