@@ -538,6 +538,7 @@ def register_undo(app: typer.Typer) -> None:
     ) -> None:
         """Correct a pairing (what is not given is kept). Its kind and its two people are
         fixed once a cycle holds answers for it: end it and form a new one instead."""
+        from core.formats import uk_date
         from feedback.setup.pairings import edit_pairing, get_pairing
         from feedback.setup.people import pairing_label
 
@@ -561,7 +562,7 @@ def register_undo(app: typer.Typer) -> None:
                 started_on=None if no_since else started or found.started_on,
                 top_exception=exception,
             )
-            since_text = f", since {changed.started_on:%d %b %Y}" if changed.started_on else ""
+            since_text = f", since {uk_date(changed.started_on)}" if changed.started_on else ""
             echo(f"Pairing {pairing}: {pairing_label(session, changed)}{since_text}.")
 
     @pairing_app.command("end")

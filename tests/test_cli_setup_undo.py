@@ -104,7 +104,7 @@ def test_pairing_edit_end_and_resume(setup) -> None:
     )  # fmt: skip
     assert out == (
         f"Pairing {cabinet}: Cllr Member 1 & Ffion Rhys-Jones (Place and Climate), "
-        "since 01 May 2025.\n"
+        "since 1 May 2025.\n"
     )
     said = refused(tandem("pairing", "edit", str(cabinet), "--kind", "leader-chief executive"))
     assert "already has a top pairing" in said
