@@ -70,7 +70,8 @@ def test_the_people_list_is_fresh_after_an_import(sqlite_engine, app) -> None:
     assert len(at.dataframe[0].value) == 14 and at.caption[0].value == "14 people."
 
 
-def test_the_pairing_form_chooses_nobody_and_lists_those_unpaired_first(engine, app) -> None:
+def test_the_pairing_form_chooses_nobody_and_lists_those_unpaired_first(sqlite_engine, app) -> None:
+    engine = sqlite_engine
     built = build_cycle(engine, open_it=False)
     at = app("pages/pairings.py")
     councillor = next(s for s in at.selectbox if s.label == "Councillor" and s.value is None)
@@ -109,7 +110,10 @@ def test_the_pairing_form_chooses_nobody_and_lists_those_unpaired_first(engine, 
     assert next(s for s in at.selectbox if s.label == "Councillor").value is None
 
 
-def test_a_pairing_with_answers_is_refused_removal_in_words_and_ended_instead(engine, app) -> None:
+def test_a_pairing_with_answers_is_refused_removal_in_words_and_ended_instead(
+    sqlite_engine, app
+) -> None:
+    engine = sqlite_engine
     built = build_cycle(engine, open_it=True)
     leader_ceo = built.pairing_ids[0]
     with session_scope(engine) as s:
@@ -152,8 +156,9 @@ def test_a_pairing_with_answers_is_refused_removal_in_words_and_ended_instead(en
 
 
 def test_a_pairing_without_answers_leaves_its_cycle_then_is_removed_on_the_pages(
-    engine, app
+    sqlite_engine, app
 ) -> None:
+    engine = sqlite_engine
     built = build_cycle(engine, open_it=False)
     cabinet = built.pairing_ids[1]
     at = app("pages/cycles.py")
@@ -175,7 +180,8 @@ def test_a_pairing_without_answers_leaves_its_cycle_then_is_removed_on_the_pages
     assert count(engine, Pairing) == 1
 
 
-def test_people_removal_and_kind_are_refused_in_words_while_held(engine, app) -> None:
+def test_people_removal_and_kind_are_refused_in_words_while_held(sqlite_engine, app) -> None:
+    engine = sqlite_engine
     built = build_cycle(engine, open_it=False)
     with session_scope(engine) as s:
         spare = add_person(s, SYSTEM, built.council_id, "Aaron Spare", "a@x.example", "member")
