@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.errors import TandemError
 from core.formats import DATE_COLUMN, DATE_INPUT
-from core.vocabulary import GOVERNANCE_LABELS, kind_label, kinds_for
+from core.vocabulary import GOVERNANCE_LABELS, is_top_pairing, kind_label, kinds_for
 from feedback.setup.people import (
     create_pairing,
     get_council,
@@ -88,7 +88,12 @@ if not members or not officers:
 # A refused pairing keeps what was chosen, to correct it; an added one empties the form.
 NEW_PAIRING_KEYS = ("new_member", "new_officer", "new_portfolio", "new_since", "new_exception")
 with st.form("new_pairing"):
-    kind = st.selectbox("Kind", kinds_for(council.governance), format_func=kind_label)
+    # Once the council has its top pairing, a new one is most likely a cabinet or committee
+    # pairing: that kind is chosen to start with (a second top pairing needs a reason).
+    kinds = kinds_for(council.governance)
+    has_top = any(p.active and is_top_pairing(p.kind) for p in pairings)
+    first = next((i for i, k in enumerate(kinds) if not is_top_pairing(k)), 0) if has_top else 0
+    kind = st.selectbox("Kind", kinds, index=first, format_func=kind_label)
     # Nobody is chosen for you: those not yet in a pairing are listed first.
     member_id = st.selectbox(
         "Councillor",

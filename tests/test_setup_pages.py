@@ -76,6 +76,11 @@ def test_the_pairing_form_chooses_nobody_and_lists_those_unpaired_first(sqlite_e
     at = app("pages/pairings.py")
     councillor = next(s for s in at.selectbox if s.label == "Councillor" and s.value is None)
     officer = next(s for s in at.selectbox if s.label == "Officer" and s.value is None)
+    # The council has its leader and chief executive: a new pairing is offered as a
+    # cabinet pairing first.
+    assert next(s for s in at.selectbox if s.key is None and s.label == "Kind").value == (
+        "cabinet–director"
+    )
     assert councillor.placeholder == "Choose the councillor…"
     assert officer.placeholder == "Choose the officer…"
     # Councillors in no pairing first, by name; those already paired last, and marked.
@@ -91,6 +96,7 @@ def test_the_pairing_form_chooses_nobody_and_lists_those_unpaired_first(sqlite_e
     # A second leader and chief executive: refused in words, then accepted with a reason.
     councillor = next(s for s in at.selectbox if s.label == "Councillor" and s.value is None)
     officer = next(s for s in at.selectbox if s.label == "Officer" and s.value is None)
+    next(s for s in at.selectbox if s.label == "Kind").set_value("leader–chief executive")
     councillor.select_index(0)
     officer.select_index(0)
     button(at, "Add pairing").click().run()
