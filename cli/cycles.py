@@ -15,6 +15,11 @@ from core.roles import SYSTEM
 from core.vocabulary import CycleStatus, PairingKind
 
 CYCLE_HELP = "The cycle's id or name (`tandem cycles` lists them)."
+PAIRING_HELP = "The pairing's id (`tandem pairing list COUNCIL` lists them)."
+EXCEPTION_HELP = (
+    "Why this is a second top pairing at the council (leader, mayor or convener with the "
+    "chief executive), e.g. 'joint chief executive shared with …'; kept with the pairing."
+)
 
 
 def _day(value: str | None, option: str) -> date | None:
@@ -400,11 +405,14 @@ def register(app: typer.Typer) -> None:
             echo(f"{invitation.name} withdrawn from rating pairing {pairing}.")
 
     pairing_app = typer.Typer(
-        help="Pairings: form one at a council, put them in a cycle, list them.",
+        help="Pairings: form one at a council, correct, end or remove it, put them in a "
+        "cycle, list them.",
         no_args_is_help=True,
     )
     app.add_typer(
-        pairing_app, name="pairing", help="Leadership pairings (create, add to a cycle, list)."
+        pairing_app,
+        name="pairing",
+        help="Leadership pairings (create, edit, end, remove, add to a cycle, list).",
     )
 
     @pairing_app.command("create")
@@ -423,8 +431,10 @@ def register(app: typer.Typer) -> None:
         since: str | None = typer.Option(
             None, "--since", help="When the two began working together (YYYY-MM-DD)."
         ),
+        exception: str = typer.Option("", "--exception", help=EXCEPTION_HELP),
     ) -> None:
-        """Form a pairing of one councillor and one officer at a council."""
+        """Form a pairing of one councillor and one officer at a council (a council has one
+        top pairing: a second needs --exception with the reason)."""
         from feedback.setup.people import create_pairing, pairing_label
 
         started_on = _day(since, "--since")
@@ -440,8 +450,11 @@ def register(app: typer.Typer) -> None:
                 _person_id(session, council_ref, officer, "No pairing was formed"),
                 portfolio,
                 started_on,
+                top_exception=exception,
             )
             echo(f"Created pairing {pairing.id}: {pairing_label(session, pairing)}.")
+            if pairing.top_exception:
+                echo(f"A second top pairing at this council: {pairing.top_exception}.")
 
     @pairing_app.command("add")
     @friendly
@@ -495,4 +508,133 @@ def register(app: typer.Typer) -> None:
                 echo(f"No pairings in {where} yet.")
             for p in rows:
                 since = f", since {p.started_on:%d %b %Y}" if p.started_on else ""
-                echo(f"{p.id:>5}  {kind_label(p.kind):<42} {pairing_label(session, p)}{since}")
+                ended = "" if p.active else " (ended)"
+                why = f"; exception: {p.top_exception}" if p.top_exception else ""
+                echo(
+                    f"{p.id:>5}  {kind_label(p.kind):<42} {pairing_label(session, p)}{since}"
+                    f"{ended}{why}"
+                )
+
+
+def register_undo(app: typer.Typer) -> None:
+    """`tandem pairing edit|end|remove` and `tandem cycle remove-pairing`: undoing set-up
+    mistakes, as the Pairings page and the Cycles page's Pairings and raters tab."""
+    pairing_app = _group(app, "pairing")
+    cycle_app = _group(app, "cycle")
+
+    @pairing_app.command("edit")
+    @friendly
+    def pairing_edit(
+        pairing: int = typer.Argument(..., help=PAIRING_HELP),
+        kind: str | None = typer.Option(None, "--kind", help="A new kind (as for create)."),
+        member: str | None = typer.Option(None, "--member", help="The councillor's email."),
+        officer: str | None = typer.Option(None, "--officer", help="The officer's email."),
+        portfolio: str | None = typer.Option(None, "--portfolio", help="'' clears it."),
+        since: str | None = typer.Option(
+            None, "--since", help="When the two began working together (YYYY-MM-DD)."
+        ),
+        no_since: bool = typer.Option(False, "--no-since", help="Forget the start date."),
+        exception: str | None = typer.Option(None, "--exception", help=EXCEPTION_HELP),
+    ) -> None:
+        """Correct a pairing (what is not given is kept). Its kind and its two people are
+        fixed once a cycle holds answers for it: end it and form a new one instead."""
+        from core.formats import uk_date
+        from feedback.setup.pairings import edit_pairing, get_pairing
+        from feedback.setup.people import pairing_label
+
+        started = _day(since, "--since")
+        engine()
+        with unit_of_work() as session:
+            found = get_pairing(session, pairing)
+            council = found.council_id
+            changed = edit_pairing(
+                session,
+                SYSTEM,
+                pairing,
+                kind=found.kind if kind is None else _kind(kind),
+                member_id=found.member_id
+                if member is None
+                else _person_id(session, council, member, "The pairing was not changed"),
+                officer_id=found.officer_id
+                if officer is None
+                else _person_id(session, council, officer, "The pairing was not changed"),
+                portfolio=found.portfolio if portfolio is None else portfolio,
+                started_on=None if no_since else started or found.started_on,
+                top_exception=exception,
+            )
+            since_text = f", since {uk_date(changed.started_on)}" if changed.started_on else ""
+            echo(f"Pairing {pairing}: {pairing_label(session, changed)}{since_text}.")
+
+    @pairing_app.command("end")
+    @friendly
+    def pairing_end(
+        pairing: int = typer.Argument(..., help=PAIRING_HELP),
+        resume: bool = typer.Option(
+            False, "--resume", help="Take an ended pairing up again (checks the top pairing)."
+        ),
+    ) -> None:
+        """End a pairing: it keeps its cycles, answers, reports and plans, but joins no new
+        cycle and is no longer the council's top pairing."""
+        from feedback.setup.pairings import end_pairing
+        from feedback.setup.people import pairing_label
+
+        engine()
+        with unit_of_work() as session:
+            found = end_pairing(session, SYSTEM, pairing, ended=not resume)
+            state = "taken up again" if resume else "ended"
+            echo(f"Pairing {pairing} ({pairing_label(session, found)}) is {state}.")
+
+    @pairing_app.command("remove")
+    @friendly
+    def pairing_remove(
+        pairing: int = typer.Argument(..., help=PAIRING_HELP),
+        yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    ) -> None:
+        """Remove a pairing formed by mistake (refused while a cycle holds it: take it out of
+        the cycle first, or end it if anyone has answered)."""
+        from feedback.setup.pairings import get_pairing, remove_pairing
+        from feedback.setup.people import pairing_label
+
+        engine()
+        with unit_of_work() as session:
+            label = pairing_label(session, get_pairing(session, pairing))
+        confirm(yes, f"Remove pairing {pairing} ({label})?")
+        with unit_of_work() as session:
+            remove_pairing(session, SYSTEM, pairing)
+        echo(f"Removed pairing {pairing} ({label}).")
+
+    @cycle_app.command("remove-pairing")
+    @friendly
+    def cycle_remove_pairing(
+        cycle: str = typer.Argument(..., help=CYCLE_HELP),
+        pairing: int = typer.Argument(..., help=PAIRING_HELP),
+        yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    ) -> None:
+        """Take a pairing out of a draft or open cycle before anyone has answered for it: its
+        principals' and raters' invitations go with it, and their links stop working."""
+        from feedback.setup.cycles import find_cycle
+        from feedback.setup.pairings import get_pairing, remove_pairing_from_cycle
+        from feedback.setup.people import pairing_label
+
+        engine()
+        with unit_of_work() as session:
+            found = find_cycle(session, cycle)
+            name, cycle_id = found.name, found.id
+            label = pairing_label(session, get_pairing(session, pairing))
+        assert cycle_id is not None
+        confirm(
+            yes,
+            f"Take pairing {pairing} ({label}) out of '{name}'? Its invitations there go with "
+            "it and their links stop working.",
+        )
+        with unit_of_work() as session:
+            remove_pairing_from_cycle(session, SYSTEM, cycle_id, pairing)
+        echo(f"Pairing {pairing} ({label}) is no longer in '{name}'.")
+
+
+def _group(app: typer.Typer, name: str) -> typer.Typer:
+    """The sub-command group `name` registered on `app` (register() made it)."""
+    for group in app.registered_groups:
+        if group.name == name and group.typer_instance is not None:
+            return group.typer_instance
+    raise LookupError(f"No command group {name!r}.")

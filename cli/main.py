@@ -105,6 +105,7 @@ _people.register(app)
 from cli import cycles as _cycles  # noqa: E402
 
 _cycles.register(app)
+_cycles.register_undo(app)
 
 from cli import admin as _admin  # noqa: E402
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from sqlmodel import Session
 
+from cli.common import confirm, echo, engine, fail, friendly, unit_of_work
 from cli.common import council_id as _council_id
-from cli.common import echo, engine, fail, friendly, unit_of_work
 from core.roles import SYSTEM
+from feedback.models import Person
 
 GROUP_HELP = "members (other councillors), officers (other officers) or partners (external)."
 GROUP_HELP_TEXT = "Councillors only: their political group, e.g. Labour, Independent."
@@ -20,11 +22,67 @@ ROLE_HELP = (
 )
 
 
+def _person(session: Session, council: str, email: str) -> Person:
+    """A person of a council by their email address, or a one-line NotFound."""
+    from core.errors import NotFound
+    from feedback.setup.people import find_person
+
+    person = find_person(session, _council_id(session, council), email.strip())
+    if person is None:
+        raise NotFound(f"Nobody with the email address {email} is recorded there.")
+    return person
+
+
 def register(app: typer.Typer) -> None:
     people_app = typer.Typer(
-        help="A council's people: list, import, template.", no_args_is_help=True
+        help="A council's people: list, import, template, remove, set-kind.", no_args_is_help=True
     )
-    app.add_typer(people_app, name="people", help="A council's people (list, import, template).")
+    app.add_typer(
+        people_app,
+        name="people",
+        help="A council's people (list, import, template, remove, set-kind).",
+    )
+
+    @people_app.command("remove")
+    @friendly
+    def people_remove(
+        council: str = typer.Argument(..., help="The council (name or id)."),
+        email: str = typer.Argument(..., help="The person's email address."),
+        yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    ) -> None:
+        """Remove a person added by mistake (refused, saying what, while a pairing, an
+        invitation or a user account holds them)."""
+        from feedback.setup.people import remove_person
+
+        engine()
+        with unit_of_work() as session:
+            person = _person(session, council, email)
+            person_id, name = person.id, person.full_name
+        assert person_id is not None
+        confirm(yes, f"Remove {name} <{email.strip().lower()}>?")
+        with unit_of_work() as session:
+            remove_person(session, SYSTEM, person_id)
+        echo(f"Removed {name}.")
+
+    @people_app.command("set-kind")
+    @friendly
+    def people_set_kind(
+        council: str = typer.Argument(..., help="The council (name or id)."),
+        email: str = typer.Argument(..., help="The person's email address."),
+        kind: str = typer.Argument(..., help="member (a councillor), officer or external."),
+    ) -> None:
+        """Record a person as a councillor, an officer or an external partner instead
+        (refused while a pairing or an invitation depends on their kind)."""
+        from feedback.setup.people import set_person_kind
+
+        engine()
+        with unit_of_work() as session:
+            person = _person(session, council, email)
+            assert person.id is not None
+            cleared = set_person_kind(session, SYSTEM, person.id, kind.strip().lower())
+            echo(f"{person.full_name} is now recorded as {person.kind}.")
+            if cleared:
+                echo("Cleared, as it does not fit the new kind: " + "; ".join(cleared) + ".")
 
     @people_app.command("list")
     @friendly

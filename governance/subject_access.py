@@ -423,6 +423,7 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
                 "their_role": "member" if p.member_id == me else "officer",
                 "partner": names.get(p.officer_id if p.member_id == me else p.member_id),
                 "active": p.active,
+                "second_top_pairing_because": p.top_exception,
             }
             for p in pairings
         ],

@@ -43,6 +43,7 @@ from feedback.setup.cycles import (
 from feedback.setup.people import list_councils, list_pairings, list_people, pairing_label
 from ui.errors import show_error
 from ui.notices import flash
+from ui.pairing_forms import remove_from_cycle
 from ui.pickers import pick, pick_council
 from ui.state import current_actor, unit_of_work
 from ui.text import alert, show
@@ -297,6 +298,7 @@ with raters_tab:
                 ):
                     st.session_state.pop(f"nominate_{pairing.id}_{group}", None)
                     st.rerun()
+            remove_from_cycle(actor, cycle, pairing)
 
 with invite_tab:
     try:

@@ -7,7 +7,15 @@ import streamlit as st
 from core.errors import TandemError
 from core.roles import is_admin
 from core.vocabulary import GOVERNANCE_LABELS, SIDE_LABELS, SPECIAL_ROLE_HOLDER, SPECIAL_ROLE_LABELS
-from feedback.setup.people import NATIONS, add_person, create_council, list_councils, list_people
+from feedback.setup.people import (
+    NATIONS,
+    add_person,
+    create_council,
+    list_councils,
+    list_people,
+    remove_person,
+    set_person_kind,
+)
 from feedback.setup.people_import import (
     MAX_BYTES,
     ImportResult,
@@ -18,6 +26,7 @@ from feedback.setup.people_import import (
 )
 from ui.errors import show_error
 from ui.notices import flash
+from ui.pairing_forms import ask_once
 from ui.pickers import choose, pick_council
 from ui.state import current_actor, unit_of_work
 from ui.text import alert, show
@@ -63,6 +72,47 @@ def standing_inputs(kind: str | None, person=None) -> tuple[str, str, str]:
         help=ROLE_HELP,
     )
     return group, side, role
+
+
+def change_kind_or_remove(person) -> None:
+    """Record the person as another kind, or remove them: each refused in words while
+    something depends on them (ui.pairing_forms.ask_once asks before removal)."""
+    left, right = st.columns(2, vertical_alignment="bottom")
+    kinds = list(KIND_LABELS)
+    new_kind = left.selectbox(
+        "Kind",
+        kinds,
+        index=kinds.index(person.kind),
+        format_func=KIND_LABELS.get,
+        key=f"kind_{person.id}",
+    )
+    if right.button("Change kind", key=f"set_kind_{person.id}", disabled=new_kind == person.kind):
+        try:
+            with unit_of_work() as session:
+                cleared = set_person_kind(session, actor, person.id, new_kind)
+        except TandemError as exc:
+            show_error(exc)
+        else:
+            note = (" Cleared, as it does not fit: " + "; ".join(cleared) + ".") if cleared else ""
+            flash("success", "{} is now recorded as " + KIND_LABELS[new_kind].lower() + ".{}",
+                  person.full_name, note)  # fmt: skip
+            st.rerun()
+    if ask_once(
+        f"remove_person_{person.id}",
+        "Remove {} ({}) from this council's people? This cannot be undone.",
+        person.full_name,
+        person.email,
+        yes="Remove this person",
+    ):
+        try:
+            with unit_of_work() as session:
+                name = remove_person(session, actor, person.id)
+        except TandemError as exc:
+            show_error(exc)
+        else:
+            st.session_state.pop("edit_person", None)
+            flash("success", "Removed {}.", name)
+            st.rerun()
 
 
 st.title("People")
@@ -251,7 +301,10 @@ with edit_tab:
             new_portfolio = st.text_input("Portfolio", person.portfolio)
             new_org = st.text_input("Organisation", person.organisation)
             new_group, new_side, new_role = standing_inputs(person.kind, person)
-            st.caption(f"Kind: {KIND_LABELS[person.kind]} (fixed once recorded).")
+            st.caption(
+                f"Kind: {KIND_LABELS[person.kind]} (change it below while no pairing or "
+                "invitation depends on it)."
+            )
             if st.form_submit_button("Save changes"):
                 try:
                     with unit_of_work() as session:
@@ -273,3 +326,5 @@ with edit_tab:
                 else:  # read again, so the list shows the change
                     flash("success", "Saved.")
                     st.rerun()
+
+        change_kind_or_remove(person)

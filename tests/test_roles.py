@@ -45,12 +45,20 @@ from feedback.setup.cycles import (
     nominate_rater,
     set_cycle_status,
 )
+from feedback.setup.pairings import (
+    edit_pairing,
+    end_pairing,
+    remove_pairing,
+    remove_pairing_from_cycle,
+)
 from feedback.setup.people import (
     add_person,
     create_council,
     create_pairing,
     delete_council,
+    remove_person,
     set_governance,
+    set_person_kind,
 )
 from feedback.setup.people_import import import_people, update_person
 from governance.accounts import actor_for, create_user, unlock_user, update_user, users_table
@@ -128,6 +136,23 @@ STAFF_ACTIONS = {
     "create pairing": lambda s, a, w: create_pairing(
         s, a, _council(w), "cabinet–director", w.built.people["m0"], w.built.people["o0"]
     ),
+    "edit pairing": lambda s, a, w: edit_pairing(
+        s,
+        a,
+        w.built.pairing_ids[1],
+        kind="cabinet–director",
+        member_id=w.built.people["m0"],
+        officer_id=w.built.people["o0"],
+        portfolio="",
+        started_on=None,
+    ),  # fmt: skip
+    "end pairing": lambda s, a, w: end_pairing(s, a, w.built.pairing_ids[1]),
+    "remove pairing": lambda s, a, w: remove_pairing(s, a, w.built.pairing_ids[1]),
+    "remove pairing from cycle": lambda s, a, w: remove_pairing_from_cycle(
+        s, a, w.built.cycle_id, w.built.pairing_ids[1]
+    ),
+    "remove person": lambda s, a, w: remove_person(s, a, w.built.people["p0"]),
+    "set person kind": lambda s, a, w: set_person_kind(s, a, w.built.people["p0"], "officer"),
     "create council": lambda s, a, w: create_council(s, a, "Rogue Council"),
     "set governance": lambda s, a, w: set_governance(s, a, _council(w), "committee system"),
     "delete council": lambda s, a, w: delete_council(s, a, _council(w)),

@@ -271,6 +271,13 @@ def add_pairing_to_cycle(session: Session, actor: Actor, cycle_id: int, pairing_
     pairing = session.get(Pairing, pairing_id)
     if pairing is None or pairing.council_id != cycle.council_id:
         raise Invalid("That pairing does not belong to this cycle's council.")
+    if not pairing.active and session.get(CyclePairing, (cycle_id, pairing_id)) is None:
+        from feedback.setup.people import pairing_label
+
+        raise Invalid(
+            f"{pairing_label(session, pairing)} has ended, so it takes part in no new cycle. "
+            "Take it up again on the Pairings page if it was ended by mistake."
+        )
     if session.get(CyclePairing, (cycle_id, pairing_id)) is None:
         session.add(CyclePairing(cycle_id=cycle_id, pairing_id=pairing_id))
     for person_id in (pairing.member_id, pairing.officer_id):

@@ -17,12 +17,14 @@ from core.vocabulary import (
     GOVERNANCE_LABELS,
     SPECIAL_ROLE_HOLDER,
     SPECIAL_ROLE_LABELS,
+    TOP_KINDS,
     GovernanceModel,
     PairingKind,
     PersonKind,
     PoliticalSide,
     SpecialRole,
     default_governance,
+    is_top_pairing,
     kind_label,
     kind_words,
     kinds_for,
@@ -289,11 +291,44 @@ def create_pairing(
     officer_id: int,
     portfolio: str = "",
     started_on: date | None = None,
+    top_exception: str = "",
 ) -> Pairing:
     """A new pairing. `started_on`: when the two began working together (optional; a
-    pairing under 12 months old is reported apart in the national comparison)."""
+    pairing under 12 months old is reported apart in the national comparison).
+    `top_exception`: why this is a second top pairing at the council (check_top_pairing)."""
     require_council_manager(actor, council_id)
     council = get_council(session, council_id)
+    check_pairing_kind(council, kind)
+    portfolio = one_line(
+        portfolio, "the pairing's portfolio", limit=column_limit(Pairing, "portfolio")
+    )
+    member, officer = check_pairing_people(session, council_id, member_id, officer_id)
+    exception = check_top_pairing(session, council, kind, top_exception)
+    pairing = Pairing(
+        council_id=council_id,
+        kind=kind,
+        member_id=member_id,
+        officer_id=officer_id,
+        portfolio=portfolio,
+        started_on=start_date(started_on),
+        top_exception=exception,
+    )
+    session.add(pairing)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "create pairing",
+        "pairing",
+        pairing.id,
+        council_id,
+        top_exception=exception or None,
+    )
+    return pairing
+
+
+def check_pairing_kind(council: Council, kind: str) -> None:
+    """Invalid unless `kind` is a pairing kind the council's governance model has."""
     if kind not in {k.value for k in PairingKind}:
         raise Invalid(
             "A pairing's kind must be one of: " + ", ".join(k.value for k in PairingKind) + "."
@@ -306,9 +341,17 @@ def create_pairing(
             + "; ".join(kind_label(k).lower() for k in allowed)
             + ". If the council has changed how it is run, change its governance model first."
         )
-    portfolio = one_line(
-        portfolio, "the pairing's portfolio", limit=column_limit(Pairing, "portfolio")
-    )
+
+
+def check_pairing_people(
+    session: Session,
+    council_id: int,
+    member_id: int,
+    officer_id: int,
+    pairing_id: int | None = None,
+) -> tuple[Person, Person]:
+    """The councillor and the officer of a pairing (`pairing_id`: the pairing being
+    changed, which may keep its own two), or Invalid / Conflict saying what is wrong."""
     member, officer = session.get(Person, member_id), session.get(Person, officer_id)
     if member is None or member.council_id != council_id or member.kind != PersonKind.member:
         raise Invalid("The first person of a pairing must be a councillor of this council.")
@@ -319,25 +362,58 @@ def create_pairing(
             Pairing.council_id == council_id,
             Pairing.member_id == member_id,
             Pairing.officer_id == officer_id,
+            col(Pairing.id) != (pairing_id or -1),
         )
     ).first()
     if duplicate is not None:
         raise Conflict(f"{member.full_name} and {officer.full_name} are already a pairing.")
-    pairing = Pairing(
-        council_id=council_id,
-        kind=kind,
-        member_id=member_id,
-        officer_id=officer_id,
-        portfolio=portfolio,
-        started_on=_start_date(started_on),
+    return member, officer
+
+
+def top_exception_text(value: str | None) -> str:
+    """The reason a second top pairing is allowed, as stored (one line, within its column)."""
+    return one_line(
+        value, "the reason for a second top pairing", limit=column_limit(Pairing, "top_exception")
     )
-    session.add(pairing)
-    session.flush()
-    audit.record(session, actor, "create pairing", "pairing", pairing.id, council_id)
-    return pairing
 
 
-def _start_date(value: date | str | None) -> date | None:
+def check_top_pairing(
+    session: Session,
+    council: Council,
+    kind: str,
+    top_exception: str | None,
+    pairing_id: int | None = None,
+) -> str:
+    """One rule in one place: a council has one top pairing (leader, elected mayor or
+    convener with the chief executive, `vocabulary.is_top_pairing`) that is still running —
+    the pairing the national comparison describes. A second is refused in words unless a
+    reason is given for the exception (a joint chief executive shared with another council,
+    say), which is stored with it and shown on the Pairings page. Ended pairings do not
+    count. Returns the reason to store ("" for a pairing that needs none)."""
+    reason = top_exception_text(top_exception)
+    if not is_top_pairing(kind):
+        return ""  # only a top pairing carries an exception
+    others = session.exec(
+        select(Pairing).where(
+            Pairing.council_id == council.id,
+            col(Pairing.kind).in_(TOP_KINDS),
+            col(Pairing.active).is_(True),
+            col(Pairing.id) != (pairing_id or -1),
+        )
+    ).all()
+    if others and not reason:
+        names = "; ".join(pairing_label(session, p) for p in others)
+        raise Conflict(
+            f"{council.name} already has a top pairing ({names}). A council has one leader, "
+            "mayor or convener with the chief executive. If that pairing has ended (a new "
+            "leader or chief executive), end it first; if this is a true exception, give the "
+            "reason (for example, a joint chief executive shared with another council), which "
+            "is kept with the pairing and shown with it."
+        )
+    return reason if others else ""
+
+
+def start_date(value: date | str | None) -> date | None:
     """A pairing's start date from a date or an ISO text (the demo file, an import)."""
     if value is None or value == "":
         return None
@@ -392,3 +468,112 @@ def delete_council(session: Session, actor: Actor, council_id: int) -> None:
     session.flush()
     session.expunge_all()
     audit.record(session, actor, "delete council", "council", council_id, None, name=council.name)
+
+
+def person_holdings(session: Session, person_id: int) -> list[str]:
+    """What holds a person on the council's list, in words (empty: nothing does): the
+    pairings they are one of, the invitations to rate (or be rated) they hold, and the user
+    account linked to them."""
+    from core.models import UserAccount
+    from feedback.models import Cycle, Invitation
+
+    held = []
+    pairings = session.exec(
+        select(Pairing).where(
+            (col(Pairing.member_id) == person_id) | (col(Pairing.officer_id) == person_id)
+        )
+    ).all()
+    if pairings:
+        held.append(
+            "the pairing"
+            + ("s " if len(pairings) != 1 else " ")
+            + "; ".join(pairing_label(session, p) for p in pairings)
+        )
+    cycles = session.exec(
+        select(Cycle.name)
+        .join(Invitation, col(Invitation.cycle_id) == col(Cycle.id))
+        .where(Invitation.rater_id == person_id)
+        .distinct()
+        .order_by(col(Cycle.name))
+    ).all()
+    if cycles:
+        held.append("invitations in " + ", ".join(f"'{c}'" for c in cycles))
+    accounts = session.exec(
+        select(UserAccount.username).where(UserAccount.person_id == person_id)
+    ).all()
+    if accounts:
+        held.append("the user account " + ", ".join(f"'{a}'" for a in accounts))
+    return held
+
+
+def remove_person(session: Session, actor: Actor, person_id: int) -> str:
+    """Remove a person added by mistake. Refused in words while anything holds them (a
+    pairing, an invitation, a linked user account), saying what. Returns their name."""
+    person = get_person(session, person_id)
+    require_council_manager(actor, person.council_id)
+    held = person_holdings(session, person_id)
+    if held:
+        raise Conflict(
+            f"{person.full_name} cannot be removed: they hold "
+            + "; and ".join(held)
+            + ". Remove the pairing (or end it, if anyone has answered), withdraw the "
+            "invitations or unlink the account first; nothing said by or about anyone is "
+            "ever deleted."
+        )
+    name, council_id = person.full_name, person.council_id
+    session.delete(person)
+    session.flush()
+    audit.record(session, actor, "remove person", "person", person_id, council_id, name=name)
+    return name
+
+
+KIND_NAMES = {
+    PersonKind.member: "a councillor",
+    PersonKind.officer: "an officer",
+    PersonKind.external: "an external partner",
+}
+
+
+def set_person_kind(session: Session, actor: Actor, person_id: int, kind: str) -> list[str]:
+    """Record a person as a councillor, an officer or an external partner instead (a
+    mistake at entry). Refused in words while a pairing or an invitation depends on their
+    kind. What no longer fits the new kind is cleared (a political group and side belong to
+    councillors only; a special role to its holder's kind), and returned in words."""
+    person = get_person(session, person_id)
+    require_council_manager(actor, person.council_id)
+    if kind not in KIND_NAMES:
+        raise Invalid("Kind must be member (councillor), officer or external (partner).")
+    if kind == person.kind:
+        return []
+    held = [h for h in person_holdings(session, person_id) if not h.startswith("the user")]
+    if held:
+        raise Conflict(
+            f"{person.full_name} stays {KIND_NAMES[PersonKind(person.kind)]}: they hold "
+            + "; and ".join(held)
+            + ", which depend on it. Add them again as "
+            + KIND_NAMES[PersonKind(kind)]
+            + " with another email address, or remove what holds them first."
+        )
+    cleared = []
+    if kind != PersonKind.member and (person.political_group or person.political_side):
+        cleared.append("their political group and side")
+        person.political_group = person.political_side = ""
+    if person.special_role and SPECIAL_ROLE_HOLDER[person.special_role] != kind:
+        cleared.append(f"the special role ({SPECIAL_ROLE_LABELS[person.special_role].lower()})")
+        person.special_role = ""
+    before = person.kind
+    person.kind = kind
+    session.add(person)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "change person kind",
+        "person",
+        person_id,
+        person.council_id,
+        before=before,
+        after=kind,
+        cleared=", ".join(cleared) or None,
+    )
+    return cleared
