@@ -79,7 +79,7 @@ class Pairing(SQLModel, table=True):
     # False once the pairing has ended (`feedback.setup.pairings.end_pairing`): it stays in
     # the cycles and reports it took part in, but is offered for no new cycle.
     active: bool = Field(default=True)
-    # Why this is a council's second top pairing (migration 0014), e.g. "joint chief
+    # Why this is a council's second top pairing (migration 0011), e.g. "joint chief
     # executive shared with …"; "" for every other pairing.
     top_exception: str = Field(default="", max_length=300, sa_column_kwargs=_BLANK)
     created_at: datetime = Field(default_factory=utcnow)

@@ -4,7 +4,7 @@ A council has one top pairing (leader, elected mayor or convener with the chief 
 the one the national comparison describes. A second is refused unless a reason is stored
 with it ("joint chief executive shared with …"), which the Pairings page shows.
 
-Revision ID: 0014
+Revision ID: 0011
 Revises: 0010
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014"
+revision: str = "0011"
 down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
