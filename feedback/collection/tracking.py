@@ -10,14 +10,18 @@ tracking` and any download read the same."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
+from openpyxl import Workbook
 from sqlalchemy import case, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
+from core.cells import active_sheet, csv_text, write_rows
 from core.db import select_row
 from core.formats import share_of, uk_date, uk_datetime
 from core.models import stored_id
@@ -304,3 +308,31 @@ def message_history(session: Session, actor: Actor, cycle_id: int) -> pd.DataFra
             [uk_datetime(when), kind, MESSAGE_CHANNELS.get(channel, channel), name, email, outcome]
         )
     return pd.DataFrame(out, columns=HISTORY_HEADINGS)
+
+
+# --- downloads: the same tables, headings in words, every cell text (core.cells) ----------
+
+
+def tracking_csv(frame: pd.DataFrame) -> bytes:
+    """A tracking table as CSV (UTF-8 with a byte-order mark, so Excel shows Welsh names)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
+    writer.writerow(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        writer.writerow([csv_text(v) for v in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def tracking_xlsx(frame: pd.DataFrame) -> bytes:
+    """A tracking table as a workbook; names and dates written as text, never a formula."""
+    workbook = Workbook()
+    sheet = active_sheet(workbook)
+    sheet.title = "Tracking"
+    rows = [
+        [v if isinstance(v, int) else str(v) for v in row] for row in frame.itertuples(index=False)
+    ]
+    write_rows(sheet, [list(frame.columns), *rows])
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
