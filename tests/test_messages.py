@@ -117,13 +117,14 @@ def test_tracking_tells_each_stage_apart_in_words(smtp, engine) -> None:
         revoke_invitation(s, SYSTEM, _invitation(s, built, "p2").id)
 
     with session_scope(engine) as s:
-        stages = rater_stages(s, SYSTEM, built.cycle_id).set_index("Email")
+        table = rater_stages(s, SYSTEM, built.cycle_id)
+        stages = table.set_index("Email")
         rates = response_rates(s, SYSTEM, built.cycle_id)
         from feedback.collection.tracking import cycle_totals
 
         totals = dict(totals_in_words(cycle_totals(s, SYSTEM, built.cycle_id)))
         words = rates_in_words(rates, 3)
-    assert list(stages.reset_index().columns) == RATER_HEADINGS
+    assert list(table.columns) == RATER_HEADINGS
     assert all("_" not in h for h in [*RATER_HEADINGS, *words.columns])
     at = "@llanfair.example.gov.uk"
     assert stages.loc[f"m0{at}", "Stage"] == "opened the link"
@@ -146,11 +147,11 @@ def test_tracking_tells_each_stage_apart_in_words(smtp, engine) -> None:
         "Submitted": "10% (1 of 10)",
     }
     assert all(SHARE.match(v) for v in words["Response rate"])
-    partners = words[words["Group"] == "Partners"].iloc[0]
+    partners = words[words["Group"] == "External partners"].iloc[0]
     assert partners["Response rate"] == "50% (1 of 2)"
     assert partners["Note"] == "fewer than 3 so far: left out of the report"
     # The download: headings in words, a name that looks like a formula stays text.
-    assert tracking_csv(stages.reset_index()).decode("utf-8-sig").startswith('"Name","Email"')
+    assert tracking_csv(table).decode("utf-8-sig").startswith('"Name","Email","Pairing"')
 
 
 def test_tracking_shows_no_answers_and_is_staff_only(engine) -> None:
