@@ -342,3 +342,136 @@ def test_what_is_not_due_is_not_sent(smtp, engine) -> None:
         set_schedule(s, SYSTEM, built.cycle_id, "off")
     assert run_due_reminders(engine, runner="test") == []
     assert smtp.messages == []
+
+
+# --- the commands --------------------------------------------------------------------------
+
+
+def test_the_commands_preview_test_schedule_run_and_track(
+    smtp, sqlite_engine, monkeypatch, tmp_path
+) -> None:
+    import openpyxl
+    from typer.testing import CliRunner
+
+    import cli.common
+    from cli.main import app
+
+    closing_in(sqlite_engine, 2)
+    monkeypatch.setattr(cli.common, "_engine", sqlite_engine)
+
+    def tandem(*args: str):
+        return CliRunner().invoke(app, list(args))
+
+    cycle = "Adolygiad 2027"
+    out = tandem("invite", "preview", cycle)
+    assert out.exit_code == 0, out.output
+    assert "Subject: Your feedback for Cllr Siân Llewelyn & Rhodri ap Dafydd" in out.stdout
+    assert SAMPLE_TOKEN in out.stdout and "(the link is a sample and opens nothing)" in out.stdout
+    assert "Subject: Reminder:" in tandem("invite", "preview", cycle, "--reminder").stdout
+    assert smtp.messages == []
+
+    assert tandem("invite", "test", cycle).exit_code == 2  # where to? --to is required
+    out = tandem("invite", "test", cycle, "--to", "ops@llanfair.example.gov.uk")
+    assert out.exit_code == 0, out.output
+    assert "A test invitation was sent to ops@llanfair.example.gov.uk." in out.stdout
+    [test] = smtp.messages
+    assert test["Subject"].startswith("[Test] Your feedback")
+    with session_scope(sqlite_engine) as s:
+        event = s.exec(select(AuditEvent).where(AuditEvent.action == "send test email")).one()
+        assert event.actor == "system (command line)"
+
+    out = tandem("reminders", "schedule", cycle)
+    assert "2 days before closing" in out.stdout and "due now" in out.stdout
+    out = tandem("reminders", "schedule", cycle, "--days", "7,x")
+    assert out.exit_code == 1 and "not a list of days" in out.stderr
+    out = tandem("reminders", "schedule", cycle, "--days", "9, 2")
+    assert "Schedule saved: 9, 2 days before closing." in out.stdout
+
+    smtp.messages.clear()
+    out = tandem("reminders", "run-due")
+    assert out.exit_code == 0, out.output
+    assert "11 reminders sent." in out.stdout and len(smtp.messages) == 11
+    out = tandem("reminders", "run-due")
+    assert "No scheduled reminders are due." in out.stdout and len(smtp.messages) == 11
+
+    # `tandem invite CYCLE` still sends, as before the group existed.
+    out = tandem("invite", "--resend", cycle)
+    assert out.exit_code == 0, out.output
+    assert "11 invitations sent." in out.stdout
+
+    file = tmp_path / "tracking.xlsx"
+    out = tandem("tracking", cycle, "--raters", "--sent", "-o", str(file))
+    assert out.exit_code == 0, out.output
+    assert "Emailed: 100% (11 of 11)" in out.stdout and "Submitted: 0% (0 of 11)" in out.stdout
+    assert "Response rate" in out.stdout and "_" not in out.stdout.split("\n")[8]
+    assert "Raters (11):" in out.stdout and "Cllr Member 0" in out.stdout
+    assert "reminder by email to" in out.stdout and "sent by Tandem" in out.stdout
+    sheet = openpyxl.load_workbook(file).active
+    assert [c.value for c in sheet[1]] == RATER_HEADINGS
+    assert sheet.max_row == 12 and sheet.cell(2, 5).value == "emailed"
+
+
+# --- the page ----------------------------------------------------------------------------
+
+
+def test_the_cycles_page_previews_sends_a_test_to_me_and_tracks_in_words(
+    smtp, sqlite_engine, sqlite_url, monkeypatch
+) -> None:
+    import streamlit as st
+    from shown import alerts, shown
+    from signing_in import sign_in
+    from streamlit.testing.v1 import AppTest
+
+    from core.models import UserAccount
+
+    st.cache_resource.clear()
+    monkeypatch.setenv("TANDEM_DATABASE_URL", sqlite_url)
+    built = closing_in(sqlite_engine, 2)
+    with session_scope(sqlite_engine) as s:
+        send_invitations(s, SYSTEM, built.cycle_id)
+    smtp.messages.clear()
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    with Session(sqlite_engine) as s:
+        me = sign_in(at, s, "facilitator", council_ids=[built.council_id])
+        user = s.get(UserAccount, me.user_id)
+        user.email = "facilitator@llanfair.example.gov.uk"
+        s.add(user)
+        s.commit()
+    at.run()
+    at.switch_page("pages/cycles.py").run()
+    assert not at.exception
+    text = shown(at)
+    assert "Subject: Your feedback for Cllr Siân Llewelyn & Rhodri ap Dafydd — Adolygiad 2027" in text
+    assert SAMPLE_TOKEN in text
+    assert "A test goes only to your own address (facilitator@llanfair.example.gov.uk)." in text
+    assert "2 days before closing" in text and "due now: sent at the next check" in text
+
+    at.button(key=f"test_send_{built.cycle_id}").click().run()
+    assert not at.exception
+    assert any("facilitator@llanfair.example.gov.uk" in a for a in alerts(at, "success"))
+    assert [m["To"].addresses[0].addr_spec for m in smtp.messages] == [
+        "facilitator@llanfair.example.gov.uk"
+    ]
+
+    # The reminder schedule is edited on the page.
+    days = next(t for t in at.text_input if t.label == "Days before closing")
+    assert days.value == "7,2"
+    days.set_value("5, 1")
+    next(b for b in at.button if b.label == "Save schedule").click().run()
+    assert not at.exception
+    with session_scope(sqlite_engine) as s:
+        assert s.get(Cycle, built.cycle_id).reminder_days == "5,1"
+
+    # Tracking: stages in words with their n, headings in words, dates in words.
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Emailed"] == "100% (11 of 11)" and metrics["Submitted"] == "0% (0 of 11)"
+    assert metrics["Exported for mail merge"] == "0% (0 of 11)"
+    for frame in at.dataframe:
+        assert all("_" not in str(c) for c in frame.value.columns), list(frame.value.columns)
+    raters = next(f.value for f in at.dataframe if "Stage" in f.value.columns)
+    assert set(raters["Stage"]) == {"emailed"}
+    assert all(UK_DATE.match(d) for d in raters["Emailed"])
+    history = next(f.value for f in at.dataframe if "Outcome" in f.value.columns)
+    assert set(history["Outcome"]) == {"sent by Tandem"}
+    assert "emailed_at" not in shown(at)
+    st.cache_resource.clear()
