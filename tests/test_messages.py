@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -136,7 +137,10 @@ def test_tracking_tells_each_stage_apart_in_words(smtp, engine) -> None:
         assert UK_DATE.match(stages.loc[f"m0{at}", column]), stages.loc[f"m0{at}", column]
     assert stages.loc[f"m1{at}", "Opened the link"] == "—"
     assert UK_DATE.match(stages.loc[f"p0{at}", "Submitted"])
-    assert UK_DATE.match(stages.loc[f"o0{at}", "Started"]) and stages.loc[f"o0{at}", "Submitted"] == "—"
+    assert (
+        UK_DATE.match(stages.loc[f"o0{at}", "Started"])
+        and stages.loc[f"o0{at}", "Submitted"] == "—"
+    )
     # 10 invited (one withdrawn); opened counts those who went further too.
     assert totals == {
         "Invited": "10",
@@ -195,7 +199,10 @@ def test_the_preview_is_the_rater_s_message_with_a_sample_link(engine) -> None:
         reminder = message_preview(s, SYSTEM, built.cycle_id, "reminder")
         with pytest.raises(Invalid):
             message_preview(s, SYSTEM, built.cycle_id, "letter")
-    assert invitation.subject == "Your feedback for Cllr Siân Llewelyn & Rhodri ap Dafydd — Adolygiad 2027"
+    assert (
+        invitation.subject
+        == "Your feedback for Cllr Siân Llewelyn & Rhodri ap Dafydd — Adolygiad 2027"
+    )
     assert invitation.body.startswith(f"Dear {invitation.sample_name},")
     assert "1 February 2027" in invitation.body and "{" not in invitation.body
     assert reminder.subject.startswith("Reminder:")
@@ -258,8 +265,12 @@ def test_a_due_reminder_goes_once_to_those_who_have_not_submitted(smtp, engine) 
     }
     outcomes = run_due_reminders(engine, runner="test")
     assert [o.report.sent for o in outcomes] == [10]
-    assert len(smtp.messages) == 10 and all(m["Subject"].startswith("Reminder:") for m in smtp.messages)
-    assert "p0@llanfair.example.gov.uk" not in {m["To"].addresses[0].addr_spec for m in smtp.messages}
+    assert len(smtp.messages) == 10 and all(
+        m["Subject"].startswith("Reminder:") for m in smtp.messages
+    )
+    assert "p0@llanfair.example.gov.uk" not in {
+        m["To"].addresses[0].addr_spec for m in smtp.messages
+    }
     assert run_due_reminders(engine, runner="test") == []  # nothing twice
     assert len(smtp.messages) == 10
     with session_scope(engine) as s:
@@ -267,9 +278,9 @@ def test_a_due_reminder_goes_once_to_those_who_have_not_submitted(smtp, engine) 
         assert (run.days_before, run.due_on, run.sent, run.failed) == (2, today_here(), 10, 0)
         assert run.finished_at is not None
         assert planned_reminders(s, SYSTEM, built.cycle_id)[1].state.startswith("sent ")
-        assert s.exec(select(AuditEvent.actor).where(AuditEvent.action == "send reminders")).all() == [
-            "system (reminder schedule)"
-        ]
+        assert s.exec(
+            select(AuditEvent.actor).where(AuditEvent.action == "send reminders")
+        ).all() == ["system (reminder schedule)"]
 
 
 def test_racing_runners_send_each_reminder_once(smtp, engine, db_url) -> None:
@@ -334,9 +345,7 @@ def test_what_is_not_due_is_not_sent(smtp, engine) -> None:
         states = [p.state for p in planned_reminders(s, SYSTEM, built.cycle_id)]
         assert states == ["not sent: before the cycle opened", "planned"]
         set_schedule(s, SYSTEM, built.cycle_id, "3")  # today
-        event = s.exec(
-            select(AuditEvent).where(AuditEvent.action == "set reminder schedule")
-        ).one()
+        event = s.exec(select(AuditEvent).where(AuditEvent.action == "set reminder schedule")).one()
         assert event.detail == {"days": "3"}
     with session_scope(engine) as s:
         set_schedule(s, SYSTEM, built.cycle_id, "off")
@@ -441,7 +450,9 @@ def test_the_cycles_page_previews_sends_a_test_to_me_and_tracks_in_words(
     at.switch_page("pages/cycles.py").run()
     assert not at.exception
     text = shown(at)
-    assert "Subject: Your feedback for Cllr Siân Llewelyn & Rhodri ap Dafydd — Adolygiad 2027" in text
+    assert (
+        "Subject: Your feedback for Cllr Siân Llewelyn & Rhodri ap Dafydd — Adolygiad 2027" in text
+    )
     assert SAMPLE_TOKEN in text
     assert "A test goes only to your own address (facilitator@llanfair.example.gov.uk)." in text
     assert "2 days before closing" in text and "due now: sent at the next check" in text
@@ -475,3 +486,40 @@ def test_the_cycles_page_previews_sends_a_test_to_me_and_tracks_in_words(
     assert set(history["Outcome"]) == {"sent by Tandem"}
     assert "emailed_at" not in shown(at)
     st.cache_resource.clear()
+
+
+def test_the_check_interval_setting() -> None:
+    from core.settings import load_settings
+
+    assert load_settings({}).reminder_check_seconds == 600
+    assert load_settings({"TANDEM_REMINDER_CHECK_SECONDS": "off"}).reminder_check_seconds is None
+    assert load_settings({"TANDEM_REMINDER_CHECK_SECONDS": " 90 "}).reminder_check_seconds == 90
+    with pytest.raises(ValueError):
+        _ = load_settings({"TANDEM_REMINDER_CHECK_SECONDS": "soon"}).reminder_check_seconds
+
+
+def test_the_scheduler_starts_once_per_process_and_not_when_off(monkeypatch) -> None:
+    from feedback.collection import reminder_schedule
+
+    assert reminder_schedule.start_scheduler(lambda: None) is None  # tests run with "off"
+    monkeypatch.setenv("TANDEM_REMINDER_CHECK_SECONDS", "3600")
+    monkeypatch.setattr(reminder_schedule, "_started", None)
+    stop = threading.Event()
+    made: list[int] = []
+
+    def make() -> Engine:
+        made.append(1)
+        raise RuntimeError("no database here")  # logged; the thread keeps going
+
+    try:
+        first = reminder_schedule.start_scheduler(make, stop)
+        assert first is not None and first.daemon and first.is_alive()
+        assert reminder_schedule.start_scheduler(make, stop) is first
+        deadline = time.monotonic() + 10
+        while not made and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert made and first.is_alive()
+    finally:
+        stop.set()
+        first.join(5)
+        monkeypatch.setattr(reminder_schedule, "_started", None)

@@ -389,5 +389,8 @@ def check_interval_words() -> str:
             "The app's own check is off (TANDEM_REMINDER_CHECK_SECONDS=off): scheduled "
             "reminders go when cron runs `tandem reminders run-due`."
         )
-    every = f"{seconds // 60} minutes" if seconds % 60 == 0 else f"{seconds} seconds"
+    if seconds % 60 == 0:
+        every = "minute" if seconds == 60 else f"{seconds // 60} minutes"
+    else:
+        every = f"{seconds} seconds"
     return f"The app checks the schedule every {every} (and cron may run it too: never twice)."
