@@ -135,8 +135,9 @@ def tracking(actor: Actor, cycle: Cycle) -> None:
         raters = rater_stages(session, actor, cycle.id)
         history = message_history(session, actor, cycle.id)
     stages = totals_in_words(totals)
-    for column, (label, value) in zip(st.columns(len(stages)), stages, strict=True):
-        column.metric(label, value)
+    for row in (stages[:3], stages[3:]):  # three a row: "100% (11 of 11)" needs the width
+        for column, (label, value) in zip(st.columns(3), row, strict=True):
+            column.metric(label, value)
     st.caption(
         "Exported for mail merge: the link went into a file for your own mail, so Tandem "
         "cannot say it arrived. Opened: the rater opened their link. Started: a draft is saved."
