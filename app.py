@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+import ui.reminder_scheduler  # noqa: F401 - starts the reminder schedule's thread, once per process
 from ui.auth import gate, sign_in_page
 from ui.errors import friendly_errors
 from ui.menu import pages_for

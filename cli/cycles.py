@@ -1,4 +1,4 @@
-"""`tandem cycle create|show|set|open|close|reopen|publish|unpublish|wording`, `tandem invite`,
+"""`tandem cycle create|show|set|open|close|reopen|publish|unpublish|wording`, `tandem tracking`,
 `tandem pairing create|add|list` and `tandem withdraw`: running a feedback round — the same
 functions as the Cycles and Pairings pages, acting as the system (recorded in the audit log)."""
 
@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import typer
 from sqlmodel import Session
@@ -20,6 +21,16 @@ EXCEPTION_HELP = (
     "Why this is a second top pairing at the council (leader, mayor or convener with the "
     "chief executive), e.g. 'joint chief executive shared with …'; kept with the pairing."
 )
+
+
+def _print_table(frame: Any) -> None:
+    """A table with its headings in words, columns padded to their widest cell."""
+    columns = list(frame.columns)
+    cells = [[str(v) for v in row] for row in frame.itertuples(index=False)]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    echo("  " + "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+    for row in cells:
+        echo("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
 
 
 def _day(value: str | None, option: str) -> date | None:
@@ -166,49 +177,77 @@ def register(app: typer.Typer) -> None:
     @friendly
     def tracking(
         cycle: str = typer.Argument(..., help=CYCLE_HELP),
+        raters: bool = typer.Option(
+            False, "--raters", help="Also list every rater and how far they have got."
+        ),
         waiting: bool = typer.Option(
             False, "--waiting", help="Also list who has not responded yet (never answers)."
         ),
         sent: bool = typer.Option(False, "--sent", help="Also list the messages sent."),
+        output: Path | None = typer.Option(
+            None,
+            "--output",
+            "-o",
+            help="Also write the raters' stages to a file (.xlsx or .csv), headings in words.",
+        ),
     ) -> None:
-        """Response rates by pairing and rater group, as the Cycles page's Tracking tab; who
-        has not responded (--waiting) and the invitations and reminders sent (--sent)."""
+        """Response tracking, as the Cycles page's Tracking tab: each stage (emailed,
+        exported for mail merge, opened, started, submitted) by pairing and rater group;
+        every rater's stage (--raters), who has not responded (--waiting) and the messages
+        sent (--sent). Never what anyone answered."""
         from feedback.collection.tracking import (
             cycle_totals,
             message_history,
             not_responded,
+            rater_stages,
+            rates_in_words,
             response_rates,
+            totals_in_words,
         )
         from feedback.setup.cycles import find_cycle
 
+        if output is not None and output.suffix.lower() not in (".xlsx", ".csv"):
+            raise typer.BadParameter("--output must end in .xlsx or .csv")
         engine()
         with unit_of_work() as session:
             found = find_cycle(session, cycle)
             assert found.id is not None
             totals = cycle_totals(session, SYSTEM, found.id)
-            rates = response_rates(session, SYSTEM, found.id)
+            rates = rates_in_words(
+                response_rates(session, SYSTEM, found.id), found.anonymity_threshold
+            )
+            everyone = rater_stages(session, SYSTEM, found.id) if raters or output else None
             late = not_responded(session, SYSTEM, found.id) if waiting else None
             history = message_history(session, SYSTEM, found.id) if sent else None
-        echo(
-            f"'{found.name}': {totals['submitted']} of {totals['invited']} submitted "
-            f"({float(totals['response_rate']):.0%})."
-        )
-        width = max((len(str(p)) for p in rates["pairing"]), default=0)
-        for r in rates.to_dict("records"):
-            below = "  (below the threshold so far)" if r["below_threshold"] else ""
-            echo(
-                f"  {r['pairing']!s:<{width}}  {r['group']!s:<19} {r['submitted']:>3}/"
-                f"{r['invited']:<3} submitted, {r['in_progress']} started{below}"
-            )
+        echo(f"'{found.name}':")
+        for label, value in totals_in_words(totals):
+            echo(f"  {label}: {value}")
+        echo("")
+        _print_table(rates)
+        if everyone is not None and raters:
+            echo(f"\nRaters ({len(everyone)}):")
+            _print_table(everyone)
         if late is not None:
             echo(f"\nNot yet responded ({len(late)}):")
             for r in late.to_dict("records"):
-                echo(f"  {r['name']} <{r['email']}>, {r['group']}, {r['pairing']}: {r['status']}")
+                echo(f"  {r['Name']} <{r['Email']}>, {r['Group']}, {r['Pairing']}: {r['Stage']}")
         if history is not None:
             echo(f"\nInvitations and reminders sent ({len(history)}):")
             for r in history.to_dict("records"):
-                error = f" — {r['error']}" if r["error"] else ""
-                echo(f"  {r['when']}  {r['kind']} by {r['channel']} to {r['name']}{error}")
+                echo(f"  {r['When']}  {r['Message']} {r['How']} to {r['Name']}: {r['Outcome']}")
+        if output is not None and everyone is not None:
+            from feedback.collection.tracking import tracking_csv, tracking_xlsx
+
+            data = (
+                tracking_xlsx(everyone)
+                if output.suffix.lower() == ".xlsx"
+                else tracking_csv(everyone)
+            )
+            try:
+                output.write_bytes(data)
+            except OSError as exc:
+                fail(f"Could not write {output} ({exc.strerror or exc}).")
+            echo(f"\nWrote {len(everyone)} raters' stages to {output}.")
 
     @cycle_app.command("set")
     @friendly
@@ -345,34 +384,6 @@ def register(app: typer.Typer) -> None:
         echo(f"Invitation subject: {now.invitation_subject}\n\n{now.invitation_body}\n")
         echo(f"Reminder subject: {now.reminder_subject}\n\n{now.reminder_body}\n")
         echo("Placeholders: " + ", ".join("{" + p + "}" for p in sorted(PLACEHOLDERS)))
-
-    @app.command()
-    @friendly
-    def invite(
-        cycle: str = typer.Argument(..., help=CYCLE_HELP),
-        resend: bool = typer.Option(
-            False,
-            "--resend",
-            help="Send again to raters already emailed (gives them a new link).",
-        ),
-    ) -> None:
-        """Email invitations, each with a personal link, to raters not yet emailed (the
-        cycle must be open; email is set up with TANDEM_SMTP_HOST and TANDEM_SMTP_SENDER)."""
-        from feedback.collection.invitations import send_invitations
-        from feedback.setup.cycles import find_cycle
-
-        def progress(done: int, total: int, text: str) -> None:
-            if done:
-                echo(f"  {text}")
-
-        engine()
-        with unit_of_work() as session:
-            found = find_cycle(session, cycle)
-            assert found.id is not None
-            report = send_invitations(session, SYSTEM, found.id, resend=resend, progress=progress)
-        echo(report.summary("invitation"))
-        for failure in report.failed:
-            echo(f"  could not send: {failure}")
 
     @app.command()
     @friendly

@@ -1,17 +1,51 @@
-"""`tandem links CYCLE` and `tandem remind CYCLE`."""
+"""`tandem links CYCLE`, `tandem remind CYCLE`, `tandem invite [send] CYCLE`, `tandem invite
+preview|test` and `tandem reminders schedule|run-due`."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
-from cli.common import echo, friendly, unit_of_work
+from cli.common import echo, engine, fail, friendly, unit_of_work
 from core.db import TandemError
 from core.roles import SYSTEM
 
+CYCLE_HELP = "The cycle's id or name (`tandem cycles` lists them)."
+
+
+class SendByDefault(TyperGroup):
+    """`tandem invite CYCLE` still sends, as before `preview` and `test` existed: anything
+    that is not one of the group's commands is given to `send`."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["send", *args]
+        return super().parse_args(ctx, args)
+
+
+invite_app = typer.Typer(
+    cls=SendByDefault,
+    no_args_is_help=True,
+    help="Email invitations (`send`, the default), or preview one and send yourself a test.",
+)
+reminders_app = typer.Typer(
+    no_args_is_help=True,
+    help="The built-in reminder schedule: days before closing, and sending what is due.",
+)
+
+
+def _progress(done: int, total: int, text: str) -> None:
+    if done:
+        echo(f"  {text}")
+
 
 def register(app: typer.Typer) -> None:
+    app.add_typer(invite_app, name="invite")
+    app.add_typer(reminders_app, name="reminders")
+
     @app.command()
     @friendly
     def links(
@@ -110,3 +144,130 @@ def register(app: typer.Typer) -> None:
         echo(report.summary("reminder"))
         for failure in report.failed:
             echo(f"  could not send: {failure}")
+
+
+@invite_app.command("send")
+@friendly
+def invite_send(
+    cycle: str = typer.Argument(..., help=CYCLE_HELP),
+    resend: bool = typer.Option(
+        False,
+        "--resend",
+        help="Send again to raters already emailed (gives them a new link).",
+    ),
+) -> None:
+    """Email invitations, each with a personal link, to raters not yet emailed (the cycle
+    must be open; email is set up with TANDEM_SMTP_HOST and TANDEM_SMTP_SENDER).
+    `tandem invite CYCLE` does the same."""
+    from feedback.collection.invitations import send_invitations
+    from feedback.setup.cycles import find_cycle
+
+    engine()
+    with unit_of_work() as session:
+        found = find_cycle(session, cycle)
+        assert found.id is not None
+        report = send_invitations(session, SYSTEM, found.id, resend=resend, progress=_progress)
+    echo(report.summary("invitation"))
+    for failure in report.failed:
+        echo(f"  could not send: {failure}")
+
+
+def _kind(reminder: bool) -> str:
+    return "reminder" if reminder else "invitation"
+
+
+@invite_app.command("preview")
+@friendly
+def invite_preview(
+    cycle: str = typer.Argument(..., help=CYCLE_HELP),
+    reminder: bool = typer.Option(False, "--reminder", help="The reminder, not the invitation."),
+) -> None:
+    """Show the invitation (or reminder) as the cycle's first rater would get it, with a
+    sample link in place of their personal one. Nothing is sent or changed."""
+    from feedback.collection.invitations import message_preview
+    from feedback.setup.cycles import find_cycle
+
+    engine()
+    with unit_of_work() as session:
+        found = find_cycle(session, cycle)
+        assert found.id is not None
+        preview = message_preview(session, SYSTEM, found.id, _kind(reminder))
+    echo(f"As {preview.sample_name} would get it (the link is a sample and opens nothing):\n")
+    echo(f"Subject: {preview.subject}\n")
+    echo(preview.body)
+
+
+@invite_app.command("test")
+@friendly
+def invite_test(
+    cycle: str = typer.Argument(..., help=CYCLE_HELP),
+    to: str = typer.Option(..., "--to", help="Where the test goes: your own address."),
+    reminder: bool = typer.Option(False, "--reminder", help="The reminder, not the invitation."),
+) -> None:
+    """Email yourself the preview (subject marked [Test], a sample link that opens
+    nothing). On the page a test goes only to the signed-in person's own address; the
+    command line is the server's operator and names it. Recorded in the audit log."""
+    from feedback.collection.invitations import send_test_message
+    from feedback.setup.cycles import find_cycle
+
+    engine()
+    with unit_of_work() as session:
+        found = find_cycle(session, cycle)
+        assert found.id is not None
+        address = send_test_message(session, SYSTEM, found.id, _kind(reminder), to=to)
+    echo(f"A test {_kind(reminder)} was sent to {address}.")
+
+
+@reminders_app.command("schedule")
+@friendly
+def reminders_schedule(
+    cycle: str = typer.Argument(..., help=CYCLE_HELP),
+    days: str | None = typer.Option(
+        None,
+        "--days",
+        help='Days before closing, e.g. "7,2"; "off" for no scheduled reminders. Without '
+        "it: show the schedule.",
+    ),
+) -> None:
+    """Show or set a cycle's reminder schedule: on each of these days before closing,
+    raters who have not submitted are emailed a reminder (by the app's own check, or by
+    cron running `tandem reminders run-due`)."""
+    from feedback.collection.reminder_schedule import planned_reminders, set_schedule
+    from feedback.setup.cycles import find_cycle
+
+    engine()
+    with unit_of_work() as session:
+        found = find_cycle(session, cycle)
+        assert found.id is not None
+        if days is not None:
+            chosen = set_schedule(session, SYSTEM, found.id, days)
+            echo(
+                "Schedule saved: "
+                + (
+                    ", ".join(str(d) for d in chosen) + " days before closing."
+                    if chosen
+                    else "none."
+                )
+            )
+        planned = planned_reminders(session, SYSTEM, found.id)
+    if not planned:
+        echo(f"'{found.name}' has no scheduled reminders.")
+    for p in planned:
+        echo(f"  {p.line}")
+
+
+@reminders_app.command("run-due")
+@friendly
+def reminders_run_due() -> None:
+    """Send every scheduled reminder that is due now, across all cycles, each once — also
+    when the app's own check or another cron runs at the same moment. For cron, e.g.
+    every 10 minutes:  */10 * * * * tandem reminders run-due"""
+    from feedback.collection.reminder_schedule import run_due_reminders
+
+    outcomes = run_due_reminders(engine())
+    if not outcomes:
+        echo("No scheduled reminders are due.")
+    for outcome in outcomes:
+        echo(outcome.line)
+    if any(o.problem for o in outcomes):
+        fail("Some reminders could not be sent (see above); they are tried again next time.")

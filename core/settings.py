@@ -9,6 +9,8 @@ than reading `os.environ` itself.
 - TANDEM_BASE_URL: the address raters' links start with.
 - TANDEM_SMTP_HOST, _PORT, _USER, _PASSWORD, _TLS (starttls | ssl | none), _SENDER: the
   email server; no host means no email (the mail merge is the way then).
+- TANDEM_REMINDER_CHECK_SECONDS: how often each app process checks the cycles' reminder
+  schedules (default 600); "off" leaves it to cron (`tandem reminders run-due`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 DEFAULT_BASE_URL = "http://localhost:8501"
+DEFAULT_REMINDER_CHECK_SECONDS = 600
 SMTP_TLS_MODES = ("starttls", "ssl", "none")
 
 
@@ -38,6 +41,18 @@ class Settings:
     database_url: str = ""  # "" : the default SQLite file (core.db)
     base_url: str = DEFAULT_BASE_URL  # without a trailing slash
     smtp: SmtpEnv = SmtpEnv()
+    reminder_check: str = str(DEFAULT_REMINDER_CHECK_SECONDS)  # as written: seconds or "off"
+
+    @property
+    def reminder_check_seconds(self) -> int | None:
+        """Seconds between the app's checks of the reminder schedules; None when "off".
+        ValueError for anything else, which the caller names."""
+        if self.reminder_check.lower() in ("off", "0", "no", "false", "none"):
+            return None
+        seconds = int(self.reminder_check)
+        if seconds < 1:
+            raise ValueError(self.reminder_check)
+        return seconds
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -59,4 +74,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             tls=get("TANDEM_SMTP_TLS", "starttls").lower() or "starttls",
             sender=get("TANDEM_SMTP_SENDER"),
         ),
+        reminder_check=get("TANDEM_REMINDER_CHECK_SECONDS") or str(DEFAULT_REMINDER_CHECK_SECONDS),
     )

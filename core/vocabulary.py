@@ -216,3 +216,19 @@ def pairing_label(member_name: str, officer_name: str, portfolio: str | None = "
     """A pairing as it is named everywhere: "Member & Officer", and " (Portfolio)" when the
     pairing has one."""
     return f"{member_name} & {officer_name}" + (f" ({portfolio})" if portfolio else "")
+
+
+class TrackingStage(StrEnum):
+    """How far a rater has got, as the Tracking tab names it: the furthest stage reached.
+    Derived from stored times and statuses (never from answers)."""
+
+    not_contacted = "not contacted yet"
+    exported = "exported for mail merge (not sent by Tandem)"
+    emailed = "emailed"
+    opened = "opened the link"
+    started = "started (draft saved)"
+    submitted = "submitted"
+
+
+# How a message reached (or did not reach) a rater, as the Tracking tab words it.
+MESSAGE_CHANNELS = {"email": "by email", "mail-merge": "in a mail-merge file"}

@@ -152,6 +152,11 @@ class Cycle(SQLModel, table=True):
     invitation_body: str = Field(default="")
     reminder_subject: str = Field(default="")
     reminder_body: str = Field(default="")
+    # The built-in reminder schedule: days before closing, e.g. "7,2" ("" : none). Cycles
+    # made before it existed have none (server default), so an upgrade emails nobody.
+    reminder_days: str = Field(
+        default="7,2", max_length=60, sa_column_kwargs={"server_default": ""}
+    )
     # Each publication is frozen as a snapshot; republishing adds one, never rewrites one.
     published_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
@@ -185,6 +190,11 @@ class Invitation(SQLModel, table=True):
     sent_at: datetime | None = None
     last_reminded_at: datetime | None = None
     reminder_count: int = Field(default=0)
+    # Last put in a mail-merge file (Tandem sent nothing: the council's own mail did).
+    exported_at: datetime | None = None
+    # When the rater first opened a live link (a status for chasing replies, like
+    # "in progress"; never anything about answers).
+    opened_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -253,6 +263,26 @@ class MessageLog(SQLModel, table=True):
     ok: bool = True
     error: str = ""
     sent_at: datetime = Field(default_factory=utcnow)
+
+
+class ReminderRun(SQLModel, table=True):
+    """One scheduled reminder of a cycle, claimed before anything is sent: the unique
+    constraint lets exactly one of several app processes and cron claim it, so nobody is
+    reminded twice for the same date."""
+
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "days_before", "due_on", name="uq_reminder_run"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: int = Field(foreign_key="cycle.id", ondelete="CASCADE", index=True)
+    days_before: int
+    due_on: date
+    claimed_by: str = Field(default="", max_length=200)
+    claimed_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    sent: int = Field(default=0)
+    failed: int = Field(default=0)
 
 
 class PublishedReport(SQLModel, table=True):

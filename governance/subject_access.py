@@ -3,8 +3,9 @@
 What it includes
 - the person record, and the council whose list they are on;
 - pairings they are a principal in (the partner is named: the pairing itself names both);
-- every invitation to give feedback: cycle, pairing, rater group, status and dates sent and
-  reminded (the invitation's *status only*) and the messages sent to them;
+- every invitation to give feedback: cycle, pairing, rater group, status and dates sent,
+  exported for mail merge, first opened and reminded (the invitation's *status only*) and
+  the messages sent to them;
 - as a principal, their own answers and comments about their pairing: self and partner are
   identified by design, so this reveals nothing the published report does not;
 - the published report editions for their pairings (already anonymised and suppressed
@@ -169,6 +170,8 @@ def subject_access(session: Session, actor: Actor, person_id: int) -> dict[str, 
             col(Invitation.sent_at),
             col(Invitation.last_reminded_at),
             col(Invitation.reminder_count),
+            col(Invitation.exported_at),  # put in a mail-merge file
+            col(Invitation.opened_at),  # the link first opened
             col(Invitation.revoked_at),
         )
         .join(Cycle, col(Cycle.id) == col(Invitation.cycle_id))

@@ -20,12 +20,6 @@ from feedback.collection.invitations import (
     update_wording,
     wording_for,
 )
-from feedback.collection.tracking import (
-    cycle_totals,
-    message_history,
-    not_responded,
-    response_rates,
-)
 from feedback.setup.cycles import (
     GROUP_KIND,
     TRANSITIONS,
@@ -41,6 +35,7 @@ from feedback.setup.cycles import (
     update_cycle,
 )
 from feedback.setup.people import list_councils, list_pairings, list_people, pairing_label
+from ui import cycle_messages
 from ui.errors import show_error
 from ui.notices import flash
 from ui.pairing_forms import remove_from_cycle
@@ -406,41 +401,7 @@ with invite_tab:
             "Wording saved.", update_wording, cycle.id, inv_subject, inv_body, rem_subject, rem_body
         ):
             st.rerun()
+    cycle_messages.preview_and_schedule(actor, cycle, smtp)
 
 with track_tab:
-    with unit_of_work() as session:
-        totals = cycle_totals(session, actor, cycle.id)
-        rates = response_rates(session, actor, cycle.id)
-        waiting = not_responded(session, actor, cycle.id)
-        history = message_history(session, actor, cycle.id)
-    a, b, c = st.columns(3)
-    a.metric("Invited", totals["invited"])
-    b.metric("Submitted", totals["submitted"])
-    c.metric("Response rate", f"{totals['response_rate']:.0%}")
-    st.markdown("#### Response rate by pairing and group")
-    st.dataframe(
-        rates[["pairing", "group", "invited", "in_progress", "submitted", "response_rate"]],
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "pairing": "Pairing",
-            "group": "Group",
-            "invited": "Invited",
-            "in_progress": "Started",
-            "submitted": "Submitted",
-            "response_rate": st.column_config.ProgressColumn(
-                "Response rate", format="percent", min_value=0, max_value=1
-            ),
-        },
-    )
-    below = rates[rates["below_threshold"]] if not rates.empty else rates
-    if not below.empty:
-        st.caption(
-            f"{len(below)} anonymous group(s) have fewer than {cycle.anonymity_threshold} "
-            "responses so far and would be left out of the report."
-        )
-    st.markdown(f"#### Not yet responded ({len(waiting)})")
-    st.caption("Who has not submitted — never what anyone answered.")
-    st.dataframe(waiting, hide_index=True, width="stretch")
-    st.markdown("#### Invitations and reminders sent")
-    st.dataframe(history, hide_index=True, width="stretch")
+    cycle_messages.tracking(actor, cycle)

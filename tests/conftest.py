@@ -20,6 +20,10 @@ from sqlmodel import Session
 
 from core.db import make_engine, upgrade
 
+# The app's own reminder thread stays off in tests (and in the servers and commands they
+# start, which inherit this): the tests that need it turn it on for their own processes.
+os.environ["TANDEM_REMINDER_CHECK_SECONDS"] = "off"
+
 PG_ADMIN_URL = os.environ.get("TANDEM_TEST_POSTGRES_ADMIN_URL", "")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # `make check` runs SQLite only (TANDEM_TEST_BACKENDS=sqlite); `make test` runs both.

@@ -266,7 +266,7 @@ def test_invite_emails_the_raters_of_an_open_cycle(
     assert len(inbox.messages) == 2 and "2" in out
     assert count(engine, Invitation, col(Invitation.sent_at).is_not(None)) == 2
     tracked = ok(tandem("tracking", "Spring 2027", "--waiting", "--sent"))
-    assert "'Spring 2027': 0 of 2 submitted (0%)." in tracked
+    assert "Emailed: 100% (2 of 2)" in tracked and "Submitted: 0% (0 of 2)" in tracked
     assert "Not yet responded (2):" in tracked and "Bob Ray <bob@ashby.example.gov.uk>" in tracked
     assert "Invitations and reminders sent (2):" in tracked
 

@@ -20,16 +20,18 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from openpyxl import Workbook
+from sqlalchemy import update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from core import audit, mail
 from core.cells import active_sheet, csv_text, write_rows
 from core.db import select_row
-from core.errors import Invalid, NotFound
+from core.errors import Invalid, NotFound, PermissionDenied
+from core.formats import uk_date
 from core.mail import SendReport, SmtpSettings
-from core.models import Council, stored_id, utcnow
-from core.roles import Actor, require_council_manager
+from core.models import Council, UserAccount, stored_id, utcnow
+from core.roles import Actor, Role, require_council_manager
 from core.settings import load_settings
 from core.text import one_line, paragraphs
 from core.vocabulary import GROUP_LABELS, CycleStatus, InvitationStatus, RaterGroup, pairing_label
@@ -198,7 +200,8 @@ class LinkResolution:
 
 def resolve_token(session: Session, token: str | None) -> LinkResolution:
     """What a link opens. Only the rater's own invitations, and only while the cycle is
-    open; anything else is an outcome with a plain message and no data."""
+    open; anything else is an outcome with a plain message and no data. The first time a
+    live link opens, its invitation records when (`opened_at`)."""
     token = (token or "").strip()
     if not TOKEN_SHAPE.match(token):
         return LinkResolution(LinkOutcome.unknown)
@@ -228,6 +231,15 @@ def resolve_token(session: Session, token: str | None) -> LinkResolution:
         .order_by(col(Invitation.cycle_id), col(Invitation.pairing_id))
     ).all()
     invitation_id = stored_id(invitation.id)
+    if invitation.opened_at is None:
+        # The first opening is recorded once, for the Tracking tab (a status like "in
+        # progress": when, never what). Conditional, so two tabs write it once; later
+        # openings read only.
+        session.exec(
+            update(Invitation)
+            .where(col(Invitation.id) == invitation_id, col(Invitation.opened_at).is_(None))
+            .values(opened_at=utcnow())
+        )
     return LinkResolution(
         LinkOutcome.ok, invitation_id, invitation.rater_id, [invitation_id, *others]
     )
@@ -377,7 +389,7 @@ def _merge_fields(cycle: Cycle, council: Council, r: Recipient) -> dict[str, str
         "pairing": r.pairing,
         "cycle": cycle.name,
         "council": council.name,
-        "closes_on": cycle.closes_on.strftime("%-d %B %Y"),
+        "closes_on": uk_date(cycle.closes_on),
         "link": r.link,
     }
 
@@ -417,6 +429,7 @@ def issue_links(
             continue
         token = new_token()
         _set_token(invitations[r.invitation_id], token)
+        invitations[r.invitation_id].exported_at = utcnow()
         session.add(invitations[r.invitation_id])
         session.add(
             MessageLog(invitation_id=r.invitation_id, kind="invitation", channel="mail-merge")
@@ -617,3 +630,112 @@ def send_reminders(
 ) -> SendReport:
     """Remind only those who have not submitted (and were not withdrawn)."""
     return _send(session, actor, cycle_id, "reminder", settings, progress, lambda invs: invs)
+
+
+# --- preview and a test send to oneself ------------------------------------------------
+
+# A sample link: the shape of a real one, but no invitation has it, so it opens nothing
+# ("This link is not recognised").
+SAMPLE_TOKEN = "sample-link-for-preview-not-a-real-invitation"
+MESSAGE_KINDS = ("invitation", "reminder")
+
+
+@dataclass(frozen=True)
+class MessagePreview:
+    kind: str  # invitation | reminder
+    sample_name: str  # whose message this is an example of
+    subject: str
+    body: str
+
+
+def message_preview(
+    session: Session, actor: Actor, cycle_id: int, kind: str = "invitation"
+) -> MessagePreview:
+    """The cycle's invitation or reminder as its first rater would get it (their name and
+    pairing, the saved wording), with a sample link in place of their personal one: making
+    a real link would replace the one they were sent."""
+    if kind not in MESSAGE_KINDS:
+        raise Invalid(f"There is no message called '{kind}': invitation or reminder.")
+    cycle = get_cycle(session, cycle_id)
+    require_council_manager(actor, cycle.council_id)
+    council = get_council(session, cycle.council_id)
+    wording = wording_for(cycle)
+    everyone = recipients(session, cycle_id, include_submitted=True)
+    sample = (
+        everyone[0]
+        if everyone
+        else Recipient(0, "[the rater's name]", "", "[the pairing]", "", "", False)
+    )
+    sample = Recipient(**{**sample.__dict__, "link": link_for(SAMPLE_TOKEN)})
+    values = _merge_fields(cycle, council, sample)
+    subject_t, body_t = (
+        (wording.invitation_subject, wording.invitation_body)
+        if kind == "invitation"
+        else (wording.reminder_subject, wording.reminder_body)
+    )
+    return MessagePreview(kind, sample.name, render(subject_t, values), render(body_t, values))
+
+
+def own_address(session: Session, actor: Actor) -> str:
+    """The signed-in staff member's own email address (their account's), or a message
+    saying why there is none."""
+    user = session.get(UserAccount, actor.user_id) if actor.user_id is not None else None
+    if user is None:
+        raise Invalid(
+            "A test email goes to your own address, and you are not signed in with an "
+            "account. Sign in, or send one from the server: tandem invite test CYCLE --to EMAIL."
+        )
+    if not user.email:
+        raise Invalid(
+            "Your account has no email address, so there is nowhere to send a test. Ask an "
+            "administrator to add one (Users page, or tandem user set)."
+        )
+    return user.email
+
+
+def send_test_message(
+    session: Session,
+    actor: Actor,
+    cycle_id: int,
+    kind: str = "invitation",
+    *,
+    to: str | None = None,
+    settings: SmtpSettings | None = None,
+) -> str:
+    """Email the preview (subject marked "[Test]", sample link) to the person asking: a
+    staff member only ever to their own account's address; the command line (the system,
+    someone at the server) to the address it names. Audited. Returns the address."""
+    preview = message_preview(session, actor, cycle_id, kind)
+    cycle = get_cycle(session, cycle_id)
+    if actor.role == Role.system:
+        if not to or "@" not in to:
+            raise Invalid("Say where the test goes: --to your.name@example.gov.uk.")
+        address = to.strip()
+    else:
+        address = own_address(session, actor)
+        if to is not None and to.strip().lower() != address.lower():
+            raise PermissionDenied(
+                f"A test email goes only to your own address ({address}), never to anyone else."
+            )
+    settings = mail.configured(
+        settings,
+        "No email server is configured (TANDEM_SMTP_HOST is not set), so no test can be "
+        "sent. The preview shows what raters would get.",
+    )
+    council = get_council(session, cycle.council_id)
+    with mail.outbox(settings) as out:
+        error = out.send(council.name, ("", address), f"[Test] {preview.subject}", preview.body)
+    if error is not None:
+        raise Invalid(f"The test email to {address} could not be sent: {error}")
+    audit.record(
+        session,
+        actor,
+        "send test email",
+        "cycle",
+        cycle.id,
+        cycle.council_id,
+        kind=kind,
+        to=address,
+    )
+    session.flush()
+    return address
