@@ -8,6 +8,7 @@ import streamlit as st
 from cycle_builder import build_cycle
 from shown import alerts, headings, html_texts, shown
 from sqlmodel import Session, select
+from stepping import every_step, next_step, rating_keys, step_of, to_first_step, to_last_step
 from streamlit.testing.v1 import AppTest
 
 from core.db import session_scope
@@ -79,9 +80,11 @@ def test_answers_save_as_you_go_and_the_link_resumes(sqlite_engine, built) -> No
     text = shown(at)
     assert "Leader of the Council" in text and "Chief Executive" in text
     assert "anonymous" in text and "at least 3 councillors" in text
-    radios = at.radio
     asked = _asked("members")  # framework 2026.2: only the items councillors can observe
-    assert len(radios) == asked < 52
+    # One step per dimension: the first step shows the first dimension's questions only.
+    assert step_of(at)[:2] == (1, 10)  # 9 dimensions and the step that submits
+    radios = at.radio
+    assert 0 < len(radios) < asked < 52
     assert "Can't say" in radios[0].options
     first, second = radios[0], radios[1]
     first_item = int(first.key.rsplit("_", 1)[1])
@@ -105,7 +108,7 @@ def test_submit_once_with_confirmation_then_read_only(sqlite_engine, built) -> N
     inv_id, token = _token(sqlite_engine, built, "p0")
     at = _open(token)
     at.radio[0].set_value(5).run()
-    at.button(key=f"q_submit_{inv_id}").click().run()
+    to_last_step(at, inv_id).button(key=f"q_submit_{inv_id}").click().run()
     missing = _asked("partners") - 1
     warning = alerts(at, "warning")[0]
     assert "Submit now?" in warning and f"{missing} questions are still" in warning
@@ -131,7 +134,7 @@ def test_double_submit_is_told_it_is_already_done(sqlite_engine, built) -> None:
     second = _open(token, first)
     first.radio[0].set_value(3).run()
     for at in (first, second):
-        at.button(key=f"q_submit_{inv_id}").click().run()
+        to_last_step(at, inv_id).button(key=f"q_submit_{inv_id}").click().run()
     first.button(key=f"q_yes_{inv_id}").click().run()
     second.button(key=f"q_yes_{inv_id}").click().run()
     assert not second.exception
@@ -177,8 +180,10 @@ def test_a_rater_with_two_invitations_sees_both_and_a_principal_uses_the_same_fo
     principal = _open(token)
     text = shown(principal)
     assert "your own review" in text and "not anonymous" in text
-    # Every item, with the two national comparison questions.
-    assert len(principal.radio) == _asked("principal") + 2
+    # Every item, with the two national comparison questions, one dimension a step.
+    inv_ceo = int(principal.radio[0].key.split("_")[1])
+    asked = sum(len(rating_keys(step, inv_ceo)) for step in every_step(principal, inv_ceo))
+    assert asked == _asked("principal") + 2
     assert "About you" in text
 
 
@@ -275,8 +280,15 @@ def test_the_cycle_page_prepares_a_mail_merge_of_working_links(sqlite_engine, bu
 
 
 def _questions(at: AppTest) -> list[str]:
-    """The questions as the page shows them: each as text above its (unnamed) radio."""
-    return [t.rsplit(" About ", 1)[0] for t in html_texts(at) if " About " in t]
+    """The questions as the page shows them, on every step: each as text above its
+    (unnamed) radio."""
+    inv_id = int(at.radio[0].key.split("_")[1])
+    return [
+        t.rsplit(" About ", 1)[0]
+        for step in every_step(at, inv_id)
+        for t in html_texts(step)
+        if " About " in t
+    ]
 
 
 def test_each_group_is_asked_only_what_it_can_see_and_the_pair_read_you(
@@ -287,7 +299,7 @@ def test_each_group_is_asked_only_what_it_can_see_and_the_pair_read_you(
     _inv, token = _token(sqlite_engine, built, "p0")
     partner = _open(token)
     labels = _questions(partner)
-    assert len(partner.radio) == len(labels) == _asked("partners") == 11
+    assert len(labels) == _asked("partners") == 11
     assert not any("briefing papers" in t or "replies to messages" in t for t in labels)
     assert "Cllr Siân Llewelyn does not criticise officers in public meetings" in " ".join(labels)
 
@@ -313,7 +325,7 @@ def test_each_group_is_asked_only_what_it_can_see_and_the_pair_read_you(
     )
     assert "How often do you ask Rhodri ap Dafydd for advice?" in labels
     assert "You and Rhodri ap Dafydd keep to an agreed division of who decides what." in labels
-    assert "What should you keep doing?" in html_texts(member)
+    assert "What should you keep doing?" in html_texts(member)  # on the last step
 
 
 def _extras(engine, inv_id: int) -> tuple[dict[str, str], list[int]]:
@@ -329,7 +341,7 @@ def test_open_answers_and_what_matters_most_save_resume_and_are_final(sqlite_eng
     from feedback.collection.responses import save_answers
 
     inv_id, token = _token(sqlite_engine, built, "o1")
-    at = _open(token)
+    at = to_last_step(_open(token), inv_id)  # after the dimensions
     picker = at.multiselect(key=f"m_{inv_id}")
     assert picker.max_selections == 3 and len(picker.options) == 9
     picker.set_value([picker.options[1], picker.options[6]]).run()
@@ -340,7 +352,10 @@ def test_open_answers_and_what_matters_most_save_resume_and_are_final(sqlite_eng
     assert answers == {"open.officer.keep": "Early, candid advice."}
     assert len(picks) == 2
 
-    again = _open(token, at)  # the same browser comes back: the draft opens as it was
+    # The same browser comes back: the draft opens as it was, on the first step (no rating yet)
+    again = _open(token, at)
+    assert step_of(again)[0] == 1
+    to_last_step(again, inv_id)
     assert sorted(again.multiselect(key=f"m_{inv_id}").value) == sorted(chosen)
     assert again.text_area(key=f"o_{inv_id}_open.officer.keep").value == "Early, candid advice."
     again.text_area(key=f"o_{inv_id}_open.officer.keep").set_value("").run()
@@ -356,8 +371,8 @@ def test_open_answers_and_what_matters_most_save_resume_and_are_final(sqlite_eng
             save_answers(s, inv_id, resume_key=key, open_answers={"open.mayor.keep": "x"})
     assert len(_extras(sqlite_engine, inv_id)[1]) == 2  # nothing half-written
 
-    at.radio[0].set_value(4).run()
-    at.button(key=f"q_submit_{inv_id}").click().run()
+    to_first_step(at, inv_id).radio[0].set_value(4).run()
+    to_last_step(at, inv_id).button(key=f"q_submit_{inv_id}").click().run()
     at.button(key=f"q_yes_{inv_id}").click().run()
     assert any("submitted" in s.value for s in at.success)
     with session_scope(sqlite_engine) as s, pytest.raises(Conflict):
