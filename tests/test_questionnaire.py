@@ -389,3 +389,57 @@ def _view_dims(session, inv_id: int, key: str) -> list[tuple[int, str]]:
     from feedback.collection.responses import questionnaire_view
 
     return questionnaire_view(session, inv_id, key).matters_most.options
+
+
+def test_one_step_per_dimension_with_next_back_and_progress(sqlite_engine, built) -> None:
+    """Each step shows one dimension (its questions and comment box); Next and Back move
+    between them; the progress counts every answer, wherever it was given."""
+    from feedback.collection.responses import questionnaire_view
+
+    inv_id, token = _token(sqlite_engine, built, "m1")
+    at = _open(token)
+    key = at.query_params["k"]
+    with Session(sqlite_engine) as s:
+        sections = questionnaire_view(s, inv_id, key).sections
+    assert step_of(at) == (1, len(sections) + 1, sections[0].title)
+    assert not [b for b in at.button if b.key == f"q_back_{inv_id}"]  # nothing before
+    assert rating_keys(at, inv_id) == [f"q_{inv_id}_{q.item_id}" for q in sections[0].questions]
+    assert len(at.text_area) == 1  # the dimension's comment box
+    at.radio[0].set_value(4).run()
+    next_step(at, inv_id)
+    assert step_of(at)[0::2] == (2, sections[1].title)
+    assert rating_keys(at, inv_id) == [f"q_{inv_id}_{q.item_id}" for q in sections[1].questions]
+    at.radio[1].set_value(2).run()
+    assert f"2 of {_asked('members')} questions answered" in at.get("progress")[0].text
+    at.button(key=f"q_back_{inv_id}").click().run()
+    assert step_of(at)[0] == 1 and at.radio[0].value == 4  # the answer given is still there
+    to_last_step(at, inv_id)
+    assert step_of(at)[2] == "Finish and submit" and not at.radio
+    assert [b for b in at.button if b.key == f"q_submit_{inv_id}"]
+    assert len(_ratings(sqlite_engine, inv_id)) == 2
+
+
+def test_coming_back_lands_on_the_first_unanswered_question(sqlite_engine, built) -> None:
+    """Resuming opens the step of the first question without an answer — past the
+    dimensions already answered in full, even with later answers given — and, once every
+    question has an answer, the step that submits."""
+    from feedback.collection.responses import questionnaire_view, record_answers
+
+    inv_id, token = _token(sqlite_engine, built, "o1")
+    at = _open(token)
+    key = at.query_params["k"]
+    with Session(sqlite_engine) as s:
+        sections = questionnaire_view(s, inv_id, key).sections
+    first_two = {q.item_id: 3 for sec in sections[:2] for q in sec.questions}
+    later = {sections[4].questions[0].item_id: 5}
+    record_answers(sqlite_engine, inv_id, first_two | later, resume_key=key)
+    again = _open(token, at)
+    assert step_of(again)[0::2] == (3, sections[2].title)
+    assert rating_keys(again, inv_id)[0] == f"q_{inv_id}_{sections[2].questions[0].item_id}"
+
+    every = {q.item_id: 4 for sec in sections for q in sec.questions}
+    record_answers(sqlite_engine, inv_id, every, resume_key=key)
+    done = _open(token, at)
+    assert step_of(done) == (len(sections) + 1, len(sections) + 1, "Finish and submit")
+    total = len(every)
+    assert f"{total} of {total} questions answered" in done.get("progress")[0].text
