@@ -225,7 +225,8 @@ def _first_step(view: QuestionnaireView) -> int:
 
 def _go_to(invitation_id: int, step: int) -> None:
     st.session_state[f"q_step_{invitation_id}"] = step
-    st.session_state["q_scroll"] = st.session_state.get("q_scroll", 0) + 1
+    st.session_state["q_moves"] = moves = st.session_state.get("q_moves", 0) + 1
+    st.session_state["q_scroll"] = moves
 
 
 def _view_again(invitation_id: int) -> QuestionnaireView | None:
@@ -561,8 +562,7 @@ def _steps(inv: int) -> None:
             )
     if step == last:
         _submit_buttons(inv, current)
-    commit_while_typing("q_step", key="q_commit_typing")
-    if scroll := st.session_state.get("q_scroll"):
+    if scroll := st.session_state.pop("q_scroll", None):  # only on the run after a move
         scroll_to(".st-key-q_step", f"step-{inv}-{scroll}", focus="h4", key="q_scroll_step")
 
 
@@ -573,5 +573,7 @@ st.caption(
     "enough to judge."
 )
 st.html(STEP_CSS)
+# Global listeners, installed once: outside the steps so a click there does not send it again.
+commit_while_typing("q_step", key="q_commit_typing")
 st.session_state["q_fresh_view"] = view
 _steps(inv)

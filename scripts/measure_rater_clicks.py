@@ -229,6 +229,7 @@ def main() -> None:
     parser.add_argument("--clicks", type=int, default=36)
     parser.add_argument("--width", type=int, default=390)
     parser.add_argument("--height", type=int, default=844)
+    parser.add_argument("--keep", action="store_true", help="keep the database and server log")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="tandem-clicks-"))
     db_url = f"sqlite:///{folder / 'demo.db'}"
@@ -256,7 +257,10 @@ def main() -> None:
         f"median {statistics.median(times):.0f} ms, p90 {p90:.0f} ms, "
         f"max {max(times):.0f} ms"
     )
-    shutil.rmtree(folder, ignore_errors=True)
+    if args.keep:
+        print(f"database and server log kept in {folder}")
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
