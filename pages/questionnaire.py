@@ -256,17 +256,22 @@ STEP_CSS = """<style>
 /* The six-point scale in one row, in order, at any width: each option a column of its own
    (the dot above its words), never wrapping into a grid. */
 .st-key-q_step [data-testid="stRadio"] [role="radiogroup"] {
-  display: flex; flex-direction: row; flex-wrap: nowrap; gap: 0.25rem; width: 100%;
+  display: flex; flex-direction: row; flex-wrap: nowrap; align-items: stretch;
+  gap: 0.25rem; width: 100%;
 }
+.st-key-q_step [role="radiogroup"] > div { flex: 1 1 0; min-width: 0; display: flex; margin: 0; }
 .st-key-q_step [data-testid="stRadioOption"] {
-  flex: 1 1 0; min-width: 0; margin: 0; padding: 0.35rem 0.1rem;
-  display: flex; flex-direction: column; align-items: center; gap: 0.25rem;
-  text-align: center; border-radius: 0.5rem; cursor: pointer;
+  width: 100%; margin: 0; padding: 0.4rem 0.1rem; border-radius: 0.5rem; cursor: pointer;
+  display: flex; justify-content: center; align-items: flex-start;
 }
 .st-key-q_step [data-testid="stRadioOption"]:hover { background: #EDF1F2; }
-.st-key-q_step [data-testid="stRadioOption"] > div:last-child { padding: 0; margin: 0; }
+.st-key-q_step [data-testid="stRadioOption"] > div {
+  display: flex; flex-direction: column; align-items: center; gap: 0.3rem;
+  text-align: center; width: 100%; margin: 0;
+}
+.st-key-q_step [data-testid="stRadioOption"] > div > div { margin: 0; }
 .st-key-q_step [data-testid="stRadioOption"] p {
-  font-size: 0.8rem; line-height: 1.2; overflow-wrap: anywhere; hyphens: auto;
+  font-size: 0.8rem; line-height: 1.2; overflow-wrap: anywhere; hyphens: auto; margin: 0;
 }
 </style>"""
 
