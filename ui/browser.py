@@ -7,6 +7,9 @@ page, not in an iframe; what they are told travels as data, never as code).
   (or on Ctrl+Enter), so words typed before the tab is closed were lost. This commits the
   text areas inside one keyed container after a pause in typing, and at once when the page
   is hidden or closed, by pressing Ctrl+Enter for the rater (Streamlit's own commit key).
+  Until a pause's commit has surely reached the app, the words are also kept in this
+  browser's localStorage (under the box's widget key, which names the invitation), and put
+  back and sent when the box shows again — the same browser only, as drafts are.
 """
 
 from __future__ import annotations
@@ -49,33 +52,57 @@ export default function ({ data }) {
   window.__tandemCommit = window.__tandemCommit || {}
   if (window.__tandemCommit[data.scope]) return
   window.__tandemCommit[data.scope] = true
+  const STORE = "tandem-typing:"
   let timer = null
   let typed = null
-  const commit = (el) => {
+  const keyOf = (el) => {
+    const box = el.closest("[class*='st-key-']")
+    const name = box && [...box.classList].find((c) => c.startsWith("st-key-"))
+    return name ? STORE + name : null
+  }
+  const keep = (el) => { const k = keyOf(el); if (k) localStorage.setItem(k, el.value) }
+  const forget = (el) => { const k = keyOf(el); if (k) localStorage.removeItem(k) }
+  const commit = (el, sure) => {
     if (!el || !el.isConnected) return
     el.dispatchEvent(new KeyboardEvent("keydown", {
       key: "Enter", code: "Enter", ctrlKey: true, bubbles: true, cancelable: true,
     }))
+    // Kept in this browser until the app has surely had it (not when the page is going).
+    if (sure) setTimeout(() => { if (el.isConnected && keyOf(el)) forget(el) }, 3000)
   }
   const flush = () => {
     if (timer === null) return
     clearTimeout(timer)
     timer = null
-    commit(typed)
+    commit(typed, false)
   }
   document.addEventListener("input", (event) => {
     const el = event.target
     if (!(el instanceof HTMLTextAreaElement) || !el.closest("." + data.scope)) return
     if (typed && typed !== el) flush()
     typed = el
+    keep(el)
     clearTimeout(timer)
-    timer = setTimeout(() => { timer = null; commit(el) }, data.pause_ms)
+    timer = setTimeout(() => { timer = null; commit(el, true) }, data.pause_ms)
   }, true)
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "hidden") flush()
   })
   window.addEventListener("pagehide", flush)
-  window.addEventListener("beforeunload", flush)
+  // Words that may not have reached the app before the page went (kept above) are put
+  // back into their box when it shows again, and sent.
+  const setValue = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, "value").set
+  setInterval(() => {
+    for (const el of document.querySelectorAll("." + data.scope + " textarea")) {
+      const k = keyOf(el)
+      const kept = k && localStorage.getItem(k)
+      if (kept === null || kept === undefined || el === document.activeElement) continue
+      if (el.value === kept) { forget(el); continue }
+      setValue.call(el, kept)
+      el.dispatchEvent(new Event("input", { bubbles: true }))
+      commit(el, true)
+    }
+  }, 400)
 }
 """,
 )

@@ -7,10 +7,15 @@ phone: the scale in one row, the progress in view while scrolling."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from browser_kit import goto, screenshot, wait_for_app
 from playwright.sync_api import Browser, Page, expect
+from sqlmodel import Session, select
+
+from core.db import make_engine
+from feedback.models import Comment
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -120,6 +125,7 @@ def test_rater_answers_step_by_step_comes_back_finishes_and_submits(
     assert _step(again)[0] == 2
     assert _checked(again, 0) == chosen[(2, 0)]
     expect(again.get_by_test_id("stTextArea").locator("textarea")).to_have_value(comment)
+    assert _stored_comment(served, comment)
     again.get_by_role("button", name="Back").click()
     expect(again.get_by_text(re.compile(r"Step 1 of "))).to_be_visible()
     wait_for_app(again)
@@ -210,11 +216,44 @@ def test_on_a_phone_the_scale_is_one_row_and_the_progress_stays_in_view(
     # Scrolled to the foot of the step, the progress is still on screen.
     page.get_by_role("button", name="Next").scroll_into_view_if_needed()
     page.wait_for_timeout(200)
+    assert not _in_view(page, page.get_by_text("Hello Eleanor Shaw")), "nothing was scrolled"
     assert _in_view(page, page.get_by_test_id("stProgress").first)
     progress = page.get_by_test_id("stProgress").first.bounding_box()
     assert progress and progress["y"] >= 40, "the progress hides under the page's header"
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    # Words typed and the page reloaded straight away, focus still in the box: they are
+    # sent as the page goes, and are there when it opens again.
+    box = page.get_by_test_id("stTextArea").locator("textarea")
+    box.click()
+    box.press_sequentially("Reloaded mid-sentence", delay=5)
+    expect(box).to_be_focused()
+    page.reload()
+    wait_for_app(page)
+    if _step(page)[0] > 1:  # its one question answered, the page opens on the next step
+        page.get_by_role("button", name="Back").click()
+        expect(page.get_by_text(re.compile(r"Step 1 of "))).to_be_visible()
+        wait_for_app(page)
+    expect(page.get_by_test_id("stTextArea").locator("textarea")).to_have_value(
+        "Reloaded mid-sentence"
+    )
+    assert _stored_comment(served, "Reloaded mid-sentence"), "the comment was not saved"
     context.close()
+
+
+def _stored_comment(served, text: str, seconds: float = 10) -> bool:
+    """Whether the app has saved a comment with `text` (waiting up to `seconds`)."""
+    engine = make_engine(served.db_url)
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            with Session(engine) as s:
+                if s.exec(select(Comment).where(Comment.text == text)).first():
+                    return True
+            time.sleep(0.2)
+        return False
+    finally:
+        engine.dispose()
 
 
 def test_questionnaire_on_a_phone_screenshot(served, browser: Browser) -> None:
