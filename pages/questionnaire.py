@@ -402,7 +402,6 @@ if view.draft_elsewhere:
     st.stop()
 
 
-
 def _question_step(inv: int, section: SectionView, view: QuestionnaireView) -> None:
     show(section.title, kind="h4")
     if section.description:
@@ -431,9 +430,7 @@ def _question_step(inv: int, section: SectionView, view: QuestionnaireView) -> N
     if section.dimension_id is not None:
         key = f"c_{inv}_{section.dimension_id}"
         if key not in st.session_state:
-            st.session_state[key] = _seen(inv)[key] = view.comments.get(
-                section.dimension_id, ""
-            )
+            st.session_state[key] = _seen(inv)[key] = view.comments.get(section.dimension_id, "")
         st.text_area(
             f"Comments on “{section.title}” (optional)",  # the framework's words
             key=key,

@@ -1,8 +1,9 @@
 """How long a rater waits after clicking an answer, measured in Chromium (issue 18, item 1).
 
 Builds the demo council in a fresh SQLite file (`tandem demo`), opens a cycle for
-Kingsmere's leader pairing with the leader's own link (every item), serves the app with `streamlit run` and
-answers the questionnaire in Chromium at 390 x 844 (a phone), one click per question.
+Kingsmere's leader pairing, serves the app with `streamlit run` and answers the leader's
+own questionnaire (every item: 54 questions) in Chromium at 390 x 844 (a phone), one click
+per question.
 
 What is timed, per click: from the click (a capture listener on the document notes
 `performance.now()` as the pointer goes down) until the app is idle again — the progress

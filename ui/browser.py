@@ -117,6 +117,4 @@ def scroll_to(selector: str, nonce: str, *, focus: str = "", key: str) -> None:
 def commit_while_typing(container_key: str, *, pause_ms: int = 700, key: str) -> None:
     """Commit the text areas inside `st.container(key=container_key)` after `pause_ms` of
     no typing, and when the page is hidden or closed (each commit runs their on_change)."""
-    _COMMIT(
-        data={"scope": f"st-key-{container_key}", "pause_ms": pause_ms}, key=key, height=0
-    )
+    _COMMIT(data={"scope": f"st-key-{container_key}", "pause_ms": pause_ms}, key=key, height=0)
