@@ -22,6 +22,7 @@ from feedback.collection.responses import (
     InvitationChoice,
     QuestionnaireView,
     SavedAnswers,
+    SectionView,
     confidentiality_statement,
     invitation_choices,
     new_resume_key,
@@ -31,6 +32,7 @@ from feedback.collection.responses import (
     submit_response,
     valid_resume_key,
 )
+from ui.browser import commit_while_typing, scroll_to
 from ui.cookies import keep_cookie
 from ui.state import get_engine, unit_of_work
 from ui.text import alert, escaped, fill, show, show_html
@@ -186,6 +188,7 @@ def _submit(invitation_id: int) -> None:
         st.session_state["q_notice"] = str(exc)
     except TandemError as exc:
         st.session_state["q_error"] = str(exc)
+    st.session_state["q_done"] = True  # the whole page runs again and says what happened
 
 
 def _start_again(invitation_id: int) -> None:
@@ -211,12 +214,75 @@ def _start_again(invitation_id: int) -> None:
         st.session_state["q_error"] = str(exc)
 
 
+def _first_step(view: QuestionnaireView) -> int:
+    """Where the rater lands: the step of the first question not answered yet (the last
+    step, to submit, once every question has an answer)."""
+    for number, section in enumerate(view.sections):
+        if any(q.item_id not in view.ratings for q in section.questions):
+            return number
+    return len(view.sections)
+
+
+def _go_to(invitation_id: int, step: int) -> None:
+    st.session_state[f"q_step_{invitation_id}"] = step
+    st.session_state["q_moves"] = moves = st.session_state.get("q_moves", 0) + 1
+    st.session_state["q_scroll"] = moves
+
+
+def _view_again(invitation_id: int) -> QuestionnaireView | None:
+    """For a rerun of the steps alone (an answer clicked, next or back): the link checked
+    again and the invitation read, in one read transaction as on a full run, then what the
+    rater changed saved. None when the whole page must say something instead (the link no
+    longer works, submitted or begun elsewhere, a save refused)."""
+    with unit_of_work() as session:
+        link = resolve_token(session, st.query_params.get("t", ""))
+        if not link.ok or invitation_id not in link.invitation_ids:
+            return None
+        view = questionnaire_view(session, invitation_id, _resume_key())
+    saved = _save_unsaved(invitation_id, view)
+    if view.submitted or view.draft_elsewhere or "q_error" in st.session_state:
+        return None
+    return view.with_saved(saved) if saved else view
+
+
+STEP_CSS = """<style>
+/* The progress stays in view while the rater scrolls a step (Streamlit's header is 3.75rem). */
+.st-key-q_progress {
+  position: sticky; top: 3.75rem; z-index: 99;
+  background: #FAF9F6; padding: 0.5rem 0 0.25rem; margin-top: -0.5rem;
+  border-bottom: 1px solid rgba(126,140,148,0.35);
+}
+.st-key-q_step { scroll-margin-top: 9rem; }
+/* The six-point scale in one row, in order, at any width: each option a column of its own
+   (the dot above its words), never wrapping into a grid. */
+.st-key-q_step [data-testid="stRadio"] [role="radiogroup"] {
+  display: flex; flex-direction: row; flex-wrap: nowrap; align-items: stretch;
+  gap: 0.25rem; width: 100%;
+}
+.st-key-q_step [role="radiogroup"] > div { flex: 1 1 0; min-width: 0; display: flex; margin: 0; }
+.st-key-q_step [data-testid="stRadioOption"] {
+  width: 100%; margin: 0; padding: 0.4rem 0.1rem; border-radius: 0.5rem; cursor: pointer;
+  display: flex; justify-content: center; align-items: flex-start;
+}
+.st-key-q_step [data-testid="stRadioOption"]:hover { background: #EDF1F2; }
+.st-key-q_step [data-testid="stRadioOption"] > div {
+  display: flex; flex-direction: column; align-items: center; gap: 0.3rem;
+  text-align: center; width: 100%; margin: 0;
+}
+.st-key-q_step [data-testid="stRadioOption"] > div > div { margin: 0; }
+.st-key-q_step [data-testid="stRadioOption"] p {
+  font-size: 0.8rem; line-height: 1.2; overflow-wrap: anywhere; hyphens: auto; margin: 0;
+}
+</style>"""
+
+
 # One read per run: the link, the invitation on screen (and, for a rater asked about
 # several pairings, one line for each to choose from). The framework is the process's
 # parsed copy. A changed answer is then one write (`_save_unsaved`), kept in the view
 # without reading the questionnaire back.
 choices: list[InvitationChoice] = []
 view: QuestionnaireView | None = None
+st.session_state.pop("q_done", None)  # a full run says whatever a submit led to
 with unit_of_work() as session:
     link = resolve_token(session, st.query_params.get("t", ""))
     resume_key = _resume_key() if link.ok else ""
@@ -306,6 +372,8 @@ if view.submitted:
         "submitted answers are not shown again.",
         icon=":material/check_circle:",
     )
+    # The rater clicked submit at the foot of the form: bring the thank-you into view.
+    scroll_to("h1", f"submitted-{inv}", key="q_scroll_submitted")
     st.stop()
 if view.draft_elsewhere:
     st.info(DRAFT_ELSEWHERE, icon=":material/devices:")
@@ -333,58 +401,47 @@ if view.draft_elsewhere:
         )
     st.stop()
 
-st.progress(
-    view.answered / view.total if view.total else 0.0,
-    text=f"{view.answered} of {view.total} questions answered",
-)
-st.caption(
-    "Every answer is saved as soon as you choose it, so you can close this page and "
-    "come back to it with the same link in this browser (to keep them private, your "
-    "answers open only here). Choose *Can't say* where you have not seen "
-    "enough to judge."
-)
 
-for section in view.sections:
-    with st.container(border=True):
-        show(section.title, kind="h4")
-        if section.description:
-            show(section.description, kind="caption")
-        for number, q in enumerate(section.questions, 1):
-            key = f"q_{inv}_{q.item_id}"
-            if key not in st.session_state:
-                st.session_state[key] = _seen(inv)[key] = _form_value(view, q.item_id)
-            # The item quotes the pair's names, and a radio's label is Markdown (even when
-            # collapsed): the question is shown as text above a radio whose label, read by
-            # screen readers, holds only Tandem's words.
-            show(
-                '{}<br><span style="font-size:0.875rem;opacity:0.6">About {}</span>',
-                q.text,
-                q.about,
-            )
-            labels = dict(q.options)  # the framework's scale words
-            st.radio(
-                f"Your rating, question {number} of {len(section.questions)} on “{section.title}”",
-                options=list(labels),
-                format_func=labels.get,
-                key=key,
-                horizontal=True,
-                label_visibility="collapsed",
-            )
-        if section.dimension_id is not None:
-            key = f"c_{inv}_{section.dimension_id}"
-            if key not in st.session_state:
-                st.session_state[key] = _seen(inv)[key] = view.comments.get(
-                    section.dimension_id, ""
-                )
-            st.text_area(
-                f"Comments on “{section.title}” (optional)",  # the framework's words
-                key=key,
-                max_chars=4000,
-                placeholder="Examples help the pair most. Leave out anything that identifies you.",
-            )
+def _question_step(inv: int, section: SectionView, view: QuestionnaireView) -> None:
+    show(section.title, kind="h4")
+    if section.description:
+        show(section.description, kind="caption")
+    for number, q in enumerate(section.questions, 1):
+        key = f"q_{inv}_{q.item_id}"
+        if key not in st.session_state:
+            st.session_state[key] = _seen(inv)[key] = _form_value(view, q.item_id)
+        # The item quotes the pair's names, and a radio's label is Markdown (even when
+        # collapsed): the question is shown as text above a radio whose label, read by
+        # screen readers, holds only Tandem's words.
+        show(
+            '{}<br><span style="font-size:0.875rem;opacity:0.6">About {}</span>',
+            q.text,
+            q.about,
+        )
+        labels = dict(q.options)  # the framework's scale words
+        st.radio(
+            f"Your rating, question {number} of {len(section.questions)} on “{section.title}”",
+            options=list(labels),
+            format_func=labels.get,
+            key=key,
+            horizontal=True,
+            label_visibility="collapsed",
+        )
+    if section.dimension_id is not None:
+        key = f"c_{inv}_{section.dimension_id}"
+        if key not in st.session_state:
+            st.session_state[key] = _seen(inv)[key] = view.comments.get(section.dimension_id, "")
+        st.text_area(
+            f"Comments on “{section.title}” (optional)",  # the framework's words
+            key=key,
+            max_chars=4000,
+            placeholder="Examples help the pair most. Leave out anything that identifies you.",
+        )
 
-if view.matters_most is not None:
-    with st.container(border=True):
+
+def _last_step(inv: int, view: QuestionnaireView) -> None:
+    """What matters most, the open questions, and submitting."""
+    if view.matters_most is not None:
         mm = view.matters_most
         st.markdown("#### What matters most")
         names = dict(mm.options)
@@ -401,8 +458,7 @@ if view.matters_most is not None:
             key=key,
             placeholder=f"Choose up to {mm.pick}",
         )
-if view.open_questions:
-    with st.container(border=True):
+    if view.open_questions:
         st.markdown("#### In your own words")
         st.caption(
             "Optional. Answers are shown like comments: word for word, without names and "
@@ -419,13 +475,20 @@ if view.open_questions:
                 max_chars=4000,
                 label_visibility="collapsed",
             )
+    if not view.matters_most and not view.open_questions:
+        show("That was the last question.", kind="h4")
 
-confirm_key = f"q_confirm_{inv}"
-if not st.session_state.get(confirm_key):
-    if st.button("Submit my answers", type="primary", key=f"q_submit_{inv}"):
-        st.session_state[confirm_key] = True
-        st.rerun()
-else:
+
+def _submit_buttons(inv: int, view: QuestionnaireView) -> None:
+    confirm_key = f"q_confirm_{inv}"
+    if not st.session_state.get(confirm_key):
+        st.button(
+            "Submit my answers",
+            type="primary",
+            key=f"q_submit_{inv}",
+            on_click=lambda: st.session_state.update({confirm_key: True}),
+        )
+        return
     missing = view.total - view.answered
     st.warning(
         "Submit now? After submitting you cannot change your answers."
@@ -449,3 +512,70 @@ else:
         key=f"q_no_{inv}",
         on_click=lambda: st.session_state.pop(confirm_key, None),
     )
+
+
+@st.fragment
+def _steps(inv: int) -> None:
+    """The questionnaire, one step per dimension. A click inside reruns only this part of
+    the page (st.fragment): the answer is saved and the progress moves without the rest of
+    the page being run and sent again."""
+    if st.session_state.pop("q_done", False):
+        st.rerun()  # submitted: the whole page shows the thank-you (and nothing else)
+    fresh: QuestionnaireView | None = st.session_state.pop("q_fresh_view", None)
+    current = fresh if fresh is not None and fresh.invitation_id == inv else _view_again(inv)
+    if current is None:
+        st.rerun()  # the whole page says what happened
+    assert current is not None  # st.rerun() ends the run
+    sections = current.sections
+    last = len(sections)
+    step_key = f"q_step_{inv}"
+    if step_key not in st.session_state:
+        st.session_state[step_key] = _first_step(current)
+    step = min(max(int(st.session_state[step_key]), 0), last)
+    title = sections[step].title if step < last else "Finish and submit"
+    with st.container(key="q_progress"):
+        st.progress(
+            current.answered / current.total if current.total else 0.0,
+            text=f"{current.answered} of {current.total} questions answered",
+        )
+        show(f"Step {step + 1} of {last + 1}: {{}}", title, kind="caption")
+    with st.container(key="q_step"):
+        if step < last:
+            _question_step(inv, sections[step], current)
+        else:
+            _last_step(inv, current)
+    with st.container(horizontal=True, key="q_nav"):
+        if step > 0:
+            st.button(
+                "Back",
+                icon=":material/arrow_back:",
+                key=f"q_back_{inv}",
+                on_click=_go_to,
+                args=(inv, step - 1),
+            )
+        if step < last:
+            st.button(
+                "Next",
+                type="primary",
+                icon=":material/arrow_forward:",
+                key=f"q_next_{inv}",
+                on_click=_go_to,
+                args=(inv, step + 1),
+            )
+    if step == last:
+        _submit_buttons(inv, current)
+    if scroll := st.session_state.pop("q_scroll", None):  # only on the run after a move
+        scroll_to(".st-key-q_step", f"step-{inv}-{scroll}", focus="h4", key="q_scroll_step")
+
+
+st.caption(
+    "Every answer is saved as soon as you choose it, so you can close this page and "
+    "come back to it with the same link in this browser (to keep them private, your "
+    "answers open only here). Choose *Can't say* where you have not seen "
+    "enough to judge."
+)
+st.html(STEP_CSS)
+# Global listeners, installed once: outside the steps so a click there does not send it again.
+commit_while_typing("q_step", key="q_commit_typing")
+st.session_state["q_fresh_view"] = view
+_steps(inv)

@@ -12,6 +12,7 @@ import pytest
 import streamlit as st
 from cycle_builder import build_cycle
 from sqlmodel import Session, select
+from stepping import to_last_step
 from streamlit.testing.v1 import AppTest
 
 from core.db import session_scope
@@ -105,7 +106,7 @@ def test_a_new_link_of_a_rater_who_submitted_shows_no_answer(sqlite_engine, buil
         token = issue_token(s, SYSTEM, first)
     rater = _open(token)
     _answer(rater, first, [5, 1, 4, 2], SECRET)
-    rater.button(key=f"q_submit_{first}").click().run()
+    to_last_step(rater, first).button(key=f"q_submit_{first}").click().run()
     rater.button(key=f"q_yes_{first}").click().run()
     assert "not shown again" in rater.success[-1].value
     assert SECRET not in _shown(rater) and not rater.text_area
@@ -164,7 +165,7 @@ def test_a_reissued_link_of_a_rater_with_a_draft_shows_and_changes_nothing(
     shown = [r.value for r in again.radio if r.key and r.key.startswith(f"q_{inv_id}_")][:3]
     assert shown == [5, 1, 4]
     assert again.text_area[0].value == SECRET
-    again.button(key=f"q_submit_{inv_id}").click().run()
+    to_last_step(again, inv_id).button(key=f"q_submit_{inv_id}").click().run()
     again.button(key=f"q_yes_{inv_id}").click().run()
     assert not again.exception and "not shown again" in again.success[-1].value
 

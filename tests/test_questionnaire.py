@@ -8,6 +8,7 @@ import streamlit as st
 from cycle_builder import build_cycle
 from shown import alerts, headings, html_texts, shown
 from sqlmodel import Session, select
+from stepping import every_step, next_step, rating_keys, step_of, to_first_step, to_last_step
 from streamlit.testing.v1 import AppTest
 
 from core.db import session_scope
@@ -79,9 +80,11 @@ def test_answers_save_as_you_go_and_the_link_resumes(sqlite_engine, built) -> No
     text = shown(at)
     assert "Leader of the Council" in text and "Chief Executive" in text
     assert "anonymous" in text and "at least 3 councillors" in text
-    radios = at.radio
     asked = _asked("members")  # framework 2026.2: only the items councillors can observe
-    assert len(radios) == asked < 52
+    # One step per dimension: the first step shows the first dimension's questions only.
+    assert step_of(at)[:2] == (1, 10)  # 9 dimensions and the step that submits
+    radios = at.radio
+    assert 0 < len(radios) < asked < 52
     assert "Can't say" in radios[0].options
     first, second = radios[0], radios[1]
     first_item = int(first.key.rsplit("_", 1)[1])
@@ -105,7 +108,7 @@ def test_submit_once_with_confirmation_then_read_only(sqlite_engine, built) -> N
     inv_id, token = _token(sqlite_engine, built, "p0")
     at = _open(token)
     at.radio[0].set_value(5).run()
-    at.button(key=f"q_submit_{inv_id}").click().run()
+    to_last_step(at, inv_id).button(key=f"q_submit_{inv_id}").click().run()
     missing = _asked("partners") - 1
     warning = alerts(at, "warning")[0]
     assert "Submit now?" in warning and f"{missing} questions are still" in warning
@@ -131,7 +134,7 @@ def test_double_submit_is_told_it_is_already_done(sqlite_engine, built) -> None:
     second = _open(token, first)
     first.radio[0].set_value(3).run()
     for at in (first, second):
-        at.button(key=f"q_submit_{inv_id}").click().run()
+        to_last_step(at, inv_id).button(key=f"q_submit_{inv_id}").click().run()
     first.button(key=f"q_yes_{inv_id}").click().run()
     second.button(key=f"q_yes_{inv_id}").click().run()
     assert not second.exception
@@ -177,8 +180,10 @@ def test_a_rater_with_two_invitations_sees_both_and_a_principal_uses_the_same_fo
     principal = _open(token)
     text = shown(principal)
     assert "your own review" in text and "not anonymous" in text
-    # Every item, with the two national comparison questions.
-    assert len(principal.radio) == _asked("principal") + 2
+    # Every item, with the two national comparison questions, one dimension a step.
+    inv_ceo = int(principal.radio[0].key.split("_")[1])
+    asked = sum(len(rating_keys(step, inv_ceo)) for step in every_step(principal, inv_ceo))
+    assert asked == _asked("principal") + 2
     assert "About you" in text
 
 
@@ -276,8 +281,15 @@ def test_the_cycle_page_prepares_a_mail_merge_of_working_links(sqlite_engine, bu
 
 
 def _questions(at: AppTest) -> list[str]:
-    """The questions as the page shows them: each as text above its (unnamed) radio."""
-    return [t.rsplit(" About ", 1)[0] for t in html_texts(at) if " About " in t]
+    """The questions as the page shows them, on every step: each as text above its
+    (unnamed) radio."""
+    inv_id = int(at.radio[0].key.split("_")[1])
+    return [
+        t.rsplit(" About ", 1)[0]
+        for step in every_step(at, inv_id)
+        for t in html_texts(step)
+        if " About " in t
+    ]
 
 
 def test_each_group_is_asked_only_what_it_can_see_and_the_pair_read_you(
@@ -288,7 +300,7 @@ def test_each_group_is_asked_only_what_it_can_see_and_the_pair_read_you(
     _inv, token = _token(sqlite_engine, built, "p0")
     partner = _open(token)
     labels = _questions(partner)
-    assert len(partner.radio) == len(labels) == _asked("partners") == 11
+    assert len(labels) == _asked("partners") == 11
     assert not any("briefing papers" in t or "replies to messages" in t for t in labels)
     assert "Cllr Siân Llewelyn does not criticise officers in public meetings" in " ".join(labels)
 
@@ -314,7 +326,7 @@ def test_each_group_is_asked_only_what_it_can_see_and_the_pair_read_you(
     )
     assert "How often do you ask Rhodri ap Dafydd for advice?" in labels
     assert "You and Rhodri ap Dafydd keep to an agreed division of who decides what." in labels
-    assert "What should you keep doing?" in html_texts(member)
+    assert "What should you keep doing?" in html_texts(member)  # on the last step
 
 
 def _extras(engine, inv_id: int) -> tuple[dict[str, str], list[int]]:
@@ -330,7 +342,7 @@ def test_open_answers_and_what_matters_most_save_resume_and_are_final(sqlite_eng
     from feedback.collection.responses import save_answers
 
     inv_id, token = _token(sqlite_engine, built, "o1")
-    at = _open(token)
+    at = to_last_step(_open(token), inv_id)  # after the dimensions
     picker = at.multiselect(key=f"m_{inv_id}")
     assert picker.max_selections == 3 and len(picker.options) == 9
     picker.set_value([picker.options[1], picker.options[6]]).run()
@@ -341,7 +353,10 @@ def test_open_answers_and_what_matters_most_save_resume_and_are_final(sqlite_eng
     assert answers == {"open.officer.keep": "Early, candid advice."}
     assert len(picks) == 2
 
-    again = _open(token, at)  # the same browser comes back: the draft opens as it was
+    # The same browser comes back: the draft opens as it was, on the first step (no rating yet)
+    again = _open(token, at)
+    assert step_of(again)[0] == 1
+    to_last_step(again, inv_id)
     assert sorted(again.multiselect(key=f"m_{inv_id}").value) == sorted(chosen)
     assert again.text_area(key=f"o_{inv_id}_open.officer.keep").value == "Early, candid advice."
     again.text_area(key=f"o_{inv_id}_open.officer.keep").set_value("").run()
@@ -357,8 +372,8 @@ def test_open_answers_and_what_matters_most_save_resume_and_are_final(sqlite_eng
             save_answers(s, inv_id, resume_key=key, open_answers={"open.mayor.keep": "x"})
     assert len(_extras(sqlite_engine, inv_id)[1]) == 2  # nothing half-written
 
-    at.radio[0].set_value(4).run()
-    at.button(key=f"q_submit_{inv_id}").click().run()
+    to_first_step(at, inv_id).radio[0].set_value(4).run()
+    to_last_step(at, inv_id).button(key=f"q_submit_{inv_id}").click().run()
     at.button(key=f"q_yes_{inv_id}").click().run()
     assert any("submitted" in s.value for s in at.success)
     with session_scope(sqlite_engine) as s, pytest.raises(Conflict):
@@ -375,3 +390,57 @@ def _view_dims(session, inv_id: int, key: str) -> list[tuple[int, str]]:
     from feedback.collection.responses import questionnaire_view
 
     return questionnaire_view(session, inv_id, key).matters_most.options
+
+
+def test_one_step_per_dimension_with_next_back_and_progress(sqlite_engine, built) -> None:
+    """Each step shows one dimension (its questions and comment box); Next and Back move
+    between them; the progress counts every answer, wherever it was given."""
+    from feedback.collection.responses import questionnaire_view
+
+    inv_id, token = _token(sqlite_engine, built, "m1")
+    at = _open(token)
+    key = at.query_params["k"]
+    with Session(sqlite_engine) as s:
+        sections = questionnaire_view(s, inv_id, key).sections
+    assert step_of(at) == (1, len(sections) + 1, sections[0].title)
+    assert not [b for b in at.button if b.key == f"q_back_{inv_id}"]  # nothing before
+    assert rating_keys(at, inv_id) == [f"q_{inv_id}_{q.item_id}" for q in sections[0].questions]
+    assert len(at.text_area) == 1  # the dimension's comment box
+    at.radio[0].set_value(4).run()
+    next_step(at, inv_id)
+    assert step_of(at)[0::2] == (2, sections[1].title)
+    assert rating_keys(at, inv_id) == [f"q_{inv_id}_{q.item_id}" for q in sections[1].questions]
+    at.radio[1].set_value(2).run()
+    assert f"2 of {_asked('members')} questions answered" in at.get("progress")[0].text
+    at.button(key=f"q_back_{inv_id}").click().run()
+    assert step_of(at)[0] == 1 and at.radio[0].value == 4  # the answer given is still there
+    to_last_step(at, inv_id)
+    assert step_of(at)[2] == "Finish and submit" and not at.radio
+    assert [b for b in at.button if b.key == f"q_submit_{inv_id}"]
+    assert len(_ratings(sqlite_engine, inv_id)) == 2
+
+
+def test_coming_back_lands_on_the_first_unanswered_question(sqlite_engine, built) -> None:
+    """Resuming opens the step of the first question without an answer — past the
+    dimensions already answered in full, even with later answers given — and, once every
+    question has an answer, the step that submits."""
+    from feedback.collection.responses import questionnaire_view, record_answers
+
+    inv_id, token = _token(sqlite_engine, built, "o1")
+    at = _open(token)
+    key = at.query_params["k"]
+    with Session(sqlite_engine) as s:
+        sections = questionnaire_view(s, inv_id, key).sections
+    first_two = {q.item_id: 3 for sec in sections[:2] for q in sec.questions}
+    later = {sections[4].questions[0].item_id: 5}
+    record_answers(sqlite_engine, inv_id, first_two | later, resume_key=key)
+    again = _open(token, at)
+    assert step_of(again)[0::2] == (3, sections[2].title)
+    assert rating_keys(again, inv_id)[0] == f"q_{inv_id}_{sections[2].questions[0].item_id}"
+
+    every = {q.item_id: 4 for sec in sections for q in sec.questions}
+    record_answers(sqlite_engine, inv_id, every, resume_key=key)
+    done = _open(token, at)
+    assert step_of(done) == (len(sections) + 1, len(sections) + 1, "Finish and submit")
+    total = len(every)
+    assert f"{total} of {total} questions answered" in done.get("progress")[0].text
