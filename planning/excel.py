@@ -412,12 +412,14 @@ def _print_setup(ws: Worksheet, header_row: int, council: str, cycle: Cycle) -> 
     ws.page_margins.header = ws.page_margins.footer = 0.3
     ws.print_options.horizontalCentered = True
     title = f"{council}: development plans, {cycle.name}" if council else cycle.name
-    ws.oddHeader.center.text = _header_text(title)
-    ws.oddHeader.center.size = 10
-    ws.oddFooter.left.text = _header_text(ws.title)
-    ws.oddFooter.left.size = 9
-    ws.oddFooter.right.text = "Page &P of &N"
-    ws.oddFooter.right.size = 9
+    header, footer = ws.oddHeader, ws.oddFooter
+    assert header is not None and footer is not None  # openpyxl makes both for a sheet
+    header.center.text = _header_text(title)
+    header.center.size = 10
+    footer.left.text = _header_text(ws.title)
+    footer.left.size = 9
+    footer.right.text = "Page &P of &N"
+    footer.right.size = 9
 
 
 def _overview(
