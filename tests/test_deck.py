@@ -165,7 +165,8 @@ def test_only_the_councils_staff_get_the_deck(session: Session) -> None:
     s = _cycle(session)
     other = small_cycle(session)
     session.commit()
-    assert council_deck(session, Actor("fac", "facilitator", council_ids=frozenset({s.council_id})), s.cycle_id)  # fmt: skip
+    facilitator = Actor("fac", "facilitator", council_ids=frozenset({s.council_id}))
+    assert council_deck(session, facilitator, s.cycle_id)
     for who in (
         Actor("p", "principal", person_id=s.member_id),
         Actor("p", "principal", person_id=s.officer_id),

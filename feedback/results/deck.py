@@ -41,9 +41,9 @@ from feedback.results.tables import (
 
 WIDTH, HEIGHT = Emu(12192000), Emu(6858000)  # 16:9, 13.333 × 7.5 inches
 MARGIN = Inches(0.6)
-INK = RGBColor(0x0B, 0x16, 0x20)
-MUTED = RGBColor(0x54, 0x60, 0x68)
-ACCENT = RGBColor(0x0F, 0x5E, 0x6B)
+INK = RGBColor.from_string("0B1620")  # type: ignore[no-untyped-call]
+MUTED = RGBColor.from_string("546068")  # type: ignore[no-untyped-call]
+ACCENT = RGBColor.from_string("0F5E6B")  # type: ignore[no-untyped-call]
 BODY = 24  # points: readable from the back of a council chamber
 SMALL = 16
 PER_SLIDE = 5  # bullets on one slide; more continue on the next
@@ -287,19 +287,24 @@ def _overview_slides(deck: _Deck, overview: CouncilOverview, pairings: int) -> N
     solace = overview.solace
     if not solace.empty:
         rows = []
-        for row in solace.itertuples(index=False):
+        for row in solace.to_dict("records"):
             here = (
-                f"{float(row.council_pct):.0f}% (n = {int(row.n)})"
-                if _pct(row.council_pct)
+                f"{float(row['council_pct']):.0f}% (n = {int(row['n'])})"
+                if _pct(row["council_pct"])
                 else f"Not shown (fewer than {threshold} answers)"
             )
             leaders = (
-                f"{float(row.members_pct):.0f}% (n = {int(row.members_n)})"
-                if _pct(row.members_pct)
+                f"{float(row['members_pct']):.0f}% (n = {int(row['members_n'])})"
+                if _pct(row["members_pct"])
                 else "Not shown"
             )
             rows.append(
-                [str(row.label).capitalize(), here, f"{float(row.national_pct):.0f}%", leaders]
+                [
+                    str(row["label"]).capitalize(),
+                    here,
+                    f"{float(row['national_pct']):.0f}%",
+                    leaders,
+                ]
             )
         deck.table_slide(
             "Beside the national picture",
