@@ -206,3 +206,28 @@ def register(app: typer.Typer) -> None:
                 path.write_bytes(chart_kit.to_png(chart))
             made.append(path.name)
         echo(f"Wrote {len(made)} chart(s) to {output}: {', '.join(made) or 'none'}.")
+
+    @app.command()
+    @friendly
+    def deck(
+        cycle: str = typer.Argument(..., help="The cycle's id or name."),
+        output: Path = typer.Option(
+            ..., "--output", "-o", help="The PowerPoint file to write (.pptx)."
+        ),
+    ) -> None:
+        """Write a closed cycle's results as an editable PowerPoint deck with speaker notes:
+        the council overview, then each pairing's findings, mirror and gaps (the
+        presentation page's "Download the deck")."""
+        if output.suffix.lower() != ".pptx":
+            fail("The deck is a PowerPoint file: give a name ending in .pptx (-o).", code=2)
+        if not output.parent.is_dir():
+            fail(f"There is no folder {output.parent} to write the deck in (-o).")
+        from feedback.results.deck import council_deck
+        from feedback.setup.cycles import find_cycle
+
+        with unit_of_work() as session:
+            found = find_cycle(session, cycle)
+            assert found.id is not None
+            data = council_deck(session, SYSTEM, found.id)
+        output.write_bytes(data)
+        echo(f"Wrote the deck of '{found.name}' to {output} ({len(data) // 1024} KB).")

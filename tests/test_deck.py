@@ -223,3 +223,47 @@ def test_no_suppressed_groups_figure_or_comment_reaches_the_deck(session: Sessio
     xml = b"".join(_parts(published, session, a).values())
     assert SECRET.encode() not in xml and SHOWN.encode() not in xml
     assert "edition 1" in "\n".join(t for t, _ in slide_texts(published))
+
+
+# --- the command and the page ---------------------------------------------------------------
+
+
+def test_tandem_deck_writes_the_same_deck(demo_url: str, tmp_path: Path) -> None:
+    import os
+    import sys
+
+    tandem = str(Path(sys.executable).with_name("tandem"))
+    env = {**os.environ, "TANDEM_DATABASE_URL": demo_url}
+    out = tmp_path / "kingsmere.pptx"
+    done = subprocess.run(
+        [tandem, "deck", "Annual review 2026", "-o", str(out)],
+        capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Wrote the deck of 'Annual review 2026'" in done.stdout
+    slides = slide_texts(out.read_bytes())
+    assert slides[0][0].startswith("Kingsmere Borough Council") and len(slides) >= 20
+    refused = subprocess.run(
+        [tandem, "deck", "Annual review 2026", "-o", str(tmp_path / "deck.ppt")],
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert refused.returncode == 2 and ".pptx" in refused.stderr
+
+
+def test_the_presentation_page_offers_the_deck_to_staff(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("TANDEM_DATABASE_URL", demo_url)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    at.run()
+    at.switch_page("pages/present.py").run()
+    assert not at.exception, at.exception
+    [button] = [b for b in at.get("download_button") if "deck" in b.proto.label]
+    assert button.proto.label == "Download the deck (PowerPoint)"
+    st.cache_resource.clear()
+    st.cache_data.clear()
