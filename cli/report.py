@@ -231,3 +231,27 @@ def register(app: typer.Typer) -> None:
             data = council_deck(session, SYSTEM, found.id)
         output.write_bytes(data)
         echo(f"Wrote the deck of '{found.name}' to {output} ({len(data) // 1024} KB).")
+
+    @app.command()
+    @friendly
+    def guide(
+        cycle: str = typer.Argument(..., help="The cycle's id or name."),
+        pairing: int = typer.Option(..., "--pairing", help="The pairing's id."),
+        output: Path = typer.Option(..., "--output", "-o", help="The PDF file to write (.pdf)."),
+    ) -> None:
+        """Write the facilitator's guide to one pairing's feedback conversation as a PDF: what
+        to open with, questions for the mirror and each large gap, what the seeds say, how to
+        move to the plan (the report page's "Download the facilitator's guide")."""
+        if output.suffix.lower() != ".pdf":
+            fail("The guide is a PDF: give a name ending in .pdf (-o).", code=2)
+        if not output.parent.is_dir():
+            fail(f"There is no folder {output.parent} to write the guide in (-o).")
+        from feedback.results.guide import facilitator_guide
+        from feedback.setup.cycles import find_cycle
+
+        with unit_of_work() as session:
+            found = find_cycle(session, cycle)
+            assert found.id is not None
+            data = facilitator_guide(session, SYSTEM, found.id, pairing)
+        output.write_bytes(data)
+        echo(f"Wrote the facilitator's guide for pairing {pairing} to {output}.")

@@ -37,7 +37,10 @@ PAGES_ALIAS = "{tandem:pages}"
 LIVE_MARK = "DRAFT: live results, not published — not for circulation"
 
 
-class _Document(FPDF):
+class PdfDocument(FPDF):
+    """An A4 page in DejaVu Sans with a two-line footer (what it is about; the mark and the
+    page count): the pairing report and the facilitator's guide (feedback.results.guide)."""
+
     def __init__(self, about: str, mark: str) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.about, self.mark = about, mark
@@ -152,7 +155,7 @@ def pairing_report_pdf(report: PairingReport) -> bytes:
     # Live results (a closed cycle not yet published) are marked on every page: a copy passed
     # on early could be set against the published edition, which may hold replies back.
     mark = f"edition {edition} · confidential" if edition else LIVE_MARK
-    doc = _Document(f"{member} and {officer} · {meta.get('cycle_name', '')}", mark)
+    doc = PdfDocument(f"{member} and {officer} · {meta.get('cycle_name', '')}", mark)
     doc.set_title(f"Pairing report: {member} and {officer}")
     doc.set_author("Tandem")
     doc.add_page()
