@@ -178,7 +178,7 @@ def guide_pdf(report: PairingReport) -> bytes:
         for q in words.gap_questions.get(str(f["kind"]), []) + _dimension(words, f).questions:
             doc.para(f"• {q}")
 
-    codes = []
+    codes: list[tuple[str, str]] = []
     for f in mirrors + gaps:
         if f["dimension_code"] not in [c for c, _ in codes]:
             codes.append((f["dimension_code"], str(f["dimension_name"])))
