@@ -420,13 +420,13 @@ if is_staff(actor):
 
     st.divider()
     st.download_button(
-        "Download the facilitator's guide (PDF)",
+        "Download the facilitator's guide",
         data=_guide_bytes,
         file_name=guide_filename(meta),
         mime="application/pdf",
         on_click="ignore",
         icon=":material/record_voice_over:",
-        help="For the facilitator only: what to open with, questions for the mirror and each "
+        help="A PDF for the facilitator only: what to open with, questions for the mirror and each "
         "large gap, what the seeds say about each dimension in the findings, and how to move "
         "to the plan. Not for the pair.",
         key="report_guide",
