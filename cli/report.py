@@ -255,3 +255,25 @@ def register(app: typer.Typer) -> None:
             data = facilitator_guide(session, SYSTEM, found.id, pairing)
         output.write_bytes(data)
         echo(f"Wrote the facilitator's guide for pairing {pairing} to {output}.")
+
+    @app.command()
+    @friendly
+    def pack(
+        cycle: str = typer.Argument(..., help="The cycle's id or name."),
+        output: Path = typer.Option(..., "--output", "-o", help="The PDF file to write (.pdf)."),
+    ) -> None:
+        """Write a closed cycle's results pack as one PDF: the council overview, then every
+        pairing's report (the presentation page's "Download the results pack")."""
+        if output.suffix.lower() != ".pdf":
+            fail("The pack is a PDF: give a name ending in .pdf (-o).", code=2)
+        if not output.parent.is_dir():
+            fail(f"There is no folder {output.parent} to write the pack in (-o).")
+        from feedback.results.pack import council_pack
+        from feedback.setup.cycles import find_cycle
+
+        with unit_of_work() as session:
+            found = find_cycle(session, cycle)
+            assert found.id is not None
+            data = council_pack(session, SYSTEM, found.id)
+        output.write_bytes(data)
+        echo(f"Wrote the results pack of '{found.name}' to {output} ({len(data) // 1024} KB).")
