@@ -250,7 +250,7 @@ def test_tandem_deck_writes_the_same_deck(demo_url: str, tmp_path: Path) -> None
     assert refused.returncode == 2 and ".pptx" in refused.stderr
 
 
-def test_the_presentation_page_offers_the_deck_to_staff(
+def test_the_presentation_page_offers_the_deck_and_pack_to_staff(
     demo_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import streamlit as st
@@ -263,7 +263,8 @@ def test_the_presentation_page_offers_the_deck_to_staff(
     at.run()
     at.switch_page("pages/present.py").run()
     assert not at.exception, at.exception
-    [button] = [b for b in at.get("download_button") if "deck" in b.proto.label]
-    assert button.proto.label == "Download the deck (PowerPoint)"
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download the deck (PowerPoint)" in labels
+    assert "Download the results pack (PDF)" in labels
     st.cache_resource.clear()
     st.cache_data.clear()
