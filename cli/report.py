@@ -206,3 +206,74 @@ def register(app: typer.Typer) -> None:
                 path.write_bytes(chart_kit.to_png(chart))
             made.append(path.name)
         echo(f"Wrote {len(made)} chart(s) to {output}: {', '.join(made) or 'none'}.")
+
+    @app.command()
+    @friendly
+    def deck(
+        cycle: str = typer.Argument(..., help="The cycle's id or name."),
+        output: Path = typer.Option(
+            ..., "--output", "-o", help="The PowerPoint file to write (.pptx)."
+        ),
+    ) -> None:
+        """Write a closed cycle's results as an editable PowerPoint deck with speaker notes:
+        the council overview, then each pairing's findings, mirror and gaps (the
+        presentation page's "Download the deck")."""
+        if output.suffix.lower() != ".pptx":
+            fail("The deck is a PowerPoint file: give a name ending in .pptx (-o).", code=2)
+        if not output.parent.is_dir():
+            fail(f"There is no folder {output.parent} to write the deck in (-o).")
+        from feedback.results.deck import council_deck
+        from feedback.setup.cycles import find_cycle
+
+        with unit_of_work() as session:
+            found = find_cycle(session, cycle)
+            assert found.id is not None
+            data = council_deck(session, SYSTEM, found.id)
+        output.write_bytes(data)
+        echo(f"Wrote the deck of '{found.name}' to {output} ({len(data) // 1024} KB).")
+
+    @app.command()
+    @friendly
+    def guide(
+        cycle: str = typer.Argument(..., help="The cycle's id or name."),
+        pairing: int = typer.Option(..., "--pairing", help="The pairing's id."),
+        output: Path = typer.Option(..., "--output", "-o", help="The PDF file to write (.pdf)."),
+    ) -> None:
+        """Write the facilitator's guide to one pairing's feedback conversation as a PDF: what
+        to open with, questions for the mirror and each large gap, what the seeds say, how to
+        move to the plan (the report page's "Download the facilitator's guide")."""
+        if output.suffix.lower() != ".pdf":
+            fail("The guide is a PDF: give a name ending in .pdf (-o).", code=2)
+        if not output.parent.is_dir():
+            fail(f"There is no folder {output.parent} to write the guide in (-o).")
+        from feedback.results.guide import facilitator_guide
+        from feedback.setup.cycles import find_cycle
+
+        with unit_of_work() as session:
+            found = find_cycle(session, cycle)
+            assert found.id is not None
+            data = facilitator_guide(session, SYSTEM, found.id, pairing)
+        output.write_bytes(data)
+        echo(f"Wrote the facilitator's guide for pairing {pairing} to {output}.")
+
+    @app.command()
+    @friendly
+    def pack(
+        cycle: str = typer.Argument(..., help="The cycle's id or name."),
+        output: Path = typer.Option(..., "--output", "-o", help="The PDF file to write (.pdf)."),
+    ) -> None:
+        """Write a closed cycle's results pack as one PDF: the council overview, then every
+        pairing's report (the presentation page's "Download the results pack")."""
+        if output.suffix.lower() != ".pdf":
+            fail("The pack is a PDF: give a name ending in .pdf (-o).", code=2)
+        if not output.parent.is_dir():
+            fail(f"There is no folder {output.parent} to write the pack in (-o).")
+        from feedback.results.pack import council_pack
+        from feedback.setup.cycles import find_cycle
+
+        with unit_of_work() as session:
+            found = find_cycle(session, cycle)
+            assert found.id is not None
+            data = council_pack(session, SYSTEM, found.id)
+        output.write_bytes(data)
+        echo(f"Wrote the results pack of '{found.name}' to {output} ({len(data) // 1024} KB).")

@@ -5,8 +5,11 @@ no comments and nothing else that could point to one anonymous rater."""
 import streamlit as st
 
 from core.errors import TandemError
+from core.roles import is_staff
 from core.vocabulary import kind_label
 from feedback.results import charts
+from feedback.results.deck import council_deck, deck_filename
+from feedback.results.pack import council_pack, pack_filename
 from feedback.results.publication import read_council_overview, read_pairing_report
 from feedback.results.report_index import readable_cycles, readable_reports
 from feedback.results.tables import GAP_THRESHOLD, national_source
@@ -44,6 +47,43 @@ if cycles.empty:
     st.stop()
 
 cycle_id = pick("Cycle to present", cycle_names(cycles), "present_cycle", where=st.sidebar)
+
+
+def deck_bytes() -> bytes:
+    """The deck, built when the button is pressed (charts take a few seconds)."""
+    with unit_of_work() as session:
+        return council_deck(session, actor, int(cycle_id))
+
+
+if is_staff(actor):
+    chosen = cycles[cycles["cycle_id"] == cycle_id].iloc[0]
+    st.sidebar.download_button(
+        "Download the deck (PowerPoint)",
+        data=deck_bytes,
+        file_name=deck_filename(str(chosen["council"]), str(chosen["cycle"])),
+        mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        on_click="ignore",
+        icon=":material/slideshow:",
+        help="The council's results as slides with speaker notes, to edit and take away: "
+        "the same figures as these slides, no comments.",
+        key="present_deck",
+    )
+
+    def pack_bytes() -> bytes:
+        with unit_of_work() as session:
+            return council_pack(session, actor, int(cycle_id))
+
+    st.sidebar.download_button(
+        "Download the results pack (PDF)",
+        data=pack_bytes,
+        file_name=pack_filename(str(chosen["council"]), str(chosen["cycle"])),
+        mime="application/pdf",
+        on_click="ignore",
+        icon=":material/picture_as_pdf:",
+        help="The council overview and every pairing's report in one PDF, to print or "
+        "send to the council.",
+        key="present_pack",
+    )
 pairings = reports[reports["cycle_id"] == cycle_id]
 INTRO = ["title", "findings", "national", "scores"]
 slides = INTRO + [f"pairing:{pid}" for pid in pairings["pairing_id"]]

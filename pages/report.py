@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import TandemError
-from core.roles import is_principal
+from core.roles import is_principal, is_staff
 from core.text import file_stem
 from core.vocabulary import kind_label, role_words
 from feedback.results import charts
@@ -409,3 +409,25 @@ with comments_tab:
         show(q["question"], kind="strong")
         for text in q["answers"]:
             show(text, kind="quote")
+
+# --- the facilitator's guide (staff only) ----------------------------------------------------
+if is_staff(actor):
+    from feedback.results.guide import facilitator_guide, guide_filename
+
+    def _guide_bytes() -> bytes:
+        with unit_of_work() as session:
+            return facilitator_guide(session, actor, int(cycle_id), int(pairing_id))
+
+    st.divider()
+    st.download_button(
+        "Download the facilitator's guide",
+        data=_guide_bytes,
+        file_name=guide_filename(meta),
+        mime="application/pdf",
+        on_click="ignore",
+        icon=":material/record_voice_over:",
+        help="A PDF for the facilitator only: what to open with, questions for the mirror and each "
+        "large gap, what the seeds say about each dimension in the findings, and how to move "
+        "to the plan. Not for the pair.",
+        key="report_guide",
+    )

@@ -13,6 +13,7 @@ quote prefix so it stays text when edited.
 from __future__ import annotations
 
 import hashlib
+import math
 import zipfile
 from dataclasses import dataclass
 from datetime import date
@@ -65,18 +66,20 @@ SPARE_ROWS = 200  # dropdowns and highlighting reach this far below the table fo
 DATE_FORMAT = "d mmm yyyy"
 RESERVED = {META_SHEET.lower(), LISTS_SHEET.lower(), OVERVIEW_SHEET.lower()}
 
-# (header, width, hidden). The order is the contract with the import.
+# (header, width, hidden). The order is the contract with the import. The visible widths
+# add up to what fits the width of a landscape A4 page at about 85% (9 pt text), so the
+# printout stays readable; long text wraps and the row grows (see fit_row_height).
 COLUMNS: list[tuple[str, int, bool]] = [
-    ("Goal", 34, False),
-    ("Dimension", 22, False),
-    ("Challenge", 20, False),
-    ("Action", 52, False),
-    ("Owner", 10, False),
-    ("Due date", 13, False),
-    ("Success measure", 40, False),
-    ("Status", 14, False),
-    ("Last check-in", 32, False),
-    ("New check-in note", 34, False),
+    ("Goal", 22, False),
+    ("Dimension", 14, False),
+    ("Challenge", 12, False),
+    ("Action", 30, False),
+    ("Owner", 18, False),
+    ("Due date", 11, False),
+    ("Success measure", 24, False),
+    ("Status", 11, False),
+    ("Last check-in", 18, False),
+    ("New check-in note", 18, False),
     ("Plan ID", 9, True),
     ("Revision", 9, True),
     ("Goal ID", 9, True),
@@ -90,6 +93,56 @@ HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 OVERDUE_FILL = PatternFill("solid", fgColor="F8D7DA")
 OVERDUE_FONT = Font(color="842029")
 TITLE_FONT = Font(bold=True, size=14)
+LINE_HEIGHT = 15.0  # points per line of 11 pt Calibri, as Excel and LibreOffice lay it out
+CHARS_PER_WIDTH = 1.15  # average characters of prose per unit of column width (a "0" wide)
+PAGE_MARGIN = 0.4  # inches, left and right; top and bottom leave room for header and footer
+
+
+# --- owners by name ---------------------------------------------------------------------
+
+
+def owner_label(owner: str, member: str, officer: str) -> str:
+    """An action's owner as people read it on paper: "Cllr Jane Smith (member)",
+    "Tom Reed (officer)" or "Joint: Cllr Jane Smith and Tom Reed". The role word in brackets
+    (or "Joint:") is what the import reads back (owner_role), so a name that changes
+    between export and import changes nothing."""
+    if owner == "member" and member:
+        return f"{member} (member)"
+    if owner == "officer" and officer:
+        return f"{officer} (officer)"
+    if owner == "joint" and member and officer:
+        return f"Joint: {member} and {officer}"
+    return owner
+
+
+def owner_role(text: str) -> str:
+    """The stored owner (member, officer, joint) a cell names: the label owner_label wrote,
+    or the plain role word; anything else comes back as typed (lower case) for the import
+    to refuse."""
+    low = " ".join(text.split()).lower()
+    if low in OWNERS:
+        return low
+    if low.startswith("joint:") or low.endswith("(joint)"):
+        return "joint"
+    for role in ("member", "officer"):
+        if low.endswith(f"({role})"):
+            return role
+    return low
+
+
+def fit_row_height(ws: Worksheet, row: int, widths: dict[int, float]) -> None:
+    """Set the row's height to hold its wrapped text. Neither openpyxl nor LibreOffice's
+    import sizes a row for wrapped text written by a program, and a row left at the
+    default height prints its wrapped lines over the rows below."""
+    lines = 1
+    for column, width in widths.items():
+        value = ws.cell(row, column).value
+        if not isinstance(value, str) or not value:
+            continue
+        per_line = max(int(width * CHARS_PER_WIDTH) - 1, 1)
+        count = sum(max(math.ceil(len(part) / per_line), 1) for part in value.split("\n"))
+        lines = max(lines, count)
+    ws.row_dimensions[row].height = min(LINE_HEIGHT * lines + 3, 409)  # Excel's maximum
 
 
 # --- the data ---------------------------------------------------------------------------
@@ -292,22 +345,32 @@ def no_chart_note(cycle: Cycle, readable: bool) -> str:
 # --- the workbook -----------------------------------------------------------------------
 
 
-def _lists_sheet(wb: Workbook) -> None:
+def owner_list_name(n: int) -> str:
+    """The named list of the owners of the n-th pairing's sheet (their names)."""
+    return f"{OWNER_LIST}{n}"
+
+
+def _lists_sheet(wb: Workbook, owners: list[list[str]]) -> None:
+    """The dropdowns' choices: the statuses, and for each pairing's sheet its three owners
+    by name (column B for the first sheet, C for the second, …)."""
     ws = wb.create_sheet(LISTS_SHEET)
     put_text(ws.cell(1, 1), "Status")
-    put_text(ws.cell(1, 2), "Owner")
     for i, status in enumerate(STATUSES, start=2):
         put_text(ws.cell(i, 1), status)
-    for i, owner in enumerate(OWNERS, start=2):
-        put_text(ws.cell(i, 2), owner)
-    ws.sheet_state = "hidden"
     ref = LISTS_SHEET  # a plain name: no quotes needed
     wb.defined_names[STATUS_LIST] = DefinedName(
         STATUS_LIST, attr_text=f"{ref}!$A$2:$A${len(STATUSES) + 1}"
     )
-    wb.defined_names[OWNER_LIST] = DefinedName(
-        OWNER_LIST, attr_text=f"{ref}!$B$2:$B${len(OWNERS) + 1}"
-    )
+    for n, labels in enumerate(owners, start=1):
+        column = get_column_letter(n + 1)
+        put_text(ws.cell(1, n + 1), f"Owner {n}")
+        for i, label in enumerate(labels, start=2):
+            put_text(ws.cell(i, n + 1), label)
+        name = owner_list_name(n)
+        wb.defined_names[name] = DefinedName(
+            name, attr_text=f"{ref}!${column}$2:${column}${len(labels) + 1}"
+        )
+    ws.sheet_state = "hidden"
 
 
 def _header(ws: Worksheet, row: int, headers: list[str]) -> None:
@@ -326,9 +389,16 @@ def _overdue_rule(formula: str) -> Rule:
     return rule
 
 
-def _print_setup(ws: Worksheet, header_row: int) -> None:
-    """Printed or saved as PDF: landscape A4, every column on one page's width, the header
-    row repeated on each page — plans are taken to meetings on paper."""
+def _header_text(text: str) -> str:
+    """Text for a printed header or footer: & starts a field code there, so it is doubled."""
+    return text.replace("&", "&&")
+
+
+def _print_setup(ws: Worksheet, header_row: int, council: str, cycle: Cycle) -> None:
+    """Printed or saved as PDF: landscape A4, every column on one page's width (as many
+    pages down as the plan needs, never squeezed onto one), the header row repeated on each
+    page, the council and cycle in the page header and the page number in the footer —
+    plans are taken to meetings on paper."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     if ws.sheet_properties.pageSetUpPr is None:
@@ -337,6 +407,19 @@ def _print_setup(ws: Worksheet, header_row: int) -> None:
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_margins.left = ws.page_margins.right = PAGE_MARGIN
+    ws.page_margins.top = ws.page_margins.bottom = 0.7
+    ws.page_margins.header = ws.page_margins.footer = 0.3
+    ws.print_options.horizontalCentered = True
+    title = f"{council}: development plans, {cycle.name}" if council else cycle.name
+    header, footer = ws.oddHeader, ws.oddFooter
+    assert header is not None and footer is not None  # openpyxl makes both for a sheet
+    header.center.text = _header_text(title)
+    header.center.size = 10
+    footer.left.text = _header_text(ws.title)
+    footer.left.size = 9
+    footer.right.text = "Page &P of &N"
+    footer.right.size = 9
 
 
 def _overview(
@@ -377,9 +460,16 @@ def _overview(
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
     ws.add_table(table)
     ws.freeze_panes = f"A{hr + 1}"
-    _print_setup(ws, hr)
-    for i, width in enumerate([48, 24, 22, 15, 8, 9, 8, 10, 9, 34], start=1):
+    _print_setup(ws, hr, council, cycle)
+    widths = [40, 22, 14, 10, 7, 8, 7, 9, 9, 26]
+    for i, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
+    wrap, top = Alignment(vertical="top", wrap_text=True), Alignment(vertical="top")
+    for r in range(hr + 1, last + 1):
+        for c in range(1, len(headers) + 1):
+            ws.cell(r, c).alignment = wrap if c in (1, 2, 10) else top
+        fit_row_height(ws, r, {1: widths[0], 2: widths[1], 10: widths[9]})
+    fit_row_height(ws, hr, dict(enumerate(widths, start=1)))
     dxf_rule = _overdue_rule(f"$I{hr + 1}>0")
     ws.conditional_formatting.add(f"I{hr + 1}:I{last}", dxf_rule)
 
@@ -394,6 +484,7 @@ def _plan_sheet(
     png: bytes | None,
     today: date,
     no_chart: str = "No gap chart in this export.",
+    council: str = "",
 ) -> None:
     ws = wb.create_sheet(title)
     plan = pp.plan
@@ -435,7 +526,7 @@ def _plan_sheet(
                 values.update(
                     {
                         "Action": a.description,
-                        "Owner": a.owner,
+                        "Owner": owner_label(a.owner, pp.member, pp.officer),
                         "Due date": a.due_on,
                         "Success measure": a.success_measure,
                         "Status": a.status,
@@ -449,6 +540,7 @@ def _plan_sheet(
                 if name == "Due date":
                     cell.value = value
                     cell.number_format = DATE_FORMAT
+                    cell.alignment = Alignment(vertical="top")
                 elif name in ID_COLUMNS:
                     cell.value = value
                 else:
@@ -463,12 +555,20 @@ def _plan_sheet(
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
     ws.add_table(table)
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
-    _print_setup(ws, HEADER_ROW)
+    _print_setup(ws, HEADER_ROW, council, cycle)
     ws.print_area = f"A1:{end_col}{last}"  # the plan itself; the chart is for the screen
     for i, (_, width, hidden) in enumerate(COLUMNS, start=1):
         dim = ws.column_dimensions[get_column_letter(i)]
         dim.width = width
         dim.hidden = hidden
+    visible = {i: float(w) for i, (_, w, hidden) in enumerate(COLUMNS, start=1) if not hidden}
+    for r in range(HEADER_ROW, last + 1):
+        fit_row_height(ws, r, visible)
+    # the lines above the table run across the page: one line each, wrapped over the width
+    for r in (2, 3):
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=len(visible))
+        ws.cell(r, 1).alignment = Alignment(vertical="top", wrap_text=True)
+        fit_row_height(ws, r, {1: sum(visible.values())})
     reach = last + SPARE_ROWS
     first = HEADER_ROW + 1
     status_col = get_column_letter(COL["Status"])
@@ -485,11 +585,11 @@ def _plan_sheet(
     status_dv.add(f"{status_col}{first}:{status_col}{reach}")
     owner_dv = DataValidation(
         type="list",
-        formula1=OWNER_LIST,
+        formula1=owner_list_name(n),
         allow_blank=True,
         showErrorMessage=True,
         errorTitle="Owner",
-        error="Choose one of: " + ", ".join(OWNERS) + ".",
+        error="Choose one of the names in the list: the member, the officer, or both (joint).",
     )
     owner_dv.add(f"{owner_col}{first}:{owner_col}{reach}")
     ws.add_data_validation(status_dv)
@@ -561,8 +661,9 @@ def export_plans(
     dims = dimension_names(session, cycle_id)
     used: set[str] = set()
     titles = {stored_id(pp.pairing.id): sheet_title(pp.label, used) for pp in rows if pp.plan}
+    council_name = council.name if council else ""
     wb = Workbook()
-    _overview(wb, cycle, council.name if council else "", rows, titles, today)
+    _overview(wb, cycle, council_name, rows, titles, today)
     sheets = []
     with_plans = [pp for pp in rows if pp.plan]
     council_gaps = _council_gaps(session, actor, cycle) if charts and len(with_plans) > 1 else None
@@ -578,9 +679,9 @@ def export_plans(
             png = None if gaps is None else gap_chart_png(gaps)
             note = no_chart_note(cycle, gaps is not None)
         title = titles[stored_id(pp.pairing.id)]
-        _plan_sheet(wb, title, n, pp, cycle, dims, png, today, note)
+        _plan_sheet(wb, title, n, pp, cycle, dims, png, today, note, council_name)
         sheets.append((title, pp))
-    _lists_sheet(wb)
+    _lists_sheet(wb, [[owner_label(o, pp.member, pp.officer) for o in OWNERS] for pp in with_plans])
     _meta_sheet(wb, actor, cycle, sheets)
     out = BytesIO()
     wb.save(out)

@@ -22,7 +22,15 @@ from core.roles import Actor
 from core.uploads import MAX_COLUMNS, MAX_UPLOAD_BYTES, open_workbook, read_sheet
 from feedback.access import require_plan_editor
 from feedback.models import Cycle
-from planning.excel import COLUMNS, FORMAT, HEADERS, LISTS_SHEET, META_SHEET, OVERVIEW_SHEET
+from planning.excel import (
+    COLUMNS,
+    FORMAT,
+    HEADERS,
+    LISTS_SHEET,
+    META_SHEET,
+    OVERVIEW_SHEET,
+    owner_role,
+)
 from planning.models import CheckIn, DevelopmentPlan, PlanRevision
 from planning.plans import (
     OWNERS,
@@ -382,7 +390,7 @@ class _Reader:
             except Invalid as exc:
                 self.error(title, r, str(exc))
                 values[key] = raw
-        owner = _text(cells["Owner"].value).strip().lower()
+        owner = owner_role(_text(cells["Owner"].value))
         status = _text(cells["Status"].value).strip().lower()
         new = action_id is None
         if new and not values["description"] and not values["note"]:

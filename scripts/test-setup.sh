@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything the test suite needs beyond Python packages, installed from Debian's packages:
-# Chromium for the browser tests, LibreOffice to open exported workbooks, and the local
+# Chromium for the browser tests, LibreOffice to open exported workbooks and decks, and the local
 # PostgreSQL 15 server with a role for the tests. Writes .test-env for `make test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v libreoffice >/dev/null || need+=(libreoffice-calc-nogui)
+[ -e /usr/lib/libreoffice/program/libsdlo.so ] || need+=(libreoffice-impress-nogui)
 command -v pdftoppm >/dev/null || need+=(poppler-utils)
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then

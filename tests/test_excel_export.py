@@ -21,7 +21,7 @@ from core.errors import PermissionDenied
 from core.roles import SYSTEM, Actor
 from core.text import paragraphs
 from feedback.models import Cycle, Pairing, Person
-from planning.excel import DATE_FORMAT, HEADERS, export_plans
+from planning.excel import DATE_FORMAT, HEADERS, export_plans, owner_label
 from planning.excel_import import import_plans
 from planning.models import PlanAction
 from planning.plans import add_action, add_check_in, add_goal, create_plan, find_plan, plan_snapshot
@@ -108,7 +108,9 @@ def test_exported_workbook_read_back_cell_by_cell(engine) -> None:
         assert ws.cell(r, 2).value == "Clear priorities"
         assert ws.cell(r, 3).value == "Strategy"
         assert ws.cell(r, 4).value == action["description"]
-        assert ws.cell(r, 5).value == action["owner"]
+        assert ws.cell(r, 5).value == owner_label(
+            action["owner"], "Cllr Margaret Oduya", "David Ashworth"
+        )
         due = ws.cell(r, 6)
         assert isinstance(due.value, datetime) and due.is_date
         assert due.value.date().isoformat() == action["due_on"]
@@ -123,15 +125,20 @@ def test_exported_workbook_read_back_cell_by_cell(engine) -> None:
         ]
         assert all(isinstance(ws.cell(r, c).value, int) for c in range(11, 15))
     assert [ws.column_dimensions[c].hidden for c in "ABCDEFGHIJKLMN"] == [False] * 10 + [True] * 4
-    assert ws.column_dimensions["D"].width == 52
+    assert ws.column_dimensions["D"].width == 30
 
     # status and owner dropdowns over named lists on the hidden Lists sheet
     dvs = {dv.formula1: dv for dv in ws.data_validations.dataValidation}
-    assert set(dvs) == {"StatusList", "OwnerList"}
+    assert set(dvs) == {"StatusList", "OwnerList1"}
     assert dvs["StatusList"].type == "list" and "H5" in dvs["StatusList"].sqref
     assert "H200" in dvs["StatusList"].sqref  # new rows below the table get it too
     assert wb.defined_names["StatusList"].attr_text == "Lists!$A$2:$A$5"
-    assert wb.defined_names["OwnerList"].attr_text == "Lists!$B$2:$B$4"
+    assert wb.defined_names["OwnerList1"].attr_text == "Lists!$B$2:$B$4"
+    assert [wb["Lists"].cell(r, 2).value for r in range(2, 5)] == [
+        "Cllr Margaret Oduya (member)",
+        "David Ashworth (officer)",
+        "Joint: Cllr Margaret Oduya and David Ashworth",
+    ]
     assert [wb["Lists"].cell(r, 1).value for r in range(2, 6)] == [
         "not started",
         "in progress",
@@ -335,3 +342,140 @@ def test_libreoffice_converts_the_workbook_headless(demo_engine, engine, tmp_pat
     with session_scope(engine) as s:
         result = import_plans(s, SYSTEM, (resaved / "payloads.xlsx").read_bytes(), apply=False)
     assert result.ok and result.changes == [], (result.errors, result.changes)
+
+
+LONG = (
+    "Agree with the chief executive how advice is asked for and recorded before each "
+    "cabinet decision, and review together after three months whether it is working "
+)
+
+
+def _long_plan(engine) -> tuple[int, int]:
+    """A plan of thirty actions with long wrapped text: several printed pages."""
+    built = build_cycle(engine, raters_per_group=1, second_pairing=False)
+    with session_scope(engine) as s:
+        plan = create_plan(s, SYSTEM, built.pairing_ids[0], built.cycle_id)
+        for g in range(3):
+            goal = add_goal(s, SYSTEM, plan.id, "advice", f"Goal {g}: {LONG[:60]}")
+            for a in range(10):
+                owner = ("member", "officer", "joint")[a % 3]
+                add_action(
+                    s,
+                    SYSTEM,
+                    goal.id,
+                    f"Action {g}.{a}: {LONG * (1 + a % 2)}",
+                    owner,
+                    date(2027, 1 + a, 1),
+                    success_measure=f"Measure {g}.{a}: {LONG[:90]}",
+                )
+        return built.cycle_id, plan.id
+
+
+def _pdf_words(pdf: Path) -> list[list[tuple[float, float, float, float, str]]]:
+    """Every word of every page with its box, from pdftotext -bbox."""
+    import re
+
+    html = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    pages = []
+    for page in html.split("<page ")[1:]:
+        words = re.findall(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>',
+            page,
+        )
+        pages.append([(float(a), float(b), float(c), float(d), w) for a, b, c, d, w in words])
+    return pages
+
+
+def _convert(soffice: str, src: Path, out: Path, profile: Path) -> Path:
+    done = subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out),
+            str(src),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    return out / (src.stem + ".pdf")
+
+
+@pytest.mark.slow
+def test_the_workbook_prints_readably(engine, tmp_path: Path) -> None:
+    """Row heights hold the wrapped text, landscape A4 one page wide and as many pages down
+    as it needs, the header row and the council's name on every page, owners by name; then
+    LibreOffice prints it: several pages, nothing overprinted, text at a readable size."""
+    cycle_id, plan_id = _long_plan(engine)
+    with Session(engine) as s:
+        data = export_plans(s, SYSTEM, cycle_id, today=TODAY, charts=False)
+    wb = read(data)
+    ws = wb[wb.sheetnames[1]]
+    assert ws.max_row == 4 + 30
+    for r in range(5, 35):
+        action = ws.cell(r, 4).value
+        height = ws.row_dimensions[r].height
+        # the Action column is 30 wide: about 33 characters to a line, 15 points a line
+        assert height is not None and height >= 15 * (len(action) // 40), (r, height)
+        assert height <= 15 * (len(action) // 25 + 1) + 3, (r, height)
+    # owners by name, with the role the import reads back
+    owners = [ws.cell(r, 5).value for r in range(5, 8)]
+    assert owners == [
+        "Cllr Siân Llewelyn (member)",
+        "Rhodri ap Dafydd (officer)",
+        "Joint: Cllr Siân Llewelyn and Rhodri ap Dafydd",
+    ]
+    # print setup, on the overview and each plan sheet
+    for sheet in (wb["Overview"], ws):
+        setup = sheet.page_setup
+        assert setup.orientation == "landscape" and setup.paperSize == 9  # A4
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage is True
+        assert setup.fitToWidth == 1 and setup.fitToHeight == 0  # not squeezed to one page
+        assert sheet.oddHeader.center.text == (
+            "Llanfair County Council: development plans, Adolygiad 2027"
+        )
+        assert sheet.oddFooter.right.text == "Page &P of &N"
+    assert ws.print_title_rows == "$4:$4"
+    visible = [ws.column_dimensions[c].width for c in "ABCDEFGHIJ"]
+    assert sum(visible) <= 180  # about 85% of a landscape A4 page's width: 9 pt text
+
+    src = tmp_path / "plans.xlsx"
+    src.write_bytes(data)
+    pdf = _convert(_soffice(), src, tmp_path / "pdf", tmp_path / "lo-profile")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    words = _pdf_words(pdf)
+    assert len(words) == pages
+    plan_pages = [p for p in words if any(w[4] == "Action" for w in p)]
+    assert len(plan_pages) >= 3, pages  # thirty long actions run over several pages …
+    assert pages <= 12  # … but not one page per row
+    for page in words:
+        text = " ".join(w[4] for w in page)
+        assert "Llanfair County Council: development plans" in text  # the page header
+        assert "Page" in text
+        # readable: the words' boxes are at least 7 points high (about 9 pt type)
+        heights = sorted(w[3] - w[1] for w in page)
+        assert heights[len(heights) // 2] >= 7, heights[len(heights) // 2]
+        # nothing overprinted: no two words' boxes overlap by more than a sliver (the boxes
+        # of two lines in one cell touch by about a point: ascent and descent)
+        boxes = sorted(page)
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1 :]:
+                if b[0] >= a[2]:
+                    break
+                dx = min(a[2], b[2]) - max(a[0], b[0])
+                dy = min(a[3], b[3]) - max(a[1], b[1])
+                assert dx <= 1 or dy <= 3, (a, b)
+    for page in plan_pages:  # the header row repeats on every page of the plan
+        assert {"Goal", "Owner", "Status"} <= {w[4] for w in page}
+    everything = " ".join(w[4] for p in words for w in p)
+    assert "Rhodri ap Dafydd (officer)" in everything
+    assert "(member)" in everything and "Joint:" in everything
+    assert "Action 2.9:" in everything  # the last row printed too

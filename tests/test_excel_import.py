@@ -400,3 +400,40 @@ def test_a_repeated_note_in_an_out_of_date_workbook_is_refused_not_dropped(engin
     with Session(engine) as s:
         notes = s.exec(select(CheckIn.note).where(CheckIn.plan_id == plan_id)).all()
     assert notes == ["On track"]  # January's only: nothing saved, nothing lost silently
+
+
+def test_owners_chosen_by_name_come_back_as_their_role(engine, plans) -> None:
+    """The workbook names owners ("Cllr Siân Llewelyn (member)", "Joint: … and …"); the
+    dropdown offers the pairing's three names; a name chosen from it, or the plain role word,
+    comes back as the role it stands for."""
+    built, plan_id, _other, data = plans
+    wb = load_workbook(BytesIO(data))
+    ws = wb[SHEET]
+    assert [ws[f"E{r}"].value for r in (5, 6, 7)] == [
+        "Rhodri ap Dafydd (officer)",
+        "Cllr Siân Llewelyn (member)",
+        "Cllr Siân Llewelyn (member)",
+    ]
+    joint = "Joint: Cllr Siân Llewelyn and Rhodri ap Dafydd"
+    assert wb["Lists"]["B4"].value == joint
+
+    def changes(wb) -> None:
+        ws = wb[SHEET]
+        ws["E5"] = joint  # chosen from the dropdown
+        ws["E6"] = "Rhodri ap Dafydd (officer)"
+        ws["A8"] = "Seek advice first"
+        ws["D8"] = "Brief the group leaders together"
+        ws["E8"] = "member"  # the plain role word still reads
+
+    done = run(engine, edit(data, changes), apply=True)
+    assert done.ok and done.applied, done.errors
+    actions = view(engine, plan_id).goals[0].actions
+    assert [a.owner for a in actions] == ["joint", "officer", "member"]
+    # the same workbook exported again names them
+    with Session(engine) as s:
+        again = load_workbook(BytesIO(export_plans(s, SYSTEM, built.cycle_id, charts=False)))
+    assert [again[SHEET][f"E{r}"].value for r in (5, 6, 8)] == [
+        joint,
+        "Rhodri ap Dafydd (officer)",
+        "Cllr Siân Llewelyn (member)",
+    ]

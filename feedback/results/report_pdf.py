@@ -37,7 +37,10 @@ PAGES_ALIAS = "{tandem:pages}"
 LIVE_MARK = "DRAFT: live results, not published — not for circulation"
 
 
-class _Document(FPDF):
+class PdfDocument(FPDF):
+    """An A4 page in DejaVu Sans with a two-line footer (what it is about; the mark and the
+    page count): the pairing report and the facilitator's guide (feedback.results.guide)."""
+
     def __init__(self, about: str, mark: str) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.about, self.mark = about, mark
@@ -140,6 +143,18 @@ def pairing_report_pdf(report: PairingReport) -> bytes:
     """The report as an A4 PDF."""
     meta = report.meta
     member, officer = str(meta.get("member_name", "")), str(meta.get("officer_name", ""))
+    doc = PdfDocument("", "")
+    doc.set_title(f"Pairing report: {member} and {officer}")
+    doc.set_author("Tandem")
+    write_pairing_report(doc, report)
+    return bytes(doc.output())
+
+
+def write_pairing_report(doc: PdfDocument, report: PairingReport) -> None:
+    """The report from a new page of `doc` on: alone (pairing_report_pdf) or one of a
+    council's pack (feedback.results.pack). The footer names this pairing from here on."""
+    meta = report.meta
+    member, officer = str(meta.get("member_name", "")), str(meta.get("officer_name", ""))
     roles_of = role_words(str(meta.get("kind", "")))
     targets = {
         "member": f"{member} ({roles_of['member']})",
@@ -152,10 +167,8 @@ def pairing_report_pdf(report: PairingReport) -> bytes:
     # Live results (a closed cycle not yet published) are marked on every page: a copy passed
     # on early could be set against the published edition, which may hold replies back.
     mark = f"edition {edition} · confidential" if edition else LIVE_MARK
-    doc = _Document(f"{member} and {officer} · {meta.get('cycle_name', '')}", mark)
-    doc.set_title(f"Pairing report: {member} and {officer}")
-    doc.set_author("Tandem")
-    doc.add_page()
+    doc.add_page()  # the previous page's footer is drawn first, with its own words
+    doc.about, doc.mark = f"{member} and {officer} · {meta.get('cycle_name', '')}", mark
 
     doc.heading(f"{member} and {officer}", size=20, space=0)
     doc.para(f"{meta.get('council_name', '')} · {meta.get('cycle_name', '')} · {status}")
@@ -379,4 +392,3 @@ def pairing_report_pdf(report: PairingReport) -> bytes:
         doc.heading(str(q["question"]), size=10.5, space=1)
         for text in q["answers"]:
             doc.para(f"“{text}”", size=9)
-    return bytes(doc.output())
