@@ -44,6 +44,7 @@ RATERS = {
     "rater": "yusuf.ali@cvs.example.org",
     "phone": "eleanor.shaw@chamber.example.org",
     "screenshot": "miriam.cole@icb.example.org",
+    "offline": "alan.barker@police.example.org",
 }
 STAFF_PASSWORD = "Kingsmere-browser-test-2026"
 
