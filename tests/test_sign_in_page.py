@@ -85,7 +85,8 @@ def test_a_visitor_sees_only_the_sign_in_page(demo) -> None:
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert not at.exception
     assert at.title[0].value == "Sign in to Tandem"
-    assert [t.label for t in at.text_input] == ["Username", "Password"]
+    # The sign-in form, and the address for "Forgot your password?"
+    assert [t.label for t in at.text_input] == ["Username", "Password", "Your email address"]
     shown = everything_shown(at)
     assert "Kingsmere" not in shown and "Margaret Oduya" not in shown
     assert not at.dataframe and not at.sidebar.info  # no banner once accounts exist
