@@ -96,7 +96,7 @@ def principal_home(session: Session, actor: Actor) -> list[PairingHome]:
         .where(col(CyclePairing.pairing_id).in_(ids or [-1]))
         .order_by(col(Cycle.opens_on).desc(), col(Cycle.id).desc())
     ).all()
-    plans = {
+    plans: dict[tuple[int, int], DevelopmentPlan] = {
         (p.pairing_id, p.cycle_id): p
         for p in session.exec(
             select(DevelopmentPlan).where(col(DevelopmentPlan.pairing_id).in_(ids or [-1]))
@@ -108,7 +108,7 @@ def principal_home(session: Session, actor: Actor) -> list[PairingHome]:
         for pairing_id, cycle in cycles:
             if pairing_id != pairing.id:
                 continue
-            plan = plans.get((pairing_id, cycle.id))
+            plan = plans.get((pairing_id, int(cycle.id or 0)))
             ready = published_to_principals(cycle)
             if plan is not None:
                 plan_text = f"Your development plan is {PLAN_WORDS.get(plan.status, plan.status)}."
