@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.auth import gate, reset_page, sign_in_pages
+from ui.auth import follow_deep_link, gate, reset_page, sign_in_pages
 from ui.errors import friendly_errors
 from ui.menu import pages_for
 
@@ -36,4 +36,7 @@ with friendly_errors():
         # at that page's address: after sign-in the page asked for opens, with its query.
         st.navigation(sign_in_pages(), position="hidden").run()
         st.stop()
-    st.navigation(pages_for(actor)).run()
+    pages = pages_for(actor)
+    navigation = st.navigation(pages)
+    follow_deep_link(pages)  # a deep link opened before the router ran
+    navigation.run()

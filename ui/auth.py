@@ -26,6 +26,7 @@ import logging
 import threading
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlparse
 
 import streamlit as st
 from streamlit.errors import StreamlitDuplicateElementKey
@@ -249,6 +250,34 @@ def _oidc_actor() -> Actor | None:
         st.session_state[NOTICE_KEY] = str(exc)  # may quote the provider's email
         st.session_state["oidc_refused"] = True
         return None
+
+
+RETURN_KEY = "return_to"  # (page address, query) of a deep link run before the router
+
+
+def remember_deep_link() -> None:
+    """Called when Streamlit ran a pages/ file straight from its address before the router
+    had run in this browser session (the first request to a fresh server process): keep
+    the address and its query, so the router opens it once the visitor is signed in."""
+    try:
+        path = urlparse(st.context.url or "").path.rstrip("/").rsplit("/", 1)[-1]
+    except Exception:  # no browser connection (AppTest)
+        return
+    if path:
+        st.session_state[RETURN_KEY] = (path, st.query_params.to_dict())
+
+
+def follow_deep_link(pages: Mapping[str, list[st.Page]] | list[st.Page]) -> None:
+    """After the router drew the menu for a signed-in actor: open the page a deep link
+    asked for before the router ran (see remember_deep_link), with its query."""
+    target = st.session_state.pop(RETURN_KEY, None)
+    if not target:
+        return
+    path, query = target
+    listed = pages if isinstance(pages, list) else [p for ps in pages.values() for p in ps]
+    for page in listed:
+        if page.url_path == path:
+            st.switch_page(page, query_params=query)
 
 
 def sign_in_pages() -> list[st.Page]:
