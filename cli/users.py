@@ -1,4 +1,4 @@
-"""`tandem user add|list|set|password|link|sessions|reset-link`, `tandem purge` and
+"""`tandem user add|list|set|password|link|sessions|reset-link|home`, `tandem purge` and
 `tandem subject-access`.
 
 The command line is run by someone with access to the server and its database, so it acts
@@ -33,13 +33,13 @@ def _read_password(from_stdin: bool) -> str | None:
 
 def register(app: typer.Typer) -> None:
     user_app = typer.Typer(
-        help="User accounts: add, list, set, password, link, sessions, reset-link.",
+        help="User accounts: add, list, set, password, link, sessions, reset-link, home.",
         no_args_is_help=True,
     )
     app.add_typer(
         user_app,
         name="user",
-        help="User accounts for sign-in (add, list, set, password, link, sessions, reset-link).",
+        help="User accounts (add, list, set, password, link, sessions, reset-link, home).",
     )
 
     @user_app.command("add")
@@ -215,6 +215,29 @@ def register(app: typer.Typer) -> None:
                 else f"last used {uk_datetime(r.last_seen)}, lasts until {uk_datetime(r.expires)}"
             )
             echo(f"signed in {uk_datetime(r.started)} · {state}")
+
+    @user_app.command("home")
+    @friendly
+    def user_home(
+        username: str = typer.Argument(..., help="A principal's account."),
+    ) -> None:
+        """What a principal's Home page shows: their pairing(s), each cycle's report (or
+        when it will come) and their plan."""
+        from governance.accounts import actor_for, find_user
+        from planning.home import principal_home
+
+        engine()
+        with unit_of_work() as session:
+            user = find_user(session, username)
+            if user is None:
+                fail(f"There is no account called '{username}'.")
+            homes = principal_home(session, actor_for(session, user))
+        if not homes:
+            echo(f"{username} is not a principal linked to a pairing.")
+        for home in homes:
+            echo(f"{home.pairing} · {home.council} · {home.kind}")
+            for cycle in home.cycles:
+                echo(f"  {cycle.name}: {cycle.report} {cycle.plan}")
 
     @user_app.command("reset-link")
     @friendly
