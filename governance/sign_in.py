@@ -23,6 +23,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import delete
 from sqlmodel import Session, col, func, or_, select
 
 from core import audit, mail
@@ -42,6 +43,8 @@ SESSION_LIFETIME = timedelta(days=14)
 IDLE_LIMIT = timedelta(days=3)
 # Last use is written at most this often, so reading pages does not write on every click.
 TOUCH_EVERY = timedelta(minutes=5)
+# Sessions are kept this long after they expire (`tandem user sessions` lists them).
+KEEP_ENDED = timedelta(days=30)
 RESET_LIFETIME = timedelta(hours=1)
 RESETS_PER_HOUR = 3
 HOW_LONG = (
@@ -82,6 +85,13 @@ def begin_session(session: Session, user_id: int, now: datetime | None = None) -
     """A new sign-in session for an account just signed in; returns the token for the
     browser's cookie (it is never stored)."""
     now = now or utcnow()
+    # The account's sessions that ended or expired long ago are of no further use.
+    session.exec(
+        delete(SignInSession).where(
+            col(SignInSession.user_id) == user_id,
+            col(SignInSession.expires_at) < now - KEEP_ENDED,
+        )
+    )
     token = secrets.token_urlsafe(32)
     session.add(
         SignInSession(
@@ -227,6 +237,12 @@ def reset_link(token: str) -> str:
 
 
 def _new_reset(session: Session, user: UserAccount, now: datetime) -> str:
+    session.exec(  # spent and expired links of the account are of no further use
+        delete(PasswordReset).where(
+            col(PasswordReset.user_id) == user.id,
+            col(PasswordReset.expires_at) < now - timedelta(days=1),
+        )
+    )
     token = secrets.token_urlsafe(32)
     session.add(
         PasswordReset(

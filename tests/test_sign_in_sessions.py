@@ -267,3 +267,16 @@ def test_reset_letters_go_through_the_real_smtp_server(session, user, monkeypatc
         assert f"{BASE_URL}/?reset=" in text
         assert "works once" in text
         assert PASSWORD not in text and "Dear Sam" in text
+
+
+def test_long_expired_sessions_are_deleted_at_the_next_sign_in(session, user) -> None:
+    from governance.sign_in import KEEP_ENDED
+
+    start = utcnow()
+    begin_session(session, user.id, now=start)
+    begin_session(session, user.id, now=start + SESSION_LIFETIME)
+    session.commit()
+    assert len(session.exec(select(SignInSession)).all()) == 2  # kept a while, for the list
+    begin_session(session, user.id, now=start + SESSION_LIFETIME + KEEP_ENDED + timedelta(1))
+    session.commit()
+    assert len(session.exec(select(SignInSession)).all()) == 2  # the first is gone
