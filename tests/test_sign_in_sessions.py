@@ -280,3 +280,57 @@ def test_long_expired_sessions_are_deleted_at_the_next_sign_in(session, user) ->
     begin_session(session, user.id, now=start + SESSION_LIFETIME + KEEP_ENDED + timedelta(1))
     session.commit()
     assert len(session.exec(select(SignInSession)).all()) == 2  # the first is gone
+
+
+# --- the command line -----------------------------------------------------------------------
+
+
+def test_tandem_user_sessions_reset_link_and_home(sqlite_engine, sqlite_url) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from cycle_builder import build_cycle
+
+    from core.db import session_scope
+
+    built = build_cycle(sqlite_engine)
+    with session_scope(sqlite_engine) as s:
+        leader = create_user(
+            s,
+            SYSTEM,
+            "leader@llanfair.gov.uk",
+            "principal",
+            PASSWORD,
+            person_id=built.people["leader"],
+        )
+        tokens = [begin_session(s, leader.id) for _ in range(2)]
+    tandem = str(Path(sys.executable).parent / "tandem")
+    env = {**os.environ, "TANDEM_DATABASE_URL": sqlite_url, "TANDEM_BASE_URL": BASE_URL}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([tandem, *args], capture_output=True, text=True, env=env, timeout=300)
+
+    listed = run("user", "sessions", "leader@llanfair.gov.uk")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.count("lasts until") == 2
+    ended = run("user", "sessions", "leader@llanfair.gov.uk", "--end")
+    assert "2 sign-ins of leader@llanfair.gov.uk ended." in ended.stdout
+    with session_scope(sqlite_engine) as s:
+        assert all(check_session(s, t).actor is None for t in tokens)
+    assert run("user", "sessions", "nobody").returncode == 1
+
+    home = run("user", "home", "leader@llanfair.gov.uk")
+    assert home.returncode == 0, home.stderr
+    assert "Cllr Siân Llewelyn & Rhodri ap Dafydd" in home.stdout
+    assert "closes on 1 February 2027" in home.stdout
+
+    link = run("user", "reset-link", "leader@llanfair.gov.uk")
+    assert link.returncode == 0, link.stderr
+    url = link.stdout.splitlines()[0]
+    assert url.startswith(f"{BASE_URL}/?reset=")
+    with session_scope(sqlite_engine) as s:
+        reset_password(s, url.split("=", 1)[1], NEW_PASSWORD)
+    with session_scope(sqlite_engine) as s:
+        assert authenticate(s, "leader@llanfair.gov.uk", NEW_PASSWORD).ok
