@@ -185,6 +185,8 @@ def resolve_actor() -> Actor | None:
                 # Ended elsewhere (another tab, an administrator, a new password): said in
                 # words when this tab was signed in; a stale cookie is just forgotten.
                 _forget_sign_in(check.ended if token else "")
+                if check.ended and oidc_providers() and _oidc_logged_in():
+                    st.logout()  # an ended sign-in is not renewed by the provider's cookie
         elif (user_id := st.session_state.get(USER_ID_KEY)) is not None:
             # Signed in without a cookie session (the first administrator just created, or
             # a page test): held in this browser session only.
