@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 import ui.reminder_scheduler  # noqa: F401 - starts the reminder schedule's thread, once per process
-from ui.auth import gate, sign_in_page
+from ui.auth import follow_deep_link, gate, reset_page, sign_in_pages
 from ui.errors import friendly_errors
 from ui.menu import pages_for
 
@@ -21,10 +21,23 @@ if "t" in st.query_params:
         st.navigation(pages_for(None, rater_link=True), position="hidden").run()
     st.stop()
 
+# An emailed one-time link to set a new password (?reset=…): that form and nothing else.
+if "reset" in st.query_params:
+    with friendly_errors():
+        st.navigation(
+            [st.Page(reset_page, title="Set a new password", icon=":material/key:")],
+            position="hidden",
+        ).run()
+    st.stop()
+
 with friendly_errors():
     actor = gate()
     if actor is None:
-        # Whatever page was asked for, a visitor who has not signed in gets this one only.
-        st.navigation([st.Page(sign_in_page, title="Sign in", icon=":material/login:")]).run()
+        # Whatever page was asked for, a visitor who has not signed in gets the sign-in form,
+        # at that page's address: after sign-in the page asked for opens, with its query.
+        st.navigation(sign_in_pages(), position="hidden").run()
         st.stop()
-    st.navigation(pages_for(actor)).run()
+    pages = pages_for(actor)
+    navigation = st.navigation(pages)
+    follow_deep_link(pages)  # a deep link opened before the router ran
+    navigation.run()

@@ -86,6 +86,19 @@ def _status(
     echo(f"'{name}' is now {target}: {done}.")
 
 
+def _tell_principals(cycle: str) -> None:
+    """After the publication committed: email the principals that their report is ready
+    (a failure to send is reported, never undoes the publication)."""
+    from feedback.results.report_ready import notify_report_ready
+    from feedback.setup.cycles import find_cycle
+
+    with unit_of_work() as session:
+        found = find_cycle(session, cycle)
+        assert found.id is not None
+        emailed = notify_report_ready(session, SYSTEM, found.id)
+    echo(emailed.summary())
+
+
 def register(app: typer.Typer) -> None:
     cycle_app = typer.Typer(
         help="A council's feedback cycles: create, show, change and move through their stages.",
@@ -320,6 +333,7 @@ def register(app: typer.Typer) -> None:
             "and the edition is kept for good.",
         )
         _status(cycle, CycleStatus.published, "results published as a new edition")
+        _tell_principals(cycle)
 
     @cycle_app.command("unpublish")
     @friendly

@@ -1,4 +1,5 @@
-"""`tandem user add|list`, `tandem purge` and `tandem subject-access`.
+"""`tandem user add|list|set|password|link|sessions|reset-link|home`, `tandem purge` and
+`tandem subject-access`.
 
 The command line is run by someone with access to the server and its database, so it acts
 as the system (every action is still recorded in the audit log)."""
@@ -32,10 +33,13 @@ def _read_password(from_stdin: bool) -> str | None:
 
 def register(app: typer.Typer) -> None:
     user_app = typer.Typer(
-        help="User accounts: add, list, set, password, link.", no_args_is_help=True
+        help="User accounts: add, list, set, password, link, sessions, reset-link, home.",
+        no_args_is_help=True,
     )
     app.add_typer(
-        user_app, name="user", help="User accounts for sign-in (add, list, set, password, link)."
+        user_app,
+        name="user",
+        help="User accounts (add, list, set, password, link, sessions, reset-link, home).",
     )
 
     @user_app.command("add")
@@ -180,6 +184,75 @@ def register(app: typer.Typer) -> None:
         with unit_of_work() as session:
             set_password(session, SYSTEM, _user_id(session, username), password)
         echo(f"Password set for {username}; the account is unlocked.")
+
+    @user_app.command("sessions")
+    @friendly
+    def user_sessions(
+        username: str = typer.Argument(..., help="The account's sign-in name."),
+        end: bool = typer.Option(
+            False, "--end", help="End every sign-in of this account, in every browser."
+        ),
+    ) -> None:
+        """List an account's sign-ins (browsers kept signed in by a cookie), or end them all
+        with --end: each browser asks for a sign-in again at its next click."""
+        from core.formats import uk_datetime
+        from governance.sign_in import end_all_sessions, list_sessions
+
+        engine()
+        with unit_of_work() as session:
+            if end:
+                ended = end_all_sessions(session, SYSTEM, username)
+            rows = list_sessions(session, SYSTEM, username)
+        if end:
+            echo(f"{ended} sign-in{'s' if ended != 1 else ''} of {username} ended.")
+            return
+        if not rows:
+            echo(f"{username} has no sign-ins.")
+        for r in rows:
+            state = (
+                f"ended {uk_datetime(r.ended)} ({r.ended_because})"
+                if r.ended
+                else f"last used {uk_datetime(r.last_seen)}, lasts until {uk_datetime(r.expires)}"
+            )
+            echo(f"signed in {uk_datetime(r.started)} · {state}")
+
+    @user_app.command("home")
+    @friendly
+    def user_home(
+        username: str = typer.Argument(..., help="A principal's account."),
+    ) -> None:
+        """What a principal's Home page shows: their pairing(s), each cycle's report (or
+        when it will come) and their plan."""
+        from governance.accounts import actor_for, find_user
+        from planning.home import principal_home
+
+        engine()
+        with unit_of_work() as session:
+            user = find_user(session, username)
+            if user is None:
+                fail(f"There is no account called '{username}'.")
+            homes = principal_home(session, actor_for(session, user))
+        if not homes:
+            echo(f"{username} is not a principal linked to a pairing.")
+        for home in homes:
+            echo(f"{home.pairing} · {home.council} · {home.kind}")
+            for cycle in home.cycles:
+                echo(f"  {cycle.name}: {cycle.report} {cycle.plan}")
+
+    @user_app.command("reset-link")
+    @friendly
+    def user_reset_link(
+        username: str = typer.Argument(..., help="The account's sign-in name."),
+    ) -> None:
+        """Print a one-time link to set a new password (valid for one hour), to pass on by
+        hand when Tandem sends no email. Nothing changes until it is used."""
+        from governance.sign_in import issue_reset_link
+
+        engine()
+        with unit_of_work() as session:
+            link = issue_reset_link(session, SYSTEM, username)
+        echo(link)
+        echo("It works once, for one hour. Give it only to the account's owner.")
 
     @user_app.command("link")
     @friendly

@@ -90,6 +90,34 @@ class SignInFailure(SQLModel, table=True):
     last_failed_at: datetime = Field(default_factory=utcnow, index=True)
 
 
+class SignInSession(SQLModel, table=True):
+    """One browser's sign-in, kept by a cookie (ui.auth). Only a hash of the cookie's random
+    token is stored, so a copy of the database signs nobody in. A session ends at
+    `expires_at`, after a spell without use (governance.sign_in.IDLE_LIMIT), or when
+    `ended_at` is set: sign-out, the account switched off, a new password."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="useraccount.id", ondelete="CASCADE", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    ended_at: datetime | None = None
+    ended_because: str = Field(default="", max_length=40)
+
+
+class PasswordReset(SQLModel, table=True):
+    """A one-time link to set a new password, emailed on request. Only a hash of its token
+    is stored; it works once, and only until `expires_at`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="useraccount.id", ondelete="CASCADE", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
 class FacilitatorCouncil(SQLModel, table=True):
     user_id: int = Field(foreign_key="useraccount.id", ondelete="CASCADE", primary_key=True)
     council_id: int = Field(foreign_key="council.id", ondelete="CASCADE", primary_key=True)

@@ -19,7 +19,7 @@ from typing import overload
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.profiles import RFC_9106_LOW_MEMORY
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -28,7 +28,9 @@ from core.errors import Conflict, Invalid, NotFound, PermissionDenied, TandemErr
 from core.models import (
     Council,
     FacilitatorCouncil,
+    PasswordReset,
     SignInFailure,
+    SignInSession,
     UserAccount,
     stored_id,
     utcnow,
@@ -424,23 +426,46 @@ def signed_in_actor(session: Session, user_id: int) -> Actor | None:
     return actor_for(session, user)
 
 
-def sign_out(session: Session, actor: Actor) -> None:
-    if actor.user_id is not None:
-        audit.record(session, actor, "sign out", "useraccount", actor.user_id)
+def end_user_sessions(
+    session: Session, user_id: int, because: str, now: datetime | None = None
+) -> int:
+    """End every sign-in session of an account at once, in every browser and tab (the next
+    page any of them runs asks for a sign-in again). Returns how many were ended."""
+    result = session.exec(
+        update(SignInSession)
+        .where(col(SignInSession.user_id) == user_id, col(SignInSession.ended_at).is_(None))
+        .values(ended_at=now or utcnow(), ended_because=because[:40])
+    )
+    return int(result.rowcount or 0)
 
 
-def set_password(session: Session, actor: Actor, user_id: int, password: str) -> None:
-    """An administrator sets anyone's password; anyone may set their own."""
-    if actor.user_id != user_id:
-        require_admin(actor)
-    user = get_user(session, user_id)
+def store_new_password(session: Session, user: UserAccount, password: str) -> None:
+    """The one way a password changes (set by an administrator, by its owner, or through a
+    reset link): the same rules, the lock cleared, every sign-in session and every
+    outstanding reset link ended."""
     problems = check_password_rules(password, user.username)
     if problems:
         raise Invalid("The password was not changed.", problems)
+    now = utcnow()
     user.password_hash = hash_password(password)
     user.failed_attempts = 0
     user.locked_until = None
     session.add(user)
+    end_user_sessions(session, stored_id(user.id), "new password", now)
+    session.exec(
+        update(PasswordReset)
+        .where(col(PasswordReset.user_id) == user.id, col(PasswordReset.used_at).is_(None))
+        .values(used_at=now)
+    )
+
+
+def set_password(session: Session, actor: Actor, user_id: int, password: str) -> None:
+    """An administrator sets anyone's password; anyone may set their own. Every sign-in
+    session of the account ends (the person signs in again with the new one)."""
+    if actor.user_id != user_id:
+        require_admin(actor)
+    user = get_user(session, user_id)
+    store_new_password(session, user, password)
     audit.record(session, actor, "set password", "useraccount", user.id)
 
 
@@ -508,6 +533,8 @@ def update_user(
     if email is not None:
         user.email = email.strip().lower()
     session.add(user)
+    if before["active"] and not new_active:
+        end_user_sessions(session, stored_id(user.id), "account switched off")
     existing = council_ids_for(session, stored_id(user.id))
     wanted = set(council_ids) if new_role == Role.facilitator else set()
     for council_id in existing - wanted:

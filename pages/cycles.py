@@ -20,6 +20,7 @@ from feedback.collection.invitations import (
     update_wording,
     wording_for,
 )
+from feedback.results.report_ready import notify_report_ready
 from feedback.setup.cycles import (
     GROUP_KIND,
     TRANSITIONS,
@@ -61,6 +62,22 @@ def run_action(success: str, fn, *args, **kwargs) -> bool:
     except TandemError as exc:
         show_error(exc)
         return False
+
+
+def tell_principals(cycle_id: int) -> None:
+    """After the publication has committed: email the principals that their report is
+    ready, and say how that went (a failure never undoes the publication)."""
+    try:
+        with unit_of_work() as session:
+            emailed = notify_report_ready(session, actor, cycle_id)
+    except TandemError as exc:
+        flash(
+            "warning",
+            "The results are published, but the principals were not emailed: {}",
+            str(exc),
+        )
+        return
+    flash("success" if emailed.ok else "warning", "{}", emailed.summary())
 
 
 st.title("Cycles")
@@ -111,6 +128,8 @@ for target in sorted(TRANSITIONS.get(cycle.status, set())):
     if st.button(label, key=f"status_{target}") and run_action(
         f"The cycle is now {target}.", set_cycle_status, cycle.id, target
     ):
+        if target == "published":
+            tell_principals(cycle.id)
         st.rerun()
 
 if cycle.status == "open" and cycle.closes_on < date.today():

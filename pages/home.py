@@ -1,4 +1,6 @@
-"""Home: every council you can see, its cycles and pairings, with response counts.
+"""Home. A principal sees their own pairing(s): each cycle's report (or when it will come)
+and their development plan, with links. Staff see every council they can, its cycles and
+pairings, with response counts.
 
 A few councils (a single council, the demo) are shown as a card each. A council group or a
 national body sees one searchable table of every cycle and opens one council at a time, so
@@ -8,8 +10,10 @@ chosen council's pairings)."""
 import pandas as pd
 import streamlit as st
 
+from core.roles import Actor, is_admin, is_principal
 from core.vocabulary import kind_label, pairing_label
 from feedback.results.overview import council_overview, pairing_overview
+from planning.home import principal_home
 from ui.state import current_actor, unit_of_work
 from ui.text import alert, show
 
@@ -67,7 +71,58 @@ def council_card(council_id: int, council_cycles: pd.DataFrame) -> None:
         )
 
 
+def principal_page(actor: Actor) -> None:
+    """A principal's home: their pairing(s), each cycle's report or when it will come, and
+    their plan, with a link to each."""
+    with unit_of_work() as session:
+        homes = principal_home(session, actor)
+    if not homes:
+        st.info(
+            "Your account is not linked to a pairing yet, so there is nothing to show you. "
+            "Ask your facilitator to link it to your record on the council's list.",
+            icon=":material/link_off:",
+        )
+        return
+    for home in homes:
+        with st.container(border=True):
+            show("{}", home.pairing, kind="subheader")
+            show(
+                "{} · {}" + (" · {}" if home.portfolio else ""),
+                home.council,
+                home.kind,
+                *([home.portfolio] if home.portfolio else []),
+                kind="caption",
+            )
+            if not home.cycles:
+                show("Your pairing has not taken part in a feedback cycle yet.")
+            for cycle in home.cycles:
+                show("<b>{}</b>", cycle.name)
+                show("{}", cycle.report)
+                show("{}", cycle.plan)
+                link = {"cycle": str(cycle.cycle_id), "pairing": str(home.pairing_id)}
+                left, right = st.columns(2)
+                if cycle.report_ready:
+                    left.page_link(
+                        "pages/report.py",
+                        label="Read your report",
+                        icon=":material/compare_arrows:",
+                        query_params=link,
+                    )
+                if cycle.report_ready or cycle.plan_exists:
+                    right.page_link(
+                        "pages/plan.py",
+                        label="Open your development plan",
+                        icon=":material/flag:",
+                        query_params=link,
+                    )
+
+
+actor = current_actor()
 st.title("Tandem")
+if is_principal(actor):
+    st.caption("Your leadership pairing's 360-degree feedback and your joint plan.")
+    principal_page(actor)
+    st.stop()
 st.caption(
     "360-degree feedback for council leadership pairings — the leader, elected mayor or "
     "convener and the chief executive, each cabinet member or committee chair and their "
@@ -75,15 +130,23 @@ st.caption(
 )
 
 with unit_of_work() as session:
-    cycles = council_overview(session, current_actor())
+    cycles = council_overview(session, actor)
 cycles["response_rate"] = cycles["response_rate"] * 100
 
 if cycles.empty:
-    st.info(
-        "No councils yet. To explore Tandem with a fictional council, run `tandem demo` in "
-        "a terminal and reload this page.",
-        icon=":material/info:",
-    )
+    if is_admin(actor):
+        st.info(
+            "No councils yet. Add one on the People page; or, to explore Tandem with a "
+            "fictional council, run `tandem demo` in a terminal on the server and reload "
+            "this page.",
+            icon=":material/info:",
+        )
+    else:
+        st.info(
+            "None of your councils has a feedback cycle yet. Start one on the Cycles page; "
+            "if a council is missing, ask an administrator to assign it to you.",
+            icon=":material/info:",
+        )
     st.stop()
 
 councils = cycles.drop_duplicates("council_id").set_index("council_id")["council"]

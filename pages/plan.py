@@ -42,6 +42,7 @@ from planning.suggestions import (
     suggest,
 )
 from ui.errors import show_error
+from ui.links import follow_link
 from ui.notices import flash
 from ui.pickers import pick
 from ui.state import current_actor, unit_of_work
@@ -86,6 +87,8 @@ if not choices:
     )
     st.stop()
 
+follow_link("plan_cycle", "cycle")
+follow_link("plan_pairing", "pairing")
 cycle_id = pick("Cycle", {c.cycle_id: c.cycle for c in choices}, "plan_cycle")
 pairings = {c.pairing_id: c.pairing for c in choices if c.cycle_id == cycle_id}
 pairing_id = pick("Pairing", pairings, "plan_pairing")

@@ -23,6 +23,7 @@ from feedback.results.tables import (
     replies_text,
 )
 from ui.errors import show_error
+from ui.links import follow_link
 from ui.pickers import cycle_names, pick
 from ui.report_views import edition_identity, show_chart
 from ui.state import current_actor, unit_of_work
@@ -47,6 +48,8 @@ if choices.empty:
         )
     st.stop()
 
+follow_link("report_cycle", "cycle")
+follow_link("report_pairing", "pairing")
 left, right = st.columns(2)
 cycle_id = pick("Cycle", cycle_names(choices), "report_cycle", where=left)
 in_cycle = choices[choices["cycle_id"] == cycle_id]

@@ -19,9 +19,10 @@ from governance.accounts import (
     update_user,
     users_table,
 )
+from ui.auth import begin_signed_in
 from ui.errors import friendly_errors
 from ui.notices import flash
-from ui.state import USER_ID_KEY, current_actor, unit_of_work
+from ui.state import current_actor, unit_of_work
 from ui.text import alert, show
 
 actor = current_actor()
@@ -49,7 +50,7 @@ def act(message: str, fn, *args, **kwargs) -> None:
         if kwargs.get("first_admin") and result is not None:
             # The first account: sign its creator in as it, or the sign-in page would
             # greet them on the next click.
-            st.session_state[USER_ID_KEY] = result.id
+            begin_signed_in(result.id)
         done(message)
 
 

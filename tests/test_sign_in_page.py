@@ -85,7 +85,8 @@ def test_a_visitor_sees_only_the_sign_in_page(demo) -> None:
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert not at.exception
     assert at.title[0].value == "Sign in to Tandem"
-    assert [t.label for t in at.text_input] == ["Username", "Password"]
+    # The sign-in form, and the address for "Forgot your password?"
+    assert [t.label for t in at.text_input] == ["Username", "Password", "Your email address"]
     shown = everything_shown(at)
     assert "Kingsmere" not in shown and "Margaret Oduya" not in shown
     assert not at.dataframe and not at.sidebar.info  # no banner once accounts exist
@@ -219,3 +220,26 @@ def test_a_visitor_through_a_reverse_proxy_is_never_local() -> None:
     assert came_through_proxy({"Forwarded": "for=203.0.113.9"})
     assert not came_through_proxy({"Host": "localhost:8501"})
     assert not came_through_proxy({})
+
+
+def test_a_spent_or_unknown_reset_link_says_so_in_words(demo) -> None:
+    add_user(demo)
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["reset"] = "x" * 43
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Set a new password"
+    assert "has expired or has already been used" in " ".join(alerts(at, "error"))
+    assert not at.text_input  # no form to set a password with
+
+
+def test_forgot_password_answers_the_same_for_any_address(demo) -> None:
+    add_user(demo)
+    answers = []
+    for address in ("nobody@example.org", "fac@example.org"):
+        at = AppTest.from_file(APP, default_timeout=30).run()
+        at.text_input(key="forgot_address").input(address)
+        at.button(key="forgot_submit").click().run()
+        assert not at.exception
+        answers.append(alerts(at, "info"))
+    assert answers[0] == answers[1] and "If an account has that address" in answers[0][0]

@@ -42,13 +42,15 @@ def current_actor() -> Actor:
     run without it (Streamlit runs a pages/ file directly when it is asked for before the
     router has run once in a fresh server process). A visitor who is not signed in is
     stopped here with a pointer to the sign-in page."""
-    from ui.auth import account_sidebar, resolve_actor
+    from ui.auth import account_sidebar, remember_deep_link, resolve_actor
     from ui.notices import show_notices
 
     if not st.session_state.get(ROUTED_KEY):
         # Streamlit ran this file straight from pages/ (an address opened before the
         # router had run in this server process): go through the router, which signs in
-        # and shows the menu, instead of Streamlit's list of files.
+        # and shows the menu, instead of Streamlit's list of files; it then opens this
+        # address, with its query (ui.auth.follow_deep_link).
+        remember_deep_link()
         st.switch_page("app.py")
     actor = resolve_actor()
     if actor is None:

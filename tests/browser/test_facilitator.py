@@ -88,7 +88,8 @@ def test_an_address_opened_first_in_a_fresh_server_goes_through_sign_in(
     "questionnaire", …). The page sends the visitor through the router instead: the sign-in
     page, then the real menu."""
     page.goto(f"{fresh_server}/cycles")
-    expect(page.get_by_role("heading", name="Sign in to Tandem")).to_be_visible()
+    wait_for_app(page)  # a fresh process's first run, then the router's: slow on a busy machine
+    expect(page.get_by_role("heading", name="Sign in to Tandem")).to_be_visible(timeout=20_000)
     wait_for_app(page)
     assert page.get_by_test_id("stSidebarNav").get_by_text("questionnaire").count() == 0
     page.get_by_label("Username").fill(served.accounts["facilitator"])
@@ -100,6 +101,9 @@ def test_an_address_opened_first_in_a_fresh_server_goes_through_sign_in(
     titles = {t.strip().splitlines()[-1] for t in nav.all_inner_texts()}
     assert {"Home", "Cycles", "Pairing report"} <= titles
     assert not titles & {"app", "questionnaire", "cycles"}
+    # …and the address asked for opens after sign-in (issue 17), not the home page.
+    expect(page.get_by_role("heading", name="Cycles", level=1)).to_be_visible()
+    assert page.url.endswith("/cycles")
     open_page(page, "Cycles")
     assert_no_raw_errors(page)
 
