@@ -294,7 +294,7 @@ def register_plan(app: typer.Typer) -> None:
             signed = sign_plan(session, SYSTEM, plan.id, person.person_id, revision, note)
             status = signed.status
             words = agreement_words(next(s for s in agreement(session, signed) if s.side == side))
-        echo(f"{words}\nThe plan is {status}.")
+        echo(f"{words}\nWith this, the plan is {status}.")
 
     @plan_app.command("suggestions")
     @friendly

@@ -97,7 +97,10 @@ def test_staff_accept_a_suggestion_and_record_both_agreements(demo) -> None:
     assert not at.exception
     assert at.subheader[0].value == "Agreed by both"
     page = " ".join(html_texts(at))
-    assert "on behalf of Cllr Margaret Oduya" in page and "with the note “agreed by email 3 Dec”" in page
+    assert (
+        "on behalf of Cllr Margaret Oduya" in page
+        and "with the note “agreed by email 3 Dec”" in page
+    )
     assert plan_view(engine, plan.id).status == "agreed"
 
 
