@@ -115,7 +115,7 @@ def moderate_comments(cycle: int, pairing: int) -> None:
         st.info("No comments to show for this pairing.")
         return
     heading, seen = None, set()
-    for c in listed:
+    for number, c in enumerate(listed, start=1):
         if c.heading != heading:
             heading = c.heading
             show(heading, kind="strong")
@@ -136,7 +136,8 @@ def moderate_comments(cycle: int, pairing: int) -> None:
         if c.ref in seen:  # the same words twice under one heading: moderated together
             continue
         seen.add(c.ref)
-        with st.expander("Moderate this comment"):
+        # Numbered, so each control names its comment (a label never holds user text).
+        with st.expander(f"Moderate comment {number}"):
             with st.form(f"moderate_{c.ref}", clear_on_submit=True, border=False):
                 words = st.text_input(
                     "Words to remove (whole words, wherever they appear)",

@@ -26,11 +26,11 @@ from core import audit
 from core.db import select_row
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
 from core.formats import uk_date
-from core.models import Council, UserAccount, stored_id, utcnow
+from core.models import Council, stored_id, utcnow
 from core.roles import Actor, is_principal, visible_council_ids
 from core.text import column_limit, one_line, paragraphs
 from core.vocabulary import pairing_label
-from feedback.access import require_plan_editor, require_plan_reader
+from feedback.access import require_plan_editor, require_plan_reader, staff_name
 from feedback.models import Cycle, CyclePairing, Dimension, Pairing, Person
 from planning.models import (
     CHALLENGE_LABELS,
@@ -861,13 +861,6 @@ NOTE_REQUIRED = (
 )
 
 
-def recorder_name(session: Session, actor: Actor) -> str:
-    """How staff recording something for a principal are named: their account's display
-    name, else their username (the command line: "system (command line)")."""
-    account = session.get(UserAccount, actor.user_id) if actor.user_id is not None else None
-    return (account.display_name if account is not None else "") or actor.label
-
-
 def sign_plan(
     session: Session,
     actor: Actor,
@@ -918,7 +911,7 @@ def sign_plan(
                 plan_id=plan_id,
                 person_id=person_id,
                 plan_revision=revision,
-                recorded_by=recorder_name(session, actor) if on_behalf else "",
+                recorded_by=staff_name(session, actor) if on_behalf else "",
                 note=why,
             )
         )

@@ -34,7 +34,7 @@ from core.models import utcnow
 from core.roles import Actor
 from core.text import one_line
 from core.vocabulary import CycleStatus
-from feedback.access import require_cycle_manager
+from feedback.access import require_cycle_manager, staff_name
 from feedback.models import Comment, CommentModeration, Cycle, Dimension, OpenAnswer
 from feedback.results.loading import stored_id
 from feedback.results.moderated import (
@@ -215,7 +215,7 @@ def _upsert(
         else:
             row.spans = [list(s) for s in merge_spans([*(row.spans or []), *spans])]
         row.reason = reason
-        row.moderated_by = actor.label
+        row.moderated_by = staff_name(session, actor)
         row.moderated_at = now
         session.add(row)
     session.flush()
