@@ -205,6 +205,14 @@ def test_identical_words_in_a_suppressed_group_are_left_alone(session: Session) 
     assert len(rows) == 1
 
 
+def test_the_pairs_own_comments_can_be_moderated_too(session: Session) -> None:
+    s = _cycle(session)
+    ref = _ref(session, SYSTEM, s, "Member says listen more")
+    hide_comment(session, SYSTEM, s.cycle_id, s.pairing_id, ref, "off topic")
+    session.commit()
+    assert "Member says listen more" not in _comments(session, SYSTEM, s)
+
+
 def test_a_cycle_still_open_is_refused(session: Session) -> None:
     s = _cycle(session)
     set_cycle_status(session, SYSTEM, s.cycle_id, "open")

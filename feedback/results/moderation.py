@@ -33,9 +33,17 @@ from core.errors import Invalid, NotFound
 from core.models import utcnow
 from core.roles import Actor
 from core.text import one_line
-from core.vocabulary import CycleStatus
+from core.vocabulary import CycleStatus, RaterGroup, ResponseStatus
 from feedback.access import require_cycle_manager, staff_name
-from feedback.models import Comment, CommentModeration, Cycle, Dimension, OpenAnswer
+from feedback.models import (
+    Comment,
+    CommentModeration,
+    Cycle,
+    Dimension,
+    Invitation,
+    OpenAnswer,
+    Response,
+)
 from feedback.results.loading import stored_id
 from feedback.results.moderated import (
     MARKER,
@@ -143,8 +151,16 @@ def _find(
             f"No comment shown for this pairing has the reference {ref!r}: "
             "`tandem comments list CYCLE --pairing ID` lists them."
         )
+    # The anonymous groups' responses behind this heading's comments as served (the cells),
+    # and the pair's own (self and partner are always shown, and held in no cell).
     shown_ids = sorted(
-        {rid for key, ids in cells.items() if key.endswith(f"|{comment.part}") for rid in ids}
+        {
+            rid
+            for key, ids in cells.items()
+            if key.startswith("comments|") and key.split("|", 2)[2] == comment.part
+            for rid in ids
+        }
+        | set(_pair_responses(session, stored_id(cycle), pairing_id))
     )
     if comment.part.startswith(OPEN):
         query = sa_select(col(OpenAnswer.response_id)).where(
@@ -166,6 +182,21 @@ def _find(
     if not response_ids:
         raise NotFound("That comment is no longer in this pairing's results.")
     return cycle, comment, response_ids
+
+
+def _pair_responses(session: Session, cycle_id: int, pairing_id: int) -> list[int]:
+    """The two principals' submitted responses about their own pairing."""
+    query = (
+        sa_select(col(Response.id))
+        .join(Invitation, col(Invitation.id) == col(Response.invitation_id))
+        .where(
+            col(Invitation.cycle_id) == cycle_id,
+            col(Invitation.pairing_id) == pairing_id,
+            col(Invitation.rater_group) == RaterGroup.principal,
+            col(Response.status) == ResponseStatus.submitted,
+        )
+    )
+    return [int(r) for r in session.execute(query).scalars().all()]
 
 
 def _reason(reason: str, quoted: str) -> str:
