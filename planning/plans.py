@@ -388,7 +388,12 @@ def plan_history(session: Session, actor: Actor, plan_id: int) -> list[RevisionV
             changed_by=r.changed_by,
             changed_at=r.changed_at,
             kind=(r.snapshot or {}).get("kind", CONTENT),
-            signed_by=sorted(names[s.person_id] for s in signed if s.plan_revision == r.revision),
+            signed_by=sorted(
+                names[s.person_id]
+                + (f" (recorded by {s.recorded_by} on their behalf)" if s.recorded_by else "")
+                for s in signed
+                if s.plan_revision == r.revision
+            ),
             snapshot=r.snapshot,
         )
         for r in revisions

@@ -24,6 +24,7 @@ from planning.plans import (
     add_goal,
     agreement_words,
     create_plan,
+    plan_history,
     read_plan,
     sign_plan,
 )
@@ -84,6 +85,11 @@ def test_a_recorded_agreement_never_reads_like_the_principals_own(engine, plan) 
         assert words.endswith(f", with the note “{NOTE}”.")
         own = agreement_words(theirs)
         assert own.startswith(f"{CEO} has agreed on ") and "recorded by" not in own
+        history = plan_history(s, fran, plan_id)
+        assert next(h.signed_by for h in history if h.revision == revision) == [
+            f"{LEADER} (recorded by Fran Okafor on their behalf)",
+            CEO,
+        ]
         log = read_log(s, SYSTEM, action="record agreement for a principal")
         assert list(log["actor"]) == ["fran@example.org"]
         assert NOTE in log["detail"].iloc[0] and LEADER in log["detail"].iloc[0]
