@@ -111,6 +111,10 @@ from cli import admin as _admin  # noqa: E402
 
 _admin.register(app)
 
+from cli import comments as _comments  # noqa: E402
+
+_comments.register(app)
+
 
 def main() -> None:
     app()

@@ -173,7 +173,7 @@ def register_plan(app: typer.Typer) -> None:
     ) -> None:
         """Show a plan: its revision and agreement, goals and actions (with their ids), and
         check-ins."""
-        from planning.plans import read_plan
+        from planning.plans import agreement_words, read_plan
 
         with unit_of_work() as session:
             plan = _plan(session, cycle, pairing)
@@ -186,14 +186,7 @@ def register_plan(app: typer.Typer) -> None:
         )
         for s in view.signoffs:
             whose = "councillor" if s.side == "member" else "officer"
-            state = (
-                "has agreed"
-                if s.current
-                else f"agreed revision {s.signed_revision}"
-                if s.signed_revision
-                else "has not agreed"
-            )
-            echo(f"  {s.name} ({whose}) {state}.")
+            echo(f"  ({whose}) {agreement_words(s)}")
         if not view.goals:
             echo("No goals yet (`tandem plan suggestions`, or `tandem plan goal add`).")
         for g in view.goals:
@@ -278,10 +271,16 @@ def register_plan(app: typer.Typer) -> None:
             "--revision",
             help="The revision they agreed to (`tandem plan show` gives the current one).",
         ),
+        note: str = typer.Option(
+            ...,
+            "--note",
+            help='How they agreed, e.g. "agreed by email 3 Dec" (shown with the agreement).',
+        ),
     ) -> None:
-        """Record a principal's agreement to the plan, given elsewhere (on paper, in a
-        meeting), as staff can on the plan page."""
-        from planning.plans import agreement, sign_plan
+        """Record a principal's agreement to the plan, given elsewhere (on paper, by email,
+        in a meeting), as staff can on the plan page: it shows as "recorded by … on behalf
+        of …" with the note."""
+        from planning.plans import agreement, agreement_words, sign_plan
 
         side = {"councillor": "member", "member": "member", "officer": "officer"}.get(
             who.strip().lower()
@@ -292,9 +291,10 @@ def register_plan(app: typer.Typer) -> None:
             plan = _plan(session, cycle, pairing)
             assert plan.id is not None
             person = next(s for s in agreement(session, plan) if s.side == side)
-            signed = sign_plan(session, SYSTEM, plan.id, person.person_id, revision)
+            signed = sign_plan(session, SYSTEM, plan.id, person.person_id, revision, note)
             status = signed.status
-        echo(f"Recorded {person.name}'s agreement to revision {revision}; the plan is {status}.")
+            words = agreement_words(next(s for s in agreement(session, signed) if s.side == side))
+        echo(f"{words}\nWith this, the plan is {status}.")
 
     @plan_app.command("suggestions")
     @friendly

@@ -7,6 +7,7 @@ from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col
 
 from core.errors import NotFound, PermissionDenied
+from core.models import UserAccount
 from core.roles import Actor, is_principal, require_council_manager
 from core.vocabulary import CycleStatus
 from feedback.models import Cycle, CyclePairing, Pairing, Person
@@ -102,3 +103,11 @@ def require_person_manager(session: Session, actor: Actor, person_id: int) -> Pe
         raise NotFound("That person is not on any council's list.")
     require_council_manager(actor, person.council_id)
     return person
+
+
+def staff_name(session: Session, actor: Actor) -> str:
+    """How staff acting on something a principal reads are named there ("recorded by …",
+    "withheld by …"): their account's display name, else their username (the command
+    line: "system (command line)")."""
+    account = session.get(UserAccount, actor.user_id) if actor.user_id is not None else None
+    return (account.display_name if account is not None else "") or actor.label

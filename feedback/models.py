@@ -253,6 +253,31 @@ class DimensionPick(SQLModel, table=True):
     dimension_id: int = Field(foreign_key="dimension.id", ondelete="RESTRICT", primary_key=True)
 
 
+class CommentModeration(SQLModel, table=True):
+    """Staff hid a comment (or an open answer) of a closed cycle, or removed words from it,
+    before publication (feedback.results.moderation). What the rater wrote stays untouched in
+    Comment / OpenAnswer, so this can be undone until the cycle is published; readers are
+    served the moderated text only (feedback.results.moderated). Holds no comment text."""
+
+    __table_args__ = (
+        UniqueConstraint("response_id", "part", name="uq_comment_moderation"),
+        Index("ix_commentmoderation_cycle_pairing", "cycle_id", "pairing_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: int = Field(foreign_key="cycle.id", ondelete="CASCADE")
+    pairing_id: int = Field(foreign_key="pairing.id", ondelete="CASCADE")
+    response_id: int = Field(foreign_key="response.id", ondelete="CASCADE")
+    # Which words: a dimension's code (its comment) or "open:<question code>" (an open answer).
+    part: str = Field(max_length=80)
+    hidden: bool = Field(default=False)
+    # Character ranges [start, end) of the words removed, each shown as the marker.
+    spans: list[list[int]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    reason: str = Field(max_length=500)
+    moderated_by: str = Field(default="", max_length=200)
+    moderated_at: datetime = Field(default_factory=utcnow)
+
+
 class MessageLog(SQLModel, table=True):
     """Invitations and reminders sent (or exported for mail merge)."""
 

@@ -20,6 +20,7 @@ from planning.plans import (
     add_action,
     add_check_in,
     add_goal,
+    agreement_words,
     create_plan,
     dimension_names,
     find_plan,
@@ -196,28 +197,35 @@ show("Revision {}, last changed by {}.", view.revision, view.updated_by, kind="c
 sign_cols = st.columns(2)
 for col, s in zip(sign_cols, view.signoffs, strict=True):
     with col:
-        if s.current:
-            show("<b>{}</b> has agreed.", s.name, icon="check_circle")
-        elif s.signed_revision:
-            show(
-                "<b>{}</b> agreed an earlier version (revision {}).",
-                s.name,
-                s.signed_revision,
-                icon="pending",
-            )
-        else:
-            show("<b>{}</b> has not agreed yet.", s.name, icon="pending")
+        icon = "check_circle" if s.current else "pending"
+        show(agreement_words(s), icon="how_to_reg" if s.current and s.recorded_by else icon)
         mine = is_principal(actor) and actor.person_id == s.person_id
         staff = is_staff(actor)
-        if not s.current and (mine or staff):
+        if not s.current and mine:
+            if st.button("I agree to this plan", key=f"sign_{s.side}") and run_action(
+                "Agreement recorded.", sign_plan, plan_id, s.person_id, opened, plan_id=plan_id
+            ):
+                st.rerun()
+        elif not s.current and staff:
             whose = "councillor" if s.side == "member" else "officer"
-            label = "I agree to this plan" if mine else f"Record the {whose}'s agreement"
-            if st.button(label, key=f"sign_{s.side}") and run_action(
-                "Agreement recorded.",
+            with st.form(f"sign_form_{s.side}", border=False):
+                note = st.text_input(
+                    f"How did {s.name} agree? (required)",
+                    key=f"sign_note_{s.side}",
+                    placeholder="For example: agreed by email on 3 December",
+                    help="Shown with the agreement as “recorded by you on behalf of "
+                    f"{s.name}”, on this page, in the workbook and on the command line.",
+                )
+                record = st.form_submit_button(
+                    f"Record the {whose}'s agreement", key=f"sign_{s.side}"
+                )
+            if record and run_action(
+                "Agreement recorded on their behalf.",
                 sign_plan,
                 plan_id,
                 s.person_id,
                 opened,
+                note,
                 plan_id=plan_id,
             ):
                 st.rerun()

@@ -8,10 +8,17 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import TandemError
+from core.formats import uk_datetime
 from core.roles import is_principal, is_staff
 from core.text import file_stem
 from core.vocabulary import kind_label, role_words
 from feedback.results import charts
+from feedback.results.moderation import (
+    comments_to_moderate,
+    hide_comment,
+    redact_comment,
+    restore_comment,
+)
 from feedback.results.publication import read_pairing_report
 from feedback.results.report_index import readable_reports
 from feedback.results.report_pdf import pairing_report_pdf
@@ -24,6 +31,7 @@ from feedback.results.tables import (
 )
 from ui.errors import show_error
 from ui.links import follow_link
+from ui.notices import flash
 from ui.pickers import cycle_names, pick
 from ui.report_views import edition_identity, show_chart
 from ui.state import current_actor, unit_of_work
@@ -76,6 +84,93 @@ TARGETS = {
 file_stem = file_stem(meta.get("cycle_name"), member, officer)
 # A published edition never changes: its charts are built once (None: live, built each run).
 published = edition_identity(meta)
+
+
+def moderate(fn, success: str, *args: object) -> None:
+    """One moderation action in its own unit of work; the page is then read again."""
+    try:
+        with unit_of_work() as session:
+            fn(session, actor, *args)
+    except TandemError as exc:
+        show_error(exc)
+        return
+    flash("success", success)
+    st.rerun()
+
+
+def moderate_comments(cycle: int, pairing: int) -> None:
+    """Staff reading a closed cycle before publication: each comment as readers will see
+    it, with what was moderated and why, and the controls to withhold a comment, take
+    words out of it, or restore it (feedback.results.moderation)."""
+    st.caption(
+        "Before publication you may withhold a comment that names someone or is abusive, or "
+        "take some words out of it (readers then see “[removed by the facilitator]”). A "
+        "reason is required and kept in the audit log, never the comment. What the rater "
+        "wrote is kept, so you can restore it until the cycle is published."
+    )
+    try:
+        with unit_of_work() as session:
+            listed = comments_to_moderate(session, actor, cycle, pairing)
+    except TandemError as exc:
+        show_error(exc, refusals="warning")
+        return
+    if not listed:
+        st.info("No comments to show for this pairing.")
+        return
+    heading, seen = None, set()
+    for number, c in enumerate(listed, start=1):
+        if c.heading != heading:
+            heading = c.heading
+            show(heading, kind="strong")
+        when = uk_datetime(c.moderated_at)
+        if c.state == "shown":
+            show(c.text, kind="quote")
+        elif c.state == "redacted":
+            show(c.shown or "", kind="quote")
+            show(
+                "Words removed by {} on {} (reason: {}).",
+                c.moderated_by, when, c.reason, kind="caption",
+            )  # fmt: skip
+        else:  # its words are in no report, not even this one
+            show(
+                "A comment withheld from the report by {} on {} (reason: {}).",
+                c.moderated_by, when, c.reason, kind="caption", icon="visibility_off",
+            )  # fmt: skip
+        if c.ref in seen:  # the same words twice under one heading: moderated together
+            continue
+        seen.add(c.ref)
+        # Numbered, so each control names its comment (a label never holds user text).
+        with st.expander(f"Moderate comment {number}"):
+            with st.form(f"moderate_{c.ref}", clear_on_submit=True, border=False):
+                words = st.text_input(
+                    "Words to remove (whole words, wherever they appear)",
+                    key=f"moderate_words_{c.ref}",
+                )
+                reason = st.text_input(
+                    "Reason (required; kept in the audit log, never the comment)",
+                    key=f"moderate_reason_{c.ref}",
+                )
+                left, middle, right = st.columns(3)
+                hide = left.form_submit_button(
+                    "Withhold this comment", key=f"moderate_hide_{c.ref}"
+                )
+                cut = middle.form_submit_button("Remove these words", key=f"moderate_cut_{c.ref}")
+                back = right.form_submit_button(
+                    "Restore as written", key=f"moderate_restore_{c.ref}",
+                    disabled=c.state == "shown",
+                )  # fmt: skip
+            if hide:
+                moderate(
+                    hide_comment, "Withheld: it is in no report, PDF or export.",
+                    cycle, pairing, c.ref, reason,
+                )  # fmt: skip
+            if cut:
+                moderate(
+                    redact_comment, "Words removed: readers see “[removed by the facilitator]”.",
+                    cycle, pairing, c.ref, words, reason,
+                )  # fmt: skip
+            if back:
+                moderate(restore_comment, "Restored as written.", cycle, pairing, c.ref, reason)
 
 
 # --- headline ------------------------------------------------------------------------------
@@ -400,18 +495,21 @@ with comments_tab:
     )
     sections = report.comment_sections()
     answered = [q for q in report.open_answers if q["answers"]]
-    if not sections and not answered:
+    if not is_principal(actor) and not edition:
+        moderate_comments(int(cycle_id), int(pairing_id))  # staff, before publication
+    elif not sections and not answered:
         st.info("No comments to show for this pairing.")
-    for name, texts in sections:
-        show(name, kind="strong")
-        for text in texts:
-            show(text, kind="quote")
-    if answered:
-        st.subheader("In their own words")
-    for q in answered:
-        show(q["question"], kind="strong")
-        for text in q["answers"]:
-            show(text, kind="quote")
+    else:
+        for name, texts in sections:
+            show(name, kind="strong")
+            for text in texts:
+                show(text, kind="quote")
+        if answered:
+            st.subheader("In their own words")
+        for q in answered:
+            show(q["question"], kind="strong")
+            for text in q["answers"]:
+                show(text, kind="quote")
 
 # --- the facilitator's guide (staff only) ----------------------------------------------------
 if is_staff(actor):

@@ -49,6 +49,7 @@ from planning.plans import (
     ActionView,
     GoalView,
     agreement,
+    agreement_words,
     dimension_names,
     goal_views,
     person_name,
@@ -156,7 +157,7 @@ class PairingPlan:
     officer: str
     plan: DevelopmentPlan | None
     goals: list[GoalView]  # empty without a plan
-    agreed_by: list[str]
+    agreed_by: list[str]  # each current agreement in words (planning.plans.agreement_words)
     last_check_in: dict[int, str]
 
 
@@ -219,7 +220,13 @@ def _collect(session: Session, cycle: Cycle, pairings: list[Pairing]) -> list[Pa
         officer = person_name(session, pairing.officer_id)
         plan = plans.get(stored_id(pairing.id))
         goals = goal_views(session, plan) if plan else []
-        agreed = [a.name for a in agreement(session, plan, pairing) if a.current] if plan else []
+        # Each current agreement in words: one staff recorded says so ("recorded by … on
+        # behalf of …", with its note), never reading like the principal's own.
+        agreed = (
+            [agreement_words(a) for a in agreement(session, plan, pairing) if a.current]
+            if plan
+            else []
+        )
         last: dict[int, str] = {}
         if plan:
             for c in session.exec(
@@ -492,14 +499,12 @@ def _plan_sheet(
         raise ValueError("A pairing's sheet is written only when it has a plan.")
     heading = pairing_label(pp.member, pp.officer, pp.pairing.portfolio)
     put_text(ws.cell(1, 1), f"{heading}: development plan, {cycle.name}").font = TITLE_FONT
-    agreed = (
-        "agreed by both"
-        if plan.status == "agreed"
-        else (f"signed by {', '.join(pp.agreed_by)}" if pp.agreed_by else "not yet agreed")
+    agreed = ("agreed by both" if plan.status == "agreed" else "not yet agreed by both") + (
+        ": " + " ".join(pp.agreed_by) if pp.agreed_by else ""
     )
     put_text(
         ws.cell(2, 1),
-        f"{kind_label(pp.pairing.kind)}. Plan status: {plan.status} ({agreed}), revision "
+        f"{kind_label(pp.pairing.kind)}. Plan status: {plan.status} ({agreed}) Revision "
         f"{plan.revision}, exported {today:%d %B %Y}.",
     )
     put_text(

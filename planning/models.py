@@ -133,6 +133,11 @@ class SignOff(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", ondelete="RESTRICT")
     plan_revision: int
     signed_at: datetime = Field(default_factory=utcnow)
+    # Staff recording the agreement for the principal (given on paper, by email, in a
+    # meeting): who recorded it and their note of how it was given. "" when the principal
+    # agreed themselves.
+    recorded_by: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    note: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
 
 
 class PlanRevision(SQLModel, table=True):

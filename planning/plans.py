@@ -22,13 +22,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, select, update
 
+from core import audit
 from core.db import select_row
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
+from core.formats import uk_date
 from core.models import Council, stored_id, utcnow
 from core.roles import Actor, is_principal, visible_council_ids
 from core.text import column_limit, one_line, paragraphs
 from core.vocabulary import pairing_label
-from feedback.access import require_plan_editor, require_plan_reader
+from feedback.access import require_plan_editor, require_plan_reader, staff_name
 from feedback.models import Cycle, CyclePairing, Dimension, Pairing, Person
 from planning.models import (
     CHALLENGE_LABELS,
@@ -125,6 +127,27 @@ class Signature:
     signed_revision: int | None
     signed_at: datetime | None
     current: bool
+    # Staff who recorded the agreement on the principal's behalf, and their note of how it
+    # was given ("" when the principal agreed themselves).
+    recorded_by: str = ""
+    note: str = ""
+
+
+def agreement_words(s: Signature) -> str:
+    """THE words for a principal's agreement, on the plan page, in the workbook and on the
+    command line: an agreement staff recorded for them never reads like their own."""
+    if s.signed_revision is None:
+        return f"{s.name} has not agreed yet."
+    earlier = f"agreed an earlier version (revision {s.signed_revision})"
+    what = "has agreed" if s.current else earlier
+    when = uk_date(s.signed_at) if s.signed_at else ""
+    if not s.recorded_by:
+        return f"{s.name} {what}" + (f" on {when}." if when else ".")
+    return (
+        f"{s.name} {what}: recorded by {s.recorded_by} on behalf of {s.name}"
+        + (f" on {when}" if when else "")
+        + f", with the note “{s.note}”."
+    )
 
 
 @dataclass(frozen=True)
@@ -331,6 +354,8 @@ def agreement(
                 signed_revision=latest.plan_revision if latest else None,
                 signed_at=latest.signed_at if latest else None,
                 current=bool(latest and latest.plan_revision >= since),
+                recorded_by=latest.recorded_by if latest else "",
+                note=latest.note if latest else "",
             )
         )
     return out
@@ -363,7 +388,12 @@ def plan_history(session: Session, actor: Actor, plan_id: int) -> list[RevisionV
             changed_by=r.changed_by,
             changed_at=r.changed_at,
             kind=(r.snapshot or {}).get("kind", CONTENT),
-            signed_by=sorted(names[s.person_id] for s in signed if s.plan_revision == r.revision),
+            signed_by=sorted(
+                names[s.person_id]
+                + (f" (recorded by {s.recorded_by} on their behalf)" if s.recorded_by else "")
+                for s in signed
+                if s.plan_revision == r.revision
+            ),
             snapshot=r.snapshot,
         )
         for r in revisions
@@ -830,22 +860,40 @@ def add_check_in(
     return check_in
 
 
+NOTE_REQUIRED = (
+    "Say how {name} agreed (for example “agreed by email on 3 December” or “signed at the "
+    "board meeting”): a note is required when you record someone's agreement for them."
+)
+
+
 def sign_plan(
     session: Session,
     actor: Actor,
     plan_id: int,
     person_id: int,
     revision: int,
+    note: str = "",
 ) -> DevelopmentPlan:
     """A principal agrees to the plan as it stands at `revision`. When both have agreed
     since the last change to what it says, the plan is agreed. Staff may record a
-    principal's agreement given elsewhere (on paper, in a meeting)."""
+    principal's agreement given elsewhere (on paper, by email, in a meeting), with a `note`
+    of how it was given; it then reads "recorded by … on behalf of …", never like the
+    principal's own (`agreement_words`)."""
     plan = get_plan(session, plan_id)
     pairing = require_plan_editor(session, actor, plan.pairing_id)
     if person_id not in (pairing.member_id, pairing.officer_id):
         raise Invalid("Only the two people of the pairing can sign its plan.")
     if is_principal(actor) and actor.person_id != person_id:
         raise PermissionDenied("You can only sign for yourself.")
+    on_behalf = not (is_principal(actor) and actor.person_id == person_id)
+    why = ""
+    if on_behalf:
+        why = one_line(
+            note,
+            "The note",
+            limit=column_limit(SignOff, "note"),
+            required=NOTE_REQUIRED.format(name=person_name(session, person_id)),
+        )
     if revision != plan.revision:
         raise Conflict(
             conflict_message(plan).replace(
@@ -863,7 +911,32 @@ def sign_plan(
         )
     ).first()
     if exists is None:
-        session.add(SignOff(plan_id=plan_id, person_id=person_id, plan_revision=revision))
+        session.add(
+            SignOff(
+                plan_id=plan_id,
+                person_id=person_id,
+                plan_revision=revision,
+                recorded_by=staff_name(session, actor) if on_behalf else "",
+                note=why,
+            )
+        )
+        session.flush()
+        if on_behalf:
+            audit.record(
+                session,
+                actor,
+                "record agreement for a principal",
+                "plan",
+                plan_id,
+                pairing.council_id,
+                principal=person_name(session, person_id),
+                revision=revision,
+                note=why,
+            )
+    elif not on_behalf and exists.recorded_by:
+        # The principal confirms in person what staff recorded for them: now their own.
+        exists.recorded_by, exists.note = "", ""
+        session.add(exists)
         session.flush()
     both = all(s.current for s in agreement(session, plan, pairing))
     if both and plan.status != PlanStatus.agreed:

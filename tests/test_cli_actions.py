@@ -417,16 +417,48 @@ def test_a_plan_from_the_command_line(demo: tuple[Tandem, Engine]) -> None:
     # agreement recorded by staff, to the revision they read; a stale one is refused
     revision = one(engine, DevelopmentPlan, DevelopmentPlan.id == plan.id).revision
     assert "your agreement was not recorded" in refused(
-        tandem("plan", "agree", c, "councillor", "--pairing", p, "--revision", str(revision - 1))
+        tandem(
+            "plan",
+            "agree",
+            c,
+            "councillor",
+            "--pairing",
+            p,
+            "--revision",
+            str(revision - 1),
+            "--note",
+            "agreed by email 3 Dec",
+        )  # fmt: skip
+    )
+    # ... and one without a note of how it was given
+    assert "a note is required" in refused(
+        tandem(
+            "plan",
+            "agree",
+            c,
+            "councillor",
+            "--pairing",
+            p,
+            "--revision",
+            str(revision),
+            "--note",
+            " ",
+        )  # fmt: skip
     )
     assert count(engine, SignOff, SignOff.plan_id == plan.id) == 0
     shown = ok(tandem("plan", "show", c, "--pairing", p))
     assert (
         f"Revision {revision}, draft" in shown and f"Goal {own.id}: Meet every fortnight" in shown
     )
-    ok(tandem("plan", "agree", c, "councillor", "--pairing", p, "--revision", str(revision)))
-    out = ok(tandem("plan", "agree", c, "officer", "--pairing", p, "--revision", str(revision)))
+    ok(tandem("plan", "agree", c, "councillor", "--pairing", p, "--revision", str(revision),
+              "--note", "agreed by email 3 Dec"))  # fmt: skip
+    out = ok(tandem("plan", "agree", c, "officer", "--pairing", p, "--revision", str(revision),
+                    "--note", "signed at the meeting"))  # fmt: skip
     assert "the plan is agreed" in out
+    assert "recorded by system (command line) on behalf of" in out
+    shown = ok(tandem("plan", "show", c, "--pairing", p))
+    assert "recorded by system (command line) on behalf of" in shown
+    assert "with the note “agreed by email 3 Dec”" in shown
     assert one(engine, DevelopmentPlan, DevelopmentPlan.id == plan.id).status == "agreed"
 
     assert "--yes" in refused(tandem("plan", "action", "remove", str(action.id)))

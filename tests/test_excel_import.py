@@ -39,8 +39,8 @@ def plans(engine):
         other = create_plan(s, SYSTEM, built.pairing_ids[1], built.cycle_id)
         g3 = add_goal(s, SYSTEM, other.id, "credit", "Share the credit")
         add_action(s, SYSTEM, g3.id, "Thank officers in public", "member", date(2027, 2, 1))
-        sign_plan(s, SYSTEM, plan.id, built.people["leader"], plan.revision)
-        sign_plan(s, SYSTEM, plan.id, built.people["ceo"], plan.revision)
+        sign_plan(s, SYSTEM, plan.id, built.people["leader"], plan.revision, "signed on paper")
+        sign_plan(s, SYSTEM, plan.id, built.people["ceo"], plan.revision, "signed on paper")
     with Session(engine) as s:
         data = export_plans(s, SYSTEM, built.cycle_id, charts=False)
     return built, plan.id, other.id, data

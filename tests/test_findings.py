@@ -243,8 +243,8 @@ def test_the_mirror_drafts_a_working_agreement_signed_with_the_plan(engine) -> N
         goal = accept_suggestion(s, SYSTEM, plan.id, "disagreement", plan.revision)
         assert "can expect" in goal.description
         s.refresh(plan)
-        sign_plan(s, SYSTEM, plan.id, pairing.member_id, plan.revision)
-        plan = sign_plan(s, SYSTEM, plan.id, pairing.officer_id, plan.revision)
+        sign_plan(s, SYSTEM, plan.id, pairing.member_id, plan.revision, "by email")
+        plan = sign_plan(s, SYSTEM, plan.id, pairing.officer_id, plan.revision, "by email")
         assert plan.status == "agreed"  # the agreement is signed with the plan
 
 

@@ -85,11 +85,22 @@ def test_staff_accept_a_suggestion_and_record_both_agreements(demo) -> None:
     assert accept not in offered and dismiss not in offered  # neither is offered again
     assert len(plan_view(engine, plan.id).goals) == goals_before + 1
 
+    # Staff recording an agreement for a principal must say how it was given.
     at.button(key="sign_member").click().run()
-    assert alerts(at, "success")[0] == "Agreement recorded."
+    assert not at.exception and "a note is required" in " ".join(alerts(at, "error"))
+    assert plan_view(engine, plan.id).status != "agreed"
+    at.text_input(key="sign_note_member").input("agreed by email 3 Dec")
+    at.button(key="sign_member").click().run()
+    assert alerts(at, "success")[0] == "Agreement recorded on their behalf."
+    at.text_input(key="sign_note_officer").input("signed at the board meeting")
     at.button(key="sign_officer").click().run()
     assert not at.exception
     assert at.subheader[0].value == "Agreed by both"
+    page = " ".join(html_texts(at))
+    assert (
+        "on behalf of Cllr Margaret Oduya" in page
+        and "with the note “agreed by email 3 Dec”" in page
+    )
     assert plan_view(engine, plan.id).status == "agreed"
 
 

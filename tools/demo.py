@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from core.db import DATA_DIR
 from core.models import stored_id
-from core.roles import SYSTEM, Actor
+from core.roles import SYSTEM, Actor, Role
 from core.vocabulary import CycleStatus
 from feedback.collection.responses import items_for_invitation, save_answers, submit_response
 from feedback.models import Cycle, Dimension, Invitation, Item, Pairing, Person
@@ -267,7 +267,10 @@ def _make_plans(
         session.refresh(plan)
         for side in pl.get("sign", []):
             person_id = pairing.member_id if side == "member" else pairing.officer_id
-            sign_plan(session, actor, stored_id(plan.id), person_id, plan.revision)
+            # The demo's principals agree for themselves (staff recording it need a note).
+            principal = Actor(username=f"demo principal {person_id}", role=Role.principal,
+                              person_id=person_id)  # fmt: skip
+            sign_plan(session, principal, stored_id(plan.id), person_id, plan.revision)
         previous[pl["pairing"]] = plan
 
 

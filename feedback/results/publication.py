@@ -38,6 +38,7 @@ from feedback.access import NOT_PUBLISHED_YET, require_cycle_manager, require_pa
 from feedback.models import Cycle, PublishedPairingReport, PublishedReport, StaffPreview
 from feedback.results.engine import Computed, contributors, gap_table, overview_parts
 from feedback.results.loading import load_cycle, stored_id
+from feedback.results.moderated import moderated_section
 from feedback.results.report import assemble_overview, compute_cycle, pairing_report_from
 from feedback.results.tables import CouncilOverview, PairingReport, without_unshown
 
@@ -295,9 +296,10 @@ def _held_for_staff(threshold: int, since: datetime | str) -> str:
     )
 
 
-def _live(served: _Served, threshold: int) -> PairingReport:
-    """A staff read before publication: the served part, marked live."""
-    section = copy.deepcopy(served.section)
+def _live(session: Session, cycle: Cycle, pid: int, served: _Served) -> PairingReport:
+    """A staff read before publication: the served part, moderated, marked live."""
+    threshold = cycle.anonymity_threshold
+    section = moderated_section(session, stored_id(cycle), pid, copy.deepcopy(served.section))
     section["meta"]["edition"] = None
     section["meta"].pop("published_at", None)
     if served.held_since is not None:
@@ -349,7 +351,9 @@ def publish_cycle(session: Session, actor: Actor, cycle_id: int) -> PublishedRep
     served, c = _serve(session, cycle)
     edition = previous.edition + 1 if previous is not None else 1
     held = sorted(pid for pid, one in served.items() if one.held_since is not None)
-    for one in served.values():
+    for pid, one in served.items():
+        # The edition holds the comments as moderated, never the words staff took out.
+        one.section = moderated_section(session, stored_id(cycle), pid, one.section)
         one.section["meta"]["edition"] = edition
         one.section["meta"]["published_at"] = now.isoformat()
     overview = _overview(session, c, served)
@@ -465,7 +469,7 @@ def read_pairing_report(
     _live_ready(cycle)
     served, _c = _serve(session, cycle, pairing_id)
     _keep_previews(session, cycle, served)
-    return _live(served[pairing_id], cycle.anonymity_threshold)
+    return _live(session, cycle, pairing_id, served[pairing_id])
 
 
 def read_council_overview(session: Session, actor: Actor, cycle_id: int) -> CouncilOverview:
@@ -499,4 +503,27 @@ def read_all_pairing_reports(
     _live_ready(cycle)
     served, _c = _serve(session, cycle)
     _keep_previews(session, cycle, served)
-    return {pid: _live(one, cycle.anonymity_threshold) for pid, one in served.items()}
+    return {pid: _live(session, cycle, pid, one) for pid, one in served.items()}
+
+
+@dataclass(frozen=True)
+class StaffRead:
+    """A pairing's results as a staff read before publication serves them, before
+    moderation: what comment moderation may act on (feedback.results.moderation). `cells`
+    (server-side only, never served) says which responses stand behind each shown group's
+    comments, so only comments that would be shown can be moderated."""
+
+    cycle: Cycle
+    section: dict[str, Any]
+    cells: dict[str, list[int]]
+
+
+def staff_read(session: Session, actor: Actor, cycle_id: int, pairing_id: int) -> StaffRead:
+    """A staff read of one pairing of a closed cycle, held like every other (`_serve`)."""
+    require_staff(actor)
+    cycle = require_cycle_manager(session, actor, cycle_id)
+    _live_ready(cycle)
+    served, _c = _serve(session, cycle, pairing_id)
+    _keep_previews(session, cycle, served)
+    one = served[pairing_id]
+    return StaffRead(cycle, copy.deepcopy(one.section), dict(one.private.get("cells") or {}))
