@@ -10,6 +10,7 @@ chosen council's pairings)."""
 import pandas as pd
 import streamlit as st
 
+from core.formats import DATE_COLUMN
 from core.roles import Actor, is_admin, is_principal
 from core.vocabulary import kind_label, pairing_label
 from feedback.results.overview import council_overview, pairing_overview
@@ -22,8 +23,8 @@ CARDS_UP_TO = 6  # councils; beyond this, one table and a chosen council
 CYCLE_COLUMNS = {
     "cycle": "Cycle",
     "status": "Status",
-    "opens_on": st.column_config.DateColumn("Opens", format="D MMM YYYY"),
-    "closes_on": st.column_config.DateColumn("Closes", format="D MMM YYYY"),
+    "opens_on": st.column_config.DateColumn("Opens", format=DATE_COLUMN),
+    "closes_on": st.column_config.DateColumn("Closes", format=DATE_COLUMN),
     "pairings": "Pairings",
     "submitted": "Responses",
     "invited": "Invited",
