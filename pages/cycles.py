@@ -714,7 +714,8 @@ def ask_mail_merge(cycle_id: int, seen: str, name: str, council_name: str) -> No
         st.session_state[f"reissue_{cycle_id}"] = False
 
     st.session_state.pop(slot, None)  # the file shown is the one made by this click
-    if not reissue:
+    if not reissue or seen in (CycleStatus.closed, CycleStatus.published):
+        # Nothing to ask: no link is replaced (or, closed, the domain refuses at once).
         confirm.cancel(slot)
         confirm.act(slot, prepare)
         return
