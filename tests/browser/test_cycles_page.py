@@ -52,9 +52,7 @@ def test_the_cycles_page_keeps_the_cycle_through_create_close_reissue_and_mail_m
 
     # Create a cycle: it is the one shown, and the Add pairings form is its own.
     page.get_by_text("Create a cycle", exact=True).click()
-    form = page.get_by_test_id("stForm").filter(
-        has=page.get_by_role("button", name="Create cycle")
-    )
+    form = page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name="Create cycle"))
     form.get_by_label("Name").fill(NAME)
     form.get_by_role("button", name="Create cycle").click()
     wait_for_app(page)
