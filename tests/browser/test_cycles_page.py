@@ -77,6 +77,32 @@ def test_the_cycles_page_keeps_the_cycle_through_create_close_reissue_and_mail_m
         re.compile("Margaret Oduya")
     )
 
+    # Nominate two partners at once: the list stays open while picking (no rerun per pick),
+    # and is empty again once they are nominated.
+    partners = page.get_by_test_id("stMultiSelect").filter(
+        has=page.get_by_text("Nominate external partners", exact=True)
+    )
+    partners.get_by_role("combobox").click()
+    page.keyboard.type("Barker")
+    page.get_by_role("option", name=re.compile("Alan Barker")).first.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Webb")
+    page.get_by_role("option", name=re.compile("Marcus Webb")).first.click()
+    page.keyboard.press("Escape")
+    expect(partners).to_contain_text("Alan Barker")
+    expect(partners).to_contain_text("Marcus Webb")
+    page.get_by_test_id("stForm").filter(has=partners).get_by_role(
+        "button", name="Nominate"
+    ).click()
+    wait_for_app(page)
+    expect(page.get_by_text("Nominated 2 external partners.")).to_be_visible()
+    expect(partners).not_to_contain_text("Alan Barker")  # no stale chips
+    expect(partners).not_to_contain_text("Marcus Webb")
+    expect(page.get_by_text(re.compile("Ch Supt Alan Barker.*not started"))).to_be_visible()
+    withdraw = page.get_by_role("button", name=re.compile("Withdraw$"))
+    expect(withdraw.first).to_be_visible()
+    screenshot(page, "cycle-raters", full_page=True)
+
     # Open: asked once, naming the cycle and the council, with the groups under the
     # threshold in one table (nobody nominated yet: every anonymous group).
     page.get_by_role("button", name="Open for responses").click()
@@ -126,7 +152,7 @@ def test_the_cycles_page_keeps_the_cycle_through_create_close_reissue_and_mail_m
     expect(question).to_contain_text(f"Make new links for everyone in {NAME} ({COUNCIL})")
     question.get_by_role("button", name="Yes, make new links").click()
     wait_for_app(page)
-    expect(page.get_by_text("2 links made.")).to_be_visible()
+    expect(page.get_by_text("4 links made.")).to_be_visible()
     shows_cycle(page, "open")
     expect(tab(page, "Invitations")).to_have_attribute("aria-selected", "true")
     assert_no_raw_errors(page)
@@ -136,7 +162,13 @@ def test_the_cycles_page_keeps_the_cycle_through_create_close_reissue_and_mail_m
     saved = tmp_path / download.value.suggested_filename
     download.value.save_as(saved)
     rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
-    assert len(rows) == 2, rows
+    assert len(rows) == 4, rows
     assert all(NAME in r["subject"] for r in rows), rows  # this cycle's links, no other's
     assert all(r["link"].startswith(served.url + "/?t=") for r in rows), rows
     screenshot(page, "cycles")
+
+    # Closed again, so the other browser tests meet only their own open cycle.
+    page.get_by_role("button", name="Close to responses").click()
+    wait_for_app(page)
+    confirm(page, f"Close {NAME} ({COUNCIL}) to responses?", "Yes, close it")
+    shows_cycle(page, "closed")
