@@ -108,8 +108,9 @@ STATUS_DONE = {
 CHECK_COLUMNS = {
     "pairing": "Pairing",
     "group": "Group",
-    "nominated": st.column_config.NumberColumn("Nominated"),
-    "needed": st.column_config.NumberColumn("Needed"),
+    "nominated": st.column_config.TextColumn(
+        "Nominated", help="Raters nominated in the group, of the anonymity threshold."
+    ),
     "note": st.column_config.TextColumn("What to check", width="large"),
 }
 TABS = ["Pairings and raters", "Invitations", "Tracking"]
@@ -126,8 +127,7 @@ def checks_table(cycle_id: int) -> pd.DataFrame:
             {
                 "pairing": r.pairing,
                 "group": r.group,
-                "nominated": r.nominated,
-                "needed": r.needed,
+                "nominated": "" if r.nominated is None else f"{r.nominated} of {r.needed}",
                 "note": r.note,
             }
             for r in rows

@@ -244,7 +244,7 @@ def test_opening_shows_the_groups_under_the_threshold_in_one_table(sqlite_engine
     shown = tables[0]
     under = shown[shown["group"] != ""]
     assert len(under) == 6
-    assert list(under["nominated"]) == [2, 2, 2, 0, 1, 0]
+    assert list(under["nominated"]) == ["2 of 3", "2 of 3", "2 of 3", "0 of 3", "1 of 3", "0 of 3"]
     at.button(key="confirm_status_yes").click().run()
     assert _status(sqlite_engine, built.cycle_id) == "open"
 
