@@ -16,6 +16,7 @@ import streamlit as st
 from core.errors import Conflict, Invalid, TandemError
 from core.formats import DATE_INPUT, uk_date
 from core.mail import SmtpSettings
+from core.roles import Actor
 from core.settings import load_settings
 from core.vocabulary import GROUP_LABELS, CycleStatus
 from feedback.collection.invitations import (
@@ -139,9 +140,9 @@ def checks_table(cycle_id: int) -> pd.DataFrame:
 # --- the cycle's status ------------------------------------------------------------------
 
 
-def move(cycle_id: int, seen: str, target: str, name: str) -> None:
+def move(who: Actor, cycle_id: int, seen: str, target: str, name: str) -> None:
     with unit_of_work() as session:
-        set_cycle_status(session, actor, cycle_id, target, expected_status=seen)
+        set_cycle_status(session, who, cycle_id, target, expected_status=seen)
     flash("success", STATUS_DONE[target], name)
 
 
@@ -167,7 +168,7 @@ def ask_move(cycle_id: int, seen: str, target: str, name: str, council: str) -> 
         name,
         council,
         yes=yes,
-        action=lambda: move(cycle_id, seen, target, name),
+        action=lambda who: move(who, cycle_id, seen, target, name),
         about=cycle_id,
         table=table,
         table_config=CHECK_COLUMNS,
@@ -179,12 +180,12 @@ def ask_move(cycle_id: int, seen: str, target: str, name: str, council: str) -> 
 # --- creating a cycle ----------------------------------------------------------------------
 
 
-def create(council_id: int) -> None:
+def create(who: Actor, council_id: int) -> None:
     state = st.session_state
     with unit_of_work() as session:
         made = create_cycle(
             session,
-            actor,
+            who,
             council_id,
             state["new_cycle_name"],
             state["new_cycle_opens"],
@@ -234,7 +235,7 @@ def main() -> None:
             st.form_submit_button(
                 "Create cycle",
                 on_click=confirm.act,
-                args=("create", lambda: create(council_id)),
+                args=("create", lambda who: create(who, council_id)),
             )
 
     if not cycles:
@@ -406,7 +407,7 @@ def pairings_and_raters(cycle: Cycle, council_id: int, council_name: str) -> Non
             st.form_submit_button(
                 "Add pairings",
                 on_click=confirm.act,
-                args=(f"add_pairings_{cid}", lambda: add_pairings(cid)),
+                args=(f"add_pairings_{cid}", lambda who: add_pairings(who, cid)),
             )
 
     checks = checks_table(cid)
@@ -453,14 +454,14 @@ def pairings_and_raters(cycle: Cycle, council_id: int, council_name: str) -> Non
             nominate_form(cid, pid, group, title, eligible, people, closed)
 
 
-def add_pairings(cycle_id: int) -> None:
+def add_pairings(who: Actor, cycle_id: int) -> None:
     key = f"add_pairings_pick_{cycle_id}"
     chosen = list(st.session_state.get(key) or [])
     if not chosen:
         raise Invalid("Choose one or more pairings to add first.")
     with unit_of_work() as session:
         for pid in chosen:
-            add_pairing_to_cycle(session, actor, cycle_id, pid)
+            add_pairing_to_cycle(session, who, cycle_id, pid)
     st.session_state[key] = []
     flash("success", f"{len(chosen)} pairing(s) added; both principals of each are invited.")
 
@@ -516,9 +517,9 @@ def ask_withdraw(
         return
     name, status = seen[chosen]
 
-    def withdraw() -> None:
+    def withdraw(who: Actor) -> None:
         with unit_of_work() as session:
-            revoke_invitation(session, actor, chosen, expected_status=status)
+            revoke_invitation(session, who, chosen, expected_status=status)
         st.session_state[f"{slot}_pick"] = None
         flash("success", "{} withdrawn; their link no longer works.", name)
 
@@ -566,16 +567,16 @@ def nominate_form(
             icon=":material/person_add:",
             disabled=closed,
             on_click=confirm.act,
-            args=(slot, lambda: nominate(cycle_id, pairing_id, group, title, key)),
+            args=(slot, lambda who: nominate(who, cycle_id, pairing_id, group, title, key)),
         )
 
 
-def nominate(cycle_id: int, pairing_id: int, group: str, title: str, key: str) -> None:
+def nominate(who: Actor, cycle_id: int, pairing_id: int, group: str, title: str, key: str) -> None:
     chosen = list(st.session_state.get(key) or [])
     if not chosen:
         raise Invalid(f"Choose the {title.lower()} to nominate first.")
     with unit_of_work() as session:
-        nominate_raters(session, actor, cycle_id, pairing_id, chosen, group)
+        nominate_raters(session, who, cycle_id, pairing_id, chosen, group)
     st.session_state[key] = []  # nominated: the picker starts empty again
     flash("success", f"Nominated {len(chosen)} {title.lower()}.")
 
@@ -701,10 +702,10 @@ def ask_mail_merge(cycle_id: int, seen: str, name: str, council_name: str) -> No
     reissue = bool(st.session_state.get(f"reissue_{cycle_id}"))
     slot = f"mail_merge_{cycle_id}"
 
-    def prepare() -> None:
+    def prepare(who: Actor) -> None:
         with unit_of_work() as session:
             fresh, skipped = issue_links(
-                session, actor, cycle_id, reissue=reissue, expected_status=seen
+                session, who, cycle_id, reissue=reissue, expected_status=seen
             )
             rows = mail_merge_rows(session, cycle_id, fresh)
             # Both files are made before the new links are saved: if either fails, the

@@ -20,7 +20,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.errors import TandemError
+from core.errors import PermissionDenied, TandemError
+from core.roles import Actor
 from ui.errors import show_error
 from ui.text import alert
 
@@ -34,7 +35,7 @@ class Pending:
     question: str
     args: tuple[str, ...]
     yes: str
-    action: Callable[[], None]
+    action: Callable[[Actor], None]
     about: object
     table: pd.DataFrame | None = None
     table_config: dict[str, Any] = field(default_factory=dict)
@@ -61,11 +62,26 @@ def errors(slot: str) -> None:
         show_error(exc)
 
 
-def act(slot: str, action: Callable[[], None]) -> None:
-    """Run `action` now (meant for an on_click callback); a TandemError is kept for
-    `errors(slot)`. The action says what it did with ui.notices.flash."""
+def acting() -> Actor:
+    """Who acts, re-read from the database at the moment of acting: a callback runs before
+    the page does, so it never trusts the account the page was last drawn for (switched
+    off since, or signed out in another tab)."""
+    from ui.auth import resolve_actor
+
+    actor = resolve_actor()
+    if actor is None:
+        raise PermissionDenied(
+            "You are no longer signed in, so nothing was changed. Reload the page to sign in."
+        )
+    return actor
+
+
+def act(slot: str, action: Callable[[Actor], None]) -> None:
+    """Run `action` now (meant for an on_click callback) as the actor of this moment
+    (`acting`); a TandemError is kept for `errors(slot)`. The action says what it did with
+    ui.notices.flash."""
     try:
-        action()
+        action(acting())
     except TandemError as exc:
         fail(slot, exc)
 
@@ -75,7 +91,7 @@ def ask(
     question: str,
     *args: object,
     yes: str,
-    action: Callable[[], None],
+    action: Callable[[Actor], None],
     about: object,
     table: pd.DataFrame | None = None,
     table_config: dict[str, Any] | None = None,
