@@ -320,3 +320,30 @@ def test_the_page_says_which_address_links_use(sqlite_engine, page, monkeypatch)
     at.run()
     assert any("links start with https://tandem.llanfair.gov.uk " in t for t in html_texts(at))
     assert not any("Links point at this computer" in w for w in alerts(at, "warning"))
+
+
+def test_an_answer_given_after_the_account_was_switched_off_changes_nothing(
+    sqlite_engine, page
+) -> None:
+    """The question was asked while signed in; "Yes" comes after an administrator switched
+    the account off. The action is checked against the account as it is then."""
+    from signing_in import sign_in
+
+    from governance.accounts import update_user
+
+    built = build_cycle(sqlite_engine)
+    at = AppTest.from_file(APP, default_timeout=60)
+    with Session(sqlite_engine) as s:
+        sign_in(at, s, "admin", username="first-admin@example.org")
+        me = sign_in(at, s, "facilitator", council_ids=[built.council_id])
+    at.run()
+    at.switch_page("pages/cycles.py").run()
+    assert not at.exception
+    at.button(key="status_closed").click().run()
+    with session_scope(sqlite_engine) as s:
+        from core.models import UserAccount
+
+        account = s.exec(select(UserAccount).where(UserAccount.username == me.username)).one()
+        update_user(s, SYSTEM, account.id, active=False)
+    at.button(key="confirm_status_yes").click().run()
+    assert _status(sqlite_engine, built.cycle_id) == "open"

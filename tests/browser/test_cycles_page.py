@@ -167,8 +167,5 @@ def test_the_cycles_page_keeps_the_cycle_through_create_close_reissue_and_mail_m
     assert all(r["link"].startswith(served.url + "/?t=") for r in rows), rows
     screenshot(page, "cycles")
 
-    # Closed again, so the other browser tests meet only their own open cycle.
-    page.get_by_role("button", name="Close to responses").click()
-    wait_for_app(page)
-    confirm(page, f"Close {NAME} ({COUNCIL}) to responses?", "Yes, close it")
-    shows_cycle(page, "closed")
+    # Left open: a closed cycle with no answers would become the newest closed cycle that
+    # the results pages of the other browser tests open first.
