@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from core.db import session_scope
 from core.roles import SYSTEM
 from feedback.models import Cycle, Person
-from feedback.setup.cycles import create_cycle
+from feedback.setup.cycles import add_pairing_to_cycle, create_cycle
 
 APP = "../app.py"
 
@@ -67,17 +67,22 @@ def test_the_chosen_cycle_stays_chosen_after_an_action_on_the_cycles_page(
     picker.set_value(earlier).run()
     assert at.selectbox(key="cycle_id").value == earlier
     # Opening it changes how it is listed ("(draft)" → "(open)"); it stays the one chosen.
+    with session_scope(sqlite_engine) as s:
+        add_pairing_to_cycle(s, SYSTEM, earlier, built.pairing_ids[0])
+    at.run()
     at.button(key="status_open").click().run()
+    at.button(key="confirm_status_yes").click().run()
     assert not at.exception and not alerts(at, "error")
     with Session(sqlite_engine) as s:
         assert s.get(Cycle, earlier).status == "open"
     assert at.selectbox(key="cycle_id").value == earlier
-    assert any("The cycle is now open." in a for a in alerts(at, "success"))
+    assert any("'Earlier round' is open for responses." in a for a in alerts(at, "success"))
     at.run()  # and on the next run, and after another action
     assert at.selectbox(key="cycle_id").value == earlier
     at.button(key="status_closed").click().run()
+    at.button(key="confirm_status_yes").click().run()
     assert at.selectbox(key="cycle_id").value == earlier
-    assert any("The cycle is now closed." in a for a in alerts(at, "success"))
+    assert any("'Earlier round' is closed to responses." in a for a in alerts(at, "success"))
 
 
 def test_a_published_chart_is_kept_by_its_edition_and_every_input_of_its_builder() -> None:

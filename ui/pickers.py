@@ -20,6 +20,10 @@ def _remembered(key: str) -> str:
     return f"{key}__chosen"
 
 
+def _shown(key: str) -> str:
+    return f"{key}__shown"
+
+
 def choose(key: str, value: object) -> None:
     """Make `value` the choice of the picker `key` from the next time it is drawn (after
     creating a council, say). Call it before the picker is drawn in this run, or rerun."""
@@ -42,13 +46,21 @@ def pick(
         raise ValueError(f"Nothing to choose from for {label!r}.")
     options = list(names)
     remembered = _remembered(key)
-    if st.session_state.get(key) not in names:
+    current = st.session_state.get(key)
+    if current not in names:
         kept = st.session_state.get(remembered)
         st.session_state[key] = kept if kept in names else options[0]
+    elif st.session_state.get(_shown(key), {}).get(current, names[current]) != names[current]:
+        # The choice is listed differently now (a cycle's label carries its status). The
+        # browser holds a choice by its label: told nothing, it would send the old label
+        # with its next rerun, which matches no option, and Streamlit would fall back to
+        # the first one — another cycle. Setting it again sends the new label.
+        st.session_state[key] = current
     chosen: K = (st if where is None else where).selectbox(
         label, options, format_func=lambda k: names.get(k, str(k)), key=key, help=help
     )
     st.session_state[remembered] = chosen
+    st.session_state[_shown(key)] = dict(names)
     return chosen
 
 

@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 from core import audit, mail
 from core.cells import active_sheet, csv_text, write_rows
 from core.db import select_row
-from core.errors import Invalid, NotFound, PermissionDenied
+from core.errors import Conflict, Invalid, NotFound, PermissionDenied
 from core.formats import uk_date
 from core.mail import SendReport, SmtpSettings
 from core.models import Council, UserAccount, stored_id, utcnow
@@ -36,7 +36,7 @@ from core.settings import load_settings
 from core.text import one_line, paragraphs
 from core.vocabulary import GROUP_LABELS, CycleStatus, InvitationStatus, RaterGroup, pairing_label
 from feedback.models import Cycle, Invitation, MessageLog, Pairing, Person
-from feedback.setup.cycles import get_cycle
+from feedback.setup.cycles import get_cycle, require_status
 from feedback.setup.people import get_council
 
 TOKEN_BYTES = 32  # 256 bits; the brief asks for at least 128
@@ -126,13 +126,24 @@ def issue_token(session: Session, actor: Actor, invitation_id: int) -> str:
     return token
 
 
-def revoke_invitation(session: Session, actor: Actor, invitation_id: int) -> Invitation:
+def revoke_invitation(
+    session: Session, actor: Actor, invitation_id: int, expected_status: str | None = None
+) -> Invitation:
     """Withdraw an invitation: its link stops working at once. Answers already saved are
     kept (a submitted response stays in the results; a revoked invitation is not counted
-    in response rates)."""
+    in response rates). `expected_status` is the invitation's status as the user saw it:
+    if it has moved since (withdrawn or submitted meanwhile), nothing changes and Conflict
+    says so."""
     invitation = get_invitation(session, invitation_id)
     cycle = get_cycle(session, invitation.cycle_id)
     require_council_manager(actor, cycle.council_id)
+    if expected_status is not None and invitation.status != expected_status:
+        rater = session.get(Person, invitation.rater_id)
+        who = rater.full_name if rater is not None else "This rater"
+        raise Conflict(
+            f"{who}'s invitation is now {invitation.status} (you saw it {expected_status}): "
+            "someone acted on it after you looked; nothing was changed."
+        )
     if invitation.rater_group == RaterGroup.principal:
         raise Invalid("The two principals of a pairing cannot be withdrawn from its review.")
     if invitation.status == InvitationStatus.submitted:
@@ -402,13 +413,20 @@ def render(template: str, values: dict[str, str]) -> str:
 
 
 def issue_links(
-    session: Session, actor: Actor, cycle_id: int, *, reissue: bool = False
+    session: Session,
+    actor: Actor,
+    cycle_id: int,
+    *,
+    reissue: bool = False,
+    expected_status: str | None = None,
 ) -> tuple[list[Recipient], list[Recipient]]:
     """Make links for a mail merge. Invitations without a live link get one; with
     `reissue`, every not-yet-submitted invitation gets a new one (old links stop working).
+    `expected_status` is the cycle's status as the user saw it (Conflict if it moved since).
     Returns (with fresh links, skipped because they already had a live link)."""
     cycle = get_cycle(session, cycle_id)
     require_council_manager(actor, cycle.council_id)
+    require_status(session, cycle, expected_status)
     if cycle.status in (CycleStatus.closed, CycleStatus.published):
         raise Invalid(f"The cycle is {cycle.status}, so links cannot be issued.")
     fresh, skipped = [], []

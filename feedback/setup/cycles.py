@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from core import audit
 from core.errors import Conflict, Invalid, NotFound
-from core.models import stored_id, utcnow
+from core.formats import uk_datetime
+from core.models import AuditEvent, stored_id, utcnow
 from core.roles import Actor, require_council_manager
 from core.text import column_limit, one_line
 from core.vocabulary import (
@@ -240,12 +241,61 @@ def update_cycle(
     return cycle
 
 
-def set_cycle_status(session: Session, actor: Actor, cycle_id: int, status: str) -> Cycle:
+# What each move does, in words: "X was {closed} by someone else".
+STATUS_VERBS: dict[str, str] = {
+    CycleStatus.draft: "made a draft",
+    CycleStatus.open: "opened",
+    CycleStatus.closed: "closed",
+    CycleStatus.published: "published",
+}
+
+
+def last_status_change(session: Session, cycle: Cycle) -> tuple[str, datetime] | None:
+    """Who moved the cycle to its present status, and when (from the audit log)."""
+    event = session.exec(
+        select(AuditEvent)
+        .where(
+            AuditEvent.entity == "cycle",
+            AuditEvent.entity_id == cycle.id,
+            AuditEvent.action == f"cycle {cycle.status}",
+        )
+        .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+    ).first()
+    return (event.actor, event.at) if event is not None else None
+
+
+def require_status(session: Session, cycle: Cycle, expected_status: str | None) -> None:
+    """Conflict, saying who changed it and when, unless the cycle is still in the status
+    the user saw (`expected_status`; None: not checked, as the command line does)."""
+    if expected_status is None or cycle.status == expected_status:
+        return
+    verb = STATUS_VERBS.get(cycle.status, cycle.status)
+    change = last_status_change(session, cycle)
+    by = f" by {change[0]} at {uk_datetime(change[1])}" if change else ""
+    raise Conflict(
+        f"'{cycle.name}' was {verb}{by}, after you looked at it (you saw it "
+        f"{expected_status}); nothing was changed. Look at it as it is now before you act."
+    )
+
+
+def set_cycle_status(
+    session: Session,
+    actor: Actor,
+    cycle_id: int,
+    status: str,
+    expected_status: str | None = None,
+) -> Cycle:
+    """Move a cycle to `status`. `expected_status` is the status the user saw: when the
+    cycle has moved since (someone else acted), nothing changes and Conflict says who and
+    when. A cycle opens only with someone to ask (see `opening_refusal`)."""
     cycle = get_cycle(session, cycle_id)
     require_council_manager(actor, cycle.council_id)
+    require_status(session, cycle, expected_status)
     if status not in TRANSITIONS.get(cycle.status, set()):
         allowed = ", ".join(sorted(TRANSITIONS.get(cycle.status, set()))) or "nothing"
         raise Invalid(f"A {cycle.status} cycle cannot become {status}; it can become {allowed}.")
+    if status == CycleStatus.open and (refusal := opening_refusal(session, cycle)):
+        raise Invalid(refusal)
     before = cycle.status
     cycle.status = status
     if status == CycleStatus.published:
@@ -260,6 +310,22 @@ def set_cycle_status(session: Session, actor: Actor, cycle_id: int, status: str)
 
         publish_cycle(session, actor, stored_id(cycle.id))
     return cycle
+
+
+def opening_refusal(session: Session, cycle: Cycle) -> str | None:
+    """Why the cycle cannot open, or None: a cycle with nobody invited has no raters."""
+    invited = session.exec(
+        select(func.count())
+        .select_from(Invitation)
+        .where(Invitation.cycle_id == cycle.id, Invitation.status != InvitationStatus.revoked)
+    ).one()
+    if invited:
+        return None
+    return (
+        f"'{cycle.name}' has no raters, so opening it would ask nobody for feedback. Add "
+        "pairings to it (their two principals are invited) and nominate their raters, "
+        "then open it."
+    )
 
 
 def add_pairing_to_cycle(session: Session, actor: Actor, cycle_id: int, pairing_id: int) -> None:
@@ -501,6 +567,50 @@ def pairing_nomination_warnings(session: Session, cycle: Cycle, pairing: Pairing
                 "group to be reported; with fewer, its answers are left out. Nominate more."
             )
     return warnings + balance_warnings(session, cycle_id, pairing_id)
+
+
+@dataclass(frozen=True)
+class NominationCheck:
+    """One line of the table of what to check before a cycle opens: an anonymous group of a
+    pairing with fewer nominated raters than the threshold, or the balance of its raters."""
+
+    pairing_id: int
+    pairing: str  # the pairing's label (people's names: plain text)
+    group: str  # the rater group in words, or "" for a check of the whole pairing
+    nominated: int | None  # raters nominated in the group (None: a balance check)
+    needed: int | None  # the anonymity threshold (None: a balance check)
+    note: str  # what it means and what to do, in a sentence
+
+
+def nomination_checks(session: Session, cycle_id: int) -> list[NominationCheck]:
+    """Everything worth fixing in a cycle's nominations, one row per pairing and group under
+    the anonymity threshold, then one per balance warning: the one table the Cycles page
+    shows (in the raters tab and before it opens). Warnings, never refusals."""
+    from feedback.setup.people import pairing_label
+
+    cycle = get_cycle(session, cycle_id)
+    threshold = cycle.anonymity_threshold
+    rows: list[NominationCheck] = []
+    balance: list[NominationCheck] = []
+    for pairing in pairings_in_cycle(session, cycle_id):
+        pid = stored_id(pairing.id)
+        label = pairing_label(session, pairing)
+        counts = group_counts(session, cycle_id, pid)
+        for group in GROUP_KIND:
+            n = counts.get(group, 0)
+            if n >= threshold:
+                continue
+            note = (
+                "Nobody nominated: this group will not appear in the report."
+                if n == 0
+                else f"Fewer than {threshold}: unless {threshold - n} more are nominated and "
+                f"at least {threshold} respond, this group's answers are left out."
+            )
+            rows.append(NominationCheck(pid, label, GROUP_LABELS[group], n, threshold, note))
+        for warning in balance_warnings(session, cycle_id, pid):
+            note = warning.removeprefix(f"{label}: ")
+            balance.append(NominationCheck(pid, label, "", None, None, note[:1].upper() + note[1:]))
+    return rows + balance
 
 
 # Why each statutory or special role should rate the council's top pairing.
