@@ -112,6 +112,7 @@ def test_the_cycles_page_publishes_then_tells_the_staff_member(
         at = AppTest.from_file(APP, default_timeout=60).run()
         at.switch_page("pages/cycles.py").run()
         at.button(key="status_published").click().run()
+        at.button(key="confirm_status_yes").click().run()  # the page asks once
         assert not at.exception
         assert any("4 principals emailed" in a for a in alerts(at, "success"))
         assert len(inbox.messages) == 4
@@ -122,7 +123,9 @@ def test_the_cycles_page_publishes_then_tells_the_staff_member(
     for key in ("TANDEM_SMTP_HOST", "TANDEM_SMTP_PORT"):
         monkeypatch.delenv(key, raising=False)
     at.button(key="status_closed").click().run()
+    at.button(key="confirm_status_yes").click().run()  # the page asks once
     at.button(key="status_published").click().run()
+    at.button(key="confirm_status_yes").click().run()
     assert not at.exception
     warned = " ".join(alerts(at, "warning"))
     assert "were not emailed" in warned and "no email server" in warned
