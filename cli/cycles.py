@@ -12,6 +12,7 @@ import typer
 from sqlmodel import Session
 
 from cli.common import confirm, council_id, echo, engine, fail, friendly, unit_of_work
+from core.formats import share_of, uk_date
 from core.roles import SYSTEM
 from core.vocabulary import CycleStatus, PairingKind
 
@@ -138,8 +139,8 @@ def register(app: typer.Typer) -> None:
                 session, SYSTEM, council_id(session, council), name, opens_on, closes_on, threshold
             )
             echo(
-                f"Created cycle {cycle.id} '{cycle.name}' ({cycle.opens_on:%d %b %Y} to "
-                f"{cycle.closes_on:%d %b %Y}, anonymity threshold {cycle.anonymity_threshold})."
+                f"Created cycle {cycle.id} '{cycle.name}' ({uk_date(cycle.opens_on)} to "
+                f"{uk_date(cycle.closes_on)}, anonymity threshold {cycle.anonymity_threshold})."
             )
 
     @cycle_app.command("show")
@@ -163,15 +164,15 @@ def register(app: typer.Typer) -> None:
             found = find_cycle(session, cycle)
             assert found.id is not None
             echo(
-                f"Cycle {found.id} '{found.name}': {found.status}, {found.opens_on:%d %b %Y} to "
-                f"{found.closes_on:%d %b %Y}, anonymity threshold {found.anonymity_threshold}."
+                f"Cycle {found.id} '{found.name}': {found.status}, {uk_date(found.opens_on)} to "
+                f"{uk_date(found.closes_on)}, anonymity threshold {found.anonymity_threshold}."
             )
             nexts = ", ".join(sorted(TRANSITIONS.get(found.status, set()))) or "nothing"
             echo(f"It can become: {nexts}.")
             totals = cycle_totals(session, SYSTEM, found.id)
             echo(
-                f"{totals['submitted']} of {totals['invited']} invited have submitted "
-                f"({float(totals['response_rate']):.0%})."
+                f"{share_of(int(totals['submitted']), int(totals['invited']))} of those invited "
+                "have submitted."
             )
             in_cycle = pairings_in_cycle(session, found.id)
             if not in_cycle:
@@ -294,8 +295,8 @@ def register(app: typer.Typer) -> None:
                 threshold if threshold is not None else found.anonymity_threshold,
             )
             echo(
-                f"Cycle {changed.id} '{changed.name}': {changed.opens_on:%d %b %Y} to "
-                f"{changed.closes_on:%d %b %Y}, anonymity threshold "
+                f"Cycle {changed.id} '{changed.name}': {uk_date(changed.opens_on)} to "
+                f"{uk_date(changed.closes_on)}, anonymity threshold "
                 f"{changed.anonymity_threshold}."
             )
 
@@ -532,7 +533,7 @@ def register(app: typer.Typer) -> None:
             if not rows:
                 echo(f"No pairings in {where} yet.")
             for p in rows:
-                since = f", since {p.started_on:%d %b %Y}" if p.started_on else ""
+                since = f", since {uk_date(p.started_on)}" if p.started_on else ""
                 ended = "" if p.active else " (ended)"
                 why = f"; exception: {p.top_exception}" if p.top_exception else ""
                 echo(
@@ -563,7 +564,6 @@ def register_undo(app: typer.Typer) -> None:
     ) -> None:
         """Correct a pairing (what is not given is kept). Its kind and its two people are
         fixed once a cycle holds answers for it: end it and form a new one instead."""
-        from core.formats import uk_date
         from feedback.setup.pairings import edit_pairing, get_pairing
         from feedback.setup.people import pairing_label
 

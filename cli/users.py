@@ -15,7 +15,13 @@ from sqlmodel import Session
 
 from cli.common import council_id as _council_id
 from cli.common import echo, engine, fail, friendly, unit_of_work
+from core.formats import uk_date
 from core.roles import SYSTEM, Role
+
+
+def _day(value: object) -> date | None:
+    """A date from a pandas row (a Timestamp is a datetime, hence a date)."""
+    return value if isinstance(value, date) else None
 
 
 def _read_password(from_stdin: bool) -> str | None:
@@ -295,9 +301,9 @@ def register(app: typer.Typer) -> None:
             report = run_purge(session, SYSTEM, when, council_id=council_id, dry_run=not apply)
         for row in report.cycles.itertuples():
             echo(
-                f"{row.council}: {row.cycle} (closed {row.closes_on:%d %b %Y}, retention ended "
-                f"{row.expired_on:%d %b %Y}) — {row.responses} responses, {row.invitations} "
-                "invitations"
+                f"{row.council}: {row.cycle} (closed {uk_date(_day(row.closes_on))}, retention "
+                f"ended {uk_date(_day(row.expired_on))}) — {row.responses} responses, "
+                f"{row.invitations} invitations"
             )
         for person in report.people:
             echo(f"Person nothing refers to any more: {person}")

@@ -6,7 +6,7 @@ import streamlit as st
 
 from core import audit
 from core.errors import PermissionDenied
-from core.formats import DATETIME_COLUMN, local_times
+from core.formats import DATE_INPUT, DATETIME_COLUMN, local_times
 from core.roles import require_admin
 from feedback.setup.people import list_councils
 from ui.errors import friendly_errors
@@ -36,8 +36,10 @@ council_id = c1.selectbox(
 action = c2.selectbox("Action", [None, *actions], format_func=lambda a: a or "All", key="audit_a")
 username = c3.text_input("Done by (username)", key="audit_u").strip()
 d1, d2 = st.columns(2)
-since = d1.date_input("From", datetime.now(UTC).date() - timedelta(days=90), key="audit_from")
-until = d2.date_input("To", datetime.now(UTC).date(), key="audit_to")
+since = d1.date_input(
+    "From", datetime.now(UTC).date() - timedelta(days=90), format=DATE_INPUT, key="audit_from"
+)
+until = d2.date_input("To", datetime.now(UTC).date(), format=DATE_INPUT, key="audit_to")
 
 with friendly_errors(), unit_of_work() as session:
     log = audit.read_log(

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import Conflict, TandemError
+from core.formats import DATE_INPUT, uk_datetime
 from core.roles import is_principal, is_staff
 from core.vocabulary import pairing_label
 from planning.excel import export_filename, export_plans
@@ -102,7 +103,7 @@ def reminders_panel(cycle_id: int) -> None:
             due = plan_reminders(session, actor, cycle_id, date.today())
             sent = last_sent(session, actor, cycle_id)
         if sent is not None:
-            show("Last sent {} by {}.", f"{sent[0]:%-d %b %Y at %H:%M}", sent[1], kind="caption")
+            show("Last sent {} by {}.", uk_datetime(sent[0]), sent[1], kind="caption")
         if not due:
             st.caption(
                 f"No plan in this cycle has an action overdue or due in the next "
@@ -312,7 +313,7 @@ for goal in view.goals:
                     due = st.date_input(
                         "Due",
                         a.due_on,
-                        format="DD/MM/YYYY",
+                        format=DATE_INPUT,
                     )
                     measure = st.text_input("Success measure", a.success_measure)
                     status = st.selectbox("Status", STATUSES, index=STATUSES.index(a.status))
@@ -357,7 +358,7 @@ for goal in view.goals:
             due = c2.date_input(
                 "Due",
                 date.today() + timedelta(days=90),
-                format="DD/MM/YYYY",
+                format=DATE_INPUT,
                 key=f"new_due_{goal.id}",
             )
             measure = st.text_input("Success measure", key=f"new_measure_{goal.id}")
@@ -453,7 +454,7 @@ if view.check_ins:
 all_actions = {a.id: a.description for g in view.goals for a in g.actions}
 with st.form("check_in", clear_on_submit=True):
     st.markdown("**Record a check-in**")
-    held = st.date_input("Held on", date.today(), format="DD/MM/YYYY")
+    held = st.date_input("Held on", date.today(), format=DATE_INPUT)
     note = st.text_area("Note")
     about = st.selectbox(
         "About an action (optional)",
