@@ -27,7 +27,7 @@ from feedback.results.tables import GAP_THRESHOLD, finding_rule, national_source
 from ui.errors import show_error
 from ui.pickers import cycle_names, pick
 from ui.state import current_actor, unit_of_work
-from ui.text import bullets, show, show_html
+from ui.text import bullets, fill, show, show_html
 
 FULL_KEY = "present_full"  # presenting full screen (no sidebar, no chrome)
 PER_SLIDE = 3  # findings on one slide: one message each, nothing below the fold
@@ -44,7 +44,9 @@ LARGE_TYPE = """<style>
 }
 .st-key-slide h2 { font-size: max(22px, 1.9vw) !important; padding: 0 0 0.3em !important; }
 .st-key-slide h3 { font-size: max(19px, 1.6vw) !important; padding: 0.2em 0 0.3em !important; }
-.st-key-slide [data-testid="stMetricValue"] { font-size: max(36px, 3.4vw) !important; }
+.st-key-slide [data-testid="stMetricValue"], .st-key-slide [data-testid="stMetricValue"] * {
+  font-size: max(36px, 3.4vw) !important; line-height: 1.2 !important;
+}
 .st-key-slide [data-testid="stMetricLabel"] p { font-size: max(17px, 1.45vw) !important; }
 .st-key-slide .slide-small, .st-key-slide .slide-small p {
   font-size: max(14px, 1.05vw) !important; opacity: 0.75;
@@ -78,6 +80,7 @@ class Slide:
     columns: list[tuple[str, list[str]]] = field(default_factory=list)
     chart: dict[str, Any] | None = None
     chart_height: int = 340
+    wide: bool = False  # the chart below the words, the full width of the slide
     small: str = ""  # one line of small print (the rule, the source)
     notes: list[str] = field(default_factory=list)
     solace: list[dict[str, Any]] = field(default_factory=list)
@@ -95,7 +98,12 @@ def projector_spec(chart: Any, height: int) -> dict[str, Any]:
     config["legend"] = {**config.get("legend", {}), "labelFontSize": 15, "titleFontSize": 15}
     config["title"] = {**config.get("title", {}), "fontSize": 18, "subtitleFontSize": 14}
     config["text"] = {**config.get("text", {}), "fontSize": 18}
-    for layer in spec.get("layer", []):
+    for layer in [spec, *spec.get("layer", [])]:
+        encoding = layer.get("encoding", {})
+        if isinstance(encoding.get("y"), dict) and encoding["y"].get("axis", {}) is not None:
+            # The rows' names (dimensions, pairings) in full; they need no axis title.
+            encoding["y"]["axis"] = {**encoding["y"].get("axis", {}), "labelLimit": 380}
+            encoding["y"]["title"] = None
         mark = layer.get("mark")
         if isinstance(mark, dict) and mark.get("type") == "text":
             mark["fontSize"] = max(18, int(mark.get("fontSize") or 0))
@@ -197,6 +205,7 @@ def overview_slides(overview: Any, pairings: int) -> list[Slide]:
                     min(300, 52 * max(rows, 1)),
                 ),
                 chart_height=min(300, 52 * max(rows, 1)),
+                wide=True,
                 notes=[
                     "Everyone else's score for each partnership, by dimension (1 low to 5 "
                     "high). Read across a row for one pairing, down a column for the council."
@@ -267,8 +276,8 @@ def pairing_slides(pid: int, report: Any) -> list[Slide]:
                     "The two of them see their partnership alike: no dimension differs by "
                     f"{GAP_THRESHOLD:.2f} points or more."
                 ],
-                chart=projector_spec(charts.mirror(report.mirror).properties(title=""), 330),
-                chart_height=330,
+                chart=projector_spec(charts.mirror(report.mirror).properties(title=""), 300),
+                chart_height=300,
                 notes=[
                     "The mirror sets the councillor's view of the partnership beside the "
                     "officer's and everyone else's.",
@@ -381,7 +390,15 @@ def draw(slide: Slide) -> None:
     show(slide.title, kind="title")
     if slide.subtitle:
         show(slide.subtitle, kind="subheader")
-    if slide.chart is not None:
+    if slide.chart is not None and slide.wide:
+        show_html(bullets(slide.lines))
+        st.vega_lite_chart(
+            slide.chart,
+            width="stretch",
+            height=slide.chart_height + 200,
+            key=f"present_chart_{slide.key}",
+        )
+    elif slide.chart is not None:
         words, picture = st.columns([2, 3], gap="large")
         show_html(bullets(slide.lines), into=words)
         with picture:
@@ -402,7 +419,7 @@ def draw(slide: Slide) -> None:
         for column, row in zip(st.columns(len(slide.solace)), slide.solace, strict=False):
             solace_cell(row, slide.threshold, column)
     if slide.small:
-        show(slide.small, kind="caption")
+        show_html(fill('<span class="slide-small">{}</span>', slide.small))
 
 
 def notes_for(slide: Slide) -> Iterable[str]:
@@ -487,27 +504,33 @@ def go_to(target: int) -> None:
     position[cycle_id] = max(0, min(last, target))
 
 
+def step(by: int) -> None:
+    """Relative to where the slides are when the key arrives: presses sent faster than the
+    page redraws (a clicker held down) each move one slide."""
+    go_to(position.get(cycle_id, 0) + by)
+
+
 def set_presenting(on: bool) -> None:
     st.session_state[FULL_KEY] = on
 
 
 # Keys a clicker or keyboard sends, as hidden buttons (Streamlit's own shortcuts).
 with st.container(key="present_keys"):
-    for key, shortcut, target in (
-        ("present_space", "Space", index + 1),
-        ("present_pagedown", "PageDown", index + 1),
-        ("present_pageup", "PageUp", index - 1),
-        ("present_home", "Home", 0),
-        ("present_end", "End", last),
+    for key, shortcut, move, by in (
+        ("present_space", "Space", step, 1),
+        ("present_pagedown", "PageDown", step, 1),
+        ("present_pageup", "PageUp", step, -1),
+        ("present_home", "Home", go_to, 0),
+        ("present_end", "End", go_to, last),
     ):
-        st.button(key, key=key, shortcut=shortcut, on_click=go_to, args=(target,))
+        st.button(key, key=key, shortcut=shortcut, on_click=move, args=(by,))
 
 with st.container(key="present_bar", horizontal=True, vertical_alignment="center"):
     st.button(
         "Previous",
         icon=":material/arrow_back:",
-        on_click=go_to,
-        args=(index - 1,),
+        on_click=step,
+        args=(-1,),
         disabled=index == 0,
         shortcut="Left",
         key="present_prev",
@@ -515,8 +538,8 @@ with st.container(key="present_bar", horizontal=True, vertical_alignment="center
     st.button(
         "Next",
         icon=":material/arrow_forward:",
-        on_click=go_to,
-        args=(index + 1,),
+        on_click=step,
+        args=(1,),
         disabled=index == last,
         shortcut="Right",
         key="present_next",
