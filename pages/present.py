@@ -311,7 +311,9 @@ def pairing_slides(pid: int, report: Any) -> list[Slide]:
         slides.append(
             Slide(
                 f"pairing:{pid}:gaps:{target}",
-                f"Gaps: {about[target]}",
+                f"Gaps: {about[target]}"
+                if target != "partnership"
+                else f"Gaps: the partnership of {name}",
                 name,
                 lines[:PER_SLIDE]
                 or [
