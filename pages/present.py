@@ -95,7 +95,7 @@ def projector_spec(chart: Any, height: int) -> dict[str, Any]:
     spec.pop("width", None)
     config = spec.setdefault("config", {})
     config["axis"] = {**config.get("axis", {}), "labelFontSize": 16, "titleFontSize": 16}
-    config["legend"] = {**config.get("legend", {}), "labelFontSize": 15, "titleFontSize": 15}
+    config["legend"] = {**config.get("legend", {}), "labelFontSize": 16, "titleFontSize": 16}
     config["title"] = {**config.get("title", {}), "fontSize": 18, "subtitleFontSize": 14}
     config["text"] = {**config.get("text", {}), "fontSize": 18}
     for layer in [spec, *spec.get("layer", [])]:
