@@ -52,6 +52,8 @@ LARGE_TYPE = """<style>
   font-size: max(14px, 1.05vw) !important; opacity: 0.75;
 }
 .st-key-present_keys { display: none; }
+[data-testid="stMain"]:focus, [data-testid="stAppViewContainer"]:focus,
+[data-testid="stMain"]:focus-visible { outline: none !important; }
 .st-key-present_bar p { font-size: max(14px, 1vw); margin: 0; }
 </style>"""
 
