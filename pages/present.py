@@ -51,6 +51,12 @@ LARGE_TYPE = """<style>
 .st-key-slide .slide-small, .st-key-slide .slide-small p {
   font-size: max(14px, 1.05vw) !important; opacity: 0.75;
 }
+.st-key-slide_chart [data-testid="stVegaLiteChart"], .st-key-slide_chart .vega-embed {
+  height: 58vh !important; width: 100% !important;
+}
+.st-key-slide_chart_wide [data-testid="stVegaLiteChart"], .st-key-slide_chart_wide .vega-embed {
+  height: 60vh !important; width: 100% !important;
+}
 .st-key-present_keys { display: none; }
 [data-testid="stMain"]:focus, [data-testid="stAppViewContainer"]:focus,
 [data-testid="stMain"]:focus-visible { outline: none !important; }
@@ -389,6 +395,15 @@ def solace_cell(row: dict[str, Any], threshold: int, into: Any) -> None:
         into.markdown(f"not shown (fewer than {threshold} answers) · {national}")
 
 
+def slide_chart(slide: Slide, into: Any) -> None:
+    """The chart fills a box sized to the screen (a share of its height, in the stylesheet
+    above), so it grows with the projector's resolution as the type does."""
+    spec = {**(slide.chart or {}), "height": "container", "width": "container"}
+    spec["autosize"] = {"type": "fit", "contains": "padding"}
+    with into:
+        st.vega_lite_chart(spec, key=f"present_chart_{slide.key}")
+
+
 def draw(slide: Slide) -> None:
     """The slide on the page: title, words, then the chart beside them (or below)."""
     show(slide.title, kind="title")
@@ -396,22 +411,11 @@ def draw(slide: Slide) -> None:
         show(slide.subtitle, kind="subheader")
     if slide.chart is not None and slide.wide:
         show_html(bullets(slide.lines))
-        st.vega_lite_chart(
-            slide.chart,
-            width="stretch",
-            height=slide.chart_height + 200,
-            key=f"present_chart_{slide.key}",
-        )
+        slide_chart(slide, st.container(key="slide_chart_wide"))
     elif slide.chart is not None:
         words, picture = st.columns([2, 3], gap="large")
         show_html(bullets(slide.lines), into=words)
-        with picture:
-            st.vega_lite_chart(
-                slide.chart,
-                width="stretch",
-                height=slide.chart_height + 130,
-                key=f"present_chart_{slide.key}",
-            )
+        slide_chart(slide, picture.container(key="slide_chart"))
     elif slide.lines:
         show_html(bullets(slide.lines))
     for column, (heading, lines) in zip(

@@ -135,7 +135,8 @@ def test_large_type_at_1080p_and_a_screenshot(served, browser: Browser) -> None:
             press(page, "ArrowRight", where(page)[0] + 1)
         drawn_charts(page, 1, timeout=SLOW)
         cells = page.evaluate(
-            "() => [...document.querySelectorAll('.st-key-slide .vega-embed g.mark-text.role-mark text')]"
+            "() => [...document.querySelectorAll("
+            "'.st-key-slide .vega-embed g.mark-text.role-mark text')]"
             ".map(t => parseFloat(getComputedStyle(t).fontSize))"
         )
         assert len(cells) >= 9 and min(cells) >= 16, cells
