@@ -87,7 +87,6 @@ class Slide:
     lines: list[str] = field(default_factory=list)  # user text allowed (shown escaped)
     columns: list[tuple[str, list[str]]] = field(default_factory=list)
     chart: dict[str, Any] | None = None
-    chart_height: int = 340
     wide: bool = False  # the chart below the words, the full width of the slide
     small: str = ""  # one line of small print (the rule, the source)
     notes: list[str] = field(default_factory=list)
@@ -95,12 +94,13 @@ class Slide:
     threshold: int = 3
 
 
-def projector_spec(chart: Any, height: int) -> dict[str, Any]:
-    """A report chart's spec made readable from the back of a room: a fixed plot height
-    that fits the slide, larger axis and legend type, the numbers in the cells ≥ 16 px."""
+def projector_spec(chart: Any) -> dict[str, Any]:
+    """A report chart's spec made readable from the back of a room: it fills the box the
+    slide gives it (a share of the screen), larger axis and legend type, the numbers in
+    the cells ≥ 16 px."""
     spec: dict[str, Any] = chart.to_dict(validate=False)
-    spec["height"] = height
-    spec.pop("width", None)
+    spec["height"] = spec["width"] = "container"
+    spec["autosize"] = {"type": "fit", "contains": "padding"}
     config = spec.setdefault("config", {})
     config["axis"] = {**config.get("axis", {}), "labelFontSize": 16, "titleFontSize": 16}
     config["legend"] = {**config.get("legend", {}), "labelFontSize": 16, "titleFontSize": 16}
@@ -199,7 +199,6 @@ def overview_slides(overview: Any, pairings: int) -> list[Slide]:
         )
     if not overview.heatmap.empty:
         by_dim = overview.heatmap.groupby("dimension_name")["score"].mean().sort_values()
-        rows = overview.heatmap["pairing_label"].nunique()
         slides.append(
             Slide(
                 "scores",
@@ -208,11 +207,7 @@ def overview_slides(overview: Any, pairings: int) -> list[Slide]:
                     f"Lowest across the council: {by_dim.index[0]} ({by_dim.iloc[0]:.1f}); "
                     f"highest: {by_dim.index[-1]} ({by_dim.iloc[-1]:.1f}). 1 is low, 5 high."
                 ],
-                chart=projector_spec(
-                    charts.council_heatmap(overview.heatmap).properties(title=""),
-                    min(300, 52 * max(rows, 1)),
-                ),
-                chart_height=min(300, 52 * max(rows, 1)),
+                chart=projector_spec(charts.council_heatmap(overview.heatmap).properties(title="")),
                 wide=True,
                 notes=[
                     "Everyone else's score for each partnership, by dimension (1 low to 5 "
@@ -284,8 +279,7 @@ def pairing_slides(pid: int, report: Any) -> list[Slide]:
                     "The two of them see their partnership alike: no dimension differs by "
                     f"{GAP_THRESHOLD:.2f} points or more."
                 ],
-                chart=projector_spec(charts.mirror(report.mirror).properties(title=""), 300),
-                chart_height=300,
+                chart=projector_spec(charts.mirror(report.mirror).properties(title="")),
                 notes=[
                     "The mirror sets the councillor's view of the partnership beside the "
                     "officer's and everyone else's.",
@@ -329,10 +323,8 @@ def pairing_slides(pid: int, report: Any) -> list[Slide]:
                     "dimension: no blind spot, no hidden strength."
                 ],
                 chart=projector_spec(
-                    charts.gap_bars(report.gaps, target, threshold=gap).properties(title=""),
-                    330,
+                    charts.gap_bars(report.gaps, target, threshold=gap).properties(title="")
                 ),
-                chart_height=330,
                 notes=[
                     f"Own rating minus everyone else's, per dimension, for {about[target]}. A "
                     f"blind spot is {gap:.2f} or more above, a hidden strength as far below.",
@@ -398,10 +390,8 @@ def solace_cell(row: dict[str, Any], threshold: int, into: Any) -> None:
 def slide_chart(slide: Slide, into: Any) -> None:
     """The chart fills a box sized to the screen (a share of its height, in the stylesheet
     above), so it grows with the projector's resolution as the type does."""
-    spec = {**(slide.chart or {}), "height": "container", "width": "container"}
-    spec["autosize"] = {"type": "fit", "contains": "padding"}
     with into:
-        st.vega_lite_chart(spec, key=f"present_chart_{slide.key}")
+        st.vega_lite_chart(slide.chart, key=f"present_chart_{slide.key}")
 
 
 def draw(slide: Slide) -> None:
