@@ -58,8 +58,9 @@ LARGE_TYPE = """<style>
   height: 60vh !important; width: 100% !important;
 }
 .st-key-present_keys { display: none; }
-[data-testid="stMain"]:focus, [data-testid="stAppViewContainer"]:focus,
-[data-testid="stMain"]:focus-visible { outline: none !important; }
+[data-testid="stMain"]:focus, [data-testid="stMain"]:focus-visible { outline: none !important; }
+/* Streamlit rings the scrolling area once the keyboard is used: no frame around a slide. */
+[data-testid="stMain"]::before { box-shadow: none !important; }
 .st-key-present_bar p { font-size: max(14px, 1vw); margin: 0; }
 </style>"""
 
