@@ -22,7 +22,7 @@ from core.db import make_engine, session_scope
 from core.roles import SYSTEM, Actor
 from feedback.collection.responses import items_for_invitation, save_answers, submit_response
 from feedback.models import Comment, Cycle, Invitation, Pairing, Person
-from feedback.results.publication import read_pairing_report
+from feedback.results.publication import read_council_overview, read_pairing_report
 from feedback.setup.cycles import set_cycle_status
 from governance.accounts import actor_for, create_user
 
@@ -234,7 +234,7 @@ def test_the_mirror_leads_the_report_the_pdf_and_the_presentation(demo: str) -> 
     slides = open_page("pages/present.py")
     slides.button(key="present_next").click().run()
     assert texts(slides).index(mirror) < texts(slides).index("Blind spot")
-    for _ in range(8):
+    for _ in range(30):
         slides.button(key="present_next").click().run()
         if FINANCE in " ".join(headings(slides, 1)):
             break
@@ -344,6 +344,9 @@ def test_a_principal_cannot_open_the_council_overview(demo: str) -> None:
 def test_presentation_steps_through_findings_then_each_pairing_without_comments(
     demo: str,
 ) -> None:
+    """One message per slide: the council's findings (three to a slide), the national
+    picture, the scores, then each pairing's findings, its mirror and its gaps, and the
+    plan. No comment on any slide; every slide has speaker notes, closed until opened."""
     engine = make_engine(demo)
     with Session(engine) as s:
         every_comment = set(s.execute(select(Comment.text)).scalars())
@@ -352,25 +355,64 @@ def test_presentation_steps_through_findings_then_each_pairing_without_comments(
     assert headings(at, 1)[0] == "Kingsmere Borough Council"
     seen_titles = [headings(at, 1)[0]]
     assert at.button(key="present_prev").disabled
-    for _ in range(12):
+    for _ in range(60):
         assert not any(c in texts(at) for c in every_comment)
+        notes = at.expander[-1]
+        assert notes.label == "Speaker notes" and not notes.proto.expanded
+        assert html_texts(notes), "a slide without speaker notes"
         if at.button(key="present_next").disabled:
             break
         at.button(key="present_next").click().run()
         assert not at.exception, at.exception
         seen_titles.append(headings(at, 1)[0])
-    assert seen_titles[1:4] == [
-        "Key findings",
+    assert seen_titles[1:5] == [
+        "Key findings (1 of 2)",
+        "Key findings (2 of 2)",
         "Beside the national picture",
-        "Partnership scores",
+        "Partnership scores across the council",
     ]
-    pairing_titles = seen_titles[4:]
-    assert len(pairing_titles) == 5
+    assert seen_titles[-1] == "From findings to the plan"
+    pairing_titles = seen_titles[5:-1]
     assert LEADER in pairing_titles[0]
-    assert any(CHILDREN in t for t in pairing_titles)
-    assert "Slide 9 of 9" in texts(at)
+    for who in (LEADER, FINANCE, CHILDREN):
+        about = [t for t in pairing_titles if who in t]
+        assert about[0].startswith("Cllr " + who)  # the pairing's findings first
+        assert any(t.startswith("The mirror:") for t in about)
+        assert any(t.startswith("Gaps:") for t in about)
+    total = len(seen_titles)
+    assert f"Slide {total} of {total}" in texts(at)
     at.button(key="present_prev").click().run()
-    assert "Slide 8 of 9" in texts(at)
+    assert f"Slide {total - 1} of {total}" in texts(at)
+    at.button(key="present_home").click().run()
+    assert f"Slide 1 of {total}" in texts(at)
+    at.button(key="present_end").click().run()
+    assert f"Slide {total} of {total}" in texts(at)
+
+
+def test_the_national_slide_never_headlines_a_figure_from_fewer_answers_than_the_threshold(
+    demo: str,
+) -> None:
+    """The demo has one leader–chief executive pairing: one chief executive's answer, under
+    the threshold of 3. The Solace slide says so instead of a percentage and a red delta
+    (issue 19: "0% … −70 points" from two answers)."""
+    engine = make_engine(demo)
+    with Session(engine) as s:
+        cycle = s.execute(select(Cycle.id).where(Cycle.name == "Annual review 2026")).scalar()
+        solace = read_council_overview(s, SYSTEM, cycle).solace
+    engine.dispose()
+    assert (solace["n"] > 0).all() and (solace["n"] < 3).all()  # answers exist, too few
+    at = open_page("pages/present.py")
+    for _ in range(6):
+        if headings(at, 1)[0] == "Beside the national picture":
+            break
+        at.button(key="present_next").click().run()
+    assert headings(at, 1)[0] == "Beside the national picture"
+    values = [str(m.value) for m in at.metric]
+    assert values == ["Not shown", "Not shown"]
+    assert not any(m.proto.delta for m in at.metric)  # no "−70 points" in red
+    shown = texts(at)
+    assert shown.count("not shown (fewer than 3 answers)") == 2
+    assert "70% nationally (Solace)" in shown and "points" not in shown
 
 
 def _pdf_text(data: bytes) -> tuple[str, int, int]:
