@@ -316,9 +316,13 @@ def test_gap_bars_diverge_from_zero_and_label_flags(gaps: pd.DataFrame) -> None:
         "triangle-left",
         "circle",
     ]
-    words = layers(spec)[2]
-    assert words["mark"]["type"] == "text" and words["encoding"]["text"]["field"] == "flag_label"
-    rules = [layer["encoding"]["x"]["datum"] for layer in layers(spec)[3:]]
+    # The gap and its reading beside each bar: right of bars going right, left of the others.
+    words = layers(spec)[2:4]
+    assert [w["mark"]["type"] for w in words] == ["text", "text"]
+    assert [w["mark"]["align"] for w in words] == ["left", "right"]
+    assert all(w["encoding"]["text"]["field"] == "value_text" for w in words)
+    assert "format(datum.gap, '+.1f')" in json.dumps(words)
+    rules = [layer["encoding"]["x"]["datum"] for layer in layers(spec)[4:]]
     assert rules == [0, -0.5, 0.5]
     assert {"Self", "Everyone else", "Gap (self − others)", "Reading"} <= set(tooltips(spec))
     assert "Blind spots: Listening and advice." in spec["description"]
@@ -397,7 +401,13 @@ def test_trend(change: pd.DataFrame) -> None:
     )
     spec = chart.to_dict()
     assert_common(spec, "Change since Annual review 2025")
-    line, points = layers(spec)
+    line, points, *values = layers(spec)
+    # This cycle's score, to one decimal, beside its arrow head on the side it moved to.
+    assert [v["mark"]["align"] for v in values] == ["left", "right"]
+    assert all(
+        v["encoding"]["text"] == {"field": "current", "format": ".1f", "type": "quantitative"}
+        for v in values
+    )
     assert line["encoding"]["x"]["field"] == "previous" and line["encoding"]["x2"]["field"] == (
         "current"
     )
@@ -457,9 +467,14 @@ def test_the_chart_data_is_only_what_was_given_when_a_group_is_dropped(
     """The engine drops a suppressed group; the chart must not bring anything back."""
     given = dimensions[dimensions["source"] != "partner"]
     chart = charts.self_partner_others(given, "member")
-    text = json.dumps(chart.to_dict())
+    spec = chart.to_dict()
+    text = json.dumps({k: v for k, v in spec.items() if k not in ("title", "description")})
     assert '"partner"' not in text and "Partner" not in text
     assert_only_input_rows(chart, given)
+    # The title says the partner's dots are missing, and nothing more.
+    assert spec["title"]["subtitle"][1:] == [
+        "No Partner dots: no rating from their partner can be shown."
+    ]
 
 
 def test_empty_input_gives_a_chart_saying_there_is_nothing(dimensions: pd.DataFrame) -> None:

@@ -13,7 +13,10 @@ render any chart with vl-convert. No Streamlit here.
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import textwrap
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
 
 import altair as alt
 import pandas as pd
@@ -79,15 +82,59 @@ TREND_STYLE = {
     "current": ("This cycle", OKABE_ITO["blue"], "triangle-right"),
 }
 
+# Chart text takes the app's theme (.streamlit/config.toml, [theme]: textColor on
+# backgroundColor), set here once for every chart (`_finish`) so that the page, the PNG/SVG
+# downloads, the PDF and the deck draw the same: Streamlit's own chart theme draws labels in
+# #808495, 3.5:1 on the page, below WCAG's 4.5:1. tests/test_charts.py checks every text
+# colour of every chart against BACKGROUND and that these match the theme file.
+TEXT_COLOUR = "#0B1620"
+MUTED_TEXT_COLOUR = "#39464F"  # subtitles and notes: still above 4.5:1 on BACKGROUND
+BACKGROUND = "#FAF9F6"
+FONT_SIZE = 12
+CHART_CONFIG: dict[str, Any] = {
+    "background": BACKGROUND,
+    "axis": {
+        "labelColor": TEXT_COLOUR,
+        "titleColor": TEXT_COLOUR,
+        "labelFontSize": FONT_SIZE,
+        "titleFontSize": FONT_SIZE,
+        "labelLimit": 0,
+        "titleLimit": 0,
+    },
+    "legend": {
+        "labelColor": TEXT_COLOUR,
+        "titleColor": TEXT_COLOUR,
+        "labelFontSize": FONT_SIZE,
+        "titleFontSize": FONT_SIZE,
+        "labelLimit": 0,
+        "titleLimit": 0,
+        "orient": "bottom",
+        "direction": "vertical",
+    },
+    "title": {
+        "color": TEXT_COLOUR,
+        "subtitleColor": MUTED_TEXT_COLOUR,
+        "fontSize": 15,
+        "subtitleFontSize": FONT_SIZE,
+        "limit": 0,
+    },
+    "text": {"color": TEXT_COLOUR},
+    "header": {"labelColor": TEXT_COLOUR, "titleColor": TEXT_COLOUR},
+}
+# Labels are wrapped onto lines of about this many characters (never cut short).
+LABEL_CHARS = 24
+ITEM_CHARS = 34
+NOTE_CHARS = 60
+LINE_HEIGHT = 15  # px per line of a wrapped label
+
 SCALE = alt.Scale(domain=[1, 5], nice=False)
 # Ticks at the scale's points and halfway between them (Vega-Lite's own choice, every 0.2,
 # crowded the axis with 21 labels).
 SCALE_AXIS = alt.Axis(values=[1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5], format="~g")
 WIDTH = 560
 ROW_HEIGHT = 36  # px per row: room for the sources set a little apart on it
-# Vega places a y-axis title for labels of about this width; longer labels would run into
-# it, so labels are cut here (with an ellipsis) and shown in full in the tooltip.
-LABEL_LIMIT = 200
+# Labels are never cut short (0: no limit); long ones are wrapped onto lines (`_wrapped_axis`).
+LABEL_LIMIT = 0
 # A pairing is named by its two people on an axis; the portfolio is in the tooltip.
 PAIRING_AXIS = alt.Axis(labelLimit=LABEL_LIMIT, labelExpr="split(datum.label, ' (')[0]")
 
@@ -132,6 +179,42 @@ def _height(n: int) -> int:
     return max(80, ROW_HEIGHT * max(n, 1))
 
 
+def wrap(text: str, chars: int = LABEL_CHARS) -> list[str]:
+    """A label as lines of about `chars` characters, every word kept (none cut short)."""
+    return textwrap.wrap(str(text), chars, break_long_words=False, break_on_hyphens=False) or [
+        str(text)
+    ]
+
+
+def _wrapped_axis(labels: Iterable[str], chars: int = LABEL_CHARS, **kw: Any) -> alt.Axis:
+    """An axis drawing each label in full, wrapped onto lines: a lookup from each label to
+    its lines (Vega draws an array as lines), and no length limit."""
+    lines = {str(label): wrap(label, chars) for label in dict.fromkeys(labels)}
+    lookup = json.dumps(lines, ensure_ascii=False)
+    return alt.Axis(
+        labelLimit=0, labelExpr=f"{lookup}[datum.label] || datum.label", labelPadding=6, **kw
+    )
+
+
+def _rows_height(labels: Iterable[str], chars: int = LABEL_CHARS) -> int:
+    """Height for rows of wrapped labels: a row is at least ROW_HEIGHT, taller for more lines."""
+    rows = [max(ROW_HEIGHT, LINE_HEIGHT * len(wrap(label, chars)) + 10) for label in labels]
+    return max(80, sum(rows))
+
+
+ChartT = TypeVar("ChartT", bound=alt.TopLevelMixin)
+
+
+def _finish(chart: ChartT) -> ChartT:
+    """The theme's text colours, sizes and no label limits (CHART_CONFIG) on a chart."""
+    finished: ChartT = chart.configure(**CHART_CONFIG)
+    return finished
+
+
+def _notes_lines(notes: Sequence[str]) -> list[str]:
+    return [line for note in notes for line in wrap(note, NOTE_CHARS)]
+
+
 def _source_encodings(
     field: str,
     labels: dict[str, str],
@@ -165,8 +248,13 @@ def _with_target(data: pd.DataFrame, target: str | None) -> pd.DataFrame:
     return data[data["target"] == target]
 
 
-def _title(text: str, subtitle: str | None = None) -> alt.TitleParams:
-    return alt.TitleParams(text=text, subtitle=subtitle or alt.Undefined, anchor="start")
+def _title(text: str, subtitle: str | None = None, notes: Sequence[str] = ()) -> alt.TitleParams:
+    """The chart's title; its subtitle, then any notes (what is missing and why) as lines."""
+    lines = ([subtitle] if subtitle else []) + _notes_lines(notes)
+    shown: str | list[str] | Any = (
+        alt.Undefined if not lines else lines[0] if len(lines) == 1 and not notes else lines
+    )
+    return alt.TitleParams(text=text, subtitle=shown, anchor="start")
 
 
 # --- charts ----------------------------------------------------------------------------
@@ -178,14 +266,19 @@ def self_partner_others(
     *,
     dimension_code: str | None = None,
     sources: tuple[str, ...] = ("self", "partner", "others"),
+    threshold: int | None = None,
+    names: dict[str, str] | None = None,
 ) -> alt.LayerChart:
     """Dot and line: each source's mean per dimension (report.dimensions), or per item of one
-    dimension (report.items with dimension_code). A line joins the lowest and highest dot."""
+    dimension (report.items with dimension_code). A line joins the lowest and highest dot;
+    each dot has its score beside it; the subtitle says which dots are missing and why
+    (`missing_notes`: `names` maps "self"/"partner" to the person, `threshold` is the
+    anonymity threshold)."""
     per_item = dimension_code is not None
-    rows = _with_target(data, target)
+    asked = _with_target(data, target)
     if per_item:
-        rows = rows[rows["dimension_code"] == dimension_code]
-    rows = rows[rows["source"].isin(sources) & rows["mean"].notna()]
+        asked = asked[asked["dimension_code"] == dimension_code]
+    rows = asked[asked["source"].isin(sources) & asked["mean"].notna()]
     label = "item_text" if per_item else "dimension_name"
     cols = [label, "dimension_name", "target", "source", "mean", "n"]
     if per_item:
@@ -195,9 +288,19 @@ def self_partner_others(
     what = "item" if per_item else "dimension"
     about = TARGET_LABELS.get(target or "", "")
     name = df["dimension_name"].iloc[0] if per_item and len(df) else ""
+    chars = ITEM_CHARS if per_item else LABEL_CHARS
+    row_labels = list(dict.fromkeys(df[label]))
+    notes = (
+        missing_notes(
+            asked, label, sources, row_labels, threshold=threshold, names=names, per_item=per_item
+        )
+        if row_labels
+        else []
+    )
     title = _title(
         f"{name}: ratings per item" if per_item else "How each source rates each dimension",
         f"Average rating of {about} on a 1–5 scale" if about else "Average rating on a 1–5 scale",
+        notes,
     )
     base = alt.Chart(df).transform_calculate(
         source_label=_label_expr("source", {s: SOURCE_LABELS[s] for s in present})
@@ -205,8 +308,8 @@ def self_partner_others(
     y = alt.Y(
         f"{label}:N",
         title="Item" if per_item else "Dimension",
-        sort=list(dict.fromkeys(df[label])),
-        axis=alt.Axis(labelLimit=LABEL_LIMIT),
+        sort=row_labels,
+        axis=_wrapped_axis(row_labels, chars),
     )
     line = base.mark_rule(color=OKABE_ITO["grey"], strokeWidth=2).encode(
         y=y,
@@ -218,15 +321,17 @@ def self_partner_others(
     color, shape = _source_encodings(
         "source_label", SOURCE_LABELS, SOURCE_STYLE, present, "Who rated"
     )
+    # Each source a little apart on its row, so that equal means do not hide each other.
+    offset = alt.YOffset(
+        "source_label:N",
+        sort=[SOURCE_LABELS[s] for s in present],
+        scale=alt.Scale(paddingInner=0.4),
+    )
+    x = alt.X("mean:Q", scale=SCALE, axis=SCALE_AXIS, title="Average rating (1 = low, 5 = high)")
     dots = base.mark_point(filled=True, size=110, opacity=0.95).encode(
         y=y,
-        # Each source a little apart on its row, so that equal means do not hide each other.
-        yOffset=alt.YOffset(
-            "source_label:N",
-            sort=[SOURCE_LABELS[s] for s in present],
-            scale=alt.Scale(paddingInner=0.4),
-        ),
-        x=alt.X("mean:Q", scale=SCALE, axis=SCALE_AXIS, title="Average rating (1 = low, 5 = high)"),
+        yOffset=offset,
+        x=x,
         color=color,
         shape=shape,
         tooltip=[
@@ -236,15 +341,66 @@ def self_partner_others(
             alt.Tooltip("n:Q", title="Number of raters"),
         ],
     )
-    chart = _layer(line, dots).properties(
+    values = base.mark_text(align="left", baseline="middle", dx=8, fontSize=11).encode(
+        y=y, yOffset=offset, x=x, text=alt.Text("mean:Q", format=".1f")
+    )
+    chart = _layer(line, dots, values).properties(
         title=title,
         width=WIDTH,
-        height=_height(df[label].nunique()),
+        height=_rows_height(row_labels, chars),
         description=alt_text(
             "self_partner_others", df, what=what, target=target, dimension_name=name
-        ),
+        )
+        + "".join(f" {note}" for note in notes),
     )
-    return chart
+    return _finish(chart)
+
+
+GROUP_SOURCES = ("others", "members", "officers", "partners")
+DEFAULT_WHO = {"self": "the person rated", "partner": "their partner"}
+
+
+def missing_notes(
+    asked: pd.DataFrame,
+    label: str,
+    sources: Sequence[str],
+    row_labels: Sequence[str],
+    *,
+    threshold: int | None = None,
+    names: dict[str, str] | None = None,
+    per_item: bool = False,
+) -> list[str]:
+    """Plain sentences saying which dots a dot chart lacks and why: a source asked for but
+    absent from every row (a group with too few replies is never given to the chart; self or
+    partner answered "can't say" throughout or did not reply), or absent from some rows (that
+    person answered "can't say" to every question of the dimension, or to the question)."""
+    who = {**DEFAULT_WHO, **(names or {})}
+    shown = asked[asked["mean"].notna()] if "mean" in asked.columns else asked
+    notes: list[str] = []
+    for source in sources:
+        word = SOURCE_LABELS.get(source, source)
+        mine = shown[shown["source"] == source] if "source" in shown.columns else shown.iloc[0:0]
+        if mine.empty:
+            if source in GROUP_SOURCES:
+                few = f"fewer than {threshold} replies" if threshold else "too few replies"
+                notes.append(f"{word} not shown: {few}, so no one can be identified.")
+            else:
+                notes.append(f"No {word} dots: no rating from {who[source]} can be shown.")
+            continue
+        lacking = [r for r in row_labels if r not in set(mine[label])]
+        if not lacking:
+            continue
+        where = "this question" if per_item else "this dimension"
+        if len(lacking) > 1:
+            where = "these questions" if per_item else "each of these dimensions"
+        if source in GROUP_SOURCES:
+            why = f"too few {word.lower()} rated {where} to show"
+        else:
+            why = f"{who[source]} answered \u201ccan't say\u201d to every question in {where}"
+            if per_item:
+                why = f"{who[source]} answered \u201ccan't say\u201d to {where}"
+        notes.append(f"No {word} dot for {_list(list(lacking))}: {why}.")
+    return notes
 
 
 def gap_bars(
@@ -274,7 +430,11 @@ def gap_bars(
         title="Self rating minus everyone else's (0 = they agree)",
         scale=alt.Scale(domain=[-extent, extent]),
     )
-    y = alt.Y("row_label:N", title="Dimension", sort=None, axis=alt.Axis(labelLimit=LABEL_LIMIT))
+    row_labels = [
+        f"{d} ({TARGET_LABELS.get(t, t)})" if multi else str(d)
+        for d, t in zip(df["dimension_name"], df["target"], strict=True)
+    ]
+    y = alt.Y("row_label:N", title="Dimension", sort=None, axis=_wrapped_axis(row_labels))
     flags = [k for k in FLAG_STYLE if k in set(df["flag"])] or [""]
     domain = [FLAG_STYLE[k][0] for k in flags]
     color = alt.Color(
@@ -298,11 +458,17 @@ def gap_bars(
     ends = base.mark_point(filled=True, size=90).encode(
         x=x, y=y, color=color, shape=shape, tooltip=tooltip
     )
-    words = (
-        base.transform_filter("datum.flag != ''")
-        .mark_text(align="left", dx=10, fontSize=11, fontWeight="bold")
-        .encode(x=x, y=y, text="flag_label:N", color=color)
-    )
+    # The gap beside each bar's end (and its reading, if flagged), in the theme's text colour.
+    words = [
+        base.transform_filter(f"datum.gap {sign} 0")
+        .transform_calculate(
+            value_text="format(datum.gap, '+.1f') + (datum.flag != '' ? ' ' + "
+            "datum.flag_label : '')"
+        )
+        .mark_text(align=align, baseline="middle", dx=dx, fontSize=11, fontWeight="bold")
+        .encode(x=x, y=y, text="value_text:N")
+        for sign, align, dx in ((">=", "left", 10), ("<", "right", -10))
+    ]
     # Zero and the ±threshold lines; aggregated to one row so no extra data is needed.
     zero = (
         base.transform_aggregate(rows="count()")
@@ -315,7 +481,7 @@ def gap_bars(
         .encode(x=alt.datum(v))
         for v in (-threshold, threshold)
     ]
-    return _layer(bars, ends, words, zero, *limits).properties(
+    chart = _layer(bars, ends, *words, zero, *limits).properties(
         title=_title(
             "Perception gaps: self against everyone else",
             f"Dashed lines at ±{threshold:.2f} (a third of the scale): beyond them a gap is "
@@ -323,9 +489,10 @@ def gap_bars(
             "every item agrees",
         ),
         width=WIDTH,
-        height=_height(len(df)),
+        height=_rows_height(row_labels),
         description=alt_text("gap_bars", df, threshold=threshold),
     )
+    return _finish(chart)
 
 
 def johari_quadrant(
@@ -409,15 +576,14 @@ def johari_quadrant(
             cy="{'blind spot': 4.85, 'hidden strength': 1.15, 'open strength': 4.95,"
             " 'development area': 1.25}[datum.quadrant]",
         )
-        .mark_text(fontSize=12, fontWeight="bold", opacity=0.85, baseline="middle")
+        .mark_text(fontSize=12, fontWeight="bold", baseline="middle")
         .encode(
             x=alt.X("cx:Q", scale=SCALE),
             y=alt.Y("cy:Q", scale=SCALE),
             text=alt.Text("quadrant:N"),
-            color=color,
         )
     )
-    return _layer(*lines, corners, points, *names).properties(
+    chart = _layer(*lines, corners, points, *names).properties(
         title=_title(
             "Johari window: self against everyone else",
             f"Dashed lines: self {threshold:.2f} above or below everyone else; between them, "
@@ -427,6 +593,7 @@ def johari_quadrant(
         height=440,
         description=alt_text("johari_quadrant", df),
     )
+    return _finish(chart)
 
 
 def _johari_labels(df: pd.DataFrame, dx: float = 1.0, dy: float = 0.15) -> pd.DataFrame:
@@ -484,17 +651,24 @@ def mirror(data: pd.DataFrame) -> alt.LayerChart:
         .transform_filter("isValid(datum.score)")
         .transform_calculate(view_label=_label_expr("view", labels))
     )
-    y = alt.Y("dimension_name:N", title="Partnership dimension", sort=list(df["dimension_name"]))
+    row_labels = list(dict.fromkeys(df["dimension_name"]))
+    y = alt.Y(
+        "dimension_name:N",
+        title="Partnership dimension",
+        sort=list(df["dimension_name"]),
+        axis=_wrapped_axis(row_labels),
+    )
     x_title = "Average rating of the partnership (1–5)"
     x = alt.X("score:Q", scale=SCALE, axis=SCALE_AXIS, title=x_title)
     line = base.mark_rule(color=OKABE_ITO["grey"], strokeWidth=2).encode(
         y=y, x=alt.X("min(score):Q", scale=SCALE, axis=SCALE_AXIS, title=x_title), x2="max(score):Q"
     )
     domain = [labels[v] for v in views]
+    # Each view a little apart on its row, so that equal scores do not hide each other.
+    offset = alt.YOffset("view_label:N", sort=domain, scale=alt.Scale(paddingInner=0.4))
     dots = base.mark_point(filled=True, size=120).encode(
         y=y,
-        # Each view a little apart on its row, so that equal scores do not hide each other.
-        yOffset=alt.YOffset("view_label:N", sort=domain, scale=alt.Scale(paddingInner=0.4)),
+        yOffset=offset,
         x=x,
         color=alt.Color(
             "view_label:N",
@@ -515,15 +689,37 @@ def mirror(data: pd.DataFrame) -> alt.LayerChart:
             alt.Tooltip("others_n:Q", title="Others who rated"),
         ],
     )
-    return _layer(line, dots).properties(
+    values = base.mark_text(align="left", baseline="middle", dx=8, fontSize=11).encode(
+        y=y, yOffset=offset, x=x, text=alt.Text("score:Q", format=".1f")
+    )
+    notes = [
+        f"No dot for the {MIRROR_VIEWS[v][0][4:]} on "
+        f"{_list([str(n) for n in df.loc[df[v].isna(), 'dimension_name']])}: "
+        + (
+            "too few others rated it to show."
+            if v == "others_view"
+            else "they answered \u201ccan't say\u201d to every question in it."
+        )
+        for v in views
+        if df[v].isna().any()
+    ]
+    notes += [
+        f"{MIRROR_VIEWS[v][0][4:].capitalize()} not shown: "
+        + ("too few replies to show." if v == "others_view" else "no rating that can be shown.")
+        for v in MIRROR_VIEWS
+        if v not in views
+    ]
+    chart = _layer(line, dots, values).properties(
         title=_title(
             "The mirror: how each side sees the partnership",
             "The councillor's view against the officer's view against everyone else's",
+            notes,
         ),
         width=WIDTH,
-        height=_height(len(df)),
-        description=alt_text("mirror", df),
+        height=_rows_height(row_labels),
+        description=alt_text("mirror", df) + "".join(f" {n}" for n in notes),
     )
+    return _finish(chart)
 
 
 def council_heatmap(heatmap: pd.DataFrame) -> alt.LayerChart:
@@ -569,7 +765,7 @@ def council_heatmap(heatmap: pd.DataFrame) -> alt.LayerChart:
         color=alt.condition("datum.score > 3.6", alt.value("black"), alt.value("white")),
         tooltip=tooltip,
     )
-    return _layer(cells, text).properties(
+    chart = _layer(cells, text).properties(
         title=_title(
             "Partnership score by pairing and dimension",
             "Average rating of each partnership on a 1–5 scale; the number is in each cell",
@@ -578,6 +774,7 @@ def council_heatmap(heatmap: pd.DataFrame) -> alt.LayerChart:
         height=_height(df["pairing_label"].nunique()) + 20,
         description=alt_text("council_heatmap", df),
     )
+    return _finish(chart)
 
 
 def trend(
@@ -602,7 +799,10 @@ def trend(
         direction="datum.change >= 0.05 ? 'Up' "
         ": (datum.change <= -0.05 ? 'Down' : 'About the same')"
     )
-    y = alt.Y("dimension_name:N", title="Dimension", sort=list(dict.fromkeys(df["dimension_name"])))
+    row_labels = list(dict.fromkeys(df["dimension_name"]))
+    y = alt.Y(
+        "dimension_name:N", title="Dimension", sort=row_labels, axis=_wrapped_axis(row_labels)
+    )
     x_title = "Average rating (1–5)"
     direction_domain = ["Up", "Down", "About the same"]
     line = base.mark_rule(strokeWidth=3).encode(
@@ -660,9 +860,20 @@ def trend(
             ],
         )
     )
+    # This cycle's score beside its arrow head, on the side the score moved to.
+    values = [
+        base.transform_filter(f"datum.change {sign} 0")
+        .mark_text(align=align, baseline="middle", dx=dx, fontSize=11)
+        .encode(
+            y=y,
+            x=alt.X("current:Q", scale=SCALE, axis=SCALE_AXIS, title=x_title),
+            text=alt.Text("current:Q", format=".1f"),
+        )
+        for sign, align, dx in ((">=", "left", 10), ("<", "right", -10))
+    ]
     who = SOURCE_LABELS.get(source or "", "")
     chart: alt.LayerChart = (
-        _layer(line, points)
+        _layer(line, points, *values)
         .resolve_scale(color="independent")
         .properties(
             title=_title(
@@ -673,13 +884,13 @@ def trend(
                 else None,
             ),
             width=WIDTH,
-            height=_height(df["dimension_name"].nunique()),
+            height=_rows_height(row_labels),
             description=alt_text(
                 "trend", df, previous_name=previous_name, current_name=current_name
             ),
         )
     )
-    return chart
+    return _finish(chart)
 
 
 def response_rates(rates: pd.DataFrame) -> alt.LayerChart:
@@ -729,12 +940,13 @@ def response_rates(rates: pd.DataFrame) -> alt.LayerChart:
         x=x, y=y, yOffset=offset, color=color, shape=shape, tooltip=tooltip
     )
     pairings = max(df["pairing_label"].nunique(), 1)
-    return _layer(bars, ends).properties(
+    chart = _layer(bars, ends).properties(
         title=_title("Response rates", "Share of each group's invited raters who submitted"),
         width=WIDTH,
         height=max(120, pairings * max(len(present), 1) * 14 + pairings * 8),
         description=alt_text("response_rates", df),
     )
+    return _finish(chart)
 
 
 RATING_COLOURS = [  # 1..5: a diverging Okabe–Ito ramp, low warm to high cool
@@ -763,7 +975,7 @@ def rating_distribution(distribution: pd.DataFrame) -> alt.Chart:
                 "dimension_name:N",
                 title="Dimension",
                 sort=list(dict.fromkeys(df["dimension_name"])),
-                axis=alt.Axis(labelLimit=LABEL_LIMIT),
+                axis=_wrapped_axis(df["dimension_name"]),
             ),
             x=alt.X(
                 "sum(share):Q",
@@ -790,11 +1002,11 @@ def rating_distribution(distribution: pd.DataFrame) -> alt.Chart:
                 "Share of all shown ratings of the partnership at each point of the 1–5 scale",
             ),
             width=WIDTH,
-            height=_height(df["dimension_name"].nunique()),
+            height=_rows_height(dict.fromkeys(df["dimension_name"])),
             description=alt_text("rating_distribution", df),
         )
     )
-    return chart
+    return _finish(chart)
 
 
 def description_of(chart: alt.TopLevelMixin) -> str:
