@@ -73,6 +73,15 @@ TARGETS = {
 file_stem = file_stem(meta.get("cycle_name"), member, officer)
 # A published edition never changes: its charts are built once (None: live, built each run).
 published = edition_identity(meta)
+# Downloaded charts are titled with whose they are.
+heading = charts.export_heading(
+    f"{member} and {officer}", meta.get("council_name"), meta.get("cycle_name")
+)
+# Who "self" and "partner" are in each chart, for its note on missing dots.
+NAMES = {
+    "member": {"self": member, "partner": officer},
+    "officer": {"self": officer, "partner": member},
+}
 
 
 # --- headline ------------------------------------------------------------------------------
@@ -170,10 +179,18 @@ def scores(report: PairingReport) -> None:
     for target in targets_in(report.dimensions):
         show(TARGETS[target], kind="subheader")
         show_chart(
-            partial(charts.self_partner_others, report.dimensions, target, sources=sources),
+            partial(
+                charts.self_partner_others,
+                report.dimensions,
+                target,
+                sources=sources,
+                threshold=meta["threshold"],
+                names=NAMES.get(target),
+            ),
             f"{file_stem}-{target}-scores",
             f"scores_{target}",
             edition=published,
+            heading=heading,
         )
 
 
@@ -228,6 +245,7 @@ with gaps_tab:
             f"{file_stem}-{target}-gaps",
             f"gaps_{target}",
             edition=published,
+            heading=heading,
         )
         show_chart(
             partial(
@@ -240,6 +258,7 @@ with gaps_tab:
             f"{file_stem}-{target}-johari",
             f"johari_{target}",
             edition=published,
+            heading=heading,
         )
 
 # --- items -----------------------------------------------------------------------------------
@@ -274,10 +293,18 @@ def item_by_item(report: PairingReport) -> None:
     )
     if target:
         show_chart(
-            partial(charts.self_partner_others, report.items, target, dimension_code=code),
+            partial(
+                charts.self_partner_others,
+                report.items,
+                target,
+                dimension_code=code,
+                threshold=meta["threshold"],
+                names=NAMES.get(target),
+            ),
             f"{file_stem}-{code}-{target}-items",
             "items",
             edition=published,
+            heading=heading,
         )
 
 
@@ -313,6 +340,7 @@ with mirror_tab:
             f"{file_stem}-mirror",
             "mirror",
             edition=published,
+            heading=heading,
         )
 
 # --- change ----------------------------------------------------------------------------------
@@ -345,6 +373,7 @@ with change_tab:
                 f"{file_stem}-{target}-change",
                 f"change_{target}",
                 edition=published,
+                heading=heading,
             )
 
 # --- what matters most (framework 2026.2) ---------------------------------------------------

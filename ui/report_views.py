@@ -89,11 +89,13 @@ def show_chart(
     key: str,
     downloads: bool = True,
     edition: tuple[Any, ...] | None = None,
+    heading: str | None = None,
 ) -> None:
     """The chart full width, its description in an expander, and PNG/SVG downloads made only
     when clicked. `chart` may be a builder with its arguments (functools.partial); with
     `edition` (a published edition's `edition_identity`) it is built once and kept, keyed
-    by the edition and the builder's arguments (`chart_key`)."""
+    by the edition and the builder's arguments (`chart_key`). `heading` (the pairing,
+    council and cycle: `charts.export_heading`) titles the downloaded PNG and SVG."""
     kept = chart_key(edition, chart)
     spec = _kept_spec(kept, chart) if kept is not None else _unchecked_spec(chart)
     description = spec.get("description")
@@ -108,7 +110,7 @@ def show_chart(
     left, right, _ = st.columns([1, 1, 4])
     left.download_button(
         "PNG",
-        lambda: charts.to_png(spec),
+        lambda: charts.to_png(spec, heading=heading),
         file_name=f"{name}.png",
         mime="image/png",
         key=f"png_{key}",
@@ -118,7 +120,7 @@ def show_chart(
     )
     right.download_button(
         "SVG",
-        lambda: charts.to_svg(spec),
+        lambda: charts.to_svg(spec, heading=heading),
         file_name=f"{name}.svg",
         mime="image/svg+xml",
         key=f"svg_{key}",

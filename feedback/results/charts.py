@@ -211,6 +211,20 @@ def _finish(chart: ChartT) -> ChartT:
     return finished
 
 
+def _haloed(text_layer: alt.Chart) -> list[alt.Chart]:
+    """A text layer drawn twice: first as a halo of the background's colour (so a line under
+    a value does not strike through it), then the text itself in the theme's colour."""
+    halo = text_layer.mark_text(
+        **{**_mark_props(text_layer), "stroke": BACKGROUND, "strokeWidth": 4, "fill": BACKGROUND}
+    )
+    return [halo, text_layer]
+
+
+def _mark_props(chart: alt.Chart) -> dict[str, Any]:
+    mark = chart.to_dict(validate=False)["mark"]
+    return {k: v for k, v in mark.items() if k != "type"}
+
+
 def _notes_lines(notes: Sequence[str]) -> list[str]:
     return [line for note in notes for line in wrap(note, NOTE_CHARS)]
 
@@ -344,7 +358,7 @@ def self_partner_others(
     values = base.mark_text(align="left", baseline="middle", dx=8, fontSize=11).encode(
         y=y, yOffset=offset, x=x, text=alt.Text("mean:Q", format=".1f")
     )
-    chart = _layer(line, dots, values).properties(
+    chart = _layer(line, dots, *_haloed(values)).properties(
         title=title,
         width=WIDTH,
         height=_rows_height(row_labels, chars),
@@ -481,7 +495,7 @@ def gap_bars(
         .encode(x=alt.datum(v))
         for v in (-threshold, threshold)
     ]
-    chart = _layer(bars, ends, *words, zero, *limits).properties(
+    chart = _layer(bars, ends, *[h for w in words for h in _haloed(w)], zero, *limits).properties(
         title=_title(
             "Perception gaps: self against everyone else",
             f"Dashed lines at ±{threshold:.2f} (a third of the scale): beyond them a gap is "
@@ -709,7 +723,7 @@ def mirror(data: pd.DataFrame) -> alt.LayerChart:
         for v in MIRROR_VIEWS
         if v not in views
     ]
-    chart = _layer(line, dots, values).properties(
+    chart = _layer(line, dots, *_haloed(values)).properties(
         title=_title(
             "The mirror: how each side sees the partnership",
             "The councillor's view against the officer's view against everyone else's",
@@ -873,7 +887,7 @@ def trend(
     ]
     who = SOURCE_LABELS.get(source or "", "")
     chart: alt.LayerChart = (
-        _layer(line, points, *values)
+        _layer(line, points, *[h for v in values for h in _haloed(v)])
         .resolve_scale(color="independent")
         .properties(
             title=_title(
@@ -1173,11 +1187,36 @@ def _spec(chart: alt.TopLevelMixin | dict[str, Any]) -> dict[str, Any]:
     return chart if isinstance(chart, dict) else chart.to_dict()
 
 
-def to_png(chart: alt.TopLevelMixin | dict[str, Any], scale: float = 2.0) -> bytes:
-    """The chart (or its Vega-Lite spec) as a PNG image (vl-convert, no browser needed)."""
-    return vl_convert.vegalite_to_png(_spec(chart), scale=scale)
+def export_heading(*parts: object) -> str:
+    """What an exported chart is about, as its first title line: the pairing, the council
+    and the cycle (or the council and the cycle), joined by " · ", blanks left out."""
+    return " · ".join(str(p) for p in parts if p is not None and str(p).strip())
 
 
-def to_svg(chart: alt.TopLevelMixin | dict[str, Any]) -> str:
-    """The chart (or its Vega-Lite spec) as an SVG document."""
-    return vl_convert.vegalite_to_svg(_spec(chart))
+def titled(chart: alt.TopLevelMixin | dict[str, Any], heading: str | None) -> dict[str, Any]:
+    """The chart's spec with `heading` (`export_heading`) as its title's first line, so that
+    a downloaded image says whose chart it is. The chart's own spec is left unchanged."""
+    spec = dict(_spec(chart))
+    if not heading:
+        return spec
+    title = spec.get("title")
+    title = dict(title) if isinstance(title, dict) else {"text": title or ""}
+    text = title.get("text") or []
+    lines = text if isinstance(text, list) else [text]
+    title["text"] = [heading, *[line for line in lines if line]]
+    title.setdefault("anchor", "start")
+    spec["title"] = title
+    return spec
+
+
+def to_png(
+    chart: alt.TopLevelMixin | dict[str, Any], scale: float = 2.0, *, heading: str | None = None
+) -> bytes:
+    """The chart (or its Vega-Lite spec) as a PNG image (vl-convert, no browser needed),
+    titled with `heading` first when given."""
+    return vl_convert.vegalite_to_png(titled(chart, heading), scale=scale)
+
+
+def to_svg(chart: alt.TopLevelMixin | dict[str, Any], *, heading: str | None = None) -> str:
+    """The chart (or its Vega-Lite spec) as an SVG document, titled with `heading` first."""
+    return vl_convert.vegalite_to_svg(titled(chart, heading))
