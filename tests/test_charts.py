@@ -668,7 +668,8 @@ def test_every_label_is_drawn_in_full(make, request) -> None:
     spec = make(f).to_dict()
     assert spec["config"]["axis"]["labelLimit"] == 0 and spec["config"]["legend"]["labelLimit"] == 0
     assert spec["config"]["title"]["limit"] == 0
-    assert axis_labels(spec), "a chart with a nominal axis"
+    # every chart names its rows on an axis, but the Johari window (names beside its points)
+    assert axis_labels(spec) or spec["title"]["text"].startswith("Johari")
     for axis in axis_labels(spec):
         assert axis.get("labelLimit", 0) == 0
         expr = axis.get("labelExpr", "")
