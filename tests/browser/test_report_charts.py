@@ -1,0 +1,117 @@
+"""The pairing report's charts as a leader sees them (issue 18), at 1440 × 900 and on a
+phone at 390 × 844: every piece of chart text drawn whole (no "…", nothing running off the
+chart's edge), in the theme's colours at 4.5:1 or more, with the scores beside the dots.
+
+Streamlit draws Vega charts on a canvas, so the text is read as the browser draws it: an
+init script records every `fillText` call (the text, its colour and its extent on the
+canvas after the canvas's transform) per canvas, since the canvas was last cleared."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from browser_kit import SCREENSHOTS, assert_no_raw_errors, drawn_charts, open_page, sign_in
+from playwright.sync_api import Browser, Page
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+RECORD_TEXT = """(() => {
+    const drawn = new Map();  // canvas -> texts drawn since it was last cleared
+    window.__chartCanvases = drawn;
+    const proto = CanvasRenderingContext2D.prototype;
+    const clear = proto.clearRect;
+    proto.clearRect = function (x, y, w, h) {
+        const m = this.getTransform();
+        if (w * m.a >= this.canvas.width - 1 && h * m.d >= this.canvas.height - 1) {
+            drawn.set(this.canvas, []);
+        }
+        return clear.apply(this, arguments);
+    };
+    const fill = proto.fillText;
+    proto.fillText = function (text, x, y) {
+        const w = this.measureText(String(text)).width;
+        const align = this.textAlign;
+        const left = align === 'center' ? x - w / 2
+            : (align === 'right' || align === 'end') ? x - w : x;
+        const m = this.getTransform();
+        const xs = [left, left + w].map(px => m.a * px + m.c * y + m.e);
+        if (!drawn.has(this.canvas)) drawn.set(this.canvas, []);
+        drawn.get(this.canvas).push({
+            text: String(text), colour: String(this.fillStyle), alpha: this.globalAlpha,
+            left: Math.min(...xs), right: Math.max(...xs), width: this.canvas.width,
+        });
+        return fill.apply(this, arguments);
+    };
+})();"""
+
+# The text of every visible chart canvas, as last drawn.
+READ_TEXT = """() => [...document.querySelectorAll('.vega-embed canvas')]
+    .filter(c => c.offsetParent !== null && c.width > 50)
+    .map(c => (window.__chartCanvases.get(c) || []))"""
+
+
+def luminance(colour: str) -> float:
+    channels = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+BACKGROUND = "#faf9f6"
+
+
+@pytest.fixture(params=[(1440, 900), (390, 844)], ids=["desktop", "phone"])
+def report_page(request, served, browser: Browser) -> Iterator[tuple[Page, str]]:
+    width, height = request.param
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.add_init_script(RECORD_TEXT)
+    page = context.new_page()
+    sign_in(page, served, "facilitator")
+    if width < 600:  # the phone: the menu is behind its button
+        page.get_by_test_id("stExpandSidebarButton").click()
+    open_page(page, "Pairing report")
+    yield page, f"{width}x{height}"
+    context.close()
+
+
+def check_text(page: Page) -> list[str]:
+    """Every chart's drawn text: whole, inside its canvas, and readable. Returns it all."""
+    canvases = page.evaluate(READ_TEXT)
+    assert canvases and all(canvases), "a visible chart drew no text"
+    everything = []
+    for texts in canvases:
+        for t in texts:
+            if t["colour"].lower() == BACKGROUND:
+                continue  # the halo under a value, in the background's colour
+            everything.append(t["text"])
+            assert "…" not in t["text"], f"cut short: {t['text']!r}"
+            assert t["left"] >= -1 and t["right"] <= t["width"] + 1, f"off the chart: {t}"
+            assert t["colour"].startswith("#"), t
+            assert t["alpha"] == 1, t
+            assert contrast(t["colour"], BACKGROUND) >= 4.5, t
+    return everything
+
+
+def test_report_charts_draw_every_label_whole(report_page: tuple[Page, str]) -> None:
+    page, size = report_page
+    drawn_charts(page, at_least=3)
+    page.wait_for_timeout(500)  # the last resize of each chart to its column
+    scores = check_text(page)
+    # Dimension names and the scores beside the dots (one decimal).
+    assert "Dimension" in scores and "Who rated" in scores
+    assert "Respect and empathy" in scores or any(t.startswith("Respect and") for t in scores)
+    assert any(len(t) == 3 and t[1] == "." and t.replace(".", "").isdigit() for t in scores)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"report-charts-{size}.png"))
+    for tab in ("Gaps", "Mirror"):
+        page.get_by_role("tab", name=tab).click()
+        drawn_charts(page, at_least=1)
+        page.wait_for_timeout(500)
+        check_text(page)
+        page.screenshot(path=str(SCREENSHOTS / f"report-{tab.lower()}-{size}.png"))
+    assert_no_raw_errors(page)
