@@ -186,19 +186,33 @@ def wrap(text: str, chars: int = LABEL_CHARS) -> list[str]:
     ]
 
 
-def _wrapped_axis(labels: Iterable[str], chars: int = LABEL_CHARS, **kw: Any) -> alt.Axis:
+def _wrapped_axis(
+    labels: Iterable[str],
+    chars: int = LABEL_CHARS,
+    extra: dict[str, str] | None = None,
+    **kw: Any,
+) -> alt.Axis:
     """An axis drawing each label in full, wrapped onto lines: a lookup from each label to
-    its lines (Vega draws an array as lines), and no length limit."""
-    lines = {str(label): wrap(label, chars) for label in dict.fromkeys(labels)}
+    its lines (Vega draws an array as lines), and no length limit. `extra` adds a last line
+    under a label (a gap's reading)."""
+    extra = extra or {}
+    lines = {
+        str(label): wrap(label, chars) + ([extra[str(label)]] if extra.get(str(label)) else [])
+        for label in dict.fromkeys(labels)
+    }
     lookup = json.dumps(lines, ensure_ascii=False)
     return alt.Axis(
-        labelLimit=0, labelExpr=f"{lookup}[datum.label] || datum.label", labelPadding=6, **kw
+        labelLimit=0,
+        labelExpr=f"{lookup}[datum.label] || datum.label",
+        labelPadding=6,
+        labelOverlap=False,  # never hide a label (Vega hides labels it thinks overlap)
+        **kw,
     )
 
 
 def _rows_height(labels: Iterable[str], chars: int = LABEL_CHARS) -> int:
     """Height for rows of wrapped labels: a row is at least ROW_HEIGHT, taller for more lines."""
-    rows = [max(ROW_HEIGHT, LINE_HEIGHT * len(wrap(label, chars)) + 10) for label in labels]
+    rows = [max(ROW_HEIGHT, LINE_HEIGHT * (len(wrap(label, chars)) + 1) + 6) for label in labels]
     return max(80, sum(rows))
 
 
@@ -438,7 +452,8 @@ def gap_bars(
             else "datum.dimension_name"
         ),
     )
-    extent = max(1.5, float(df["gap"].abs().max()) + 0.3) if len(df) else 1.5
+    # Room beyond the longest bar for its value.
+    extent = max(1.5, float(df["gap"].abs().max()) * 1.2 + 0.3) if len(df) else 1.5
     x = alt.X(
         "gap:Q",
         title="Self rating minus everyone else's (0 = they agree)",
@@ -448,7 +463,15 @@ def gap_bars(
         f"{d} ({TARGET_LABELS.get(t, t)})" if multi else str(d)
         for d, t in zip(df["dimension_name"], df["target"], strict=True)
     ]
-    y = alt.Y("row_label:N", title="Dimension", sort=None, axis=_wrapped_axis(row_labels))
+    # A flagged row says its reading under its name (in words, beside the bar's colour).
+    readings = {
+        label: f"({FLAG_STYLE[flag][0].lower()})"
+        for label, flag in zip(row_labels, df["flag"], strict=True)
+        if flag
+    }
+    y = alt.Y(
+        "row_label:N", title="Dimension", sort=None, axis=_wrapped_axis(row_labels, extra=readings)
+    )
     flags = [k for k in FLAG_STYLE if k in set(df["flag"])] or [""]
     domain = [FLAG_STYLE[k][0] for k in flags]
     color = alt.Color(
@@ -475,10 +498,7 @@ def gap_bars(
     # The gap beside each bar's end (and its reading, if flagged), in the theme's text colour.
     words = [
         base.transform_filter(f"datum.gap {sign} 0")
-        .transform_calculate(
-            value_text="format(datum.gap, '+.1f') + (datum.flag != '' ? ' ' + "
-            "datum.flag_label : '')"
-        )
+        .transform_calculate(value_text="format(datum.gap, '+.1f')")
         .mark_text(align=align, baseline="middle", dx=dx, fontSize=11, fontWeight="bold")
         .encode(x=x, y=y, text="value_text:N")
         for sign, align, dx in ((">=", "left", 10), ("<", "right", -10))
