@@ -278,7 +278,8 @@ def _with_target(data: pd.DataFrame, target: str | None) -> pd.DataFrame:
 
 def _title(text: str, subtitle: str | None = None, notes: Sequence[str] = ()) -> alt.TitleParams:
     """The chart's title; its subtitle, then any notes (what is missing and why) as lines."""
-    lines = ([subtitle] if subtitle else []) + _notes_lines(notes)
+    # Lines short enough for a phone's width (a title is never cut short: limit 0).
+    lines = (wrap(subtitle, NOTE_CHARS) if subtitle else []) + _notes_lines(notes)
     shown: str | list[str] | Any = (
         alt.Undefined if not lines else lines[0] if len(lines) == 1 and not notes else lines
     )
