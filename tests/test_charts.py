@@ -307,7 +307,7 @@ def test_gap_bars_diverge_from_zero_and_label_flags(gaps: pd.DataFrame) -> None:
     assert x["field"] == "gap"
     lo, hi = x["scale"]["domain"]
     assert lo == -hi and hi >= 1.1  # symmetric about zero, wide enough for every bar
-    assert x["title"] == "Self rating minus everyone else's (0 = they agree)"
+    assert x["title"] == ["Self rating minus everyone else's", "(0 = they agree)"]
     color = bars["encoding"]["color"]
     assert color["scale"]["domain"] == ["Blind spot", "Hidden strength", "Within range"]
     ends = layers(spec)[1]

@@ -457,7 +457,7 @@ def gap_bars(
     extent = max(1.5, float(df["gap"].abs().max()) * 1.2 + 0.3) if len(df) else 1.5
     x = alt.X(
         "gap:Q",
-        title="Self rating minus everyone else's (0 = they agree)",
+        title=["Self rating minus everyone else's", "(0 = they agree)"],
         scale=alt.Scale(domain=[-extent, extent]),
     )
     row_labels = [
@@ -571,18 +571,23 @@ def johari_quadrant(
         ],
     )
     labels = alt.Chart(_johari_labels(df))
+    # Names on the right of a point, except near the right edge, where they go on its left
+    # so that they stay inside the chart.
     names = [
-        labels.transform_filter(alt.datum.side == side)
+        labels.transform_filter(where)
         .mark_text(
-            align="right" if side == "left" else "left",
+            align="right" if left else "left",
             baseline="top",
-            dx=-10 if side == "left" else 10,
+            dx=-10 if left else 10,
             dy=-7,
             fontSize=10,
             lineBreak="\n",
         )
         .encode(x=x, y=y, text="label:N")
-        for side in ("left", "right")
+        for where, left in (
+            ("datum.side == 'left' || datum.others_mean > 3.9", True),
+            ("datum.side == 'right' && datum.others_mean <= 3.9", False),
+        )
     ]
     one = base.transform_aggregate(rows="count()")  # one row: each line drawn once
     t, lo, hi = threshold, 1.0, 5.0
