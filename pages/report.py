@@ -225,7 +225,23 @@ with scores_tab:
         )
         st.dataframe(table.fillna(""), hide_index=True, width="stretch")
 
+
 # --- gaps and Johari -------------------------------------------------------------------------
+def quadrant_grid(gaps: pd.DataFrame, target: str) -> None:
+    """The Johari window in words (issue 18): a 2×2 of the dimensions, one under another on
+    a phone. The scatter follows as a detail."""
+    cells = charts.quadrant_words(gaps, target)
+    for row in (cells[:2], cells[2:]):
+        for column, (name, meaning, names) in zip(st.columns(2), row, strict=True):
+            with column.container(border=True):
+                show(name, kind="strong")
+                show(meaning, kind="caption")
+                if names:
+                    show_html(bullets(names))
+                else:
+                    show("None.", kind="caption")
+
+
 with gaps_tab:
     st.caption(
         f"A gap of {gap_threshold:.2f} or more (a third of the 1–5 scale) between someone's "
@@ -240,6 +256,7 @@ with gaps_tab:
         if rows["gap"].notna().sum() == 0:
             continue
         show(TARGETS[target], kind="subheader")
+        quadrant_grid(report.gaps, target)
         show_chart(
             partial(charts.gap_bars, report.gaps, target, threshold=gap_threshold),
             f"{file_stem}-{target}-gaps",
@@ -247,19 +264,20 @@ with gaps_tab:
             edition=published,
             heading=heading,
         )
-        show_chart(
-            partial(
-                charts.johari_quadrant,
-                report.gaps,
-                target,
-                threshold=gap_threshold,
-                high=HIGH_SCORE,
-            ),
-            f"{file_stem}-{target}-johari",
-            f"johari_{target}",
-            edition=published,
-            heading=heading,
-        )
+        with st.expander("The same as a Johari window (a scatter of the two scores)"):
+            show_chart(
+                partial(
+                    charts.johari_quadrant,
+                    report.gaps,
+                    target,
+                    threshold=gap_threshold,
+                    high=HIGH_SCORE,
+                ),
+                f"{file_stem}-{target}-johari",
+                f"johari_{target}",
+                edition=published,
+                heading=heading,
+            )
 
 # --- items -----------------------------------------------------------------------------------
 ITEM_COLUMNS = {

@@ -583,8 +583,8 @@ def test_chart_colours_are_the_themes() -> None:
     from pathlib import Path
 
     theme = tomllib.loads(Path(".streamlit/config.toml").read_text())["theme"]
-    assert charts.TEXT_COLOUR == theme["textColor"]
-    assert charts.BACKGROUND == theme["backgroundColor"]
+    assert theme["textColor"] == charts.TEXT_COLOUR
+    assert theme["backgroundColor"] == charts.BACKGROUND
 
 
 def text_colours(spec: dict) -> list[tuple[str, str]]:
@@ -779,3 +779,20 @@ def test_an_export_is_titled_with_the_pairing_council_and_cycle(make, request) -
     assert chart.to_dict() == before  # the chart itself is unchanged
     png = charts.to_png(chart, heading=heading)
     assert png.startswith(b"\x89PNG")
+
+
+def test_the_johari_window_in_words(gaps: pd.DataFrame) -> None:
+    words = charts.quadrant_words(gaps, "member")
+    assert [heading for heading, _, _ in words] == [
+        "Open strengths",
+        "Blind spots",
+        "Hidden strengths",
+        "Development areas",
+    ]
+    by_heading = {heading: names for heading, _, names in words}
+    assert by_heading["Open strengths"] == ["Clear roles: self 4.5, everyone else 4.2"]
+    assert by_heading["Blind spots"] == ["Listening and advice: self 4.0, everyone else 2.9"]
+    assert by_heading["Hidden strengths"] == ["Shared credit: self 3.0, everyone else 3.8"]
+    assert by_heading["Development areas"] == []
+    assert all(meaning.endswith(".") for _, meaning, _ in words)
+    assert all(not names for _, _, names in charts.quadrant_words(gaps, "officer"))

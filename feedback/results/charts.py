@@ -636,6 +636,49 @@ def johari_quadrant(
     return _finish(chart)
 
 
+# The Johari window in words, in the 2×2's reading order (top left, top right, bottom
+# left, bottom right): quadrant -> (heading, what it means).
+QUADRANT_WORDS = {
+    "open strength": ("Open strengths", "They and everyone else both rate it highly."),
+    "blind spot": ("Blind spots", "They rate themselves clearly higher than everyone else does."),
+    "hidden strength": (
+        "Hidden strengths",
+        "Everyone else rates them clearly higher than they rate themselves.",
+    ),
+    "development area": (
+        "Development areas",
+        "They and everyone else agree, and rate it below the high mark.",
+    ),
+}
+
+
+def quadrant_words(
+    gaps: pd.DataFrame, target: str | None = None
+) -> list[tuple[str, str, list[str]]]:
+    """The Johari window as a 2×2 in words, a plainer reading than the scatter: for each
+    quadrant (in QUADRANT_WORDS order) its heading, what it means and its dimensions, each
+    with its two scores ("Clear roles: self 4.5, everyone else 3.5"), as the engine placed
+    them. Dimensions without both scores are in none."""
+    rows = _with_target(gaps, target)
+    rows = rows[rows["self_mean"].notna() & rows["others_mean"].notna()]
+    found = []
+    for quadrant, (heading, meaning) in QUADRANT_WORDS.items():
+        mine = rows[rows["quadrant"] == quadrant]
+        found.append(
+            (
+                heading,
+                meaning,
+                [
+                    f"{name}: self {_fmt(own)}, everyone else {_fmt(others)}"
+                    for name, own, others in zip(
+                        mine["dimension_name"], mine["self_mean"], mine["others_mean"], strict=True
+                    )
+                ],
+            )
+        )
+    return found
+
+
 def _johari_labels(df: pd.DataFrame, dx: float = 1.0, dy: float = 0.15) -> pd.DataFrame:
     """Labels that do not print over each other. Points at about the same height within a
     label's width form a group: its leftmost point is named on its left, the others stacked
