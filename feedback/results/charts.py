@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import textwrap
 from collections.abc import Iterable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import altair as alt
 import pandas as pd
@@ -217,6 +217,11 @@ def _rows_height(labels: Iterable[str], chars: int = LABEL_CHARS) -> int:
 
 
 ChartT = TypeVar("ChartT", bound=alt.TopLevelMixin)
+# A value beside its mark: right of it when it is 0 or more, left of it when below.
+BESIDE: tuple[tuple[str, Literal["left", "right"], int], ...] = (
+    (">=", "left", 10),
+    ("<", "right", -10),
+)
 
 
 def _finish(chart: ChartT) -> ChartT:
@@ -502,7 +507,7 @@ def gap_bars(
         .transform_calculate(value_text="format(datum.gap, '+.1f')")
         .mark_text(align=align, baseline="middle", dx=dx, fontSize=11, fontWeight="bold")
         .encode(x=x, y=y, text="value_text:N")
-        for sign, align, dx in ((">=", "left", 10), ("<", "right", -10))
+        for sign, align, dx in BESIDE
     ]
     # Zero and the ±threshold lines; aggregated to one row so no extra data is needed.
     zero = (
@@ -952,7 +957,7 @@ def trend(
             x=alt.X("current:Q", scale=SCALE, axis=SCALE_AXIS, title=x_title),
             text=alt.Text("current:Q", format=".1f"),
         )
-        for sign, align, dx in ((">=", "left", 10), ("<", "right", -10))
+        for sign, align, dx in BESIDE
     ]
     who = SOURCE_LABELS.get(source or "", "")
     chart: alt.LayerChart = (
