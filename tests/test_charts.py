@@ -796,3 +796,19 @@ def test_the_johari_window_in_words(gaps: pd.DataFrame) -> None:
     assert by_heading["Development areas"] == []
     assert all(meaning.endswith(".") for _, meaning, _ in words)
     assert all(not names for _, _, names in charts.quadrant_words(gaps, "officer"))
+
+
+def test_the_page_gives_a_chart_room_for_its_notes_and_legend(dimensions: pd.DataFrame) -> None:
+    """Streamlit fits a chart into the height it is given: notes in the subtitle and the
+    legend below the plot must add height, or the plot is squeezed and labels collide."""
+    from ui.report_views import display_height
+
+    plain = charts.self_partner_others(dimensions, "member").to_dict()
+    noted = charts.self_partner_others(
+        dimensions[dimensions["source"] != "partner"], "member", threshold=3
+    ).to_dict()
+    assert plain["height"] == noted["height"]
+    lines = len(noted["title"]["subtitle"])
+    assert display_height(noted) - display_height(plain) >= 17 * (lines - 1) - 20 * 1
+    # room for the plot, the title, the subtitle and the three legend entries
+    assert display_height(plain) >= plain["height"] + 22 + 17 + 30 + 3 * 20
