@@ -354,7 +354,11 @@ with mirror_tab:
         for text in mirrors["text"] if not mirrors.empty else []:
             alert("warning", text, icon="compare_arrows")
         show_chart(
-            partial(charts.mirror, report.mirror),
+            partial(
+                charts.mirror,
+                report.mirror,
+                names={"member_view": member, "officer_view": officer},
+            ),
             f"{file_stem}-mirror",
             "mirror",
             edition=published,

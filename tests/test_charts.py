@@ -764,6 +764,11 @@ def test_the_mirror_says_whose_view_is_missing(mirror_df: pd.DataFrame) -> None:
     spec = charts.mirror(rows).to_dict()
     subtitle = " ".join(spec["title"]["subtitle"])
     assert f"No dot for the officer's view on {rows.loc[0, 'dimension_name']}" in subtitle
+    assert "they answered “can't say” to every question in it." in subtitle
+    named = charts.mirror(rows, names={"officer_view": "Sam Ward"}).to_dict()
+    assert "Sam Ward answered “can't say” to every question in it." in " ".join(
+        named["title"]["subtitle"]
+    )
 
 
 @pytest.mark.parametrize("make", ALL)

@@ -715,9 +715,10 @@ def _johari_labels(df: pd.DataFrame, dx: float = 1.0, dy: float = 0.15) -> pd.Da
     return pd.DataFrame(rows, columns=["others_mean", "self_mean", "label", "side"])
 
 
-def mirror(data: pd.DataFrame) -> alt.LayerChart:
+def mirror(data: pd.DataFrame, *, names: dict[str, str] | None = None) -> alt.LayerChart:
     """The councillor's view of the partnership against the officer's and everyone else's,
-    per partnership dimension (report.mirror)."""
+    per partnership dimension (report.mirror); the subtitle says which dots are missing and
+    why (`names` maps "member_view"/"officer_view" to the person)."""
     rows = data
     df = _frame(
         rows,
@@ -786,7 +787,8 @@ def mirror(data: pd.DataFrame) -> alt.LayerChart:
         + (
             "too few others rated it to show."
             if v == "others_view"
-            else "they answered \u201ccan't say\u201d to every question in it."
+            else f"{(names or {}).get(v, 'they')} answered \u201ccan't say\u201d to every "
+            "question in it."
         )
         for v in views
         if df[v].isna().any()
