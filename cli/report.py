@@ -189,6 +189,7 @@ def register(app: typer.Typer) -> None:
             overview = read_council_overview(session, SYSTEM, found.id)
         m = overview.meta
         stem = file_stem(m.get("council_name"), m.get("cycle_name"))
+        heading = chart_kit.export_heading(m.get("council_name"), m.get("cycle_name"))
         made = []
         for name, frame, build in (
             ("heatmap", overview.heatmap, chart_kit.council_heatmap),
@@ -201,9 +202,9 @@ def register(app: typer.Typer) -> None:
             chart = build(frame)
             path = output / f"{stem}-{name}.{'svg' if svg else 'png'}"
             if svg:
-                path.write_text(chart_kit.to_svg(chart), encoding="utf-8")
+                path.write_text(chart_kit.to_svg(chart, heading=heading), encoding="utf-8")
             else:
-                path.write_bytes(chart_kit.to_png(chart))
+                path.write_bytes(chart_kit.to_png(chart, heading=heading))
             made.append(path.name)
         echo(f"Wrote {len(made)} chart(s) to {output}: {', '.join(made) or 'none'}.")
 

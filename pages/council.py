@@ -39,6 +39,7 @@ except TandemError as exc:
 
 meta = overview.meta
 stem = file_stem(meta.get("council_name"), meta.get("cycle_name"))
+heading = charts.export_heading(meta.get("council_name"), meta.get("cycle_name"))  # downloads
 show("{}: {}", meta["council_name"], meta["cycle_name"], kind="header")
 edition = meta.get("edition")
 st.caption(
@@ -107,18 +108,28 @@ st.subheader("Partnership scores")
 if overview.heatmap.empty:
     st.info("No partnership scores can be shown for this cycle.")
 else:
-    show_chart(charts.council_heatmap(overview.heatmap), f"{stem}-heatmap", "heatmap")
+    show_chart(
+        charts.council_heatmap(overview.heatmap), f"{stem}-heatmap", "heatmap", heading=heading
+    )
 
 st.subheader("How the ratings are spread")
 if overview.distribution.empty:
     st.info("No ratings can be shown for this cycle.")
 else:
     show_chart(
-        charts.rating_distribution(overview.distribution), f"{stem}-distribution", "distribution"
+        charts.rating_distribution(overview.distribution),
+        f"{stem}-distribution",
+        "distribution",
+        heading=heading,
     )
 
 st.subheader("Response rates")
 if overview.response_rates.empty:
     st.info("Nobody has been invited in this cycle.")
 else:
-    show_chart(charts.response_rates(overview.response_rates), f"{stem}-responses", "responses")
+    show_chart(
+        charts.response_rates(overview.response_rates),
+        f"{stem}-responses",
+        "responses",
+        heading=heading,
+    )

@@ -84,6 +84,15 @@ TARGETS = {
 file_stem = file_stem(meta.get("cycle_name"), member, officer)
 # A published edition never changes: its charts are built once (None: live, built each run).
 published = edition_identity(meta)
+# Downloaded charts are titled with whose they are.
+heading = charts.export_heading(
+    f"{member} and {officer}", meta.get("council_name"), meta.get("cycle_name")
+)
+# Who "self" and "partner" are in each chart, for its note on missing dots.
+NAMES = {
+    "member": {"self": member, "partner": officer},
+    "officer": {"self": officer, "partner": member},
+}
 
 
 def moderate(fn, success: str, *args: object) -> None:
@@ -268,10 +277,18 @@ def scores(report: PairingReport) -> None:
     for target in targets_in(report.dimensions):
         show(TARGETS[target], kind="subheader")
         show_chart(
-            partial(charts.self_partner_others, report.dimensions, target, sources=sources),
+            partial(
+                charts.self_partner_others,
+                report.dimensions,
+                target,
+                sources=sources,
+                threshold=meta["threshold"],
+                names=NAMES.get(target),
+            ),
             f"{file_stem}-{target}-scores",
             f"scores_{target}",
             edition=published,
+            heading=heading,
         )
 
 
@@ -306,7 +323,23 @@ with scores_tab:
         )
         st.dataframe(table.fillna(""), hide_index=True, width="stretch")
 
+
 # --- gaps and Johari -------------------------------------------------------------------------
+def quadrant_grid(gaps: pd.DataFrame, target: str) -> None:
+    """The Johari window in words (issue 18): a 2×2 of the dimensions, one under another on
+    a phone. The scatter follows as a detail."""
+    cells = charts.quadrant_words(gaps, target)
+    for row in (cells[:2], cells[2:]):
+        for column, (name, meaning, names) in zip(st.columns(2), row, strict=True):
+            with column.container(border=True):
+                show(name, kind="strong")
+                show(meaning, kind="caption")
+                if names:
+                    show_html(bullets(names))
+                else:
+                    show("None.", kind="caption")
+
+
 with gaps_tab:
     st.caption(
         f"A gap of {gap_threshold:.2f} or more (a third of the 1–5 scale) between someone's "
@@ -321,24 +354,28 @@ with gaps_tab:
         if rows["gap"].notna().sum() == 0:
             continue
         show(TARGETS[target], kind="subheader")
+        quadrant_grid(report.gaps, target)
         show_chart(
             partial(charts.gap_bars, report.gaps, target, threshold=gap_threshold),
             f"{file_stem}-{target}-gaps",
             f"gaps_{target}",
             edition=published,
+            heading=heading,
         )
-        show_chart(
-            partial(
-                charts.johari_quadrant,
-                report.gaps,
-                target,
-                threshold=gap_threshold,
-                high=HIGH_SCORE,
-            ),
-            f"{file_stem}-{target}-johari",
-            f"johari_{target}",
-            edition=published,
-        )
+        with st.expander("The same as a Johari window (a scatter of the two scores)"):
+            show_chart(
+                partial(
+                    charts.johari_quadrant,
+                    report.gaps,
+                    target,
+                    threshold=gap_threshold,
+                    high=HIGH_SCORE,
+                ),
+                f"{file_stem}-{target}-johari",
+                f"johari_{target}",
+                edition=published,
+                heading=heading,
+            )
 
 # --- items -----------------------------------------------------------------------------------
 ITEM_COLUMNS = {
@@ -372,10 +409,18 @@ def item_by_item(report: PairingReport) -> None:
     )
     if target:
         show_chart(
-            partial(charts.self_partner_others, report.items, target, dimension_code=code),
+            partial(
+                charts.self_partner_others,
+                report.items,
+                target,
+                dimension_code=code,
+                threshold=meta["threshold"],
+                names=NAMES.get(target),
+            ),
             f"{file_stem}-{code}-{target}-items",
             "items",
             edition=published,
+            heading=heading,
         )
 
 
@@ -407,10 +452,15 @@ with mirror_tab:
         for text in mirrors["text"] if not mirrors.empty else []:
             alert("warning", text, icon="compare_arrows")
         show_chart(
-            partial(charts.mirror, report.mirror),
+            partial(
+                charts.mirror,
+                report.mirror,
+                names={"member_view": member, "officer_view": officer},
+            ),
             f"{file_stem}-mirror",
             "mirror",
             edition=published,
+            heading=heading,
         )
 
 # --- change ----------------------------------------------------------------------------------
@@ -443,6 +493,7 @@ with change_tab:
                 f"{file_stem}-{target}-change",
                 f"change_{target}",
                 edition=published,
+                heading=heading,
             )
 
 # --- what matters most (framework 2026.2) ---------------------------------------------------

@@ -307,7 +307,7 @@ def test_gap_bars_diverge_from_zero_and_label_flags(gaps: pd.DataFrame) -> None:
     assert x["field"] == "gap"
     lo, hi = x["scale"]["domain"]
     assert lo == -hi and hi >= 1.1  # symmetric about zero, wide enough for every bar
-    assert x["title"] == "Self rating minus everyone else's (0 = they agree)"
+    assert x["title"] == ["Self rating minus everyone else's", "(0 = they agree)"]
     color = bars["encoding"]["color"]
     assert color["scale"]["domain"] == ["Blind spot", "Hidden strength", "Within range"]
     ends = layers(spec)[1]
@@ -316,9 +316,17 @@ def test_gap_bars_diverge_from_zero_and_label_flags(gaps: pd.DataFrame) -> None:
         "triangle-left",
         "circle",
     ]
-    words = layers(spec)[2]
-    assert words["mark"]["type"] == "text" and words["encoding"]["text"]["field"] == "flag_label"
-    rules = [layer["encoding"]["x"]["datum"] for layer in layers(spec)[3:]]
+    # The gap and its reading beside each bar: right of bars going right, left of the others.
+    words = [w for w in layers(spec)[2:6] if w["mark"].get("fill") != charts.BACKGROUND]
+    assert [w["mark"]["type"] for w in words] == ["text", "text"]
+    assert [w["mark"]["align"] for w in words] == ["left", "right"]
+    assert all(w["encoding"]["text"]["field"] == "value_text" for w in words)
+    assert "format(datum.gap, '+.1f')" in json.dumps(words)
+    # the reading in words under a flagged dimension's name
+    assert '"Listening and advice": ["Listening and advice", "(blind spot)"]' in json.dumps(
+        layers(spec)[0]["encoding"]["y"]["axis"]["labelExpr"], ensure_ascii=False
+    ).replace('\\"', '"')
+    rules = [layer["encoding"]["x"]["datum"] for layer in layers(spec)[6:]]
     assert rules == [0, -0.5, 0.5]
     assert {"Self", "Everyone else", "Gap (self − others)", "Reading"} <= set(tooltips(spec))
     assert "Blind spots: Listening and advice." in spec["description"]
@@ -397,7 +405,14 @@ def test_trend(change: pd.DataFrame) -> None:
     )
     spec = chart.to_dict()
     assert_common(spec, "Change since Annual review 2025")
-    line, points = layers(spec)
+    line, points, *drawn = layers(spec)
+    values = [v for v in drawn if v["mark"].get("fill") != charts.BACKGROUND]
+    # This cycle's score, to one decimal, beside its arrow head on the side it moved to.
+    assert [v["mark"]["align"] for v in values] == ["left", "right"]
+    assert all(
+        v["encoding"]["text"] == {"field": "current", "format": ".1f", "type": "quantitative"}
+        for v in values
+    )
     assert line["encoding"]["x"]["field"] == "previous" and line["encoding"]["x2"]["field"] == (
         "current"
     )
@@ -457,9 +472,14 @@ def test_the_chart_data_is_only_what_was_given_when_a_group_is_dropped(
     """The engine drops a suppressed group; the chart must not bring anything back."""
     given = dimensions[dimensions["source"] != "partner"]
     chart = charts.self_partner_others(given, "member")
-    text = json.dumps(chart.to_dict())
+    spec = chart.to_dict()
+    text = json.dumps({k: v for k, v in spec.items() if k not in ("title", "description")})
     assert '"partner"' not in text and "Partner" not in text
     assert_only_input_rows(chart, given)
+    # The title says the partner's dots are missing, and nothing more.
+    assert spec["title"]["subtitle"][1:] == [
+        "No Partner dots: no rating from their partner can be shown."
+    ]
 
 
 def test_empty_input_gives_a_chart_saying_there_is_nothing(dimensions: pd.DataFrame) -> None:
@@ -534,3 +554,266 @@ def test_equal_scores_are_set_apart_not_hidden(dimensions, mirror_df) -> None:
         offset = dot["encoding"]["yOffset"]
         assert offset["field"] == field
         assert offset["sort"] == dot["encoding"]["color"]["scale"]["domain"]
+
+
+# --- readable without help (issue 18) ----------------------------------------------------
+
+LONG = "Respect and empathy in difficult conversations with residents and partners"
+
+
+def luminance(hex_colour: str) -> float:
+    """WCAG 2.2 relative luminance of an sRGB colour (#RRGGBB)."""
+    channels = [int(hex_colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_contrast_formula_matches_wcag() -> None:
+    assert contrast("#000000", "#FFFFFF") == pytest.approx(21.0)
+    assert contrast("#808495", "#FAF9F6") == pytest.approx(3.6, abs=0.1)  # Streamlit's grey
+
+
+def test_chart_colours_are_the_themes() -> None:
+    import tomllib
+    from pathlib import Path
+
+    theme = tomllib.loads(Path(".streamlit/config.toml").read_text())["theme"]
+    assert theme["textColor"] == charts.TEXT_COLOUR
+    assert theme["backgroundColor"] == charts.BACKGROUND
+
+
+def text_colours(spec: dict) -> list[tuple[str, str]]:
+    """(where, colour) of every text the spec draws: the config's axis, legend and title
+    text, and each text mark's own colour (a text mark coloured by data is reported too)."""
+    config = spec["config"]
+    found = [
+        (f"{part}.{key}", config[part][key])
+        for part, keys in (
+            ("axis", ("labelColor", "titleColor")),
+            ("legend", ("labelColor", "titleColor")),
+            ("title", ("color", "subtitleColor")),
+            ("text", ("color",)),
+        )
+        for key in keys
+    ]
+    for i, layer in enumerate(layers(spec)):
+        mark = layer.get("mark", {})
+        if mark.get("type") != "text" or mark.get("fill") == config["background"]:
+            continue  # a halo: drawn in the background's colour under its text
+        for key in ("color", "fill"):
+            if key in mark:
+                found.append((f"layer {i} mark.{key}", mark[key]))
+        colour = layer.get("encoding", {}).get("color")
+        if colour is not None:
+            found.append((f"layer {i} encoding.color", json.dumps(colour)))
+    return found
+
+
+FIXTURES = [
+    "dimensions",
+    "items",
+    "gaps",
+    "mirror_df",
+    "heatmap",
+    "change",
+    "rates",
+    "distribution",
+]
+
+
+@pytest.mark.parametrize("make", ALL)
+def test_every_chart_text_reaches_4_5_to_1(make, request) -> None:
+    f = {name: request.getfixturevalue(name) for name in FIXTURES}
+    spec = make(f).to_dict()
+    background = spec["config"]["background"]
+    assert background == charts.BACKGROUND
+    colours = text_colours(spec)
+    assert len(colours) >= 7
+    for where, colour in colours:
+        if spec["title"]["text"].startswith("Partnership score") and "encoding" in where:
+            # the heat map's numbers sit on their cell, black on light and white on dark
+            assert '"black"' in colour and '"white"' in colour
+            continue
+        assert colour.startswith("#"), f"{where}: text coloured by data ({colour})"
+        assert contrast(colour, background) >= 4.5, f"{where}: {colour} on {background}"
+        assert contrast(colour, "#FFFFFF") >= 4.5  # and on a white page (PDF, deck)
+
+
+def test_heatmap_numbers_reach_4_5_to_1_on_their_cells() -> None:
+    # viridis at the switch (score 3.6 of 1–5, t = 0.65) and at both ends
+    dark_end, switch, light_end = "#440154", "#26AD81", "#FDE725"
+    assert contrast("#FFFFFF", dark_end) >= 4.5
+    assert contrast("#000000", switch) >= 4.5 and contrast("#000000", light_end) >= 4.5
+
+
+def axis_labels(spec: dict) -> list[dict]:
+    axes = []
+    for enc in encodings(spec):
+        for name in ("x", "y"):
+            axis = enc.get(name, {}).get("axis")
+            if isinstance(axis, dict) and enc[name].get("type") == "nominal":
+                axes.append(axis)
+    return axes
+
+
+@pytest.mark.parametrize("make", ALL)
+def test_every_label_is_drawn_in_full(make, request) -> None:
+    """No label limit anywhere, and every wrapped label's lines join back to its full text."""
+    f = {name: request.getfixturevalue(name) for name in FIXTURES}
+    for frame in f.values():
+        for column in ("dimension_name", "item_text"):
+            if column in frame.columns:
+                frame[column] = frame[column].map(lambda t: f"{t}: {LONG}")
+    spec = make(f).to_dict()
+    assert spec["config"]["axis"]["labelLimit"] == 0 and spec["config"]["legend"]["labelLimit"] == 0
+    assert spec["config"]["title"]["limit"] == 0
+    # every chart names its rows on an axis, but the Johari window (names beside its points)
+    assert axis_labels(spec) or spec["title"]["text"].startswith("Johari")
+    for axis in axis_labels(spec):
+        assert axis.get("labelLimit", 0) == 0
+        expr = axis.get("labelExpr", "")
+        if expr.startswith("{"):
+            lookup = json.loads(expr[: expr.rindex("}") + 1])
+            for label, lines in lookup.items():
+                assert " ".join(lines).startswith(label) and "…" not in label
+                assert max(map(len, lines)) <= max(
+                    charts.ITEM_CHARS, len(max(label.split(), key=len))
+                )
+    svg = charts.to_svg(spec)
+    assert "…" not in svg and "&#8230;" not in svg
+    if "dimension_name" in f["dimensions"]:
+        # the long name's last words are drawn, on a line of their own
+        assert "partners" in svg
+
+
+def test_a_long_dimension_name_wraps_and_its_row_grows(dimensions: pd.DataFrame) -> None:
+    longer = dimensions.assign(
+        dimension_name=dimensions["dimension_name"].where(
+            dimensions["dimension_code"] != "roles", LONG
+        )
+    )
+    short = charts.self_partner_others(dimensions, "member").to_dict()
+    spec = charts.self_partner_others(longer, "member").to_dict()
+    assert spec["height"] > short["height"]
+    svg = charts.to_svg(spec)
+    assert "<tspan>Respect and empathy in</tspan>" in svg
+    assert "Respect and emp…" not in svg
+
+
+def test_values_beside_the_dots(dimensions: pd.DataFrame, mirror_df: pd.DataFrame) -> None:
+    for chart, field in (
+        (charts.self_partner_others(dimensions, "member"), "mean"),
+        (charts.mirror(mirror_df), "score"),
+    ):
+        spec = chart.to_dict()
+        texts = [layer for layer in layers(spec) if layer["mark"]["type"] == "text"]
+        halo, value = texts
+        assert halo["mark"]["stroke"] == charts.BACKGROUND  # a line under it does not strike it
+        assert value["encoding"]["text"] == {
+            "field": field,
+            "format": ".1f",
+            "type": "quantitative",
+        }
+        assert value["encoding"]["yOffset"] == layers(spec)[1]["encoding"]["yOffset"]
+    svg = charts.to_svg(charts.self_partner_others(dimensions, "member"))
+    for score in ("4.5", "2.9", "3.8"):
+        assert f">{score}</text>" in svg
+
+
+def test_the_subtitle_says_what_is_missing_and_why(dimensions: pd.DataFrame) -> None:
+    # Cllr Lee answered "can't say" to every question of Shared credit; officers too few.
+    rows = dimensions.copy()
+    rows.loc[(rows["source"] == "self") & (rows["dimension_code"] == "credit"), "mean"] = None
+    members = rows[rows["source"] == "others"].assign(source="members")
+    members = members[members["dimension_code"] != "advice"]
+    chart = charts.self_partner_others(
+        pd.concat([rows, members]),
+        "member",
+        sources=("self", "partner", "members", "officers"),
+        threshold=3,
+        names={"self": "Cllr Lee", "partner": "Sam Ward"},
+    )
+    spec = chart.to_dict()
+    subtitle = " ".join(spec["title"]["subtitle"])
+    assert subtitle.startswith("Average rating of the councillor on a 1–5 scale ")
+    assert (
+        "No Self dot for Shared credit: Cllr Lee answered “can't say” to every question in "
+        "this dimension." in subtitle
+    )
+    assert (
+        "No Other councillors dot for Listening and advice: too few other councillors" in subtitle
+    )
+    assert (
+        "Other officers not shown: fewer than 3 replies, so no one can be identified." in subtitle
+    )
+    assert all(len(line) <= charts.NOTE_CHARS for line in spec["title"]["subtitle"])
+    assert "Cllr Lee answered" in spec["description"]  # alt text says it too
+    # Nothing missing: no notes.
+    plain = charts.self_partner_others(dimensions, "member", threshold=3).to_dict()
+    assert plain["title"]["subtitle"] == "Average rating of the councillor on a 1–5 scale"
+
+
+def test_the_mirror_says_whose_view_is_missing(mirror_df: pd.DataFrame) -> None:
+    rows = mirror_df.copy()
+    rows.loc[0, "officer_view"] = None
+    spec = charts.mirror(rows).to_dict()
+    subtitle = " ".join(spec["title"]["subtitle"])
+    assert f"No dot for the officer's view on {rows.loc[0, 'dimension_name']}" in subtitle
+    assert "they answered “can't say” to every question in it." in subtitle
+    named = charts.mirror(rows, names={"officer_view": "Sam Ward"}).to_dict()
+    assert "Sam Ward answered “can't say” to every question in it." in " ".join(
+        named["title"]["subtitle"]
+    )
+
+
+@pytest.mark.parametrize("make", ALL)
+def test_an_export_is_titled_with_the_pairing_council_and_cycle(make, request) -> None:
+    f = {name: request.getfixturevalue(name) for name in FIXTURES}
+    chart = make(f)
+    before = chart.to_dict()
+    heading = charts.export_heading("Cllr Lee and Sam Ward", "Kingsmere", "Annual review 2026")
+    assert heading == "Cllr Lee and Sam Ward · Kingsmere · Annual review 2026"
+    svg = charts.to_svg(chart, heading=heading)
+    assert f"<tspan>{heading}</tspan>" in svg
+    assert before["title"]["text"] in svg
+    assert chart.to_dict() == before  # the chart itself is unchanged
+    png = charts.to_png(chart, heading=heading)
+    assert png.startswith(b"\x89PNG")
+
+
+def test_the_johari_window_in_words(gaps: pd.DataFrame) -> None:
+    words = charts.quadrant_words(gaps, "member")
+    assert [heading for heading, _, _ in words] == [
+        "Open strengths",
+        "Blind spots",
+        "Hidden strengths",
+        "Development areas",
+    ]
+    by_heading = {heading: names for heading, _, names in words}
+    assert by_heading["Open strengths"] == ["Clear roles: self 4.5, everyone else 4.2"]
+    assert by_heading["Blind spots"] == ["Listening and advice: self 4.0, everyone else 2.9"]
+    assert by_heading["Hidden strengths"] == ["Shared credit: self 3.0, everyone else 3.8"]
+    assert by_heading["Development areas"] == []
+    assert all(meaning.endswith(".") for _, meaning, _ in words)
+    assert all(not names for _, _, names in charts.quadrant_words(gaps, "officer"))
+
+
+def test_the_page_gives_a_chart_room_for_its_notes_and_legend(dimensions: pd.DataFrame) -> None:
+    """Streamlit fits a chart into the height it is given: notes in the subtitle and the
+    legend below the plot must add height, or the plot is squeezed and labels collide."""
+    from ui.report_views import display_height
+
+    plain = charts.self_partner_others(dimensions, "member").to_dict()
+    noted = charts.self_partner_others(
+        dimensions[dimensions["source"] != "partner"], "member", threshold=3
+    ).to_dict()
+    assert plain["height"] == noted["height"]
+    lines = len(noted["title"]["subtitle"])
+    assert display_height(noted) - display_height(plain) >= 17 * (lines - 1) - 20 * 1
+    # room for the plot, the title, the subtitle and the three legend entries
+    assert display_height(plain) >= plain["height"] + 22 + 17 + 30 + 3 * 20

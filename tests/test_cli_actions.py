@@ -514,5 +514,8 @@ def test_council_charts_as_the_council_page_downloads_them(
     assert "Wrote 3 chart(s)" in out
     stem = "kingsmere-borough-council-annual-review-2026"
     for name in ("heatmap", "distribution", "responses"):
-        assert (tmp_path / f"{stem}-{name}.svg").read_text(encoding="utf-8").startswith("<svg")
+        svg = (tmp_path / f"{stem}-{name}.svg").read_text(encoding="utf-8")
+        assert svg.startswith("<svg")
+        # titled with the council and the cycle (issue 18)
+        assert "Kingsmere Borough Council · Annual review 2026" in svg
     assert "There is no folder" in refused(tandem("charts", "1", "-o", str(tmp_path / "no")))

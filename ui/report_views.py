@@ -89,11 +89,13 @@ def show_chart(
     key: str,
     downloads: bool = True,
     edition: tuple[Any, ...] | None = None,
+    heading: str | None = None,
 ) -> None:
     """The chart full width, its description in an expander, and PNG/SVG downloads made only
     when clicked. `chart` may be a builder with its arguments (functools.partial); with
     `edition` (a published edition's `edition_identity`) it is built once and kept, keyed
-    by the edition and the builder's arguments (`chart_key`)."""
+    by the edition and the builder's arguments (`chart_key`). `heading` (the pairing,
+    council and cycle: `charts.export_heading`) titles the downloaded PNG and SVG."""
     kept = chart_key(edition, chart)
     spec = _kept_spec(kept, chart) if kept is not None else _unchecked_spec(chart)
     description = spec.get("description")
@@ -108,7 +110,7 @@ def show_chart(
     left, right, _ = st.columns([1, 1, 4])
     left.download_button(
         "PNG",
-        lambda: charts.to_png(spec),
+        lambda: charts.to_png(spec, heading=heading),
         file_name=f"{name}.png",
         mime="image/png",
         key=f"png_{key}",
@@ -118,7 +120,7 @@ def show_chart(
     )
     right.download_button(
         "SVG",
-        lambda: charts.to_svg(spec),
+        lambda: charts.to_svg(spec, heading=heading),
         file_name=f"{name}.svg",
         mime="image/svg+xml",
         key=f"svg_{key}",
@@ -129,11 +131,36 @@ def show_chart(
 
 
 def display_height(spec: dict[str, Any]) -> int:
-    """The height to give a chart (its Vega-Lite spec) on the page."""
+    """The height to give a chart (its Vega-Lite spec) on the page: Streamlit fits a chart
+    into it, so it must hold the plot, the title and every subtitle line (the notes on what
+    is missing), the x-axis and the legend below the plot (one line per entry)."""
     plot = spec.get("height")
     plot = plot if isinstance(plot, int | float) else 300
+    layers = spec.get("layer", [spec])
     angled = any(
-        layer.get("encoding", {}).get("x", {}).get("axis", {}).get("labelAngle")
-        for layer in spec.get("layer", [spec])
+        layer.get("encoding", {}).get("x", {}).get("axis", {}).get("labelAngle") for layer in layers
     )
-    return int(plot) + 120 + (90 if angled else 0)
+    title = spec.get("title")
+    title = title if isinstance(title, dict) else {"text": title}
+    lines = {
+        key: len(value) if isinstance(value, list) else (1 if value else 0)
+        for key, value in ((k, title.get(k)) for k in ("text", "subtitle"))
+    }
+    legends = {  # one legend per field coloured or shaped by: its entries
+        channel.get("field"): len(channel.get("scale", {}).get("domain") or [])
+        for layer in layers
+        for name, channel in layer.get("encoding", {}).items()
+        if name in ("color", "shape")
+        and isinstance(channel, dict)
+        and channel.get("field")
+        and channel.get("legend", {}) is not None
+    }
+    legend = sum(30 + 20 * n for n in legends.values() if n)
+    return (
+        int(plot)
+        + 70
+        + 22 * lines["text"]
+        + 17 * lines["subtitle"]
+        + legend
+        + (90 if angled else 0)
+    )

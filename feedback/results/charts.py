@@ -13,7 +13,10 @@ render any chart with vl-convert. No Streamlit here.
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import textwrap
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal, TypeVar
 
 import altair as alt
 import pandas as pd
@@ -79,15 +82,59 @@ TREND_STYLE = {
     "current": ("This cycle", OKABE_ITO["blue"], "triangle-right"),
 }
 
+# Chart text takes the app's theme (.streamlit/config.toml, [theme]: textColor on
+# backgroundColor), set here once for every chart (`_finish`) so that the page, the PNG/SVG
+# downloads, the PDF and the deck draw the same: Streamlit's own chart theme draws labels in
+# #808495, 3.5:1 on the page, below WCAG's 4.5:1. tests/test_charts.py checks every text
+# colour of every chart against BACKGROUND and that these match the theme file.
+TEXT_COLOUR = "#0B1620"
+MUTED_TEXT_COLOUR = "#39464F"  # subtitles and notes: still above 4.5:1 on BACKGROUND
+BACKGROUND = "#FAF9F6"
+FONT_SIZE = 12
+CHART_CONFIG: dict[str, Any] = {
+    "background": BACKGROUND,
+    "axis": {
+        "labelColor": TEXT_COLOUR,
+        "titleColor": TEXT_COLOUR,
+        "labelFontSize": FONT_SIZE,
+        "titleFontSize": FONT_SIZE,
+        "labelLimit": 0,
+        "titleLimit": 0,
+    },
+    "legend": {
+        "labelColor": TEXT_COLOUR,
+        "titleColor": TEXT_COLOUR,
+        "labelFontSize": FONT_SIZE,
+        "titleFontSize": FONT_SIZE,
+        "labelLimit": 0,
+        "titleLimit": 0,
+        "orient": "bottom",
+        "direction": "vertical",
+    },
+    "title": {
+        "color": TEXT_COLOUR,
+        "subtitleColor": MUTED_TEXT_COLOUR,
+        "fontSize": 15,
+        "subtitleFontSize": FONT_SIZE,
+        "limit": 0,
+    },
+    "text": {"color": TEXT_COLOUR},
+    "header": {"labelColor": TEXT_COLOUR, "titleColor": TEXT_COLOUR},
+}
+# Labels are wrapped onto lines of about this many characters (never cut short).
+LABEL_CHARS = 24
+ITEM_CHARS = 34
+NOTE_CHARS = 60
+LINE_HEIGHT = 15  # px per line of a wrapped label
+
 SCALE = alt.Scale(domain=[1, 5], nice=False)
 # Ticks at the scale's points and halfway between them (Vega-Lite's own choice, every 0.2,
 # crowded the axis with 21 labels).
 SCALE_AXIS = alt.Axis(values=[1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5], format="~g")
 WIDTH = 560
 ROW_HEIGHT = 36  # px per row: room for the sources set a little apart on it
-# Vega places a y-axis title for labels of about this width; longer labels would run into
-# it, so labels are cut here (with an ellipsis) and shown in full in the tooltip.
-LABEL_LIMIT = 200
+# Labels are never cut short (0: no limit); long ones are wrapped onto lines (`_wrapped_axis`).
+LABEL_LIMIT = 0
 # A pairing is named by its two people on an axis; the portfolio is in the tooltip.
 PAIRING_AXIS = alt.Axis(labelLimit=LABEL_LIMIT, labelExpr="split(datum.label, ' (')[0]")
 
@@ -132,6 +179,75 @@ def _height(n: int) -> int:
     return max(80, ROW_HEIGHT * max(n, 1))
 
 
+def wrap(text: str, chars: int = LABEL_CHARS) -> list[str]:
+    """A label as lines of about `chars` characters, every word kept (none cut short)."""
+    return textwrap.wrap(str(text), chars, break_long_words=False, break_on_hyphens=False) or [
+        str(text)
+    ]
+
+
+def _wrapped_axis(
+    labels: Iterable[str],
+    chars: int = LABEL_CHARS,
+    extra: dict[str, str] | None = None,
+    **kw: Any,
+) -> alt.Axis:
+    """An axis drawing each label in full, wrapped onto lines: a lookup from each label to
+    its lines (Vega draws an array as lines), and no length limit. `extra` adds a last line
+    under a label (a gap's reading)."""
+    extra = extra or {}
+    lines = {
+        str(label): wrap(label, chars) + ([extra[str(label)]] if extra.get(str(label)) else [])
+        for label in dict.fromkeys(labels)
+    }
+    lookup = json.dumps(lines, ensure_ascii=False)
+    return alt.Axis(
+        labelLimit=0,
+        labelExpr=f"{lookup}[datum.label] || datum.label",
+        labelPadding=6,
+        labelOverlap=False,  # never hide a label (Vega hides labels it thinks overlap)
+        **kw,
+    )
+
+
+def _rows_height(labels: Iterable[str], chars: int = LABEL_CHARS) -> int:
+    """Height for rows of wrapped labels: a row is at least ROW_HEIGHT, taller for more lines."""
+    rows = [max(ROW_HEIGHT, LINE_HEIGHT * (len(wrap(label, chars)) + 1) + 6) for label in labels]
+    return max(80, sum(rows))
+
+
+ChartT = TypeVar("ChartT", bound=alt.TopLevelMixin)
+# A value beside its mark: right of it when it is 0 or more, left of it when below.
+BESIDE: tuple[tuple[str, Literal["left", "right"], int], ...] = (
+    (">=", "left", 10),
+    ("<", "right", -10),
+)
+
+
+def _finish(chart: ChartT) -> ChartT:
+    """The theme's text colours, sizes and no label limits (CHART_CONFIG) on a chart."""
+    finished: ChartT = chart.configure(**CHART_CONFIG)
+    return finished
+
+
+def _haloed(text_layer: alt.Chart) -> list[alt.Chart]:
+    """A text layer drawn twice: first as a halo of the background's colour (so a line under
+    a value does not strike through it), then the text itself in the theme's colour."""
+    halo = text_layer.mark_text(
+        **{**_mark_props(text_layer), "stroke": BACKGROUND, "strokeWidth": 4, "fill": BACKGROUND}
+    )
+    return [halo, text_layer]
+
+
+def _mark_props(chart: alt.Chart) -> dict[str, Any]:
+    mark = chart.to_dict(validate=False)["mark"]
+    return {k: v for k, v in mark.items() if k != "type"}
+
+
+def _notes_lines(notes: Sequence[str]) -> list[str]:
+    return [line for note in notes for line in wrap(note, NOTE_CHARS)]
+
+
 def _source_encodings(
     field: str,
     labels: dict[str, str],
@@ -165,8 +281,14 @@ def _with_target(data: pd.DataFrame, target: str | None) -> pd.DataFrame:
     return data[data["target"] == target]
 
 
-def _title(text: str, subtitle: str | None = None) -> alt.TitleParams:
-    return alt.TitleParams(text=text, subtitle=subtitle or alt.Undefined, anchor="start")
+def _title(text: str, subtitle: str | None = None, notes: Sequence[str] = ()) -> alt.TitleParams:
+    """The chart's title; its subtitle, then any notes (what is missing and why) as lines."""
+    # Lines short enough for a phone's width (a title is never cut short: limit 0).
+    lines = (wrap(subtitle, NOTE_CHARS) if subtitle else []) + _notes_lines(notes)
+    shown: str | list[str] | Any = (
+        alt.Undefined if not lines else lines[0] if len(lines) == 1 and not notes else lines
+    )
+    return alt.TitleParams(text=text, subtitle=shown, anchor="start")
 
 
 # --- charts ----------------------------------------------------------------------------
@@ -178,14 +300,19 @@ def self_partner_others(
     *,
     dimension_code: str | None = None,
     sources: tuple[str, ...] = ("self", "partner", "others"),
+    threshold: int | None = None,
+    names: dict[str, str] | None = None,
 ) -> alt.LayerChart:
     """Dot and line: each source's mean per dimension (report.dimensions), or per item of one
-    dimension (report.items with dimension_code). A line joins the lowest and highest dot."""
+    dimension (report.items with dimension_code). A line joins the lowest and highest dot;
+    each dot has its score beside it; the subtitle says which dots are missing and why
+    (`missing_notes`: `names` maps "self"/"partner" to the person, `threshold` is the
+    anonymity threshold)."""
     per_item = dimension_code is not None
-    rows = _with_target(data, target)
+    asked = _with_target(data, target)
     if per_item:
-        rows = rows[rows["dimension_code"] == dimension_code]
-    rows = rows[rows["source"].isin(sources) & rows["mean"].notna()]
+        asked = asked[asked["dimension_code"] == dimension_code]
+    rows = asked[asked["source"].isin(sources) & asked["mean"].notna()]
     label = "item_text" if per_item else "dimension_name"
     cols = [label, "dimension_name", "target", "source", "mean", "n"]
     if per_item:
@@ -195,9 +322,19 @@ def self_partner_others(
     what = "item" if per_item else "dimension"
     about = TARGET_LABELS.get(target or "", "")
     name = df["dimension_name"].iloc[0] if per_item and len(df) else ""
+    chars = ITEM_CHARS if per_item else LABEL_CHARS
+    row_labels = list(dict.fromkeys(df[label]))
+    notes = (
+        missing_notes(
+            asked, label, sources, row_labels, threshold=threshold, names=names, per_item=per_item
+        )
+        if row_labels
+        else []
+    )
     title = _title(
         f"{name}: ratings per item" if per_item else "How each source rates each dimension",
         f"Average rating of {about} on a 1–5 scale" if about else "Average rating on a 1–5 scale",
+        notes,
     )
     base = alt.Chart(df).transform_calculate(
         source_label=_label_expr("source", {s: SOURCE_LABELS[s] for s in present})
@@ -205,8 +342,8 @@ def self_partner_others(
     y = alt.Y(
         f"{label}:N",
         title="Item" if per_item else "Dimension",
-        sort=list(dict.fromkeys(df[label])),
-        axis=alt.Axis(labelLimit=LABEL_LIMIT),
+        sort=row_labels,
+        axis=_wrapped_axis(row_labels, chars),
     )
     line = base.mark_rule(color=OKABE_ITO["grey"], strokeWidth=2).encode(
         y=y,
@@ -218,15 +355,17 @@ def self_partner_others(
     color, shape = _source_encodings(
         "source_label", SOURCE_LABELS, SOURCE_STYLE, present, "Who rated"
     )
+    # Each source a little apart on its row, so that equal means do not hide each other.
+    offset = alt.YOffset(
+        "source_label:N",
+        sort=[SOURCE_LABELS[s] for s in present],
+        scale=alt.Scale(paddingInner=0.4),
+    )
+    x = alt.X("mean:Q", scale=SCALE, axis=SCALE_AXIS, title="Average rating (1 = low, 5 = high)")
     dots = base.mark_point(filled=True, size=110, opacity=0.95).encode(
         y=y,
-        # Each source a little apart on its row, so that equal means do not hide each other.
-        yOffset=alt.YOffset(
-            "source_label:N",
-            sort=[SOURCE_LABELS[s] for s in present],
-            scale=alt.Scale(paddingInner=0.4),
-        ),
-        x=alt.X("mean:Q", scale=SCALE, axis=SCALE_AXIS, title="Average rating (1 = low, 5 = high)"),
+        yOffset=offset,
+        x=x,
         color=color,
         shape=shape,
         tooltip=[
@@ -236,15 +375,66 @@ def self_partner_others(
             alt.Tooltip("n:Q", title="Number of raters"),
         ],
     )
-    chart = _layer(line, dots).properties(
+    values = base.mark_text(align="left", baseline="middle", dx=8, fontSize=11).encode(
+        y=y, yOffset=offset, x=x, text=alt.Text("mean:Q", format=".1f")
+    )
+    chart = _layer(line, dots, *_haloed(values)).properties(
         title=title,
         width=WIDTH,
-        height=_height(df[label].nunique()),
+        height=_rows_height(row_labels, chars),
         description=alt_text(
             "self_partner_others", df, what=what, target=target, dimension_name=name
-        ),
+        )
+        + "".join(f" {note}" for note in notes),
     )
-    return chart
+    return _finish(chart)
+
+
+GROUP_SOURCES = ("others", "members", "officers", "partners")
+DEFAULT_WHO = {"self": "the person rated", "partner": "their partner"}
+
+
+def missing_notes(
+    asked: pd.DataFrame,
+    label: str,
+    sources: Sequence[str],
+    row_labels: Sequence[str],
+    *,
+    threshold: int | None = None,
+    names: dict[str, str] | None = None,
+    per_item: bool = False,
+) -> list[str]:
+    """Plain sentences saying which dots a dot chart lacks and why: a source asked for but
+    absent from every row (a group with too few replies is never given to the chart; self or
+    partner answered "can't say" throughout or did not reply), or absent from some rows (that
+    person answered "can't say" to every question of the dimension, or to the question)."""
+    who = {**DEFAULT_WHO, **(names or {})}
+    shown = asked[asked["mean"].notna()] if "mean" in asked.columns else asked
+    notes: list[str] = []
+    for source in sources:
+        word = SOURCE_LABELS.get(source, source)
+        mine = shown[shown["source"] == source] if "source" in shown.columns else shown.iloc[0:0]
+        if mine.empty:
+            if source in GROUP_SOURCES:
+                few = f"fewer than {threshold} replies" if threshold else "too few replies"
+                notes.append(f"{word} not shown: {few}, so no one can be identified.")
+            else:
+                notes.append(f"No {word} dots: no rating from {who[source]} can be shown.")
+            continue
+        lacking = [r for r in row_labels if r not in set(mine[label])]
+        if not lacking:
+            continue
+        where = "this question" if per_item else "this dimension"
+        if len(lacking) > 1:
+            where = "these questions" if per_item else "each of these dimensions"
+        if source in GROUP_SOURCES:
+            why = f"too few {word.lower()} rated {where} to show"
+        else:
+            why = f"{who[source]} answered \u201ccan't say\u201d to every question in {where}"
+            if per_item:
+                why = f"{who[source]} answered \u201ccan't say\u201d to {where}"
+        notes.append(f"No {word} dot for {_list(list(lacking))}: {why}.")
+    return notes
 
 
 def gap_bars(
@@ -268,13 +458,26 @@ def gap_bars(
             else "datum.dimension_name"
         ),
     )
-    extent = max(1.5, float(df["gap"].abs().max()) + 0.3) if len(df) else 1.5
+    # Room beyond the longest bar for its value.
+    extent = max(1.5, float(df["gap"].abs().max()) * 1.2 + 0.3) if len(df) else 1.5
     x = alt.X(
         "gap:Q",
-        title="Self rating minus everyone else's (0 = they agree)",
+        title=["Self rating minus everyone else's", "(0 = they agree)"],
         scale=alt.Scale(domain=[-extent, extent]),
     )
-    y = alt.Y("row_label:N", title="Dimension", sort=None, axis=alt.Axis(labelLimit=LABEL_LIMIT))
+    row_labels = [
+        f"{d} ({TARGET_LABELS.get(t, t)})" if multi else str(d)
+        for d, t in zip(df["dimension_name"], df["target"], strict=True)
+    ]
+    # A flagged row says its reading under its name (in words, beside the bar's colour).
+    readings = {
+        label: f"({FLAG_STYLE[flag][0].lower()})"
+        for label, flag in zip(row_labels, df["flag"], strict=True)
+        if flag
+    }
+    y = alt.Y(
+        "row_label:N", title="Dimension", sort=None, axis=_wrapped_axis(row_labels, extra=readings)
+    )
     flags = [k for k in FLAG_STYLE if k in set(df["flag"])] or [""]
     domain = [FLAG_STYLE[k][0] for k in flags]
     color = alt.Color(
@@ -298,11 +501,14 @@ def gap_bars(
     ends = base.mark_point(filled=True, size=90).encode(
         x=x, y=y, color=color, shape=shape, tooltip=tooltip
     )
-    words = (
-        base.transform_filter("datum.flag != ''")
-        .mark_text(align="left", dx=10, fontSize=11, fontWeight="bold")
-        .encode(x=x, y=y, text="flag_label:N", color=color)
-    )
+    # The gap beside each bar's end (and its reading, if flagged), in the theme's text colour.
+    words = [
+        base.transform_filter(f"datum.gap {sign} 0")
+        .transform_calculate(value_text="format(datum.gap, '+.1f')")
+        .mark_text(align=align, baseline="middle", dx=dx, fontSize=11, fontWeight="bold")
+        .encode(x=x, y=y, text="value_text:N")
+        for sign, align, dx in BESIDE
+    ]
     # Zero and the ±threshold lines; aggregated to one row so no extra data is needed.
     zero = (
         base.transform_aggregate(rows="count()")
@@ -315,7 +521,7 @@ def gap_bars(
         .encode(x=alt.datum(v))
         for v in (-threshold, threshold)
     ]
-    return _layer(bars, ends, words, zero, *limits).properties(
+    chart = _layer(bars, ends, *[h for w in words for h in _haloed(w)], zero, *limits).properties(
         title=_title(
             "Perception gaps: self against everyone else",
             f"Dashed lines at ±{threshold:.2f} (a third of the scale): beyond them a gap is "
@@ -323,9 +529,10 @@ def gap_bars(
             "every item agrees",
         ),
         width=WIDTH,
-        height=_height(len(df)),
+        height=_rows_height(row_labels),
         description=alt_text("gap_bars", df, threshold=threshold),
     )
+    return _finish(chart)
 
 
 def johari_quadrant(
@@ -369,18 +576,23 @@ def johari_quadrant(
         ],
     )
     labels = alt.Chart(_johari_labels(df))
+    # Names on the right of a point, except near the right edge, where they go on its left
+    # so that they stay inside the chart.
     names = [
-        labels.transform_filter(alt.datum.side == side)
+        labels.transform_filter(where)
         .mark_text(
-            align="right" if side == "left" else "left",
+            align="right" if left else "left",
             baseline="top",
-            dx=-10 if side == "left" else 10,
+            dx=-10 if left else 10,
             dy=-7,
             fontSize=10,
             lineBreak="\n",
         )
         .encode(x=x, y=y, text="label:N")
-        for side in ("left", "right")
+        for where, left in (
+            ("datum.side == 'left' || datum.others_mean > 3.9", True),
+            ("datum.side == 'right' && datum.others_mean <= 3.9", False),
+        )
     ]
     one = base.transform_aggregate(rows="count()")  # one row: each line drawn once
     t, lo, hi = threshold, 1.0, 5.0
@@ -409,15 +621,14 @@ def johari_quadrant(
             cy="{'blind spot': 4.85, 'hidden strength': 1.15, 'open strength': 4.95,"
             " 'development area': 1.25}[datum.quadrant]",
         )
-        .mark_text(fontSize=12, fontWeight="bold", opacity=0.85, baseline="middle")
+        .mark_text(fontSize=12, fontWeight="bold", baseline="middle")
         .encode(
             x=alt.X("cx:Q", scale=SCALE),
             y=alt.Y("cy:Q", scale=SCALE),
             text=alt.Text("quadrant:N"),
-            color=color,
         )
     )
-    return _layer(*lines, corners, points, *names).properties(
+    chart = _layer(*lines, corners, points, *names).properties(
         title=_title(
             "Johari window: self against everyone else",
             f"Dashed lines: self {threshold:.2f} above or below everyone else; between them, "
@@ -427,6 +638,50 @@ def johari_quadrant(
         height=440,
         description=alt_text("johari_quadrant", df),
     )
+    return _finish(chart)
+
+
+# The Johari window in words, in the 2×2's reading order (top left, top right, bottom
+# left, bottom right): quadrant -> (heading, what it means).
+QUADRANT_WORDS = {
+    "open strength": ("Open strengths", "They and everyone else both rate it highly."),
+    "blind spot": ("Blind spots", "They rate themselves clearly higher than everyone else does."),
+    "hidden strength": (
+        "Hidden strengths",
+        "Everyone else rates them clearly higher than they rate themselves.",
+    ),
+    "development area": (
+        "Development areas",
+        "They and everyone else agree, and rate it below the high mark.",
+    ),
+}
+
+
+def quadrant_words(
+    gaps: pd.DataFrame, target: str | None = None
+) -> list[tuple[str, str, list[str]]]:
+    """The Johari window as a 2×2 in words, a plainer reading than the scatter: for each
+    quadrant (in QUADRANT_WORDS order) its heading, what it means and its dimensions, each
+    with its two scores ("Clear roles: self 4.5, everyone else 3.5"), as the engine placed
+    them. Dimensions without both scores are in none."""
+    rows = _with_target(gaps, target)
+    rows = rows[rows["self_mean"].notna() & rows["others_mean"].notna()]
+    found = []
+    for quadrant, (heading, meaning) in QUADRANT_WORDS.items():
+        mine = rows[rows["quadrant"] == quadrant]
+        found.append(
+            (
+                heading,
+                meaning,
+                [
+                    f"{name}: self {_fmt(own)}, everyone else {_fmt(others)}"
+                    for name, own, others in zip(
+                        mine["dimension_name"], mine["self_mean"], mine["others_mean"], strict=True
+                    )
+                ],
+            )
+        )
+    return found
 
 
 def _johari_labels(df: pd.DataFrame, dx: float = 1.0, dy: float = 0.15) -> pd.DataFrame:
@@ -460,9 +715,10 @@ def _johari_labels(df: pd.DataFrame, dx: float = 1.0, dy: float = 0.15) -> pd.Da
     return pd.DataFrame(rows, columns=["others_mean", "self_mean", "label", "side"])
 
 
-def mirror(data: pd.DataFrame) -> alt.LayerChart:
+def mirror(data: pd.DataFrame, *, names: dict[str, str] | None = None) -> alt.LayerChart:
     """The councillor's view of the partnership against the officer's and everyone else's,
-    per partnership dimension (report.mirror)."""
+    per partnership dimension (report.mirror); the subtitle says which dots are missing and
+    why (`names` maps "member_view"/"officer_view" to the person)."""
     rows = data
     df = _frame(
         rows,
@@ -484,17 +740,24 @@ def mirror(data: pd.DataFrame) -> alt.LayerChart:
         .transform_filter("isValid(datum.score)")
         .transform_calculate(view_label=_label_expr("view", labels))
     )
-    y = alt.Y("dimension_name:N", title="Partnership dimension", sort=list(df["dimension_name"]))
+    row_labels = list(dict.fromkeys(df["dimension_name"]))
+    y = alt.Y(
+        "dimension_name:N",
+        title="Partnership dimension",
+        sort=list(df["dimension_name"]),
+        axis=_wrapped_axis(row_labels),
+    )
     x_title = "Average rating of the partnership (1–5)"
     x = alt.X("score:Q", scale=SCALE, axis=SCALE_AXIS, title=x_title)
     line = base.mark_rule(color=OKABE_ITO["grey"], strokeWidth=2).encode(
         y=y, x=alt.X("min(score):Q", scale=SCALE, axis=SCALE_AXIS, title=x_title), x2="max(score):Q"
     )
     domain = [labels[v] for v in views]
+    # Each view a little apart on its row, so that equal scores do not hide each other.
+    offset = alt.YOffset("view_label:N", sort=domain, scale=alt.Scale(paddingInner=0.4))
     dots = base.mark_point(filled=True, size=120).encode(
         y=y,
-        # Each view a little apart on its row, so that equal scores do not hide each other.
-        yOffset=alt.YOffset("view_label:N", sort=domain, scale=alt.Scale(paddingInner=0.4)),
+        yOffset=offset,
         x=x,
         color=alt.Color(
             "view_label:N",
@@ -515,15 +778,38 @@ def mirror(data: pd.DataFrame) -> alt.LayerChart:
             alt.Tooltip("others_n:Q", title="Others who rated"),
         ],
     )
-    return _layer(line, dots).properties(
+    values = base.mark_text(align="left", baseline="middle", dx=8, fontSize=11).encode(
+        y=y, yOffset=offset, x=x, text=alt.Text("score:Q", format=".1f")
+    )
+    notes = [
+        f"No dot for the {MIRROR_VIEWS[v][0][4:]} on "
+        f"{_list([str(n) for n in df.loc[df[v].isna(), 'dimension_name']])}: "
+        + (
+            "too few others rated it to show."
+            if v == "others_view"
+            else f"{(names or {}).get(v, 'they')} answered \u201ccan't say\u201d to every "
+            "question in it."
+        )
+        for v in views
+        if df[v].isna().any()
+    ]
+    notes += [
+        f"{MIRROR_VIEWS[v][0][4:].capitalize()} not shown: "
+        + ("too few replies to show." if v == "others_view" else "no rating that can be shown.")
+        for v in MIRROR_VIEWS
+        if v not in views
+    ]
+    chart = _layer(line, dots, *_haloed(values)).properties(
         title=_title(
             "The mirror: how each side sees the partnership",
             "The councillor's view against the officer's view against everyone else's",
+            notes,
         ),
         width=WIDTH,
-        height=_height(len(df)),
-        description=alt_text("mirror", df),
+        height=_rows_height(row_labels),
+        description=alt_text("mirror", df) + "".join(f" {n}" for n in notes),
     )
+    return _finish(chart)
 
 
 def council_heatmap(heatmap: pd.DataFrame) -> alt.LayerChart:
@@ -569,7 +855,7 @@ def council_heatmap(heatmap: pd.DataFrame) -> alt.LayerChart:
         color=alt.condition("datum.score > 3.6", alt.value("black"), alt.value("white")),
         tooltip=tooltip,
     )
-    return _layer(cells, text).properties(
+    chart = _layer(cells, text).properties(
         title=_title(
             "Partnership score by pairing and dimension",
             "Average rating of each partnership on a 1–5 scale; the number is in each cell",
@@ -578,6 +864,7 @@ def council_heatmap(heatmap: pd.DataFrame) -> alt.LayerChart:
         height=_height(df["pairing_label"].nunique()) + 20,
         description=alt_text("council_heatmap", df),
     )
+    return _finish(chart)
 
 
 def trend(
@@ -602,7 +889,10 @@ def trend(
         direction="datum.change >= 0.05 ? 'Up' "
         ": (datum.change <= -0.05 ? 'Down' : 'About the same')"
     )
-    y = alt.Y("dimension_name:N", title="Dimension", sort=list(dict.fromkeys(df["dimension_name"])))
+    row_labels = list(dict.fromkeys(df["dimension_name"]))
+    y = alt.Y(
+        "dimension_name:N", title="Dimension", sort=row_labels, axis=_wrapped_axis(row_labels)
+    )
     x_title = "Average rating (1–5)"
     direction_domain = ["Up", "Down", "About the same"]
     line = base.mark_rule(strokeWidth=3).encode(
@@ -660,9 +950,20 @@ def trend(
             ],
         )
     )
+    # This cycle's score beside its arrow head, on the side the score moved to.
+    values = [
+        base.transform_filter(f"datum.change {sign} 0")
+        .mark_text(align=align, baseline="middle", dx=dx, fontSize=11)
+        .encode(
+            y=y,
+            x=alt.X("current:Q", scale=SCALE, axis=SCALE_AXIS, title=x_title),
+            text=alt.Text("current:Q", format=".1f"),
+        )
+        for sign, align, dx in BESIDE
+    ]
     who = SOURCE_LABELS.get(source or "", "")
     chart: alt.LayerChart = (
-        _layer(line, points)
+        _layer(line, points, *[h for v in values for h in _haloed(v)])
         .resolve_scale(color="independent")
         .properties(
             title=_title(
@@ -673,13 +974,13 @@ def trend(
                 else None,
             ),
             width=WIDTH,
-            height=_height(df["dimension_name"].nunique()),
+            height=_rows_height(row_labels),
             description=alt_text(
                 "trend", df, previous_name=previous_name, current_name=current_name
             ),
         )
     )
-    return chart
+    return _finish(chart)
 
 
 def response_rates(rates: pd.DataFrame) -> alt.LayerChart:
@@ -729,12 +1030,13 @@ def response_rates(rates: pd.DataFrame) -> alt.LayerChart:
         x=x, y=y, yOffset=offset, color=color, shape=shape, tooltip=tooltip
     )
     pairings = max(df["pairing_label"].nunique(), 1)
-    return _layer(bars, ends).properties(
+    chart = _layer(bars, ends).properties(
         title=_title("Response rates", "Share of each group's invited raters who submitted"),
         width=WIDTH,
         height=max(120, pairings * max(len(present), 1) * 14 + pairings * 8),
         description=alt_text("response_rates", df),
     )
+    return _finish(chart)
 
 
 RATING_COLOURS = [  # 1..5: a diverging Okabe–Ito ramp, low warm to high cool
@@ -763,7 +1065,7 @@ def rating_distribution(distribution: pd.DataFrame) -> alt.Chart:
                 "dimension_name:N",
                 title="Dimension",
                 sort=list(dict.fromkeys(df["dimension_name"])),
-                axis=alt.Axis(labelLimit=LABEL_LIMIT),
+                axis=_wrapped_axis(df["dimension_name"]),
             ),
             x=alt.X(
                 "sum(share):Q",
@@ -790,11 +1092,11 @@ def rating_distribution(distribution: pd.DataFrame) -> alt.Chart:
                 "Share of all shown ratings of the partnership at each point of the 1–5 scale",
             ),
             width=WIDTH,
-            height=_height(df["dimension_name"].nunique()),
+            height=_rows_height(dict.fromkeys(df["dimension_name"])),
             description=alt_text("rating_distribution", df),
         )
     )
-    return chart
+    return _finish(chart)
 
 
 def description_of(chart: alt.TopLevelMixin) -> str:
@@ -961,11 +1263,36 @@ def _spec(chart: alt.TopLevelMixin | dict[str, Any]) -> dict[str, Any]:
     return chart if isinstance(chart, dict) else chart.to_dict()
 
 
-def to_png(chart: alt.TopLevelMixin | dict[str, Any], scale: float = 2.0) -> bytes:
-    """The chart (or its Vega-Lite spec) as a PNG image (vl-convert, no browser needed)."""
-    return vl_convert.vegalite_to_png(_spec(chart), scale=scale)
+def export_heading(*parts: object) -> str:
+    """What an exported chart is about, as its first title line: the pairing, the council
+    and the cycle (or the council and the cycle), joined by " · ", blanks left out."""
+    return " · ".join(str(p) for p in parts if p is not None and str(p).strip())
 
 
-def to_svg(chart: alt.TopLevelMixin | dict[str, Any]) -> str:
-    """The chart (or its Vega-Lite spec) as an SVG document."""
-    return vl_convert.vegalite_to_svg(_spec(chart))
+def titled(chart: alt.TopLevelMixin | dict[str, Any], heading: str | None) -> dict[str, Any]:
+    """The chart's spec with `heading` (`export_heading`) as its title's first line, so that
+    a downloaded image says whose chart it is. The chart's own spec is left unchanged."""
+    spec = dict(_spec(chart))
+    if not heading:
+        return spec
+    title = spec.get("title")
+    title = dict(title) if isinstance(title, dict) else {"text": title or ""}
+    text = title.get("text") or []
+    lines = text if isinstance(text, list) else [text]
+    title["text"] = [heading, *[line for line in lines if line]]
+    title.setdefault("anchor", "start")
+    spec["title"] = title
+    return spec
+
+
+def to_png(
+    chart: alt.TopLevelMixin | dict[str, Any], scale: float = 2.0, *, heading: str | None = None
+) -> bytes:
+    """The chart (or its Vega-Lite spec) as a PNG image (vl-convert, no browser needed),
+    titled with `heading` first when given."""
+    return vl_convert.vegalite_to_png(titled(chart, heading), scale=scale)
+
+
+def to_svg(chart: alt.TopLevelMixin | dict[str, Any], *, heading: str | None = None) -> str:
+    """The chart (or its Vega-Lite spec) as an SVG document, titled with `heading` first."""
+    return vl_convert.vegalite_to_svg(titled(chart, heading))
