@@ -210,12 +210,15 @@ for col, s in zip(sign_cols, view.signoffs, strict=True):
         elif not s.current and staff:
             whose = "councillor" if s.side == "member" else "officer"
             with st.form(f"sign_form_{s.side}", border=False):
+                # A widget's label is Markdown in the browser: the name (user text) is
+                # shown as text above it, never inside the label.
+                show("How did {} agree?", s.name, kind="caption")
                 note = st.text_input(
-                    f"How did {s.name} agree? (required)",
+                    f"How the {whose} agreed (required)",
                     key=f"sign_note_{s.side}",
                     placeholder="For example: agreed by email on 3 December",
-                    help="Shown with the agreement as “recorded by you on behalf of "
-                    f"{s.name}”, on this page, in the workbook and on the command line.",
+                    help="Shown with the agreement as “recorded by you on behalf of” them, "
+                    "on this page, in the workbook and on the command line.",
                 )
                 record = st.form_submit_button(
                     f"Record the {whose}'s agreement", key=f"sign_{s.side}"
