@@ -16,6 +16,14 @@ from core.vocabulary import kind_label
 TARGETS = {"member": "councillor", "officer": "officer", "partnership": "the pair"}
 
 
+def _check_output(output: Path, suffix: str, kind: str, what: str) -> None:
+    """The file an export is written to: the right suffix (exit 2) in a folder that exists."""
+    if output.suffix.lower() != suffix:
+        fail(f"{kind}: give a name ending in {suffix} (-o).", code=2)
+    if not output.parent.is_dir():
+        fail(f"There is no folder {output.parent} to write {what} in (-o).")
+
+
 def _num(value: Any, digits: int = 2) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
@@ -219,10 +227,7 @@ def register(app: typer.Typer) -> None:
         """Write a closed cycle's results as an editable PowerPoint deck with speaker notes:
         the council overview, then each pairing's findings, mirror and gaps (the
         presentation page's "Download the deck")."""
-        if output.suffix.lower() != ".pptx":
-            fail("The deck is a PowerPoint file: give a name ending in .pptx (-o).", code=2)
-        if not output.parent.is_dir():
-            fail(f"There is no folder {output.parent} to write the deck in (-o).")
+        _check_output(output, ".pptx", "The deck is a PowerPoint file", "the deck")
         from feedback.results.deck import council_deck
         from feedback.setup.cycles import find_cycle
 
@@ -243,10 +248,7 @@ def register(app: typer.Typer) -> None:
         """Write the facilitator's guide to one pairing's feedback conversation as a PDF: what
         to open with, questions for the mirror and each large gap, what the seeds say, how to
         move to the plan (the report page's "Download the facilitator's guide")."""
-        if output.suffix.lower() != ".pdf":
-            fail("The guide is a PDF: give a name ending in .pdf (-o).", code=2)
-        if not output.parent.is_dir():
-            fail(f"There is no folder {output.parent} to write the guide in (-o).")
+        _check_output(output, ".pdf", "The guide is a PDF", "the guide")
         from feedback.results.guide import facilitator_guide
         from feedback.setup.cycles import find_cycle
 
@@ -265,10 +267,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write a closed cycle's results pack as one PDF: the council overview, then every
         pairing's report (the presentation page's "Download the results pack")."""
-        if output.suffix.lower() != ".pdf":
-            fail("The pack is a PDF: give a name ending in .pdf (-o).", code=2)
-        if not output.parent.is_dir():
-            fail(f"There is no folder {output.parent} to write the pack in (-o).")
+        _check_output(output, ".pdf", "The pack is a PDF", "the pack")
         from feedback.results.pack import council_pack
         from feedback.setup.cycles import find_cycle
 
