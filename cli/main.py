@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from cli.common import echo, engine, friendly, unit_of_work
@@ -42,6 +44,37 @@ def db_status() -> None:
         "unmanaged": "The database has tables Tandem did not create. Use another database.",
     }
     echo(advice[state])
+
+
+@app.command()
+@friendly
+def backup(
+    file: Path = typer.Argument(..., help="The new file to write (never overwritten)."),
+) -> None:
+    """Back up the whole database while the app keeps running (SQLite: its online backup;
+    PostgreSQL: pg_dump --format=custom)."""
+    from governance.backup import back_up
+
+    summary = back_up(engine(), SYSTEM, file)
+    echo(f"Backed up {summary.describe()} to {summary.path}.")
+
+
+@app.command()
+@friendly
+def restore(
+    file: Path = typer.Argument(..., help="A file written by `tandem backup`."),
+    replace: bool = typer.Option(
+        False,
+        "--replace",
+        help="Replace a database that already holds councils (it is backed up beside itself "
+        "first).",
+    ),
+) -> None:
+    """Replace the whole database with a backup (stop the app first)."""
+    from governance.backup import restore as restore_backup
+
+    summary = restore_backup(engine(), SYSTEM, file, replace=replace)
+    echo(f"Restored {summary.describe()} from {summary.path}.")
 
 
 @app.command()
