@@ -7,7 +7,9 @@ council (ui.confirm); the domain function refuses a status that has moved meanwh
 chosen cycle stays chosen through every action (ui.pickers), a new cycle is chosen, and
 the tab shown stays shown. Each tab's body is a function."""
 
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -15,7 +17,7 @@ import streamlit as st
 
 from core.errors import Conflict, Invalid, TandemError
 from core.formats import DATE_INPUT, uk_date
-from core.mail import SmtpSettings
+from core.mail import SendReport, SmtpSettings
 from core.roles import Actor
 from core.settings import load_settings
 from core.vocabulary import GROUP_LABELS, CycleStatus
@@ -622,26 +624,46 @@ def invitations(cycle: Cycle, council_name: str) -> None:
             "Send again to raters who were already emailed (gives them a new link)",
             key="resend",
         )
+
+        def send(kind: str, fn: Callable[..., SendReport], **kwargs: Any) -> None:
+            bar = st.progress(0.0, text=f"Preparing {kind}…")
+
+            def progress(done: int, total: int, text: str) -> None:
+                # The progress label is Markdown: a count, never the rater's name.
+                bar.progress(done / total if total else 1.0, text=f"{done} of {total}")
+
+            try:
+                with unit_of_work() as session:
+                    report = fn(session, actor, cid, settings=smtp, progress=progress, **kwargs)
+                alert("success", report.summary(kind.rstrip("s")))
+                for failure in report.failed:
+                    alert("error", failure)
+            except TandemError as exc:
+                show_error(exc)
+
         left, right = st.columns(2)
-        for column, kind, fn, kwargs in (
-            (left, "invitations", send_invitations, {"resend": resend}),
-            (right, "reminders", send_reminders, {}),
-        ):
-            if column.button(f"Send {kind}", key=f"send_{kind}", type="primary"):
-                bar = st.progress(0.0, text=f"Preparing {kind}…")
-
-                def progress(done: int, total: int, text: str, bar=bar) -> None:
-                    # The progress label is Markdown: a count, never the rater's name.
-                    bar.progress(done / total if total else 1.0, text=f"{done} of {total}")
-
-                try:
-                    with unit_of_work() as session:
-                        report = fn(session, actor, cid, settings=smtp, progress=progress, **kwargs)
-                    alert("success", report.summary(kind.rstrip("s")))
-                    for failure in report.failed:
-                        alert("error", failure)
-                except TandemError as exc:
-                    show_error(exc)
+        if left.button("Send invitations", key="send_invitations", type="primary"):
+            if resend:  # new links kill the ones already sent: ask first, naming the cycle
+                st.session_state["resend_pending"] = cid
+            else:
+                send("invitations", send_invitations, resend=False)
+        if right.button("Send reminders", key="send_reminders", type="primary"):
+            send("reminders", send_reminders)
+        if st.session_state.get("resend_pending") == cid:
+            with st.container(border=True):
+                show(
+                    "Send the invitation again, with a new link, to everyone in {} ({}) who "
+                    "was already emailed and has not submitted? The links they already have "
+                    "stop working at once; answers they saved are kept.",
+                    cycle.name, council_name,
+                )  # fmt: skip
+                yes, no = st.columns(2)
+                if yes.button("Yes, send again with new links", key="resend_yes"):
+                    st.session_state.pop("resend_pending", None)
+                    send("invitations", send_invitations, resend=True)
+                if no.button("Cancel", key="resend_no"):
+                    st.session_state.pop("resend_pending", None)
+                    st.rerun()
         st.caption("Reminders go only to raters who have not submitted.")
 
     mail_merge(cycle, council_name)

@@ -347,3 +347,36 @@ def test_an_answer_given_after_the_account_was_switched_off_changes_nothing(
         update_user(s, SYSTEM, account.id, active=False)
     at.button(key="confirm_status_yes").click().run()
     assert _status(sqlite_engine, built.cycle_id) == "open"
+
+
+def test_sending_again_with_new_links_asks_first_naming_the_cycle(
+    sqlite_engine, page, monkeypatch
+) -> None:
+    from mail_server import running_inbox
+
+    build_cycle(sqlite_engine, second_pairing=False)
+    with running_inbox(monkeypatch) as inbox:
+        at = page()
+        at.button(key="send_invitations").click().run()
+        first = len(inbox.messages)
+        assert first == 11 and not at.exception
+        with Session(sqlite_engine) as s:
+            hashes = {i.id: i.token_hash for i in s.exec(select(Invitation)).all()}
+
+        at.checkbox(key="resend").check().run()
+        at.button(key="send_invitations").click().run()
+        assert len(inbox.messages) == first  # nothing sent yet: a question
+        question = " ".join(html_texts(at))
+        assert "Adolygiad 2027 (Llanfair County Council)" in question
+        assert "stop working at once" in question
+        at.button(key="resend_no").click().run()
+        assert len(inbox.messages) == first
+        assert not any("stop working at once" in t for t in html_texts(at))
+
+        at.button(key="send_invitations").click().run()
+        at.button(key="resend_yes").click().run()
+        assert not at.exception
+        assert len(inbox.messages) == 2 * first
+        with Session(sqlite_engine) as s:
+            again = {i.id: i.token_hash for i in s.exec(select(Invitation)).all()}
+        assert all(again[k] != v for k, v in hashes.items())  # every link replaced, once asked
