@@ -21,12 +21,14 @@ import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
 from core import audit
-from core.db import ensure_schema, head_revision, session_scope, upgrade
+from core.db import alembic_config, head_revision, schema_state, session_scope, upgrade
 from core.errors import Conflict, Invalid
 from core.roles import Actor, require_admin
 
@@ -65,14 +67,25 @@ def _sqlite_path(engine: Engine) -> Path:
     return Path(database).resolve()
 
 
-def _counts(conn: Connection | sqlite3.Connection) -> tuple[int, int, int, str]:
+class Counts(NamedTuple):
+    councils: int
+    cycles: int
+    submitted_responses: int
+    revision: str
+
+
+def _summary(path: Path, counts: Counts) -> BackupSummary:
+    return BackupSummary(path, path.stat().st_size, *counts)
+
+
+def _counts(conn: Connection | sqlite3.Connection) -> Counts:
     if isinstance(conn, sqlite3.Connection):
         row = conn.execute(COUNTS).fetchone()
         revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     else:
         row = conn.execute(text(COUNTS)).one()
         revision = conn.execute(text("SELECT version_num FROM alembic_version")).one()
-    return int(row[0]), int(row[1]), int(row[2]), str(revision[0])
+    return Counts(int(row[0]), int(row[1]), int(row[2]), str(revision[0]))
 
 
 def _refuse_existing(destination: Path) -> None:
@@ -120,7 +133,7 @@ def _back_up_sqlite(engine: Engine, destination: Path) -> BackupSummary:
         checked = target.execute("PRAGMA integrity_check").fetchone()
         if checked is None or checked[0] != "ok":
             raise Invalid(f"The copy failed SQLite's integrity check ({checked}); nothing kept.")
-        councils, cycles, submitted, revision = _counts(target)
+        counts = _counts(target)
     except BaseException:
         target.close()
         partial.unlink(missing_ok=True)
@@ -129,9 +142,7 @@ def _back_up_sqlite(engine: Engine, destination: Path) -> BackupSummary:
         source.close()
     target.close()
     os.replace(partial, destination)
-    return BackupSummary(
-        destination, destination.stat().st_size, councils, cycles, submitted, revision
-    )
+    return _summary(destination, counts)
 
 
 def _pg_environment(engine: Engine) -> dict[str, str]:
@@ -173,7 +184,7 @@ def _back_up_postgres(engine: Engine, destination: Path) -> BackupSummary:
     with engine.connect() as conn:
         conn.execute(text("BEGIN ISOLATION LEVEL REPEATABLE READ"))
         snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
-        councils, cycles, submitted, revision = _counts(conn)
+        counts = _counts(conn)
         try:
             # The dump reads the snapshot this transaction holds open: the counts describe it.
             _run(
@@ -187,17 +198,11 @@ def _back_up_postgres(engine: Engine, destination: Path) -> BackupSummary:
         finally:
             conn.execute(text("COMMIT"))
     os.replace(partial, destination)
-    return BackupSummary(
-        destination, destination.stat().st_size, councils, cycles, submitted, revision
-    )
+    return _summary(destination, counts)
 
 
 def _refuse_newer(revision: str, source: Path) -> None:
     """A backup made by a later Tandem cannot be read by this one."""
-    from alembic.script import ScriptDirectory
-
-    from core.db import alembic_config
-
     try:
         ScriptDirectory.from_config(alembic_config()).get_revision(revision)
     except Exception:
@@ -208,8 +213,6 @@ def _refuse_newer(revision: str, source: Path) -> None:
 
 
 def _holds_councils(engine: Engine) -> int:
-    from core.db import schema_state
-
     if schema_state(engine) == "empty":
         return 0
     with engine.connect() as conn:
@@ -239,7 +242,6 @@ def restore(engine: Engine, actor: Actor, source: Path, *, replace: bool = False
         _restore_sqlite(engine, source) if _is_sqlite(engine) else _restore_postgres(engine, source)
     )
     upgrade(engine)  # a backup from an older Tandem is brought up to date
-    ensure_schema(engine)
     with session_scope(engine) as session:
         audit.record(
             session, actor, "database restored", "database",
@@ -256,7 +258,7 @@ def _restore_sqlite(engine: Engine, source: Path) -> BackupSummary:
     backup = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     try:
         checked = backup.execute("PRAGMA integrity_check").fetchone()
-        councils, cycles, submitted, revision = _counts(backup)
+        counts = _counts(backup)
     except sqlite3.DatabaseError:
         backup.close()
         raise Invalid(
@@ -267,7 +269,7 @@ def _restore_sqlite(engine: Engine, source: Path) -> BackupSummary:
         raise Invalid(
             f"{source} is damaged (SQLite's integrity check: {checked}). Nothing changed."
         )
-    _refuse_newer(revision, source)
+    _refuse_newer(counts.revision, source)
     engine.dispose()  # no pooled connection holds the old pages
     target = sqlite3.connect(target_path, timeout=30)
     try:
@@ -275,7 +277,7 @@ def _restore_sqlite(engine: Engine, source: Path) -> BackupSummary:
     finally:
         target.close()
         backup.close()
-    return BackupSummary(source, source.stat().st_size, councils, cycles, submitted, revision)
+    return _summary(source, counts)
 
 
 def _dump_revision(pg_restore: str, source: Path, env: dict[str, str]) -> str:
@@ -304,5 +306,5 @@ def _restore_postgres(engine: Engine, source: Path) -> BackupSummary:
         env, "pg_restore",
     )  # fmt: skip
     with engine.connect() as conn:
-        councils, cycles, submitted, revision = _counts(conn)
-    return BackupSummary(source, source.stat().st_size, councils, cycles, submitted, revision)
+        counts = _counts(conn)
+    return _summary(source, counts)
