@@ -642,28 +642,17 @@ def invitations(cycle: Cycle, council_name: str) -> None:
                 show_error(exc)
 
         left, right = st.columns(2)
-        if left.button("Send invitations", key="send_invitations", type="primary"):
-            if resend:  # new links kill the ones already sent: ask first, naming the cycle
-                st.session_state["resend_pending"] = cid
-            else:
-                send("invitations", send_invitations, resend=False)
+        sending = left.button(
+            "Send invitations", key="send_invitations", type="primary",
+            on_click=ask_resend, args=(cid, cycle.name, council_name),
+        )  # fmt: skip
+        if sending and not resend:
+            send("invitations", send_invitations, resend=False)
+        if st.session_state.pop(f"resend_agreed_{cid}", False):  # "Yes" to the question
+            send("invitations", send_invitations, resend=True)
         if right.button("Send reminders", key="send_reminders", type="primary"):
             send("reminders", send_reminders)
-        if st.session_state.get("resend_pending") == cid:
-            with st.container(border=True):
-                show(
-                    "Send the invitation again, with a new link, to everyone in {} ({}) who "
-                    "was already emailed and has not submitted? The links they already have "
-                    "stop working at once; answers they saved are kept.",
-                    cycle.name, council_name,
-                )  # fmt: skip
-                yes, no = st.columns(2)
-                if yes.button("Yes, send again with new links", key="resend_yes"):
-                    st.session_state.pop("resend_pending", None)
-                    send("invitations", send_invitations, resend=True)
-                if no.button("Cancel", key="resend_no"):
-                    st.session_state.pop("resend_pending", None)
-                    st.rerun()
+        confirm.confirmation(f"resend_{cid}", about=cid)
         st.caption("Reminders go only to raters who have not submitted.")
 
     mail_merge(cycle, council_name)
@@ -692,6 +681,28 @@ def invitations(cycle: Cycle, council_name: str) -> None:
                 flash("success", "Wording saved.")
                 st.rerun()
     cycle_messages.preview_and_schedule(actor, cycle, smtp)
+
+
+def ask_resend(cycle_id: int, name: str, council_name: str) -> None:
+    """With "send again" ticked, new links kill the ones already sent: ask first, naming the
+    cycle. "Yes" lets the next run send, with its progress bar."""
+    if not st.session_state.get("resend"):
+        return
+
+    def agreed(_who: Actor) -> None:  # confirm re-checked who is signed in
+        st.session_state[f"resend_agreed_{cycle_id}"] = True
+
+    confirm.ask(
+        f"resend_{cycle_id}",
+        "Send the invitation again, with a new link, to everyone in <b>{}</b> ({}) who was "
+        "already emailed and has not submitted? The links they already have stop working at "
+        "once; answers they saved are kept.",
+        name,
+        council_name,
+        yes="Yes, send again with new links",
+        action=agreed,
+        about=cycle_id,
+    )
 
 
 def mail_merge(cycle: Cycle, council_name: str) -> None:

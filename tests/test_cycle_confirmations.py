@@ -354,7 +354,7 @@ def test_sending_again_with_new_links_asks_first_naming_the_cycle(
 ) -> None:
     from mail_server import running_inbox
 
-    build_cycle(sqlite_engine, second_pairing=False)
+    slot = f"confirm_resend_{build_cycle(sqlite_engine, second_pairing=False).cycle_id}"
     with running_inbox(monkeypatch) as inbox:
         at = page()
         at.button(key="send_invitations").click().run()
@@ -366,15 +366,15 @@ def test_sending_again_with_new_links_asks_first_naming_the_cycle(
         at.checkbox(key="resend").check().run()
         at.button(key="send_invitations").click().run()
         assert len(inbox.messages) == first  # nothing sent yet: a question
-        question = " ".join(html_texts(at))
+        question = " ".join(alerts(at, "warning"))
         assert "Adolygiad 2027 (Llanfair County Council)" in question
         assert "stop working at once" in question
-        at.button(key="resend_no").click().run()
+        at.button(key=f"{slot}_cancel").click().run()
         assert len(inbox.messages) == first
-        assert not any("stop working at once" in t for t in html_texts(at))
+        assert not any("stop working at once" in t for t in alerts(at, "warning"))
 
         at.button(key="send_invitations").click().run()
-        at.button(key="resend_yes").click().run()
+        at.button(key=f"{slot}_yes").click().run()
         assert not at.exception
         assert len(inbox.messages) == 2 * first
         with Session(sqlite_engine) as s:
