@@ -84,7 +84,7 @@ def _rate(row: dict[str, Any], threshold: int | None) -> str:
     group = GROUP_LABELS.get(row["group"], row["group"])
     # As the report's "Who responded" says it: a group too small to show has no exact count.
     if threshold and row["group"] not in ("self", "partner") and row["responded"] < threshold:
-        return f"{group} fewer than {threshold} of {int(row['invited'])}"
+        return f"{group} fewer than {threshold} ({int(row['invited'])} invited)"
     return f"{group} {int(row['responded'])} of {int(row['invited'])} ({float(row['rate']):.0%})"
 
 
