@@ -38,24 +38,29 @@ def _page_texts(reader: PdfReader) -> dict[tuple[int, int], str]:
     """The text of each marked piece of each page, by (page index, MCID)."""
     out: dict[tuple[int, int], str] = {}
     for index, page in enumerate(reader.pages):
-        stack: list[int | None] = []
-
-        def before(op: bytes, args: Any, cm: Any, tm: Any) -> None:
-            if op == b"BDC":
-                props = args[1]
-                stack.append(props.get("/MCID") if isinstance(props, DictionaryObject) else None)
-            elif op == b"BMC":
-                stack.append(None)
-            elif op == b"EMC":
-                stack.pop()
-
-        def text(t: str, *_: Any) -> None:
-            if t and stack and stack[-1] is not None:
-                key = (index, int(stack[-1]))
-                out[key] = out.get(key, "") + t
-
-        page.extract_text(visitor_operand_before=before, visitor_text=text)
+        _marked_texts(page, index, out)
     return out
+
+
+def _marked_texts(page: Any, index: int, out: dict[tuple[int, int], str]) -> None:
+    """Each marked piece's text on one page, added to `out` by (page index, MCID)."""
+    stack: list[int | None] = []
+
+    def before(op: bytes, args: Any, cm: Any, tm: Any) -> None:
+        if op == b"BDC":
+            props = args[1]
+            stack.append(props.get("/MCID") if isinstance(props, DictionaryObject) else None)
+        elif op == b"BMC":
+            stack.append(None)
+        elif op == b"EMC":
+            stack.pop()
+
+    def text(t: str, *_: Any) -> None:
+        if t and stack and stack[-1] is not None:
+            key = (index, int(stack[-1]))
+            out[key] = out.get(key, "") + t
+
+    page.extract_text(visitor_operand_before=before, visitor_text=text)
 
 
 def read_tree(data: bytes) -> tuple[PdfReader, Node]:

@@ -217,7 +217,8 @@ class TaggedPdf(FPDF):
     def figure_box(self, x: float, y: float, w: float, h: float) -> str:
         """A figure's layout attribute: where it sits on the page, in points."""
         k = self.k
-        return f"<</O /Layout /BBox [{x * k:.2f} {(self.h - y - h) * k:.2f} {(x + w) * k:.2f} {(self.h - y) * k:.2f}]>>"
+        box = (x * k, (self.h - y - h) * k, (x + w) * k, (self.h - y) * k)
+        return "<</O /Layout /BBox [" + " ".join(f"{v:.2f}" for v in box) + "]>>"
 
 
 class TaggedTable(Table):
