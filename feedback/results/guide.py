@@ -123,19 +123,19 @@ def guide_pdf(report: PairingReport) -> bytes:
     doc.heading("Before the session")
     for g in report.groups.itertuples(index=False):
         shown = "" if g.shown else " — not shown: too few to stay anonymous"
-        doc.para(f"• {g.label}: {replies_text(g.responded, g.invited)}{shown}")
+        doc.bullet(f"{g.label}: {replies_text(g.responded, g.invited)}{shown}")
     for notice in report.notices:
         doc.para(notice, size=8.5, muted=True)
     doc.para(finding_rule(meta), size=8.5, muted=True)
 
     doc.heading("What to open with")
     for line in words.open_with:
-        doc.para(f"• {line}")
+        doc.bullet(f"{line}")
     if not report.top_items.empty:
         doc.para("Rated highest by the people around them:")
         for r in report.top_items.head(3).itertuples(index=False):
-            doc.para(
-                f"• {r.item_text} ({about.get(r.target, r.target)}): {_number(r.mean)}, "
+            doc.bullet(
+                f"{r.item_text} ({about.get(r.target, r.target)}): {_number(r.mean)}, "
                 f"n = {int(r.n)}"
             )
     mirror = report.mirror
@@ -143,8 +143,8 @@ def guide_pdf(report: PairingReport) -> bytes:
         alike = mirror[mirror["gap"].notna()].copy()
         alike = alike.reindex(alike["gap"].abs().sort_values().index).head(2)
         for r in alike.itertuples(index=False):
-            doc.para(
-                f"• Both see {r.dimension_name} alike: {member} {_number(r.member_view)}, "
+            doc.bullet(
+                f"Both see {r.dimension_name} alike: {member} {_number(r.member_view)}, "
                 f"{officer} {_number(r.officer_view)}. Common ground to start from."
             )
 
@@ -156,13 +156,13 @@ def guide_pdf(report: PairingReport) -> bytes:
             "finding. Ask them whether that matches their experience:"
         )
         for q in words.mirror_questions[1:2]:
-            doc.para(f"• {q}")
+            doc.bullet(f"{q}")
     for f in mirrors:
         doc.heading(str(f["dimension_name"]), size=11, space=1)
         doc.para(str(f["text"]))
         questions = words.mirror_questions + _dimension(words, f).questions[:1]
         for q in questions:
-            doc.para(f"• {q}")
+            doc.bullet(f"{q}")
 
     doc.heading("Large gaps: blind spots and hidden strengths")
     gaps = _findings(report, GAP_KINDS)
@@ -176,7 +176,7 @@ def guide_pdf(report: PairingReport) -> bytes:
         doc.heading(f"{f['dimension_name']}: {f['kind']} — {who}", size=11, space=1)
         doc.para(str(f["text"]))
         for q in words.gap_questions.get(str(f["kind"]), []) + _dimension(words, f).questions:
-            doc.para(f"• {q}")
+            doc.bullet(f"{q}")
 
     codes: list[tuple[str, str]] = []
     for f in mirrors + gaps:
@@ -195,11 +195,11 @@ def guide_pdf(report: PairingReport) -> bytes:
 
     doc.heading("Moving to the plan")
     for line in words.to_the_plan:
-        doc.para(f"• {line}")
+        doc.bullet(f"{line}")
     for code, name in codes:
         guide = words.dimensions.get(str(code))
         if guide is not None and guide.plan:
-            doc.para(f"• A goal for {name}: {guide.plan}")
+            doc.bullet(f"A goal for {name}: {guide.plan}")
     return bytes(doc.output())
 
 

@@ -38,6 +38,7 @@ def council_pack(session: Session, actor: Actor, cycle_id: int) -> bytes:
     doc = PdfDocument(f"{council} · {cycle} · council overview", mark)
     doc.set_title(f"{council}: results pack, {cycle}")
     doc.set_author("Tandem")
+    doc.threshold = threshold
     doc.add_page()
     doc.heading(council, size=20, space=0)
     status = f"published edition {edition}" if edition else "live results, not yet published"
@@ -52,11 +53,11 @@ def council_pack(session: Session, actor: Actor, cycle_id: int) -> bytes:
     doc.heading("In this pack")
     labels = [str(r.meta.get("pairing_label", "")) for r in reports.values()]
     for label in labels:
-        doc.para(f"• {label}")
+        doc.bullet(label)
 
     doc.heading("Key findings")
     for text in overview.findings or ["Nothing stands out across the council in this cycle."]:
-        doc.para(f"• {text}")
+        doc.bullet(text)
 
     solace = overview.solace
     if not solace.empty:
@@ -77,8 +78,11 @@ def council_pack(session: Session, actor: Actor, cycle_id: int) -> bytes:
         doc.chart(charts.council_heatmap(overview.heatmap), ("Partnership scores", 14))
     if not overview.response_rates.empty:
         doc.chart(charts.response_rates(overview.response_rates), ("Who responded", 14))
+    # Each pairing's report is a part of the pack: its title one level below the council's.
+    doc.level_offset = 1
     for report in reports.values():
-        write_pairing_report(doc, report)
+        with doc.grouped("Sect"):
+            write_pairing_report(doc, report)
     return bytes(doc.output())
 
 

@@ -11,7 +11,6 @@ from io import BytesIO
 from typing import Any
 
 import pandas as pd
-from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 from PIL import Image
@@ -19,6 +18,8 @@ from PIL import Image
 from core.db import DATA_DIR
 from core.vocabulary import kind_label, role_words
 from feedback.results import charts
+from feedback.results.figure_words import figure_words
+from feedback.results.pdf_tags import TaggedPdf, TaggedTable
 from feedback.results.tables import (
     GAP_THRESHOLD,
     HIGH_SCORE,
@@ -37,9 +38,11 @@ PAGES_ALIAS = "{tandem:pages}"
 LIVE_MARK = "DRAFT: live results, not published — not for circulation"
 
 
-class PdfDocument(FPDF):
+class PdfDocument(TaggedPdf):
     """An A4 page in DejaVu Sans with a two-line footer (what it is about; the mark and the
-    page count): the pairing report and the facilitator's guide (feedback.results.guide)."""
+    page count): the pairing report and the facilitator's guide (feedback.results.guide).
+    Tagged for screen readers (feedback.results.pdf_tags): headings H1–H4 (one level deeper
+    from `level_offset`, as in the council pack), paragraphs, lists, tables and figures."""
 
     def __init__(self, about: str, mark: str) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
@@ -51,8 +54,14 @@ class PdfDocument(FPDF):
         self.set_margins(18, 16, 18)
         self.set_auto_page_break(True, margin=20)
         self.set_text_color(*INK)
+        self.level_offset = 0
+        self.threshold: int | None = None  # the anonymity threshold, for a chart's words
 
     def footer(self) -> None:
+        with self.artifact("Pagination"):
+            self._footer_lines()
+
+    def _footer_lines(self) -> None:
         # Two short lines: long Welsh names and the draft mark would not fit on one.
         self.set_y(-14)
         self.set_font(FONT, "", 7.5)
@@ -83,11 +92,23 @@ class PdfDocument(FPDF):
         self.ln(space)
         self.set_font(FONT, "B", size)
         self.set_text_color(*ACCENT if size < 18 else INK)
-        self.multi_cell(0, size * 0.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        # The size says the level: the title, a section, a part of a section.
+        level = (1 if size >= 18 else 2 if size >= 12 else 3) + self.level_offset
+        with self.tagged(f"H{level}"):
+            self.multi_cell(0, size * 0.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_text_color(*INK)
         self.ln(1.5)
 
     def para(self, text: str, size: float = 9.5, muted: bool = False) -> None:
+        with self.tagged("P"):
+            self._lines(text, size, muted)
+
+    def bullet(self, text: str, size: float = 9.5) -> None:
+        """A "•" line, an item of one list with the bullets right before it."""
+        with self.list_item():
+            self._lines(f"• {text}", size, False)
+
+    def _lines(self, text: str, size: float, muted: bool) -> None:
         self.set_font(FONT, "", size)
         if muted:
             self.set_text_color(*MUTED)
@@ -109,22 +130,26 @@ class PdfDocument(FPDF):
             self.add_page()
         for text, size in titles:
             self.heading(text, size=size, space=1 if size < 12 else 4)
-        self.image(BytesIO(png), x=self.l_margin, w=width, h=height)
+        box = self.figure_box(self.l_margin, self.get_y(), width, height)
+        with self.tagged("Figure", alt=figure_words(chart, self.threshold), attributes=box):
+            self.image(BytesIO(png), x=self.l_margin, w=width, h=height)
         self.ln(2)
 
     def grid(self, header: list[str], rows: list[list[str]], widths: list[float]) -> None:
         self.set_font(FONT, "", 8.5)
-        with super().table(
+        table = TaggedTable(
+            self,
             col_widths=widths,
             text_align="LEFT",
             line_height=4.4,
             headings_style=FontFace(emphasis="BOLD", color=INK, fill_color=(237, 241, 242)),
             borders_layout="HORIZONTAL_LINES",
-        ) as table:
-            for values in [header, *rows]:
-                row = table.row()
-                for text in values:
-                    row.cell(text)
+        )
+        for values in [header, *rows]:
+            row = table.row()
+            for text in values:
+                row.cell(text)
+        table.render()
         self.ln(2)
 
 
@@ -146,6 +171,7 @@ def pairing_report_pdf(report: PairingReport) -> bytes:
     doc = PdfDocument("", "")
     doc.set_title(f"Pairing report: {member} and {officer}")
     doc.set_author("Tandem")
+    doc.threshold = int(meta.get("threshold", 3))
     write_pairing_report(doc, report)
     return bytes(doc.output())
 
@@ -201,7 +227,7 @@ def write_pairing_report(doc: PdfDocument, report: PairingReport) -> None:
             "partnership differently, and no blind spot or hidden strength."
         )
     for text in report.findings["text"]:
-        doc.para(f"• {text}")
+        doc.bullet(text)
     doc.para(finding_rule(meta), size=8.5, muted=True)
     gap_threshold = float(meta.get("finding_gap") or GAP_THRESHOLD)
 
@@ -273,7 +299,7 @@ def write_pairing_report(doc: PdfDocument, report: PairingReport) -> None:
         doc.chart(charts.mirror(report.mirror), ("The mirror: how each sees the partnership", 14))
         mirrors = report.findings[report.findings["kind"] == "mirror"]
         for text in mirrors["text"]:
-            doc.para(f"• {text} A working agreement is suggested for the plan.")
+            doc.bullet(f"{text} A working agreement is suggested for the plan.")
 
     bands = report.dimensions
     if "agreement" in bands.columns and bands["agreement"].notna().any():
