@@ -299,6 +299,13 @@ for invitation_id in link.invitation_ids if link.ok else []:
         view = view.with_saved(saved)
 
 st.title("Tandem feedback")
+# The statement opens in a new tab (the rater's link is not in its address, so it opens
+# as a visitor's page and this form stays where it was).
+show_html(
+    '<a href="accessibility" target="_blank" rel="noopener">Accessibility statement</a>'
+    " — how to ask for another format or report a problem",
+    kind="caption",
+)
 if not link.ok or view is None:
     # A plain page: no names, no council, nothing from the database.
     st.info(link.message, icon=":material/link_off:")
