@@ -75,7 +75,9 @@ def accessibility_statement(
     settings = settings or load_settings()
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        not_yet = tuple(NotYet(str(n["rule"]), str(n["page"]), str(n["text"])) for n in raw["not_yet"])
+        not_yet = tuple(
+            NotYet(str(n["rule"]), str(n["page"]), str(n["text"])) for n in raw["not_yet"]
+        )
         tested_on = raw["tested_on"]
         prepared_on = raw["prepared_on"]
         contact = settings.accessibility_contact or settings.smtp.sender or NO_CONTACT
