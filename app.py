@@ -5,6 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 import ui.reminder_scheduler  # noqa: F401 - starts the reminder schedule's thread, once per process
+from ui.accessibility import page_styles
 from ui.auth import follow_deep_link, gate, reset_page, sign_in_pages
 from ui.errors import friendly_errors
 from ui.menu import pages_for
@@ -13,6 +14,7 @@ from ui.menu import pages_for
 # the browser fetch it from fonts.gstatic.com, which a council network may block.
 ICON = Path(__file__).parent / "data" / "brand" / "tandem-icon.png"
 st.set_page_config(page_title="Tandem", page_icon=str(ICON), layout="wide")
+page_styles()
 
 # A rater's personal link (?t=…) opens that rater's questionnaire and nothing else, and
 # needs no account.

@@ -149,6 +149,17 @@ from cli import comments as _comments  # noqa: E402
 _comments.register(app)
 
 
+@app.command("accessibility-statement")
+@friendly
+def accessibility_statement_command() -> None:
+    """Print the accessibility statement as Markdown (the page's words, for a council's site)."""
+    from governance.accessibility import accessibility_statement
+
+    engine()
+    with unit_of_work() as session:
+        echo(accessibility_statement(session).markdown())
+
+
 def main() -> None:
     app()
 

@@ -11,6 +11,8 @@ than reading `os.environ` itself.
   email server; no host means no email (the mail merge is the way then).
 - TANDEM_REMINDER_CHECK_SECONDS: how often each app process checks the cycles' reminder
   schedules (default 600); "off" leaves it to cron (`tandem reminders run-due`).
+- TANDEM_ORGANISATION, TANDEM_ACCESSIBILITY_CONTACT: who publishes the accessibility
+  statement and the email address it gives for another format or a problem.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class Settings:
     base_url: str = DEFAULT_BASE_URL  # without a trailing slash
     smtp: SmtpEnv = SmtpEnv()
     reminder_check: str = str(DEFAULT_REMINDER_CHECK_SECONDS)  # as written: seconds or "off"
+    organisation: str = ""  # "" : the only council in the database, if there is one
+    accessibility_contact: str = ""  # "" : the email sender
 
     @property
     def reminder_check_seconds(self) -> int | None:
@@ -75,4 +79,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             sender=get("TANDEM_SMTP_SENDER"),
         ),
         reminder_check=get("TANDEM_REMINDER_CHECK_SECONDS") or str(DEFAULT_REMINDER_CHECK_SECONDS),
+        organisation=get("TANDEM_ORGANISATION"),
+        accessibility_contact=get("TANDEM_ACCESSIBILITY_CONTACT"),
     )

@@ -265,6 +265,11 @@ STEP_CSS = """<style>
   display: flex; justify-content: center; align-items: flex-start;
 }
 .st-key-q_step [data-testid="stRadioOption"]:hover { background: #EDF1F2; }
+/* The keyboard's focus drawn plainly (WCAG 2.4.7): the radio itself is hidden, so the option
+   the rater is on gets a ring in the theme's teal (7:1 on the page). */
+.st-key-q_step [data-testid="stRadioOption"]:has(input:focus-visible) {
+  outline: 3px solid #0F5E6B; outline-offset: 1px;
+}
 .st-key-q_step [data-testid="stRadioOption"] > div {
   display: flex; flex-direction: column; align-items: center; gap: 0.3rem;
   text-align: center; width: 100%; margin: 0;
@@ -299,6 +304,12 @@ for invitation_id in link.invitation_ids if link.ok else []:
         view = view.with_saved(saved)
 
 st.title("Tandem feedback")
+# The statement opens in a new tab (the rater's link is not in its address, so it opens
+# as a visitor's page and this form stays where it was).
+show_html(
+    '<a href="accessibility" target="_blank" rel="noopener">Accessibility statement</a>'
+    " — how to ask for another format or report a problem",
+)  # full-strength text: a link in a caption's 60% opacity falls below 4.5:1
 if not link.ok or view is None:
     # A plain page: no names, no council, nothing from the database.
     st.info(link.message, icon=":material/link_off:")

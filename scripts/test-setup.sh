@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything the test suite needs beyond Python packages, installed from Debian's packages:
 # Chromium for the browser tests, LibreOffice to open exported workbooks and decks, and the local
-# PostgreSQL 15 server with a role for the tests. Writes .test-env for `make test`.
+# PostgreSQL 15 server with a role for the tests, and axe-core from npm (tests/browser/axe). Writes .test-env for `make test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,11 +11,17 @@ command -v libreoffice >/dev/null || need+=(libreoffice-calc-nogui)
 [ -e /usr/lib/libreoffice/program/libsdlo.so ] || need+=(libreoffice-impress-nogui)
 command -v pdftoppm >/dev/null || need+=(poppler-utils)
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
+command -v npm >/dev/null || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing ${need[*]} from Debian's packages…"
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# axe-core for the accessibility tests, at the version and checksum in its lockfile.
+if [ ! -e tests/browser/axe/node_modules/axe-core/axe.min.js ]; then
+  npm ci --prefix tests/browser/axe --no-audit --no-fund --loglevel=error
 fi
 
 pg_url=""

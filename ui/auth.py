@@ -56,7 +56,7 @@ from governance.sign_in import (
 )
 from ui.cookies import keep_cookie
 from ui.errors import friendly_errors, show_error
-from ui.menu import SCREENS
+from ui.menu import SCREENS, STATEMENT_SCREEN, public_pages
 from ui.state import ACTOR_KEY, LOCAL_ADMIN, ROUTED_KEY, USER_ID_KEY, unit_of_work
 from ui.text import alert, show
 
@@ -289,7 +289,7 @@ def sign_in_pages() -> list[st.Page]:
     query, instead of "Page not found"."""
     pages = [st.Page(sign_in_page, title="Sign in", icon=":material/login:", default=True)]
     for screen in SCREENS:
-        if screen.default:
+        if screen.default or screen.public:
             continue
         pages.append(
             st.Page(
@@ -300,7 +300,7 @@ def sign_in_pages() -> list[st.Page]:
                 visibility="hidden",
             )
         )
-    return pages
+    return pages + public_pages()
 
 
 def sign_in_page() -> None:
@@ -334,6 +334,7 @@ def sign_in_page() -> None:
         "Asked to give feedback? Use the personal link in your invitation email; you do not "
         "need an account."
     )
+    st.page_link(STATEMENT_SCREEN.path, label=STATEMENT_SCREEN.title, icon=STATEMENT_SCREEN.icon)
 
 
 def forgot_password_form() -> None:

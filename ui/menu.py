@@ -23,6 +23,7 @@ class Screen:
     roles: tuple[Role, ...]
     help: str
     default: bool = False
+    public: bool = False  # open before signing in too (the accessibility statement)
 
 
 # Add a screen here (one line) when you add a file to pages/.
@@ -117,7 +118,20 @@ SCREENS: list[Screen] = [
         STAFF,
         "Retention period per council, purge, and subject access exports.",
     ),
+    Screen(
+        "pages/accessibility.py",
+        "Accessibility statement",
+        ":material/accessibility_new:",
+        "Help",
+        EVERYONE,
+        "How accessible Tandem is, what does not yet meet the standard, and how to ask for "
+        "another format or report a problem.",
+        public=True,
+    ),
 ]
+
+# The statement every page links to (the regulations ask for it to be easy to find).
+STATEMENT_SCREEN = next(screen for screen in SCREENS if screen.public)
 
 # The page a rater's link opens.
 RATER_SCREEN = Screen(
@@ -130,14 +144,20 @@ RATER_SCREEN = Screen(
 )
 
 
-def _page(screen: Screen) -> st.Page:
+def _page(screen: Screen, visibility: str = "visible") -> st.Page:
     return st.Page(
         screen.path,
         title=screen.title,
         icon=screen.icon,
         default=screen.default,
         help=screen.help,
+        visibility="hidden" if visibility == "hidden" else "visible",
     )
+
+
+def public_pages() -> list[st.Page]:
+    """The pages open to a visitor who has not signed in, beside the sign-in form."""
+    return [_page(screen, "hidden") for screen in SCREENS if screen.public]
 
 
 def pages_for(

@@ -45,6 +45,7 @@ RATERS = {
     "phone": "eleanor.shaw@chamber.example.org",
     "screenshot": "miriam.cole@icb.example.org",
     "offline": "alan.barker@police.example.org",
+    "keyboard": "marcus.webb@housing.example.org",
 }
 STAFF_PASSWORD = "Kingsmere-browser-test-2026"
 
