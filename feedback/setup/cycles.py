@@ -17,8 +17,10 @@ from core.roles import Actor, require_council_manager
 from core.text import column_limit, one_line
 from core.vocabulary import (
     GROUP_LABELS,
+    LANGUAGE_LABELS,
     CycleStatus,
     InvitationStatus,
+    Language,
     PersonKind,
     PoliticalSide,
     RaterGroup,
@@ -84,9 +86,11 @@ def create_cycle(
     closes_on: date,
     anonymity_threshold: int = 3,
     framework_version_id: int | None = None,
+    language: str = Language.en,
 ) -> Cycle:
     require_council_manager(actor, council_id)
     name = cycle_name(name)
+    language = cycle_language(language)
     if closes_on < opens_on:
         raise Invalid("A cycle cannot close before it opens.")
     if anonymity_threshold < 2:
@@ -109,10 +113,42 @@ def create_cycle(
         closes_on=closes_on,
         anonymity_threshold=anonymity_threshold,
         framework_version_id=framework_version_id,
+        language=language,
     )
     session.add(cycle)
     session.flush()
     audit.record(session, actor, "create cycle", "cycle", cycle.id, council_id, name=name)
+    return cycle
+
+
+def cycle_language(language: str) -> str:
+    """A cycle's language as stored (en, cy or both), or a sentence saying what is allowed."""
+    value = (language or "").strip().lower()
+    if value not in set(Language):
+        allowed = ", ".join(f"{code} ({label})" for code, label in LANGUAGE_LABELS.items())
+        raise Invalid(f"'{language}' is not a language a cycle can run in: choose {allowed}.")
+    return value
+
+
+def set_cycle_language(session: Session, actor: Actor, cycle_id: int, language: str) -> Cycle:
+    """Run a cycle in English, Welsh or both: what its raters read (the questionnaire, the
+    confidentiality statement, link pages) and are emailed. Changeable until the round
+    closes; answers already given keep the language they were given in."""
+    cycle = get_cycle(session, cycle_id)
+    require_council_manager(actor, cycle.council_id)
+    value = cycle_language(language)
+    if cycle.status in (CycleStatus.closed, CycleStatus.published):
+        raise Invalid(
+            f"The cycle is {cycle.status}: its raters have finished, so its language can no "
+            "longer change."
+        )
+    if value != cycle.language:
+        cycle.language = value
+        session.add(cycle)
+        session.flush()
+        audit.record(
+            session, actor, "set cycle language", "cycle", cycle.id, cycle.council_id, to=value
+        )
     return cycle
 
 
