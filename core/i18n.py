@@ -39,7 +39,7 @@ _LOADED: dict[str, gettext.NullTranslations] = {}
 _LOCK = threading.Lock()
 
 
-def N_(message: str) -> str:  # noqa: N802 - gettext's own name for "mark, translate later"
+def N_(message: str) -> str:
     """Mark a message for the catalogue where it is defined; `_()` translates it when shown."""
     return message
 

@@ -374,7 +374,9 @@ def missing_welsh(spec: FrameworkSpec) -> list[str]:
         if o.cy is None or not o.cy.text or (o.self_text and not o.cy.self_text):
             gaps.append(f"open question {o.code}")
     mm = spec.matters_most
-    if mm is not None and (mm.cy is None or not mm.cy.text or (mm.self_text and not mm.cy.self_text)):
+    if mm is not None and (
+        mm.cy is None or not mm.cy.text or (mm.self_text and not mm.cy.self_text)
+    ):
         gaps.append("matters_most")
     return gaps
 
@@ -702,9 +704,8 @@ def wording_for(
     english, mine = _wording_for(spec, code, text, target, side)
     if language != "cy":
         return english, mine
-    entry: Any = spec.item_specs().get(code) or next(
-        (q for q in [*spec.solace, *(spec.open_questions or [])] if q.code == code), None
-    )
+    others: list[SolaceSpec | OpenQuestionSpec] = [*spec.solace, *(spec.open_questions or [])]
+    entry: Any = spec.item_specs().get(code) or next((q for q in others if q.code == code), None)
     welsh: WelshWording | None = entry.cy if entry is not None else None
     if welsh is None:
         return english, mine
