@@ -208,6 +208,9 @@ class LinkResolution:
     rater_id: int | None = None
     # Every open, non-withdrawn invitation held by the same rater, this one first.
     invitation_ids: list[int] = field(default_factory=list)
+    # The language of the link's cycle (None: a link Tandem does not know), so that even
+    # "withdrawn" or "closed" is said in the rater's language.
+    cycle_language: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -226,19 +229,19 @@ def resolve_token(session: Session, token: str | None) -> LinkResolution:
     if not TOKEN_SHAPE.match(token):
         return LinkResolution(LinkOutcome.unknown)
     row = session.exec(
-        select(Invitation, Cycle.status)
+        select(Invitation, Cycle.status, Cycle.language)
         .join(Cycle, col(Cycle.id) == Invitation.cycle_id)
         .where(col(Invitation.token_hash) == hash_token(token))
     ).first()
     if row is None:
         return LinkResolution(LinkOutcome.unknown)
-    invitation, cycle_status = row
+    invitation, cycle_status, language = row
     if invitation.status == InvitationStatus.revoked:
-        return LinkResolution(LinkOutcome.revoked)
+        return LinkResolution(LinkOutcome.revoked, cycle_language=language)
     if cycle_status == CycleStatus.draft:
-        return LinkResolution(LinkOutcome.not_open_yet)
+        return LinkResolution(LinkOutcome.not_open_yet, cycle_language=language)
     if cycle_status != CycleStatus.open:
-        return LinkResolution(LinkOutcome.closed)
+        return LinkResolution(LinkOutcome.closed, cycle_language=language)
     others = session.exec(
         select(Invitation.id)
         .join(Cycle, col(Cycle.id) == col(Invitation.cycle_id))
@@ -261,7 +264,7 @@ def resolve_token(session: Session, token: str | None) -> LinkResolution:
             .values(opened_at=utcnow())
         )
     return LinkResolution(
-        LinkOutcome.ok, invitation_id, invitation.rater_id, [invitation_id, *others]
+        LinkOutcome.ok, invitation_id, invitation.rater_id, [invitation_id, *others], language
     )
 
 
