@@ -56,6 +56,11 @@ def _(message: str) -> str:
     return translator(_lang())(message)
 
 
+def ngettext(singular: str, plural_form: str, n: int) -> str:
+    """gettext's plural for the rater's language (Welsh has six forms; the catalogue's)."""
+    return plural(_lang())(singular, plural_form, n)
+
+
 def _chosen_language() -> str | None:
     """The language the rater chose on this link in this browser session (the switch at
     the top, kept in the session and the page's address so a reload keeps it), if any."""
@@ -372,7 +377,7 @@ def _status(submitted: bool, elsewhere: bool, answered: int, total: int) -> str:
 
 if len(choices) > 1:
     st.markdown(
-        plural(_lang())(
+        ngettext(
             "You have been asked for feedback on **{n} pairing**.",
             "You have been asked for feedback on **{n} pairings**.",
             len(choices),
@@ -593,7 +598,7 @@ def _submit_buttons(inv: int, view: QuestionnaireView) -> None:
     missing = view.total - view.answered
     ask = _("Submit now? After submitting you cannot change your answers.")
     if missing:
-        ask += " " + plural(_lang())(
+        ask += " " + ngettext(
             "{n} question is still unanswered and will count as not answered.",
             "{n} questions are still unanswered and will count as not answered.",
             missing,
