@@ -79,3 +79,16 @@ def translator(language: str) -> Translate:
 def plural(language: str) -> Callable[[str, str, int], str]:
     """`ngettext` for one language (Welsh has six plural forms; the catalogue says which)."""
     return translations(language).ngettext
+
+
+UNCHECKED = "machine-drafted: needs a Welsh speaker's check"
+
+
+def unchecked_messages(language: str) -> int:
+    """How many of a catalogue's translations are still marked machine-drafted (the
+    translator comment `UNCHECKED`, removed entry by entry as a fluent speaker checks it)."""
+    if language == DEFAULT_LANGUAGE:
+        return 0
+    with catalogue_path(language).open("rb") as handle:
+        catalog = read_po(handle, locale=language, domain=DOMAIN)
+    return sum(1 for m in catalog if m.id and UNCHECKED in m.user_comments)
