@@ -38,6 +38,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # A plain DROP COLUMN (SQLite 3.35+), for the same reason: no copy of `response`.
     for table in ("response", "cycle"):
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column("language")
+        op.drop_column(table, "language")
