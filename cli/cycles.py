@@ -127,6 +127,12 @@ def register(app: typer.Typer) -> None:
             help="Anonymity threshold: a rater group is shown only with at least this many "
             "replies (never below 2).",
         ),
+        language: str = typer.Option(
+            "en",
+            "--language",
+            help="What raters read: en (English), cy (Welsh) or both (Welsh first, with a "
+            "switch to English).",
+        ),
     ) -> None:
         """Create a cycle (a draft: nobody is invited until it is opened)."""
         from feedback.setup.cycles import create_cycle
@@ -136,7 +142,14 @@ def register(app: typer.Typer) -> None:
         engine()
         with unit_of_work() as session:
             cycle = create_cycle(
-                session, SYSTEM, council_id(session, council), name, opens_on, closes_on, threshold
+                session,
+                SYSTEM,
+                council_id(session, council),
+                name,
+                opens_on,
+                closes_on,
+                threshold,
+                language=language,
             )
             echo(
                 f"Created cycle {cycle.id} '{cycle.name}' ({uk_date(cycle.opens_on)} to "
@@ -299,6 +312,29 @@ def register(app: typer.Typer) -> None:
                 f"{uk_date(changed.closes_on)}, anonymity threshold "
                 f"{changed.anonymity_threshold}."
             )
+
+    @cycle_app.command("set-language")
+    @friendly
+    def cycle_set_language(
+        cycle: str = typer.Argument(..., help=CYCLE_HELP),
+        language: str = typer.Argument(..., help="en, cy or both."),
+    ) -> None:
+        """Run a cycle in English (en), Welsh (cy) or both: the questionnaire, its pages and
+        the rater's emails. Says what staff must know first (Welsh not yet checked)."""
+        from core.vocabulary import LANGUAGE_LABELS
+        from feedback.setup.cycles import find_cycle, language_notices, set_cycle_language
+
+        engine()
+        with unit_of_work() as session:
+            found = find_cycle(session, cycle)
+            assert found.id is not None
+            changed = set_cycle_language(session, SYSTEM, found.id, language)
+            echo(
+                f"Cycle {changed.id} '{changed.name}': raters read "
+                f"{LANGUAGE_LABELS[changed.language]}."
+            )
+            for notice in language_notices(session, changed):
+                echo(f"Note: {notice}")
 
     @cycle_app.command("open")
     @friendly

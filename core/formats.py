@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+from babel.dates import format_date
 
 LOCAL_TIME = ZoneInfo("Europe/London")
 
@@ -34,6 +35,21 @@ def uk_date(value: date | datetime | None, missing: str = "—") -> str:
     if isinstance(value, datetime):
         value = local_time(value).date()
     return f"{value.day} {value:%B %Y}"
+
+
+def date_in(value: date | datetime | None, language: str, missing: str = "—") -> str:
+    """`uk_date` in the rater's language: '2 Rhagfyr 2026' in Welsh (Babel's CLDR month
+    names), '2 December 2026' in English."""
+    if language != "cy" or value is None:
+        return uk_date(value, missing)
+    if isinstance(value, datetime):
+        value = local_time(value).date()
+    return format_date(value, "d MMMM y", locale="cy")
+
+
+def datetime_in(value: datetime, language: str) -> str:
+    """A local date and time in the rater's language ('2 Rhagfyr 2026, 14:05')."""
+    return f"{date_in(value, language)}, {local_time(value):%H:%M}"
 
 
 def uk_datetime(value: datetime | None, missing: str = "—") -> str:

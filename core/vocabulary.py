@@ -67,6 +67,24 @@ class CycleStatus(StrEnum):
     published = "published"
 
 
+class Language(StrEnum):
+    """The language(s) a cycle runs in for its raters (Welsh Language Standards: Welsh on
+    equal terms). A response stores the one its rater answered in (`en` / `cy`)."""
+
+    en = "en"
+    cy = "cy"
+    both = "both"
+
+
+LANGUAGE_LABELS: dict[str, str] = {
+    Language.en: "English",
+    Language.cy: "Welsh (Cymraeg)",
+    Language.both: "Welsh and English (the rater chooses)",
+}
+# A comment's language as a report names it (only where the rule allows: engine.py).
+COMMENT_LANGUAGE_LABELS: dict[str, str] = {Language.en: "English", Language.cy: "Cymraeg"}
+
+
 class Target(StrEnum):
     member = "member"
     officer = "officer"

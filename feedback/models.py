@@ -18,6 +18,7 @@ from core.models import allowed_values, utcnow
 from core.vocabulary import (
     CycleStatus,
     InvitationStatus,
+    Language,
     PairingKind,
     PersonKind,
     PoliticalSide,
@@ -157,6 +158,10 @@ class Cycle(SQLModel, table=True):
     reminder_days: str = Field(
         default="7,2", max_length=60, sa_column_kwargs={"server_default": ""}
     )
+    # What raters read and are emailed in (core.vocabulary.Language): en, cy or both.
+    language: str = Field(
+        default=Language.en.value, max_length=4, sa_column_kwargs={"server_default": "en"}
+    )
     # Each publication is frozen as a snapshot; republishing adds one, never rewrites one.
     published_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
@@ -216,6 +221,11 @@ class Response(SQLModel, table=True):
     # holding the mail-merge file holds every link). NULL: written by Tandem itself (demo,
     # bench) or begun before keys existed; no browser's key opens it.
     resume_hash: str | None = Field(default=None, max_length=64)
+    # The language the rater last saved answers in (en / cy): a report may say which
+    # language a comment was written in, under the rule of feedback.results.engine.
+    language: str = Field(
+        default=Language.en.value, max_length=4, sa_column_kwargs={"server_default": "en"}
+    )
     started_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     submitted_at: datetime | None = None

@@ -20,7 +20,7 @@ from core.formats import DATE_INPUT, uk_date
 from core.mail import SendReport, SmtpSettings
 from core.roles import Actor
 from core.settings import load_settings
-from core.vocabulary import GROUP_LABELS, CycleStatus
+from core.vocabulary import GROUP_LABELS, LANGUAGE_LABELS, CycleStatus
 from feedback.collection.invitations import (
     PLACEHOLDERS,
     issue_links,
@@ -43,12 +43,14 @@ from feedback.setup.cycles import (
     create_cycle,
     cycle_settings,
     get_cycle,
+    language_notices,
     list_cycles,
     nominate_raters,
     nomination_checks,
     nominations,
     opening_refusal,
     pairings_in_cycle,
+    set_cycle_language,
     set_cycle_status,
     update_cycle,
 )
@@ -207,6 +209,7 @@ def create(who: Actor, council_id: int) -> None:
             state["new_cycle_opens"],
             state["new_cycle_closes"],
             int(state["new_cycle_threshold"]),
+            language=state["new_cycle_language"],
         )
         made_id, made_name = made.id, made.name
     choose("cycle_id", made_id)  # the new cycle is the one shown
@@ -248,6 +251,14 @@ def main() -> None:
                 help="Councillors, officers and partners are shown as a group only when at "
                 "least this many of them respond. Never below 2.",
             )
+            st.selectbox(
+                "Language raters read",
+                options=list(LANGUAGE_LABELS),
+                format_func=LANGUAGE_LABELS.__getitem__,
+                key="new_cycle_language",
+                help="The questionnaire, its emails and pages in English, in Welsh, or in both "
+                "(Welsh first, with a switch to English on the page).",
+            )
             st.form_submit_button(
                 "Create cycle",
                 on_click=confirm.act,
@@ -260,7 +271,8 @@ def main() -> None:
     cycle = next(c for c in cycles if c.id == cycle_id)
     st.caption(
         f"{uk_date(cycle.opens_on)} to {uk_date(cycle.closes_on)} · status **{cycle.status}** "
-        f"· anonymity threshold {cycle.anonymity_threshold}"
+        f"· anonymity threshold {cycle.anonymity_threshold} "
+        f"· raters read {LANGUAGE_LABELS.get(cycle.language, cycle.language)}"
     )
     link_address()
     with st.container(horizontal=True):
@@ -282,6 +294,7 @@ def main() -> None:
         )
 
     edit_settings(cycle)
+    language_setting(cycle)
 
     # The tab shown is kept by its key, through every action and rerun on the page.
     raters_tab, invite_tab, track_tab = st.tabs(TABS, key="cycle_tab", on_change="rerun")
@@ -391,6 +404,44 @@ def edit_settings(cycle: Cycle) -> None:
                     restart_edit_form()
                     flash("success", "Cycle changed.")
                     st.rerun()
+
+
+def language_setting(cycle: Cycle) -> None:
+    """The language raters read (Cymraeg), and what staff must know before raters read
+    Welsh: text still machine-drafted or missing."""
+    with unit_of_work() as session:
+        notices = language_notices(session, cycle)
+    for notice in notices:
+        alert("warning", notice, icon="translate")
+    if cycle.status in (CycleStatus.closed, CycleStatus.published):
+        return
+    with (
+        st.expander("Language raters read", icon=":material/translate:"),
+        st.form(f"language_{cycle.id}", border=False),
+    ):
+        chosen = st.selectbox(
+            "Language",
+            options=list(LANGUAGE_LABELS),
+            index=list(LANGUAGE_LABELS).index(cycle.language),
+            format_func=LANGUAGE_LABELS.__getitem__,
+            help="Welsh councils offer Welsh on equal terms (Welsh Language Standards). In "
+            "both, the questionnaire opens in Welsh with a switch to English, and emails "
+            "carry the Welsh first, then the English.",
+        )
+        if st.form_submit_button("Save language"):
+            try:
+                with unit_of_work() as session:
+                    set_cycle_language(session, actor, stored(cycle), chosen)
+            except TandemError as exc:
+                show_error(exc)
+            else:
+                flash(
+                    "success",
+                    "Raters of '{}' now read {}.",
+                    cycle.name,
+                    LANGUAGE_LABELS[chosen],
+                )
+                st.rerun()
 
 
 # --- the tabs: one function each ---------------------------------------------------------

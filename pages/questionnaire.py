@@ -14,6 +14,8 @@ from dataclasses import replace
 import streamlit as st
 
 from core.errors import Conflict, TandemError
+from core.formats import date_in, datetime_in
+from core.i18n import LANGUAGES, plural, translator
 from feedback.collection.invitations import resolve_token
 from feedback.collection.responses import (
     ALREADY_SUBMITTED,
@@ -27,18 +29,55 @@ from feedback.collection.responses import (
     invitation_choices,
     new_resume_key,
     questionnaire_view,
+    rater_language,
     record_answers,
     start_again,
     submit_response,
     valid_resume_key,
 )
-from ui.browser import commit_while_typing, scroll_to
+from ui.browser import commit_while_typing, page_language, scroll_to
 from ui.cookies import keep_cookie
 from ui.state import get_engine, unit_of_work
 from ui.text import alert, escaped, fill, show, show_html
 
 KEY_COOKIE = "tandem_draft_key"
 KEY_COOKIE_DAYS = 400  # the longest a browser keeps a cookie
+LANGUAGE_NAMES = {"cy": "Cymraeg", "en": "English"}  # each language named in itself
+
+
+def _lang() -> str:
+    """The language this page speaks on this run (the view's, once it is read)."""
+    lang = st.session_state.get("q_lang_shown")
+    return lang if lang in LANGUAGES else "en"
+
+
+def _(message: str) -> str:
+    """gettext for the rater's language (core.i18n; the Welsh is data/locale/cy)."""
+    return translator(_lang())(message)
+
+
+def ngettext(singular: str, plural_form: str, n: int) -> str:
+    """gettext's plural for the rater's language (Welsh has six forms; the catalogue's)."""
+    return plural(_lang())(singular, plural_form, n)
+
+
+def _chosen_language() -> str | None:
+    """The language the rater chose on this link in this browser session (the switch at
+    the top, kept in the session and the page's address so a reload keeps it), if any."""
+    chosen = st.session_state.get("q_lang")
+    if chosen is None:
+        chosen = st.query_params.get("lang")
+        if chosen not in LANGUAGES and (st.context.locale or "").lower().startswith("cy"):
+            chosen = "cy"  # a browser set to Welsh
+        st.session_state["q_lang"] = chosen if chosen in LANGUAGES else None
+    return chosen if chosen in LANGUAGES else None
+
+
+def _switch_language() -> None:
+    chosen = st.session_state.get("q_lang_switch")
+    if chosen in LANGUAGES:
+        st.session_state["q_lang"] = chosen
+        st.query_params["lang"] = chosen
 
 
 def _resume_key() -> str:
@@ -142,9 +181,10 @@ def _save_unsaved(invitation_id: int, view: QuestionnaireView | None = None) -> 
             resume_key=_resume_key(),
             open_answers=open_answers,
             picks=picks,
+            language=_lang(),
         )
     except TandemError as exc:
-        st.session_state["q_error"] = str(exc)
+        st.session_state["q_error"] = _(str(exc))  # the catalogue's words where it has them
         return SavedAnswers()
     seen = _seen(invitation_id)
     keys = (
@@ -176,25 +216,25 @@ def statement_html(view: QuestionnaireView) -> str:
 def _submit(invitation_id: int) -> None:
     st.session_state.pop(f"q_confirm_{invitation_id}", None)
     if invitation_id not in _allowed_invitations():
-        st.session_state["q_error"] = "This link no longer works, so nothing was submitted."
+        st.session_state["q_error"] = _("This link no longer works, so nothing was submitted.")
         return
     key = _resume_key()
     try:
         _save_unsaved(invitation_id)  # whatever the form holds goes in before the submit
         with unit_of_work() as session:
             submit_response(session, invitation_id, resume_key=key)
-        st.session_state["q_notice"] = "Thank you — your answers have been submitted."
+        st.session_state["q_notice"] = _("Thank you — your answers have been submitted.")
     except Conflict as exc:
-        st.session_state["q_notice"] = str(exc)
+        st.session_state["q_notice"] = _(str(exc))
     except TandemError as exc:
-        st.session_state["q_error"] = str(exc)
+        st.session_state["q_error"] = _(str(exc))
     st.session_state["q_done"] = True  # the whole page runs again and says what happened
 
 
 def _start_again(invitation_id: int) -> None:
     st.session_state.pop(f"q_restart_{invitation_id}", None)
     if invitation_id not in _allowed_invitations():
-        st.session_state["q_error"] = "This link no longer works, so nothing was changed."
+        st.session_state["q_error"] = _("This link no longer works, so nothing was changed.")
         return
     try:
         with unit_of_work() as session:
@@ -209,9 +249,9 @@ def _start_again(invitation_id: int) -> None:
                 del st.session_state[name]
         st.session_state.pop(f"m_{invitation_id}", None)
         st.session_state.pop(f"q_seen_{invitation_id}", None)
-        st.session_state["q_notice"] = "The earlier answers were deleted; you can start again."
+        st.session_state["q_notice"] = _("The earlier answers were deleted; you can start again.")
     except TandemError as exc:
-        st.session_state["q_error"] = str(exc)
+        st.session_state["q_error"] = _(str(exc))
 
 
 def _first_step(view: QuestionnaireView) -> int:
@@ -238,7 +278,7 @@ def _view_again(invitation_id: int) -> QuestionnaireView | None:
         link = resolve_token(session, st.query_params.get("t", ""))
         if not link.ok or invitation_id not in link.invitation_ids:
             return None
-        view = questionnaire_view(session, invitation_id, _resume_key())
+        view = questionnaire_view(session, invitation_id, _resume_key(), _chosen_language())
     saved = _save_unsaved(invitation_id, view)
     if view.submitted or view.draft_elsewhere or "q_error" in st.session_state:
         return None
@@ -296,41 +336,78 @@ with unit_of_work() as session:
         if len(ids) > 1:
             choices = invitation_choices(session, ids, resume_key)
         shown_id = st.session_state.get("q_choice")
-        view = questionnaire_view(session, shown_id if shown_id in ids else ids[0], resume_key)
+        view = questionnaire_view(
+            session, shown_id if shown_id in ids else ids[0], resume_key, _chosen_language()
+        )
+# The page speaks the view's language from here on (a dead link: the rater's choice, or the
+# language of the cycle the link belonged to, else English).
+st.session_state["q_lang_shown"] = (
+    view.language
+    if view is not None
+    else rater_language(link.cycle_language or "en", _chosen_language())
+)
 for invitation_id in link.invitation_ids if link.ok else []:
     on_screen = view is not None and invitation_id == view.invitation_id
     saved = _save_unsaved(invitation_id, view if on_screen else None)
     if saved and view is not None and on_screen:
         view = view.with_saved(saved)
 
-st.title("Tandem feedback")
+page_language(_lang(), key="q_page_language")
+offered = view.cycle_language if view is not None else (link.cycle_language or "en")
+if offered == "both":
+    # The switch comes first on the page, each language named in itself.
+    st.segmented_control(
+        "Iaith / Language",
+        options=["cy", "en"],
+        format_func=LANGUAGE_NAMES.__getitem__,
+        default=_lang(),
+        key="q_lang_switch",
+        on_change=_switch_language,
+        label_visibility="collapsed",
+    )
+st.title(_("Tandem feedback"))
 # The statement opens in a new tab (the rater's link is not in its address, so it opens
 # as a visitor's page and this form stays where it was).
 show_html(
-    '<a href="accessibility" target="_blank" rel="noopener">Accessibility statement</a>'
-    " — how to ask for another format or report a problem",
+    '<a href="accessibility" target="_blank" rel="noopener">'
+    + escaped(_("Accessibility statement"))
+    + "</a> — "
+    + escaped(_("how to ask for another format or report a problem")),
 )  # full-strength text: a link in a caption's 60% opacity falls below 4.5:1
 if not link.ok or view is None:
     # A plain page: no names, no council, nothing from the database.
-    st.info(link.message, icon=":material/link_off:")
+    st.info(_(link.message), icon=":material/link_off:")
     st.stop()
 assert view is not None  # for the type checker: st.stop() ends the run
 _keep_resume_key(resume_key)
 
 
-def _status(v: QuestionnaireView) -> str:
-    if v.submitted:
-        return "submitted"
-    return "begun elsewhere" if v.draft_elsewhere else f"{v.answered}/{v.total}"
+def _status(submitted: bool, elsewhere: bool, answered: int, total: int) -> str:
+    if submitted:
+        return _("submitted")
+    return _("begun elsewhere") if elsewhere else f"{answered}/{total}"
 
 
 if len(choices) > 1:
-    st.write(f"You have been asked for feedback on **{len(choices)} pairings**.")
-    labels = {c.invitation_id: f"{c.pairing_label} — {c.cycle} ({c.status})" for c in choices}
-    labels[view.invitation_id] = f"{view.pairing_label} — {view.cycle} ({_status(view)})"
+    st.markdown(
+        ngettext(
+            "You have been asked for feedback on **{n} pairing**.",
+            "You have been asked for feedback on **{n} pairings**.",
+            len(choices),
+        ).format(n=len(choices))
+    )
+    labels = {
+        c.invitation_id: f"{c.pairing_label} — {c.cycle} "
+        f"({_status(c.submitted, c.draft_elsewhere, c.answered, c.total)})"
+        for c in choices
+    }
+    labels[view.invitation_id] = (
+        f"{view.pairing_label} — {view.cycle} "
+        f"({_status(view.submitted, view.draft_elsewhere, view.answered, view.total)})"
+    )
     # A selectbox, not a radio: its options are plain text, radio options are Markdown.
     st.selectbox(
-        "Which pairing would you like to answer for?",
+        _("Which pairing would you like to answer for?"),
         options=list(labels),
         format_func=labels.__getitem__,
         key="q_choice",
@@ -347,27 +424,44 @@ officer = fill("<b>{}</b>", view.officer_name) + (
 rater, portfolio = escaped(view.rater_name), escaped(view.portfolio)
 show(view.pairing_label, kind="subheader")
 show(
-    "{} · {} · closes {}",
+    "{} · {} · " + escaped(_("closes {date}").format(date=date_in(view.closes_on, _lang()))),
     view.council,
     view.cycle,
-    f"{view.closes_on:%-d %B %Y}",
     kind="caption",
 )
+# Whole sentences in the catalogue, the (escaped) names put in by name: never pieces of a
+# sentence joined together, which no translation could follow.
+pair = {"member": member, "officer": officer, "portfolio": portfolio}
 if view.rater_side:
     partner = escaped(view.officer_name if view.rater_side == "member" else view.member_name)
-    show_html(
-        f"Hello {rater}. This is your own review: you rate yourself, {partner} "
-        f"and your partnership ({member} and {officer}"
-        + (f"; {portfolio}" if view.portfolio else "")
-        + ")."
+    own = (
+        _(
+            "Hello {rater}. This is your own review: you rate yourself, {partner} and your "
+            "partnership ({member} and {officer}; {portfolio})."
+        )
+        if view.portfolio
+        else _(
+            "Hello {rater}. This is your own review: you rate yourself, {partner} and your "
+            "partnership ({member} and {officer})."
+        )
     )
+    show_html(escaped(own).format(rater=rater, partner=partner, **pair))
 else:
-    show_html(
-        f"Hello {rater}. You are giving feedback on the partnership between "
-        f"{member} and {officer}" + (f" ({portfolio})" if view.portfolio else "") + ": "
-        "each of them, and how they work together."
+    other = (
+        _(
+            "Hello {rater}. You are giving feedback on the partnership between {member} and "
+            "{officer} ({portfolio}): each of them, and how they work together."
+        )
+        if view.portfolio
+        else _(
+            "Hello {rater}. You are giving feedback on the partnership between {member} and "
+            "{officer}: each of them, and how they work together."
+        )
     )
-with st.expander("Who will see your answers", expanded=not view.submitted, icon=":material/lock:"):
+    show_html(escaped(other).format(rater=rater, **pair))
+with st.expander(
+    _("Who will see your answers"), expanded=not view.submitted, icon=":material/lock:"
+):
     show_html(statement_html(view))
 
 for message_key, kind in (("q_error", "error"), ("q_notice", "success")):
@@ -377,36 +471,42 @@ for message_key, kind in (("q_error", "error"), ("q_notice", "success")):
 if view.submitted:
     # Never the answers again, on this link or any later one: whoever holds a link may not
     # be the rater (staff hold every link).
-    when = f" on {view.submitted_at:%-d %B %Y at %H:%M} (UTC)" if view.submitted_at else ""
-    st.success(
-        f"Submitted{when}. Thank you — nothing more is needed. To keep them private, "
-        "submitted answers are not shown again.",
-        icon=":material/check_circle:",
+    done = (
+        _(
+            "Submitted on {when}. Thank you — nothing more is needed. To keep them private, "
+            "submitted answers are not shown again."
+        ).format(when=datetime_in(view.submitted_at, _lang()))
+        if view.submitted_at
+        else _(
+            "Submitted. Thank you — nothing more is needed. To keep them private, submitted "
+            "answers are not shown again."
+        )
     )
+    st.success(done, icon=":material/check_circle:")
     # The rater clicked submit at the foot of the form: bring the thank-you into view.
     scroll_to("h1", f"submitted-{inv}", key="q_scroll_submitted")
     st.stop()
 if view.draft_elsewhere:
-    st.info(DRAFT_ELSEWHERE, icon=":material/devices:")
+    st.info(_(DRAFT_ELSEWHERE), icon=":material/devices:")
     restart_key = f"q_restart_{inv}"
     if not st.session_state.get(restart_key):
-        if st.button("Start again here", key=f"q_again_{inv}"):
+        if st.button(_("Start again here"), key=f"q_again_{inv}"):
             st.session_state[restart_key] = True
             st.rerun()
     else:
         st.warning(
-            "Delete the answers begun elsewhere and start again? They cannot be recovered.",
+            _("Delete the answers begun elsewhere and start again? They cannot be recovered."),
             icon=":material/help:",
         )
         st.button(
-            "Yes, delete them and start again",
+            _("Yes, delete them and start again"),
             type="primary",
             key=f"q_again_yes_{inv}",
             on_click=_start_again,
             args=(inv,),
         )
         st.button(
-            "No, keep them",
+            _("No, keep them"),
             key=f"q_again_no_{inv}",
             on_click=lambda: st.session_state.pop(restart_key, None),
         )
@@ -425,13 +525,17 @@ def _question_step(inv: int, section: SectionView, view: QuestionnaireView) -> N
         # collapsed): the question is shown as text above a radio whose label, read by
         # screen readers, holds only Tandem's words.
         show(
-            '{}<br><span style="font-size:0.875rem;opacity:0.6">About {}</span>',
+            '{}<br><span style="font-size:0.875rem;opacity:0.6">'
+            + escaped(_("About {who}")).replace("{who}", "{}")
+            + "</span>",
             q.text,
             q.about,
         )
         labels = dict(q.options)  # the framework's scale words
         st.radio(
-            f"Your rating, question {number} of {len(section.questions)} on “{section.title}”",
+            _("Your rating, question {number} of {count} on “{title}”").format(
+                number=number, count=len(section.questions), title=section.title
+            ),
             options=list(labels),
             format_func=labels.get,
             key=key,
@@ -443,10 +547,10 @@ def _question_step(inv: int, section: SectionView, view: QuestionnaireView) -> N
         if key not in st.session_state:
             st.session_state[key] = _seen(inv)[key] = view.comments.get(section.dimension_id, "")
         st.text_area(
-            f"Comments on “{section.title}” (optional)",  # the framework's words
+            _("Comments on “{title}” (optional)").format(title=section.title),  # framework's
             key=key,
             max_chars=4000,
-            placeholder="Examples help the pair most. Leave out anything that identifies you.",
+            placeholder=_("Examples help the pair most. Leave out anything that identifies you."),
         )
 
 
@@ -454,7 +558,7 @@ def _last_step(inv: int, view: QuestionnaireView) -> None:
     """What matters most, the open questions, and submitting."""
     if view.matters_most is not None:
         mm = view.matters_most
-        st.markdown("#### What matters most")
+        st.markdown("#### " + _("What matters most"))
         names = dict(mm.options)
         key = f"m_{inv}"
         if key not in st.session_state:
@@ -462,18 +566,20 @@ def _last_step(inv: int, view: QuestionnaireView) -> None:
             _seen(inv)[key] = list(view.picks)
         show(mm.text)  # may name the pair: shown as text, never as a widget's Markdown label
         st.multiselect(
-            f"Choose up to {mm.pick} dimensions",
+            _("Choose up to {n} dimensions").format(n=mm.pick),
             options=list(names),
             format_func=lambda d: names[d],  # options are plain text
             max_selections=mm.pick,
             key=key,
-            placeholder=f"Choose up to {mm.pick}",
+            placeholder=_("Choose up to {n}").format(n=mm.pick),
         )
     if view.open_questions:
-        st.markdown("#### In your own words")
+        st.markdown("#### " + _("In your own words"))
         st.caption(
-            "Optional. Answers are shown like comments: word for word, without names and "
-            "only from groups with enough replies. Leave out anything that identifies you."
+            _(
+                "Optional. Answers are shown like comments: word for word, without names and "
+                "only from groups with enough replies. Leave out anything that identifies you."
+            )
         )
         for number, q in enumerate(view.open_questions, start=1):
             key = f"o_{inv}_{q.code}"
@@ -481,45 +587,45 @@ def _last_step(inv: int, view: QuestionnaireView) -> None:
                 st.session_state[key] = _seen(inv)[key] = view.open_answers.get(q.code, "")
             show(q.text, kind="strong")  # names the pair: text, not a Markdown label
             st.text_area(
-                f"Your answer to open question {number} of {len(view.open_questions)}",
+                _("Your answer to open question {number} of {count}").format(
+                    number=number, count=len(view.open_questions)
+                ),
                 key=key,
                 max_chars=4000,
                 label_visibility="collapsed",
             )
     if not view.matters_most and not view.open_questions:
-        show("That was the last question.", kind="h4")
+        show(_("That was the last question."), kind="h4")
 
 
 def _submit_buttons(inv: int, view: QuestionnaireView) -> None:
     confirm_key = f"q_confirm_{inv}"
     if not st.session_state.get(confirm_key):
         st.button(
-            "Submit my answers",
+            _("Submit my answers"),
             type="primary",
             key=f"q_submit_{inv}",
             on_click=lambda: st.session_state.update({confirm_key: True}),
         )
         return
     missing = view.total - view.answered
-    st.warning(
-        "Submit now? After submitting you cannot change your answers."
-        + (
-            f" {missing} question{'s are' if missing != 1 else ' is'} still unanswered "
-            "and will count as not answered."
-            if missing
-            else ""
-        ),
-        icon=":material/help:",
-    )
+    ask = _("Submit now? After submitting you cannot change your answers.")
+    if missing:
+        ask += " " + ngettext(
+            "{n} question is still unanswered and will count as not answered.",
+            "{n} questions are still unanswered and will count as not answered.",
+            missing,
+        ).format(n=missing)
+    st.warning(ask, icon=":material/help:")
     st.button(
-        "Yes, submit my answers",
+        _("Yes, submit my answers"),
         type="primary",
         key=f"q_yes_{inv}",
         on_click=_submit,
         args=(inv,),
     )
     st.button(
-        "Not yet",
+        _("Not yet"),
         key=f"q_no_{inv}",
         on_click=lambda: st.session_state.pop(confirm_key, None),
     )
@@ -543,13 +649,22 @@ def _steps(inv: int) -> None:
     if step_key not in st.session_state:
         st.session_state[step_key] = _first_step(current)
     step = min(max(int(st.session_state[step_key]), 0), last)
-    title = sections[step].title if step < last else "Finish and submit"
+    title = sections[step].title if step < last else _("Finish and submit")
     with st.container(key="q_progress"):
         st.progress(
             current.answered / current.total if current.total else 0.0,
-            text=f"{current.answered} of {current.total} questions answered",
+            text=_("{answered} of {total} questions answered").format(
+                answered=current.answered, total=current.total
+            ),
         )
-        show(f"Step {step + 1} of {last + 1}: {{}}", title, kind="caption")
+        show(
+            escaped(_("Step {number} of {count}: {title}"))
+            .replace("{number}", str(step + 1))
+            .replace("{count}", str(last + 1))
+            .replace("{title}", "{}"),
+            title,
+            kind="caption",
+        )
     with st.container(key="q_step"):
         if step < last:
             _question_step(inv, sections[step], current)
@@ -558,7 +673,7 @@ def _steps(inv: int) -> None:
     with st.container(horizontal=True, key="q_nav"):
         if step > 0:
             st.button(
-                "Back",
+                _("Back"),
                 icon=":material/arrow_back:",
                 key=f"q_back_{inv}",
                 on_click=_go_to,
@@ -566,7 +681,7 @@ def _steps(inv: int) -> None:
             )
         if step < last:
             st.button(
-                "Next",
+                _("Next"),
                 type="primary",
                 icon=":material/arrow_forward:",
                 key=f"q_next_{inv}",
@@ -580,10 +695,12 @@ def _steps(inv: int) -> None:
 
 
 st.caption(
-    "Every answer is saved as soon as you choose it, so you can close this page and "
-    "come back to it with the same link in this browser (to keep them private, your "
-    "answers open only here). Choose *Can't say* where you have not seen "
-    "enough to judge."
+    _(
+        "Every answer is saved as soon as you choose it, so you can close this page and "
+        "come back to it with the same link in this browser (to keep them private, your "
+        "answers open only here). Choose *Can't say* where you have not seen "
+        "enough to judge."
+    )
 )
 st.html(STEP_CSS)
 # Global listeners, installed once: outside the steps so a click there does not send it again.

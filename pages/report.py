@@ -544,7 +544,7 @@ with comments_tab:
         "Comments are shown without names, in alphabetical order, and only from groups with "
         "enough replies to keep them anonymous."
     )
-    sections = report.comment_sections()
+    sections = report.comment_sections_with_languages()
     answered = [q for q in report.open_answers if q["answers"]]
     if not is_principal(actor) and not edition:
         moderate_comments(int(cycle_id), int(pairing_id))  # staff, before publication
@@ -553,7 +553,10 @@ with comments_tab:
     else:
         for name, texts in sections:
             show(name, kind="strong")
-            for text in texts:
+            for text, language in texts:
+                # The language only where enough wrote in each (engine.comment_languages).
+                if language:
+                    show(language, kind="caption")
                 show(text, kind="quote")
         if answered:
             st.subheader("In their own words")

@@ -104,6 +104,7 @@ def add_rater(
     submitted_at: datetime | None = None,
     open_answers: dict[str, str] | None = None,
     picks: list[str] | None = None,
+    language: str = "en",
 ) -> int:
     """A rater: who = 'member' / 'officer' (the principals) or 'members' / 'officers' /
     'partners'. `values` maps item codes to answers (None = can't say); items not listed get
@@ -123,7 +124,7 @@ def add_rater(
                      rater_group=group, status=status)  # fmt: skip
     session.add(inv)
     session.flush()
-    response = Response(invitation_id=inv.id, status="draft")
+    response = Response(invitation_id=inv.id, status="draft", language=language)
     session.add(response)
     session.flush()
     if isinstance(values, int) or values is None:

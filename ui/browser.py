@@ -118,3 +118,20 @@ def commit_while_typing(container_key: str, *, pause_ms: int = 700, key: str) ->
     """Commit the text areas inside `st.container(key=container_key)` after `pause_ms` of
     no typing, and when the page is hidden or closed (each commit runs their on_change)."""
     _COMMIT(data={"scope": f"st-key-{container_key}", "pause_ms": pause_ms}, key=key, height=0)
+
+
+_LANG = st.components.v2.component(
+    "tandem_page_language",
+    html="<span></span>",
+    js="""
+export default function ({ data }) {
+  if (data && /^[a-z]{2}$/.test(data.lang || "")) document.documentElement.lang = data.lang
+}
+""",
+)
+
+
+def page_language(code: str, *, key: str) -> None:
+    """Tell the browser (and so screen readers, WCAG 3.1.1) the page's language: "cy" for a
+    page in Welsh, so it is read with Welsh pronunciation."""
+    _LANG(data={"lang": code}, key=key, height=0)

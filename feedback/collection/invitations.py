@@ -28,13 +28,21 @@ from core import audit, mail
 from core.cells import active_sheet, csv_text, write_rows
 from core.db import select_row
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
-from core.formats import uk_date
+from core.formats import date_in
+from core.i18n import N_, translator
 from core.mail import SendReport, SmtpSettings
 from core.models import Council, UserAccount, stored_id, utcnow
 from core.roles import Actor, Role, require_council_manager
 from core.settings import load_settings
 from core.text import one_line, paragraphs
-from core.vocabulary import GROUP_LABELS, CycleStatus, InvitationStatus, RaterGroup, pairing_label
+from core.vocabulary import (
+    GROUP_LABELS,
+    CycleStatus,
+    InvitationStatus,
+    Language,
+    RaterGroup,
+    pairing_label,
+)
 from feedback.models import Cycle, Invitation, MessageLog, Pairing, Person
 from feedback.setup.cycles import get_cycle, require_status
 from feedback.setup.people import get_council
@@ -43,8 +51,9 @@ TOKEN_BYTES = 32  # 256 bits; the brief asks for at least 128
 # What a token looks like (token_urlsafe alphabet); anything else is not even looked up.
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{20,100}$")
 
-DEFAULT_INVITATION_SUBJECT = "Your feedback for {pairing} — {cycle}"
-DEFAULT_INVITATION_BODY = """Dear {name},
+# The defaults are marked for the catalogue (core.i18n): a Welsh cycle sends their Welsh.
+DEFAULT_INVITATION_SUBJECT = N_("Your feedback for {pairing} — {cycle}")
+DEFAULT_INVITATION_BODY = N_("""Dear {name},
 
 {council} is running its leadership feedback round "{cycle}", and you have been asked to
 give your view of {pairing}.
@@ -59,9 +68,9 @@ This link is personal to you — please do not forward it. The round closes on {
 
 Thank you,
 {council}
-"""
-DEFAULT_REMINDER_SUBJECT = "Reminder: your feedback for {pairing} — {cycle}"
-DEFAULT_REMINDER_BODY = """Dear {name},
+""")
+DEFAULT_REMINDER_SUBJECT = N_("Reminder: your feedback for {pairing} — {cycle}")
+DEFAULT_REMINDER_BODY = N_("""Dear {name},
 
 A reminder that the feedback round "{cycle}" at {council} closes on {closes_on}, and we
 have not yet received your view of {pairing}.
@@ -73,7 +82,7 @@ already answered is kept, and opens in the browser where you began.
 
 Thank you,
 {council}
-"""
+""")
 PLACEHOLDERS = {"name", "pairing", "cycle", "council", "closes_on", "link"}
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
@@ -173,20 +182,20 @@ class LinkOutcome(StrEnum):
     closed = "closed"
 
 
-LINK_MESSAGES: dict[str, str] = {
-    LinkOutcome.unknown: (
+LINK_MESSAGES: dict[str, str] = {  # marked for the catalogue: the page shows them translated
+    LinkOutcome.unknown: N_(
         "This link is not recognised. It may be incomplete (check that the whole link was "
         "copied) or it may have been replaced by a newer one — please use the link in the "
         "most recent email you received, or ask the person who invited you for a new one."
     ),
-    LinkOutcome.revoked: (
+    LinkOutcome.revoked: N_(
         "This invitation has been withdrawn, so the link no longer works. If you think this "
         "is a mistake, please contact the person who invited you."
     ),
-    LinkOutcome.not_open_yet: (
+    LinkOutcome.not_open_yet: N_(
         "This feedback round has not opened yet. Please come back once it opens."
     ),
-    LinkOutcome.closed: (
+    LinkOutcome.closed: N_(
         "This feedback round has closed, so the link no longer works. Thank you for your help."
     ),
 }
@@ -199,6 +208,9 @@ class LinkResolution:
     rater_id: int | None = None
     # Every open, non-withdrawn invitation held by the same rater, this one first.
     invitation_ids: list[int] = field(default_factory=list)
+    # The language of the link's cycle (None: a link Tandem does not know), so that even
+    # "withdrawn" or "closed" is said in the rater's language.
+    cycle_language: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -217,19 +229,19 @@ def resolve_token(session: Session, token: str | None) -> LinkResolution:
     if not TOKEN_SHAPE.match(token):
         return LinkResolution(LinkOutcome.unknown)
     row = session.exec(
-        select(Invitation, Cycle.status)
+        select(Invitation, Cycle.status, Cycle.language)
         .join(Cycle, col(Cycle.id) == Invitation.cycle_id)
         .where(col(Invitation.token_hash) == hash_token(token))
     ).first()
     if row is None:
         return LinkResolution(LinkOutcome.unknown)
-    invitation, cycle_status = row
+    invitation, cycle_status, language = row
     if invitation.status == InvitationStatus.revoked:
-        return LinkResolution(LinkOutcome.revoked)
+        return LinkResolution(LinkOutcome.revoked, cycle_language=language)
     if cycle_status == CycleStatus.draft:
-        return LinkResolution(LinkOutcome.not_open_yet)
+        return LinkResolution(LinkOutcome.not_open_yet, cycle_language=language)
     if cycle_status != CycleStatus.open:
-        return LinkResolution(LinkOutcome.closed)
+        return LinkResolution(LinkOutcome.closed, cycle_language=language)
     others = session.exec(
         select(Invitation.id)
         .join(Cycle, col(Cycle.id) == col(Invitation.cycle_id))
@@ -252,7 +264,7 @@ def resolve_token(session: Session, token: str | None) -> LinkResolution:
             .values(opened_at=utcnow())
         )
     return LinkResolution(
-        LinkOutcome.ok, invitation_id, invitation.rater_id, [invitation_id, *others]
+        LinkOutcome.ok, invitation_id, invitation.rater_id, [invitation_id, *others], language
     )
 
 
@@ -275,6 +287,48 @@ def wording_for(cycle: Cycle) -> Wording:
         cycle.reminder_subject or DEFAULT_REMINDER_SUBJECT,
         cycle.reminder_body or DEFAULT_REMINDER_BODY,
     )
+
+
+def _message_texts(wording: Wording, kind: str) -> tuple[str, str]:
+    if kind == "invitation":
+        return wording.invitation_subject, wording.invitation_body
+    return wording.reminder_subject, wording.reminder_body
+
+
+# Between the Welsh and the English of a bilingual email (Welsh first: see `compose`).
+BILINGUAL_RULE = "\n" + "—" * 24 + "\n\n"
+
+
+def compose(cycle: Cycle, kind: str, values: dict[str, str]) -> tuple[str, str]:
+    """The subject and text of one rater's invitation or reminder, in the cycle's language.
+
+    English: the cycle's wording (or the default). Welsh: the default's Welsh from the
+    catalogue (core.i18n) — or the facilitator's own wording, sent as written, when they
+    wrote one for the cycle. Both: the Welsh first, then the English, in one email (Welsh
+    Language Standards: correspondence in both languages, the Welsh no less favourably —
+    so it is read first); a facilitator's own wording is sent once, as written, and the
+    Cycles page tells them to write it in both languages. Dates are given in each
+    language."""
+    subject_t, body_t = _message_texts(wording_for(cycle), kind)
+    english = (render(subject_t, values), render(body_t, values))
+    custom = bool(cycle.invitation_subject if kind == "invitation" else cycle.reminder_subject)
+    if cycle.language == Language.en or custom:
+        return english
+    _ = translator(Language.cy)
+    default_subject, default_body = _message_texts(
+        Wording(
+            DEFAULT_INVITATION_SUBJECT,
+            DEFAULT_INVITATION_BODY,
+            DEFAULT_REMINDER_SUBJECT,
+            DEFAULT_REMINDER_BODY,
+        ),
+        kind,
+    )
+    cy_values = {**values, "closes_on": values.get("closes_on_cy", values.get("closes_on", ""))}
+    welsh = (render(_(default_subject), cy_values), render(_(default_body), cy_values))
+    if cycle.language == Language.cy:
+        return welsh
+    return f"{welsh[0]} / {english[0]}", welsh[1] + BILINGUAL_RULE + english[1]
 
 
 def _check_template(label: str, text: str, needs_link: bool, problems: list[str]) -> None:
@@ -400,7 +454,8 @@ def _merge_fields(cycle: Cycle, council: Council, r: Recipient) -> dict[str, str
         "pairing": r.pairing,
         "cycle": cycle.name,
         "council": council.name,
-        "closes_on": uk_date(cycle.closes_on),
+        "closes_on": date_in(cycle.closes_on, Language.en),
+        "closes_on_cy": date_in(cycle.closes_on, Language.cy),
         "link": r.link,
     }
 
@@ -467,21 +522,10 @@ MAIL_MERGE_COLUMNS = ["name", "email", "pairing", "rater_group", "link", "subjec
 def mail_merge_rows(session: Session, cycle_id: int, fresh: list[Recipient]) -> list[list[str]]:
     cycle = get_cycle(session, cycle_id)
     council = get_council(session, cycle.council_id)
-    wording = wording_for(cycle)
     rows = []
     for r in fresh:
-        values = _merge_fields(cycle, council, r)
-        rows.append(
-            [
-                r.name,
-                r.email,
-                r.pairing,
-                r.group,
-                r.link,
-                render(wording.invitation_subject, values),
-                render(wording.invitation_body, values),
-            ]
-        )
+        subject, body = compose(cycle, "invitation", _merge_fields(cycle, council, r))
+        rows.append([r.name, r.email, r.pairing, r.group, r.link, subject, body])
     return rows
 
 
@@ -538,12 +582,6 @@ def _send(
         "mail-merge file instead, or ask your administrator to set up email.",
     )
     council = get_council(session, cycle.council_id)
-    wording = wording_for(cycle)
-    subject_t, body_t = (
-        (wording.invitation_subject, wording.invitation_body)
-        if kind == "invitation"
-        else (wording.reminder_subject, wording.reminder_body)
-    )
     candidates = list(
         session.exec(
             select(Invitation).where(
@@ -568,10 +606,8 @@ def _send(
             invitation = by_id[r.invitation_id]
             token = new_token()
             r.link = link_for(token)
-            values = _merge_fields(cycle, council, r)
-            error = out.send(
-                council.name, (r.name, r.email), render(subject_t, values), render(body_t, values)
-            )
+            subject, body = compose(cycle, kind, _merge_fields(cycle, council, r))
+            error = out.send(council.name, (r.name, r.email), subject, body)
             if error is not None:
                 # The old link (if any) stays valid: nothing new reached this person.
                 report.failed.append(f"{r.name} <{r.email}>: {error}")
@@ -677,7 +713,6 @@ def message_preview(
     cycle = get_cycle(session, cycle_id)
     require_council_manager(actor, cycle.council_id)
     council = get_council(session, cycle.council_id)
-    wording = wording_for(cycle)
     everyone = recipients(session, cycle_id, include_submitted=True)
     sample = (
         everyone[0]
@@ -685,13 +720,8 @@ def message_preview(
         else Recipient(0, "[the rater's name]", "", "[the pairing]", "", "", False)
     )
     sample = Recipient(**{**sample.__dict__, "link": link_for(SAMPLE_TOKEN)})
-    values = _merge_fields(cycle, council, sample)
-    subject_t, body_t = (
-        (wording.invitation_subject, wording.invitation_body)
-        if kind == "invitation"
-        else (wording.reminder_subject, wording.reminder_body)
-    )
-    return MessagePreview(kind, sample.name, render(subject_t, values), render(body_t, values))
+    subject, body = compose(cycle, kind, _merge_fields(cycle, council, sample))
+    return MessagePreview(kind, sample.name, subject, body)
 
 
 def own_address(session: Session, actor: Actor) -> str:

@@ -32,9 +32,17 @@ from sqlmodel import Session, SQLModel, col, delete, func, select, update
 
 from core.db import select_row, session_scope
 from core.errors import Conflict, Invalid, NotFound
+from core.i18n import LANGUAGES, N_, translator
 from core.models import Council, utcnow
 from core.text import paragraphs
-from core.vocabulary import CycleStatus, InvitationStatus, RaterGroup, ResponseStatus, pairing_label
+from core.vocabulary import (
+    CycleStatus,
+    InvitationStatus,
+    Language,
+    RaterGroup,
+    ResponseStatus,
+    pairing_label,
+)
 from feedback.models import (
     Comment,
     Cycle,
@@ -52,21 +60,44 @@ from feedback.setup.framework import (
     StoredFramework,
     StoredItem,
     render_item,
+    scale_labels,
     stored_framework,
+    welsh_description,
+    welsh_name,
     wording_for,
 )
 
 MAX_COMMENT_CHARS = 4000
 
-ALREADY_SUBMITTED = (
+# Marked for the catalogue (core.i18n): the rater's page shows them in the rater's language.
+ALREADY_SUBMITTED = N_(
     "These answers were already submitted and can no longer be changed. Thank you — "
     "nothing more is needed."
 )
-DRAFT_ELSEWHERE = (
+DRAFT_ELSEWHERE = N_(
     "Answers for this pairing were begun in another browser or on another device. To keep "
     "them private they open only there: please use this link in that browser to carry on. "
     "If you cannot, you can start again here; the earlier answers are then deleted unread."
 )
+
+
+def first_language(cycle_language: str) -> str:
+    """The language a rater's page opens in: the cycle's, and Welsh first in a bilingual
+    cycle. Why Welsh first: the Welsh Language Standards ask that Welsh be treated no less
+    favourably than English and that, where both are offered, the Welsh is met first; the
+    switch at the top names each language in itself ("English", "Cymraeg"), so a rater who
+    reads only English is one click away and the choice is kept for that link's session."""
+    return Language.en if cycle_language == Language.en else Language.cy
+
+
+def rater_language(cycle_language: str, chosen: object) -> str:
+    """The language the rater reads: their choice where the cycle offers both, else the
+    cycle's own (a Welsh-only or English-only cycle offers no switch)."""
+    if cycle_language == Language.both and chosen in LANGUAGES:
+        return str(chosen)
+    return first_language(cycle_language)
+
+
 RESUME_KEY_BYTES = 32
 RESUME_KEY_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{40,100}$")
 
@@ -347,6 +378,7 @@ def save_answers(
     resume_key: str | None = None,
     open_answers: dict[str, str] | None = None,
     picks: list[int] | None = None,
+    language: str | None = None,
 ) -> Response:
     """Save (or change) some answers of a draft. Only the answers given are touched, so two
     tabs saving different questions do not undo each other. The rater's page passes its
@@ -355,7 +387,7 @@ def save_answers(
     like comments; `picks` (dimension ids; None: unchanged) replaces the dimensions chosen
     as mattering most."""
     response, _saved = _save(
-        session, invitation_id, ratings, comments, resume_key, open_answers, picks
+        session, invitation_id, ratings, comments, resume_key, open_answers, picks, language
     )
     return response
 
@@ -368,6 +400,7 @@ def _save(
     resume_key: str | None,
     open_answers: dict[str, str] | None,
     picks: list[int] | None,
+    language: str | None = None,
 ) -> tuple[Response, SavedAnswers]:
     ratings, comments = dict(ratings or {}), dict(comments or {})
     open_answers = dict(open_answers or {})
@@ -385,6 +418,10 @@ def _save(
             raise Conflict(ALREADY_SUBMITTED) from None
         raise
     response.updated_at = utcnow()
+    if language in LANGUAGES:
+        # The language this save was made in: a report may name a comment's language
+        # (feedback.results.engine.comment_languages says when).
+        response.language = str(language)
     session.add(response)
     if invitation.status == InvitationStatus.not_started:
         # Conditional (issue 7): another process may have submitted meanwhile, and its
@@ -419,6 +456,7 @@ def record_answers(
     resume_key: str | None = None,
     open_answers: dict[str, str] | None = None,
     picks: list[int] | None = None,
+    language: str | None = None,
 ) -> SavedAnswers:
     """`save_answers` in a transaction of its own, as the rater's page saves: one write
     transaction per save. If another tab or server wrote the same answers at the same
@@ -428,7 +466,14 @@ def record_answers(
         try:
             with session_scope(engine) as session:
                 _response, saved = _save(
-                    session, invitation_id, ratings, comments, resume_key, open_answers, picks
+                    session,
+                    invitation_id,
+                    ratings,
+                    comments,
+                    resume_key,
+                    open_answers,
+                    picks,
+                    language,
                 )
             return saved
         except IntegrityError:
@@ -558,6 +603,9 @@ class QuestionnaireView:
     comments: dict[int, str]
     # Framework 2026.2: open questions and the dimensions that matter most (none in 2026.1).
     open_questions: list[OpenQuestionView] = field(default_factory=list)
+    # What the rater reads (en / cy) and what the cycle offers (en / cy / both).
+    language: str = Language.en
+    cycle_language: str = Language.en
     open_answers: dict[str, str] = field(default_factory=dict)
     matters_most: MattersMostView | None = None
     picks: list[int] = field(default_factory=list)
@@ -658,14 +706,18 @@ class _DraftAnswers:
 
 
 def questionnaire_view(
-    session: Session, invitation_id: int, resume_key: str | None = None
+    session: Session,
+    invitation_id: int,
+    resume_key: str | None = None,
+    language: str | None = None,
 ) -> QuestionnaireView:
     """Everything the form needs for one invitation, names filled in, and the answers so
     far of a draft that `resume_key` began. A submitted response shows no answers.
 
     Two statements at most: the invitation with its cycle, council, pairing, people and
     draft in one, the draft's answers in another; the framework is the process's parsed
-    copy (framework.stored_framework)."""
+    copy (framework.stored_framework). `language` is the rater's choice (en / cy), honoured
+    where the cycle runs in both languages (`rater_language`)."""
     member_p, officer_p, rater_p = aliased(Person), aliased(Person), aliased(Person)
     row = session.exec(
         select_row(
@@ -694,34 +746,43 @@ def questionnaire_view(
     invitation, cycle, council, pairing, member, officer, rater, checksum, response = row
     framework = stored_framework(session, cycle.framework_version_id, checksum)
     spec = framework.spec
+    lang = rater_language(cycle.language, language)
+    _ = translator(lang)
     side = None
     if invitation.rater_group == RaterGroup.principal:
         side = "member" if rater.id == member.id else "officer"
     about = {
-        "member": "you" if side == "member" else member.full_name,
-        "officer": "you" if side == "officer" else officer.full_name,
-        "partnership": "the partnership",
+        "member": _("you") if side == "member" else member.full_name,
+        "officer": _("you") if side == "officer" else officer.full_name,
+        "partnership": _("the partnership"),
+    }
+    welsh = lang == Language.cy
+    names = {
+        d.id: welsh_name(spec, d.code, d.name) if welsh else d.name for d in framework.dimensions
     }
     sections: dict[int | None, SectionView] = {}
     for d in framework.dimensions:
-        sections[d.id] = SectionView(d.id, d.name, d.description, [])
+        description = welsh_description(spec, d.code, d.description) if welsh else d.description
+        sections[d.id] = SectionView(d.id, names[d.id], description, [])
     partner = officer.full_name if side == "member" else member.full_name
 
     def words(code: str, text: str, target: str) -> str:
-        worded, _mine = wording_for(spec, code, text, target, side)
+        worded, _mine = wording_for(spec, code, text, target, side, lang)
         return render_item(worded, member.full_name, officer.full_name, partner)
 
     for item in framework.items_for(invitation.rater_group):
         scale = spec.scales[item.scale]
-        options = [(p.value, p.label) for p in scale.points]
+        options = scale_labels(spec, item.scale, lang)
         if scale.allows_cant_say:
-            options.append((CANT_SAY, "Can't say"))
+            options.append((CANT_SAY, _("Can't say")))
         if item.dimension_id not in sections:
             sections[item.dimension_id] = SectionView(
                 None,
-                "How you see the partnership overall",
-                "Two questions from national research (Solace asked chief executives about "
-                "their leaders), so the council can compare itself.",
+                _("How you see the partnership overall"),
+                _(
+                    "Two questions from national research (Solace asked chief executives "
+                    "about their leaders), so the council can compare itself."
+                ),
                 [],
             )
         sections[item.dimension_id].questions.append(
@@ -737,10 +798,12 @@ def questionnaire_view(
     if spec.matters_most is not None:
         mm = spec.matters_most
         text = mm.self_text if side and mm.self_text else mm.text
+        if welsh and mm.cy is not None:
+            text = (mm.cy.self_text if side and mm.self_text else mm.cy.text) or text
         matters_most = MattersMostView(
             render_item(text, member.full_name, officer.full_name, partner),
             mm.pick,
-            [(d.id, d.name) for d in framework.dimensions],
+            [(d.id, names[d.id]) for d in framework.dimensions],
         )
     submitted = response is not None and response.status == ResponseStatus.submitted
     readable = response is not None and not submitted and opens_draft(response, resume_key)
@@ -772,6 +835,8 @@ def questionnaire_view(
         open_answers=answers.open_answers,
         matters_most=matters_most,
         picks=answers.picks,
+        language=lang,
+        cycle_language=cycle.language,
     )
 
 
@@ -848,39 +913,62 @@ def invitation_choices(
 
 
 GROUP_NOUNS: dict[str, str] = {
-    RaterGroup.members: "councillors",
-    RaterGroup.officers: "officers",
-    RaterGroup.partners: "external partners",
+    RaterGroup.members: N_("councillors"),
+    RaterGroup.officers: N_("officers"),
+    RaterGroup.partners: N_("external partners"),
 }
 
 
 def confidentiality_statement(view: QuestionnaireView) -> list[str]:
-    """What will happen to these answers, true to how Tandem reports them."""
+    """What will happen to these answers, true to how Tandem reports them, in the rater's
+    language (the view's)."""
+    _ = translator(view.language)
     if view.rater_group == RaterGroup.principal:
         partner = view.officer_name if view.rater_side == "member" else view.member_name
         return [
-            "You are one of the pair being reviewed, so your answers are **not anonymous**.",
-            f"Your ratings of yourself are shown as your self-assessment; your ratings of "
-            f"{partner} are shown to both of you as the partner's view; your view of the "
-            "partnership is shown beside theirs. As there are only two of you, anything you "
-            "write can be recognised as yours.",
-            "Your answers to the two national questions (how often advice is asked for, "
-            "and how the working relationship is) are never shown on their own. In a "
-            "leader–chief executive pairing of 12 months or more, the chief executive's "
-            "answers count towards the council's and the national comparison with Solace's "
-            "figures, and the leader's are shown beside them — each only as a percentage of "
-            f"at least {view.anonymity_threshold} answers. Other pairings' answers, and "
-            "pairings under 12 months old, are not counted in that comparison.",
-            "The report is released by the facilitator once the round closes.",
+            _("You are one of the pair being reviewed, so your answers are **not anonymous**."),
+            _(
+                "Your ratings of yourself are shown as your self-assessment; your ratings of "
+                "{partner} are shown to both of you as the partner's view; your view of the "
+                "partnership is shown beside theirs. As there are only two of you, anything "
+                "you write can be recognised as yours."
+            ).format(partner=partner),
+            _(
+                "Your answers to the two national questions (how often advice is asked for, "
+                "and how the working relationship is) are never shown on their own. In a "
+                "leader–chief executive pairing of 12 months or more, the chief executive's "
+                "answers count towards the council's and the national comparison with "
+                "Solace's figures, and the leader's are shown beside them — each only as a "
+                "percentage of at least {n} answers. Other pairings' answers, and pairings "
+                "under 12 months old, are not counted in that comparison."
+            ).format(n=view.anonymity_threshold),
+            _("The report is released by the facilitator once the round closes."),
         ]
-    noun = GROUP_NOUNS[view.rater_group]
+    noun = _(GROUP_NOUNS[view.rater_group])
     n = view.anonymity_threshold
     return [
-        f"Your answers are **anonymous**: they are combined with those of the other {noun} "
-        "who rate this pairing, and reports never show your name or your individual answers.",
-        f"Your group's scores and comments are only shown if at least {n} {noun} respond; "
-        "with fewer, your group is left out of the report altogether.",
-        "Comments are shown word for word, without names and in an order that does not "
-        "reveal who wrote them — so leave out details that would identify you.",
-        "The facilitator can see whether you have responded, but not what you answered.",
-    ]
+        _(
+            "Your answers are **anonymous**: they are combined with those of the other "
+            "{noun} who rate this pairing, and reports never show your name or your "
+            "individual answers."
+        ).format(noun=noun),
+        _(
+            "Your group's scores and comments are only shown if at least {n} {noun} respond; "
+            "with fewer, your group is left out of the report altogether."
+        ).format(n=n, noun=noun),
+        _(
+            "Comments are shown word for word, without names and in an order that does not "
+            "reveal who wrote them — so leave out details that would identify you."
+        ),
+        _("The facilitator can see whether you have responded, but not what you answered."),
+    ] + (
+        [
+            _(
+                "A report says which language comments were written in only where at least "
+                "{n} of the people whose comments are shown wrote in each language, so "
+                "writing in Welsh or in English never singles you out."
+            ).format(n=n)
+        ]
+        if view.cycle_language != Language.en
+        else []
+    )

@@ -93,7 +93,8 @@ class Inputs:
     items: pd.DataFrame  # item metadata
     ratings: pd.DataFrame  # pairing_id, response_id, g (group code), item_id, value
     invitations: pd.DataFrame  # pairing_id, group, invited, responded
-    comments: pd.DataFrame  # pairing_id, rater_group, dimension_code, text, response_id
+    # pairing_id, rater_group, dimension_code, text, response_id, language (en / cy)
+    comments: pd.DataFrame
     responses: pd.DataFrame  # pairing_id, group, response_id
     open_answers: pd.DataFrame  # pairing_id, rater_group, question, text, response_id
     picks: pd.DataFrame  # pairing_id, response_id, g, dimension_code
@@ -110,6 +111,32 @@ def shown_texts(frame: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
     if shown.empty:
         return shown
     return shown.assign(_k=shown["text"].str.casefold()).sort_values(["_k", "text"])
+
+
+def comment_languages(shown: pd.DataFrame, threshold: int) -> pd.Series:
+    """THE rule for saying which language a comment was written in (Cymraeg): for one
+    pairing's comments as `shown_texts` shows them, each comment's language ("en" / "cy"),
+    or "" for none — every label is shown, or none is.
+
+    Only groups shown at all reach here (the existing suppression rule). But a shown group
+    can still hold one Welsh writer among many, and a label would point at them (a council
+    knows who writes in Welsh); labelling only the other language would point at them by
+    elimination. So labels appear only when the comments hold more than one language and,
+    for every language they hold, at least `threshold` (the cycle's anonymity threshold,
+    never a new one) different anonymous raters wrote in it. The pair's own comments are
+    labelled with the rest but never counted: they know what they wrote, so counting them
+    would let them subtract themselves down to one."""
+    none = pd.Series("", index=shown.index, dtype="object")
+    if shown.empty or "language" not in shown:
+        return none
+    languages = shown["language"].fillna("en").astype(str)
+    if languages.nunique() < 2:
+        return none
+    anonymous = shown["rater_group"].isin(ANONYMOUS)
+    writers = (shown.loc[anonymous, "response_id"].groupby(languages[anonymous]).nunique()).reindex(
+        languages.unique(), fill_value=0
+    )
+    return languages if bool((writers >= threshold).all()) else none
 
 
 def _asked_keys(spec: FrameworkSpec, items: pd.DataFrame) -> Ints:

@@ -252,6 +252,7 @@ def _comments(
             col(Dimension.code),
             col(Comment.text),
             col(Response.id),
+            col(Response.language),
         )
         .join(Response, col(Response.invitation_id) == col(Invitation.id))
         .join(Comment, col(Comment.response_id) == col(Response.id))
@@ -263,7 +264,7 @@ def _comments(
         cycle_id,
         pairing_id,
         cutoffs,
-        ["pairing_id", "rater_group", "dimension_code", "text", "response_id"],
+        ["pairing_id", "rater_group", "dimension_code", "text", "response_id", "language"],
     )
 
 

@@ -145,8 +145,17 @@ def _ordered(texts: list[str]) -> list[str]:
 
 def _apply(texts: list[str], mods: list[Moderation]) -> tuple[list[str], bool]:
     """`texts` with each moderation applied to one comment holding its words."""
+    out, _tags, changed = _apply_tagged(texts, None, mods)
+    return out, changed
+
+
+def _apply_tagged(
+    texts: list[str], tags: list[str] | None, mods: list[Moderation]
+) -> tuple[list[str], list[str] | None, bool]:
+    """`_apply`, carrying each comment's tag (its language, PairingReport.comment_languages)
+    with it through the moderation and the new order."""
     if not mods:
-        return texts, False
+        return texts, tags, False
     out: list[str | None] = list(texts)
     changed = False
     for mod in mods:
@@ -156,8 +165,10 @@ def _apply(texts: list[str], mods: list[Moderation]) -> tuple[list[str], bool]:
                 changed = True
                 break
     if not changed:
-        return texts, False
-    return _ordered([t for t in out if t is not None]), True
+        return texts, tags, False
+    kept = [(t, tags[i] if tags is not None else "") for i, t in enumerate(out) if t is not None]
+    kept.sort(key=lambda pair: (pair[0].casefold(), pair[0]))  # the order of `_ordered`
+    return [t for t, _ in kept], [g for _, g in kept] if tags is not None else None, True
 
 
 def apply_moderation(section: dict[str, Any], mods: list[Moderation]) -> dict[str, Any]:
@@ -171,13 +182,18 @@ def apply_moderation(section: dict[str, Any], mods: list[Moderation]) -> dict[st
     out = copy.deepcopy(section)
     changed = False
     comments: dict[str, list[str]] = out.get("comments") or {}
+    languages: dict[str, list[str]] = out.get("comment_languages") or {}
     for code in list(comments):
-        texts, did = _apply(list(comments[code]), by_part.get(code, []))
+        tags = languages.get(code)
+        texts, tags, did = _apply_tagged(list(comments[code]), tags, by_part.get(code, []))
         changed |= did
         if texts:
             comments[code] = texts
+            if tags is not None:
+                languages[code] = tags
         else:
             del comments[code]
+            languages.pop(code, None)
     for question in out.get("open_answers") or []:
         texts, did = _apply(list(question["answers"]), by_part.get(OPEN + question["code"], []))
         changed |= did

@@ -28,6 +28,7 @@ from feedback.models import (
 )
 from feedback.results.engine import (
     Computed,
+    comment_languages,
     compute,
     gap_table,
     matters_most_table,
@@ -295,11 +296,17 @@ def pairing_report_from(
 
     com = shown_texts(c.comments[c.comments["pairing_id"] == pairing_id], groups)
     comments: dict[str, list[str]] = {}
+    # Each comment's language beside it, or nothing at all (engine.comment_languages).
+    languages: dict[str, list[str]] = {}
     if not com.empty:
+        said = comment_languages(com, c.threshold)
         for code in c.dims["dimension_code"]:
-            texts = com.loc[com["dimension_code"] == code, "text"].tolist()
+            here = com["dimension_code"] == code
+            texts = com.loc[here, "text"].tolist()
             if texts:
                 comments[code] = texts
+                if said.any():
+                    languages[code] = said[here].tolist()
 
     mirror = mirror_table(c, pairing_id)
     meta["finding_gap"] = FINDING_GAP
@@ -319,6 +326,7 @@ def pairing_report_from(
         findings=report_findings(gaps, mirror, str(p["member_name"]), str(p["officer_name"])),
         matters_most=_pick(matters_most_table(c, pairing_id, groups), "matters_most"),
         comments=comments,
+        comment_languages=languages,
         notices=_notices(c, groups, hidden),
         open_answers=_open_answer_sections(c, p, groups),
     )

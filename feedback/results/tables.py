@@ -16,7 +16,7 @@ from typing import Any, ClassVar, TypedDict, cast
 import numpy as np
 import pandas as pd
 
-from core.vocabulary import GROUP_LABELS, CycleStatus
+from core.vocabulary import COMMENT_LANGUAGE_LABELS, GROUP_LABELS, CycleStatus
 
 SCALE_LOW, SCALE_HIGH = 1, 5  # the agreement scale every dimension item uses
 FINDING_SHARE = 1 / 3  # a finding needs a gap of a third of the scale's range
@@ -315,6 +315,7 @@ class PairingReport:
         comments: dict[str, list[str]] | None = None,
         notices: list[str] | None = None,
         open_answers: list[dict[str, Any]] | None = None,
+        comment_languages: dict[str, list[str]] | None = None,
         **frames: pd.DataFrame,
     ) -> None:
         unknown = set(frames) - set(self.TABLES)
@@ -322,6 +323,9 @@ class PairingReport:
             raise TypeError(f"unknown report tables: {sorted(unknown)}")
         self.meta = meta
         self.comments = comments if comments is not None else {}
+        # Each comment's language ("en" / "cy"), in the comments' order, for the dimensions
+        # whose comments may say it (engine.comment_languages); absent: none is said.
+        self.comment_languages = comment_languages if comment_languages is not None else {}
         self.notices = notices if notices is not None else []
         # Framework 2026.2: each open question ({code, target, question, answers}), its
         # answers under the comments' rules (shown groups only, unattributed, alphabetical).
@@ -338,6 +342,7 @@ class PairingReport:
             else:  # never made into a DataFrame: the stored records are the answer
                 out[name] = [dict(r) for r in self._stored.get(name) or []]
         out["comments"] = {k: list(v) for k, v in self.comments.items()}
+        out["comment_languages"] = {k: list(v) for k, v in self.comment_languages.items()}
         out["notices"] = list(self.notices)
         out["open_answers"] = [dict(q, answers=list(q["answers"])) for q in self.open_answers]
         return out
@@ -350,6 +355,27 @@ class PairingReport:
         return [
             (str(names.get(code, code)), texts) for code, texts in self.comments.items() if texts
         ]
+
+    def comment_sections_with_languages(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """`comment_sections` with each comment's language beside it ("" where the rule
+        says nothing): what the report page lists under "Comments"."""
+        dims = self.dimensions.drop_duplicates("dimension_code")
+        names = dict(zip(dims["dimension_code"], dims["dimension_name"], strict=True))
+        return [
+            (
+                str(names.get(code, code)),
+                [(text, self.comment_language(code, i)) for i, text in enumerate(texts)],
+            )
+            for code, texts in self.comments.items()
+            if texts
+        ]
+
+    def comment_language(self, code: str, index: int) -> str:
+        """The words naming comment `index` of dimension `code`'s language ("Cymraeg",
+        "English"), or "" where the rule says nothing (engine.comment_languages)."""
+        said = self.comment_languages.get(code) or []
+        language = said[index] if index < len(said) else ""
+        return COMMENT_LANGUAGE_LABELS.get(language, "")
 
     def matters_most_summary(self) -> pd.DataFrame:
         """What matters most beside how it is rated, one row per dimension (page and PDF):
@@ -422,6 +448,9 @@ class PairingReport:
         report = cls(
             meta=cast(ReportMeta, dict(data.get("meta", {}))),
             comments={k: list(v) for k, v in (data.get("comments") or {}).items()},
+            comment_languages={
+                k: list(v) for k, v in (data.get("comment_languages") or {}).items()
+            },
             notices=list(data.get("notices") or []),
             open_answers=[dict(q) for q in data.get("open_answers") or []],
         )

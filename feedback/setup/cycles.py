@@ -12,13 +12,16 @@ from sqlmodel import Session, col, func, select
 from core import audit
 from core.errors import Conflict, Invalid, NotFound
 from core.formats import uk_datetime
+from core.i18n import unchecked_messages
 from core.models import AuditEvent, stored_id, utcnow
 from core.roles import Actor, require_council_manager
 from core.text import column_limit, one_line
 from core.vocabulary import (
     GROUP_LABELS,
+    LANGUAGE_LABELS,
     CycleStatus,
     InvitationStatus,
+    Language,
     PersonKind,
     PoliticalSide,
     RaterGroup,
@@ -26,7 +29,12 @@ from core.vocabulary import (
     is_top_pairing,
 )
 from feedback.models import Cycle, CyclePairing, FrameworkVersion, Invitation, Pairing, Person
-from feedback.setup.framework import ensure_default_framework
+from feedback.setup.framework import (
+    ensure_default_framework,
+    framework_spec,
+    welsh_notice,
+    with_file_welsh,
+)
 
 # draft → open → closed → published; a closed cycle may be reopened for late responses,
 # and a published one may be republished (see the analysis engine's publication check).
@@ -84,9 +92,11 @@ def create_cycle(
     closes_on: date,
     anonymity_threshold: int = 3,
     framework_version_id: int | None = None,
+    language: str = Language.en,
 ) -> Cycle:
     require_council_manager(actor, council_id)
     name = cycle_name(name)
+    language = cycle_language(language)
     if closes_on < opens_on:
         raise Invalid("A cycle cannot close before it opens.")
     if anonymity_threshold < 2:
@@ -109,10 +119,69 @@ def create_cycle(
         closes_on=closes_on,
         anonymity_threshold=anonymity_threshold,
         framework_version_id=framework_version_id,
+        language=language,
     )
     session.add(cycle)
     session.flush()
     audit.record(session, actor, "create cycle", "cycle", cycle.id, council_id, name=name)
+    return cycle
+
+
+def cycle_language(language: str) -> str:
+    """A cycle's language as stored (en, cy or both), or a sentence saying what is allowed."""
+    value = (language or "").strip().lower()
+    if value not in set(Language):
+        allowed = ", ".join(f"{code} ({label})" for code, label in LANGUAGE_LABELS.items())
+        raise Invalid(f"'{language}' is not a language a cycle can run in: choose {allowed}.")
+    return value
+
+
+def language_notices(session: Session, cycle: Cycle) -> list[str]:
+    """What staff must know before raters read a Welsh or bilingual cycle: Welsh that is
+    missing (raters would read English) or machine-drafted and not yet checked by a Welsh
+    speaker, in the framework or in Tandem's own words; and, in a bilingual cycle, that a
+    facilitator's own email wording is sent as written (so it should be in both)."""
+    if cycle.language == Language.en:
+        return []
+    notices: list[str] = []
+    version = session.get(FrameworkVersion, cycle.framework_version_id)
+    if version is not None:
+        spec = with_file_welsh(framework_spec(version))
+        if (notice := welsh_notice(spec)) is not None:
+            notices.append(notice)
+    if unchecked := unchecked_messages(Language.cy):
+        notices.append(
+            f"{unchecked} of Tandem's own Welsh wordings (the questionnaire's buttons and "
+            "help, the confidentiality statement, the emails) were machine-drafted and are "
+            "not yet checked by a Welsh speaker (data/locale/cy/LC_MESSAGES/tandem.po)."
+        )
+    if cycle.language == Language.both and (cycle.invitation_subject or cycle.reminder_subject):
+        notices.append(
+            "This cycle's emails use your own wording, which is sent as written: write it in "
+            "Welsh and English (Welsh first), or clear it to send Tandem's bilingual wording."
+        )
+    return notices
+
+
+def set_cycle_language(session: Session, actor: Actor, cycle_id: int, language: str) -> Cycle:
+    """Run a cycle in English, Welsh or both: what its raters read (the questionnaire, the
+    confidentiality statement, link pages) and are emailed. Changeable until the round
+    closes; answers already given keep the language they were given in."""
+    cycle = get_cycle(session, cycle_id)
+    require_council_manager(actor, cycle.council_id)
+    value = cycle_language(language)
+    if cycle.status in (CycleStatus.closed, CycleStatus.published):
+        raise Invalid(
+            f"The cycle is {cycle.status}: its raters have finished, so its language can no "
+            "longer change."
+        )
+    if value != cycle.language:
+        cycle.language = value
+        session.add(cycle)
+        session.flush()
+        audit.record(
+            session, actor, "set cycle language", "cycle", cycle.id, cycle.council_id, to=value
+        )
     return cycle
 
 

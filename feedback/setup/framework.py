@@ -56,13 +56,49 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+# --- Welsh beside the English (Cymraeg; left out of the checksum) ----------------------
+
+
+class WelshStatus(_Strict):
+    """Where a file's Welsh came from. Machine-drafted text stays marked unchecked until a
+    Welsh speaker checks it; the Cycles page warns staff of a Welsh cycle that uses it."""
+
+    drafted_by: Literal["machine", "translator"]
+    checked: bool = False
+    checked_by: str = ""
+
+
+class WelshLabel(_Strict):
+    label: str = Field(min_length=1)
+
+
+class WelshDimension(_Strict):
+    name: str = Field(min_length=1)
+    description: str = ""
+
+
+class WelshWording(_Strict):
+    """An item's or question's Welsh: the same placeholders as its English."""
+
+    text: str | None = Field(default=None, min_length=5, max_length=400)
+    self_text: str | None = Field(default=None, min_length=5, max_length=400)
+    member_text: str | None = Field(default=None, min_length=5, max_length=400)
+
+    @field_validator("text", "self_text", "member_text")
+    @classmethod
+    def _placeholders(cls, text: str | None) -> str | None:
+        return _check_placeholders(text, frozenset({"member", "officer", "partner"}))
+
+
 class ScalePoint(_Strict):
     value: int = Field(ge=1, le=5)
     label: str = Field(min_length=1)
+    cy: str | None = Field(default=None, min_length=1)
 
 
 class Scale(_Strict):
     label: str = Field(min_length=1)
+    cy: WelshLabel | None = None
     allows_cant_say: bool = True
     points: list[ScalePoint] = Field(min_length=2)
 
@@ -125,6 +161,7 @@ class ItemSpec(_Strict):
     # third person. None values are left out of the checksum, so 2026.1 keeps its own.
     audience: list[Audience] | None = None
     self_text: str | None = Field(default=None, min_length=5, max_length=300)
+    cy: WelshWording | None = None
 
     _placeholders = field_validator("text")(_check_placeholders)
 
@@ -153,6 +190,7 @@ class OpenQuestionSpec(_Strict):
     target: Literal["member", "officer", "partnership"]
     text: str = Field(min_length=5, max_length=300)
     self_text: str | None = Field(default=None, min_length=5, max_length=300)
+    cy: WelshWording | None = None
 
     _placeholders = field_validator("text")(_check_placeholders)
 
@@ -168,6 +206,7 @@ class MattersMostSpec(_Strict):
     pick: int = Field(default=3, ge=1, le=5)
     text: str = Field(min_length=5, max_length=300)
     self_text: str | None = Field(default=None, min_length=5, max_length=300)
+    cy: WelshWording | None = None
 
     _placeholders = field_validator("text")(_check_placeholders)
 
@@ -181,6 +220,7 @@ class DimensionSpec(_Strict):
     code: str = Field(pattern=r"^[a-z][a-z0-9_\-]*$")
     name: str = Field(min_length=1)
     description: str = ""
+    cy: WelshDimension | None = None
     items: list[ItemSpec] = Field(min_length=1)
 
 
@@ -200,12 +240,14 @@ class SolaceSpec(_Strict):
     # `member_text` (2026.2) is the member's own wording of the same question.
     text: str = Field(min_length=5, max_length=300)
     member_text: str | None = Field(default=None, min_length=5, max_length=300)
+    cy: WelshWording | None = None
     benchmark: Benchmark
 
     _placeholders = field_validator("text", "member_text")(_check_placeholders)
 
 
 class FrameworkSpec(_Strict):
+    welsh: WelshStatus | None = None  # the file carries Welsh (`cy`) beside its English
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$")
     version: str = Field(min_length=1)
     title: str = Field(min_length=1)
@@ -293,10 +335,89 @@ class FrameworkSpec(_Strict):
     def checksum(self) -> str:
         # None (a key added in 2026.2 and not used) is left out, so a 2026.1 file keeps the
         # checksum it was stored with and loads again beside the cycles that ran with it.
+        # The Welsh (`cy`, `welsh`) is left out too: a translation a Welsh speaker corrects
+        # changes no English wording, so it needs no new version.
         canonical = json.dumps(
-            self.model_dump(mode="json", exclude_none=True), sort_keys=True, ensure_ascii=False
+            _without_welsh(self.model_dump(mode="json", exclude_none=True)),
+            sort_keys=True,
+            ensure_ascii=False,
         )
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _without_welsh(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _without_welsh(v) for k, v in data.items() if k not in ("cy", "welsh")}
+    if isinstance(data, list):
+        return [_without_welsh(v) for v in data]
+    return data
+
+
+def missing_welsh(spec: FrameworkSpec) -> list[str]:
+    """Every place a rater would read English in a Welsh cycle: each dimension, item,
+    question and scale label without its Welsh wording (empty: all of it is there)."""
+    gaps: list[str] = []
+    for name, scale in spec.scales.items():
+        if scale.cy is None:
+            gaps.append(f"scales.{name}.label")
+        gaps += [f"scales.{name}.points[{p.value}]" for p in scale.points if not p.cy]
+    for dim in spec.dimensions:
+        if dim.cy is None or (dim.description and not dim.cy.description):
+            gaps.append(f"dimension {dim.code}")
+        for item in dim.items:
+            if item.cy is None or not item.cy.text or (item.self_text and not item.cy.self_text):
+                gaps.append(f"item {item.code}")
+    for q in spec.solace:
+        if q.cy is None or not q.cy.text or (q.member_text and not q.cy.member_text):
+            gaps.append(f"question {q.code}")
+    for o in spec.open_questions or []:
+        if o.cy is None or not o.cy.text or (o.self_text and not o.cy.self_text):
+            gaps.append(f"open question {o.code}")
+    mm = spec.matters_most
+    if mm is not None and (
+        mm.cy is None or not mm.cy.text or (mm.self_text and not mm.cy.self_text)
+    ):
+        gaps.append("matters_most")
+    return gaps
+
+
+def welsh_notice(spec: FrameworkSpec) -> str | None:
+    """What staff are told before running this framework in Welsh; None when its Welsh is
+    complete and checked by a Welsh speaker."""
+    missing = missing_welsh(spec)
+    if missing:
+        return (
+            f"The framework {spec.key} {spec.version} has no Welsh for {len(missing)} of its "
+            "wordings (for example " + ", ".join(missing[:3]) + "): Welsh-speaking raters "
+            "would read those in English."
+        )
+    if spec.welsh is None or not spec.welsh.checked:
+        drafted = spec.welsh.drafted_by if spec.welsh is not None else "unknown"
+        return (
+            f"The Welsh of framework {spec.key} {spec.version} was drafted by {drafted} and "
+            "has not been checked by a Welsh speaker. Ask one to check it (data/framework, "
+            "`welsh: checked`) before raters read it."
+        )
+    return None
+
+
+def welsh_name(spec: FrameworkSpec, dimension_code: str, english: str) -> str:
+    """A dimension's Welsh name (its English one where the file has none)."""
+    dim = next((d for d in spec.dimensions if d.code == dimension_code), None)
+    return dim.cy.name if dim is not None and dim.cy is not None else english
+
+
+def welsh_description(spec: FrameworkSpec, dimension_code: str, english: str) -> str:
+    dim = next((d for d in spec.dimensions if d.code == dimension_code), None)
+    return dim.cy.description if dim is not None and dim.cy is not None else english
+
+
+def scale_labels(spec: FrameworkSpec, scale: str, language: str) -> list[tuple[int, str]]:
+    """(value, label) of a scale's points in `language` (English where Welsh is missing)."""
+    points = spec.scales[scale].points
+    if language == "cy":
+        return [(p.value, p.cy or p.label) for p in points]
+    return [(p.value, p.label) for p in points]
 
 
 # --- loading with located errors --------------------------------------------------------
@@ -519,7 +640,7 @@ def stored_framework(session: Session, version_id: int, checksum: str) -> Stored
     loaded = StoredFramework(
         version_id=version_id,
         checksum=version.checksum,
-        spec=framework_spec(version),
+        spec=with_file_welsh(framework_spec(version)),
         dimensions=tuple(
             StoredDimension(d.id or 0, d.code, d.name, d.description, d.position)
             for d in dimensions
@@ -547,6 +668,22 @@ def stored_framework(session: Session, version_id: int, checksum: str) -> Stored
     return loaded
 
 
+def with_file_welsh(spec: FrameworkSpec) -> FrameworkSpec:
+    """A stored framework stored before its file carried Welsh: the Welsh of the file of
+    the same key, version and checksum (the same English, word for word), if there is one."""
+    if spec.welsh is not None:
+        return spec
+    checksum = spec.checksum()
+    for path in sorted(FRAMEWORK_DIR.glob("*.yaml")):
+        try:
+            found = load_framework_file(path)
+        except FrameworkFileError:
+            continue
+        if (found.key, found.version) == (spec.key, spec.version) and found.welsh is not None:
+            return found if found.checksum() == checksum else spec
+    return spec
+
+
 def render_item(text: str, member: str, officer: str, partner: str = "") -> str:
     """Put the pairing's names into an item's wording."""
     return (
@@ -555,6 +692,30 @@ def render_item(text: str, member: str, officer: str, partner: str = "") -> str:
 
 
 def wording_for(
+    spec: FrameworkSpec,
+    code: str,
+    text: str,
+    target: str,
+    side: str | None,
+    language: str = "en",
+) -> tuple[str, bool]:
+    """`_wording_for` in `language`: the Welsh of the same wording where the file has it
+    (English where it has none: `missing_welsh` lists those, and staff are warned)."""
+    english, mine = _wording_for(spec, code, text, target, side)
+    if language != "cy":
+        return english, mine
+    others: list[SolaceSpec | OpenQuestionSpec] = [*spec.solace, *(spec.open_questions or [])]
+    entry: Any = spec.item_specs().get(code) or next((q for q in others if q.code == code), None)
+    welsh: WelshWording | None = entry.cy if entry is not None else None
+    if welsh is None:
+        return english, mine
+    for name in ("self_text", "member_text"):
+        if english == getattr(entry, name, None):
+            return getattr(welsh, name) or english, mine
+    return welsh.text or english, mine
+
+
+def _wording_for(
     spec: FrameworkSpec, code: str, text: str, target: str, side: str | None
 ) -> tuple[str, bool]:
     """The wording a rater reads for the item, open question or Solace question `code`
