@@ -674,8 +674,8 @@ def _citations_sheet(
             for c, value in enumerate(values, start=1):
                 put_text(ws.cell(row, c), value)
                 ws.cell(row, c).alignment = Alignment(vertical="top", wrap_text=True)
-            for c, value in enumerate((plan.id, plan.revision, g.id), start=6):
-                ws.cell(row, c).value = value
+            for c, ident in enumerate((plan.id, plan.revision, g.id), start=6):
+                ws.cell(row, c).value = ident
     widths: dict[int, float] = {}
     for i, (_, width, hidden) in enumerate(CITATION_COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width

@@ -290,7 +290,7 @@ class _Reader:
                         PlanRevision.plan_id == plan.id, PlanRevision.revision == revision
                     )
                 ).first()
-                then = next(
+                then: Stored = next(
                     (g for g in (old.snapshot if old else {"goals": []})["goals"]
                      if g["id"] == goal_id),
                     {},

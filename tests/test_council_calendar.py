@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 from sqlmodel import Session, select
-from test_cli_actions import demo as demo  # noqa: F401 - the CLI fixture on the demo council
+from test_cli_actions import demo as demo
 from test_cli_actions import ok, refused
 
 from core.errors import Invalid, PermissionDenied
@@ -33,7 +33,9 @@ from planning.plans import add_action, add_goal, find_plan
 POLL = date(2027, 5, 6)  # a Thursday
 BUDGET = date(2027, 2, 24)  # a Wednesday: its week runs 22 to 28 February
 ANNUAL = date(2027, 5, 18)
-PUBLICITY = "Name the officers and teams behind each success in public statements and at council meetings"
+PUBLICITY = (
+    "Name the officers and teams behind each success in public statements and at council meetings"
+)
 QUIET = "Arrive at briefings on time, having read the papers"
 
 
@@ -171,9 +173,7 @@ def test_set_and_remove_dates_staff_of_that_council_only(demo_engine) -> None:
         assert again.id == saved.id and again.period_set
         assert again.period_starts_on == date(2027, 3, 30) and again.period_ends_on == POLL
         with pytest.raises(Invalid, match="Only an election"):
-            set_council_date(
-                s, SYSTEM, council_id, "budget council", BUDGET, period_ends_on=BUDGET
-            )
+            set_council_date(s, SYSTEM, council_id, "budget council", BUDGET, period_ends_on=BUDGET)
         with pytest.raises(Invalid, match="not a council date"):
             set_council_date(s, SYSTEM, council_id, "mayor making", ANNUAL)
         elsewhere = Council(name="Elsewhere Council")
@@ -213,7 +213,7 @@ def test_reminders_hold_back_publicity_during_the_period(demo_engine) -> None:
         s.rollback()
 
 
-def test_tandem_calendar_list_set_remove(demo) -> None:  # noqa: F811
+def test_tandem_calendar_list_set_remove(demo) -> None:
     tandem, engine = demo
     council = "Kingsmere Borough Council"
     assert "No key dates" in ok(tandem("calendar", "list", council))
@@ -238,7 +238,7 @@ def test_tandem_calendar_list_set_remove(demo) -> None:  # noqa: F811
         assert len(s.exec(select(CouncilDate)).all()) == 1
 
 
-def test_plan_show_flags_a_publicity_action_in_the_period(demo) -> None:  # noqa: F811
+def test_plan_show_flags_a_publicity_action_in_the_period(demo) -> None:
     tandem, engine = demo
     with Session(engine) as s:
         council_id, pairing_id, cycle_id = _demo(s)

@@ -12,7 +12,7 @@ import yaml
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlmodel import Session, select
-from test_cli_actions import demo as demo  # noqa: F401 - the CLI fixture on the demo council
+from test_cli_actions import demo as demo
 from test_cli_actions import ok, refused
 
 from core.db import DATA_DIR
@@ -79,12 +79,14 @@ def test_a_goal_cites_a_recommendation(demo_engine) -> None:
         assert read_plan(s, SYSTEM, plan_id).goals[0].citation == ""
 
 
-def test_tandem_plan_cite(demo) -> None:  # noqa: F811
+def test_tandem_plan_cite(demo) -> None:
     tandem, engine = demo
     with Session(engine) as s:
         pairing_id, cycle_id, plan_id = _demo(s)
         goal_id = read_plan(s, SYSTEM, plan_id).goals[0].id
-    assert f"now cites {REF}" in ok(tandem("plan", "cite", str(goal_id), "--ref", REF, "--text", TEXT))
+    assert f"now cites {REF}" in ok(
+        tandem("plan", "cite", str(goal_id), "--ref", REF, "--text", TEXT)
+    )
     shown = ok(tandem("plan", "show", str(cycle_id), "--pairing", str(pairing_id)))
     assert f"Answers peer challenge recommendation {REF}: {TEXT}" in shown
     assert "--ref" in refused(tandem("plan", "cite", str(goal_id)), 2)
@@ -162,23 +164,27 @@ def test_the_pack_gives_the_peer_team_an_anonymised_summary(demo_engine) -> None
         raters = {
             p.full_name
             for p in s.exec(
-                select(Person).join(Invitation, Invitation.rater_id == Person.id).where(
-                    Invitation.cycle_id == cycle_id
-                )
+                select(Person)
+                .join(Invitation, Invitation.rater_id == Person.id)
+                .where(Invitation.cycle_id == cycle_id)
             )
         }
         comments = [c.text for c in s.exec(select(Comment)) if len(c.text) > 30]
     # the summary: one row per dimension, only the reports' shown figures
     assert len(summary) == 9
     shown = [
-        r.dimensions[(r.dimensions["target"] == "partnership") & (r.dimensions["source"] == "others")]
+        r.dimensions[
+            (r.dimensions["target"] == "partnership") & (r.dimensions["source"] == "others")
+        ]
         for r in reports.values()
     ]
     roles = next(f for f in shown if len(f)).query("dimension_code == 'roles'")
     row = summary.set_index("dimension_code").loc["roles"]
     means = [float(f.query("dimension_code == 'roles'")["mean"].iloc[0]) for f in shown if len(f)]
     assert row["pairings"] == len(means) and len(roles) == 1
-    assert row["lowest"] == pytest.approx(min(means)) and row["highest"] == pytest.approx(max(means))
+    assert row["lowest"] == pytest.approx(min(means)) and row["highest"] == pytest.approx(
+        max(means)
+    )
     # the pack, read back with pypdf: the section, its elements, no comment and no name
     pages = [p.extract_text() for p in PdfReader(BytesIO(data)).pages]
     [start] = [i for i, t in enumerate(pages) if "Evidence for the peer team" in t]

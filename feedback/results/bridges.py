@@ -12,7 +12,7 @@ no pairing and no rater is named.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +78,9 @@ def evidence_summary(
     groups each report shows), summarised across pairings, the number of pairings with each
     finding there, the pattern in words and the peer challenge elements it maps to."""
     data = bridges or load_bridges()
-    scores, gaps, mirrors = [], [], []
+    scores: list[pd.DataFrame] = []
+    gaps: list[pd.DataFrame] = []
+    mirrors: list[pd.DataFrame] = []
     for n, report in enumerate(reports):
         dims = report.dimensions
         if not dims.empty:
@@ -110,10 +112,11 @@ def evidence_summary(
         for m, lo, hi in zip(out["median"], out["lowest"], out["highest"], strict=True)
     ]
     out["elements"] = [elements_of(c, data) for c in out["dimension_code"]]
-    return out[columns]
+    result: pd.DataFrame = out[columns]
+    return result
 
 
-def evidence_sentence(row: dict[str, Any]) -> str:
+def evidence_sentence(row: Mapping[Any, Any]) -> str:
     """One dimension's evidence in words, for the pack."""
     n = int(row["pairings"])
     text = (
