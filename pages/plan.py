@@ -127,15 +127,15 @@ def reminders_panel(cycle_id: int) -> None:
             "Nothing about anyone's feedback is in it. During a pre-election period, "
             "publicity-type actions are held back (no email about them) until after polling day."
         )
+        table = {
+            "Pairing": [pairing_label(r.member[0], r.officer[0]) for r in due],
+            "Overdue": [len(r.overdue) for r in due],
+            "Due soon": [len(r.due_soon) for r in due],
+        }
+        if any(r.held for r in due):  # only while a pre-election period runs
+            table["Held back (pre-election period)"] = [len(r.held) for r in due]
         st.dataframe(
-            pd.DataFrame(
-                {
-                    "Pairing": [pairing_label(r.member[0], r.officer[0]) for r in due],
-                    "Overdue": [len(r.overdue) for r in due],
-                    "Due soon": [len(r.due_soon) for r in due],
-                    "Held back (pre-election period)": [len(r.held) for r in due],
-                }
-            ),
+            pd.DataFrame(table),
             hide_index=True,
             width="stretch",
         )

@@ -652,7 +652,11 @@ def _plan_sheet(
 
 
 def _citations_sheet(
-    wb: Workbook, sheets: list[tuple[str, PairingPlan]], dims: dict[str, str]
+    wb: Workbook,
+    sheets: list[tuple[str, PairingPlan]],
+    dims: dict[str, str],
+    council: str,
+    cycle: Cycle,
 ) -> None:
     """One row per goal: the peer challenge recommendation it cites, editable (read back by
     planning.excel_import)."""
@@ -684,9 +688,7 @@ def _citations_sheet(
             widths[i] = float(width)
     for r in range(2, row + 1):
         fit_row_height(ws, r, widths)
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.print_title_rows = "2:2"
+    _print_setup(ws, 2, council, cycle)
     ws.print_area = f"A1:E{max(row, 2)}"
 
 
@@ -758,7 +760,7 @@ def export_plans(
         title = titles[stored_id(pp.pairing.id)]
         _plan_sheet(wb, title, n, pp, cycle, dims, png, today, note, council_name)
         sheets.append((title, pp))
-    _citations_sheet(wb, sheets, dims)
+    _citations_sheet(wb, sheets, dims, council_name, cycle)
     _lists_sheet(wb, [[owner_label(o, pp.member, pp.officer) for o in OWNERS] for pp in with_plans])
     _meta_sheet(wb, actor, cycle, sheets)
     out = BytesIO()
