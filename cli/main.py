@@ -148,6 +148,10 @@ from cli import comments as _comments  # noqa: E402
 
 _comments.register(app)
 
+from cli import calendar as _calendar  # noqa: E402
+
+_calendar.register(app)
+
 
 @app.command("accessibility-statement")
 @friendly

@@ -105,9 +105,15 @@ def register(app: typer.Typer) -> None:
                 )
                 return
             for r in reminders:
+                held = (
+                    f", {len(r.held)} publicity action{'s' * (len(r.held) != 1)} held back "
+                    "(pre-election period)"
+                    if r.held
+                    else ""
+                )
                 echo(
                     f"{pairing_label(r.member[0], r.officer[0])}: {len(r.overdue)} overdue, "
-                    f"{len(r.due_soon)} due soon"
+                    f"{len(r.due_soon)} due soon{held}"
                 )
             if dry_run:
                 echo("This was a dry run: nothing was sent.")
@@ -173,12 +179,14 @@ def register_plan(app: typer.Typer) -> None:
     ) -> None:
         """Show a plan: its revision and agreement, goals and actions (with their ids), and
         check-ins."""
+        from planning.calendar import plan_flags
         from planning.plans import agreement_words, read_plan
 
         with unit_of_work() as session:
             plan = _plan(session, cycle, pairing)
             assert plan.id is not None
             view = read_plan(session, SYSTEM, plan.id)
+            flags = plan_flags(session, view.council_id, view.goals)
         echo(
             f"Plan {view.plan_id}: {pairing_label(view.member_name, view.officer_name)}, "
             f"{view.cycle_name}. Revision {view.revision}, {view.status}; last changed "
@@ -194,11 +202,15 @@ def register_plan(app: typer.Typer) -> None:
             echo(f"\nGoal {g.id}: {g.title} — {g.dimension_name}{challenge}")
             if g.description:
                 echo(f"  {g.description}")
+            if g.citation:
+                echo(f"  Answers peer challenge recommendation {g.citation}")
             for a in g.actions:
                 due = f", due {uk_date(a.due_on)}" if a.due_on else ""
                 echo(f"  Action {a.id} [{a.status}] {a.description} ({a.owner}{due})")
                 if a.success_measure:
                     echo(f"    Success measure: {a.success_measure}")
+                if a.id in flags:
+                    echo(f"    Pre-election period: {flags[a.id]}")
         if view.check_ins:
             echo("\nCheck-ins:")
         for c in view.check_ins:
@@ -417,6 +429,30 @@ def register_plan(app: typer.Typer) -> None:
         with unit_of_work() as session:
             changed = update_goal(session, SYSTEM, goal, **given)
         echo("Goal saved." if changed else "Nothing to change.")
+
+    @plan_app.command("cite")
+    @friendly
+    def plan_cite(
+        goal: int = typer.Argument(..., help="The goal's id (`tandem plan show`)."),
+        reference: str = typer.Option(
+            "", "--ref", help='The recommendation\'s reference, e.g. "CPC 2025 rec. 3".'
+        ),
+        text: str = typer.Option("", "--text", help="The recommendation's words."),
+        clear: bool = typer.Option(False, "--clear", help="Remove the citation."),
+    ) -> None:
+        """Tie a goal to a corporate peer challenge recommendation (or --clear it)."""
+        from planning.plans import cite_peer_challenge
+
+        if clear and (reference or text):
+            raise typer.BadParameter("Give --clear alone, or --ref and --text.")
+        if not clear and not reference:
+            raise typer.BadParameter("Give the recommendation's --ref (and --text), or --clear.")
+        with unit_of_work() as session:
+            changed = cite_peer_challenge(session, SYSTEM, goal, reference, text)
+        if not changed:
+            echo("Nothing to change.")
+        else:
+            echo("Citation removed." if clear else f"Goal {goal} now cites {reference}.")
 
     @goal_app.command("remove")
     @friendly

@@ -250,3 +250,26 @@ class TrackingStage(StrEnum):
 
 # How a message reached (or did not reach) a rater, as the Tracking tab words it.
 MESSAGE_CHANNELS = {"email": "by email", "mail-merge": "in a mail-merge file"}
+
+
+class CouncilDateKind(StrEnum):
+    """The key dates of a council's year that a development plan works around. An
+    election's pre-election period is part of its record (computed from polling day unless
+    set), not a date of its own."""
+
+    budget_council = "budget council"  # the full council meeting that sets the budget
+    annual_council = "annual council"  # the annual meeting: leader, cabinet and chairs
+    election = "election"  # polling day
+
+
+COUNCIL_DATE_WORDS = {
+    CouncilDateKind.budget_council.value: "Budget council",
+    CouncilDateKind.annual_council.value: "Annual council",
+    CouncilDateKind.election.value: "Polling day",
+}
+PRE_ELECTION_PERIOD = "pre-election period"  # what councils call "purdah" in guidance
+
+
+def council_date_label(kind: str) -> str:
+    """A council date's kind as people read it ("Budget council", "Polling day")."""
+    return COUNCIL_DATE_WORDS.get(kind, kind)

@@ -10,7 +10,16 @@ import streamlit as st
 from core.errors import Conflict, TandemError
 from core.formats import DATE_INPUT, uk_datetime
 from core.roles import is_principal, is_staff
-from core.vocabulary import pairing_label
+from core.vocabulary import council_date_label, pairing_label
+from planning.calendar import (
+    KINDS,
+    default_period,
+    list_council_dates,
+    plan_flags,
+    remove_council_date,
+    set_council_date,
+)
+from planning.development_guide import development_guide
 from planning.excel import export_filename, export_plans
 from planning.excel_import import MAX_BYTES, ImportResult, import_plans
 from planning.models import CHALLENGE_LABELS
@@ -22,6 +31,7 @@ from planning.plans import (
     add_check_in,
     add_goal,
     agreement_words,
+    cite_peer_challenge,
     create_plan,
     dimension_names,
     find_plan,
@@ -43,6 +53,7 @@ from planning.suggestions import (
     dismiss_suggestion,
     suggest,
 )
+from ui.development_guide import show_guide
 from ui.errors import show_error
 from ui.links import follow_link
 from ui.notices import flash
@@ -113,16 +124,18 @@ def reminders_panel(cycle_id: int) -> None:
         st.caption(
             "Each pairing below gets one email to each of the two: their actions that are "
             f"overdue or due in the next {DUE_SOON_DAYS} days, and how to record progress. "
-            "Nothing about anyone's feedback is in it."
+            "Nothing about anyone's feedback is in it. During a pre-election period, "
+            "publicity-type actions are held back (no email about them) until after polling day."
         )
+        table = {
+            "Pairing": [pairing_label(r.member[0], r.officer[0]) for r in due],
+            "Overdue": [len(r.overdue) for r in due],
+            "Due soon": [len(r.due_soon) for r in due],
+        }
+        if any(r.held for r in due):  # only while a pre-election period runs
+            table["Held back (pre-election period)"] = [len(r.held) for r in due]
         st.dataframe(
-            pd.DataFrame(
-                {
-                    "Pairing": [pairing_label(r.member[0], r.officer[0]) for r in due],
-                    "Overdue": [len(r.overdue) for r in due],
-                    "Due soon": [len(r.due_soon) for r in due],
-                }
-            ),
+            pd.DataFrame(table),
             hide_index=True,
             width="stretch",
         )
@@ -136,6 +149,62 @@ def reminders_panel(cycle_id: int) -> None:
                 alert("success", report.summary("reminder"), icon="check_circle")
                 for failure in report.failed:
                     st.text(f"Could not send: {failure}")
+
+
+# --- the council calendar (staff): the dates plan due dates work around ------------------
+def calendar_panel(council_id: int) -> None:
+    with st.expander("Council calendar", icon=":material/calendar_month:"):
+        try:
+            with unit_of_work() as session:
+                dates = list_council_dates(session, actor, council_id)
+        except TandemError as exc:
+            show_error(exc)
+            return
+        st.caption(
+            "Budget council, annual council and elections. Suggested due dates avoid the "
+            "week of budget and annual council, and keep publicity-type actions out of the "
+            "pre-election period (by default six weeks before polling day to polling day); "
+            "a working agreement's review falls four weeks after annual council."
+        )
+        for d in dates:
+            c1, c2 = st.columns([5, 1])
+            show("{}", d.describe(), into=c1)
+            if c2.button("Remove", key=f"cal_remove_{d.id}") and run_action(
+                "Date removed.", remove_council_date, d.id
+            ):
+                st.rerun()
+        if not dates:
+            st.caption("No key dates recorded yet.")
+        with st.form("cal_add", clear_on_submit=True):
+            st.markdown("**Record a key date**")
+            c1, c2 = st.columns(2)
+            kind = c1.selectbox("What", KINDS, format_func=council_date_label, key="cal_kind")
+            on = c2.date_input("On", date.today(), format=DATE_INPUT, key="cal_on")
+            label = st.text_input("Description (optional)", key="cal_label")
+            custom = st.checkbox(
+                "Set the pre-election period myself (elections only)", key="cal_custom"
+            )
+            c3, c4 = st.columns(2)
+            start = c3.date_input(
+                "Pre-election period from", None, format=DATE_INPUT, key="cal_from"
+            )
+            end = c4.date_input("to", None, format=DATE_INPUT, key="cal_to")
+            if st.form_submit_button("Save the date") and run_action(
+                "Date saved.",
+                set_council_date,
+                council_id,
+                kind,
+                on,
+                label=label,
+                period_starts_on=start if custom else None,
+                period_ends_on=end if custom else None,
+            ):
+                st.rerun()
+        first, last = default_period(date.today())
+        st.caption(
+            f"For polling day today the default period would run {first.day} {first:%B} to "
+            f"{last.day} {last:%B %Y}."
+        )
 
 
 if is_staff(actor):
@@ -170,7 +239,10 @@ with unit_of_work() as session:
     view = read_plan(session, actor, plan_id)
     history = plan_history(session, actor, plan_id)
     carried = carried_summary(session, actor, plan_id)
+    flags = plan_flags(session, view.council_id, view.goals)
 opened = st.session_state.setdefault(opened_key(plan_id), view.revision)
+if is_staff(actor):
+    calendar_panel(view.council_id)
 
 if conflict := st.session_state.pop(CONFLICT, None):
     alert("error", conflict, icon="sync_problem")
@@ -253,7 +325,15 @@ with st.expander("Suggestions from the feedback", expanded=not view.goals):
         with st.container(border=True):
             show("<b>{}</b> — {}", s.title, s.dimension_name)
             show(s.reason, kind="caption")
-            show_html(bullets(f"{a.description} ({a.owner})" for a in s.actions))
+            show_html(
+                bullets(
+                    f"{a.description} ({a.owner}"
+                    + (f", due {a.due_on.day} {a.due_on:%B %Y}" if a.due_on else "")
+                    + (f": {a.due_why}" if a.due_why else "")
+                    + ")"
+                    for a in s.actions
+                )
+            )
             c1, c2 = st.columns(2)
             if c1.button("Add to the plan", key=f"accept_{s.dimension_code}") and run_action(
                 f"Added: {s.title}. Edit or remove its actions below.",
@@ -287,7 +367,12 @@ for goal in view.goals:
         show("{} — {}", goal.title, goal.dimension_name, kind="h4")
         if goal.description:
             show(goal.description)
+        if goal.citation:
+            show("Answers peer challenge recommendation {}", goal.citation, icon="link")
         actions = goal.actions
+        for number, a in enumerate(actions, 1):
+            if a.id in flags:
+                alert("warning", "Action {}: {}", number, flags[a.id], icon="campaign")
         if actions:
             st.dataframe(
                 pd.DataFrame(
@@ -299,6 +384,7 @@ for goal in view.goals:
                             "Due": a.due_on,
                             "Success measure": a.success_measure,
                             "Status": a.status,
+                            "Pre-election period": "publicity due in it" if a.id in flags else "",
                         }
                         for number, a in enumerate(actions, 1)
                     ]
@@ -377,6 +463,28 @@ for goal in view.goals:
                 plan_id=plan_id,
             ):
                 st.rerun()
+        with st.popover("Peer challenge recommendation"):
+            with st.form(f"cite_{goal.id}"):
+                ref = st.text_input(
+                    "Reference",
+                    goal.peer_challenge_ref,
+                    placeholder="For example: CPC 2025 rec. 3",
+                    key=f"cite_ref_{goal.id}",
+                )
+                words = st.text_area(
+                    "The recommendation", goal.peer_challenge_text, key=f"cite_text_{goal.id}"
+                )
+                save = st.form_submit_button("Save the citation")
+            if save and run_action(
+                "Citation saved.",
+                cite_peer_challenge,
+                goal.id,
+                ref,
+                words,
+                expected_revision=opened,
+                plan_id=plan_id,
+            ):
+                st.rerun()
         with st.popover("Edit or remove this goal"):
             with st.form(f"goal_{goal.id}"):
                 title = st.text_input("Goal", goal.title)
@@ -432,6 +540,16 @@ with st.form("new_goal", clear_on_submit=True):
         plan_id=plan_id,
     ):
         st.rerun()
+
+# --- the development guide: what good looks like, dimension by dimension -----------------
+
+st.subheader("Development guide")
+st.caption(
+    "For each dimension: what good looks like for each of you and for the pair, practical "
+    "actions, and the peer challenge elements it speaks to."
+)
+show_guide(development_guide(dims, view.member_name, view.officer_name), view.member_name,
+           view.officer_name)  # fmt: skip
 
 # --- check-ins --------------------------------------------------------------------------
 

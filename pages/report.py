@@ -29,6 +29,8 @@ from feedback.results.tables import (
     finding_rule,
     replies_text,
 )
+from planning.development_guide import development_guide
+from ui.development_guide import show_guide
 from ui.errors import show_error
 from ui.links import follow_link
 from ui.notices import flash
@@ -564,6 +566,21 @@ with comments_tab:
             show(q["question"], kind="strong")
             for text in q["answers"]:
                 show(text, kind="quote")
+
+# --- the development guide: what good looks like, dimension by dimension --------------------
+st.subheader("Development guide")
+st.caption(
+    "For each dimension: what good looks like for the member, the officer and the pair, and "
+    "practical actions (the plan page suggests them from these findings)."
+)
+_dims = report.dimensions.drop_duplicates("dimension_code") if not report.dimensions.empty else None
+_names = (
+    {}
+    if _dims is None
+    else dict(zip(_dims["dimension_code"], _dims["dimension_name"], strict=True))
+)
+_member, _officer = str(meta.get("member_name", "")), str(meta.get("officer_name", ""))
+show_guide(development_guide(_names, _member, _officer), _member, _officer)
 
 # --- the facilitator's guide (staff only) ----------------------------------------------------
 if is_staff(actor):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import math
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from io import BytesIO
 from typing import Any
@@ -42,6 +42,7 @@ from core.vocabulary import kind_label, pairing_label
 from feedback.access import require_cycle_manager, require_plan_reader
 from feedback.models import Cycle, Pairing
 from feedback.setup.cycles import pairings_in_cycle
+from planning.calendar import plan_flags
 from planning.models import CHALLENGE_LABELS, CheckIn, DevelopmentPlan
 from planning.plans import (
     OWNERS,
@@ -60,12 +61,31 @@ FORMAT = "tandem-plans/1"
 META_SHEET = "Tandem"
 LISTS_SHEET = "Lists"
 OVERVIEW_SHEET = "Overview"
+CITATIONS_SHEET = "Peer challenge"
+# The peer challenge sheet: one row per goal (the contract with the import, like COLUMNS).
+CITATION_COLUMNS: list[tuple[str, int, bool]] = [
+    ("Plan", 28, False),
+    ("Goal", 34, False),
+    ("Dimension", 16, False),
+    ("Recommendation reference", 16, False),
+    ("Recommendation", 50, False),
+    ("Plan ID", 9, True),
+    ("Revision", 9, True),
+    ("Goal ID", 9, True),
+]
+CITATION_HEADERS = [c[0] for c in CITATION_COLUMNS]
 STATUS_LIST = "StatusList"
 OWNER_LIST = "OwnerList"
 HEADER_ROW = 4
 SPARE_ROWS = 200  # dropdowns and highlighting reach this far below the table for new rows
 DATE_FORMAT = "d mmm yyyy"
-RESERVED = {META_SHEET.lower(), LISTS_SHEET.lower(), OVERVIEW_SHEET.lower()}
+RESERVED = {
+    META_SHEET.lower(),
+    LISTS_SHEET.lower(),
+    OVERVIEW_SHEET.lower(),
+    CITATIONS_SHEET.lower(),
+}
+FLAG_FILL = PatternFill("solid", fgColor="FFE8A3")  # a publicity action in a pre-election period
 
 # (header, width, hidden). The order is the contract with the import. The visible widths
 # add up to what fits the width of a landscape A4 page at about 85% (9 pt text), so the
@@ -159,6 +179,7 @@ class PairingPlan:
     goals: list[GoalView]  # empty without a plan
     agreed_by: list[str]  # each current agreement in words (planning.plans.agreement_words)
     last_check_in: dict[int, str]
+    flags: dict[int, str] = field(default_factory=dict)  # action id → pre-election flag
 
 
 def sheet_title(label: str, used: set[str]) -> str:
@@ -220,6 +241,7 @@ def _collect(session: Session, cycle: Cycle, pairings: list[Pairing]) -> list[Pa
         officer = person_name(session, pairing.officer_id)
         plan = plans.get(stored_id(pairing.id))
         goals = goal_views(session, plan) if plan else []
+        flags = plan_flags(session, pairing.council_id, goals)
         # Each current agreement in words: one staff recorded says so ("recorded by … on
         # behalf of …", with its note), never reading like the principal's own.
         agreed = (
@@ -247,6 +269,7 @@ def _collect(session: Session, cycle: Cycle, pairings: list[Pairing]) -> list[Pa
                 goals,
                 agreed,
                 last,
+                flags,
             )
         )
     return out
@@ -502,10 +525,18 @@ def _plan_sheet(
     agreed = ("agreed by both" if plan.status == "agreed" else "not yet agreed by both") + (
         ": " + " ".join(pp.agreed_by) if pp.agreed_by else ""
     )
+    flagged = len(pp.flags)
     put_text(
         ws.cell(2, 1),
         f"{kind_label(pp.pairing.kind)}. Plan status: {plan.status} ({agreed}) Revision "
-        f"{plan.revision}, exported {today:%d %B %Y}.",
+        f"{plan.revision}, exported {today:%d %B %Y}."
+        + (
+            f" {flagged} publicity action{'s are' if flagged != 1 else ' is'} due in a "
+            "pre-election period, when publicity about councillors is restricted (due date "
+            "in amber): agree another date, or keep councillors out of it."
+            if flagged
+            else ""
+        ),
     )
     put_text(
         ws.cell(3, 1),
@@ -546,6 +577,8 @@ def _plan_sheet(
                     cell.value = value
                     cell.number_format = DATE_FORMAT
                     cell.alignment = Alignment(vertical="top")
+                    if a is not None and a.id in pp.flags:
+                        cell.fill = FLAG_FILL
                 elif name in ID_COLUMNS:
                     cell.value = value
                 else:
@@ -618,6 +651,47 @@ def _plan_sheet(
         put_text(ws[anchor], no_chart)
 
 
+def _citations_sheet(
+    wb: Workbook,
+    sheets: list[tuple[str, PairingPlan]],
+    dims: dict[str, str],
+    council: str,
+    cycle: Cycle,
+) -> None:
+    """One row per goal: the peer challenge recommendation it cites, editable (read back by
+    planning.excel_import)."""
+    ws = wb.create_sheet(CITATIONS_SHEET)
+    put_text(
+        ws.cell(1, 1),
+        "The corporate peer challenge recommendation each goal answers: write its reference "
+        "(e.g. CPC 2025 rec. 3) and its words, or clear both; then import this file.",
+    ).font = Font(italic=True, color="555555")
+    _header(ws, 2, CITATION_HEADERS)
+    row = 2
+    for title, pp in sheets:
+        plan = pp.plan
+        assert plan is not None  # only sheets with a plan are listed
+        for g in pp.goals:
+            row += 1
+            values = [title, g.title, dims.get(g.dimension, g.dimension)]
+            values += [g.peer_challenge_ref, g.peer_challenge_text]
+            for c, value in enumerate(values, start=1):
+                put_text(ws.cell(row, c), value)
+                ws.cell(row, c).alignment = Alignment(vertical="top", wrap_text=True)
+            for c, ident in enumerate((plan.id, plan.revision, g.id), start=6):
+                ws.cell(row, c).value = ident
+    widths: dict[int, float] = {}
+    for i, (_, width, hidden) in enumerate(CITATION_COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+        ws.column_dimensions[get_column_letter(i)].hidden = hidden
+        if not hidden:
+            widths[i] = float(width)
+    for r in range(2, row + 1):
+        fit_row_height(ws, r, widths)
+    _print_setup(ws, 2, council, cycle)
+    ws.print_area = f"A1:E{max(row, 2)}"
+
+
 def _meta_sheet(
     wb: Workbook, actor: Actor, cycle: Cycle, sheets: list[tuple[str, PairingPlan]]
 ) -> None:
@@ -686,6 +760,7 @@ def export_plans(
         title = titles[stored_id(pp.pairing.id)]
         _plan_sheet(wb, title, n, pp, cycle, dims, png, today, note, council_name)
         sheets.append((title, pp))
+    _citations_sheet(wb, sheets, dims, council_name, cycle)
     _lists_sheet(wb, [[owner_label(o, pp.member, pp.officer) for o in OWNERS] for pp in with_plans])
     _meta_sheet(wb, actor, cycle, sheets)
     out = BytesIO()

@@ -23,6 +23,8 @@ from core.uploads import MAX_COLUMNS, MAX_UPLOAD_BYTES, open_workbook, read_shee
 from feedback.access import require_plan_editor
 from feedback.models import Cycle
 from planning.excel import (
+    CITATION_HEADERS,
+    CITATIONS_SHEET,
     COLUMNS,
     FORMAT,
     HEADERS,
@@ -40,9 +42,12 @@ from planning.plans import (
     clean_description,
     clean_measure,
     clean_note,
+    clean_recommendation,
+    clean_reference,
     plan_snapshot,
     set_action_status,
     update_action,
+    update_goal,
     when_label,
 )
 
@@ -124,6 +129,7 @@ class _Reader:
         self.session, self.actor, self.today = session, actor, today
         self.result = ImportResult()
         self.rows: list[_Row] = []
+        self.citations: list[tuple[int, str, str]] = []  # (goal id, reference, words)
 
     def error(self, sheet: str | None, row: int | None, message: str) -> None:
         place = ""
@@ -191,6 +197,7 @@ class _Reader:
                 return
             listed.append((read_text(str(title)), *ids))  # type: ignore[arg-type]
         known = {t for t, *_ in listed} | {META_SHEET, LISTS_SHEET, OVERVIEW_SHEET}
+        known.add(CITATIONS_SHEET)
         unknown = [s for s in wb.sheetnames if s not in known]
         for title, plan_id, pairing_id, revision in listed:
             if title not in wb.sheetnames:
@@ -210,6 +217,97 @@ class _Reader:
             self.read_sheet(wb[title], cycle, plan_id, pairing_id, revision)
         for name in unknown:
             self.result.notes.append(f"Sheet '{name}' is not one Tandem exported; it was ignored.")
+        if CITATIONS_SHEET in wb.sheetnames:  # absent from workbooks exported before it
+            self.read_citations(wb[CITATIONS_SHEET], {p for _t, p, _pa, _r in listed})
+
+    # --- the peer challenge sheet: one row per goal -----------------------------------
+
+    def read_citations(self, ws: Any, plan_ids: set[int]) -> None:
+        title = ws.title
+        table = read_sheet(ws, len(CITATION_HEADERS), max_rows=MAX_SHEET_ROWS, what="plans")
+        header = next(
+            (
+                r
+                for r, cells in table.rows
+                if r <= 10 and [_text(c.value).strip() for c in cells] == CITATION_HEADERS
+            ),
+            None,
+        )
+        if header is None:
+            self.error(title, None, "its heading row was changed; keep the columns as exported.")
+            return
+        snapshots: dict[int, tuple[DevelopmentPlan, Stored]] = {}
+        for r, cells in table.rows:
+            if r <= header:
+                continue
+            plan_id, revision, goal_id = (_int(cells[c].value) for c in (5, 6, 7))
+            ref_cell, text_cell = cells[3], cells[4]
+            if plan_id is None or revision is None or goal_id is None:
+                if not (_blank(ref_cell.value) and _blank(text_cell.value)):
+                    self.error(
+                        title,
+                        r,
+                        "goals are added in Tandem, not here: this row has no goal behind it.",
+                    )
+                continue
+            if plan_id not in plan_ids:
+                self.error(title, r, "this row's plan is not one this workbook holds.")
+                continue
+            if ref_cell.data_type == "f" or text_cell.data_type == "f":
+                self.error(title, r, "the recommendation holds a formula; type the words.")
+                continue
+            try:
+                ref = clean_reference(_text(ref_cell.value))
+                words = clean_recommendation(_text(text_cell.value))
+            except Invalid as exc:
+                self.error(title, r, str(exc))
+                continue
+            if words and not ref:
+                self.error(
+                    title, r, "give the recommendation's reference too (e.g. CPC 2025 rec. 3)."
+                )
+                continue
+            if plan_id not in snapshots:
+                plan = self.session.get(DevelopmentPlan, plan_id)
+                if plan is None:
+                    continue  # said on the plan's own sheet
+                try:
+                    require_plan_editor(self.session, self.actor, plan.pairing_id)
+                except PermissionDenied:
+                    continue  # said on the plan's own sheet
+                snapshots[plan_id] = (plan, plan_snapshot(self.session, plan))
+            plan, now = snapshots[plan_id]
+            goal = next((g for g in now["goals"] if g["id"] == goal_id), None)
+            if goal is None:
+                self.error(title, r, f"goal {goal_id} is no longer in this plan.")
+                continue
+            current = (goal.get("peer_challenge_ref", ""), goal.get("peer_challenge_text", ""))
+            if (ref, words) == current:
+                continue
+            if plan.revision != revision:
+                old = self.session.exec(
+                    select(PlanRevision).where(
+                        PlanRevision.plan_id == plan.id, PlanRevision.revision == revision
+                    )
+                ).first()
+                then: Stored = next(
+                    (g for g in (old.snapshot if old else {"goals": []})["goals"]
+                     if g["id"] == goal_id),
+                    {},
+                )  # fmt: skip
+                exported = (then.get("peer_challenge_ref", ""), then.get("peer_challenge_text", ""))
+                if (ref, words) == exported:
+                    continue  # not edited since the export: newer work in Tandem stands
+                self.error(
+                    title,
+                    r,
+                    "this plan was changed in Tandem after the workbook was exported, so this "
+                    "citation was not applied. Export the plans again and make it there.",
+                )
+                continue
+            what = f"cites {_fmt(ref)}" if ref else "no longer cites a recommendation"
+            self.result.changes.append(Change(title, r, f"goal {_fmt(goal['title'])} {what}"))
+            self.citations.append((goal_id, ref, words))
 
     # --- one pairing's sheet --------------------------------------------------------
 
@@ -505,6 +603,8 @@ class _Reader:
                 )
             elif new_status:
                 set_action_status(s, actor, stored_id(row.action_id), new_status)
+        for goal_id, ref, words in self.citations:
+            update_goal(s, actor, goal_id, peer_challenge_ref=ref, peer_challenge_text=words)
         s.flush()
 
 
@@ -623,7 +723,7 @@ def import_plans(
     result = reader.result
     if result.errors:
         return result
-    if apply and reader.rows:
+    if apply and (reader.rows or reader.citations):
         reader.apply()
         result.applied = True
     return result

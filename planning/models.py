@@ -14,6 +14,7 @@ from sqlalchemy import JSON, CheckConstraint, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.models import allowed_values, utcnow
+from core.vocabulary import CouncilDateKind
 
 
 class PlanStatus(StrEnum):
@@ -92,6 +93,14 @@ class PlanGoal(SQLModel, table=True):
     source: str = Field(default="written", max_length=20)  # written | suggested | carried
     position: int = 0
     created_at: datetime = Field(default_factory=utcnow)
+    # A corporate peer challenge recommendation the goal answers: its reference as the
+    # council numbers it ("CPC 2025 rec. 3") and its words; both "" when none is cited.
+    peer_challenge_ref: str = Field(
+        default="", max_length=60, sa_column_kwargs={"server_default": ""}
+    )
+    peer_challenge_text: str = Field(
+        default="", max_length=1000, sa_column_kwargs={"server_default": ""}
+    )
 
 
 class PlanAction(SQLModel, table=True):
@@ -152,3 +161,29 @@ class PlanRevision(SQLModel, table=True):
     snapshot: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     changed_by: str = Field(default="", max_length=200)
     changed_at: datetime = Field(default_factory=utcnow)
+
+
+class CouncilDate(SQLModel, table=True):
+    """A key date of the council's year (budget council, annual council, polling day). For
+    an election, the pre-election period runs from `period_starts_on` to `period_ends_on`;
+    either left empty is computed from polling day (planning.calendar)."""
+
+    __table_args__ = (
+        UniqueConstraint("council_id", "kind", "falls_on", name="uq_council_date"),
+        CheckConstraint(allowed_values("kind", CouncilDateKind), name="ck_council_date_kind"),
+        CheckConstraint(
+            "period_starts_on IS NULL OR period_ends_on IS NULL "
+            "OR period_starts_on <= period_ends_on",
+            name="ck_council_date_period",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", ondelete="CASCADE", index=True)
+    kind: str = Field(max_length=30)
+    falls_on: date
+    label: str = Field(default="", max_length=200)  # e.g. "County council elections"
+    period_starts_on: date | None = None
+    period_ends_on: date | None = None
+    updated_by: str = Field(default="", max_length=200)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -5,6 +5,12 @@ For one cycle, each pairing whose plan has an unfinished action that is overdue 
 within DUE_SOON_DAYS gets one email to each of its two principals (never to raters: a plan
 belongs to the pair), listing those actions with their owner and date and how to record
 progress. Nothing about anyone's ratings is in it. Pairings with nothing due get nothing.
+
+While the council is in a pre-election period (planning.calendar), publicity-type actions
+are held back: no email nudges anyone about them, and a pairing with nothing else due gets
+no email. They are listed as held on the plan page's reminders panel and by
+`tandem remind-plans`, and come back in the first reminders after polling day (overdue by
+then, if their date has passed).
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from core.roles import Actor, require_council_manager
 from feedback.collection.invitations import base_url
 from feedback.models import Pairing, Person
 from feedback.setup.cycles import get_cycle
+from planning.calendar import calendar_of, in_pre_election_period, is_publicity
+from planning.library import load_action_library
 from planning.models import ActionStatus, DevelopmentPlan, PlanAction, PlanGoal
 
 DUE_SOON_DAYS = 14
@@ -49,6 +57,12 @@ class PlanReminder:
     officer: tuple[str, str]
     overdue: list[DueAction] = field(default_factory=list)
     due_soon: list[DueAction] = field(default_factory=list)
+    # publicity-type actions held back during a pre-election period (never in the email)
+    held: list[DueAction] = field(default_factory=list)
+
+    @property
+    def to_send(self) -> bool:
+        return bool(self.overdue or self.due_soon)
 
     def owner_name(self, owner: str, reader: str) -> str:
         """Who does an action, as the reader would say it."""
@@ -100,12 +114,17 @@ def plan_reminders(
         )
     ).all()
     reminders: dict[int, PlanReminder] = {}
+    period = in_pre_election_period(calendar_of(session, cycle.council_id), today)
+    library = load_action_library()
     for plan_id, pairing_id, m_name, m_email, o_name, o_email, *action in rows:
         reminder = reminders.setdefault(
             plan_id, PlanReminder(plan_id, pairing_id, (m_name, m_email), (o_name, o_email))
         )
         due = DueAction(*action)
-        (reminder.overdue if due.due_on < today else reminder.due_soon).append(due)
+        if period is not None and is_publicity(due.description, library):
+            reminder.held.append(due)
+        else:
+            (reminder.overdue if due.due_on < today else reminder.due_soon).append(due)
     return list(reminders.values())
 
 
@@ -190,6 +209,7 @@ def send_plan_reminders(
         "cannot be sent. The plans workbook shows overdue actions in red.",
     )
     report = SendReport()
+    reminders = [r for r in reminders if r.to_send]  # held back only: no email
     if not reminders:
         return report
     council = session.get(Council, cycle.council_id)

@@ -115,6 +115,21 @@ class GoalView:
     actions: tuple[ActionView, ...]
     dimension_name: str = ""  # the dimension's name in the cycle's framework
     challenge_label: str = ""
+    # the corporate peer challenge recommendation the goal answers ("" when none)
+    peer_challenge_ref: str = ""
+    peer_challenge_text: str = ""
+
+    @property
+    def citation(self) -> str:
+        """The cited recommendation in words: "CPC 2025 rec. 3: Agree …" ("" when none)."""
+        return cited(self.peer_challenge_ref, self.peer_challenge_text)
+
+
+def cited(reference: str, text: str) -> str:
+    """THE words for a cited peer challenge recommendation (page, workbook, command line)."""
+    if reference and text:
+        return f"{reference}: {text}"
+    return reference or text
 
 
 @dataclass(frozen=True)
@@ -180,6 +195,7 @@ class PlanView:
     carried_from_plan_id: int | None
     signoffs: tuple[Signature, ...]
     check_ins: tuple[CheckInView, ...]
+    council_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -235,6 +251,8 @@ def goal_views(
             ),
             dimension_name="" if names is None else names.get(g.dimension_code, g.dimension_code),
             challenge_label="" if names is None else CHALLENGE_LABELS.get(g.challenge or "", ""),
+            peer_challenge_ref=g.peer_challenge_ref,
+            peer_challenge_text=g.peer_challenge_text,
         )
         for g in goals
     ]
@@ -255,6 +273,8 @@ def plan_snapshot(session: Session, plan: DevelopmentPlan, kind: str = CONTENT) 
                 "title": g.title,
                 "description": g.description,
                 "source": g.source,
+                "peer_challenge_ref": g.peer_challenge_ref,
+                "peer_challenge_text": g.peer_challenge_text,
                 "actions": [
                     {
                         "id": a.id,
@@ -328,6 +348,7 @@ def read_plan(session: Session, actor: Actor, plan_id: int) -> PlanView:
             )
             for c in check_ins
         ),
+        council_id=pairing.council_id,
     )
 
 
@@ -553,6 +574,24 @@ def _check_challenge(challenge: str | None) -> str | None:
     return challenge or None
 
 
+def clean_reference(reference: str | None) -> str:
+    """A peer challenge recommendation's reference ("CPC 2025 rec. 3"): one line."""
+    return one_line(
+        reference,
+        "the recommendation's reference",
+        limit=column_limit(PlanGoal, "peer_challenge_ref"),
+    )
+
+
+def clean_recommendation(text: str | None) -> str:
+    """A peer challenge recommendation's words, under the text rule."""
+    return paragraphs(
+        text,
+        "the recommendation",
+        limit=column_limit(PlanGoal, "peer_challenge_text"),
+    )
+
+
 def clean_description(description: str | None, required: bool = True) -> str:
     needed = "An action needs a description of what will be done." if required else None
     return paragraphs(description, "the action", required=needed)
@@ -652,10 +691,13 @@ def update_goal(
     description: str = _UNSET,
     dimension_code: str = _UNSET,
     challenge: str | None = _UNSET,
+    peer_challenge_ref: str = _UNSET,
+    peer_challenge_text: str = _UNSET,
     expected_revision: int | None = None,
 ) -> bool:
-    """Change a goal's wording, dimension or challenge. Returns False if nothing changed
-    (and then the plan's revision and agreement are left alone)."""
+    """Change a goal's wording, dimension, challenge or the peer challenge recommendation it
+    cites. Returns False if nothing changed (and then the plan's revision and agreement are
+    left alone)."""
     goal = _goal(session, goal_id)
     plan = open_for_edit(session, actor, goal.plan_id, expected_revision)
     changes: dict[str, Any] = {}
@@ -669,6 +711,17 @@ def update_goal(
         changes["dimension_code"] = dimension_code.strip()
     if challenge is not _UNSET:
         changes["challenge"] = _check_challenge(challenge)
+    if peer_challenge_ref is not _UNSET:
+        changes["peer_challenge_ref"] = clean_reference(peer_challenge_ref)
+    if peer_challenge_text is not _UNSET:
+        changes["peer_challenge_text"] = clean_recommendation(peer_challenge_text)
+    after = {**{k: getattr(goal, k) for k in ("peer_challenge_ref", "peer_challenge_text")}}
+    after.update({k: v for k, v in changes.items() if k in after})
+    if after["peer_challenge_text"] and not after["peer_challenge_ref"]:
+        raise Invalid(
+            "Give the recommendation's reference as well (for example “CPC 2025 rec. 3”), so "
+            "the peer team can find it in their report."
+        )
     changed = {k: v for k, v in changes.items() if getattr(goal, k) != v}
     if not changed:
         return False
@@ -678,6 +731,27 @@ def update_goal(
     session.flush()
     touch(session, actor, plan, f"Goal changed: {goal.title}")
     return True
+
+
+def cite_peer_challenge(
+    session: Session,
+    actor: Actor,
+    goal_id: int,
+    reference: str,
+    text: str = "",
+    expected_revision: int | None = None,
+) -> bool:
+    """Tie a goal to a corporate peer challenge recommendation: its reference as the peer
+    team's report numbers it ("CPC 2025 rec. 3") and its words. Both empty removes the
+    citation. A change to what the plan says: both agree again. Returns False if unchanged."""
+    return update_goal(
+        session,
+        actor,
+        goal_id,
+        peer_challenge_ref=reference,
+        peer_challenge_text=text,
+        expected_revision=expected_revision,
+    )
 
 
 def remove_goal(

@@ -15,17 +15,13 @@ table, so it can be tested on a DataFrame without a database.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 from sqlmodel import Session, select
 
-from core.db import DATA_DIR
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
 from core.models import stored_id
 from core.roles import SYSTEM, Actor, is_principal
@@ -34,6 +30,8 @@ from feedback.models import Cycle, Pairing
 from feedback.results.publication import read_pairing_report
 from feedback.results.tables import PairingReport
 from feedback.setup.cycles import get_cycle
+from planning.calendar import AFTER_ANNUAL_COUNCIL, Calendar, calendar_of, suggested_due
+from planning.library import load_action_library
 from planning.models import ActionStatus, DevelopmentPlan, PlanGoal, PlanRevision
 from planning.plans import (
     add_action,
@@ -49,7 +47,6 @@ from planning.plans import (
     touch,
 )
 
-ACTION_LIBRARY = DATA_DIR / "action_library.yaml"
 REFERENCE_SCORE = 4.0  # "agree": scores below it add to a dimension's need
 MOVE_THRESHOLD = 0.25  # a change in the score smaller than this is "no clear change"
 SUGGESTION = "suggestion"  # PlanRevision snapshot kind for accepted/dismissed suggestions
@@ -63,6 +60,12 @@ class SuggestedAction:
     success_measure: str
     due_in_days: int
     challenge: str | None = None
+    publicity: bool = False  # the library's field (planning.calendar.is_publicity)
+    timing: str | None = None  # "after annual council" for a relationship review
+    # When it would fall due if accepted today, around the council's calendar, and why it
+    # moved from the library's default ("" when it did not); set by `suggest`.
+    due_on: date | None = None
+    due_why: str = ""
 
 
 @dataclass
@@ -75,16 +78,6 @@ class Suggestion:
     need: float  # how strongly the numbers point here (for ordering)
     challenge: str | None = None
     actions: list[SuggestedAction] = field(default_factory=list)
-
-
-@functools.cache
-def _library_cached(path: str, mtime: float) -> dict[str, Any]:
-    library: dict[str, Any] = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    return library
-
-
-def load_action_library(path: Path = ACTION_LIBRARY) -> dict[str, Any]:
-    return _library_cached(str(path), path.stat().st_mtime)
 
 
 # --- pure ranking -----------------------------------------------------------------------
@@ -163,6 +156,8 @@ def suggest_from_gaps(
                 success_measure=_fill(a.get("success_measure", ""), member, officer),
                 due_in_days=int(a.get("due_in_days", 90)),
                 challenge=a.get("challenge"),
+                publicity=bool(a.get("publicity", False)),
+                timing=a.get("timing"),
             )
             for a in entry.get("actions", [])
         ]
@@ -243,6 +238,7 @@ def agreement_from_mirror(
                         "Reviewed at each check-in; both rate the partnership "
                         "closer together next cycle",
                         90,
+                        timing=AFTER_ANNUAL_COUNCIL,  # roles change at annual council
                     ),  # fmt: skip
                 ],
             )
@@ -341,7 +337,20 @@ def suggest(
         exclude=handled | {a.dimension_code for a in agreements},
         limit=max(limit - len(agreements), 0),
     )
-    return (agreements + others)[: max(limit, len(agreements))]
+    offered = (agreements + others)[: max(limit, len(agreements))]
+    timed(calendar_of(session, pairing.council_id), offered, date.today())
+    return offered
+
+
+def timed(calendar: Calendar, offered: list[Suggestion], start: date) -> None:
+    """Each suggested action's due date if accepted on `start`, around the council's
+    calendar (planning.calendar.suggested_due)."""
+    for s in offered:
+        for a in s.actions:
+            due = suggested_due(
+                calendar, start, a.due_in_days, publicity=a.publicity, timing=a.timing
+            )
+            a.due_on, a.due_why = due.on, due.why
 
 
 def _find_suggestion(
@@ -369,6 +378,9 @@ def accept_suggestion(
     plan = open_for_edit(session, actor, plan_id, expected_revision)
     s = _find_suggestion(session, actor, plan, dimension_code)
     start = start or date.today()
+    pairing = session.get(Pairing, plan.pairing_id)
+    if pairing is not None:
+        timed(calendar_of(session, pairing.council_id), [s], start)
     goal = add_goal(
         session,
         actor,
@@ -386,7 +398,7 @@ def accept_suggestion(
             stored_id(goal.id),
             a.description,
             a.owner,
-            due_on=start + timedelta(days=a.due_in_days),
+            due_on=a.due_on or start + timedelta(days=a.due_in_days),
             success_measure=a.success_measure,
         )
     return goal

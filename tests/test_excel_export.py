@@ -60,7 +60,13 @@ def test_exported_workbook_read_back_cell_by_cell(engine) -> None:
         snap = plan_snapshot(s, plan)
         data = export_plans(s, SYSTEM, cycle.id, today=TODAY)
     wb = read(data)
-    assert wb.sheetnames == ["Overview", "Leadership of the council", "Lists", "Tandem"]
+    assert wb.sheetnames == [
+        "Overview",
+        "Leadership of the council",
+        "Peer challenge",
+        "Lists",
+        "Tandem",
+    ]
     assert wb["Lists"].sheet_state == "hidden" and wb["Tandem"].sheet_state == "hidden"
 
     # overview: one row per pairing in the cycle, as a table

@@ -67,7 +67,7 @@ def run(engine, data: bytes, apply: bool, actor: Actor = SYSTEM):
 def test_round_trip_with_edits_dry_run_then_apply(engine, plans) -> None:
     built, plan_id, other_id, data = plans
     wb = load_workbook(BytesIO(data))
-    assert wb.sheetnames == ["Overview", SHEET, "Place", "Lists", "Tandem"]
+    assert wb.sheetnames == ["Overview", SHEET, "Place", "Peer challenge", "Lists", "Tandem"]
     before = view(engine, plan_id)
 
     def changes(wb) -> None:

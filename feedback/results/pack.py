@@ -15,6 +15,7 @@ from core.roles import Actor, require_staff
 from core.text import file_stem
 from feedback.access import require_cycle_manager
 from feedback.results import charts
+from feedback.results.bridges import evidence_sentence, evidence_summary, sources_line
 from feedback.results.publication import read_all_pairing_reports, read_council_overview
 from feedback.results.report_pdf import LIVE_MARK, PdfDocument, write_pairing_report
 from feedback.results.tables import national_source
@@ -78,12 +79,43 @@ def council_pack(session: Session, actor: Actor, cycle_id: int) -> bytes:
         doc.chart(charts.council_heatmap(overview.heatmap), ("Partnership scores", 14))
     if not overview.response_rates.empty:
         doc.chart(charts.response_rates(overview.response_rates), ("Who responded", 14))
+    evidence_for_peer_team(doc, list(reports.values()), threshold)
     # Each pairing's report is a part of the pack: its title one level below the council's.
     doc.level_offset = 1
     for report in reports.values():
         with doc.grouped("Sect"):
             write_pairing_report(doc, report)
     return bytes(doc.output())
+
+
+def evidence_for_peer_team(doc: PdfDocument, reports: list[Any], threshold: int) -> None:
+    """The anonymised evidence summary for a corporate peer challenge team: per dimension,
+    the council's pattern across its pairings, mapped to the peer challenge's elements —
+    from the reports' shown groups only, with no comment and no name."""
+    summary = evidence_summary(reports)
+    doc.add_page()
+    doc.heading("Evidence for the peer team", size=16, space=0)
+    doc.para(
+        "For a corporate peer challenge: how the people around the council's leadership "
+        "pairings see each partnership, dimension by dimension, across all its pairings, "
+        f"and where that speaks to the peer challenge's elements. Only groups with at least "
+        f"{threshold} replies count; no pairing, rater or comment is named.",
+        size=8.5,
+        muted=True,
+    )
+    if summary.empty:
+        doc.para("No partnership scores can be shown for this cycle.")
+        return
+    rows = [
+        [str(r["dimension_name"]), evidence_sentence(r), "; ".join(r["elements"])]
+        for r in summary.to_dict("records")
+    ]
+    doc.grid(
+        ["Dimension", "Pattern across pairings", "Peer challenge elements"], rows, [32, 92, 50]
+    )
+    doc.para(
+        f"Mapping: {sources_line()}. Tandem's reading, not the sources' words.", size=8, muted=True
+    )
 
 
 def pack_filename(council: str | None, cycle: str | None) -> str:
