@@ -134,7 +134,16 @@ LINE_HEIGHT = 15  # px per line of a wrapped label
 SCALE = alt.Scale(domain=[1, 5], nice=False)
 # Ticks at the scale's points and halfway between them (Vega-Lite's own choice, every 0.2,
 # crowded the axis with 21 labels).
-SCALE_AXIS = alt.Axis(values=[1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5], format="~g")
+SCALE_POINTS = [1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5]
+# Across a plot narrower than 300 px (a phone) only the whole points are numbered, so the
+# numbers stay apart; the halfway ticks and grid lines stay. `width` is the plot's width.
+SCALE_AXIS = alt.Axis(
+    values=SCALE_POINTS,
+    format="~g",
+    labelExpr="width < 300 && datum.value % 1 ? '' : datum.label",
+)
+# Up the Johari scatter (always about 400 px tall): every tick numbered.
+UPRIGHT_SCALE_AXIS = alt.Axis(values=SCALE_POINTS, format="~g")
 WIDTH = 560
 ROW_HEIGHT = 36  # px per row: room for the sources set a little apart on it
 # Labels are never cut short (0: no limit); long ones are wrapped onto lines (`_wrapped_axis`).
@@ -558,7 +567,12 @@ def johari_quadrant(
     x = alt.X(
         "others_mean:Q", scale=SCALE, axis=SCALE_AXIS, title="How everyone else rates them (1–5)"
     )
-    y = alt.Y("self_mean:Q", scale=SCALE, axis=SCALE_AXIS, title="How they rate themselves (1–5)")
+    y = alt.Y(
+        "self_mean:Q",
+        scale=SCALE,
+        axis=UPRIGHT_SCALE_AXIS,
+        title="How they rate themselves (1–5)",
+    )
     quadrant_colours = alt.Scale(domain=present, range=[QUADRANT_STYLE[q][0] for q in present])
     color = alt.Color("quadrant:N", title="Quadrant", scale=quadrant_colours)
     shape = alt.Shape(
@@ -586,7 +600,7 @@ def johari_quadrant(
         x=x, y=y, x2=alt.X2("label_x:Q"), y2=alt.Y2("label_y:Q")
     )
     label_x = alt.X("label_x:Q", scale=SCALE, axis=SCALE_AXIS)
-    label_y = alt.Y("label_y:Q", scale=SCALE, axis=SCALE_AXIS)
+    label_y = alt.Y("label_y:Q", scale=SCALE, axis=UPRIGHT_SCALE_AXIS)
     names = [
         layer
         for side, dx in (("left", -6), ("right", 6))

@@ -213,12 +213,22 @@ def shoot_phone_report(page: Page) -> None:
     page.set_viewport_size({"width": size["width"], "height": 4000})
     wait_for_app(page)
     page.wait_for_timeout(500)
-    panel = page.get_by_role("tabpanel").filter(visible=True)
-    panel.get_by_text("Open strengths", exact=True).first.scroll_into_view_if_needed()
-    top = panel.get_by_text("Open strengths", exact=True).first.bounding_box()
+    # From the councillor's heading, scrolled to the top, to the end of their scatter.
+    heading = page.get_by_role("tabpanel").filter(visible=True).locator("h3").first
+    # (then back a little: the app's bar stays over the top of the page)
+    heading.evaluate(
+        """e => {
+            e.scrollIntoView({block: 'start'});
+            let box = e.parentElement;
+            while (box && box.scrollTop === 0) box = box.parentElement;
+            if (box) box.scrollTop -= 80;
+        }"""
+    )
+    page.wait_for_timeout(300)
+    top = heading.bounding_box()
     scatter = charts.nth(1).bounding_box()
     assert top and scatter
-    y = top["y"] - 60
+    y = max(top["y"] - 8, 0)
     page.screenshot(
         path=str(SCREENSHOTS / "report-phone.png"),
         clip={
