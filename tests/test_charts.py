@@ -204,13 +204,22 @@ def assert_only_input_rows(chart: alt.TopLevelMixin, given: pd.DataFrame) -> Non
     assert blocks, "the chart carries no inline data"
     records = given.to_dict("records")
     for block in blocks:
-        if block and set(block[0]) == {"others_mean", "self_mean", "label", "side"}:
-            # the Johari chart's name labels: only dimension names and coordinates given
-            names = [n for row in block for n in row["label"].split("\n")]
+        if block and set(block[0]) == {
+            "others_mean",
+            "self_mean",
+            "label",
+            "side",
+            "label_x",
+            "label_y",
+        }:
+            # the Johari chart's names: only dimension names, their points and where each
+            # name is written (label_x is a point's score; label_y a height on the chart)
+            names = [row["label"].replace("\n", " ") for row in block]
             assert sorted(names) == sorted(r["dimension_name"] for r in records)
             for row in block:
                 assert any(same(row["others_mean"], r["others_mean"]) for r in records)
                 assert any(same(row["self_mean"], r["self_mean"]) for r in records)
+                assert any(same(row["label_x"], r["others_mean"]) for r in records)
             continue
         assert len(block) <= len(records)
         unused = list(records)
@@ -338,7 +347,7 @@ def test_johari_quadrant_draws_the_engines_boundaries(gaps: pd.DataFrame) -> Non
     chart = charts.johari_quadrant(gaps, "member", threshold=0.5, high=3.5)
     spec = chart.to_dict()
     assert_common(spec, "Johari window")
-    *segments, corners, points, left_names, right_names = layers(spec)
+    *segments, corners, leaders, points, _, left_names, _, right_names = layers(spec)
     ends = [tuple(s["encoding"][c]["datum"] for c in ("x", "y", "x2", "y2")) for s in segments]
     assert ends == [
         (1.0, 1.0, 5.0, 5.0),  # agreement
@@ -357,6 +366,10 @@ def test_johari_quadrant_draws_the_engines_boundaries(gaps: pd.DataFrame) -> Non
     for names in (left_names, right_names):
         assert names["mark"]["type"] == "text" and names["encoding"]["text"]["field"] == "label"
     assert left_names["mark"]["align"] == "right" and right_names["mark"]["align"] == "left"
+    # each name joined to its point by a line from the point to where the name is written
+    assert leaders["mark"]["type"] == "rule"
+    ends = {c: leaders["encoding"][c]["field"] for c in ("x", "y", "x2", "y2")}
+    assert ends == {"x": "others_mean", "y": "self_mean", "x2": "label_x", "y2": "label_y"}
     assert "blind spot: Listening and advice" in spec["description"]
     assert "open strength: Clear roles" in spec["description"]
     assert_only_input_rows(chart, gaps)
@@ -523,23 +536,45 @@ def test_png_of_an_empty_chart_still_renders(dimensions: pd.DataFrame) -> None:
 
 
 def test_johari_names_every_dimension_once_without_printing_over_each_other() -> None:
+    """Six dimensions at one point's height, one alone above: every name written once, each
+    at a height of its own (no two names share a line, whatever the chart's width), inside
+    the band clear of the corners' names, in a column beside its points with no two lines
+    to the points crossing."""
     points = pd.DataFrame(
         {
-            "dimension_name": ["A", "B", "C", "D", "E"],
-            "others_mean": [3.65, 3.85, 4.05, 2.5, 3.5],
-            "self_mean": [3.5, 3.5, 3.5, 4.0, 3.5],
+            "dimension_name": ["A", "B", "Neutrality and boundaries", "D", "E", "F", "G"],
+            "others_mean": [3.65, 3.85, 4.05, 2.5, 3.5, 3.85, 1.0],
+            "self_mean": [3.5, 3.5, 3.5, 4.0, 3.5, 3.5, 1.0],
         }
     )
     labels = charts._johari_labels(points)
-    names = [n for label in labels["label"] for n in label.split("\n")]
-    assert sorted(names) == ["A", "B", "C", "D", "E"]
-    band = labels[labels["self_mean"] == 3.5]
-    # the crowded row: the leftmost named on its left, the rest stacked right of the last
-    assert list(band["side"]) == ["left", "right"]
-    assert band.iloc[0]["label"] == "E" and band.iloc[0]["others_mean"] == 3.5
-    assert band.iloc[1]["label"] == "A\nB\nC" and band.iloc[1]["others_mean"] == 4.05
-    alone = labels[labels["label"] == "D"].iloc[0]
-    assert alone["side"] == "right" and alone["others_mean"] == 2.5
+    assert sorted(labels["label"].str.replace("\n", " ")) == sorted(points["dimension_name"])
+    assert labels.loc[labels["label"] == "Neutrality and\nboundaries"].shape[0] == 1
+    lines = labels["label"].str.count("\n") + 1
+    tops = labels["label_y"] + lines * charts.JOHARI_ROW / 2
+    bottoms = labels["label_y"] - lines * charts.JOHARI_ROW / 2
+    order = labels["label_y"].sort_values(ascending=False).index
+    assert (bottoms[order].to_numpy()[:-1] >= tops[order].to_numpy()[1:] - 1e-9).all()
+    low, high = charts.JOHARI_NAMES_BAND
+    assert (bottoms >= low - 1e-9).all() and (tops <= high + 1e-9).all()
+    # the crowded points (right of the middle): names in one column on their left
+    crowded = labels[labels["self_mean"] == 3.5]
+    assert set(crowded["side"]) == {"left"} and set(crowded["label_x"]) == {3.5}
+    lone = labels[labels["label"] == "G"].iloc[0]  # far left: named on its right
+    assert lone["side"] == "right" and lone["label_x"] == 1.0
+    segments = list(
+        zip(
+            crowded["others_mean"],
+            crowded["self_mean"],
+            crowded["label_x"],
+            crowded["label_y"],
+            strict=True,
+        )
+    )
+    assert not any(charts._crosses(a, b) for i, a in enumerate(segments) for b in segments[i + 1 :])
+    # a sharper test of the crossing rule itself
+    assert charts._crosses((0, 0, 1, 1), (0, 1, 1, 0))
+    assert not charts._crosses((0, 0, 1, 0), (0, 1, 1, 1))
 
 
 def test_equal_scores_are_set_apart_not_hidden(dimensions, mirror_df) -> None:

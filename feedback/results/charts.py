@@ -110,6 +110,10 @@ CHART_CONFIG: dict[str, Any] = {
         "titleLimit": 0,
         "orient": "bottom",
         "direction": "vertical",
+        # Two legends under a chart one above the other, not side by side: side by side
+        # the second ran off a phone's screen (the Change chart's "Cycle"). Vega-Lite's
+        # schema takes this Vega setting only as an expression.
+        "layout": {"expr": "{bottom: {anchor: 'start', direction: 'vertical'}}"},
     },
     "title": {
         "color": TEXT_COLOUR,
@@ -130,7 +134,16 @@ LINE_HEIGHT = 15  # px per line of a wrapped label
 SCALE = alt.Scale(domain=[1, 5], nice=False)
 # Ticks at the scale's points and halfway between them (Vega-Lite's own choice, every 0.2,
 # crowded the axis with 21 labels).
-SCALE_AXIS = alt.Axis(values=[1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5], format="~g")
+SCALE_POINTS = [1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5]
+# Across a plot narrower than 300 px (a phone) only the whole points are numbered, so the
+# numbers stay apart; the halfway ticks and grid lines stay. `width` is the plot's width.
+SCALE_AXIS = alt.Axis(
+    values=SCALE_POINTS,
+    format="~g",
+    labelExpr="width < 300 && datum.value % 1 ? '' : datum.label",
+)
+# Up the Johari scatter (always about 400 px tall): every tick numbered.
+UPRIGHT_SCALE_AXIS = alt.Axis(values=SCALE_POINTS, format="~g")
 WIDTH = 560
 ROW_HEIGHT = 36  # px per row: room for the sources set a little apart on it
 # Labels are never cut short (0: no limit); long ones are wrapped onto lines (`_wrapped_axis`).
@@ -554,7 +567,12 @@ def johari_quadrant(
     x = alt.X(
         "others_mean:Q", scale=SCALE, axis=SCALE_AXIS, title="How everyone else rates them (1–5)"
     )
-    y = alt.Y("self_mean:Q", scale=SCALE, axis=SCALE_AXIS, title="How they rate themselves (1–5)")
+    y = alt.Y(
+        "self_mean:Q",
+        scale=SCALE,
+        axis=UPRIGHT_SCALE_AXIS,
+        title="How they rate themselves (1–5)",
+    )
     quadrant_colours = alt.Scale(domain=present, range=[QUADRANT_STYLE[q][0] for q in present])
     color = alt.Color("quadrant:N", title="Quadrant", scale=quadrant_colours)
     shape = alt.Shape(
@@ -575,23 +593,28 @@ def johari_quadrant(
             alt.Tooltip("quadrant:N", title="Quadrant"),
         ],
     )
+    # Each name on a line of its own height, beside its point's x, joined to its point by
+    # a thin line when set apart from it: names cannot print over each other at any width.
     labels = alt.Chart(_johari_labels(df))
-    # Names on the right of a point, except near the right edge, where they go on its left
-    # so that they stay inside the chart.
+    leaders = labels.mark_rule(color=OKABE_ITO["grey"], strokeWidth=1).encode(
+        x=x, y=y, x2=alt.X2("label_x:Q"), y2=alt.Y2("label_y:Q")
+    )
+    label_x = alt.X("label_x:Q", scale=SCALE, axis=SCALE_AXIS)
+    label_y = alt.Y("label_y:Q", scale=SCALE, axis=UPRIGHT_SCALE_AXIS)
     names = [
-        labels.transform_filter(where)
-        .mark_text(
-            align="right" if left else "left",
-            baseline="top",
-            dx=-10 if left else 10,
-            dy=-7,
-            fontSize=10,
-            lineBreak="\n",
-        )
-        .encode(x=x, y=y, text="label:N")
-        for where, left in (
-            ("datum.side == 'left' || datum.others_mean > 3.9", True),
-            ("datum.side == 'right' && datum.others_mean <= 3.9", False),
+        layer
+        for side, dx in (("left", -6), ("right", 6))
+        for layer in _haloed(
+            labels.transform_filter(f"datum.side == '{side}'")
+            .mark_text(
+                align="right" if side == "left" else "left",
+                baseline="middle",
+                dx=dx,
+                fontSize=JOHARI_FONT_SIZE,
+                lineBreak="\n",
+                lineHeight=JOHARI_LINE,
+            )
+            .encode(x=label_x, y=label_y, text="label:N")
         )
     ]
     one = base.transform_aggregate(rows="count()")  # one row: each line drawn once
@@ -628,7 +651,7 @@ def johari_quadrant(
             text=alt.Text("quadrant:N"),
         )
     )
-    chart = _layer(*lines, corners, points, *names).properties(
+    chart = _layer(*lines, corners, leaders, points, *names).properties(
         title=_title(
             "Johari window: self against everyone else",
             f"Dashed lines: self {threshold:.2f} above or below everyone else; between them, "
@@ -684,35 +707,123 @@ def quadrant_words(
     return found
 
 
-def _johari_labels(df: pd.DataFrame, dx: float = 1.0, dy: float = 0.15) -> pd.DataFrame:
-    """Labels that do not print over each other. Points at about the same height within a
-    label's width form a group: its leftmost point is named on its left, the others stacked
-    on the right of the rightmost point, left to right. A handful of dimensions, so a plain
-    loop. Returns others_mean, self_mean, label and side ("left" or "right")."""
-    groups: list[dict[str, Any]] = []
+# The Johari scatter's names: their size, the height of one line, and the characters a
+# line holds (about 100 px, so that a name fits beside any point at a phone's width).
+JOHARI_FONT_SIZE = 11
+JOHARI_LINE = 13
+JOHARI_CHARS = 16
+# The plot is drawn about 400 px tall (440 asked, fitted to the page) for 4 points of the
+# scale: 0.16 of a point (about 16 px) holds one line of a name with a little space, and
+# names keep between 1.45 and 4.72, clear of the quadrants' names in the corners.
+JOHARI_ROW = 0.16
+JOHARI_GAP = 0.03
+JOHARI_NAMES_BAND = (1.45, 4.72)
+
+
+def _johari_labels(df: pd.DataFrame) -> pd.DataFrame:
+    """Names that cannot print over each other: each dimension's name is wrapped onto lines
+    (JOHARI_CHARS) and given a height of its own on the chart (label_y), as close to its
+    point's height as the names above and below allow — crowded names are spread evenly
+    around their points' mean height, inside JOHARI_NAMES_BAND. A name goes on the left of
+    its point in the right half of the chart (others_mean of 3 or more), else on the right,
+    so it always has room at a phone's width. A handful of dimensions, so a plain loop.
+    Returns others_mean, self_mean, label (lines joined by newlines), side and label_y."""
     ordered = df.sort_values(["self_mean", "others_mean"], ascending=[False, True])
-    for row in ordered.itertuples():
-        for g in groups:
-            if abs(g["y"] - row.self_mean) < dy and abs(g["right"] - row.others_mean) < dx:
-                g["points"].append((row.others_mean, row.dimension_name))
-                g["right"] = max(g["right"], row.others_mean)
+    names = [wrap(str(name), JOHARI_CHARS) for name in ordered["dimension_name"]]
+    heights = [JOHARI_ROW * len(lines) for lines in names]
+    lo, hi = JOHARI_NAMES_BAND
+    # Blocks of names that touch, top to bottom: (members, top). A name that would overlap
+    # the block above joins it; a block is centred on its members' points, inside the band.
+    blocks: list[tuple[list[int], float]] = []
+    for i, wanted in enumerate(ordered["self_mean"]):
+        members, top = [i], min(hi, max(lo + heights[i], float(wanted) + heights[i] / 2))
+        while blocks:
+            above, above_top = blocks[-1]
+            above_bottom = above_top - sum(heights[j] for j in above) - JOHARI_GAP * len(above)
+            if above_bottom >= top:
                 break
-        else:
-            groups.append(
-                {
-                    "y": row.self_mean,
-                    "right": row.others_mean,
-                    "points": [(row.others_mean, row.dimension_name)],
-                }
-            )
-    rows = []
-    for g in groups:
-        points = sorted(g["points"])
-        if len(points) > 1:
-            x, name = points.pop(0)
-            rows.append((x, g["y"], name, "left"))
-        rows.append((points[-1][0], g["y"], "\n".join(n for _, n in points), "right"))
-    return pd.DataFrame(rows, columns=["others_mean", "self_mean", "label", "side"])
+            blocks.pop()
+            members = above + members
+            tall = sum(heights[j] for j in members) + JOHARI_GAP * (len(members) - 1)
+            centre = sum(float(ordered["self_mean"].iloc[j]) for j in members) / len(members)
+            top = min(hi, max(lo + tall, centre + tall / 2))
+        blocks.append((members, top))
+    xs = [float(v) for v in ordered["others_mean"]]
+    ys = [float(v) for v in ordered["self_mean"]]
+    label_x, label_y, sides = list(xs), [0.0] * len(names), [""] * len(names)
+    for members, top in blocks:
+        order = list(members)
+        # Runs of names side by side in the block: those of points right of the middle (3)
+        # on their left, the others on their right; a run's names in one column beside its
+        # points when it has room (left of points all right of 2.6, right of points all left
+        # of 3.4), each joined to its point by a line, no two lines crossing.
+        runs: list[list[int]] = []
+        for j in order:
+            if runs and (xs[runs[-1][0]] >= 3) == (xs[j] >= 3):
+                runs[-1].append(j)
+            else:
+                runs.append([j])
+        start = 0
+        for run in runs:
+            side = "left" if xs[run[0]] >= 3 else "right"
+            anchor = min(xs[j] for j in run) if side == "left" else max(xs[j] for j in run)
+            shared = anchor >= 2.6 if side == "left" else anchor <= 3.4
+            for j in run:
+                sides[j], label_x[j] = side, anchor if shared else xs[j]
+            span = range(start, start + len(run))
+            for _ in range(len(run) ** 2 if shared else 0):  # untangle crossing lines
+                _stack(order, top, heights, label_y)
+                crossing = next(
+                    (
+                        (a, b)
+                        for a in span
+                        for b in span
+                        if a < b
+                        and _crosses(
+                            (xs[order[a]], ys[order[a]], anchor, label_y[order[a]]),
+                            (xs[order[b]], ys[order[b]], anchor, label_y[order[b]]),
+                        )
+                    ),
+                    None,
+                )
+                if crossing is None:
+                    break
+                a, b = crossing
+                order[a], order[b] = order[b], order[a]
+            start += len(run)
+        _stack(order, top, heights, label_y)
+    return pd.DataFrame(
+        {
+            "others_mean": xs,
+            "self_mean": ys,
+            "label": ["\n".join(lines) for lines in names],
+            "side": sides,
+            "label_x": label_x,
+            "label_y": [round(v, 3) for v in label_y],
+        }
+    )
+
+
+def _stack(order: list[int], top: float, heights: list[float], label_y: list[float]) -> None:
+    """Each name's height (label_y) when the names in `order` are stacked down from `top`."""
+    for j in order:
+        label_y[j] = top - heights[j] / 2
+        top -= heights[j] + JOHARI_GAP
+
+
+def _crosses(
+    one: tuple[float, float, float, float], other: tuple[float, float, float, float]
+) -> bool:
+    """Whether two line segments (x1, y1, x2, y2) cross (touching ends do not count)."""
+
+    def turn(ax: float, ay: float, bx: float, by: float, cx: float, cy: float) -> float:
+        return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
+
+    p1, p2, q1, q2 = one[:2], one[2:], other[:2], other[2:]
+    return (
+        turn(*p1, *p2, *q1) * turn(*p1, *p2, *q2) < 0
+        and turn(*q1, *q2, *p1) * turn(*q1, *q2, *p2) < 0
+    )
 
 
 def mirror(data: pd.DataFrame, *, names: dict[str, str] | None = None) -> alt.LayerChart:

@@ -37,16 +37,23 @@ RECORD_TEXT = """(() => {
     };
     const fill = proto.fillText;
     proto.fillText = function (text, x, y) {
-        const w = this.measureText(String(text)).width;
+        const metrics = this.measureText(String(text));
+        const w = metrics.width;
         const align = this.textAlign;
         const left = align === 'center' ? x - w / 2
             : (align === 'right' || align === 'end') ? x - w : x;
+        // The glyphs' box (ascent and descent from the baseline), turned as the canvas is.
+        const top = y - metrics.actualBoundingBoxAscent;
+        const bottom = y + metrics.actualBoundingBoxDescent;
         const m = this.getTransform();
-        const xs = [left, left + w].map(px => m.a * px + m.c * y + m.e);
+        const corners = [[left, top], [left + w, top], [left, bottom], [left + w, bottom]];
+        const xs = corners.map(([px, py]) => m.a * px + m.c * py + m.e);
+        const ys = corners.map(([px, py]) => m.b * px + m.d * py + m.f);
         if (!drawn.has(this.canvas)) drawn.set(this.canvas, []);
         drawn.get(this.canvas).push({
             text: String(text), colour: String(this.fillStyle), alpha: this.globalAlpha,
             left: Math.min(...xs), right: Math.max(...xs), width: this.canvas.width,
+            top: Math.min(...ys), bottom: Math.max(...ys),
         });
         return fill.apply(this, arguments);
     };
@@ -72,11 +79,27 @@ READ_TEXT = """() => [...document.querySelectorAll('.vega-embed')]
             for (let g = t.parentElement; g && g !== svg; g = g.parentElement) {
                 alpha *= Number(getComputedStyle(g).opacity);
             }
+            // A line's box is the font's full height: narrowed to its glyphs (as on a
+            // canvas) by measuring the same text in the same font, unless it is turned.
+            const ctm = t.getCTM();
+            const turned = ctm && Math.abs(ctm.b) > 1e-6;
+            const ruler = document.createElement('canvas').getContext('2d');
+            ruler.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} `
+                + style.fontFamily;
             return lines.map(l => {
                 const r = l.getBoundingClientRect();
+                let top = r.top - box.top, bottom = r.bottom - box.top;
+                const m = ruler.measureText(l.textContent);
+                const font = m.fontBoundingBoxAscent + m.fontBoundingBoxDescent;
+                if (!turned && font > 0 && r.height > 0) {
+                    const scale = r.height / font;
+                    const baseline = bottom - m.fontBoundingBoxDescent * scale;
+                    top = baseline - m.actualBoundingBoxAscent * scale;
+                    bottom = baseline + m.actualBoundingBoxDescent * scale;
+                }
                 return {text: l.textContent, colour: hex(style.fill), alpha,
                         left: r.left - box.left, right: r.right - box.left, width: box.width,
-                        shown: r.width > 0};
+                        top, bottom, shown: r.width > 0};
             });
         });
     })"""
@@ -114,24 +137,38 @@ def report_page(request, served, browser: Browser) -> Iterator[tuple[Page, str]]
 
 
 def check_text(page: Page) -> list[str]:
-    """Every chart's drawn text: whole, inside its canvas, and readable. Returns it all."""
+    """Every chart's drawn text: whole, inside its canvas, readable, and clear of every other
+    text of its chart (no label printed over another). Returns it all."""
     canvases = page.evaluate(READ_TEXT)
     assert canvases and all(canvases), "a visible chart drew no text"
     everything = []
     for texts in canvases:
+        seen: list[dict] = []
         for t in texts:
             if t["colour"].lower() == BACKGROUND:
                 continue  # the halo under a value, in the background's colour
             number = t["text"].replace("−", "").replace("+", "").replace(".", "").isdigit()
             if number and t["alpha"] == 0:
                 continue  # a tick of a number scale Vega thinned out: the others stand
+            if not t["text"].strip():
+                continue  # nothing drawn
             everything.append(t["text"])
+            for other in seen:
+                assert not overlapping(t, other), f"printed over each other: {t}, {other}"
+            seen.append(t)
             assert "…" not in t["text"], f"cut short: {t['text']!r}"
             assert t["left"] >= -2 and t["right"] <= t["width"] + 2, f"off the chart: {t}"
             assert t["colour"].startswith("#"), t
             assert abs(t["alpha"] - 1) < 1e-6, t
             assert contrast(t["colour"], BACKGROUND) >= 4.5, t
     return everything
+
+
+def overlapping(a: dict, b: dict, slack: float = 0.5) -> bool:
+    """Whether two drawn texts' boxes share more than `slack` px both across and down."""
+    across = min(a["right"], b["right"]) - max(a["left"], b["left"])
+    down = min(a["bottom"], b["bottom"]) - max(a["top"], b["top"])
+    return across > slack and down > slack
 
 
 def test_report_charts_draw_every_label_whole(report_page: tuple[Page, str]) -> None:
@@ -145,21 +182,65 @@ def test_report_charts_draw_every_label_whole(report_page: tuple[Page, str]) -> 
     assert any(len(t) == 3 and t[1] == "." and t.replace(".", "").isdigit() for t in scores)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     shoot(page, f"report-scores-{size}")
-    for tab in ("Gaps", "Mirror"):
+    for tab in ("Gaps", "Items", "Mirror", "Change"):
         page.get_by_role("tab", name=tab).click()
         drawn_charts(page, at_least=1)
         page.wait_for_timeout(500)
         check_text(page)
         if tab == "Gaps":  # the Johari window in words first, the scatter behind a click
-            panel = page.get_by_role("tabpanel")
+            panel = page.get_by_role("tabpanel").filter(visible=True)
             for heading in ("Open strengths", "Blind spots", "Hidden strengths"):
                 assert panel.get_by_text(heading, exact=True).first.is_visible()
-            panel.get_by_text("The same as a Johari window").first.click()
-            drawn_charts(page, at_least=2)
+            scatters = panel.get_by_text("The same as a Johari window")
+            assert scatters.count() == 3  # the councillor, the officer, the pair
+            for i in range(scatters.count()):
+                scatters.nth(i).click()
+            drawn_charts(page, at_least=6)
             page.wait_for_timeout(500)
-            check_text(page)
+            check_text(page)  # the scatters' names not printed over each other
+            if size == "390x844":
+                shoot_phone_report(page)
         shoot(page, f"report-{tab.lower()}-{size}")
     assert_no_raw_errors(page)
+
+
+def shoot_phone_report(page: Page) -> None:
+    """test-artifacts/screenshots/report-phone.png: the councillor's gaps on a phone, from
+    the 2×2 in words to the Johari scatter under it (`make screenshots` copies it to docs/)."""
+    size = page.viewport_size
+    assert size
+    charts = page.locator(".vega-embed").filter(visible=True)
+    page.set_viewport_size({"width": size["width"], "height": 4000})
+    wait_for_app(page)
+    page.wait_for_timeout(500)
+    # From the councillor's heading, scrolled to the top, to the end of their scatter.
+    heading = page.get_by_role("tabpanel").filter(visible=True).locator("h3").first
+    # (then back a little: the app's bar stays over the top of the page)
+    heading.evaluate(
+        """e => {
+            e.scrollIntoView({block: 'start'});
+            let box = e.parentElement;
+            while (box && box.scrollTop === 0) box = box.parentElement;
+            if (box) box.scrollTop -= 80;
+        }"""
+    )
+    page.wait_for_timeout(300)
+    top = heading.bounding_box()
+    scatter = charts.nth(1).bounding_box()
+    assert top and scatter
+    y = max(top["y"] - 8, 0)
+    page.screenshot(
+        path=str(SCREENSHOTS / "report-phone.png"),
+        clip={
+            "x": 0,
+            "y": y,
+            "width": size["width"],
+            "height": scatter["y"] + scatter["height"] - y + 8,
+        },
+        animations="disabled",
+    )
+    page.set_viewport_size(size)
+    wait_for_app(page)
 
 
 def shoot(page: Page, name: str) -> None:
