@@ -67,6 +67,20 @@ class CycleStatus(StrEnum):
     published = "published"
 
 
+class CycleKind(StrEnum):
+    """A full cycle asks the whole framework; a 90-day pulse follows a published full cycle
+    and asks only the pairing's plan focus dimensions and the mirror (partnership) items."""
+
+    full = "full"
+    pulse = "pulse"
+
+
+CYCLE_KIND_LABELS: dict[str, str] = {
+    CycleKind.full: "Full cycle",
+    CycleKind.pulse: "90-day pulse",
+}
+
+
 class Target(StrEnum):
     member = "member"
     officer = "officer"

@@ -16,9 +16,10 @@ from sqlmodel import Session, col
 
 from core.errors import NotFound
 from core.models import Council
-from core.vocabulary import GROUP_LABELS, TOP_KINDS, ResponseStatus
+from core.vocabulary import GROUP_LABELS, TOP_KINDS, CycleKind, ResponseStatus
 from feedback.models import (
     Cycle,
+    CyclePairing,
     FrameworkVersion,
     Invitation,
     Item,
@@ -231,6 +232,29 @@ def _open_answer_sections(
     ]
 
 
+def _pulse_notice(
+    session: Session, c: Computed, pairing_id: int, previous: Cycle | None
+) -> list[str]:
+    """What a 90-day pulse asked and what its change is against: like with like, the same
+    dimensions and questions only (none for a full cycle)."""
+    if c.cycle.kind != CycleKind.pulse:
+        return []
+    place = session.get(CyclePairing, (stored_id(c.cycle), int(pairing_id)))
+    focus = set(place.focus_dimensions or []) if place is not None else set()
+    names = c.dims.loc[c.dims["dimension_code"].isin(focus), "dimension_name"].tolist()
+    asked = ", ".join(names) if names else "none"
+    against = (
+        f"Change is shown against '{previous.name}' for those dimensions and questions only "
+        "(like with like); everything else in that cycle's report was not asked again."
+        if previous is not None
+        else "There is no full cycle to compare it with."
+    )
+    return [
+        f"This is a 90-day pulse: it asked only the plan's focus dimensions ({asked}) and "
+        f"the questions about the partnership in every dimension. {against}"
+    ]
+
+
 def _framework_version(session: Session, cycle: Cycle | None) -> str | None:
     version = session.get(FrameworkVersion, cycle.framework_version_id) if cycle else None
     return version.version if version is not None else None
@@ -292,6 +316,7 @@ def pairing_report_from(
 
     dimensions = _pick(dims, "dimensions")
     meta["previous_cycle_name"], change = change_since(session, previous, pairing_id, dimensions)
+    pulse = _pulse_notice(session, c, pairing_id, previous)
 
     com = shown_texts(c.comments[c.comments["pairing_id"] == pairing_id], groups)
     comments: dict[str, list[str]] = {}
@@ -319,7 +344,7 @@ def pairing_report_from(
         findings=report_findings(gaps, mirror, str(p["member_name"]), str(p["officer_name"])),
         matters_most=_pick(matters_most_table(c, pairing_id, groups), "matters_most"),
         comments=comments,
-        notices=_notices(c, groups, hidden),
+        notices=pulse + _notices(c, groups, hidden),
         open_answers=_open_answer_sections(c, p, groups),
     )
 
