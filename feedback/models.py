@@ -167,9 +167,7 @@ class Cycle(SQLModel, table=True):
     kind: str = Field(
         default=CycleKind.full.value, max_length=10, sa_column_kwargs={"server_default": "full"}
     )
-    follows_cycle_id: int | None = Field(
-        default=None, foreign_key="cycle.id", ondelete="RESTRICT"
-    )
+    follows_cycle_id: int | None = Field(default=None, foreign_key="cycle.id", ondelete="RESTRICT")
 
 
 class CyclePairing(SQLModel, table=True):
@@ -179,9 +177,7 @@ class CyclePairing(SQLModel, table=True):
     pairing_id: int = Field(foreign_key="pairing.id", ondelete="CASCADE", primary_key=True)
     # A pulse only (migration 0016): the dimension codes of the pairing's plan goals, asked
     # in full beside the mirror items. NULL in a full cycle: the whole framework is asked.
-    focus_dimensions: list[str] | None = Field(
-        default=None, sa_column=Column(JSON, nullable=True)
-    )
+    focus_dimensions: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Invitation(SQLModel, table=True):

@@ -36,6 +36,7 @@ from planning.plans import (
     update_action,
     update_goal,
 )
+from planning.pulse import pulse_heading, pulse_lines, pulse_result
 from planning.suggestions import (
     accept_suggestion,
     carried_summary,
@@ -170,6 +171,7 @@ with unit_of_work() as session:
     view = read_plan(session, actor, plan_id)
     history = plan_history(session, actor, plan_id)
     carried = carried_summary(session, actor, plan_id)
+    pulsed = pulse_result(session, actor, plan_id)
 opened = st.session_state.setdefault(opened_key(plan_id), view.revision)
 
 if conflict := st.session_state.pop(CONFLICT, None):
@@ -436,6 +438,15 @@ with st.form("new_goal", clear_on_submit=True):
 # --- check-ins --------------------------------------------------------------------------
 
 st.subheader("Check-ins")
+if pulsed is not None:
+    # The 90-day pulse beside each focus goal: its published change since the full cycle.
+    with st.container(border=True, key="pulse_result"):
+        show(pulse_heading(pulsed), kind="h4")
+        for goal in view.goals:
+            show("<b>{}</b> — {}", goal.title, goal.dimension_name)
+            show_html(
+                bullets(pulse_lines(pulsed, goal.dimension, view.member_name, view.officer_name))
+            )
 if view.check_ins:
     action_text = {a.id: a.description for g in view.goals for a in g.actions}
     st.dataframe(

@@ -297,4 +297,3 @@ def pulse_heading(result: PulseResult) -> str:
         f"90-day pulse: {result.cycle_name}{when}. Change since {result.follows_name}, for the "
         "same dimensions and questions only (like with like)."
     )
-
