@@ -167,7 +167,9 @@ class Cycle(SQLModel, table=True):
     kind: str = Field(
         default=CycleKind.full.value, max_length=10, sa_column_kwargs={"server_default": "full"}
     )
-    follows_cycle_id: int | None = Field(default=None, foreign_key="cycle.id", ondelete="RESTRICT")
+    # No ON DELETE (NO ACTION): a full cycle a pulse follows cannot be deleted from under it
+    # (an ON DELETE added by ALTER TABLE is not read back on SQLite).
+    follows_cycle_id: int | None = Field(default=None, foreign_key="cycle.id")
 
 
 class CyclePairing(SQLModel, table=True):

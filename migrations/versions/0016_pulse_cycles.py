@@ -30,8 +30,7 @@ def upgrade() -> None:
             f"CONSTRAINT ck_cycle_kind CHECK ({KIND_CHECK})"
         )
         op.execute(
-            "ALTER TABLE cycle ADD COLUMN follows_cycle_id INTEGER "
-            "REFERENCES cycle (id) ON DELETE RESTRICT"
+            "ALTER TABLE cycle ADD COLUMN follows_cycle_id INTEGER REFERENCES cycle (id)"
         )
     else:
         op.add_column(
@@ -46,7 +45,6 @@ def upgrade() -> None:
             "cycle",
             ["follows_cycle_id"],
             ["id"],
-            ondelete="RESTRICT",
         )
     op.add_column("cyclepairing", sa.Column("focus_dimensions", sa.JSON(), nullable=True))
 
