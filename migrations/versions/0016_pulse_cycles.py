@@ -51,9 +51,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
+        # SQLite 3.35 and later drops a column in place, its own CHECK and REFERENCES with it.
         op.execute("ALTER TABLE cyclepairing DROP COLUMN focus_dimensions")
-        # A column with a constraint cannot be dropped in place on SQLite; the table would
-        # have to be rebuilt (and cascade): left in place, harmless to older code.
+        op.execute("ALTER TABLE cycle DROP COLUMN follows_cycle_id")
+        op.execute("ALTER TABLE cycle DROP COLUMN kind")
         return
     op.drop_column("cyclepairing", "focus_dimensions")
     op.drop_constraint("cycle_follows_cycle_id_fkey", "cycle", type_="foreignkey")
