@@ -15,7 +15,7 @@ from datetime import date, timedelta
 import pytest
 import streamlit as st
 from cycle_builder import Built, build_cycle
-from shown import alerts
+from shown import alerts, html_texts
 from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 from streamlit.testing.v1 import AppTest
@@ -507,3 +507,28 @@ def test_the_cycles_page_says_why_there_can_be_no_pulse(sqlite_engine, cycles_pa
     assert not [b for b in at.button if b.key == "confirm_pulse_yes"]
     with Session(sqlite_engine) as s:
         assert s.exec(select(func.count()).select_from(Cycle)).one() == 1
+
+
+# --- the plan page -------------------------------------------------------------------------------
+
+
+def test_the_plan_page_shows_the_pulse_beside_each_goal(sqlite_url, monkeypatch) -> None:
+    engine = make_engine(sqlite_url)
+    built = full_cycle_with_plan(engine)
+    pulse_id = run_pulse(engine, built, PULSE_VALUES)
+    with session_scope(engine) as s, pytest.raises(Invalid, match="has no plan of its own"):
+        create_plan(s, ALICE, built.pairing_ids[0], pulse_id)
+    engine.dispose()
+    st.cache_resource.clear()
+    monkeypatch.setenv("TANDEM_DATABASE_URL", sqlite_url)
+    at = AppTest.from_file("../app.py", default_timeout=60).run()
+    at.switch_page("pages/plan.py").run()
+    assert not at.exception
+    # A pulse has no plan of its own: only the full cycle is offered.
+    options = at.selectbox(key="plan_cycle").options
+    assert options and not any("pulse" in o for o in options), options
+    page = " ".join(html_texts(at))
+    assert f"90-day pulse: 90-day pulse after {FULL}" in page
+    assert "Ask for advice before key decisions" in page
+    assert "everyone else 2.0 → 4.0 (+2.0 since Adolygiad 2027)" in page
+    st.cache_resource.clear()
