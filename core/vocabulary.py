@@ -80,6 +80,13 @@ CYCLE_KIND_LABELS: dict[str, str] = {
     CycleKind.pulse: "90-day pulse",
 }
 
+# Why a 90-day pulse's figure (and its change since the full cycle) is left out: the people
+# behind it and behind the full cycle's figure differ, but by too few (publication.py).
+PULSE_WITHHELD = (
+    "Not shown: fewer than {threshold} people differ between those who answered the full "
+    "review and this pulse, so a figure could reveal one person's answers."
+)
+
 
 class Target(StrEnum):
     member = "member"

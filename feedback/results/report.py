@@ -16,7 +16,13 @@ from sqlmodel import Session, col
 
 from core.errors import NotFound
 from core.models import Council
-from core.vocabulary import GROUP_LABELS, TOP_KINDS, CycleKind, ResponseStatus
+from core.vocabulary import (
+    GROUP_LABELS,
+    PULSE_WITHHELD,
+    TOP_KINDS,
+    CycleKind,
+    ResponseStatus,
+)
 from feedback.models import (
     Cycle,
     CyclePairing,
@@ -75,9 +81,11 @@ def compute_cycle(
     cycle: Cycle,
     pairing_id: int | None = None,
     cutoffs: dict[int, datetime] | None = None,
+    withheld: frozenset[int] = frozenset(),
 ) -> Computed:
-    """The engine's figures for a cycle (or one pairing of it), by the cut-offs."""
-    return compute(load(session, cycle, pairing_id, cutoffs))
+    """The engine's figures for a cycle (or one pairing of it), by the cut-offs, with the
+    `withheld` item cells left out (engine.compute)."""
+    return compute(load(session, cycle, pairing_id, cutoffs), withheld)
 
 
 def change_since(
@@ -117,6 +125,13 @@ def _notices(c: Computed, groups: pd.DataFrame, hidden: pd.DataFrame) -> list[st
                 "and comments are left out everywhere, including 'everyone else')."
             )
     not_shown = set(groups.loc[~groups["shown"], "group"])
+    withheld = c.withheld_cells
+    held = set(withheld.loc[withheld["pairing_id"].isin(groups["pairing_id"]), "group"])
+    for group in [g for g in GROUP_ORDER if g in held - not_shown]:
+        notices.append(
+            f"{GROUP_LABELS[group]}: "
+            + PULSE_WITHHELD.format(threshold=max(c.threshold, c.withheld_threshold))
+        )
     for group in [g for g in GROUP_ORDER if g in set(hidden["group"]) - not_shown]:
         notices.append(
             f"{GROUP_LABELS[group]}: some questions were answered by fewer than {c.threshold} "
