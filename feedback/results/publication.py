@@ -396,19 +396,22 @@ def _apart_from_related(
                 for r in v
             },
         )
-        more: set[int] = set()
+        # The smallest figures first (a group's item, its dimension, then "everyone else"):
+        # withholding a group's cell changes "everyone else", which may then be far enough.
+        more: list[set[int]] = [set(), set(), set(), set()]
         for pid in ids:
             for key, now in _figure_people(cells.get(pid, {}), people).items():
                 for k, figures in before.get(pid, ()):
                     differ = len(now ^ figures.get(key, set()))
                     if 0 < differ < max(cycle.anonymity_threshold, k):
-                        more |= _cells_behind(c, pid, key)
+                        tier = (key.startswith("dim|")) + 2 * key.endswith("|others")
+                        more[tier] |= _cells_behind(c, pid, key) - withheld
                         break
-        more -= withheld
-        if not more:
+        first = next((tier for tier in more if tier), set())
+        if not first:
             c.withheld_threshold = asked
             return c
-        withheld |= more
+        withheld |= first
         c = compute_cycle(session, cycle, pairing_id, withheld=frozenset(withheld))
 
 
