@@ -224,9 +224,12 @@ def test_three_of_the_same_four_officers_show_no_officer_figure_on_any_route(
     ):
         assert differences(before, now, threshold) == []
     assert WHY in " ".join(served_json["notices"])
-    # No officers' figure reaches the overview (its heatmap and spread are built from the
-    # same withheld cells).
-    assert "officers" not in json.dumps(overview.get("distribution", []))
+    # No officers' answer reaches the overview: its spread of ratings (built from the same
+    # withheld cells) has none of their 3s, which nobody else gave in the pulse.
+    assert (
+        overview["distribution"]
+        and sum(int(r["count"]) for r in overview["distribution"] if float(r["rating"]) == 3) == 0
+    )
     # The files: the officers' pulse figure would be 3.0 (3.00), a value nothing else in
     # the pulse has; the reason is given instead.
     for text in (pdf, pack, deck):
