@@ -10,6 +10,8 @@ report, PDF, CLI and JSON, council overview and presentation — goes through ON
 `_serve`, which holds each pairing against every earlier snapshot of it (editions and
 earlier staff reads alike; the rules are set out above `_serve`). Nobody can therefore
 recover a late, withdrawn or erased reply by comparing any two things they were shown.
+A 90-day pulse is also compared by PERSON with what was shown of the full cycle it follows
+(`_apart_from_related`, inside `_serve`), since its replies are new but its raters are not.
 
 "Change since last cycle" compares with the previous cycle's latest published edition (its
 dimension table), never with figures computed live: a previous cycle that was never
