@@ -86,6 +86,11 @@ PULSE_WITHHELD = (
     "Not shown: fewer than {threshold} people differ between those who answered the full "
     "review and this pulse, so a figure could reveal one person's answers."
 )
+# The same, said in a full cycle republished after its pulse.
+FULL_WITHHELD = (
+    "Not shown: fewer than {threshold} people differ between those who answered this "
+    "review and its 90-day pulse, so a figure could reveal one person's answers."
+)
 
 
 class Target(StrEnum):

@@ -60,15 +60,16 @@ def answer(
     values: dict[str, int],
     person: dict[int, int] | None = None,
     skip: frozenset[int] = frozenset(),
+    only: frozenset[int] | None = None,
 ) -> None:
     """Every invited rater answers every question put to them with their group's value
-    (or their own, in `person`), but those in `skip`."""
+    (or their own, in `person`), but those in `skip` (or not in `only`)."""
     for inv in s.exec(
         select(Invitation).where(
             Invitation.cycle_id == cycle_id, Invitation.pairing_id == pairing_id
         )
     ).all():
-        if inv.rater_id in skip:
+        if inv.rater_id in skip or (only is not None and inv.rater_id not in only):
             continue
         value = (person or {}).get(inv.rater_id, values[inv.rater_group])
         save_answers(s, inv.id, {i.id: value for i in items_for_invitation(s, inv)})
@@ -107,12 +108,12 @@ def pulse(
     new_officers: int = 0,
 ) -> int:
     """A published pulse for the leader's pairing: the same raters (and `new_officers`
-    more), all answering but those in `skip`."""
+    more, built.people["n0"]…), all answering but those in `skip`."""
     pid = built.pairing_ids[0]
     with session_scope(engine) as s:
         pulse_id = start_pulse(s, ALICE, built.cycle_id).id
         for i in range(new_officers):
-            newcomer = add_person(
+            built.people[f"n{i}"] = newcomer = add_person(
                 s,
                 SYSTEM,
                 built.council_id,
@@ -275,3 +276,42 @@ def test_new_raters_in_the_pulse_count_as_people_who_differ(
     assert any(n.startswith("Other officers: Not shown") for n in report.notices) is not shown
     if shown:
         assert set(officers["n"]) == {4 + newcomers}
+
+
+def test_a_full_cycle_republished_after_its_pulse_is_held_to_the_same_rule(
+    sqlite_engine: Engine,
+) -> None:
+    """The pulse had the four officers and three newcomers (shown: three apart). Two of the
+    newcomers and somebody else then answer the full cycle late: three more than its first
+    edition (so its own hold-back lets them in), but only two people apart from the
+    pulse's officers: the republished full cycle must not show that officers' figure."""
+    built = full_cycle(sqlite_engine)
+    pid = built.pairing_ids[0]
+    pulse_id = pulse(sqlite_engine, built, new_officers=3)
+    with session_scope(sqlite_engine) as s:
+        shown = read_pairing_report(s, ALICE, pulse_id, pid).dimensions
+        assert set(shown.loc[shown["source"] == "officers", "n"]) == {7}
+        other = add_person(
+            s, SYSTEM, built.council_id, "Late Officer", "late@llanfair.example.gov.uk", "officer"
+        ).id
+        set_cycle_status(s, SYSTEM, built.cycle_id, "closed")
+        set_cycle_status(s, SYSTEM, built.cycle_id, "open")
+        late = frozenset({built.people["n0"], built.people["n1"], other})
+        for person in late:
+            nominate_rater(s, ALICE, built.cycle_id, pid, person, "officers")
+    with session_scope(sqlite_engine) as s:
+        answer(s, built.cycle_id, pid, FULL_VALUES, only=late)
+        set_cycle_status(s, SYSTEM, built.cycle_id, "closed")
+        set_cycle_status(s, SYSTEM, built.cycle_id, "published")
+    with session_scope(sqlite_engine) as s:
+        report = read_pairing_report(s, leader_of(s, built), built.cycle_id, pid)
+    assert report.meta["edition"] == 2
+    officers = report.dimensions[report.dimensions["source"] == "officers"]
+    # What the pulse asked the officers (the focus dimension) is withheld; what it did not
+    # ask has nothing to be set against and shows all seven.
+    assert FOCUS not in set(officers["dimension_code"])
+    assert not officers.empty and set(officers["n"]) == {7}
+    assert any(
+        n.startswith("Other officers: Not shown") and "its 90-day pulse" in n
+        for n in report.notices
+    )

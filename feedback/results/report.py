@@ -17,6 +17,7 @@ from sqlmodel import Session, col
 from core.errors import NotFound
 from core.models import Council
 from core.vocabulary import (
+    FULL_WITHHELD,
     GROUP_LABELS,
     PULSE_WITHHELD,
     TOP_KINDS,
@@ -130,7 +131,9 @@ def _notices(c: Computed, groups: pd.DataFrame, hidden: pd.DataFrame) -> list[st
     for group in [g for g in GROUP_ORDER if g in held - not_shown]:
         notices.append(
             f"{GROUP_LABELS[group]}: "
-            + PULSE_WITHHELD.format(threshold=max(c.threshold, c.withheld_threshold))
+            + (PULSE_WITHHELD if c.cycle.kind == CycleKind.pulse else FULL_WITHHELD).format(
+                threshold=max(c.threshold, c.withheld_threshold)
+            )
         )
     for group in [g for g in GROUP_ORDER if g in set(hidden["group"]) - not_shown]:
         notices.append(
