@@ -1,6 +1,7 @@
-"""`tandem cycle create|show|set|open|close|reopen|publish|unpublish|wording`, `tandem tracking`,
-`tandem pairing create|add|list` and `tandem withdraw`: running a feedback round — the same
-functions as the Cycles and Pairings pages, acting as the system (recorded in the audit log)."""
+"""`tandem cycle create|show|set|open|close|reopen|publish|pulse|unpublish|wording`,
+`tandem tracking`, `tandem pairing create|add|list` and `tandem withdraw`: running a feedback
+round — the same functions as the Cycles and Pairings pages, acting as the system (recorded
+in the audit log)."""
 
 from __future__ import annotations
 
@@ -371,6 +372,61 @@ def register(app: typer.Typer) -> None:
         )
         _status(cycle, CycleStatus.published, "results published as a new edition")
         _tell_principals(cycle)
+
+    @cycle_app.command("pulse")
+    @friendly
+    def cycle_pulse(
+        cycle: str = typer.Argument(..., help="The published full cycle the pulse follows."),
+        pairing: int | None = typer.Option(
+            None, "--pairing", help="Only this pairing (its id); default every pairing with a plan."
+        ),
+        name: str | None = typer.Option(None, "--name", help="Default '90-day pulse after …'."),
+        opens: str | None = typer.Option(
+            None, "--opens", help="YYYY-MM-DD; default 90 days after the results were published."
+        ),
+        closes: str | None = typer.Option(
+            None, "--closes", help="YYYY-MM-DD; default two weeks after it opens."
+        ),
+        yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    ) -> None:
+        """Start a 90-day pulse after a published full cycle: a draft cycle asking each
+        pairing only its plan's focus dimensions and the partnership (mirror) questions, of
+        the same raters, under the same anonymity rules. Change the raters or dates, then
+        open it like any cycle."""
+        from feedback.setup.cycles import find_cycle
+        from planning.pulse import plan_pulse, start_pulse
+
+        opens_on, closes_on = _day(opens, "--opens"), _day(closes, "--closes")
+        engine()
+        with unit_of_work() as session:
+            full = find_cycle(session, cycle)
+            assert full.id is not None
+            draft = plan_pulse(session, SYSTEM, full.id, pairing)
+        confirm(
+            yes,
+            f"Start a 90-day pulse after '{full.name}' for "
+            + ", ".join(label for _p, label, _f in draft.pairings)
+            + "?",
+        )
+        with unit_of_work() as session:
+            pulse = start_pulse(
+                session,
+                SYSTEM,
+                full.id,
+                pairing,
+                name=name,
+                opens_on=opens_on,
+                closes_on=closes_on,
+            )
+            echo(
+                f"Created pulse {pulse.id} '{pulse.name}' (a draft, {uk_date(pulse.opens_on)} "
+                f"to {uk_date(pulse.closes_on)}, anonymity threshold "
+                f"{pulse.anonymity_threshold}), following '{full.name}'."
+            )
+            for _pid, label, focus in draft.pairings:
+                echo(f"  {label}: asks {', '.join(focus)} and the partnership questions.")
+        for why in draft.skipped:
+            echo(f"Left out: {why}")
 
     @cycle_app.command("unpublish")
     @friendly

@@ -181,12 +181,14 @@ def register_plan(app: typer.Typer) -> None:
         check-ins."""
         from planning.calendar import plan_flags
         from planning.plans import agreement_words, read_plan
+        from planning.pulse import pulse_heading, pulse_lines, pulse_result
 
         with unit_of_work() as session:
             plan = _plan(session, cycle, pairing)
             assert plan.id is not None
             view = read_plan(session, SYSTEM, plan.id)
             flags = plan_flags(session, view.council_id, view.goals)
+            pulsed = pulse_result(session, SYSTEM, plan.id)
         echo(
             f"Plan {view.plan_id}: {pairing_label(view.member_name, view.officer_name)}, "
             f"{view.cycle_name}. Revision {view.revision}, {view.status}; last changed "
@@ -217,6 +219,12 @@ def register_plan(app: typer.Typer) -> None:
             change = f" {c.status_from} → {c.status_to}" if c.status_to else ""
             about = f" (action {c.action_id})" if c.action_id else ""
             echo(f"  {uk_date(c.held_on)}{about}{change} {c.note} — {c.recorded_by}")
+        if pulsed is not None:
+            echo(f"\n{pulse_heading(pulsed)}")
+            for g in view.goals:
+                echo(f"  Goal {g.id}: {g.title} — {g.dimension_name}")
+                for line in pulse_lines(pulsed, g.dimension, view.member_name, view.officer_name):
+                    echo(f"    {line}")
 
     @plan_app.command("history")
     @friendly

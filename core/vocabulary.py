@@ -85,6 +85,32 @@ LANGUAGE_LABELS: dict[str, str] = {
 COMMENT_LANGUAGE_LABELS: dict[str, str] = {Language.en: "English", Language.cy: "Cymraeg"}
 
 
+class CycleKind(StrEnum):
+    """A full cycle asks the whole framework; a 90-day pulse follows a published full cycle
+    and asks only the pairing's plan focus dimensions and the mirror (partnership) items."""
+
+    full = "full"
+    pulse = "pulse"
+
+
+CYCLE_KIND_LABELS: dict[str, str] = {
+    CycleKind.full: "Full cycle",
+    CycleKind.pulse: "90-day pulse",
+}
+
+# Why a 90-day pulse's figure (and its change since the full cycle) is left out: the people
+# behind it and behind the full cycle's figure differ, but by too few (publication.py).
+PULSE_WITHHELD = (
+    "Not shown: fewer than {threshold} people differ between those who answered the full "
+    "review and this pulse, so a figure could reveal one person's answers."
+)
+# The same, said in a full cycle republished after its pulse.
+FULL_WITHHELD = (
+    "Not shown: fewer than {threshold} people differ between those who answered this "
+    "review and its 90-day pulse, so a figure could reveal one person's answers."
+)
+
+
 class Target(StrEnum):
     member = "member"
     officer = "officer"

@@ -16,6 +16,7 @@ from sqlmodel import Field, SQLModel
 
 from core.models import allowed_values, utcnow
 from core.vocabulary import (
+    CycleKind,
     CycleStatus,
     InvitationStatus,
     Language,
@@ -139,6 +140,7 @@ class Cycle(SQLModel, table=True):
         CheckConstraint("anonymity_threshold >= 2", name="ck_cycle_threshold_min"),
         CheckConstraint(allowed_values("status", CycleStatus), name="ck_cycle_status"),
         CheckConstraint("closes_on >= opens_on", name="ck_cycle_dates"),
+        CheckConstraint(allowed_values("kind", CycleKind), name="ck_cycle_kind"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -165,6 +167,14 @@ class Cycle(SQLModel, table=True):
     # Each publication is frozen as a snapshot; republishing adds one, never rewrites one.
     published_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    # A 90-day pulse (migration 0016) follows one published full cycle: its report shows
+    # change against that cycle only. Full cycles follow nothing.
+    kind: str = Field(
+        default=CycleKind.full.value, max_length=10, sa_column_kwargs={"server_default": "full"}
+    )
+    # No ON DELETE (NO ACTION): a full cycle a pulse follows cannot be deleted from under it
+    # (an ON DELETE added by ALTER TABLE is not read back on SQLite).
+    follows_cycle_id: int | None = Field(default=None, foreign_key="cycle.id")
 
 
 class CyclePairing(SQLModel, table=True):
@@ -172,6 +182,9 @@ class CyclePairing(SQLModel, table=True):
 
     cycle_id: int = Field(foreign_key="cycle.id", ondelete="CASCADE", primary_key=True)
     pairing_id: int = Field(foreign_key="pairing.id", ondelete="CASCADE", primary_key=True)
+    # A pulse only (migration 0016): the dimension codes of the pairing's plan goals, asked
+    # in full beside the mirror items. NULL in a full cycle: the whole framework is asked.
+    focus_dimensions: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Invitation(SQLModel, table=True):

@@ -20,7 +20,7 @@ from core.formats import DATE_INPUT, uk_date
 from core.mail import SendReport, SmtpSettings
 from core.roles import Actor
 from core.settings import load_settings
-from core.vocabulary import GROUP_LABELS, LANGUAGE_LABELS, CycleStatus
+from core.vocabulary import GROUP_LABELS, LANGUAGE_LABELS, CycleKind, CycleStatus
 from feedback.collection.invitations import (
     PLACEHOLDERS,
     issue_links,
@@ -55,6 +55,7 @@ from feedback.setup.cycles import (
     update_cycle,
 )
 from feedback.setup.people import list_councils, list_pairings, list_people, pairing_label
+from planning.pulse import plan_pulse, start_pulse
 from ui import confirm, cycle_messages
 from ui.errors import show_error
 from ui.notices import flash
@@ -195,6 +196,62 @@ def ask_move(cycle_id: int, seen: str, target: str, name: str, council: str) -> 
     )
 
 
+# --- a 90-day pulse -----------------------------------------------------------------------
+
+PULSE_QUESTION = (
+    "Start a 90-day pulse after <b>{}</b> ({})? It is created as a draft asking each pairing "
+    "below only its plan's focus dimensions and the partnership questions, of the same "
+    "raters, under the same anonymity threshold. You can change its dates and raters before "
+    "you open it."
+)
+PULSE_COLUMNS = {
+    "pairing": "Pairing",
+    "focus": st.column_config.TextColumn("Focus dimensions asked", width="large"),
+}
+
+
+def ask_pulse(cycle_id: int, seen: str, name: str, council: str) -> None:
+    """The click on "Start a 90-day pulse": refused at once when there can be none (not
+    published, no plan with focus dimensions), else asked once, naming the cycle."""
+    try:
+        with unit_of_work() as session:
+            draft = plan_pulse(session, confirm.acting(), cycle_id)
+    except TandemError as exc:
+        confirm.cancel("pulse")
+        confirm.fail("pulse", exc)
+        return
+    table = pd.DataFrame(
+        [{"pairing": label, "focus": ", ".join(focus)} for _p, label, focus in draft.pairings],
+        columns=list(PULSE_COLUMNS),
+    )
+    caption = (
+        f"Opens {uk_date(draft.opens_on)} and closes {uk_date(draft.closes_on)} (about 90 "
+        "days after the results were published, for two weeks)."
+        + (" Left out: " + " ".join(draft.skipped) if draft.skipped else "")
+    )
+    confirm.ask(
+        "pulse",
+        PULSE_QUESTION,
+        name,
+        council,
+        yes="Yes, start the pulse",
+        action=lambda who: pulse(who, cycle_id, seen),
+        about=cycle_id,
+        table=table,
+        table_config=PULSE_COLUMNS,
+        table_caption=caption,
+    )
+
+
+def pulse(who: Actor, cycle_id: int, seen: str) -> None:
+    with unit_of_work() as session:
+        made = start_pulse(session, who, cycle_id, expected_status=seen)
+        made_id, made_name = made.id, made.name
+    choose("cycle_id", made_id)  # the new pulse is the one shown
+    confirm.cancel("status")
+    flash("success", "'{}' created as a draft: check its dates and raters, then open.", made_name)
+
+
 # --- creating a cycle ----------------------------------------------------------------------
 
 
@@ -284,6 +341,20 @@ def main() -> None:
                 args=(stored(cycle), cycle.status, target, cycle.name, council_name),
             )
     confirm.confirmation("status", about=cycle.id)
+    if cycle.kind == CycleKind.full and cycle.status == CycleStatus.published:
+        st.button(
+            "Start a 90-day pulse",
+            key="start_pulse",
+            icon=":material/monitor_heart:",
+            on_click=ask_pulse,
+            args=(stored(cycle), cycle.status, cycle.name, council_name),
+        )
+    confirm.confirmation("pulse", about=cycle.id)
+    if cycle.kind == CycleKind.pulse:
+        st.caption(
+            "A 90-day pulse: each pairing is asked only its plan's focus dimensions and the "
+            "partnership questions; its report shows change since the full cycle it follows."
+        )
 
     if cycle.status == CycleStatus.open and cycle.closes_on < date.today():
         st.warning(

@@ -46,6 +46,7 @@ from planning.plans import (
     update_action,
     update_goal,
 )
+from planning.pulse import pulse_heading, pulse_lines, pulse_result
 from planning.suggestions import (
     accept_suggestion,
     carried_summary,
@@ -240,6 +241,7 @@ with unit_of_work() as session:
     history = plan_history(session, actor, plan_id)
     carried = carried_summary(session, actor, plan_id)
     flags = plan_flags(session, view.council_id, view.goals)
+    pulsed = pulse_result(session, actor, plan_id)
 opened = st.session_state.setdefault(opened_key(plan_id), view.revision)
 if is_staff(actor):
     calendar_panel(view.council_id)
@@ -554,6 +556,15 @@ show_guide(development_guide(dims, view.member_name, view.officer_name), view.me
 # --- check-ins --------------------------------------------------------------------------
 
 st.subheader("Check-ins")
+if pulsed is not None:
+    # The 90-day pulse beside each focus goal: its published change since the full cycle.
+    with st.container(border=True, key="pulse_result"):
+        show(pulse_heading(pulsed), kind="h4")
+        for goal in view.goals:
+            show("<b>{}</b> — {}", goal.title, goal.dimension_name)
+            show_html(
+                bullets(pulse_lines(pulsed, goal.dimension, view.member_name, view.officer_name))
+            )
 if view.check_ins:
     action_text = {a.id: a.description for g in view.goals for a in g.actions}
     st.dataframe(

@@ -29,7 +29,7 @@ from core.formats import uk_date
 from core.models import Council, stored_id, utcnow
 from core.roles import Actor, is_principal, visible_council_ids
 from core.text import column_limit, one_line, paragraphs
-from core.vocabulary import pairing_label
+from core.vocabulary import CycleKind, pairing_label
 from feedback.access import require_plan_editor, require_plan_reader, staff_name
 from feedback.models import Cycle, CyclePairing, Dimension, Pairing, Person
 from planning.models import (
@@ -617,6 +617,11 @@ def create_plan(session: Session, actor: Actor, pairing_id: int, cycle_id: int) 
     if pairing is None or cycle is None or pairing.council_id != cycle.council_id:
         raise Invalid("A plan belongs to a pairing and a cycle of the same council.")
     require_plan_editor(session, actor, pairing_id)
+    if cycle.kind == CycleKind.pulse:
+        raise Invalid(
+            f"'{cycle.name}' is a 90-day pulse: it is shown beside the plan of the full cycle "
+            "it follows, and has no plan of its own."
+        )
     if session.get(CyclePairing, (cycle_id, pairing_id)) is None:
         raise Invalid("That pairing did not take part in this cycle, so it has no plan for it.")
     if find_plan(session, pairing_id, cycle_id) is not None:
@@ -1048,6 +1053,8 @@ def plan_choices(session: Session, actor: Actor) -> list[PlanChoice]:
         .join(Pairing, col(Pairing.id) == col(CyclePairing.pairing_id))
         .join(member, col(member.id) == col(Pairing.member_id))
         .join(officer, col(officer.id) == col(Pairing.officer_id))
+        # A plan belongs to a full cycle; a 90-day pulse is shown beside that plan.
+        .where(col(Cycle.kind) == CycleKind.full)
     )
     if is_principal(actor):
         if actor.person_id is None:

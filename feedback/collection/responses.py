@@ -46,6 +46,7 @@ from core.vocabulary import (
 from feedback.models import (
     Comment,
     Cycle,
+    CyclePairing,
     DimensionPick,
     FrameworkVersion,
     Invitation,
@@ -134,13 +135,23 @@ def framework_of(session: Session, cycle: Cycle) -> StoredFramework:
     return stored_framework(session, cycle.framework_version_id, checksum)
 
 
+def _focus_join() -> Any:
+    """How an invitation finds its pairing's place in the cycle (a pulse's focus)."""
+    return (col(CyclePairing.cycle_id) == Invitation.cycle_id) & (
+        col(CyclePairing.pairing_id) == Invitation.pairing_id
+    )
+
+
 def items_for_invitation(session: Session, invitation: Invitation) -> list[StoredItem]:
     """The items this rater answers: those the framework asks of their group (everything,
-    plus the principals-only questions, for the two principals)."""
+    plus the principals-only questions, for the two principals); in a 90-day pulse, only
+    the pulse's items (framework.StoredFramework.in_pulse)."""
     cycle = session.get(Cycle, invitation.cycle_id)
     if cycle is None:
         raise NotFound("This feedback round does not exist.")
-    return framework_of(session, cycle).items_for(invitation.rater_group)
+    place = session.get(CyclePairing, (invitation.cycle_id, invitation.pairing_id))
+    focus = place.focus_dimensions if place is not None else None
+    return framework_of(session, cycle).items_for(invitation.rater_group, focus)
 
 
 def dimensions_for_cycle(session: Session, cycle: Cycle) -> list[StoredDimension]:
@@ -156,20 +167,22 @@ class _Opened:
     invitation: Invitation
     cycle: Cycle
     framework: StoredFramework
+    focus: list[str] | None  # a pulse's asked dimensions; None: the whole framework
 
 
 def _open_invitation(session: Session, invitation_id: int) -> _Opened:
     """The invitation, its cycle and framework, in one statement; refused unless answers
     may still be saved (not withdrawn, the round open)."""
     row = session.exec(
-        select(Invitation, Cycle, FrameworkVersion.checksum)
+        select_row(Invitation, Cycle, FrameworkVersion.checksum, CyclePairing.focus_dimensions)
         .join(Cycle, col(Cycle.id) == Invitation.cycle_id)
         .join(FrameworkVersion, col(FrameworkVersion.id) == Cycle.framework_version_id)
+        .outerjoin(CyclePairing, _focus_join())
         .where(Invitation.id == invitation_id)
     ).first()
     if row is None:
         raise NotFound("This invitation does not exist.")
-    invitation, cycle, checksum = row
+    invitation, cycle, checksum, focus = row
     if invitation.status == InvitationStatus.revoked:
         raise Invalid("This invitation has been withdrawn, so answers can no longer be saved.")
     if cycle.status != CycleStatus.open:
@@ -178,7 +191,7 @@ def _open_invitation(session: Session, invitation_id: int) -> _Opened:
             "Please contact the person who invited you if you think this is wrong."
         )
     return _Opened(
-        invitation, cycle, stored_framework(session, cycle.framework_version_id, checksum)
+        invitation, cycle, stored_framework(session, cycle.framework_version_id, checksum), focus
     )
 
 
@@ -246,10 +259,13 @@ def _validate(
     answers are cleaned in place by the same rule."""
     framework = opened.framework
     spec = framework.spec
-    items = {i.id: i for i in framework.items_for(opened.invitation.rater_group)}
-    dimensions = {d.id: d for d in framework.dimensions}
+    focus = opened.focus
+    items = {i.id: i for i in framework.items_for(opened.invitation.rater_group, focus)}
+    shown = framework.dimensions if focus is None else framework.pulse_dimensions(focus)
+    dimensions = {d.id: d for d in shown}
     problems = []
-    questions = {q.code for q in spec.open_questions or []}
+    # A pulse asks no open questions and not which dimensions matter most.
+    questions = {q.code for q in spec.open_questions or []} if focus is None else set()
     open_answers = open_answers if open_answers is not None else {}
     for code, text in list(open_answers.items()):
         if code not in questions:
@@ -260,7 +276,7 @@ def _validate(
         except Invalid as exc:
             problems.append(str(exc))
     if picks is not None:
-        limit = spec.matters_most.pick if spec.matters_most else 0
+        limit = spec.matters_most.pick if spec.matters_most and focus is None else 0
         if not limit:
             problems.append("This questionnaire does not ask which dimensions matter most.")
         elif len(set(picks)) > limit:
@@ -730,6 +746,7 @@ def questionnaire_view(
             rater_p,
             FrameworkVersion.checksum,
             Response,
+            CyclePairing.focus_dimensions,
         )
         .join(Cycle, col(Cycle.id) == Invitation.cycle_id)
         .join(Council, col(Council.id) == Cycle.council_id)
@@ -739,11 +756,12 @@ def questionnaire_view(
         .join(rater_p, col(rater_p.id) == Invitation.rater_id)
         .join(FrameworkVersion, col(FrameworkVersion.id) == Cycle.framework_version_id)
         .outerjoin(Response, col(Response.invitation_id) == Invitation.id)
+        .outerjoin(CyclePairing, _focus_join())
         .where(Invitation.id == invitation_id)
     ).first()
     if row is None:
         raise NotFound("This invitation does not exist.")
-    invitation, cycle, council, pairing, member, officer, rater, checksum, response = row
+    invitation, cycle, council, pairing, member, officer, rater, checksum, response, focus = row
     framework = stored_framework(session, cycle.framework_version_id, checksum)
     spec = framework.spec
     lang = rater_language(cycle.language, language)
@@ -770,7 +788,7 @@ def questionnaire_view(
         worded, _mine = wording_for(spec, code, text, target, side, lang)
         return render_item(worded, member.full_name, officer.full_name, partner)
 
-    for item in framework.items_for(invitation.rater_group):
+    for item in framework.items_for(invitation.rater_group, focus):
         scale = spec.scales[item.scale]
         options = scale_labels(spec, item.scale, lang)
         if scale.allows_cant_say:
@@ -793,9 +811,10 @@ def questionnaire_view(
     open_questions = [
         OpenQuestionView(q.code, words(q.code, q.text, q.target), about[q.target])
         for q in spec.open_questions or []
+        if focus is None  # a pulse asks only its rated items (and comments)
     ]
     matters_most = None
-    if spec.matters_most is not None:
+    if spec.matters_most is not None and focus is None:
         mm = spec.matters_most
         text = mm.self_text if side and mm.self_text else mm.text
         if welsh and mm.cy is not None:
@@ -886,6 +905,7 @@ def invitation_choices(
             Response.status,
             Response.resume_hash,
             answered,
+            CyclePairing.focus_dimensions,
         )
         .join(Cycle, col(Cycle.id) == Invitation.cycle_id)
         .join(Pairing, col(Pairing.id) == Invitation.pairing_id)
@@ -893,11 +913,15 @@ def invitation_choices(
         .join(officer_p, col(officer_p.id) == Pairing.officer_id)
         .join(FrameworkVersion, col(FrameworkVersion.id) == Cycle.framework_version_id)
         .outerjoin(Response, col(Response.invitation_id) == Invitation.id)
+        .outerjoin(CyclePairing, _focus_join())
         .where(col(Invitation.id).in_(invitation_ids))
     ).all()
     by_id: dict[int, InvitationChoice] = {}
-    for inv_id, group, member, officer, cycle, version_id, checksum, status, resume_hash, n in rows:
-        total = len(stored_framework(session, version_id, checksum).items_for(group))
+    for row in rows:
+        inv_id, group, member, officer, cycle, version_id, checksum, status, resume_hash, n = row[
+            :10
+        ]
+        total = len(stored_framework(session, version_id, checksum).items_for(group, row[10]))
         submitted = status == ResponseStatus.submitted
         elsewhere = status is not None and not submitted and resume_hash != _resume_hash(resume_key)
         by_id[inv_id] = InvitationChoice(

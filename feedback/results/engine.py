@@ -257,6 +257,12 @@ class Computed:
     framework_version: str = ""
     open_answers: pd.DataFrame = field(default_factory=pd.DataFrame)
     picks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # pairing_id, group: shown groups with cells withheld by `withheld` (a pulse's figures
+    # too close in who answered to the full cycle's: feedback/results/publication.py)
+    withheld_cells: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["pairing_id", "group"])
+    )
+    withheld_threshold: int = 0  # the number of people that rule asked for
 
     def labels(self) -> dict[int, str]:
         """Each pairing's label by id, in display order."""
@@ -268,8 +274,19 @@ class Computed:
         }
 
 
-def compute(inputs: Inputs) -> Computed:
-    """The suppressed figures of a cycle (or one pairing) from its loaded answers."""
+def cell_code(pairing_id: Any, item_id: Any, s: Any) -> Any:
+    """One int per (pairing, item, source) item cell: how `withheld` names the cells."""
+    return (
+        (np.asarray(pairing_id, dtype="int64") << 36)
+        | (np.asarray(item_id, dtype="int64") << 4)
+        | np.asarray(s, dtype="int64")
+    )
+
+
+def compute(inputs: Inputs, withheld: frozenset[int] = frozenset()) -> Computed:
+    """The suppressed figures of a cycle (or one pairing) from its loaded answers.
+    `withheld` (`cell_code`s) names anonymous item cells also left out, as if too few
+    had answered them: the rule deciding which is feedback/results/publication.py's."""
     cycle = inputs.cycle
     pairings, items, r = inputs.pairings, inputs.items, inputs.ratings
     invitations, comments, responses = inputs.invitations, inputs.comments, inputs.responses
@@ -342,7 +359,12 @@ def compute(inputs: Inputs) -> Computed:
     # Items: named sources always; an anonymous cell only with n >= threshold.
     item_keys = ["pairing_id", "item_id", "s"]
     cell_n = _count_in_group(values, item_keys, "value")
-    ok_anon = v_anon & (cell_n >= threshold)
+    held = np.zeros(len(values), dtype=bool)
+    if withheld:
+        codes = cell_code(values["pairing_id"], values["item_id"], values["s"])
+        held = np.isin(codes, np.fromiter(withheld, dtype="int64"))
+    big_enough = v_anon & (cell_n >= threshold)
+    ok_anon = big_enough & ~held
     cells = _stats(values[~v_anon | ok_anon], item_keys, "value")
     others = _stats(values[ok_anon], ["pairing_id", "item_id"], "value").assign(s=SRC["others"])
     views = values["s"].isin(NAMED_VIEWS_CODES).to_numpy()
@@ -354,7 +376,8 @@ def compute(inputs: Inputs) -> Computed:
         [cells[~cells["s"].isin(NAMED_VIEWS_CODES)], partnership_self, others],
         ignore_index=True,
     )
-    hidden_items = values.loc[v_anon & ~ok_anon, ["pairing_id", "s"]]
+    hidden_items = values.loc[v_anon & ~big_enough, ["pairing_id", "s"]]
+    withheld_items = values.loc[big_enough & held, ["pairing_id", "s"]].drop_duplicates()
     shown_values = values[~v_anon | ok_anon]
 
     # Dimensions: every answer in the dimension's shown item cells, pooled; n is the number
@@ -393,6 +416,9 @@ def compute(inputs: Inputs) -> Computed:
         framework_version=inputs.framework_version,
         open_answers=inputs.open_answers,
         picks=inputs.picks,
+        withheld_cells=withheld_items.assign(group=withheld_items["s"].map(SRC_NAME))[
+            ["pairing_id", "group"]
+        ].reset_index(drop=True),
     )
 
 

@@ -18,7 +18,7 @@ from sqlmodel import Session, col
 
 from core.errors import NotFound
 from core.models import Council
-from core.vocabulary import InvitationStatus, ResponseStatus, pairing_label
+from core.vocabulary import CycleKind, InvitationStatus, ResponseStatus, pairing_label
 from feedback.models import (
     Comment,
     Cycle,
@@ -362,7 +362,11 @@ def solace_benchmarks(
 
 
 def previous_cycle(session: Session, cycle: Cycle, pairing_id: int) -> Cycle | None:
-    """The latest earlier closed or published cycle of the same council with this pairing."""
+    """The cycle a report's change is taken against: for a 90-day pulse, the full cycle it
+    follows; for a full cycle, the latest earlier closed or published FULL cycle of the
+    same council with this pairing (a pulse asked too little to compare a full cycle with)."""
+    if cycle.kind == CycleKind.pulse:
+        return session.get(Cycle, cycle.follows_cycle_id) if cycle.follows_cycle_id else None
     query = (
         select(Cycle)
         .join(CyclePairing, col(CyclePairing.cycle_id) == col(Cycle.id))
@@ -372,6 +376,7 @@ def previous_cycle(session: Session, cycle: Cycle, pairing_id: int) -> Cycle | N
             col(Cycle.id) != cycle.id,
             col(Cycle.opens_on) < cycle.opens_on,
             col(Cycle.status).in_(FINISHED),
+            col(Cycle.kind) == CycleKind.full,
         )
         .order_by(col(Cycle.opens_on).desc(), col(Cycle.id).desc())
         .limit(1)

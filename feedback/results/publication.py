@@ -10,6 +10,8 @@ report, PDF, CLI and JSON, council overview and presentation — goes through ON
 `_serve`, which holds each pairing against every earlier snapshot of it (editions and
 earlier staff reads alike; the rules are set out above `_serve`). Nobody can therefore
 recover a late, withdrawn or erased reply by comparing any two things they were shown.
+A 90-day pulse is also compared by PERSON with what was shown of the full cycle it follows
+(`_apart_from_related`, inside `_serve`), since its replies are new but its raters are not.
 
 "Change since last cycle" compares with the previous cycle's latest published edition (its
 dimension table), never with figures computed live: a previous cycle that was never
@@ -33,14 +35,34 @@ from core.errors import Invalid, NotFound, PermissionDenied
 from core.formats import uk_datetime
 from core.models import utcnow
 from core.roles import Actor, is_principal, require_staff
-from core.vocabulary import CycleStatus
+from core.vocabulary import CycleKind, CycleStatus
 from feedback.access import NOT_PUBLISHED_YET, require_cycle_manager, require_pairing_reader
-from feedback.models import Cycle, PublishedPairingReport, PublishedReport, StaffPreview
-from feedback.results.engine import Computed, contributors, gap_table, overview_parts
+from feedback.models import (
+    Cycle,
+    Invitation,
+    PublishedPairingReport,
+    PublishedReport,
+    Response,
+    StaffPreview,
+)
+from feedback.results.engine import (
+    Computed,
+    cell_code,
+    contributors,
+    gap_table,
+    overview_parts,
+)
 from feedback.results.loading import load_cycle, stored_id
 from feedback.results.moderated import moderated_section
 from feedback.results.report import assemble_overview, compute_cycle, pairing_report_from
-from feedback.results.tables import CouncilOverview, PairingReport, without_unshown
+from feedback.results.tables import (
+    ANONYMOUS,
+    SRC,
+    TARGET_CODE,
+    CouncilOverview,
+    PairingReport,
+    without_unshown,
+)
 
 NOT_READY = (
     "Results can be read once the cycle is closed. This cycle is still {status}: close it "
@@ -255,6 +277,146 @@ def _history(session: Session, cycle: Cycle, ids: list[int]) -> dict[int, list[_
     }
 
 
+# --- a 90-day pulse and the full cycle it follows: compared by PERSON ---------------------------
+#
+# A pulse asks the same raters again, so its figures and the full cycle's are two sums over
+# nearly the same people: with 4 officers behind a full-cycle figure and 3 of them behind the
+# pulse's, 4 × the one − 3 × the other is about the fourth officer's answer. Replies differ
+# between cycles, so the hold-back's comparison by response cannot see this; this one
+# compares WHO answered (the invitee behind each response; an erased response counts as
+# somebody nobody else is). The rule, for a pulse against every snapshot (editions and
+# staff previews) of the full cycle it follows and of the other pulses after it — and for a
+# full cycle against the snapshots of its pulses, so a republished full cycle obeys it too:
+#
+# * for each anonymous figure — each item and dimension cell of each group and of "everyone
+#   else", as the hold-back's cells — the people behind it and behind the same figure there
+#   must be the same (difference 0) or differ by at least the threshold (the larger of the
+#   two cycles'): 0 < |A Δ B| < threshold withholds it, with its change since the full
+#   cycle (engine `withheld`: as if too few had answered, so every dimension, "everyone
+#   else", heatmap, finding and overview figure built on it goes too), and the report says
+#   why (core.vocabulary.PULSE_WITHHELD);
+# * withholding a cell changes the figures built on it, so the comparison is repeated until
+#   nothing more is withheld.
+#
+# It runs inside `_serve`, before the hold-back, so every route (report, PDF, CLI and JSON,
+# exports, overview, presentation, editions) serves a pulse only as it allows.
+
+FIGURES = ("item|", "dim|")
+
+
+def _related_cycles(session: Session, cycle: Cycle) -> list[Cycle]:
+    """The cycles whose figures a pulse (or a full cycle with pulses) could be set against:
+    the full cycle a pulse follows and the other pulses after it; a full cycle's pulses."""
+    full_id = cycle.follows_cycle_id if cycle.kind == CycleKind.pulse else cycle.id
+    if full_id is None:
+        return []
+    rows = session.exec(
+        select(Cycle).where(
+            (col(Cycle.id) == full_id) | (col(Cycle.follows_cycle_id) == full_id),
+            col(Cycle.id) != cycle.id,
+        )
+    ).all()
+    return list(rows)
+
+
+def _people_of(session: Session, response_ids: set[int]) -> dict[int, int]:
+    """Response id → the person who was invited to give it (erased ones are missing)."""
+    if not response_ids:
+        return {}
+    rows = session.execute(
+        sa_select(col(Response.id), col(Invitation.rater_id))
+        .join(Invitation, col(Invitation.id) == col(Response.invitation_id))
+        .where(col(Response.id).in_(sorted(response_ids)))
+    ).all()
+    return {int(rid): int(person) for rid, person in rows}
+
+
+def _figure_people(cells: Cells, people: dict[int, int]) -> dict[str, set[int]]:
+    """Who stands behind each anonymous figure (an unknown response: -id, nobody else)."""
+    return {
+        key: {people.get(r, -r) for r in rids}
+        for key, rids in cells.items()
+        if key.startswith(FIGURES)
+    }
+
+
+def _related_snapshots(
+    session: Session, cycle: Cycle, ids: list[int]
+) -> dict[int, list[tuple[int, dict[str, set[int]]]]]:
+    """Per pairing: (threshold, people behind each figure) of every snapshot of the
+    related cycles (`_related_cycles`)."""
+    raw: list[tuple[int, int, Cells]] = []
+    for other in _related_cycles(session, cycle):
+        for pid, snaps in _history(session, other, ids).items():
+            raw += [(pid, snap.threshold, snap.cells) for snap in snaps]
+    people = _people_of(session, {r for *_x, cells in raw for v in cells.values() for r in v})
+    out: dict[int, list[tuple[int, dict[str, set[int]]]]] = {}
+    for pid, k, cells in raw:
+        out.setdefault(pid, []).append((k, _figure_people(cells, people)))
+    return out
+
+
+def _cells_behind(c: Computed, pairing_id: int, key: str) -> set[int]:
+    """The item cells (engine.cell_code) a figure is built from."""
+    parts = key.split("|")
+    items = c.items
+    if parts[0] == "item":
+        chosen = items.loc[items["item_code"] == parts[1], "item_id"]
+    else:
+        dps = c.dims.loc[c.dims["dimension_code"] == parts[1], "dp"]
+        chosen = items.loc[
+            items["dimension_position"].isin(dps) & (items["t"] == TARGET_CODE[parts[2]]),
+            "item_id",
+        ]
+    groups = [parts[-1]] if parts[-1] in ANONYMOUS else list(ANONYMOUS)
+    return {
+        int(code)
+        for group in groups
+        for code in cell_code(pairing_id, chosen.to_numpy(dtype="int64"), SRC[group])
+    }
+
+
+def _apart_from_related(
+    session: Session, cycle: Cycle, pairing_id: int | None, c: Computed
+) -> Computed:
+    """The engine's figures with every figure withheld that the rule above forbids."""
+    ids = [int(p) for p in c.pairings["pairing_id"]]
+    before = _related_snapshots(session, cycle, ids)
+    if not any(before.values()):
+        return c
+    withheld: set[int] = set()
+    asked = max([cycle.anonymity_threshold] + [k for snaps in before.values() for k, _p in snaps])
+    while True:
+        cells = contributors(c)
+        people = _people_of(
+            session,
+            {
+                r
+                for one in cells.values()
+                for key, v in one.items()
+                if key.startswith(FIGURES)
+                for r in v
+            },
+        )
+        # The smallest figures first (a group's item, its dimension, then "everyone else"):
+        # withholding a group's cell changes "everyone else", which may then be far enough.
+        more: list[set[int]] = [set(), set(), set(), set()]
+        for pid in ids:
+            for key, now in _figure_people(cells.get(pid, {}), people).items():
+                for k, figures in before.get(pid, ()):
+                    differ = len(now ^ figures.get(key, set()))
+                    if 0 < differ < max(cycle.anonymity_threshold, k):
+                        tier = (key.startswith("dim|")) + 2 * key.endswith("|others")
+                        more[tier] |= _cells_behind(c, pid, key) - withheld
+                        break
+        first = next((tier for tier in more if tier), set())
+        if not first:
+            c.withheld_threshold = asked
+            return c
+        withheld |= first
+        c = compute_cycle(session, cycle, pairing_id, withheld=frozenset(withheld))
+
+
 def _serve(
     session: Session, cycle: Cycle, pairing_id: int | None = None
 ) -> tuple[dict[int, _Served], Computed]:
@@ -264,6 +426,7 @@ def _serve(
     ids = [int(p) for p in c.pairings["pairing_id"]]
     if pairing_id is not None and not ids:
         raise NotFound("That pairing did not take part in this cycle.")
+    c = _apart_from_related(session, cycle, pairing_id, c)
     gaps = gap_table(c)
     cells, parts = contributors(c), overview_parts(c)
     history = _history(session, cycle, ids)

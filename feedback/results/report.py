@@ -16,9 +16,17 @@ from sqlmodel import Session, col
 
 from core.errors import NotFound
 from core.models import Council
-from core.vocabulary import GROUP_LABELS, TOP_KINDS, ResponseStatus
+from core.vocabulary import (
+    FULL_WITHHELD,
+    GROUP_LABELS,
+    PULSE_WITHHELD,
+    TOP_KINDS,
+    CycleKind,
+    ResponseStatus,
+)
 from feedback.models import (
     Cycle,
+    CyclePairing,
     FrameworkVersion,
     Invitation,
     Item,
@@ -75,9 +83,11 @@ def compute_cycle(
     cycle: Cycle,
     pairing_id: int | None = None,
     cutoffs: dict[int, datetime] | None = None,
+    withheld: frozenset[int] = frozenset(),
 ) -> Computed:
-    """The engine's figures for a cycle (or one pairing of it), by the cut-offs."""
-    return compute(load(session, cycle, pairing_id, cutoffs))
+    """The engine's figures for a cycle (or one pairing of it), by the cut-offs, with the
+    `withheld` item cells left out (engine.compute)."""
+    return compute(load(session, cycle, pairing_id, cutoffs), withheld)
 
 
 def change_since(
@@ -117,6 +127,15 @@ def _notices(c: Computed, groups: pd.DataFrame, hidden: pd.DataFrame) -> list[st
                 "and comments are left out everywhere, including 'everyone else')."
             )
     not_shown = set(groups.loc[~groups["shown"], "group"])
+    withheld = c.withheld_cells
+    held = set(withheld.loc[withheld["pairing_id"].isin(groups["pairing_id"]), "group"])
+    for group in [g for g in GROUP_ORDER if g in held - not_shown]:
+        notices.append(
+            f"{GROUP_LABELS[group]}: "
+            + (PULSE_WITHHELD if c.cycle.kind == CycleKind.pulse else FULL_WITHHELD).format(
+                threshold=max(c.threshold, c.withheld_threshold)
+            )
+        )
     for group in [g for g in GROUP_ORDER if g in set(hidden["group"]) - not_shown]:
         notices.append(
             f"{GROUP_LABELS[group]}: some questions were answered by fewer than {c.threshold} "
@@ -232,6 +251,29 @@ def _open_answer_sections(
     ]
 
 
+def _pulse_notice(
+    session: Session, c: Computed, pairing_id: int, previous: Cycle | None
+) -> list[str]:
+    """What a 90-day pulse asked and what its change is against: like with like, the same
+    dimensions and questions only (none for a full cycle)."""
+    if c.cycle.kind != CycleKind.pulse:
+        return []
+    place = session.get(CyclePairing, (stored_id(c.cycle), int(pairing_id)))
+    focus = set(place.focus_dimensions or []) if place is not None else set()
+    names = c.dims.loc[c.dims["dimension_code"].isin(focus), "dimension_name"].tolist()
+    asked = ", ".join(names) if names else "none"
+    against = (
+        f"Change is shown against '{previous.name}' for those dimensions and questions only "
+        "(like with like); everything else in that cycle's report was not asked again."
+        if previous is not None
+        else "There is no full cycle to compare it with."
+    )
+    return [
+        f"This is a 90-day pulse: it asked only the plan's focus dimensions ({asked}) and "
+        f"the questions about the partnership in every dimension. {against}"
+    ]
+
+
 def _framework_version(session: Session, cycle: Cycle | None) -> str | None:
     version = session.get(FrameworkVersion, cycle.framework_version_id) if cycle else None
     return version.version if version is not None else None
@@ -293,6 +335,7 @@ def pairing_report_from(
 
     dimensions = _pick(dims, "dimensions")
     meta["previous_cycle_name"], change = change_since(session, previous, pairing_id, dimensions)
+    pulse = _pulse_notice(session, c, pairing_id, previous)
 
     com = shown_texts(c.comments[c.comments["pairing_id"] == pairing_id], groups)
     comments: dict[str, list[str]] = {}
@@ -327,7 +370,7 @@ def pairing_report_from(
         matters_most=_pick(matters_most_table(c, pairing_id, groups), "matters_most"),
         comments=comments,
         comment_languages=languages,
-        notices=_notices(c, groups, hidden),
+        notices=pulse + _notices(c, groups, hidden),
         open_answers=_open_answer_sections(c, p, groups),
     )
 

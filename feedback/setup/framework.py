@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from core.db import DATA_DIR, TandemError
 from core.models import stored_id
+from core.vocabulary import RaterGroup, Target
 from feedback.models import Dimension, FrameworkVersion, Item
 
 FRAMEWORK_DIR = DATA_DIR / "framework"
@@ -608,9 +610,31 @@ class StoredFramework:
     dimensions: tuple[StoredDimension, ...]
     items: tuple[StoredItem, ...]
 
-    def items_for(self, group: str) -> list[StoredItem]:
-        """The items raters of `group` answer, in order (the rule is `asks`)."""
-        return [i for i in self.items if asks(self.spec, i.code, i.audience, group)]
+    def items_for(self, group: str, focus: Collection[str] | None = None) -> list[StoredItem]:
+        """The items raters of `group` answer, in order (the rule is `asks`); in a 90-day
+        pulse (`focus`: the pairing's asked dimension codes) only the pulse's items."""
+        asked = [i for i in self.items if asks(self.spec, i.code, i.audience, group)]
+        if focus is None:
+            return asked
+        return [i for i in asked if self.in_pulse(i, focus)]
+
+    def in_pulse(self, item: StoredItem, focus: Collection[str]) -> bool:
+        """THE rule for a pulse's questions: every item of a focus dimension, and the mirror
+        items of every dimension (about the partnership, answered by both principals);
+        never the national comparison questions, which belong to no dimension."""
+        if item.dimension_id is None:
+            return False
+        code = next((d.code for d in self.dimensions if d.id == item.dimension_id), None)
+        if code in focus:
+            return True
+        return item.target == Target.partnership and asks(
+            self.spec, item.code, item.audience, RaterGroup.principal
+        )
+
+    def pulse_dimensions(self, focus: Collection[str]) -> list[StoredDimension]:
+        """The dimensions a pulse asks anything of, in the framework's order."""
+        ids = {i.dimension_id for i in self.items if self.in_pulse(i, focus)}
+        return [d for d in self.dimensions if d.id in ids]
 
 
 _STORED: dict[tuple[str, int, str], StoredFramework] = {}
