@@ -178,7 +178,8 @@ def test_development_plan_downloads_as_a_workbook_that_opens(
     assert saved.read_bytes()[:2] == b"PK"  # a zip, as every .xlsx is
     workbook = load_workbook(saved)
     visible = [ws.title for ws in workbook.worksheets if ws.sheet_state == "visible"]
-    assert visible[0] == "Overview" and len(visible) == 2, workbook.sheetnames
+    # The overview, this pairing's plan, and the goals' peer challenge citations.
+    assert visible[0] == "Overview" and visible[2:] == ["Peer challenge"], workbook.sheetnames
     assert "Tandem" in workbook.sheetnames  # which plan and revision, for the way back in
     plan_sheet = workbook[visible[1]]
     cells = {str(c.value) for row in plan_sheet.iter_rows() for c in row if c.value is not None}
