@@ -465,6 +465,16 @@ def _open_cycle_for_raters(engine: Engine, n: int) -> tuple[int, list[int]]:
     return council_id, [r[0] for r in rows]
 
 
+def open_cycle_for_raters(engine: Engine, n: int) -> tuple[int, list[int]]:
+    """A council with an open cycle and `n` unanswered invitations (its id and theirs), for
+    the page timings' questionnaire; remove it again with `drop_council`."""
+    return _open_cycle_for_raters(engine, n)
+
+
+def drop_council(engine: Engine, council_id: int) -> None:
+    _drop_council(engine, council_id)
+
+
 def _rater_plan(engine: Engine, invitation_ids: list[int]) -> list[tuple[int, dict[int, int]]]:
     from feedback.collection.responses import items_for_invitation
 
