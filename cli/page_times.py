@@ -72,7 +72,10 @@ def next_option(key: str) -> Click:
     def click(at: Any) -> Any:
         box = at.selectbox(key=key)
         options = list(box.options)
-        current = box.index
+        try:
+            current = box.index
+        except ValueError:  # a value AppTest cannot place among the formatted options
+            current = None
         box.select_index(0 if current is None else (current + 1) % len(options))
         return at.run()
 
@@ -88,11 +91,11 @@ def rerun(at: Any) -> Any:
 
 
 def _home_click(at: Any) -> Any:
-    """A national body opens a council from the table; a single council (cards) changes
-    the cycle whose pairings it sees."""
-    keys = [s.key for s in at.selectbox]
-    key = "home_council" if "home_council" in keys else next(k for k in keys if k)
-    return next_option(key)(at)
+    """A national body opens a council from the table. With a few councils (a card each,
+    every pairing already shown) there is nothing to open: the page runs again."""
+    if any(s.key == "home_council" for s in at.selectbox):
+        return next_option("home_council")(at)
+    return at.run()
 
 
 def _answer(at: Any) -> Any:
@@ -102,7 +105,7 @@ def _answer(at: Any) -> Any:
 
 
 CLICKS: dict[str, tuple[str, Click]] = {
-    "pages/home.py": ("a council opened", _home_click),
+    "pages/home.py": ("a council opened (a few councils: the page again)", _home_click),
     "pages/people.py": ("another council", next_option("council_id")),
     "pages/pairings.py": ("another council", next_option("council_id")),
     "pages/cycles.py": ("another pairing of the cycle", next_option("cycle_pairing")),
