@@ -1,6 +1,9 @@
 """Council overview: every pairing's partnership score per dimension, how the ratings are
 spread, the two Solace-comparable measures beside the national figures, and response rates."""
 
+from typing import Any
+
+import pandas as pd
 import streamlit as st
 
 from core.errors import TandemError
@@ -14,6 +17,15 @@ from ui.pickers import cycle_names, pick
 from ui.report_views import show_chart
 from ui.state import current_actor, unit_of_work
 from ui.text import bullets, show, show_html
+
+
+@st.cache_data(max_entries=500, show_spinner=False)
+def council_chart(builder: str, table: pd.DataFrame) -> dict[str, Any]:
+    """A chart's spec kept by the figures it draws (already read through publication for
+    this actor): the same figures give the same chart, so a rerun does not build it again.
+    Nothing here is keyed by who reads it, and nothing is in it but those figures."""
+    return getattr(charts, builder)(table).to_dict(validate=False)
+
 
 actor = current_actor()
 st.title("Council overview")
@@ -109,7 +121,10 @@ if overview.heatmap.empty:
     st.info("No partnership scores can be shown for this cycle.")
 else:
     show_chart(
-        charts.council_heatmap(overview.heatmap), f"{stem}-heatmap", "heatmap", heading=heading
+        council_chart("council_heatmap", overview.heatmap),
+        f"{stem}-heatmap",
+        "heatmap",
+        heading=heading,
     )
 
 st.subheader("How the ratings are spread")
@@ -117,7 +132,7 @@ if overview.distribution.empty:
     st.info("No ratings can be shown for this cycle.")
 else:
     show_chart(
-        charts.rating_distribution(overview.distribution),
+        council_chart("rating_distribution", overview.distribution),
         f"{stem}-distribution",
         "distribution",
         heading=heading,
@@ -128,7 +143,7 @@ if overview.response_rates.empty:
     st.info("Nobody has been invited in this cycle.")
 else:
     show_chart(
-        charts.response_rates(overview.response_rates),
+        council_chart("response_rates", overview.response_rates),
         f"{stem}-responses",
         "responses",
         heading=heading,

@@ -179,11 +179,13 @@ st.dataframe(
     height=420,
     column_config={"council": "Council", **CYCLE_COLUMNS},
 )
-matching = councils[councils.index.isin(shown["council_id"])]
+# A plain dict: the picker formats every option on every run (a pandas lookup each was a
+# good part of this page's time with hundreds of councils).
+matching = councils[councils.index.isin(shown["council_id"])].to_dict()
 picked = st.selectbox(
     "Open a council to see its pairings",
-    options=list(matching.index),
-    format_func=lambda i: matching[i],
+    options=list(matching),
+    format_func=matching.__getitem__,
     index=0 if len(matching) == 1 else None,
     placeholder=f"Choose one of {len(matching):,} councils",
     key="home_council",

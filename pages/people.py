@@ -231,17 +231,19 @@ with import_tab:
     left, right = st.columns(2)
     left.download_button(
         "Download the Excel template",
-        template_xlsx(),
+        template_xlsx,  # made when pressed, not on every click of the page
         file_name="tandem-people-template.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         icon=":material/download:",
+        on_click="ignore",
     )
     right.download_button(
         "Download the CSV template",
-        template_csv(),
+        template_csv,
         file_name="tandem-people-template.csv",
         mime="text/csv",
         icon=":material/download:",
+        on_click="ignore",
     )
     upload = st.file_uploader(
         f"Spreadsheet of people (.xlsx or .csv, up to {MAX_BYTES // 1024 // 1024} MB)",

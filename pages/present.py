@@ -10,8 +10,9 @@ presenter opens them."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -87,7 +88,7 @@ class Slide:
     subtitle: str = ""
     lines: list[str] = field(default_factory=list)  # user text allowed (shown escaped)
     columns: list[tuple[str, list[str]]] = field(default_factory=list)
-    chart: dict[str, Any] | None = None
+    chart: Callable[[], dict[str, Any]] | None = None  # built only when the slide is shown
     wide: bool = False  # the chart below the words, the full width of the slide
     small: str = ""  # one line of small print (the rule, the source)
     notes: list[str] = field(default_factory=list)
@@ -119,6 +120,15 @@ def projector_spec(chart: Any) -> dict[str, Any]:
         elif mark == "text":
             layer["mark"] = {"type": "text", "fontSize": 18}
     return spec
+
+
+@st.cache_data(max_entries=500, show_spinner=False)
+def projected(builder: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """A slide's chart: the report chart `builder` (in feedback.results.charts) drawn from
+    figures the page has already read through publication, untitled (the slide has the
+    title) and made for the projector. Kept by the figures themselves: the same figures give
+    the same picture, so a click to the next slide builds one chart, once."""
+    return projector_spec(getattr(charts, builder)(*args, **kwargs).properties(title=""))
 
 
 def _shown(value: Any) -> bool:
@@ -208,7 +218,7 @@ def overview_slides(overview: Any, pairings: int) -> list[Slide]:
                     f"Lowest across the council: {by_dim.index[0]} ({by_dim.iloc[0]:.1f}); "
                     f"highest: {by_dim.index[-1]} ({by_dim.iloc[-1]:.1f}). 1 is low, 5 high."
                 ],
-                chart=projector_spec(charts.council_heatmap(overview.heatmap).properties(title="")),
+                chart=partial(projected, "council_heatmap", overview.heatmap),
                 wide=True,
                 notes=[
                     "Everyone else's score for each partnership, by dimension (1 low to 5 "
@@ -280,7 +290,7 @@ def pairing_slides(pid: int, report: Any) -> list[Slide]:
                     "The two of them see their partnership alike: no dimension differs by "
                     f"{GAP_THRESHOLD:.2f} points or more."
                 ],
-                chart=projector_spec(charts.mirror(report.mirror).properties(title="")),
+                chart=partial(projected, "mirror", report.mirror),
                 notes=[
                     "The mirror sets the councillor's view of the partnership beside the "
                     "officer's and everyone else's.",
@@ -323,9 +333,7 @@ def pairing_slides(pid: int, report: Any) -> list[Slide]:
                     f"Own ratings are within {gap:.2f} points of everyone else's on every "
                     "dimension: no blind spot, no hidden strength."
                 ],
-                chart=projector_spec(
-                    charts.gap_bars(report.gaps, target, threshold=gap).properties(title="")
-                ),
+                chart=partial(projected, "gap_bars", report.gaps, target, threshold=gap),
                 notes=[
                     f"Own rating minus everyone else's, per dimension, for {about[target]}. A "
                     f"blind spot is {gap:.2f} or more above, a hidden strength as far below.",
@@ -392,7 +400,7 @@ def slide_chart(slide: Slide, into: Any) -> None:
     """The chart fills a box sized to the screen (a share of its height, in the stylesheet
     above), so it grows with the projector's resolution as the type does."""
     with into:
-        st.vega_lite_chart(slide.chart, key=f"present_chart_{slide.key}")
+        st.vega_lite_chart(slide.chart(), key=f"present_chart_{slide.key}")
 
 
 def draw(slide: Slide) -> None:

@@ -40,7 +40,7 @@ from core.models import stored_id, utcnow
 from core.roles import Actor, is_principal
 from core.vocabulary import kind_label, pairing_label
 from feedback.access import require_cycle_manager, require_plan_reader
-from feedback.models import Cycle, Pairing
+from feedback.models import Cycle, Pairing, Person
 from feedback.setup.cycles import pairings_in_cycle
 from planning.calendar import plan_flags
 from planning.models import CHALLENGE_LABELS, CheckIn, DevelopmentPlan
@@ -53,7 +53,6 @@ from planning.plans import (
     agreement_words,
     dimension_names,
     goal_views,
-    person_name,
 )
 from planning.suggestions import NOT_READABLE, readable_gaps
 
@@ -114,6 +113,13 @@ HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 OVERDUE_FILL = PatternFill("solid", fgColor="F8D7DA")
 OVERDUE_FONT = Font(color="842029")
 TITLE_FONT = Font(bold=True, size=14)
+# Made once: openpyxl files each style by value, and building one per cell was a good part
+# of a council's export.
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+HEADER_ALIGN = Alignment(vertical="center", wrap_text=True)
+NOTE_FONT = Font(italic=True, color="555555")
+TOP = Alignment(vertical="top")
+TOP_WRAP = Alignment(vertical="top", wrap_text=True)
 LINE_HEIGHT = 15.0  # points per line of 11 pt Calibri, as Excel and LibreOffice lay it out
 CHARS_PER_WIDTH = 1.15  # average characters of prose per unit of column width (a "0" wide)
 PAGE_MARGIN = 0.4  # inches, left and right; top and bottom leave room for header and footer
@@ -235,10 +241,28 @@ def _collect(session: Session, cycle: Cycle, pairings: list[Pairing]) -> list[Pa
         p.pairing_id: p
         for p in session.exec(select(DevelopmentPlan).where(DevelopmentPlan.cycle_id == cycle.id))
     }
+    # Each action's latest check-in, for every plan of the cycle in one query (the last
+    # one written, in date order, wins).
+    last_check_ins: dict[int, dict[int, str]] = {}
+    for c in session.exec(
+        select(CheckIn)
+        .where(
+            col(CheckIn.plan_id).in_([p.id for p in plans.values()]),
+            col(CheckIn.action_id).is_not(None),
+        )
+        .order_by(col(CheckIn.held_on), col(CheckIn.id))
+    ):
+        text = c.note or (f"{c.status_from} → {c.status_to}" if c.status_to else "")
+        if c.action_id is not None:
+            last_check_ins.setdefault(c.plan_id, {})[c.action_id] = f"{c.held_on:%d %b %Y}: {text}"
+    ids = {p.member_id for p in pairings} | {p.officer_id for p in pairings}
+    names = dict(
+        session.exec(select(Person.id, Person.full_name).where(col(Person.id).in_(ids))).all()
+    )
     out = []
     for pairing in pairings:
-        member = person_name(session, pairing.member_id)
-        officer = person_name(session, pairing.officer_id)
+        member = names.get(pairing.member_id, "")  # as person_name: empty if the record is gone
+        officer = names.get(pairing.officer_id, "")
         plan = plans.get(stored_id(pairing.id))
         goals = goal_views(session, plan) if plan else []
         flags = plan_flags(session, pairing.council_id, goals)
@@ -249,16 +273,7 @@ def _collect(session: Session, cycle: Cycle, pairings: list[Pairing]) -> list[Pa
             if plan
             else []
         )
-        last: dict[int, str] = {}
-        if plan:
-            for c in session.exec(
-                select(CheckIn)
-                .where(col(CheckIn.plan_id) == plan.id, col(CheckIn.action_id).is_not(None))
-                .order_by(col(CheckIn.held_on), col(CheckIn.id))
-            ):
-                text = c.note or (f"{c.status_from} → {c.status_to}" if c.status_to else "")
-                if c.action_id is not None:
-                    last[c.action_id] = f"{c.held_on:%d %b %Y}: {text}"
+        last = last_check_ins.get(stored_id(plan.id), {}) if plan else {}
         out.append(
             PairingPlan(
                 pairing,
@@ -406,9 +421,9 @@ def _lists_sheet(wb: Workbook, owners: list[list[str]]) -> None:
 def _header(ws: Worksheet, row: int, headers: list[str]) -> None:
     for i, name in enumerate(headers, start=1):
         cell = put_text(ws.cell(row, i), name)
-        cell.font = Font(bold=True, color="FFFFFF")
+        cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
-        cell.alignment = Alignment(vertical="center", wrap_text=True)
+        cell.alignment = HEADER_ALIGN
 
 
 def _overdue_rule(formula: str) -> Rule:
@@ -494,7 +509,7 @@ def _overview(
     widths = [40, 22, 14, 10, 7, 8, 7, 9, 9, 26]
     for i, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
-    wrap, top = Alignment(vertical="top", wrap_text=True), Alignment(vertical="top")
+    wrap, top = TOP_WRAP, TOP
     for r in range(hr + 1, last + 1):
         for c in range(1, len(headers) + 1):
             ws.cell(r, c).alignment = wrap if c in (1, 2, 10) else top
@@ -543,7 +558,7 @@ def _plan_sheet(
         "Update Status, Due date or the action wording, write a New check-in note, or add a "
         "row for a new action under an existing goal; then import this file into Tandem. "
         "Keep sheet names and columns as they are.",
-    ).font = Font(italic=True, color="555555")
+    ).font = NOTE_FONT
     _header(ws, HEADER_ROW, HEADERS)
     row = HEADER_ROW
     for g in pp.goals:
@@ -576,14 +591,14 @@ def _plan_sheet(
                 if name == "Due date":
                     cell.value = value
                     cell.number_format = DATE_FORMAT
-                    cell.alignment = Alignment(vertical="top")
+                    cell.alignment = TOP
                     if a is not None and a.id in pp.flags:
                         cell.fill = FLAG_FILL
                 elif name in ID_COLUMNS:
                     cell.value = value
                 else:
                     put_text(cell, value or "")
-                    cell.alignment = Alignment(vertical="top", wrap_text=True)
+                    cell.alignment = TOP_WRAP
     last = max(row, HEADER_ROW + 1)
     if row == HEADER_ROW:  # a table needs a body row; leave an empty one for a first action
         for name in ("Plan ID", "Revision"):
@@ -605,7 +620,7 @@ def _plan_sheet(
     # the lines above the table run across the page: one line each, wrapped over the width
     for r in (2, 3):
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=len(visible))
-        ws.cell(r, 1).alignment = Alignment(vertical="top", wrap_text=True)
+        ws.cell(r, 1).alignment = TOP_WRAP
         fit_row_height(ws, r, {1: sum(visible.values())})
     reach = last + SPARE_ROWS
     first = HEADER_ROW + 1

@@ -157,21 +157,24 @@ def tracking(actor: Actor, cycle: Cycle) -> None:
     only_waiting = st.toggle("Only those who have not submitted", key=f"waiting_{cycle.id}")
     st.dataframe(waiting if only_waiting else raters, hide_index=True, width="stretch")
     left, right = st.columns(2)
+    # The files are made when a button is pressed, not on every click of the page.
     left.download_button(
         "Download raters (.xlsx)",
-        tracking_xlsx(raters),
+        lambda: tracking_xlsx(raters),
         file_name=f"tandem-tracking-{cycle.id}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         icon=":material/download:",
         key=f"tracking_xlsx_{cycle.id}",
+        on_click="ignore",
     )
     right.download_button(
         "Download raters (.csv)",
-        tracking_csv(raters),
+        lambda: tracking_csv(raters),
         file_name=f"tandem-tracking-{cycle.id}.csv",
         mime="text/csv",
         icon=":material/download:",
         key=f"tracking_csv_{cycle.id}",
+        on_click="ignore",
     )
     st.markdown("#### Invitations and reminders sent")
     st.dataframe(history, hide_index=True, width="stretch")

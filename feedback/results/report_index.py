@@ -93,8 +93,29 @@ def readable_reports(session: Session, actor: Actor) -> pd.DataFrame:
 
 
 def readable_cycles(session: Session, actor: Actor) -> pd.DataFrame:
-    """Cycles whose council overview this actor may read (staff; closed or published)."""
+    """Cycles whose council overview this actor may read (staff; closed or published, with
+    at least one pairing), in the order readable_reports lists them. One row per cycle
+    from the database: a national body's list is hundreds of cycles, never every pairing."""
     if not is_staff(actor):
         return pd.DataFrame(columns=COLUMNS[:7])
-    frame = readable_reports(session, actor)
-    return frame[COLUMNS[:7]].drop_duplicates("cycle_id").reset_index(drop=True)
+    has_pairing = (
+        select(col(CyclePairing.cycle_id)).where(col(CyclePairing.cycle_id) == col(Cycle.id))
+    ).exists()
+    query = (
+        select(
+            col(Council.id),
+            col(Council.name),
+            col(Cycle.id),
+            col(Cycle.name),
+            col(Cycle.status),
+            col(Cycle.opens_on),
+            col(Cycle.published_at),
+        )
+        .join(Cycle, col(Cycle.council_id) == col(Council.id))
+        .where(col(Cycle.status).in_(STAFF_READABLE), has_pairing)
+        .order_by(col(Council.name), col(Cycle.opens_on).desc(), col(Cycle.id).desc())
+    )
+    councils = visible_council_ids(actor)
+    if councils is not None:
+        query = query.where(col(Council.id).in_(councils or {-1}))
+    return pd.DataFrame(session.execute(query).all(), columns=COLUMNS[:7])

@@ -15,11 +15,14 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter, range_boundaries
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core import audit
 from core.cells import active_sheet
 from core.errors import Conflict, Invalid, NotFound
+from core.models import stored_id, utcnow
 from core.roles import Actor, require_council_manager
 from core.uploads import (
     MAX_UPLOAD_BYTES,
@@ -36,7 +39,6 @@ from core.vocabulary import PersonKind
 from feedback.models import Person
 from feedback.setup.people import (
     PERSON_FIELDS,
-    add_person,
     check_standing,
     clean_person,
     get_council,
@@ -501,23 +503,31 @@ def import_people(
         _raise(clashes)
     if not apply:
         return ImportResult([], empty, rows, checked.notes, applied=False)
-    added = [
-        add_person(
-            session,
-            actor,
-            council_id,
-            r.full_name,
-            r.email,
-            r.kind,
-            title=r.title,
-            portfolio=r.portfolio,
-            organisation=r.organisation,
-            political_group=r.political_group,
-            political_side=r.political_side,
-            special_role=r.special_role,
-        )
-        for r in rows
-    ]
+    # Every row is already checked and cleaned as add_person would (read_people_file, the
+    # clash query above): all of them go in as one statement, not a query and a flush each.
+    now = utcnow()
+    try:
+        added = list(
+            session.scalars(
+                insert(Person).returning(Person, sort_by_parameter_order=True),
+                [
+                    {"council_id": council_id, "full_name": r.full_name, "email": r.email,
+                     "kind": r.kind, "title": r.title, "portfolio": r.portfolio,
+                     "organisation": r.organisation, "political_group": r.political_group,
+                     "political_side": r.political_side, "special_role": r.special_role,
+                     "created_at": now}
+                    for r in rows
+                ],
+            )
+        )  # fmt: skip
+    except IntegrityError as exc:  # someone added one of these addresses meanwhile
+        raise Conflict(
+            "Someone on this list was added to the council while the file was being "
+            "imported; nothing was imported. Import the file again to see who."
+        ) from exc
+    audit.record_many(
+        session, actor, "add person", "person", [stored_id(p.id) for p in added], council_id
+    )
     audit.record(
         session, actor, "import people", "council", council_id, council_id, count=len(added)
     )
