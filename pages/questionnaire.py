@@ -9,10 +9,12 @@ and submitted answers are never shown again.
 """
 
 import re
+import time
 from dataclasses import replace
 
 import streamlit as st
 
+from core.db import COULD_NOT_SAVE
 from core.errors import Conflict, TandemError
 from feedback.collection.invitations import resolve_token
 from feedback.collection.responses import (
@@ -39,6 +41,7 @@ from ui.text import alert, escaped, fill, show, show_html
 
 KEY_COOKIE = "tandem_draft_key"
 KEY_COOKIE_DAYS = 400  # the longest a browser keeps a cookie
+SAVE_RETRIES = 5  # a save the database did not answer is tried again this often, a second apart
 
 
 def _resume_key() -> str:
@@ -359,9 +362,19 @@ else:
 with st.expander("Who will see your answers", expanded=not view.submitted, icon=":material/lock:"):
     show_html(statement_html(view))
 
+retry_save = False
 for message_key, kind in (("q_error", "error"), ("q_notice", "success")):
     if message := st.session_state.pop(message_key, None):
-        alert(kind, message)
+        if message == COULD_NOT_SAVE:
+            # PostgreSQL restarting: the unsaved answers stay in the form and are saved by
+            # the run this page starts in a moment (a few times, then the rater's next click).
+            retry_save = st.session_state.get("q_retries", 0) < SAVE_RETRIES
+            st.session_state["q_retries"] = st.session_state.get("q_retries", 0) + 1
+            alert("warning", message, icon="sync_problem")
+        else:
+            alert(kind, message)
+if not retry_save:
+    st.session_state.pop("q_retries", None)
 
 if view.submitted:
     # Never the answers again, on this link or any later one: whoever holds a link may not
@@ -579,3 +592,6 @@ st.html(STEP_CSS)
 commit_while_typing("q_step", key="q_commit_typing")
 st.session_state["q_fresh_view"] = view
 _steps(inv)
+if retry_save:
+    time.sleep(1.0)
+    st.rerun()
