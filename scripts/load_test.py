@@ -46,7 +46,6 @@ import re
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -104,7 +103,7 @@ def _own_cluster() -> str:
         subprocess.run(
             [
                 *psql,
-                f"psql -p {port} -qc \"CREATE ROLE tandem_test LOGIN SUPERUSER "
+                f'psql -p {port} -qc "CREATE ROLE tandem_test LOGIN SUPERUSER '
                 f"PASSWORD 'tandem_test'\"",
             ],
             check=True,
@@ -117,7 +116,7 @@ def _create_database(admin_url: str) -> str:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from core.db import _normalise  # noqa: PLC2701 - the same URL rule as the app
+    from core.db import _normalise
 
     name = f"tandem_load_{int(time.time() * 1000)}"
     admin = create_engine(_normalise(admin_url), isolation_level="AUTOCOMMIT")
@@ -131,7 +130,7 @@ def _drop_database(admin_url: str, url: str) -> None:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from core.db import _normalise  # noqa: PLC2701
+    from core.db import _normalise
 
     name = make_url(url).database
     admin = create_engine(_normalise(admin_url), isolation_level="AUTOCOMMIT")
@@ -273,9 +272,7 @@ def _check_database(url: str, raters: list[Rater]) -> dict[str, int]:
                 wrong += 1
         if status.get(r.invitation_id) != "submitted":
             unsubmitted += 1
-    extra = sum(
-        len(set(stored.get(r.invitation_id, {})) - set(r.answers)) for r in raters
-    )
+    extra = sum(len(set(stored.get(r.invitation_id, {})) - set(r.answers)) for r in raters)
     return {
         "answers_expected": sum(len(r.answers) for r in raters),
         "answers_stored": sum(len(v) for v in stored.values()),
@@ -525,7 +522,7 @@ class ProtocolRater:
                         break
                     if status == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
                         raise RuntimeError("the app did not compile")
-        except (OSError, asyncio.TimeoutError, Exception) as exc:
+        except (TimeoutError, OSError, Exception) as exc:
             if type(exc).__name__.startswith("Connection") or isinstance(
                 exc, (OSError, asyncio.TimeoutError)
             ):
@@ -569,12 +566,17 @@ class ProtocolRater:
                 value = _option_value(index, options[index])
                 self.rater.answers[item] = value
                 after = self.answered()
-                if after is None or before is None or after != before + 1:
+                # The count may stay put when a reconnected rater answers again a question
+                # whose save reached the database just before the old process died.
+                if after is None or before is None or after < before:
                     self.out.errors.append(f"progress {before} → {after} after an answer")
                 self.out.latencies.append(seconds)
                 counter[0] += 1
-                if half is not None and not half.is_set() and counter[1] and (
-                    counter[0] >= counter[1]
+                if (
+                    half is not None
+                    and not half.is_set()
+                    and counter[1]
+                    and (counter[0] >= counter[1])
                 ):
                     half.set()
             nxt = self.page.widgets.get(f"q_next_{inv}")
@@ -619,7 +621,7 @@ async def _protocol_rater(
             client.ws = None
             client.cookie = ""  # the proxy's cookie names the dead server: a new one is given
             await asyncio.sleep(0.5)
-        except Exception as exc:  # noqa: BLE001 - counted and reported, the run goes on
+        except Exception as exc:
             out.errors.append(f"{type(exc).__name__}: {exc}")
             break
     if client.ws is not None:
@@ -651,7 +653,9 @@ IDLE_WITH = """(expected) => {
 }"""
 
 
-def _browser_raters(url: str, raters: list[Rater], outs: list[Outcome], go: threading.Event) -> None:
+def _browser_raters(
+    url: str, raters: list[Rater], outs: list[Outcome], go: threading.Event
+) -> None:
     """Each browser rater in turn in one headless Chromium, timed from the click until the
     page shows the new count of answers and Streamlit is idle (what the rater sees)."""
     from playwright.sync_api import sync_playwright
@@ -668,6 +672,8 @@ def _browser_raters(url: str, raters: list[Rater], outs: list[Outcome], go: thre
                 page = browser.new_page()
                 page.goto(f"{url}/?t={rater.token}")
                 wait_for_app(page)
+                cookies = page.context.cookies()
+                out.server = next((c["value"] for c in cookies if c["name"] == "TANDEM_SERVER"), "")
                 inv = rater.invitation_id
                 while True:
                     groups = page.get_by_test_id("stRadio")
@@ -693,7 +699,7 @@ def _browser_raters(url: str, raters: list[Rater], outs: list[Outcome], go: thre
                 page.get_by_text("Submitted").first.wait_for(timeout=60_000)
                 out.submitted = True
                 page.close()
-            except Exception as exc:  # noqa: BLE001 - counted and reported
+            except Exception as exc:
                 out.errors.append(f"browser: {type(exc).__name__}: {exc}")
         browser.close()
 
@@ -704,7 +710,8 @@ def _browser_item(page: Any, q: int, inv: int) -> int:
     cls = page.evaluate(
         """([q, prefix]) => {
             const els = [...document.querySelectorAll('[class*="st-key-' + prefix + '"]')];
-            const names = els.map(e => [...e.classList].find(c => c.startsWith('st-key-' + prefix)));
+            const names = els.map(
+                e => [...e.classList].find(c => c.startsWith('st-key-' + prefix)));
             return [...new Set(names)][q];
         }""",
         [q, f"q_{inv}_"],
@@ -744,7 +751,10 @@ def run_once(
         browsers = min(browsers, n)
         for r in raters[:browsers]:
             r.by_browser = True
-        say(f"{n} raters ({browsers} in Chromium), {processes} process(es), database {url.rsplit('/', 1)[1]}")
+        say(
+            f"{n} raters ({browsers} in Chromium), {processes} process(es), "
+            f"database {url.rsplit('/', 1)[1]}"
+        )
         with Stack(url, processes, work) as stack:
             _warm_up(stack, warmers)
             rss_before = stack.rss_kib()
@@ -779,8 +789,18 @@ def run_once(
                 if kill_app or restart_db:
                     await asyncio.wait_for(half.wait(), timeout=600)
                     if kill_app and processes > 1:
-                        stack.kill(1)
-                        faults.append(f"app process 2 killed (SIGKILL) after {counter[0]} answers")
+                        # The process no Chromium rater is on: the browsers stay the check
+                        # on the protocol client's timings; protocol raters reconnect.
+                        for _ in range(600):
+                            if all(o.server or o.errors for o in outs[:browsers]):
+                                break
+                            await asyncio.sleep(0.1)
+                        in_browsers = {o.server for o in outs[:browsers]}
+                        victim = 0 if "app2" in in_browsers and "app1" not in in_browsers else 1
+                        stack.kill(victim)
+                        faults.append(
+                            f"app process {victim + 1} killed (SIGKILL) after {counter[0]} answers"
+                        )
                     if restart_db:
                         version, name, _port = OWN_CLUSTER
                         t0 = time.perf_counter()
@@ -800,10 +820,13 @@ def run_once(
             wall = time.perf_counter() - t0
             rss_peak = stack.rss_kib()
         check = _check_database(url, raters)
-        proto = [s for r, o in zip(raters, outs, strict=True) if not r.by_browser for s in o.latencies]
+        proto = [
+            s for r, o in zip(raters, outs, strict=True) if not r.by_browser for s in o.latencies
+        ]
         chrome = [s for r, o in zip(raters, outs, strict=True) if r.by_browser for s in o.latencies]
         sessions = n
-        grown = [max(0, b - a) for a, b in zip(rss_before, rss_peak, strict=True)]
+        # A killed process has no memory left to measure: only the live ones count.
+        grown = [max(0, b - a) for a, b in zip(rss_before, rss_peak, strict=True) if b]
         result = {
             "raters": n,
             "processes": processes,
@@ -816,7 +839,7 @@ def run_once(
             "wall_s": round(wall, 1),
             "rss_before_mib": [round(k / 1024) for k in rss_before],
             "rss_after_mib": [round(k / 1024) for k in rss_peak],
-            "mib_per_session": round(sum(grown) / 1024 / sessions, 2),
+            "mib_per_session": None if kill_app else round(sum(grown) / 1024 / sessions, 2),
             "errors": sum(len(o.errors) for o in outs),
             "error_examples": sorted({e[:160] for o in outs for e in o.errors})[:5],
             "could_not_save_notices": sum(len(o.notices) for o in outs),
