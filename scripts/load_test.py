@@ -62,6 +62,7 @@ sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 HAPROXY_CFG = ROOT / "deploy" / "haproxy.cfg"
 PROGRESS = re.compile(r"(\d+) of (\d+) questions answered")
+STEP = re.compile(r"Step (\d+) of (\d+)")
 TARGET_P95_MS = 300.0
 OWN_CLUSTER = ("15", "loadtest", 5444)
 CANT_SAY = 0  # mirrors feedback.collection.responses.CANT_SAY (checked at start)
@@ -689,12 +690,16 @@ def _browser_raters(
                         out.latencies.append(time.perf_counter() - started)
                         item = _browser_item(page, q, inv)
                         rater.answers[item] = _option_value(index, label)
-                    nxt = page.get_by_role("button", name="Next")
-                    if nxt.count() == 0:
+                    wait_for_app(page)
+                    step = page.get_by_text(STEP).first.inner_text()
+                    number, steps = (int(x) for x in STEP.search(step).groups())  # type: ignore[union-attr]
+                    if number == steps:
                         break
-                    nxt.click()
+                    page.get_by_role("button", name="Next").click()
+                    page.get_by_text(f"Step {number + 1} of ").first.wait_for(timeout=60_000)
                     wait_for_app(page)
                 page.get_by_role("button", name="Submit my answers").click()
+                wait_for_app(page)
                 page.get_by_role("button", name="Yes, submit my answers").click()
                 page.get_by_text("Submitted").first.wait_for(timeout=60_000)
                 out.submitted = True

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything the test suite needs beyond Python packages, installed from Debian's packages:
-# Chromium for the browser tests, LibreOffice to open exported workbooks and decks, and the local
+# Chromium for the browser tests, HAProxy for the load test, LibreOffice to open exported workbooks and decks, and the local
 # PostgreSQL 15 server with a role for the tests. Writes .test-env for `make test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,7 @@ command -v libreoffice >/dev/null || need+=(libreoffice-calc-nogui)
 [ -e /usr/lib/libreoffice/program/libsdlo.so ] || need+=(libreoffice-impress-nogui)
 command -v pdftoppm >/dev/null || need+=(poppler-utils)
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
+command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need+=(haproxy)  # the load test's proxy
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing ${need[*]} from Debian's packages…"
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
