@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from core.db import COULD_NOT_SAVE
+from core.db import COULD_NOT_SAVE, database_unavailable
 from core.errors import Conflict, TandemError
 from feedback.collection.invitations import resolve_token
 from feedback.collection.responses import (
@@ -191,6 +191,10 @@ def _submit(invitation_id: int) -> None:
         st.session_state["q_notice"] = str(exc)
     except TandemError as exc:
         st.session_state["q_error"] = str(exc)
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        st.session_state["q_error"] = COULD_NOT_SAVE  # the answers stay; submit again
     st.session_state["q_done"] = True  # the whole page runs again and says what happened
 
 
@@ -237,11 +241,19 @@ def _view_again(invitation_id: int) -> QuestionnaireView | None:
     again and the invitation read, in one read transaction as on a full run, then what the
     rater changed saved. None when the whole page must say something instead (the link no
     longer works, submitted or begun elsewhere, a save refused)."""
-    with unit_of_work() as session:
-        link = resolve_token(session, st.query_params.get("t", ""))
-        if not link.ok or invitation_id not in link.invitation_ids:
-            return None
-        view = questionnaire_view(session, invitation_id, _resume_key())
+    try:
+        with unit_of_work() as session:
+            link = resolve_token(session, st.query_params.get("t", ""))
+            if not link.ok or invitation_id not in link.invitation_ids:
+                return None
+            view = questionnaire_view(session, invitation_id, _resume_key())
+    except Exception as exc:
+        # A fragment's rerun is outside the page's friendly_errors: a restarting PostgreSQL
+        # is said plainly here (the whole page then tries again), never as a traceback.
+        if not database_unavailable(exc):
+            raise
+        st.session_state["q_error"] = COULD_NOT_SAVE
+        return None
     saved = _save_unsaved(invitation_id, view)
     if view.submitted or view.draft_elsewhere or "q_error" in st.session_state:
         return None

@@ -146,6 +146,8 @@ class Rater:
     token: str
     answers: dict[int, int] = field(default_factory=dict)  # item id -> value chosen
     by_browser: bool = False
+    # Answers sent when the connection dropped, not confirmed: stored or not, as it happened.
+    unconfirmed: dict[int, int] = field(default_factory=dict)
 
 
 def _seed(url: str, n: int) -> list[Rater]:
@@ -266,6 +268,11 @@ def _check_database(url: str, raters: list[Rater]) -> dict[str, int]:
     lost = wrong = unsubmitted = 0
     for r in raters:
         have = stored.get(r.invitation_id, {})
+        for item, value in r.unconfirmed.items():  # saved as the old process died: fine
+            if item not in r.answers and have.get(item, -1) == (
+                None if value == CANT_SAY else value
+            ):
+                r.answers[item] = value
         for item, value in r.answers.items():
             if item not in have:
                 lost += 1
@@ -563,8 +570,10 @@ class ProtocolRater:
 
                 self.states[body.id] = WidgetState(id=body.id, string_value=options[index])
                 before = self.answered()
-                seconds = await self.run(fragment=True)
                 value = _option_value(index, options[index])
+                self.rater.unconfirmed[item] = value
+                seconds = await self.run(fragment=True)
+                del self.rater.unconfirmed[item]
                 self.rater.answers[item] = value
                 after = self.answered()
                 # The count may stay put when a reconnected rater answers again a question
