@@ -7,6 +7,7 @@ points Tandem at any SQLAlchemy URL, PostgreSQL through psycopg 3 included.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +20,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    NoSuchModuleError,
+    OperationalError,
+)
 from sqlmodel import Session
 from sqlmodel.sql.expression import Select
 
@@ -41,6 +47,23 @@ class DatabaseConfigError(TandemError):
 
 class SchemaError(TandemError):
     pass
+
+
+class DatabaseUnavailable(TandemError):
+    """The database did not answer (restarting, or the network dropped) after waiting."""
+
+
+# How long a new connection waits for a restarting PostgreSQL before giving up: a restart
+# takes a second or two, and a rater's click is better slow than lost.
+CONNECT_PATIENCE_SECONDS = 15.0
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True for an error that means the database went away (restart, dropped connection),
+    after which the same unit of work may safely be tried again."""
+    return isinstance(exc, DBAPIError) and (
+        exc.connection_invalidated or isinstance(exc, OperationalError)
+    )
 
 
 def database_url() -> str:
@@ -94,7 +117,9 @@ def make_engine(url: str | None = None) -> Engine:
                 pool_size=10,
                 max_overflow=20,
                 json_deserializer=_json_loads,
+                connect_args={"connect_timeout": 5},
             )
+            event.listen(engine, "do_connect", _patient_connect)
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         shown = make_url(raw).render_as_string(hide_password=True) if "://" in raw else raw
         raise DatabaseConfigError(
@@ -102,6 +127,21 @@ def make_engine(url: str | None = None) -> Engine:
             "Use sqlite:///path/to/tandem.db or postgresql+psycopg://user:password@host/dbname."
         ) from exc
     return engine
+
+
+def _patient_connect(dialect, _record, cargs, cparams):  # type: ignore[no-untyped-def]
+    """Open a PostgreSQL connection, waiting out a restart: tried again for up to
+    CONNECT_PATIENCE_SECONDS while the server refuses connections or is shutting down."""
+    deadline = time.monotonic() + CONNECT_PATIENCE_SECONDS
+    pause = 0.1
+    while True:
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except dialect.loaded_dbapi.OperationalError:
+            if time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -1,11 +1,12 @@
 """Errors whose message is written for the person using Tandem, not for a developer."""
 
-from core.db import DatabaseConfigError, SchemaError, TandemError
+from core.db import DatabaseConfigError, DatabaseUnavailable, SchemaError, TandemError
 
 __all__ = [
     "TandemError",
     "DatabaseConfigError",
     "SchemaError",
+    "DatabaseUnavailable",
     "NotFound",
     "Conflict",
     "Invalid",

@@ -9,10 +9,12 @@ and submitted answers are never shown again.
 """
 
 import re
+import time
 from dataclasses import replace
 
 import streamlit as st
 
+from core.db import database_unavailable
 from core.errors import Conflict, TandemError
 from core.formats import date_in, datetime_in
 from core.i18n import LANGUAGES, plural, translator
@@ -20,6 +22,7 @@ from feedback.collection.invitations import resolve_token
 from feedback.collection.responses import (
     ALREADY_SUBMITTED,
     CANT_SAY,
+    COULD_NOT_SAVE,
     DRAFT_ELSEWHERE,
     InvitationChoice,
     QuestionnaireView,
@@ -78,6 +81,9 @@ def _switch_language() -> None:
     if chosen in LANGUAGES:
         st.session_state["q_lang"] = chosen
         st.query_params["lang"] = chosen
+
+
+SAVE_RETRIES = 5  # a save the database did not answer is tried again this often, a second apart
 
 
 def _resume_key() -> str:
@@ -228,6 +234,10 @@ def _submit(invitation_id: int) -> None:
         st.session_state["q_notice"] = _(str(exc))
     except TandemError as exc:
         st.session_state["q_error"] = _(str(exc))
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        st.session_state["q_error"] = _(COULD_NOT_SAVE)  # the answers stay; submit again
     st.session_state["q_done"] = True  # the whole page runs again and says what happened
 
 
@@ -274,11 +284,19 @@ def _view_again(invitation_id: int) -> QuestionnaireView | None:
     again and the invitation read, in one read transaction as on a full run, then what the
     rater changed saved. None when the whole page must say something instead (the link no
     longer works, submitted or begun elsewhere, a save refused)."""
-    with unit_of_work() as session:
-        link = resolve_token(session, st.query_params.get("t", ""))
-        if not link.ok or invitation_id not in link.invitation_ids:
-            return None
-        view = questionnaire_view(session, invitation_id, _resume_key(), _chosen_language())
+    try:
+        with unit_of_work() as session:
+            link = resolve_token(session, st.query_params.get("t", ""))
+            if not link.ok or invitation_id not in link.invitation_ids:
+                return None
+            view = questionnaire_view(session, invitation_id, _resume_key(), _chosen_language())
+    except Exception as exc:
+        # A fragment's rerun is outside the page's friendly_errors: a restarting PostgreSQL
+        # is said plainly here (the whole page then tries again), never as a traceback.
+        if not database_unavailable(exc):
+            raise
+        st.session_state["q_error"] = _(COULD_NOT_SAVE)
+        return None
     saved = _save_unsaved(invitation_id, view)
     if view.submitted or view.draft_elsewhere or "q_error" in st.session_state:
         return None
@@ -464,9 +482,19 @@ with st.expander(
 ):
     show_html(statement_html(view))
 
+retry_save = False
 for message_key, kind in (("q_error", "error"), ("q_notice", "success")):
     if message := st.session_state.pop(message_key, None):
-        alert(kind, message)
+        if message == _(COULD_NOT_SAVE):  # stored in the rater's language
+            # PostgreSQL restarting: the unsaved answers stay in the form and are saved by
+            # the run this page starts in a moment (a few times, then the rater's next click).
+            retry_save = st.session_state.get("q_retries", 0) < SAVE_RETRIES
+            st.session_state["q_retries"] = st.session_state.get("q_retries", 0) + 1
+            alert("warning", message, icon="sync_problem")
+        else:
+            alert(kind, message)
+if not retry_save:
+    st.session_state.pop("q_retries", None)
 
 if view.submitted:
     # Never the answers again, on this link or any later one: whoever holds a link may not
@@ -707,3 +735,6 @@ st.html(STEP_CSS)
 commit_while_typing("q_step", key="q_commit_typing")
 st.session_state["q_fresh_view"] = view
 _steps(inv)
+if retry_save:
+    time.sleep(1.0)
+    st.rerun()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything the test suite needs beyond Python packages, installed from Debian's packages:
-# Chromium for the browser tests, LibreOffice to open exported workbooks and decks, and the local
-# PostgreSQL 15 server with a role for the tests, and axe-core from npm (tests/browser/axe). Writes .test-env for `make test`.
+# Chromium for the browser tests, HAProxy for the load test, LibreOffice to open exported
+# workbooks and decks, the local PostgreSQL 15 server with a role for the tests, and axe-core
+# from npm (tests/browser/axe). Writes .test-env for `make test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,7 @@ command -v libreoffice >/dev/null || need+=(libreoffice-calc-nogui)
 command -v pdftoppm >/dev/null || need+=(poppler-utils)
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
 command -v npm >/dev/null || need+=(npm)
+command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need+=(haproxy)  # the load test's proxy
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing ${need[*]} from Debian's packages…"
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi

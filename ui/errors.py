@@ -11,11 +11,16 @@ from typing import Literal
 
 import streamlit as st
 
+from core.db import database_unavailable
 from core.errors import Invalid, NotFound, PermissionDenied, TandemError
 from ui.text import alert
 
 log = logging.getLogger("tandem.ui")
 
+DATABASE_AWAY = (
+    "Could not reach the database just now; nothing you saved is lost. "
+    "Please try again in a moment."
+)
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on the phone
 
 
@@ -59,4 +64,9 @@ def friendly_errors() -> Iterator[None]:
     except TandemError as exc:
         show_error(exc)
     except Exception as exc:  # st.stop/st.rerun are BaseExceptions and pass straight by
-        show_unexpected(exc)
+        if database_unavailable(exc):
+            # PostgreSQL restarting: a plain sentence, never a traceback or a reference.
+            log.warning("The database did not answer: %s", exc)
+            alert("warning", DATABASE_AWAY, icon="sync_problem")
+        else:
+            show_unexpected(exc)

@@ -30,8 +30,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, SQLModel, col, delete, func, select, update
 
-from core.db import select_row, session_scope
-from core.errors import Conflict, Invalid, NotFound
+from core.db import database_unavailable, select_row, session_scope
+from core.errors import Conflict, DatabaseUnavailable, Invalid, NotFound
 from core.i18n import LANGUAGES, N_, translator
 from core.models import Council, utcnow
 from core.text import paragraphs
@@ -71,6 +71,9 @@ from feedback.setup.framework import (
 MAX_COMMENT_CHARS = 4000
 
 # Marked for the catalogue (core.i18n): the rater's page shows them in the rater's language.
+# What a rater reads while PostgreSQL restarts: their answers stay in the form and the page
+# saves them again in a moment (pages/questionnaire.py).
+COULD_NOT_SAVE = N_("Could not save just now: the database did not answer. Trying again…")
 ALREADY_SUBMITTED = N_(
     "These answers were already submitted and can no longer be changed. Thank you — "
     "nothing more is needed."
@@ -477,8 +480,13 @@ def record_answers(
     """`save_answers` in a transaction of its own, as the rater's page saves: one write
     transaction per save. If another tab or server wrote the same answers at the same
     instant (the database refuses one of two clashing rows), the save is tried once more,
-    which then wins; a second clash is a `Conflict` asking the rater to try again."""
-    for attempt in (1, 2):
+    which then wins; a second clash is a `Conflict` asking the rater to try again.
+
+    If the database went away mid-save (PostgreSQL restarted), the save is tried again
+    too: it is an upsert of the same rows, so a save whose commit was lost on the way
+    stores each answer once. Still unreachable: `DatabaseUnavailable`, said plainly."""
+    clashes = 0
+    for _attempt in range(4):
         try:
             with session_scope(engine) as session:
                 _response, saved = _save(
@@ -493,9 +501,13 @@ def record_answers(
                 )
             return saved
         except IntegrityError:
-            if attempt == 2:
+            clashes += 1
+            if clashes == 2:
                 raise Conflict(SAVE_CLASHED) from None
-    raise Conflict(SAVE_CLASHED)  # not reached: the loop returns or raises
+        except DBAPIError as exc:
+            if not database_unavailable(exc):
+                raise
+    raise DatabaseUnavailable(COULD_NOT_SAVE)
 
 
 def submit_response(
