@@ -130,6 +130,9 @@ def test_pairing_report_downloads_as_a_pdf(facilitator: Page, tmp_path: Path) ->
     heading = page.get_by_role("heading", name=re.compile(r" and "), level=2)
     expect(heading).to_be_visible()
     names = heading.inner_text().strip()
+    # The heading shows before the page's run ends; a button pressed during a later rerun
+    # asks for a PDF that rerun has already replaced (seen once in CI), so wait for quiet.
+    wait_for_app(page)
     with page.expect_download(timeout=60_000) as download:
         page.get_by_role("button", name="Download this report (PDF)").click()
     name = download.value.suggested_filename
