@@ -25,6 +25,7 @@ from feedback.collection.responses import (
     COULD_NOT_SAVE,
     DRAFT_ELSEWHERE,
     InvitationChoice,
+    LinkGone,
     QuestionnaireView,
     SavedAnswers,
     SectionView,
@@ -164,7 +165,9 @@ def _form_value(view: QuestionnaireView, item_id: int) -> int | None:
     return None if stored == "unanswered" else (CANT_SAY if stored is None else stored)
 
 
-def _save_unsaved(invitation_id: int, view: QuestionnaireView | None = None) -> SavedAnswers:
+def _save_unsaved(
+    invitation_id: int, view: QuestionnaireView | None = None, link_token: str | None = None
+) -> SavedAnswers:
     """Save every answer the rater changed in this tab, in one write transaction
     (responses.record_answers, which also settles a clash with another tab).
 
@@ -188,7 +191,11 @@ def _save_unsaved(invitation_id: int, view: QuestionnaireView | None = None) -> 
             open_answers=open_answers,
             picks=picks,
             language=_lang(),
+            link_token=link_token,
         )
+    except LinkGone:
+        st.session_state["q_link_gone"] = True  # the whole page asks the link and says why
+        return SavedAnswers()
     except TandemError as exc:
         st.session_state["q_error"] = _(str(exc))  # the catalogue's words where it has them
         return SavedAnswers()
@@ -280,10 +287,32 @@ def _go_to(invitation_id: int, step: int) -> None:
 
 
 def _view_again(invitation_id: int) -> QuestionnaireView | None:
-    """For a rerun of the steps alone (an answer clicked, next or back): the link checked
-    again and the invitation read, in one read transaction as on a full run, then what the
-    rater changed saved. None when the whole page must say something instead (the link no
-    longer works, submitted or begun elsewhere, a save refused)."""
+    """For a rerun of the steps alone (an answer clicked, next or back). None when the
+    whole page must say something instead (the link no longer works, submitted or begun
+    elsewhere, a save refused).
+
+    An answer clicked is one write transaction and no read: the save itself checks, in the
+    statement that reads the invitation, that the page's link still opens it and the round
+    is open, and refuses a submitted or elsewhere-begun draft; the view the steps last drew
+    then takes the saved answers. Anything else (next, back, nothing saved) reads the link
+    and the invitation again, in one read transaction as on a full run."""
+    last: tuple[str | None, QuestionnaireView] | None = st.session_state.get("q_drawn")
+    if (
+        last is not None
+        and last[0] == _chosen_language()
+        and (last[1].invitation_id == invitation_id)
+    ):
+        try:
+            saved = _save_unsaved(invitation_id, link_token=st.query_params.get("t", ""))
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            st.session_state["q_error"] = _(COULD_NOT_SAVE)
+            return None
+        if "q_error" in st.session_state or st.session_state.pop("q_link_gone", False):
+            return None
+        if saved:
+            return last[1].with_saved(saved)
     try:
         with unit_of_work() as session:
             link = resolve_token(session, st.query_params.get("t", ""))
@@ -671,6 +700,7 @@ def _steps(inv: int) -> None:
     if current is None:
         st.rerun()  # the whole page says what happened
     assert current is not None  # st.rerun() ends the run
+    st.session_state["q_drawn"] = (_chosen_language(), current)  # for the next answer's save
     sections = current.sections
     last = len(sections)
     step_key = f"q_step_{inv}"

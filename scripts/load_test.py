@@ -64,6 +64,9 @@ HAPROXY_CFG = ROOT / "deploy" / "haproxy.cfg"
 PROGRESS = re.compile(r"(\d+) of (\d+) questions answered")
 STEP = re.compile(r"Step (\d+) of (\d+)")
 TARGET_P95_MS = 300.0
+# A person reads a question and picks an answer in several seconds (3 s is quick for a
+# 15-word statement on a five-point scale); --think 0 measures the servers' capacity instead.
+THINK_S = 3.0
 OWN_CLUSTER = ("15", "loadtest", 5444)
 CANT_SAY = 0  # mirrors feedback.collection.responses.CANT_SAY (checked at start)
 
@@ -324,6 +327,16 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
+def _cpu_s(pid: int) -> float:
+    """The CPU time a process has used (user + system), from /proc: what each saved answer
+    costs the server, whatever else the machine is doing at the time."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 class Stack:
     """The app processes and HAProxy in front, stopped (only these) on exit."""
 
@@ -371,6 +384,9 @@ class Stack:
 
     def rss_kib(self) -> list[int]:
         return [_rss_kib(p.pid) for p in self.apps]
+
+    def cpu_s(self) -> float:
+        return sum(_cpu_s(p.pid) for p in self.apps)
 
     def kill(self, k: int) -> None:
         os.kill(self.apps[k].pid, signal.SIGKILL)
@@ -445,8 +461,12 @@ class Page:
 
 
 class ProtocolRater:
-    def __init__(self, host: str, port: int, rater: Rater, outcome: Outcome) -> None:
+    def __init__(
+        self, host: str, port: int, rater: Rater, outcome: Outcome, think: float = 0.0
+    ) -> None:
         self.host, self.port, self.rater, self.out = host, port, rater, outcome
+        self.think = think
+        self.pause = random.Random(rater.invitation_id * 7919)
         self.ws: Any = None
         self.cookie = ""
         self.page = Page()
@@ -551,6 +571,11 @@ class ProtocolRater:
                 return int(m.group(1))
         return None
 
+    async def _read(self) -> None:
+        """A person reads the question before answering: `think` seconds on average."""
+        if self.think:
+            await asyncio.sleep(self.think * self.pause.uniform(0.5, 1.5))
+
     async def answer_all(self, half: asyncio.Event | None, counter: list[int]) -> None:
         inv = self.rater.invitation_id
         rng = random.Random(inv)
@@ -568,6 +593,7 @@ class ProtocolRater:
                 index = rng.randrange(len(options))
                 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
+                await self._read()
                 self.states[body.id] = WidgetState(id=body.id, string_value=options[index])
                 before = self.answered()
                 value = _option_value(index, options[index])
@@ -593,6 +619,7 @@ class ProtocolRater:
             self.states = {}  # the step's radios leave the page with it
             if nxt is None:
                 break
+            await self._read()
             await self.run(fragment=True, trigger=nxt[1].id)
         for key in (f"q_submit_{inv}", f"q_yes_{inv}"):
             button = self.page.widgets.get(key)
@@ -617,9 +644,10 @@ async def _protocol_rater(
     half: asyncio.Event,
     counter: list[int],
     start: asyncio.Event,
+    think: float = 0.0,
 ) -> None:
     await start.wait()
-    client = ProtocolRater(host, port, rater, out)
+    client = ProtocolRater(host, port, rater, out, think)
     for _attempt in range(5):
         try:
             if client.ws is None or out.reconnects:
@@ -664,57 +692,76 @@ IDLE_WITH = """(expected) => {
 
 
 def _browser_raters(
-    url: str, raters: list[Rater], outs: list[Outcome], go: threading.Event
+    url: str, raters: list[Rater], outs: list[Outcome], go: threading.Event, think: float = 0.0
 ) -> None:
-    """Each browser rater in turn in one headless Chromium, timed from the click until the
-    page shows the new count of answers and Streamlit is idle (what the rater sees)."""
+    """Each browser rater in a headless Chromium of its own, at the same time as the
+    others, timed from the click until the page shows the new count of answers and
+    Streamlit is idle (what the rater sees)."""
+    threads = [
+        threading.Thread(target=_browser_rater, args=(url, r, o, go, think), daemon=True)
+        for r, o in zip(raters, outs, strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def _browser_rater(url: str, rater: Rater, out: Outcome, go: threading.Event, think: float) -> None:
     from playwright.sync_api import sync_playwright
 
     sys.path.insert(0, str(ROOT / "tests" / "browser"))
     from browser_kit import wait_for_app
 
     chromium = os.environ.get("TANDEM_CHROMIUM") or shutil.which("chromium") or None
+    pause = random.Random(rater.invitation_id * 7919)
+
+    def read() -> None:  # a person reads the question before answering (see ProtocolRater)
+        if think:
+            time.sleep(think * pause.uniform(0.5, 1.5))
+
     go.wait()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium)
-        for rater, out in zip(raters, outs, strict=True):
-            try:
-                page = browser.new_page()
-                page.goto(f"{url}/?t={rater.token}")
+        try:
+            page = browser.new_page()
+            page.goto(f"{url}/?t={rater.token}")
+            wait_for_app(page)
+            cookies = page.context.cookies()
+            out.server = next((c["value"] for c in cookies if c["name"] == "TANDEM_SERVER"), "")
+            inv = rater.invitation_id
+            while True:
+                groups = page.get_by_test_id("stRadio")
+                for q in range(groups.count()):
+                    text = page.get_by_test_id("stProgress").first.inner_text()
+                    done = int(PROGRESS.search(text).group(1))  # type: ignore[union-attr]
+                    index = random.Random(inv * 1000 + done).randrange(6)
+                    option = groups.nth(q).get_by_test_id("stRadioOption").nth(index)
+                    label = option.inner_text().strip()
+                    read()
+                    started = time.perf_counter()
+                    option.click()
+                    page.wait_for_function(IDLE_WITH, arg=done + 1, timeout=120_000)
+                    out.latencies.append(time.perf_counter() - started)
+                    item = _browser_item(page, q, inv)
+                    rater.answers[item] = _option_value(index, label)
                 wait_for_app(page)
-                cookies = page.context.cookies()
-                out.server = next((c["value"] for c in cookies if c["name"] == "TANDEM_SERVER"), "")
-                inv = rater.invitation_id
-                while True:
-                    groups = page.get_by_test_id("stRadio")
-                    for q in range(groups.count()):
-                        text = page.get_by_test_id("stProgress").first.inner_text()
-                        done = int(PROGRESS.search(text).group(1))  # type: ignore[union-attr]
-                        index = random.Random(inv * 1000 + done).randrange(6)
-                        option = groups.nth(q).get_by_test_id("stRadioOption").nth(index)
-                        label = option.inner_text().strip()
-                        started = time.perf_counter()
-                        option.click()
-                        page.wait_for_function(IDLE_WITH, arg=done + 1, timeout=120_000)
-                        out.latencies.append(time.perf_counter() - started)
-                        item = _browser_item(page, q, inv)
-                        rater.answers[item] = _option_value(index, label)
-                    wait_for_app(page)
-                    step = page.get_by_text(STEP).first.inner_text()
-                    number, steps = (int(x) for x in STEP.search(step).groups())  # type: ignore[union-attr]
-                    if number == steps:
-                        break
-                    page.get_by_role("button", name="Next").click()
-                    page.get_by_text(f"Step {number + 1} of ").first.wait_for(timeout=60_000)
-                    wait_for_app(page)
-                page.get_by_role("button", name="Submit my answers").click()
+                step = page.get_by_text(STEP).first.inner_text()
+                number, steps = (int(x) for x in STEP.search(step).groups())  # type: ignore[union-attr]
+                if number == steps:
+                    break
+                read()
+                page.get_by_role("button", name="Next").click()
+                page.get_by_text(f"Step {number + 1} of ").first.wait_for(timeout=60_000)
                 wait_for_app(page)
-                page.get_by_role("button", name="Yes, submit my answers").click()
-                page.get_by_text("Submitted").first.wait_for(timeout=60_000)
-                out.submitted = True
-                page.close()
-            except Exception as exc:
-                out.errors.append(f"browser: {type(exc).__name__}: {exc}")
+            page.get_by_role("button", name="Submit my answers").click()
+            wait_for_app(page)
+            page.get_by_role("button", name="Yes, submit my answers").click()
+            page.get_by_text("Submitted").first.wait_for(timeout=60_000)
+            out.submitted = True
+            page.close()
+        except Exception as exc:
+            out.errors.append(f"browser: {type(exc).__name__}: {exc}")
         browser.close()
 
 
@@ -752,6 +799,7 @@ def run_once(
     restart_db: bool,
     keep: bool,
     say: Any,
+    think: float = 0.0,
 ) -> dict[str, Any]:
     if restart_db:
         admin_url = _own_cluster()
@@ -772,6 +820,7 @@ def run_once(
         with Stack(url, processes, work) as stack:
             _warm_up(stack, warmers)
             rss_before = stack.rss_kib()
+            cpu_before = stack.cpu_s()
             outs = [Outcome() for _ in raters]
             faults: list[str] = []
 
@@ -780,7 +829,9 @@ def run_once(
                 counter = [0, 0]
                 tasks = [
                     asyncio.create_task(
-                        _protocol_rater("127.0.0.1", stack.proxy_port, r, o, half, counter, start)
+                        _protocol_rater(
+                            "127.0.0.1", stack.proxy_port, r, o, half, counter, start, think
+                        )
                     )
                     for r, o in zip(raters, outs, strict=True)
                     if not r.by_browser
@@ -793,6 +844,7 @@ def run_once(
                         raters[:browsers],
                         outs[:browsers],
                         go,
+                        think,
                     ),
                     daemon=True,
                 )
@@ -833,6 +885,7 @@ def run_once(
             asyncio.run(drive())
             wall = time.perf_counter() - t0
             rss_peak = stack.rss_kib()
+            cpu_used = stack.cpu_s() - cpu_before
         check = _check_database(url, raters)
         proto = [
             s for r, o in zip(raters, outs, strict=True) if not r.by_browser for s in o.latencies
@@ -851,6 +904,13 @@ def run_once(
             "browser_p50_ms": _pct(chrome, 50),
             "browser_p95_ms": _pct(chrome, 95),
             "wall_s": round(wall, 1),
+            "think_s": think,
+            # The app processes' CPU per answer saved (Next and Submit runs included): a
+            # killed process's share is lost, so only without --kill-app.
+            "server_cpu_ms_per_answer": None
+            if kill_app or not (proto or chrome)
+            else round(1000 * cpu_used / (len(proto) + len(chrome)), 1),
+            "answers_per_s": round((len(proto) + len(chrome)) / wall, 1) if wall else None,
             "rss_before_mib": [round(k / 1024) for k in rss_before],
             "rss_after_mib": [round(k / 1024) for k in rss_peak],
             "mib_per_session": None if kill_app else round(sum(grown) / 1024 / sessions, 2),
@@ -888,6 +948,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--admin-url", default="")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=THINK_S,
+        help="seconds a rater reads each question before answering, on average (each pause "
+        "is drawn between half and one and a half times this); 0: answer as fast as the "
+        "server allows, which measures capacity, not people",
+    )
     args = parser.parse_args(argv)
 
     def say(message: str) -> None:
@@ -897,7 +965,15 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for n in [int(x) for x in args.raters.split(",")]:
         r = run_once(
-            admin, n, args.processes, args.browsers, args.kill_app, args.restart_db, args.keep, say
+            admin,
+            n,
+            args.processes,
+            args.browsers,
+            args.kill_app,
+            args.restart_db,
+            args.keep,
+            say,
+            args.think,
         )
         results.append(r)
         if not args.json:
@@ -918,7 +994,9 @@ def _line(r: dict[str, Any]) -> str:
         f"N={r['raters']} processes={r['processes']}: per saved answer p50 {r['p50_ms']:.0f} ms, "
         f"p95 {r['p95_ms']:.0f} ms (Chromium p50 {r['browser_p50_ms']:.0f} / p95 "
         f"{r['browser_p95_ms']:.0f} ms, {r['browsers']} pages); {r['answers_saved']} answers in "
-        f"{r['wall_s']} s; memory {r['mib_per_session']} MiB per session (RSS "
+        f"{r['wall_s']} s ({r['answers_per_s']}/s, reading {r['think_s']} s a question); "
+        f"server CPU {r['server_cpu_ms_per_answer']} ms per answer; "
+        f"memory {r['mib_per_session']} MiB per session (RSS "
         f"{r['rss_before_mib']} → {r['rss_after_mib']} MiB); errors {r['errors']} "
         f"{r['error_examples']}; lost {r['lost']}, duplicated {r['duplicated']}, wrong value "
         f"{r['wrong_value']}, not submitted {r['not_submitted']}; reconnects {r['reconnects']}, "

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Integer, String, Text, cast, literal, null, union_all
+from sqlalchemy import Engine, Integer, String, Text, cast, exists, literal, null, union_all
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql as pg_insert
@@ -43,6 +43,7 @@ from core.vocabulary import (
     ResponseStatus,
     pairing_label,
 )
+from feedback.collection.invitations import hash_token
 from feedback.models import (
     Comment,
     Cycle,
@@ -83,6 +84,16 @@ DRAFT_ELSEWHERE = N_(
     "them private they open only there: please use this link in that browser to carry on. "
     "If you cannot, you can start again here; the earlier answers are then deleted unread."
 )
+
+
+# The invitation a link names and its round, beside the one being saved (`_link_opens`).
+_LINK = aliased(Invitation, name="link_invitation")
+_LINK_CYCLE = aliased(Cycle, name="link_cycle")
+# The pairing's and the rater's people, aliased once: an alias made per call costs more to
+# build than the statement it is in (every column proxied again on each answer saved).
+_MEMBER = aliased(Person, name="member_person")
+_OFFICER = aliased(Person, name="officer_person")
+_RATER = aliased(Person, name="rater_person")
 
 
 def first_language(cycle_language: str) -> str:
@@ -173,11 +184,39 @@ class _Opened:
     focus: list[str] | None  # a pulse's asked dimensions; None: the whole framework
 
 
-def _open_invitation(session: Session, invitation_id: int) -> _Opened:
+class LinkGone(Invalid):
+    """The link a page was opened with no longer opens this invitation (replaced by a newer
+    link, withdrawn, or its round no longer open): nothing was saved, and the page asks the
+    link again, which says why in the rater's words."""
+
+
+def _link_opens(token: str) -> Any:
+    """True where `token` is a live link of the same rater, in an open round: the check
+    `invitations.resolve_token` makes, inside the save's own statement."""
+    return exists(
+        sa_select(literal(1))
+        .select_from(_LINK)
+        .join(_LINK_CYCLE, col(_LINK_CYCLE.id) == _LINK.cycle_id)
+        .where(
+            col(_LINK.token_hash) == hash_token(token),
+            col(_LINK.rater_id) == Invitation.rater_id,
+            col(_LINK.status) != InvitationStatus.revoked,
+            col(_LINK_CYCLE.status) == CycleStatus.open,
+        )
+    )
+
+
+def _open_invitation(
+    session: Session, invitation_id: int, link_token: str | None = None
+) -> _Opened:
     """The invitation, its cycle and framework, in one statement; refused unless answers
-    may still be saved (not withdrawn, the round open)."""
+    may still be saved (not withdrawn, the round open) and, given the link the rater's page
+    was opened with, unless that link still opens it (`LinkGone`)."""
+    link_ok: Any = literal(True) if link_token is None else _link_opens(link_token)
     row = session.exec(
-        select_row(Invitation, Cycle, FrameworkVersion.checksum, CyclePairing.focus_dimensions)
+        select_row(
+            Invitation, Cycle, FrameworkVersion.checksum, CyclePairing.focus_dimensions, link_ok
+        )
         .join(Cycle, col(Cycle.id) == Invitation.cycle_id)
         .join(FrameworkVersion, col(FrameworkVersion.id) == Cycle.framework_version_id)
         .outerjoin(CyclePairing, _focus_join())
@@ -185,7 +224,9 @@ def _open_invitation(session: Session, invitation_id: int) -> _Opened:
     ).first()
     if row is None:
         raise NotFound("This invitation does not exist.")
-    invitation, cycle, checksum, focus = row
+    invitation, cycle, checksum, focus, opens = row
+    if not opens:
+        raise LinkGone("This link no longer opens this questionnaire.")
     if invitation.status == InvitationStatus.revoked:
         raise Invalid("This invitation has been withdrawn, so answers can no longer be saved.")
     if cycle.status != CycleStatus.open:
@@ -420,10 +461,11 @@ def _save(
     open_answers: dict[str, str] | None,
     picks: list[int] | None,
     language: str | None = None,
+    link_token: str | None = None,
 ) -> tuple[Response, SavedAnswers]:
     ratings, comments = dict(ratings or {}), dict(comments or {})
     open_answers = dict(open_answers or {})
-    opened = _open_invitation(session, invitation_id)
+    opened = _open_invitation(session, invitation_id, link_token)
     invitation = opened.invitation
     comments = _validate(opened, ratings, comments, open_answers, picks)
     response = _draft_response(session, invitation, resume_key)
@@ -476,11 +518,16 @@ def record_answers(
     open_answers: dict[str, str] | None = None,
     picks: list[int] | None = None,
     language: str | None = None,
+    link_token: str | None = None,
 ) -> SavedAnswers:
     """`save_answers` in a transaction of its own, as the rater's page saves: one write
-    transaction per save. If another tab or server wrote the same answers at the same
-    instant (the database refuses one of two clashing rows), the save is tried once more,
-    which then wins; a second clash is a `Conflict` asking the rater to try again.
+    transaction per save. Given `link_token` (the link the page was opened with), the save
+    is refused with `LinkGone` unless that link still opens the invitation, checked in the
+    same statement that reads it (so the page need not read the link again first).
+
+    If another tab or server wrote the same answers at the same instant (the database
+    refuses one of two clashing rows), the save is tried once more, which then wins; a
+    second clash is a `Conflict` asking the rater to try again.
 
     If the database went away mid-save (PostgreSQL restarted), the save is tried again
     too: it is an upsert of the same rows, so a save whose commit was lost on the way
@@ -498,6 +545,7 @@ def record_answers(
                     open_answers,
                     picks,
                     language,
+                    link_token,
                 )
             return saved
         except IntegrityError:
@@ -746,7 +794,7 @@ def questionnaire_view(
     draft in one, the draft's answers in another; the framework is the process's parsed
     copy (framework.stored_framework). `language` is the rater's choice (en / cy), honoured
     where the cycle runs in both languages (`rater_language`)."""
-    member_p, officer_p, rater_p = aliased(Person), aliased(Person), aliased(Person)
+    member_p, officer_p, rater_p = _MEMBER, _OFFICER, _RATER
     row = session.exec(
         select_row(
             Invitation,
@@ -898,7 +946,7 @@ def invitation_choices(
     """The rater's invitations (in the order given) for choosing one, in one statement."""
     if not invitation_ids:
         return []
-    member_p, officer_p = aliased(Person), aliased(Person)
+    member_p, officer_p = _MEMBER, _OFFICER
     answered = (
         select(func.count())
         .select_from(Rating)
