@@ -12,11 +12,14 @@ What it does, each run:
    sending the radio's new value as the browser does (a rerun of the questionnaire's
    fragment), presses Next through every step, then Submit and Yes. --browsers of them are
    real headless Chromium pages instead, as a check that the protocol client measures what
-   a browser sees.
+   a browser sees. Raters arrive evenly over --ramp seconds (30) and read each question for
+   --think seconds on average (3; each pause between half and one and a half times that)
+   before answering, as people do; --think 0 --ramp 0 measures the servers' capacity.
 4. Reports per saved answer p50/p95 (from sending the answer until the server says the
    run finished and the page shows the new count of answers), the RSS of the app processes
-   before and after divided by the sessions, errors, and checks the database: every answer
-   each rater gave is stored once, with the value given, and every response is submitted.
+   before and after divided by the sessions, the app processes' CPU per answer, errors,
+   and checks the database: every answer each rater gave is stored once, with the value
+   given, and every response is submitted.
 
 Faults, in the same run:
   --kill-app    SIGKILL one app process when half the raters' answers are in; its raters
@@ -67,6 +70,9 @@ TARGET_P95_MS = 300.0
 # A person reads a question and picks an answer in several seconds (3 s is quick for a
 # 15-word statement on a five-point scale); --think 0 measures the servers' capacity instead.
 THINK_S = 3.0
+# People open their links over time, not in the same instant: N first page loads at once
+# queue behind each other and then the first answers behind them.
+RAMP_S = 30.0
 OWN_CLUSTER = ("15", "loadtest", 5444)
 CANT_SAY = 0  # mirrors feedback.collection.responses.CANT_SAY (checked at start)
 
@@ -645,8 +651,10 @@ async def _protocol_rater(
     counter: list[int],
     start: asyncio.Event,
     think: float = 0.0,
+    delay: float = 0.0,
 ) -> None:
     await start.wait()
+    await asyncio.sleep(delay)  # raters arrive over the ramp, not in one instant
     client = ProtocolRater(host, port, rater, out, think)
     for _attempt in range(5):
         try:
@@ -800,6 +808,7 @@ def run_once(
     keep: bool,
     say: Any,
     think: float = 0.0,
+    ramp: float = 0.0,
 ) -> dict[str, Any]:
     if restart_db:
         admin_url = _own_cluster()
@@ -821,6 +830,7 @@ def run_once(
             _warm_up(stack, warmers)
             rss_before = stack.rss_kib()
             cpu_before = stack.cpu_s()
+            driver_before = time.process_time()
             outs = [Outcome() for _ in raters]
             faults: list[str] = []
 
@@ -830,10 +840,18 @@ def run_once(
                 tasks = [
                     asyncio.create_task(
                         _protocol_rater(
-                            "127.0.0.1", stack.proxy_port, r, o, half, counter, start, think
+                            "127.0.0.1",
+                            stack.proxy_port,
+                            r,
+                            o,
+                            half,
+                            counter,
+                            start,
+                            think,
+                            ramp * k / len(raters),
                         )
                     )
-                    for r, o in zip(raters, outs, strict=True)
+                    for k, (r, o) in enumerate(zip(raters, outs, strict=True))
                     if not r.by_browser
                 ]
                 go = threading.Event()
@@ -886,6 +904,7 @@ def run_once(
             wall = time.perf_counter() - t0
             rss_peak = stack.rss_kib()
             cpu_used = stack.cpu_s() - cpu_before
+            driver_used = time.process_time() - driver_before
         check = _check_database(url, raters)
         proto = [
             s for r, o in zip(raters, outs, strict=True) if not r.by_browser for s in o.latencies
@@ -905,11 +924,16 @@ def run_once(
             "browser_p95_ms": _pct(chrome, 95),
             "wall_s": round(wall, 1),
             "think_s": think,
+            "ramp_s": ramp,
             # The app processes' CPU per answer saved (Next and Submit runs included): a
             # killed process's share is lost, so only without --kill-app.
             "server_cpu_ms_per_answer": None
             if kill_app or not (proto or chrome)
             else round(1000 * cpu_used / (len(proto) + len(chrome)), 1),
+            # This script's own CPU (the raters' side), which shares the machine's cores.
+            "driver_cpu_ms_per_answer": round(
+                1000 * driver_used / max(1, len(proto) + len(chrome)), 1
+            ),
             "answers_per_s": round((len(proto) + len(chrome)) / wall, 1) if wall else None,
             "rss_before_mib": [round(k / 1024) for k in rss_before],
             "rss_after_mib": [round(k / 1024) for k in rss_peak],
@@ -956,6 +980,13 @@ def main(argv: list[str] | None = None) -> int:
         "is drawn between half and one and a half times this); 0: answer as fast as the "
         "server allows, which measures capacity, not people",
     )
+    parser.add_argument(
+        "--ramp",
+        type=float,
+        default=RAMP_S,
+        help="seconds over which the raters open their links, evenly (0: all at once); "
+        "the Chromium raters open first",
+    )
     args = parser.parse_args(argv)
 
     def say(message: str) -> None:
@@ -974,6 +1005,7 @@ def main(argv: list[str] | None = None) -> int:
             args.keep,
             say,
             args.think,
+            args.ramp,
         )
         results.append(r)
         if not args.json:
@@ -994,8 +1026,10 @@ def _line(r: dict[str, Any]) -> str:
         f"N={r['raters']} processes={r['processes']}: per saved answer p50 {r['p50_ms']:.0f} ms, "
         f"p95 {r['p95_ms']:.0f} ms (Chromium p50 {r['browser_p50_ms']:.0f} / p95 "
         f"{r['browser_p95_ms']:.0f} ms, {r['browsers']} pages); {r['answers_saved']} answers in "
-        f"{r['wall_s']} s ({r['answers_per_s']}/s, reading {r['think_s']} s a question); "
-        f"server CPU {r['server_cpu_ms_per_answer']} ms per answer; "
+        f"{r['wall_s']} s ({r['answers_per_s']}/s, reading {r['think_s']} s a question, "
+        f"arriving over {r['ramp_s']} s); "
+        f"server CPU {r['server_cpu_ms_per_answer']} ms per answer (raters' side "
+        f"{r['driver_cpu_ms_per_answer']} ms); "
         f"memory {r['mib_per_session']} MiB per session (RSS "
         f"{r['rss_before_mib']} → {r['rss_after_mib']} MiB); errors {r['errors']} "
         f"{r['error_examples']}; lost {r['lost']}, duplicated {r['duplicated']}, wrong value "

@@ -27,7 +27,7 @@ def test_five_raters_through_the_proxy_lose_nothing_when_an_app_dies_and_postgre
         pytest.fail("PostgreSQL is not available: run `make test` (scripts/test-setup.sh).")
     done = subprocess.run(
         [sys.executable, str(PROJECT_ROOT / "scripts" / "load_test.py"), "--raters", "5",
-         "--browsers", "1", "--kill-app", "--restart-db", "--think", "0", "--json"],
+         "--browsers", "1", "--kill-app", "--restart-db", "--think", "0", "--ramp", "0", "--json"],
         cwd=PROJECT_ROOT, env=os.environ, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
