@@ -499,6 +499,17 @@ _R = RaterSpec
 
 
 @given(data=cycles, steps=staff_steps)
+@example(  # a raised threshold hides cells: the partnership score pools the pair's answers
+    data={
+        "threshold": 2,
+        "partners": [],
+        "members": [],
+        "officers": [_R(2, 0, 5, False), _R(4, 0, 5, False), _R(1, 0, 2, False),
+                     _R(4, 0, 2, False), _R(1, 0, 0, False)],
+        "principals": (_R(1, 0, 0, False), _R(1, 0, 0, False)),
+    },
+    steps=[("threshold",), ("threshold",)],
+)  # fmt: skip
 @example(
     data={
         "threshold": 2,
@@ -660,9 +671,13 @@ def test_no_sequence_of_staff_reads_gives_back_one_raters_answers(
         # The overview moves only with the pairing's served results (each read takes two reports
         # and then the overview): reads showing the same replies behind every anonymous figure
         # show the same partnership scores, and a score's count moves only when the replies
-        # behind the shown figures moved by at least the threshold's number of people. (A
-        # count alone can move by one while five people changed: two councillors dropped below
-        # a raised threshold as three partners reached it.)
+        # behind the shown figures moved by at least the threshold's number of people, or the
+        # figures shown are other ones. (A count alone can move by one while five people
+        # changed: two councillors dropped below a raised threshold as three partners reached
+        # it. And a raised threshold hides officers' partnership items that some answered
+        # "can't say", so the score pools only the pair's own two answers — the same five
+        # officers still behind every other figure. The score is pooled from the cells the
+        # report shows, which the rank check above already holds to account.)
         overviews = [v for k, v in views if k == "overview"]
         before = [mapped[2 * k + 1] for k in range(len(overviews))]  # read() takes two reports
         assert len(mapped) == 2 * len(overviews)
@@ -675,11 +690,12 @@ def test_no_sequence_of_staff_reads_gives_back_one_raters_answers(
                 b = heat[j]
                 if before[i] == before[j]:
                     assert a == b, f"reads {i} and {j} show the same replies, other scores"
+                same_cells = set(before[i]) == set(before[j])
                 for code in set(a) & set(b):
                     moved = abs(b[code][0] - a[code][0])
-                    assert moved == 0 or len(behind[i] ^ behind[j]) >= s.threshold, (
-                        code, a[code], b[code]
-                    )  # fmt: skip
+                    assert (
+                        moved == 0 or len(behind[i] ^ behind[j]) >= s.threshold or not same_cells
+                    ), (code, a[code], b[code])
 
 
 @functools.cache
