@@ -671,31 +671,48 @@ def mirror_table(c: Computed, pairing_id: int) -> pd.DataFrame:
     """The member's and the officer's views of their partnership per dimension, everyone
     else's beside them, and the mirror finding: the two views at least MIRROR_THRESHOLD
     apart, with every partnership item both answered pointing the same way."""
+    out = mirror_tables(c, pairing_id)
+    return out.drop(columns="pairing_id")
+
+
+def mirror_tables(c: Computed, pairing_id: int | None = None) -> pd.DataFrame:
+    """`mirror_table` for every pairing at once (or one), with pairing_id, each pairing's
+    dimensions in order."""
     ds = c.dim_stats
-    part = ds[(ds["pairing_id"] == pairing_id) & (ds["t"] == TARGET_CODE["partnership"])]
+    part = ds[ds["t"] == TARGET_CODE["partnership"]]
+    if pairing_id is not None:
+        part = part[part["pairing_id"] == pairing_id]
     if part.empty:
-        return pd.DataFrame(columns=COLUMNS["mirror"])
+        return pd.DataFrame(columns=["pairing_id", *COLUMNS["mirror"]])
     src = part["s"].to_numpy(dtype="int64")
-    dp = part["dp"].to_numpy(dtype="int64")
-    dps = np.unique(dp)
+    key = _gap_key(
+        part["pairing_id"].to_numpy(dtype="int64"),
+        part["dp"].to_numpy(dtype="int64"),
+        np.full(len(part), TARGET_CODE["partnership"], dtype="int64"),
+    )
+    keys = np.unique(key)
+    pids = keys // 256
+    dps = (keys // 4) % 64
 
     def column(name: str, field: str) -> Floats:
         m = src == SRC[name]
-        values = pd.Series(part[field].to_numpy(dtype="float64")[m], index=dp[m])
-        return values.reindex(dps).to_numpy(dtype="float64")
+        values = pd.Series(part[field].to_numpy(dtype="float64")[m], index=key[m])
+        return values.reindex(keys).to_numpy(dtype="float64")
 
     others_n = column("others", "n")
     member_view, officer_view = column("member_view", "mean"), column("officer_view", "mean")
     gap = member_view - officer_view
-    views = c.view_items[c.view_items["pairing_id"] == pairing_id]
+    views = c.view_items
+    if pairing_id is not None:
+        views = views[views["pairing_id"] == pairing_id]
     directions = _directions(
         c, views[views["s"] == SRC["member_view"]], views[views["s"] == SRC["officer_view"]]
     )
-    keys = _gap_key(np.full(len(dps), pairing_id), dps, np.full(len(dps), 2))
     consistent = _consistent(directions, keys, gap > 0, 1)
     flagged = ~np.isnan(gap) & consistent & (np.abs(gap) >= MIRROR_THRESHOLD - EPS)
     out = pd.DataFrame(
         {
+            "pairing_id": pids,
             "dimension_code": _lookup(c.dims, "dp", "dimension_code", dps),
             "dimension_name": _lookup(c.dims, "dp", "dimension_name", dps),
             "member_view": member_view,

@@ -404,6 +404,65 @@ def previous_published_dimensions(
     return row[0]
 
 
+def previous_cycles(session: Session, cycle: Cycle, ids: list[int]) -> dict[int, Cycle | None]:
+    """`previous_cycle` for several pairings of a cycle in one query."""
+    if cycle.kind == CycleKind.pulse:
+        follows = session.get(Cycle, cycle.follows_cycle_id) if cycle.follows_cycle_id else None
+        return {pid: follows for pid in ids}
+    out: dict[int, Cycle | None] = {pid: None for pid in ids}
+    if not ids:
+        return out
+    query = (
+        select(col(CyclePairing.pairing_id), Cycle)
+        .join(CyclePairing, col(CyclePairing.cycle_id) == col(Cycle.id))
+        .where(
+            col(CyclePairing.pairing_id).in_(sorted(set(ids))),
+            col(Cycle.council_id) == cycle.council_id,
+            col(Cycle.id) != cycle.id,
+            col(Cycle.opens_on) < cycle.opens_on,
+            col(Cycle.status).in_(FINISHED),
+            col(Cycle.kind) == CycleKind.full,
+        )
+        .order_by(col(Cycle.opens_on).desc(), col(Cycle.id).desc())
+    )
+    for pid, found in session.execute(query).all():
+        if out.get(int(pid)) is None:
+            out[int(pid)] = found
+    return out
+
+
+def previous_published_dimensions_of(
+    session: Session, previous: dict[int, Cycle | None]
+) -> dict[int, list[dict[str, Any]] | None]:
+    """`previous_published_dimensions` for several pairings (pairing → its previous cycle)
+    in one query."""
+    out: dict[int, list[dict[str, Any]] | None] = {pid: None for pid in previous}
+    wanted = {(stored_id(c), pid) for pid, c in previous.items() if c is not None}
+    if not wanted:
+        return out
+    rows = session.execute(
+        select(
+            col(PublishedReport.cycle_id),
+            col(PublishedPairingReport.pairing_id),
+            col(PublishedPairingReport.content)["dimensions"],
+        )
+        .join(PublishedReport, col(PublishedReport.id) == col(PublishedPairingReport.report_id))
+        .where(
+            col(PublishedReport.cycle_id).in_(sorted({c for c, _p in wanted})),
+            col(PublishedPairingReport.pairing_id).in_(sorted({p for _c, p in wanted})),
+        )
+        .order_by(col(PublishedReport.edition).desc())
+    ).all()
+    seen: set[tuple[int, int]] = set()
+    for cycle_id, pid, dims in rows:
+        key = (int(cycle_id), int(pid))
+        if key not in wanted or key in seen:
+            continue
+        seen.add(key)
+        out[int(pid)] = dims if isinstance(dims, list) else None
+    return out
+
+
 def load(
     session: Session,
     cycle: Cycle,
