@@ -864,25 +864,37 @@ def contributors(c: Computed) -> dict[int, dict[str, list[int]]]:
     each snapshot and never served: two snapshots can then be compared by WHO stands
     behind a figure, not only how many (a reply added and another erased keeps n)."""
     sets: dict[int, dict[str, set[int]]] = {int(p): {} for p in c.pairings["pairing_id"]}
+    figures: dict[int, dict[str, list[int]]] = {pid: {} for pid in sets}
     v = c.shown_values
     anon = v[v["s"].between(SRC["members"], SRC["partners"]).to_numpy()]
-    columns = (
-        anon["pairing_id"].to_numpy(dtype="int64"),
-        anon["response_id"].to_numpy(dtype="int64"),
-        anon["s"].map(SRC_NAME).to_numpy(dtype=object),
-        _lookup(c.items, "item_id", "item_code", anon["item_id"].to_numpy()),
-        _lookup(c.dims, "dp", "dimension_code", anon["dp"].to_numpy()),
-        np.array(TARGET_ORDER, dtype=object)[anon["t"].to_numpy(dtype="int64")],
-    )
-    for pid, rid, source, item, dim, target in zip(*columns, strict=True):
-        mine = sets[int(pid)]
-        for key in (
-            f"item|{item}|{source}",
-            f"item|{item}|others",
-            f"dim|{dim}|{target}|{source}",
-            f"dim|{dim}|{target}|others",
-        ):
-            mine.setdefault(key, set()).add(int(rid))
+    pid = anon["pairing_id"].to_numpy(dtype="int64")
+    rid = anon["response_id"].to_numpy(dtype="int64")
+    item = anon["item_id"].to_numpy(dtype="int64")
+    s = anon["s"].to_numpy(dtype="int64")
+    dp = anon["dp"].to_numpy(dtype="int64")
+    t = anon["t"].to_numpy(dtype="int64")
+    item_code = dict(zip(c.items["item_id"].tolist(), c.items["item_code"].tolist(), strict=True))
+    dim_code = dict(zip(c.dims["dp"].tolist(), c.dims["dimension_code"].tolist(), strict=True))
+
+    # Each figure's responses, grouped by sorting (no loop over the answers): an item cell
+    # of a group and of everyone else, a dimension cell of a group and of everyone else.
+    def name(kind: str, k: list[int]) -> str:
+        if kind == "item":
+            return f"item|{item_code[k[0]]}|{SRC_NAME[k[1]]}"
+        if kind == "item others":
+            return f"item|{item_code[k[0]]}|others"
+        if kind == "dim":
+            return f"dim|{dim_code[k[0]]}|{TARGET_ORDER[k[1]]}|{SRC_NAME[k[2]]}"
+        return f"dim|{dim_code[k[0]]}|{TARGET_ORDER[k[1]]}|others"
+
+    for kind, parts in (
+        ("item", [item, s]),
+        ("item others", [item]),
+        ("dim", [dp, t, s]),
+        ("dim others", [dp, t]),
+    ):
+        for (p, *key), rids in _by_figure(pid, parts, rid):
+            figures[p][name(kind, key)] = rids
     shown = c.groups[c.groups["shown"] & c.groups["group"].isin(ANONYMOUS)]
     shown_keys = set(zip(shown["pairing_id"].astype(int), shown["group"], strict=True))
     resp = c.responses
@@ -923,4 +935,28 @@ def contributors(c: Computed) -> dict[int, dict[str, list[int]]]:
         group = SRC_NAME.get(int(g))
         if (int(pid), group) in shown_keys:
             sets[int(pid)].setdefault(f"comments|{group}|pick:{code}", set()).add(int(rid))
-    return {pid: {k: sorted(ids) for k, ids in d.items()} for pid, d in sets.items()}
+    return {
+        pid: {**figures[pid], **{k: sorted(ids) for k, ids in d.items()}} for pid, d in sets.items()
+    }
+
+
+def _by_figure(pid: Ints, parts: list[Ints], rid: Ints) -> list[tuple[tuple[int, ...], list[int]]]:
+    """(pairing, *parts) → the distinct response ids with those values, ascending."""
+    if len(pid) == 0:
+        return []
+    order = np.lexsort((rid, *reversed(parts), pid))
+    cols = [pid[order], *(a[order] for a in parts)]
+    r = rid[order]
+    new_key = np.zeros(len(r), dtype=bool)
+    new_key[0] = True
+    for a in cols:
+        new_key[1:] |= a[1:] != a[:-1]
+    keep = new_key.copy()
+    keep[1:] |= r[1:] != r[:-1]
+    cols = [a[keep] for a in cols]
+    r, new_key = r[keep], new_key[keep]
+    starts = np.flatnonzero(new_key)
+    ends = np.append(starts[1:], len(r))
+    keys = list(zip(*(a[starts].tolist() for a in cols), strict=True))
+    rids = r.tolist()
+    return [(k, rids[a:b]) for k, a, b in zip(keys, starts.tolist(), ends.tolist(), strict=True)]

@@ -625,22 +625,39 @@ def _solace_table(
     leaders' own answers are given beside (members_pct). Every percentage needs at least
     the cycle's threshold of answers behind it (with one leader–chief executive pairing it
     would be one person's answer), so it is often not given at all."""
-    rows = [r for part in parts for r in part.get("solace", [])]
-    answers = pd.DataFrame(rows, columns=["item_code", "side", "hit", "leader_ce", "new"])
-    answers = answers[answers["leader_ce"].fillna(False).astype(bool)]
-    new = answers["new"].fillna(False).astype(bool)
-    out = benchmarks
-    for mine, pct, n in (
-        (answers[(answers["side"] == "officer_view") & ~new], "council_pct", "n"),
-        (answers[(answers["side"] == "member_view") & ~new], "members_pct", "members_n"),
-        (answers[(answers["side"] == "officer_view") & new], "new_pct", "new_n"),
+    # The answers are few (two principals per pairing): tallied in plain Python, the
+    # percentages rounded as pandas rounds (numpy's round).
+    tally: dict[tuple[str, str], list[int]] = {}
+    for part in parts:
+        for r in part.get("solace", []):
+            if not r.get("leader_ce") or r.get("hit") is None:
+                continue
+            new, side = bool(r.get("new")), r.get("side")
+            if side == "officer_view":
+                which = "new" if new else "council"
+            elif side == "member_view" and not new:
+                which = "members"
+            else:
+                continue
+            hits = tally.setdefault((which, str(r["item_code"])), [0, 0])
+            hits[0] += int(r["hit"])
+            hits[1] += 1
+    out = benchmarks.reset_index(drop=True)
+    codes = out["item_code"].astype(str).tolist()
+    columns: dict[str, Any] = {}
+    for which, pct, n in (
+        ("council", "council_pct", "n"),
+        ("members", "members_pct", "members_n"),
+        ("new", "new_pct", "new_n"),
     ):
-        mine = mine.astype({"hit": "float64"})
-        agg = mine.groupby("item_code").agg(**{pct: ("hit", "mean"), n: ("hit", "count")})
-        agg[pct] = (100 * agg[pct]).round(1)
-        out = out.merge(agg.reset_index(), on="item_code", how="left")
-        out[n] = out[n].fillna(0).astype("int64")
-        out[pct] = out[pct].astype("float64").where(out[n] >= threshold)
+        got = [tally.get((which, code), [0, 0]) for code in codes]
+        count = np.array([g[1] for g in got], dtype="int64")
+        hit = np.array([g[0] for g in got], dtype="float64")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.round(100 * (hit / count), 1)
+        columns[pct] = np.where((count > 0) & (count >= threshold), share, np.nan)
+        columns[n] = count
+    out = out.assign(**columns)
     if "source" not in out.columns:
         out = out.assign(source=solace_source())
     return out[COLUMNS["solace"]].reset_index(drop=True)
