@@ -183,8 +183,9 @@ def pairing_report_from(
 ) -> PairingReport:
     """One pairing's report from the engine's figures (`gaps_all`: the gap table of every
     pairing, when the caller has it), its change against the previous cycle as published."""
-    section = pairing_sections(session, c, [int(pairing_id)], gaps_all)[int(pairing_id)]
-    return PairingReport.from_dict(section)
+    section = _sections(session, c, [int(pairing_id)], gaps_all, frames=True)[int(pairing_id)]
+    tables = {name: section.pop(name) for name in PairingReport.TABLES}
+    return PairingReport(**section, **tables)
 
 
 def _change_records(
@@ -417,6 +418,18 @@ def pairing_sections(
     """Every pairing's report (or those of `ids`) from the engine's figures in one pass over
     the cycle, each as PairingReport.to_dict gives it (what an edition stores), with its
     change against the previous cycle as published. THE way a pairing report is made."""
+    return _sections(session, c, ids, gaps_all, frames=False)
+
+
+def _sections(
+    session: Session,
+    c: Computed,
+    ids: list[int] | None,
+    gaps_all: pd.DataFrame | None,
+    frames: bool,
+) -> dict[int, dict[str, Any]]:
+    """`pairing_sections`; with `frames`, each table is the pairing's DataFrame (one
+    pairing's report as the engine computed it, for `pairing_report_from`)."""
     known = [int(p) for p in c.pairings["pairing_id"]]
     ids = known if ids is None else [int(p) for p in ids]
     missing = set(ids) - set(known)
@@ -436,7 +449,7 @@ def pairing_sections(
     published = _published_groups(groups, c.threshold).assign(
         pairing_id=groups["pairing_id"].to_numpy()
     )
-    group_rows = _split(published, "groups", ids)
+    group_rows: dict[int, Any] = _split(published, "groups", ids)
     computed_groups = _split(groups.assign(responded=groups["responded"]), "groups", ids)
 
     items = named_items(c, mine(c.item_stats))
@@ -464,15 +477,30 @@ def pairing_sections(
     mirror = mine(mirror_tables(c))
     findings = _findings_all(gaps, mirror, c.pairings)
 
-    tables = {
-        "items": _split(items, "items", ids),
-        "dimensions": _split(dims, "dimensions", ids),
-        "gaps": _split(gaps, "gaps", ids),
-        "top_items": _split(top, "top_items", ids),
-        "bottom_items": _split(bottom, "bottom_items", ids),
-        "mirror": _split(mirror, "mirror", ids),
-        "findings": _split(findings, "findings", ids),
+    by_name = {
+        "items": items,
+        "dimensions": dims,
+        "gaps": gaps,
+        "top_items": top,
+        "bottom_items": bottom,
+        "mirror": mirror,
+        "findings": findings,
     }
+    tables: dict[str, dict[int, Any]] = {}
+    for name, frame in by_name.items():
+        if frames:
+            tables[name] = {
+                pid: _pick(frame[frame["pairing_id"] == pid], name)
+                if not frame.empty
+                else _pick(frame, name)
+                for pid in ids
+            }
+        else:
+            tables[name] = _split(frame, name, ids)
+    if frames:
+        group_rows = {
+            pid: _published_groups(groups[groups["pairing_id"] == pid], c.threshold) for pid in ids
+        }
 
     # Comments (and open answers): shown groups only, alphabetical; languages by the rule.
     com = _shown_texts_all(mine(c.comments), c.groups)
@@ -529,7 +557,10 @@ def pairing_sections(
             versions[stored_id(prev)] = _framework_version(session, prev)
         records = before.get(pid)
         prev_name = prev.name if prev is not None and records is not None else None
-        change = _change_records(records, tables["dimensions"][pid])
+        if frames:
+            change: Any = _change_table(records, tables["dimensions"][pid])[1]
+        else:
+            change = _change_records(records, tables["dimensions"][pid])
         meta: ReportMeta = {
             "cycle_id": stored_id(c.cycle),
             "cycle_name": c.cycle.name,
@@ -555,9 +586,11 @@ def pairing_sections(
         }
         if pid in has_picks:
             shown_groups = groups[groups["pairing_id"] == pid]
-            matters = _records(_pick(matters_most_table(c, pid, shown_groups), "matters_most"))
+            matters: Any = _pick(matters_most_table(c, pid, shown_groups), "matters_most")
         else:
-            matters = []
+            matters = pd.DataFrame(columns=COLUMNS["matters_most"])
+        if not frames:
+            matters = _records(matters)
         pulse = _pulse_notice(session, c, pid, prev)
         comments = {code: said[pid][code] for code in codes if code in said[pid]}
         labels = {code: tagged[pid][code] for code in codes if code in tagged[pid]}
@@ -575,7 +608,7 @@ def pairing_sections(
             else []
         )
         out[pid] = {
-            "meta": {k: _plain(v) for k, v in meta.items()},
+            "meta": meta if frames else {k: _plain(v) for k, v in meta.items()},
             "groups": group_rows[pid],
             "items": tables["items"][pid],
             "dimensions": tables["dimensions"][pid],
