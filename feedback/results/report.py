@@ -241,14 +241,19 @@ def _split(frame: pd.DataFrame, name: str, ids: list[int]) -> dict[int, list[dic
     out: dict[int, list[dict[str, Any]]] = {pid: [] for pid in ids}
     if frame.empty:
         return out
-    lists = [_plain_column(frame[c]) for c in columns]
-    pids = frame["pairing_id"].to_numpy(dtype="int64").tolist()
-    for pid, *values in zip(pids, *lists, strict=True):
-        rows = out.get(pid)
-        if rows is not None:
-            rows.append(dict(zip(columns, values, strict=True)))
+    pid = frame["pairing_id"].to_numpy(dtype="int64")
+    order = np.argsort(pid, kind="stable")  # each pairing's rows together, in their order
+    ordered = frame.iloc[order]
+    lists = [_plain_column(ordered[c]) for c in columns]
+    records = [dict(zip(columns, values, strict=True)) for values in zip(*lists, strict=True)]
+    pid = pid[order]
+    starts = np.flatnonzero(np.r_[True, pid[1:] != pid[:-1]])
+    ends = np.r_[starts[1:], len(pid)]
+    for p, a, b in zip(pid[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
+        if p in out:
+            out[p] = records[a:b]
     for column in ("n", "others_n"):
-        if column in columns:
+        if column in columns and frame[column].dtype.kind not in "iu":
             for rows in out.values():
                 if rows and all(r[column] is not None for r in rows):
                     for r in rows:
