@@ -488,15 +488,24 @@ def _with_bands(dim_stats: pd.DataFrame, anon: pd.DataFrame, keys: list[str]) ->
     if anon.empty:
         return out
     v = anon["value"].to_numpy()
-    frame = anon[keys].assign(
-        low=(v <= 2).astype("int64"), mid=(v == 3).astype("int64"), high=(v >= 4).astype("int64")
-    )
-    frame = frame.assign(total=v.astype("int64"))
-    cols = ["low", "mid", "high", "total"]
-    per = frame.groupby(keys)[cols].sum()
-    everyone = frame.groupby(keys[:3])[cols].sum().assign(s=SRC["others"])
-    everyone = everyone.set_index("s", append=True)
-    both = pd.concat([per, everyone]).reset_index()
+    counts = {
+        "low": (v <= 2).astype("int64"),
+        "mid": (v == 3).astype("int64"),
+        "high": (v >= 4).astype("int64"),
+        "total": v.astype("int64"),
+    }
+
+    def summed(by: list[str]) -> pd.DataFrame:
+        key, arrays = _pack(anon, by)
+        first, inverse, size = _group(key)
+        out: dict[str, npt.NDArray[Any]] = {k: a[first] for k, a in zip(by, arrays, strict=True)}
+        for name, values in counts.items():
+            out[name] = np.bincount(inverse, weights=values, minlength=size).astype("int64")
+        return pd.DataFrame(out)
+
+    per = summed(keys)
+    everyone = summed(keys[:3]).assign(s=SRC["others"])
+    both = pd.concat([per, everyone[per.columns]], ignore_index=True)
     n = (both["low"] + both["mid"] + both["high"]).to_numpy()
     code = _band_code(both["low"].to_numpy(), both["mid"].to_numpy(), both["high"].to_numpy())
     total = both["total"].to_numpy(dtype="int64")
