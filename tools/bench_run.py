@@ -266,6 +266,86 @@ def time_published_report(engine: Engine, sub: Subject) -> list[Timing]:
     ]
 
 
+def _pairings_of(engine: Engine, cycle_id: int) -> int:
+    with Session(engine) as s:
+        return int(
+            s.exec(
+                select(func.count())
+                .select_from(CyclePairing)
+                .where(CyclePairing.cycle_id == cycle_id)
+            ).one()
+        )
+
+
+def _publish_undone(engine: Engine, cycle_id: int) -> None:
+    """The real `publish_cycle`, every row it writes flushed, then rolled back, so the
+    cycle is as it was for the steps after (the page timings read it closed)."""
+    with Session(engine) as s:
+        publish_cycle(s, SYSTEM, cycle_id)
+        s.flush()
+        s.rollback()
+
+
+def time_publish_council(engine: Engine, sub: Subject) -> Timing:
+    """Publishing the subject council's cycle (every pairing computed in one pass over the
+    cycle, held back, moderated and written), per pairing; floor: the bare GROUP BY over
+    the council's ratings, per pairing."""
+    n = _pairings_of(engine, sub.cycle_id)
+    return Timing(
+        "publish_council",
+        f"Publishing one council's cycle, per pairing ({n} pairings)",
+        seconds=_median(lambda: _publish_undone(engine, sub.cycle_id)) / n,
+        floor=_median(_sql(engine, _COUNCIL_FLOOR, cycle=sub.cycle_id)) / n,
+        target="≤ 10× floor",
+        limit=10.0,
+        floor_ratio_limit=10.0,
+    )
+
+
+def time_publish_national(engine: Engine) -> Timing:
+    """The real `publish_cycle` for every cycle of the national build, one after another
+    (closing any that is not closed yet, as the bench's own cycles already are), each
+    rolled back once written so later steps find the cycles as they were. Once, not a
+    median: it is the long wait."""
+    with Session(engine) as s:
+        rows = [
+            (stored_id(cid), str(status))
+            for cid, status in s.exec(
+                select(Cycle.id, Cycle.status)
+                .where(Cycle.name == CYCLE_NAME)
+                .order_by(col(Cycle.id))
+            ).all()
+        ]
+    opened = [cid for cid, status in rows if status not in ("closed", "published")]
+    if opened:
+        from feedback.setup.cycles import set_cycle_status
+
+        with session_scope(engine) as s:
+            for cid in opened:
+                set_cycle_status(s, SYSTEM, cid, "closed")
+    with Session(engine) as s:
+        pairings = int(
+            s.exec(
+                select(func.count())
+                .select_from(CyclePairing)
+                .join(Cycle, col(Cycle.id) == col(CyclePairing.cycle_id))
+                .where(Cycle.name == CYCLE_NAME)
+            ).one()
+        )
+    started = time.perf_counter()
+    for cycle_id, _status in rows:
+        _publish_undone(engine, cycle_id)
+    seconds = time.perf_counter() - started
+    return Timing(
+        "publish_national",
+        f"Publishing the whole national build ({len(rows)} cycles, {pairings:,} pairings)",
+        seconds=seconds,
+        target="≤ 60 s",
+        limit=60.0,
+        note=f"{len(rows)} cycles published one after another, each rolled back once written",
+    )
+
+
 def time_council_overview(engine: Engine, sub: Subject) -> Timing:
     target = "≤ 1 s and ≤ 10× floor"
     call = council_overview_call(sub)
@@ -654,6 +734,8 @@ def run_timings(
         ("people import", lambda: time_people_import(engine)),
         ("raters saving and submitting at once", lambda: time_concurrent_raters(engine)),
         ("report memory", lambda: measure_report_memory(engine, sub)),
+        ("publishing one council", lambda: time_publish_council(engine, sub)),
+        ("publishing the whole national build", lambda: time_publish_national(engine)),
         # Last: publishing changes the subject cycle's status (closed → published).
         ("published pairing report", lambda: time_published_report(engine, sub)),
     ]

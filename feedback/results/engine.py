@@ -488,15 +488,24 @@ def _with_bands(dim_stats: pd.DataFrame, anon: pd.DataFrame, keys: list[str]) ->
     if anon.empty:
         return out
     v = anon["value"].to_numpy()
-    frame = anon[keys].assign(
-        low=(v <= 2).astype("int64"), mid=(v == 3).astype("int64"), high=(v >= 4).astype("int64")
-    )
-    frame = frame.assign(total=v.astype("int64"))
-    cols = ["low", "mid", "high", "total"]
-    per = frame.groupby(keys)[cols].sum()
-    everyone = frame.groupby(keys[:3])[cols].sum().assign(s=SRC["others"])
-    everyone = everyone.set_index("s", append=True)
-    both = pd.concat([per, everyone]).reset_index()
+    counts = {
+        "low": (v <= 2).astype("int64"),
+        "mid": (v == 3).astype("int64"),
+        "high": (v >= 4).astype("int64"),
+        "total": v.astype("int64"),
+    }
+
+    def summed(by: list[str]) -> pd.DataFrame:
+        key, arrays = _pack(anon, by)
+        first, inverse, size = _group(key)
+        out: dict[str, npt.NDArray[Any]] = {k: a[first] for k, a in zip(by, arrays, strict=True)}
+        for name, values in counts.items():
+            out[name] = np.bincount(inverse, weights=values, minlength=size).astype("int64")
+        return pd.DataFrame(out)
+
+    per = summed(keys)
+    everyone = summed(keys[:3]).assign(s=SRC["others"])
+    both = pd.concat([per, everyone[per.columns]], ignore_index=True)
     n = (both["low"] + both["mid"] + both["high"]).to_numpy()
     code = _band_code(both["low"].to_numpy(), both["mid"].to_numpy(), both["high"].to_numpy())
     total = both["total"].to_numpy(dtype="int64")
@@ -671,31 +680,48 @@ def mirror_table(c: Computed, pairing_id: int) -> pd.DataFrame:
     """The member's and the officer's views of their partnership per dimension, everyone
     else's beside them, and the mirror finding: the two views at least MIRROR_THRESHOLD
     apart, with every partnership item both answered pointing the same way."""
+    out = mirror_tables(c, pairing_id)
+    return out.drop(columns="pairing_id")
+
+
+def mirror_tables(c: Computed, pairing_id: int | None = None) -> pd.DataFrame:
+    """`mirror_table` for every pairing at once (or one), with pairing_id, each pairing's
+    dimensions in order."""
     ds = c.dim_stats
-    part = ds[(ds["pairing_id"] == pairing_id) & (ds["t"] == TARGET_CODE["partnership"])]
+    part = ds[ds["t"] == TARGET_CODE["partnership"]]
+    if pairing_id is not None:
+        part = part[part["pairing_id"] == pairing_id]
     if part.empty:
-        return pd.DataFrame(columns=COLUMNS["mirror"])
+        return pd.DataFrame(columns=["pairing_id", *COLUMNS["mirror"]])
     src = part["s"].to_numpy(dtype="int64")
-    dp = part["dp"].to_numpy(dtype="int64")
-    dps = np.unique(dp)
+    key = _gap_key(
+        part["pairing_id"].to_numpy(dtype="int64"),
+        part["dp"].to_numpy(dtype="int64"),
+        np.full(len(part), TARGET_CODE["partnership"], dtype="int64"),
+    )
+    keys = np.unique(key)
+    pids = keys // 256
+    dps = (keys // 4) % 64
 
     def column(name: str, field: str) -> Floats:
         m = src == SRC[name]
-        values = pd.Series(part[field].to_numpy(dtype="float64")[m], index=dp[m])
-        return values.reindex(dps).to_numpy(dtype="float64")
+        values = pd.Series(part[field].to_numpy(dtype="float64")[m], index=key[m])
+        return values.reindex(keys).to_numpy(dtype="float64")
 
     others_n = column("others", "n")
     member_view, officer_view = column("member_view", "mean"), column("officer_view", "mean")
     gap = member_view - officer_view
-    views = c.view_items[c.view_items["pairing_id"] == pairing_id]
+    views = c.view_items
+    if pairing_id is not None:
+        views = views[views["pairing_id"] == pairing_id]
     directions = _directions(
         c, views[views["s"] == SRC["member_view"]], views[views["s"] == SRC["officer_view"]]
     )
-    keys = _gap_key(np.full(len(dps), pairing_id), dps, np.full(len(dps), 2))
     consistent = _consistent(directions, keys, gap > 0, 1)
     flagged = ~np.isnan(gap) & consistent & (np.abs(gap) >= MIRROR_THRESHOLD - EPS)
     out = pd.DataFrame(
         {
+            "pairing_id": pids,
             "dimension_code": _lookup(c.dims, "dp", "dimension_code", dps),
             "dimension_name": _lookup(c.dims, "dp", "dimension_name", dps),
             "member_view": member_view,
@@ -847,25 +873,37 @@ def contributors(c: Computed) -> dict[int, dict[str, list[int]]]:
     each snapshot and never served: two snapshots can then be compared by WHO stands
     behind a figure, not only how many (a reply added and another erased keeps n)."""
     sets: dict[int, dict[str, set[int]]] = {int(p): {} for p in c.pairings["pairing_id"]}
+    figures: dict[int, dict[str, list[int]]] = {pid: {} for pid in sets}
     v = c.shown_values
     anon = v[v["s"].between(SRC["members"], SRC["partners"]).to_numpy()]
-    columns = (
-        anon["pairing_id"].to_numpy(dtype="int64"),
-        anon["response_id"].to_numpy(dtype="int64"),
-        anon["s"].map(SRC_NAME).to_numpy(dtype=object),
-        _lookup(c.items, "item_id", "item_code", anon["item_id"].to_numpy()),
-        _lookup(c.dims, "dp", "dimension_code", anon["dp"].to_numpy()),
-        np.array(TARGET_ORDER, dtype=object)[anon["t"].to_numpy(dtype="int64")],
-    )
-    for pid, rid, source, item, dim, target in zip(*columns, strict=True):
-        mine = sets[int(pid)]
-        for key in (
-            f"item|{item}|{source}",
-            f"item|{item}|others",
-            f"dim|{dim}|{target}|{source}",
-            f"dim|{dim}|{target}|others",
-        ):
-            mine.setdefault(key, set()).add(int(rid))
+    pid = anon["pairing_id"].to_numpy(dtype="int64")
+    rid = anon["response_id"].to_numpy(dtype="int64")
+    item = anon["item_id"].to_numpy(dtype="int64")
+    s = anon["s"].to_numpy(dtype="int64")
+    dp = anon["dp"].to_numpy(dtype="int64")
+    t = anon["t"].to_numpy(dtype="int64")
+    item_code = dict(zip(c.items["item_id"].tolist(), c.items["item_code"].tolist(), strict=True))
+    dim_code = dict(zip(c.dims["dp"].tolist(), c.dims["dimension_code"].tolist(), strict=True))
+
+    # Each figure's responses, grouped by sorting (no loop over the answers): an item cell
+    # of a group and of everyone else, a dimension cell of a group and of everyone else.
+    def name(kind: str, k: list[int]) -> str:
+        if kind == "item":
+            return f"item|{item_code[k[0]]}|{SRC_NAME[k[1]]}"
+        if kind == "item others":
+            return f"item|{item_code[k[0]]}|others"
+        if kind == "dim":
+            return f"dim|{dim_code[k[0]]}|{TARGET_ORDER[k[1]]}|{SRC_NAME[k[2]]}"
+        return f"dim|{dim_code[k[0]]}|{TARGET_ORDER[k[1]]}|others"
+
+    for kind, parts in (
+        ("item", [item, s]),
+        ("item others", [item]),
+        ("dim", [dp, t, s]),
+        ("dim others", [dp, t]),
+    ):
+        for (p, *key), rids in _by_figure(pid, parts, rid):
+            figures[p][name(kind, key)] = rids
     shown = c.groups[c.groups["shown"] & c.groups["group"].isin(ANONYMOUS)]
     shown_keys = set(zip(shown["pairing_id"].astype(int), shown["group"], strict=True))
     resp = c.responses
@@ -906,4 +944,28 @@ def contributors(c: Computed) -> dict[int, dict[str, list[int]]]:
         group = SRC_NAME.get(int(g))
         if (int(pid), group) in shown_keys:
             sets[int(pid)].setdefault(f"comments|{group}|pick:{code}", set()).add(int(rid))
-    return {pid: {k: sorted(ids) for k, ids in d.items()} for pid, d in sets.items()}
+    return {
+        pid: {**figures[pid], **{k: sorted(ids) for k, ids in d.items()}} for pid, d in sets.items()
+    }
+
+
+def _by_figure(pid: Ints, parts: list[Ints], rid: Ints) -> list[tuple[tuple[int, ...], list[int]]]:
+    """(pairing, *parts) → the distinct response ids with those values, ascending."""
+    if len(pid) == 0:
+        return []
+    order = np.lexsort((rid, *reversed(parts), pid))
+    cols = [pid[order], *(a[order] for a in parts)]
+    r = rid[order]
+    new_key = np.zeros(len(r), dtype=bool)
+    new_key[0] = True
+    for a in cols:
+        new_key[1:] |= a[1:] != a[:-1]
+    keep = new_key.copy()
+    keep[1:] |= r[1:] != r[:-1]
+    cols = [a[keep] for a in cols]
+    r, new_key = r[keep], new_key[keep]
+    starts = np.flatnonzero(new_key)
+    ends = np.append(starts[1:], len(r))
+    keys = list(zip(*(a[starts].tolist() for a in cols), strict=True))
+    rids = r.tolist()
+    return [(k, rids[a:b]) for k, a, b in zip(keys, starts.tolist(), ends.tolist(), strict=True)]

@@ -8,6 +8,7 @@ The previous cycle's published figures, for the change since then, are read here
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -41,6 +42,15 @@ from feedback.results.tables import FINISHED, SRC, TARGET_CODE, solace_source
 from feedback.setup.framework import framework_spec
 
 SOLACE_MEASURES = {"solace.advice": "advice", "solace.relationship": "relationship"}
+
+
+def _frame(rows: Sequence[Any], columns: list[str]) -> pd.DataFrame:
+    """Query rows as a DataFrame, column by column (pandas reading the rows one by one
+    inspects each row object, several times slower), with the dtypes it would infer."""
+    if not rows:
+        return pd.DataFrame(rows, columns=columns)
+    values = list(zip(*rows, strict=True))
+    return pd.DataFrame({name: pd.Series(list(v)) for name, v in zip(columns, values, strict=True)})
 
 
 def load_cycle(session: Session, cycle_id: int) -> Cycle:
@@ -85,7 +95,7 @@ def _pairings(session: Session, cycle_id: int, pairing_id: int | None) -> pd.Dat
         "officer_title",
         "started_on",
     ]
-    frame = pd.DataFrame(session.execute(query).all(), columns=columns)
+    frame = _frame(session.execute(query).all(), columns)
     frame["pairing_label"] = [
         pairing_label(m, o, p)
         for m, o, p in zip(
@@ -128,7 +138,7 @@ def _items(session: Session, framework_version_id: int) -> pd.DataFrame:
         "t",
         "audience",
     ]
-    return pd.DataFrame(session.execute(query).all(), columns=columns)
+    return _frame(session.execute(query).all(), columns)
 
 
 def _submitted_by(cutoffs: dict[int, datetime] | None, column: Any = None) -> Any:
@@ -182,7 +192,7 @@ def _ratings(
     if condition is not None:
         query = query.where(condition)
     rows = session.execute(query).all()
-    frame = pd.DataFrame(rows, columns=["pairing_id", "response_id", "g", "item_id", "value"])
+    frame = _frame(rows, ["pairing_id", "response_id", "g", "item_id", "value"])
     frame["value"] = frame["value"].astype("float64")
     for column in ("pairing_id", "response_id", "g", "item_id"):
         frame[column] = frame[column].astype("int64")
@@ -215,7 +225,7 @@ def _invitations(
     if pairing_id is not None:
         query = query.where(col(Invitation.pairing_id) == pairing_id)
     columns = ["pairing_id", "group", "invited", "responded"]
-    return pd.DataFrame(session.execute(query).all(), columns=columns)
+    return _frame(session.execute(query).all(), columns)
 
 
 def _submitted_frame(
@@ -236,7 +246,7 @@ def _submitted_frame(
     condition = _submitted_by(cutoffs)
     if condition is not None:
         query = query.where(condition)
-    return pd.DataFrame(session.execute(query).all(), columns=columns)
+    return _frame(session.execute(query).all(), columns)
 
 
 def _comments(
@@ -402,6 +412,65 @@ def previous_published_dimensions(
     if row is None or not isinstance(row[0], list):
         return None
     return row[0]
+
+
+def previous_cycles(session: Session, cycle: Cycle, ids: list[int]) -> dict[int, Cycle | None]:
+    """`previous_cycle` for several pairings of a cycle in one query."""
+    if cycle.kind == CycleKind.pulse:
+        follows = session.get(Cycle, cycle.follows_cycle_id) if cycle.follows_cycle_id else None
+        return {pid: follows for pid in ids}
+    out: dict[int, Cycle | None] = {pid: None for pid in ids}
+    if not ids:
+        return out
+    query = (
+        select(col(CyclePairing.pairing_id), Cycle)
+        .join(CyclePairing, col(CyclePairing.cycle_id) == col(Cycle.id))
+        .where(
+            col(CyclePairing.pairing_id).in_(sorted(set(ids))),
+            col(Cycle.council_id) == cycle.council_id,
+            col(Cycle.id) != cycle.id,
+            col(Cycle.opens_on) < cycle.opens_on,
+            col(Cycle.status).in_(FINISHED),
+            col(Cycle.kind) == CycleKind.full,
+        )
+        .order_by(col(Cycle.opens_on).desc(), col(Cycle.id).desc())
+    )
+    for pid, found in session.execute(query).all():
+        if out.get(int(pid)) is None:
+            out[int(pid)] = found
+    return out
+
+
+def previous_published_dimensions_of(
+    session: Session, previous: dict[int, Cycle | None]
+) -> dict[int, list[dict[str, Any]] | None]:
+    """`previous_published_dimensions` for several pairings (pairing → its previous cycle)
+    in one query."""
+    out: dict[int, list[dict[str, Any]] | None] = {pid: None for pid in previous}
+    wanted = {(stored_id(c), pid) for pid, c in previous.items() if c is not None}
+    if not wanted:
+        return out
+    rows = session.execute(
+        select(
+            col(PublishedReport.cycle_id),
+            col(PublishedPairingReport.pairing_id),
+            col(PublishedPairingReport.content)["dimensions"],
+        )
+        .join(PublishedReport, col(PublishedReport.id) == col(PublishedPairingReport.report_id))
+        .where(
+            col(PublishedReport.cycle_id).in_(sorted({c for c, _p in wanted})),
+            col(PublishedPairingReport.pairing_id).in_(sorted({p for _c, p in wanted})),
+        )
+        .order_by(col(PublishedReport.edition).desc())
+    ).all()
+    seen: set[tuple[int, int]] = set()
+    for cycle_id, pid, dims in rows:
+        key = (int(cycle_id), int(pid))
+        if key not in wanted or key in seen:
+            continue
+        seen.add(key)
+        out[int(pid)] = dims if isinstance(dims, list) else None
+    return out
 
 
 def load(

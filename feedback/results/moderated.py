@@ -77,6 +77,16 @@ def merge_spans(spans: Iterable[Sequence[int]]) -> list[tuple[int, int]]:
 def moderations(session: Session, cycle_id: int, pairing_id: int) -> list[Moderation]:
     """Every moderation of this pairing's comments in this cycle, with the words they apply
     to (read server-side only: never served as such)."""
+    return moderations_of(session, cycle_id, [pairing_id])[pairing_id]
+
+
+def moderations_of(
+    session: Session, cycle_id: int, pairing_ids: list[int]
+) -> dict[int, list[Moderation]]:
+    """`moderations` of several pairings of a cycle in one query."""
+    out: dict[int, list[Moderation]] = {int(pid): [] for pid in pairing_ids}
+    if not out:
+        return out
     dimension_text = (
         sa_select(col(Comment.text))
         .join(Dimension, col(Dimension.id) == col(Comment.dimension_id))
@@ -100,6 +110,7 @@ def moderations(session: Session, cycle_id: int, pairing_id: int) -> list[Modera
     )
     rows = session.execute(
         sa_select(
+            col(CommentModeration.pairing_id),
             col(CommentModeration.id),
             col(CommentModeration.response_id),
             col(CommentModeration.part),
@@ -113,16 +124,15 @@ def moderations(session: Session, cycle_id: int, pairing_id: int) -> list[Modera
         )
         .where(
             col(CommentModeration.cycle_id) == cycle_id,
-            col(CommentModeration.pairing_id) == pairing_id,
+            col(CommentModeration.pairing_id).in_(sorted(out)),
         )
         .order_by(col(CommentModeration.id))
     ).all()
-    out = []
-    for mid, rid, part, dim_text, open_answer, hidden, spans, reason, by, at in rows:
+    for pid, mid, rid, part, dim_text, open_answer, hidden, spans, reason, by, at in rows:
         original = open_answer if part.startswith(OPEN) else dim_text
         if original is None:  # the words are gone (the response erased): nothing to apply
             continue
-        out.append(
+        out[int(pid)].append(
             Moderation(
                 id=int(mid),
                 response_id=int(rid),
@@ -208,3 +218,11 @@ def moderated_section(
 ) -> dict[str, Any]:
     """A served section as readers may see it: THE call for every read and edition."""
     return apply_moderation(section, moderations(session, cycle_id, pairing_id))
+
+
+def moderated_sections(
+    session: Session, cycle_id: int, sections: dict[int, dict[str, Any]]
+) -> dict[int, dict[str, Any]]:
+    """`moderated_section` for several pairings' sections in one query."""
+    mods = moderations_of(session, cycle_id, list(sections))
+    return {pid: apply_moderation(section, mods[pid]) for pid, section in sections.items()}

@@ -53,8 +53,8 @@ from feedback.results.engine import (
     overview_parts,
 )
 from feedback.results.loading import load_cycle, stored_id
-from feedback.results.moderated import moderated_section
-from feedback.results.report import assemble_overview, compute_cycle, pairing_report_from
+from feedback.results.moderated import moderated_sections
+from feedback.results.report import assemble_overview, compute_cycle, pairing_sections
 from feedback.results.tables import (
     ANONYMOUS,
     SRC,
@@ -431,20 +431,29 @@ def _serve(
     cells, parts = contributors(c), overview_parts(c)
     history = _history(session, cycle, ids)
     threshold = cycle.anonymity_threshold
+    held = {
+        pid
+        for pid in ids
+        if any(
+            _reveals(s.cells, cells.get(pid, {}), threshold, s.threshold)
+            for s in history.get(pid, [])
+        )
+    }
+    # Every pairing not held, computed in one pass over the cycle.
+    sections = pairing_sections(session, c, [pid for pid in ids if pid not in held], gaps)
     served: dict[int, _Served] = {}
     for pid in ids:
         snaps = history.get(pid, [])
         mine = cells.get(pid, {})
-        if any(_reveals(s.cells, mine, threshold, s.threshold) for s in snaps):
+        if pid in held:
             latest = snaps[-1]
             served[pid] = _Served(
                 copy.deepcopy(latest.section), latest.private, new=False, held_since=latest.at
             )
             continue
-        report = pairing_report_from(session, c, pid, gaps)
         private = {"cells": mine, "overview": parts.get(pid, {}), "threshold": threshold}
         new = not snaps or snaps[-1].cells != mine or snaps[-1].threshold != threshold
-        served[pid] = _Served(report.to_dict(), private, new=new)
+        served[pid] = _Served(sections[pid], private, new=new)
     return served, c
 
 
@@ -461,8 +470,21 @@ def _held_for_staff(threshold: int, since: datetime | str) -> str:
 
 def _live(session: Session, cycle: Cycle, pid: int, served: _Served) -> PairingReport:
     """A staff read before publication: the served part, moderated, marked live."""
+    return _lives(session, cycle, {pid: served})[pid]
+
+
+def _lives(session: Session, cycle: Cycle, served: dict[int, _Served]) -> dict[int, PairingReport]:
+    """`_live` for several pairings (their moderations read in one query)."""
+    sections = moderated_sections(
+        session,
+        stored_id(cycle),
+        {pid: copy.deepcopy(one.section) for pid, one in served.items()},
+    )
+    return {pid: _live_one(cycle, sections[pid], one) for pid, one in served.items()}
+
+
+def _live_one(cycle: Cycle, section: dict[str, Any], served: _Served) -> PairingReport:
     threshold = cycle.anonymity_threshold
-    section = moderated_section(session, stored_id(cycle), pid, copy.deepcopy(served.section))
     section["meta"]["edition"] = None
     section["meta"].pop("published_at", None)
     if served.held_since is not None:
@@ -514,9 +536,12 @@ def publish_cycle(session: Session, actor: Actor, cycle_id: int) -> PublishedRep
     served, c = _serve(session, cycle)
     edition = previous.edition + 1 if previous is not None else 1
     held = sorted(pid for pid, one in served.items() if one.held_since is not None)
+    # The edition holds the comments as moderated, never the words staff took out.
+    moderated = moderated_sections(
+        session, stored_id(cycle), {pid: one.section for pid, one in served.items()}
+    )
     for pid, one in served.items():
-        # The edition holds the comments as moderated, never the words staff took out.
-        one.section = moderated_section(session, stored_id(cycle), pid, one.section)
+        one.section = moderated[pid]
         one.section["meta"]["edition"] = edition
         one.section["meta"]["published_at"] = now.isoformat()
     overview = _overview(session, c, served)
@@ -666,7 +691,7 @@ def read_all_pairing_reports(
     _live_ready(cycle)
     served, _c = _serve(session, cycle)
     _keep_previews(session, cycle, served)
-    return {pid: _live(session, cycle, pid, one) for pid, one in served.items()}
+    return _lives(session, cycle, served)
 
 
 @dataclass(frozen=True)

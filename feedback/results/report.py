@@ -6,6 +6,7 @@ holding a pairing back against what was shown before, are feedback/results/publi
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -36,21 +37,20 @@ from feedback.models import (
 )
 from feedback.results.engine import (
     Computed,
-    comment_languages,
     compute,
     gap_table,
     matters_most_table,
-    mirror_table,
+    mirror_tables,
     named_dims,
     named_items,
     overview_parts,
-    shown_texts,
 )
 from feedback.results.loading import (
     load,
     load_cycle,
-    previous_cycle,
+    previous_cycles,
     previous_published_dimensions,
+    previous_published_dimensions_of,
     solace_benchmarks,
     stored_id,
 )
@@ -72,6 +72,7 @@ from feedback.results.tables import (
     ReportMeta,
     min_others,
     solace_source,
+    table_frame,
 )
 from feedback.setup.framework import render_item
 
@@ -100,13 +101,19 @@ def change_since(
     the report's own dimension table."""
     records = previous_published_dimensions(session, previous, pairing_id) if previous else None
     name = previous.name if previous is not None and records is not None else None
+    return name, _change_table(records, dimensions)[1]
+
+
+def _change_table(
+    records: list[dict[str, Any]] | None, dimensions: pd.DataFrame
+) -> tuple[None, pd.DataFrame]:
     empty = pd.DataFrame(columns=COLUMNS["change"])
     if not records:
-        return name, empty
+        return None, empty
     before = pd.DataFrame(records)
     keys = ["dimension_code", "target", "source"]
     if not {*keys, "mean"} <= set(before.columns):
-        return name, empty
+        return None, empty
     now = dimensions[dimensions["source"].isin(CHANGE_SOURCES)]
     change = now.merge(
         before[[*keys, "mean"]].rename(columns={"mean": "previous"}), on=keys
@@ -115,33 +122,7 @@ def change_since(
     change["current"] = change["current"].astype("float64")
     change["change"] = change["current"] - change["previous"]
     change = change.dropna(subset=["previous", "current"])
-    return name, empty if change.empty else change[COLUMNS["change"]].reset_index(drop=True)
-
-
-def _notices(c: Computed, groups: pd.DataFrame, hidden: pd.DataFrame) -> list[str]:
-    notices = []
-    for row in groups.to_dict("records"):
-        if row["group"] in ANONYMOUS and row["invited"] > 0 and not row["shown"]:
-            notices.append(
-                f"{row['label']}: fewer than {c.threshold} replies, so not shown (their scores "
-                "and comments are left out everywhere, including 'everyone else')."
-            )
-    not_shown = set(groups.loc[~groups["shown"], "group"])
-    withheld = c.withheld_cells
-    held = set(withheld.loc[withheld["pairing_id"].isin(groups["pairing_id"]), "group"])
-    for group in [g for g in GROUP_ORDER if g in held - not_shown]:
-        notices.append(
-            f"{GROUP_LABELS[group]}: "
-            + (PULSE_WITHHELD if c.cycle.kind == CycleKind.pulse else FULL_WITHHELD).format(
-                threshold=max(c.threshold, c.withheld_threshold)
-            )
-        )
-    for group in [g for g in GROUP_ORDER if g in set(hidden["group"]) - not_shown]:
-        notices.append(
-            f"{GROUP_LABELS[group]}: some questions were answered by fewer than {c.threshold} "
-            "of them, so their figure for those questions is not shown."
-        )
-    return notices
+    return None, empty if change.empty else change[COLUMNS["change"]].reset_index(drop=True)
 
 
 def _published_groups(groups: pd.DataFrame, threshold: int) -> pd.DataFrame:
@@ -167,88 +148,6 @@ def _pick(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 
 def _pf(x: float) -> str:
     return f"{float(x):.1f}"
-
-
-def report_findings(
-    gaps: pd.DataFrame, mirror: pd.DataFrame, member: str, officer: str
-) -> pd.DataFrame:
-    """The pairing's findings, the mirror first (the finding this product exists for),
-    then blind spots and hidden strengths, each in one plain sentence. Built only from the
-    report's own gaps and mirror tables."""
-    who = {"member": member, "officer": officer, "partnership": f"{member} and {officer}"}
-    m = mirror[mirror["flag"] == "mirror"] if "flag" in mirror.columns else mirror.iloc[0:0]
-    m = m.assign(_size=m["gap"].astype("float64").abs()).sort_values(
-        "_size", ascending=False, kind="stable"
-    )
-    mirrors = pd.DataFrame(
-        {
-            "kind": "mirror",
-            "dimension_code": m["dimension_code"],
-            "dimension_name": m["dimension_name"],
-            "target": "partnership",
-            "first": m["member_view"].astype("float64"),
-            "second": m["officer_view"].astype("float64"),
-            "gap": m["gap"].astype("float64"),
-            "text": [
-                f"{name}: {member} rates the partnership {_pf(a)} and {officer} rates it "
-                f"{_pf(b)} — they see it differently and could agree what each can expect "
-                "of the other."
-                for name, a, b in zip(
-                    m["dimension_name"], m["member_view"], m["officer_view"], strict=True
-                )
-            ],
-        }
-    )
-    f = gaps[gaps["flag"].isin(["blind spot", "hidden strength"])]
-    f = f.assign(
-        _k=(f["flag"] == "hidden strength").astype(int), _size=-f["gap"].astype(float).abs()
-    ).sort_values(["_k", "_size"], kind="stable")
-    flags = pd.DataFrame(
-        {
-            "kind": f["flag"],
-            "dimension_code": f["dimension_code"],
-            "dimension_name": f["dimension_name"],
-            "target": f["target"],
-            "first": f["self_mean"].astype("float64"),
-            "second": f["others_mean"].astype("float64"),
-            "gap": f["gap"].astype("float64"),
-            "text": [
-                f"{name}: {who.get(t, t)}'s own rating {_pf(a)}, everyone else's {_pf(b)} "
-                f"({int(n)} raters) — a {flag}."
-                for name, t, a, b, n, flag in zip(
-                    f["dimension_name"],
-                    f["target"],
-                    f["self_mean"],
-                    f["others_mean"],
-                    f["others_n"],
-                    f["flag"],
-                    strict=True,
-                )
-            ],
-        }
-    )
-    out = pd.concat([mirrors, flags], ignore_index=True)
-    return out[COLUMNS["findings"]] if not out.empty else pd.DataFrame(columns=COLUMNS["findings"])
-
-
-def _open_answer_sections(
-    c: Computed, pairing: pd.Series, groups: pd.DataFrame
-) -> list[dict[str, Any]]:
-    """Each open question of the framework with its shown answers (the comments' rule)."""
-    questions = c.spec.open_questions if c.spec is not None else None
-    if not questions:
-        return []
-    frame = c.open_answers
-    answers = shown_texts(frame[frame["pairing_id"] == pairing["pairing_id"]], groups)
-    return [
-        {
-            "code": q.code,
-            "target": q.target,
-            "question": render_item(q.text, pairing["member_name"], pairing["officer_name"]),
-            "answers": answers.loc[answers["question"] == q.code, "text"].tolist(),
-        }
-        for q in questions
-    ]
 
 
 def _pulse_notice(
@@ -284,95 +183,453 @@ def pairing_report_from(
 ) -> PairingReport:
     """One pairing's report from the engine's figures (`gaps_all`: the gap table of every
     pairing, when the caller has it), its change against the previous cycle as published."""
-    rows = c.pairings[c.pairings["pairing_id"] == pairing_id]
-    if rows.empty:
-        raise NotFound("That pairing did not take part in this cycle.")
-    p = rows.iloc[0]
-    previous = previous_cycle(session, c.cycle, pairing_id)
-    meta: ReportMeta = {
-        "cycle_id": stored_id(c.cycle),
-        "cycle_name": c.cycle.name,
-        "council_name": c.council_name,
-        "pairing_id": int(pairing_id),
-        "pairing_label": str(p["pairing_label"]),
-        "kind": str(p["kind"]),
-        "member_name": str(p["member_name"]),
-        "member_title": str(p["member_title"]),
-        "officer_name": str(p["officer_name"]),
-        "officer_title": str(p["officer_title"]),
-        "portfolio": str(p["portfolio"]),
-        "threshold": c.threshold,
-        "edition": None,
-        "previous_cycle_name": previous.name if previous is not None else None,
-        "framework_version": c.framework_version,
-        "previous_framework_version": _framework_version(session, previous),
-        # Items some anonymous groups were not asked (not applicable to them, not missing).
-        "not_asked": c.spec.not_asked() if c.spec is not None else {},
-    }
-    groups = c.groups[c.groups["pairing_id"] == pairing_id]
-    hidden = c.hidden_cells[c.hidden_cells["pairing_id"] == pairing_id]
+    section = _sections(session, c, [int(pairing_id)], gaps_all, frames=True)[int(pairing_id)]
+    tables = {name: section.pop(name) for name in PairingReport.TABLES}
+    return PairingReport(**section, **tables)
 
-    items = named_items(c, c.item_stats[c.item_stats["pairing_id"] == pairing_id])
-    if not items.empty:
-        items["item_text"] = (
-            items["item_text"]
-            .str.replace("{member}", p["member_name"], regex=False)
-            .str.replace("{officer}", p["officer_name"], regex=False)
+
+def _change_records(
+    records: list[dict[str, Any]] | None, dimensions: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The change table's records (`change_since`) from the previous edition's dimension
+    records and this report's."""
+    if not records:
+        return []
+    frame = table_frame(dimensions, "dimensions")
+    _name, change = _change_table(records, frame)
+    return _records(change)
+
+
+# --- every pairing's report of a cycle in one pass ----------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON-safe Python (tables.PairingReport.to_dict's rule)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp | datetime):
+        return value.isoformat()
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _plain_column(series: pd.Series) -> list[Any]:
+    """A column as JSON-safe Python values (missing: None), as tables._records gives them."""
+    values = series.to_numpy(dtype=object)
+    missing = series.isna().to_numpy(dtype=bool)
+    if missing.any():
+        values = values.copy()
+        values[missing] = None
+    out = values.tolist()
+    if series.dtype == object:
+        out = [_plain(v) for v in out]
+    return out
+
+
+def _split(frame: pd.DataFrame, name: str, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """A table of every pairing (with pairing_id) as each pairing's records, in order, each
+    with the table's columns only; a count column becomes whole numbers wherever a
+    pairing's column has no gap (as `_pick` does for one pairing)."""
+    columns = COLUMNS[name]
+    out: dict[int, list[dict[str, Any]]] = {pid: [] for pid in ids}
+    if frame.empty:
+        return out
+    pid = frame["pairing_id"].to_numpy(dtype="int64")
+    order = np.argsort(pid, kind="stable")  # each pairing's rows together, in their order
+    ordered = frame.iloc[order]
+    lists = [_plain_column(ordered[c]) for c in columns]
+    records = [dict(zip(columns, values, strict=True)) for values in zip(*lists, strict=True)]
+    pid = pid[order]
+    starts = np.flatnonzero(np.r_[True, pid[1:] != pid[:-1]])
+    ends = np.r_[starts[1:], len(pid)]
+    for p, a, b in zip(pid[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
+        if p in out:
+            out[p] = records[a:b]
+    for column in ("n", "others_n"):
+        if column in columns and frame[column].dtype.kind not in "iu":
+            for rows in out.values():
+                if rows and all(r[column] is not None for r in rows):
+                    for r in rows:
+                        r[column] = int(r[column])
+    return out
+
+
+def _shown_texts_all(frame: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+    """`shown_texts` for every pairing at once (each pairing's shown groups only): the
+    same order within each pairing."""
+    if frame.empty:
+        return frame
+    shown = groups[groups["shown"]]
+    keys = set(zip(shown["pairing_id"].astype("int64").tolist(), shown["group"], strict=True))
+    pids = frame["pairing_id"].to_numpy(dtype="int64").tolist()
+    keep = [(p, g) in keys for p, g in zip(pids, frame["rater_group"], strict=True)]
+    out = frame[np.array(keep, dtype=bool)]
+    if out.empty:
+        return out
+    return out.assign(_k=out["text"].str.casefold()).sort_values(["_k", "text"])
+
+
+def _labelled_pairings(com: pd.DataFrame, threshold: int) -> set[int]:
+    """The pairings whose shown comments may each say their language
+    (engine.comment_languages, for every pairing at once)."""
+    if com.empty or "language" not in com:
+        return set()
+    frame = pd.DataFrame(
+        {
+            "pairing_id": com["pairing_id"].to_numpy(dtype="int64"),
+            "language": com["language"].fillna("en").astype(str).to_numpy(dtype=object),
+            "anonymous": com["rater_group"].isin(ANONYMOUS).to_numpy(dtype=bool),
+            "response_id": com["response_id"].to_numpy(),
+        }
+    )
+    count = frame.groupby("pairing_id")["language"].nunique()
+    several = set(count[count >= 2].index.astype("int64").tolist())
+    if not several:
+        return set()
+    present = frame[["pairing_id", "language"]].drop_duplicates()
+    anon = frame[frame["anonymous"]]
+    writers = anon.groupby(["pairing_id", "language"])["response_id"].nunique()
+    got = writers.reindex(pd.MultiIndex.from_frame(present), fill_value=0)
+    enough = (got >= threshold).groupby(level="pairing_id").all()
+    return {int(p) for p in enough[enough].index if int(p) in several}
+
+
+def _findings_all(gaps: pd.DataFrame, mirror: pd.DataFrame, pairings: pd.DataFrame) -> pd.DataFrame:
+    """`report_findings` for every pairing at once (with pairing_id), in each pairing's order."""
+    names = pairings.set_index("pairing_id")
+    member_of = names["member_name"].astype(str).to_dict()
+    officer_of = names["officer_name"].astype(str).to_dict()
+    m = mirror[mirror["flag"] == "mirror"] if "flag" in mirror.columns else mirror.iloc[0:0]
+    mp = m["pairing_id"].to_numpy(dtype="int64").tolist()
+    mirrors = pd.DataFrame(
+        {
+            "pairing_id": m["pairing_id"].to_numpy(dtype="int64"),
+            "_part": 0,
+            "_k": 0,
+            "_size": -m["gap"].astype("float64").abs().to_numpy(),
+            "kind": "mirror",
+            "dimension_code": m["dimension_code"].to_numpy(dtype=object),
+            "dimension_name": m["dimension_name"].to_numpy(dtype=object),
+            "target": "partnership",
+            "first": m["member_view"].astype("float64").to_numpy(),
+            "second": m["officer_view"].astype("float64").to_numpy(),
+            "gap": m["gap"].astype("float64").to_numpy(),
+            "text": [
+                f"{name}: {member_of[p]} rates the partnership {_pf(a)} and {officer_of[p]} "
+                f"rates it {_pf(b)} — they see it differently and could agree what each can "
+                "expect of the other."
+                for p, name, a, b in zip(
+                    mp, m["dimension_name"], m["member_view"], m["officer_view"], strict=True
+                )
+            ],
+        }
+    )
+    f = gaps[gaps["flag"].isin(["blind spot", "hidden strength"])]
+    fp = f["pairing_id"].to_numpy(dtype="int64").tolist()
+
+    def who(p: int, t: str) -> str:
+        member, officer = member_of[p], officer_of[p]
+        return {"member": member, "officer": officer, "partnership": f"{member} and {officer}"}.get(
+            t, t
         )
-    dims = named_dims(c, c.dim_stats[c.dim_stats["pairing_id"] == pairing_id])
+
+    flags = pd.DataFrame(
+        {
+            "pairing_id": f["pairing_id"].to_numpy(dtype="int64"),
+            "_part": 1,
+            "_k": (f["flag"] == "hidden strength").astype(int).to_numpy(),
+            "_size": -f["gap"].astype(float).abs().to_numpy(),
+            "kind": f["flag"].to_numpy(dtype=object),
+            "dimension_code": f["dimension_code"].to_numpy(dtype=object),
+            "dimension_name": f["dimension_name"].to_numpy(dtype=object),
+            "target": f["target"].to_numpy(dtype=object),
+            "first": f["self_mean"].astype("float64").to_numpy(),
+            "second": f["others_mean"].astype("float64").to_numpy(),
+            "gap": f["gap"].astype("float64").to_numpy(),
+            "text": [
+                f"{name}: {who(p, t)}'s own rating {_pf(a)}, everyone else's {_pf(b)} "
+                f"({int(n)} raters) — a {flag}."
+                for p, name, t, a, b, n, flag in zip(
+                    fp,
+                    f["dimension_name"],
+                    f["target"],
+                    f["self_mean"],
+                    f["others_mean"],
+                    f["others_n"],
+                    f["flag"],
+                    strict=True,
+                )
+            ],
+        }
+    )
+    out = pd.concat([mirrors, flags], ignore_index=True)
+    if out.empty:
+        return pd.DataFrame(columns=["pairing_id", *COLUMNS["findings"]])
+    out = out.sort_values(["pairing_id", "_part", "_k", "_size"], kind="stable")
+    return out[["pairing_id", *COLUMNS["findings"]]]
+
+
+def _notices_of(
+    c: Computed,
+    groups: list[dict[str, Any]],
+    held: set[str],
+    hidden: set[str],
+) -> list[str]:
+    """`_notices` from one pairing's group records (as computed, before publishing)."""
+    notices = []
+    for row in groups:
+        if row["group"] in ANONYMOUS and row["invited"] > 0 and not row["shown"]:
+            notices.append(
+                f"{row['label']}: fewer than {c.threshold} replies, so not shown (their scores "
+                "and comments are left out everywhere, including 'everyone else')."
+            )
+    not_shown = {row["group"] for row in groups if not row["shown"]}
+    for group in [g for g in GROUP_ORDER if g in held - not_shown]:
+        notices.append(
+            f"{GROUP_LABELS[group]}: "
+            + (PULSE_WITHHELD if c.cycle.kind == CycleKind.pulse else FULL_WITHHELD).format(
+                threshold=max(c.threshold, c.withheld_threshold)
+            )
+        )
+    for group in [g for g in GROUP_ORDER if g in hidden - not_shown]:
+        notices.append(
+            f"{GROUP_LABELS[group]}: some questions were answered by fewer than {c.threshold} "
+            "of them, so their figure for those questions is not shown."
+        )
+    return notices
+
+
+def _groups_by_pairing(frame: pd.DataFrame, ids: list[int]) -> dict[int, set[str]]:
+    out: dict[int, set[str]] = {pid: set() for pid in ids}
+    for pid, group in zip(frame["pairing_id"].tolist(), frame["group"].tolist(), strict=True):
+        if int(pid) in out:
+            out[int(pid)].add(str(group))
+    return out
+
+
+def pairing_sections(
+    session: Session,
+    c: Computed,
+    ids: list[int] | None = None,
+    gaps_all: pd.DataFrame | None = None,
+) -> dict[int, dict[str, Any]]:
+    """Every pairing's report (or those of `ids`) from the engine's figures in one pass over
+    the cycle, each as PairingReport.to_dict gives it (what an edition stores), with its
+    change against the previous cycle as published. THE way a pairing report is made."""
+    return _sections(session, c, ids, gaps_all, frames=False)
+
+
+def _sections(
+    session: Session,
+    c: Computed,
+    ids: list[int] | None,
+    gaps_all: pd.DataFrame | None,
+    frames: bool,
+) -> dict[int, dict[str, Any]]:
+    """`pairing_sections`; with `frames`, each table is the pairing's DataFrame (one
+    pairing's report as the engine computed it, for `pairing_report_from`)."""
+    known = [int(p) for p in c.pairings["pairing_id"]]
+    ids = known if ids is None else [int(p) for p in ids]
+    missing = set(ids) - set(known)
+    if missing:
+        raise NotFound("That pairing did not take part in this cycle.")
+    if not ids:
+        return {}
+    wanted = set(ids)
+
+    def mine(frame: pd.DataFrame) -> pd.DataFrame:
+        if len(wanted) == len(known) or frame.empty:
+            return frame
+        return frame[frame["pairing_id"].isin(wanted).to_numpy()]
+
+    pairings = c.pairings.set_index("pairing_id")
+    groups = mine(c.groups)
+    published = _published_groups(groups, c.threshold).assign(
+        pairing_id=groups["pairing_id"].to_numpy()
+    )
+    group_rows: dict[int, Any] = _split(published, "groups", ids)
+    computed_groups = _split(groups.assign(responded=groups["responded"]), "groups", ids)
+
+    items = named_items(c, mine(c.item_stats))
+    if not items.empty:
+        pids = items["pairing_id"].to_numpy(dtype="int64").tolist()
+        member = pairings["member_name"].astype(str).to_dict()
+        officer = pairings["officer_name"].astype(str).to_dict()
+        items["item_text"] = [
+            str(t).replace("{member}", member[p]).replace("{officer}", officer[p])
+            for t, p in zip(items["item_text"], pids, strict=True)
+        ]
+    dims = named_dims(c, mine(c.dim_stats))
     dims = dims[dims["source"].isin(SOURCE_ORDER)]
-
-    gaps = gaps_all if gaps_all is not None else gap_table(c, pairing_id)
-    gaps = gaps[gaps["pairing_id"] == pairing_id]
-
-    ranked = items[items["source"] == "others"].sort_values(
-        ["mean", "item_position"], ascending=[False, True], kind="stable"
+    gaps = mine(gaps_all if gaps_all is not None else gap_table(c))
+    ranked = items[items["source"] == "others"] if not items.empty else items
+    top = ranked.sort_values(
+        ["pairing_id", "mean", "item_position"], ascending=[True, False, True], kind="stable"
     )
-    top = ranked.head(TOP_N)
     bottom = ranked.sort_values(
-        ["mean", "item_position"], ascending=[True, True], kind="stable"
-    ).head(TOP_N)
-
-    dimensions = _pick(dims, "dimensions")
-    meta["previous_cycle_name"], change = change_since(session, previous, pairing_id, dimensions)
-    pulse = _pulse_notice(session, c, pairing_id, previous)
-
-    com = shown_texts(c.comments[c.comments["pairing_id"] == pairing_id], groups)
-    comments: dict[str, list[str]] = {}
-    # Each comment's language beside it, or nothing at all (engine.comment_languages).
-    languages: dict[str, list[str]] = {}
-    if not com.empty:
-        said = comment_languages(com, c.threshold)
-        for code in c.dims["dimension_code"]:
-            here = com["dimension_code"] == code
-            texts = com.loc[here, "text"].tolist()
-            if texts:
-                comments[code] = texts
-                if said.any():
-                    languages[code] = said[here].tolist()
-
-    mirror = mirror_table(c, pairing_id)
-    meta["finding_gap"] = FINDING_GAP
-    meta["mirror_threshold"] = MIRROR_THRESHOLD
-    meta["min_others"] = min_others(c.threshold)
-    meta["min_flag_items"] = MIN_FLAG_ITEMS
-    return PairingReport(
-        meta=meta,
-        groups=_published_groups(groups, c.threshold),
-        items=_pick(items, "items"),
-        dimensions=dimensions,
-        gaps=_pick(gaps, "gaps"),
-        top_items=_pick(top, "top_items"),
-        bottom_items=_pick(bottom, "bottom_items"),
-        mirror=_pick(mirror, "mirror"),
-        change=change,
-        findings=report_findings(gaps, mirror, str(p["member_name"]), str(p["officer_name"])),
-        matters_most=_pick(matters_most_table(c, pairing_id, groups), "matters_most"),
-        comments=comments,
-        comment_languages=languages,
-        notices=pulse + _notices(c, groups, hidden),
-        open_answers=_open_answer_sections(c, p, groups),
+        ["pairing_id", "mean", "item_position"], ascending=[True, True, True], kind="stable"
     )
+    if not ranked.empty:
+        top = top.groupby("pairing_id", sort=False).head(TOP_N)
+        bottom = bottom.groupby("pairing_id", sort=False).head(TOP_N)
+    mirror = mine(mirror_tables(c))
+    findings = _findings_all(gaps, mirror, c.pairings)
+
+    by_name = {
+        "items": items,
+        "dimensions": dims,
+        "gaps": gaps,
+        "top_items": top,
+        "bottom_items": bottom,
+        "mirror": mirror,
+        "findings": findings,
+    }
+    tables: dict[str, dict[int, Any]] = {}
+    for name, frame in by_name.items():
+        if frames:
+            tables[name] = {
+                pid: _pick(frame[frame["pairing_id"] == pid], name)
+                if not frame.empty
+                else _pick(frame, name)
+                for pid in ids
+            }
+        else:
+            tables[name] = _split(frame, name, ids)
+    if frames:
+        group_rows = {
+            pid: _published_groups(groups[groups["pairing_id"] == pid], c.threshold) for pid in ids
+        }
+
+    # Comments (and open answers): shown groups only, alphabetical; languages by the rule.
+    com = _shown_texts_all(mine(c.comments), c.groups)
+    labelled = _labelled_pairings(com, c.threshold)
+    said: dict[int, dict[str, list[str]]] = {pid: {} for pid in ids}
+    tagged: dict[int, dict[str, list[str]]] = {pid: {} for pid in ids}
+    if not com.empty:
+        languages = (
+            com["language"].fillna("en").astype(str).tolist()
+            if "language" in com
+            else [""] * len(com)
+        )
+        for pid, code, text, language in zip(
+            com["pairing_id"].to_numpy(dtype="int64").tolist(),
+            com["dimension_code"].tolist(),
+            com["text"].tolist(),
+            languages,
+            strict=True,
+        ):
+            said[pid].setdefault(code, []).append(text)
+            if pid in labelled:
+                tagged[pid].setdefault(code, []).append(language)
+    codes = c.dims["dimension_code"].tolist()
+
+    questions = c.spec.open_questions if c.spec is not None else None
+    opened = _shown_texts_all(mine(c.open_answers), c.groups) if questions else None
+    answers: dict[tuple[int, str], list[str]] = {}
+    if opened is not None and not opened.empty:
+        for pid, question, text in zip(
+            opened["pairing_id"].to_numpy(dtype="int64").tolist(),
+            opened["question"].tolist(),
+            opened["text"].tolist(),
+            strict=True,
+        ):
+            answers.setdefault((pid, question), []).append(text)
+
+    held = _groups_by_pairing(c.withheld_cells, ids)
+    hidden = _groups_by_pairing(c.hidden_cells, ids)
+    previous = previous_cycles(session, c.cycle, ids)
+    before = previous_published_dimensions_of(session, previous)
+    versions: dict[int, str | None] = {}
+    not_asked = c.spec.not_asked() if c.spec is not None else {}
+    has_picks = (
+        set(c.picks["pairing_id"].astype("int64").tolist())
+        if not c.picks.empty and "pairing_id" in c.picks
+        else set()
+    )
+
+    out: dict[int, dict[str, Any]] = {}
+    for pid in ids:
+        p = pairings.loc[pid]
+        prev = previous.get(pid)
+        if prev is not None and stored_id(prev) not in versions:
+            versions[stored_id(prev)] = _framework_version(session, prev)
+        records = before.get(pid)
+        prev_name = prev.name if prev is not None and records is not None else None
+        if frames:
+            change: Any = _change_table(records, tables["dimensions"][pid])[1]
+        else:
+            change = _change_records(records, tables["dimensions"][pid])
+        meta: ReportMeta = {
+            "cycle_id": stored_id(c.cycle),
+            "cycle_name": c.cycle.name,
+            "council_name": c.council_name,
+            "pairing_id": int(pid),
+            "pairing_label": str(p["pairing_label"]),
+            "kind": str(p["kind"]),
+            "member_name": str(p["member_name"]),
+            "member_title": str(p["member_title"]),
+            "officer_name": str(p["officer_name"]),
+            "officer_title": str(p["officer_title"]),
+            "portfolio": str(p["portfolio"]),
+            "threshold": c.threshold,
+            "edition": None,
+            "previous_cycle_name": prev_name,
+            "framework_version": c.framework_version,
+            "previous_framework_version": versions[stored_id(prev)] if prev is not None else None,
+            "not_asked": not_asked,
+            "finding_gap": FINDING_GAP,
+            "mirror_threshold": MIRROR_THRESHOLD,
+            "min_others": min_others(c.threshold),
+            "min_flag_items": MIN_FLAG_ITEMS,
+        }
+        if pid in has_picks:
+            shown_groups = groups[groups["pairing_id"] == pid]
+            matters: Any = _pick(matters_most_table(c, pid, shown_groups), "matters_most")
+        else:
+            matters = pd.DataFrame(columns=COLUMNS["matters_most"])
+        if not frames:
+            matters = _records(matters)
+        pulse = _pulse_notice(session, c, pid, prev)
+        comments = {code: said[pid][code] for code in codes if code in said[pid]}
+        labels = {code: tagged[pid][code] for code in codes if code in tagged[pid]}
+        open_answers = (
+            [
+                {
+                    "code": q.code,
+                    "target": q.target,
+                    "question": render_item(q.text, str(p["member_name"]), str(p["officer_name"])),
+                    "answers": list(answers.get((pid, q.code), [])),
+                }
+                for q in questions
+            ]
+            if questions
+            else []
+        )
+        out[pid] = {
+            "meta": meta if frames else {k: _plain(v) for k, v in meta.items()},
+            "groups": group_rows[pid],
+            "items": tables["items"][pid],
+            "dimensions": tables["dimensions"][pid],
+            "gaps": tables["gaps"][pid],
+            "top_items": tables["top_items"][pid],
+            "bottom_items": tables["bottom_items"][pid],
+            "mirror": tables["mirror"][pid],
+            "change": change,
+            "findings": tables["findings"][pid],
+            "matters_most": matters,
+            "comments": comments,
+            "comment_languages": labels,
+            "notices": pulse + _notices_of(c, computed_groups[pid], held[pid], hidden[pid]),
+            "open_answers": open_answers,
+        }
+    return out
 
 
 def pairing_report(
@@ -406,22 +663,39 @@ def _solace_table(
     leaders' own answers are given beside (members_pct). Every percentage needs at least
     the cycle's threshold of answers behind it (with one leader–chief executive pairing it
     would be one person's answer), so it is often not given at all."""
-    rows = [r for part in parts for r in part.get("solace", [])]
-    answers = pd.DataFrame(rows, columns=["item_code", "side", "hit", "leader_ce", "new"])
-    answers = answers[answers["leader_ce"].fillna(False).astype(bool)]
-    new = answers["new"].fillna(False).astype(bool)
-    out = benchmarks
-    for mine, pct, n in (
-        (answers[(answers["side"] == "officer_view") & ~new], "council_pct", "n"),
-        (answers[(answers["side"] == "member_view") & ~new], "members_pct", "members_n"),
-        (answers[(answers["side"] == "officer_view") & new], "new_pct", "new_n"),
+    # The answers are few (two principals per pairing): tallied in plain Python, the
+    # percentages rounded as pandas rounds (numpy's round).
+    tally: dict[tuple[str, str], list[int]] = {}
+    for part in parts:
+        for r in part.get("solace", []):
+            if not r.get("leader_ce") or r.get("hit") is None:
+                continue
+            new, side = bool(r.get("new")), r.get("side")
+            if side == "officer_view":
+                which = "new" if new else "council"
+            elif side == "member_view" and not new:
+                which = "members"
+            else:
+                continue
+            hits = tally.setdefault((which, str(r["item_code"])), [0, 0])
+            hits[0] += int(r["hit"])
+            hits[1] += 1
+    out = benchmarks.reset_index(drop=True)
+    codes = out["item_code"].astype(str).tolist()
+    columns: dict[str, Any] = {}
+    for which, pct, n in (
+        ("council", "council_pct", "n"),
+        ("members", "members_pct", "members_n"),
+        ("new", "new_pct", "new_n"),
     ):
-        mine = mine.astype({"hit": "float64"})
-        agg = mine.groupby("item_code").agg(**{pct: ("hit", "mean"), n: ("hit", "count")})
-        agg[pct] = (100 * agg[pct]).round(1)
-        out = out.merge(agg.reset_index(), on="item_code", how="left")
-        out[n] = out[n].fillna(0).astype("int64")
-        out[pct] = out[pct].astype("float64").where(out[n] >= threshold)
+        got = [tally.get((which, code), [0, 0]) for code in codes]
+        count = np.array([g[1] for g in got], dtype="int64")
+        hit = np.array([g[0] for g in got], dtype="float64")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.round(100 * (hit / count), 1)
+        columns[pct] = np.where((count > 0) & (count >= threshold), share, np.nan)
+        columns[n] = count
+    out = out.assign(**columns)
     if "source" not in out.columns:
         out = out.assign(source=solace_source())
     return out[COLUMNS["solace"]].reset_index(drop=True)
@@ -573,11 +847,7 @@ def council_overview(
     pass of the engine (staff and editions read it through feedback/results/publication.py,
     which holds each pairing against what was shown before)."""
     c = compute_cycle(session, load_cycle(session, cycle_id), None, cutoffs)
-    gaps = gap_table(c)
-    sections = {
-        int(pid): pairing_report_from(session, c, int(pid), gaps).to_dict()
-        for pid in c.pairings["pairing_id"]
-    }
+    sections = pairing_sections(session, c)
     return assemble_overview(
         c.cycle,
         c.council_name,
