@@ -144,3 +144,19 @@ def test_the_report_charts_are_plain_dicts_that_pass_the_schema():
     checked = spec.to_dict()  # the schema check
     assert checked == spec and checked is not spec
     assert [r["mean"] for r in next(iter(spec["datasets"].values()))] == [4.0, 2.5, 3.0, 3.5]
+
+
+def test_a_finished_spec_takes_new_top_level_settings_as_altair_does():
+    def build(m):
+        return (
+            m.Chart(ROWS).mark_point().encode(x="mean:Q").properties(title=m.TitleParams(text="T"))
+        )
+
+    theirs = build(alt).properties(title="").to_dict()
+    spec = build(vl).configure()
+    ours = spec.properties(title="").to_dict()
+    # Altair's chart has no config until configured; ours is finished: compare the rest.
+    assert {k: v for k, v in ours.items() if k != "config"} == {
+        k: v for k, v in theirs.items() if k != "config"
+    }
+    assert spec["title"] == {"text": "T"}  # the spec itself is unchanged

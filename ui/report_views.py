@@ -18,7 +18,7 @@ from feedback.results import charts
 from ui.state import get_engine
 from ui.text import show
 
-__all__ = ["chart_key", "display_height", "edition_identity", "show_chart"]
+__all__ = ["chart_key", "display_height", "edition_identity", "show_chart", "with_arrow_data"]
 
 
 Chart = Callable[[], dict[str, Any]] | dict[str, Any]
@@ -102,7 +102,7 @@ def show_chart(
     # Streamlit fits a stretched chart into the height it is given, so give it the plot's
     # height plus room for the title, the axis and its labels.
     st.vega_lite_chart(
-        _with_arrow_data(spec), width="stretch", height=display_height(spec), key=f"chart_{key}"
+        with_arrow_data(spec), width="stretch", height=display_height(spec), key=f"chart_{key}"
     )
     with st.expander("Chart description", icon=":material/description:"):
         show(description if isinstance(description, str) else "")
@@ -131,7 +131,7 @@ def show_chart(
     )
 
 
-def _with_arrow_data(spec: dict[str, Any]) -> dict[str, Any]:
+def with_arrow_data(spec: dict[str, Any]) -> dict[str, Any]:
     """The spec as the page sends it: each dataset's rows as Arrow bytes, made straight from
     the rows. Streamlit would otherwise make a pandas table of each dataset to convert it
     (most of the time it takes to send a chart). The spec itself is left unchanged."""

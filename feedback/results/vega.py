@@ -73,6 +73,10 @@ class Spec(dict[str, Any]):
             validate_jsonschema(spec, load_schema(), rootschema=load_schema())
         return spec
 
+    def properties(self, **kw: Any) -> Spec:
+        """A copy with these top-level settings (as Altair's `properties` on a chart)."""
+        return Spec({**self, **{k: _clean(v) for k, v in kw.items()}})
+
 
 def _clean(value: Any) -> Any:
     """A value as Altair writes it: helper objects as dicts, None kept (it means null)."""
