@@ -1056,9 +1056,7 @@ def plan_cycles(session: Session, actor: Actor) -> dict[int, str]:
     }
 
 
-def plan_choices(
-    session: Session, actor: Actor, cycle_id: int | None = None
-) -> list[PlanChoice]:
+def plan_choices(session: Session, actor: Actor, cycle_id: int | None = None) -> list[PlanChoice]:
     """The (cycle, pairing) pairs whose plan this actor may open, newest cycle first: a
     principal's own pairing(s); staff, every pairing of their councils' cycles; with
     `cycle_id`, that cycle's only. One query (a national body sees thousands of pairings)."""
