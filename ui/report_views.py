@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import pyarrow as pa
@@ -141,12 +141,25 @@ def with_arrow_data(spec: dict[str, Any]) -> dict[str, Any]:
     return {
         **spec,
         "datasets": {
-            name: convert_arrow_table_to_arrow_bytes(pa.Table.from_pylist(rows))
+            name: _arrow_bytes(rows)
             if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows)
             else rows
             for name, rows in datasets.items()
         },
     }
+
+
+def _arrow_bytes(rows: list[dict[str, Any]]) -> bytes:
+    """Rows as the Arrow table Streamlit's own conversion (through pandas) gives: text as
+    large strings, numbers as float64 and int64, a missing value as null."""
+    table = pa.Table.from_pylist(rows)
+    schema = pa.schema(
+        [
+            pa.field(f.name, pa.large_string()) if pa.types.is_string(f.type) else f
+            for f in table.schema
+        ]
+    )
+    return cast(bytes, convert_arrow_table_to_arrow_bytes(table.cast(schema)))
 
 
 def display_height(spec: dict[str, Any]) -> int:

@@ -275,6 +275,44 @@ def _dataset_name(values: list[dict[str, Any]]) -> str:
     return "data-" + hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+def _sorted(value: Any) -> Any:
+    """Keys in alphabetical order at every depth, as Altair writes a schema object."""
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
+
+
+def _first(value: dict[str, Any], first: str) -> dict[str, Any]:
+    return {first: value[first], **{k: value[k] for k in sorted(value) if k != first}}
+
+
+def _unit_order(body: dict[str, Any], top: bool = False) -> dict[str, Any]:
+    """A chart's or layer's keys in the order Altair writes them (the browser's Vega-Lite
+    builds a chart's scene in the order it reads the spec, so the order is kept as it
+    was): data, mark (its type first), the encoding (channels and their settings in
+    alphabetical order), transforms, layers, then the chart's other settings in
+    alphabetical order (a title's text first)."""
+    out: dict[str, Any] = {}
+    if "layer" in body:
+        order: tuple[str, ...] = ("layer", "data")
+    else:
+        order = ("data", "mark") if top else ("data", "mark", "encoding", "transform")
+    for key in [k for k in order if k in body] + sorted(k for k in body if k not in order):
+        value = body[key]
+        if key == "mark" and isinstance(value, dict) and "type" in value:
+            value = _first(value, "type")
+        elif key == "encoding":
+            value = _sorted(value)
+        elif key == "layer":
+            value = [_unit_order(unit) for unit in value]
+        elif key == "title" and isinstance(value, dict) and "text" in value:
+            value = _first(value, "text")
+        out[key] = value
+    return out
+
+
 class _Data:
     """A table given to a chart, written once (rows and name) however many layers use it."""
 
@@ -296,7 +334,10 @@ class _Base:
         body = self._body(datasets)
         # Altair's default theme sets the view's size; the chart's own config comes after.
         config = {"view": {"continuousWidth": 300, "continuousHeight": 300}, **config}
-        spec = Spec({"$schema": SCHEMA_URL, "config": _clean(config), **body})
+        config = _clean(config)
+        config = {"view": config["view"], **{k: config[k] for k in sorted(config) if k != "view"}}
+        spec = Spec({"config": config, **_unit_order(body, top=True)})
+        spec["$schema"] = SCHEMA_URL
         if datasets:
             spec["datasets"] = datasets
         return spec
