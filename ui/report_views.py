@@ -53,18 +53,36 @@ def edition_identity(meta: dict[str, Any]) -> tuple[Any, ...] | None:
     )
 
 
+# Tables already fingerprinted, each kept with the table itself (so an id is never reused
+# while it is here): a page passes the same report table to several charts. A report's
+# tables are read-only (pages filter them into new tables, never change one in place).
+_DIGESTS: dict[int, tuple[pd.DataFrame, object]] = {}
+_DIGESTS_KEPT = 64
+
+
 def _fingerprint(value: object) -> object:
     """An argument of a chart builder as part of a cache key: a table by its columns and a
     digest of its content, anything else as it is."""
     if isinstance(value, pd.DataFrame):
-        try:
-            digest = pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes()
-        except TypeError:  # cells holding lists or dicts
-            digest = value.to_json(orient="split", default_handler=str).encode()
-        return ("table", tuple(map(str, value.columns)), hashlib.sha256(digest).hexdigest())
+        known = _DIGESTS.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
+        found = _table_digest(value)
+        if len(_DIGESTS) >= _DIGESTS_KEPT:
+            _DIGESTS.pop(next(iter(_DIGESTS)))
+        _DIGESTS[id(value)] = (value, found)
+        return found
     if isinstance(value, list | tuple):
         return tuple(_fingerprint(v) for v in value)
     return value
+
+
+def _table_digest(value: pd.DataFrame) -> object:
+    try:
+        digest = pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes()
+    except TypeError:  # cells holding lists or dicts
+        digest = value.to_json(orient="split", default_handler=str).encode()
+    return ("table", tuple(map(str, value.columns)), hashlib.sha256(digest).hexdigest())
 
 
 def chart_key(edition: tuple[Any, ...] | None, chart: Chart) -> tuple[Any, ...] | None:

@@ -692,24 +692,33 @@ def quadrant_words(
     quadrant (in QUADRANT_WORDS order) its heading, what it means and its dimensions, each
     with its two scores ("Clear roles: self 4.5, everyone else 3.5"), as the engine placed
     them. Dimensions without both scores are in none."""
-    rows = _with_target(gaps, target)
-    rows = rows[rows["self_mean"].notna() & rows["others_mean"].notna()]
-    found = []
-    for quadrant, (heading, meaning) in QUADRANT_WORDS.items():
-        mine = rows[rows["quadrant"] == quadrant]
-        found.append(
-            (
-                heading,
-                meaning,
-                [
-                    f"{name}: self {_fmt(own)}, everyone else {_fmt(others)}"
-                    for name, own, others in zip(
-                        mine["dimension_name"], mine["self_mean"], mine["others_mean"], strict=True
-                    )
-                ],
+    # A handful of rows: read once as lists, each quadrant picked out in plain Python.
+    targets = gaps["target"].tolist() if target is not None and "target" in gaps.columns else None
+    rows = [
+        (quadrant, name, own, others)
+        for i, (quadrant, name, own, others) in enumerate(
+            zip(
+                gaps["quadrant"].tolist(),
+                gaps["dimension_name"].tolist(),
+                gaps["self_mean"].tolist(),
+                gaps["others_mean"].tolist(),
+                strict=True,
             )
         )
-    return found
+        if (targets is None or targets[i] == target) and not _missing(own) and not _missing(others)
+    ]
+    return [
+        (
+            heading,
+            meaning,
+            [
+                f"{name}: self {_fmt(own)}, everyone else {_fmt(others)}"
+                for placed, name, own, others in rows
+                if placed == quadrant
+            ],
+        )
+        for quadrant, (heading, meaning) in QUADRANT_WORDS.items()
+    ]
 
 
 # The Johari scatter's names: their size, the height of one line, and the characters a
@@ -1307,8 +1316,9 @@ def _alt_gap_bars(data: pd.DataFrame, **ctx: object) -> str:
 
 def _alt_johari(data: pd.DataFrame, **ctx: object) -> str:
     parts = []
+    placed = list(zip(data["quadrant"].tolist(), data["dimension_name"].tolist(), strict=True))
     for quadrant in QUADRANT_STYLE:
-        names = data.loc[data["quadrant"] == quadrant, "dimension_name"].tolist()
+        names = [name for q, name in placed if q == quadrant]
         if names:
             parts.append(f"{quadrant}: {_list(names)}")
     return (
