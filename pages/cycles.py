@@ -21,6 +21,7 @@ from core.mail import SendReport, SmtpSettings
 from core.roles import Actor
 from core.settings import load_settings
 from core.vocabulary import GROUP_LABELS, LANGUAGE_LABELS, CycleKind, CycleStatus
+from core.vocabulary import pairing_label as vocabulary_label
 from feedback.collection.invitations import (
     PLACEHOLDERS,
     issue_links,
@@ -525,8 +526,16 @@ def pairings_and_raters(cycle: Cycle, council_id: int, council_name: str) -> Non
     with unit_of_work() as session:
         in_cycle = pairings_in_cycle(session, cid)
         all_pairings = list_pairings(session, council_id)
-        labels = {p.id: pairing_label(session, p) for p in all_pairings}
         people = {p.id: p for p in list_people(session, council_id)}
+        # Named from the council's people already read (one query, not two per pairing).
+        labels = {
+            p.id: vocabulary_label(
+                people[p.member_id].full_name, people[p.officer_id].full_name, p.portfolio
+            )
+            if p.member_id in people and p.officer_id in people
+            else pairing_label(session, p)
+            for p in all_pairings
+        }
         nominated = {p.id: nominations(session, cid, p.id) for p in in_cycle}
     closed = cycle.status in (CycleStatus.closed, CycleStatus.published)
 

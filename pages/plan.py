@@ -36,6 +36,7 @@ from planning.plans import (
     dimension_names,
     find_plan,
     plan_choices,
+    plan_cycles,
     plan_history,
     previous_plan,
     read_plan,
@@ -93,8 +94,8 @@ def run_action(success: str, fn, *args, plan_id: int | None = None, **kwargs) ->
 st.title("Development plan")
 
 with unit_of_work() as session:
-    choices = plan_choices(session, actor)
-if not choices:
+    cycles = plan_cycles(session, actor)
+if not cycles:
     st.info(
         "There is no plan to show you yet: a plan belongs to a pairing taking part in a "
         "feedback cycle."
@@ -103,8 +104,9 @@ if not choices:
 
 follow_link("plan_cycle", "cycle")
 follow_link("plan_pairing", "pairing")
-cycle_id = pick("Cycle", {c.cycle_id: c.cycle for c in choices}, "plan_cycle")
-pairings = {c.pairing_id: c.pairing for c in choices if c.cycle_id == cycle_id}
+cycle_id = pick("Cycle", cycles, "plan_cycle")
+with unit_of_work() as session:  # the chosen cycle's pairings only (a national body's are many)
+    pairings = {c.pairing_id: c.pairing for c in plan_choices(session, actor, int(cycle_id))}
 pairing_id = pick("Pairing", pairings, "plan_pairing")
 
 

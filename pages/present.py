@@ -27,6 +27,7 @@ from feedback.results.report_index import readable_cycles
 from feedback.results.tables import GAP_THRESHOLD, finding_rule, national_source, replies_text
 from ui.errors import show_error
 from ui.pickers import cycle_names, pick
+from ui.report_views import with_arrow_data
 from ui.state import current_actor, unit_of_work
 from ui.text import bullets, fill, show, show_html
 
@@ -400,7 +401,7 @@ def slide_chart(slide: Slide, into: Any) -> None:
     """The chart fills a box sized to the screen (a share of its height, in the stylesheet
     above), so it grows with the projector's resolution as the type does."""
     with into:
-        st.vega_lite_chart(slide.chart(), key=f"present_chart_{slide.key}")
+        st.vega_lite_chart(with_arrow_data(slide.chart()), key=f"present_chart_{slide.key}")
 
 
 def draw(slide: Slide) -> None:

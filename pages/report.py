@@ -20,7 +20,7 @@ from feedback.results.moderation import (
     restore_comment,
 )
 from feedback.results.publication import read_pairing_report
-from feedback.results.report_index import readable_reports
+from feedback.results.report_index import readable_cycles, readable_reports
 from feedback.results.report_pdf import pairing_report_pdf
 from feedback.results.tables import (
     GAP_THRESHOLD,
@@ -42,8 +42,12 @@ from ui.text import alert, bullets, show, show_html
 actor = current_actor()
 st.title("Pairing report")
 
+# Staff of a national body read thousands of pairings: the cycles are listed, then the
+# chosen cycle's pairings. A principal's few reports are listed at once.
 with unit_of_work() as session:
-    choices = readable_reports(session, actor)
+    choices = (
+        readable_cycles(session, actor) if is_staff(actor) else readable_reports(session, actor)
+    )
 if choices.empty:
     if is_principal(actor):
         st.info(
@@ -62,7 +66,11 @@ follow_link("report_cycle", "cycle")
 follow_link("report_pairing", "pairing")
 left, right = st.columns(2)
 cycle_id = pick("Cycle", cycle_names(choices), "report_cycle", where=left)
-in_cycle = choices[choices["cycle_id"] == cycle_id]
+if is_staff(actor):
+    with unit_of_work() as session:
+        in_cycle = readable_reports(session, actor, cycle_id=int(cycle_id))
+else:
+    in_cycle = choices[choices["cycle_id"] == cycle_id]
 pairing_names = {
     int(k): v for k, v in zip(in_cycle["pairing_id"], in_cycle["pairing"], strict=True)
 }

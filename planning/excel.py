@@ -680,7 +680,7 @@ def _citations_sheet(
         ws.cell(1, 1),
         "The corporate peer challenge recommendation each goal answers: write its reference "
         "(e.g. CPC 2025 rec. 3) and its words, or clear both; then import this file.",
-    ).font = Font(italic=True, color="555555")
+    ).font = NOTE_FONT
     _header(ws, 2, CITATION_HEADERS)
     row = 2
     for title, pp in sheets:
@@ -692,7 +692,7 @@ def _citations_sheet(
             values += [g.peer_challenge_ref, g.peer_challenge_text]
             for c, value in enumerate(values, start=1):
                 put_text(ws.cell(row, c), value)
-                ws.cell(row, c).alignment = Alignment(vertical="top", wrap_text=True)
+                ws.cell(row, c).alignment = TOP_WRAP
             for c, ident in enumerate((plan.id, plan.revision, g.id), start=6):
                 ws.cell(row, c).value = ident
     widths: dict[int, float] = {}
@@ -788,9 +788,11 @@ def keep_carriage_returns(data: bytes) -> bytes:
     it into a line feed; written as the character reference &#13; it survives, so text that
     starts with (or holds) a carriage return reads back exactly as written."""
     with zipfile.ZipFile(BytesIO(data)) as src:
-        parts = [(info, src.read(info)) for info in src.infolist()]
-    if not any(b"\r" in body for info, body in parts if info.filename.endswith(".xml")):
-        return data
+        infos = src.infolist()
+        # Only the XML can hold one (the images need not be unpacked to find out).
+        if not any(b"\r" in src.read(i) for i in infos if i.filename.endswith(".xml")):
+            return data
+        parts = [(info, src.read(info)) for info in infos]
     out = BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info, body in parts:

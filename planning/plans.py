@@ -1032,10 +1032,34 @@ def is_agreed(session: Session, plan: DevelopmentPlan) -> bool:
 # --- what a screen offers ---------------------------------------------------------------
 
 
-def plan_choices(session: Session, actor: Actor) -> list[PlanChoice]:
+def plan_cycles(session: Session, actor: Actor) -> dict[int, str]:
+    """The cycles of `plan_choices`, newest first, labelled as it labels them. For staff one
+    query over cycles: a national body's screen lists its cycles, then one cycle's pairings
+    (`plan_choices` with `cycle_id`), never every pairing in the country on each run."""
+    if is_principal(actor):
+        return {c.cycle_id: c.cycle for c in plan_choices(session, actor)}
+    has_pairing = (
+        select(col(CyclePairing.cycle_id)).where(col(CyclePairing.cycle_id) == col(Cycle.id))
+    ).exists()
+    query = (
+        select_row(col(Cycle.id), col(Cycle.name), col(Council.name))
+        .join(Council, col(Council.id) == col(Cycle.council_id))
+        .where(col(Cycle.kind) == CycleKind.full, has_pairing)
+    )
+    councils = visible_council_ids(actor)
+    if councils is not None:
+        query = query.where(col(Cycle.council_id).in_(list(councils) or [-1]))
+    rows = session.exec(query.order_by(col(Cycle.opens_on).desc(), col(Cycle.id).desc())).all()
+    several = len({council for _c, _n, council in rows}) > 1
+    return {
+        cycle_id: f"{council} · {name}" if several else name for cycle_id, name, council in rows
+    }
+
+
+def plan_choices(session: Session, actor: Actor, cycle_id: int | None = None) -> list[PlanChoice]:
     """The (cycle, pairing) pairs whose plan this actor may open, newest cycle first: a
-    principal's own pairing(s); staff, every pairing of their councils' cycles. One query
-    (a national body sees thousands of pairings)."""
+    principal's own pairing(s); staff, every pairing of their councils' cycles; with
+    `cycle_id`, that cycle's only. One query (a national body sees thousands of pairings)."""
     member, officer = aliased(Person), aliased(Person)
     query = (
         select_row(
@@ -1056,6 +1080,8 @@ def plan_choices(session: Session, actor: Actor) -> list[PlanChoice]:
         # A plan belongs to a full cycle; a 90-day pulse is shown beside that plan.
         .where(col(Cycle.kind) == CycleKind.full)
     )
+    if cycle_id is not None:
+        query = query.where(col(Cycle.id) == cycle_id)
     if is_principal(actor):
         if actor.person_id is None:
             return []

@@ -19,12 +19,12 @@ from feedback.collection.reminder_schedule import (
     set_schedule,
 )
 from feedback.collection.tracking import (
-    cycle_totals,
     message_history,
     rater_stages,
     rates_in_words,
     response_rates,
     totals_in_words,
+    totals_of,
     tracking_csv,
     tracking_xlsx,
 )
@@ -130,8 +130,8 @@ def tracking(actor: Actor, cycle: Cycle) -> None:
     group; every rater's stage; the messages sent. Never what anyone answered."""
     assert cycle.id is not None
     with unit_of_work() as session:
-        totals = cycle_totals(session, actor, cycle.id)
         rates = response_rates(session, actor, cycle.id)
+        totals = totals_of(rates)  # the same counts, not read again
         raters = rater_stages(session, actor, cycle.id)
         history = message_history(session, actor, cycle.id)
     stages = totals_in_words(totals)

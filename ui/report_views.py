@@ -7,30 +7,27 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
-import altair as alt
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
+from streamlit.dataframe_util import convert_arrow_table_to_arrow_bytes
 
 from feedback.results import charts
 from ui.state import get_engine
 from ui.text import show
 
-__all__ = ["chart_key", "display_height", "edition_identity", "show_chart"]
+__all__ = ["chart_key", "display_height", "edition_identity", "show_chart", "with_arrow_data"]
 
 
-Chart = alt.TopLevelMixin | Callable[[], alt.TopLevelMixin | dict[str, Any]] | dict[str, Any]
+Chart = Callable[[], dict[str, Any]] | dict[str, Any]
 
 
-def _unchecked_spec(chart: Chart) -> dict[str, Any]:
-    # Altair checks a spec against the whole Vega-Lite schema each time it is converted
-    # (0.1–0.3 s a chart, most of a report page's time). The chart builders' specs are
-    # validated by the tests (test_charts), so the page converts each chart once, unchecked.
-    built = chart() if callable(chart) else chart
-    if isinstance(built, dict):  # a spec already made (and kept) by the page
-        return built
-    return built.to_dict(validate=False)
+def _built(chart: Chart) -> dict[str, Any]:
+    # The chart builders (feedback.results.charts) give plain Vega-Lite specs, checked
+    # against the schema by the tests (test_charts, test_vega), not on every page run.
+    return chart() if callable(chart) else chart
 
 
 @st.cache_data(max_entries=2000, show_spinner=False)
@@ -39,7 +36,7 @@ def _kept_spec(key: tuple[Any, ...], _chart: Chart) -> dict[str, Any]:
     changes, so its charts are built once per server process. Only reached after the page
     has read the edition through feedback.results.publication, so the cache never shows a
     chart to someone who could not read it."""
-    return _unchecked_spec(_chart)
+    return _built(_chart)
 
 
 def edition_identity(meta: dict[str, Any]) -> tuple[Any, ...] | None:
@@ -56,18 +53,36 @@ def edition_identity(meta: dict[str, Any]) -> tuple[Any, ...] | None:
     )
 
 
+# Tables already fingerprinted, each kept with the table itself (so an id is never reused
+# while it is here): a page passes the same report table to several charts. A report's
+# tables are read-only (pages filter them into new tables, never change one in place).
+_DIGESTS: dict[int, tuple[pd.DataFrame, object]] = {}
+_DIGESTS_KEPT = 64
+
+
 def _fingerprint(value: object) -> object:
     """An argument of a chart builder as part of a cache key: a table by its columns and a
     digest of its content, anything else as it is."""
     if isinstance(value, pd.DataFrame):
-        try:
-            digest = pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes()
-        except TypeError:  # cells holding lists or dicts
-            digest = value.to_json(orient="split", default_handler=str).encode()
-        return ("table", tuple(map(str, value.columns)), hashlib.sha256(digest).hexdigest())
+        known = _DIGESTS.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
+        found = _table_digest(value)
+        if len(_DIGESTS) >= _DIGESTS_KEPT:
+            _DIGESTS.pop(next(iter(_DIGESTS)))
+        _DIGESTS[id(value)] = (value, found)
+        return found
     if isinstance(value, list | tuple):
         return tuple(_fingerprint(v) for v in value)
     return value
+
+
+def _table_digest(value: pd.DataFrame) -> object:
+    try:
+        digest = pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes()
+    except TypeError:  # cells holding lists or dicts
+        digest = value.to_json(orient="split", default_handler=str).encode()
+    return ("table", tuple(map(str, value.columns)), hashlib.sha256(digest).hexdigest())
 
 
 def chart_key(edition: tuple[Any, ...] | None, chart: Chart) -> tuple[Any, ...] | None:
@@ -99,12 +114,14 @@ def show_chart(
     by the edition and the builder's arguments (`chart_key`). `heading` (the pairing,
     council and cycle: `charts.export_heading`) titles the downloaded PNG and SVG."""
     kept = chart_key(edition, chart)
-    spec = _kept_spec(kept, chart) if kept is not None else _unchecked_spec(chart)
+    spec = _kept_spec(kept, chart) if kept is not None else _built(chart)
     description = spec.get("description")
     # The spec's description is the accessible name (alt= would override it with the same).
     # Streamlit fits a stretched chart into the height it is given, so give it the plot's
     # height plus room for the title, the axis and its labels.
-    st.vega_lite_chart(spec, width="stretch", height=display_height(spec), key=f"chart_{key}")
+    st.vega_lite_chart(
+        with_arrow_data(spec), width="stretch", height=display_height(spec), key=f"chart_{key}"
+    )
     with st.expander("Chart description", icon=":material/description:"):
         show(description if isinstance(description, str) else "")
     if not downloads:
@@ -130,6 +147,37 @@ def show_chart(
         icon=":material/download:",
         help="Save this chart as a scalable drawing",
     )
+
+
+def with_arrow_data(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec as the page sends it: each dataset's rows as Arrow bytes, made straight from
+    the rows. Streamlit would otherwise make a pandas table of each dataset to convert it
+    (most of the time it takes to send a chart). The spec itself is left unchanged."""
+    datasets = spec.get("datasets")
+    if not isinstance(datasets, dict) or not datasets:
+        return spec
+    return {
+        **spec,
+        "datasets": {
+            name: _arrow_bytes(rows)
+            if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows)
+            else rows
+            for name, rows in datasets.items()
+        },
+    }
+
+
+def _arrow_bytes(rows: list[dict[str, Any]]) -> bytes:
+    """Rows as the Arrow table Streamlit's own conversion (through pandas) gives: text as
+    large strings, numbers as float64 and int64, a missing value as null."""
+    table = pa.Table.from_pylist(rows)
+    schema = pa.schema(
+        [
+            pa.field(f.name, pa.large_string()) if pa.types.is_string(f.type) else f
+            for f in table.schema
+        ]
+    )
+    return cast(bytes, convert_arrow_table_to_arrow_bytes(table.cast(schema)))
 
 
 def display_height(spec: dict[str, Any]) -> int:

@@ -140,7 +140,11 @@ def rates_in_words(rates: pd.DataFrame, threshold: int) -> pd.DataFrame:
 
 def cycle_totals(session: Session, actor: Actor, cycle_id: int) -> dict[str, int | float]:
     """The cycle's counts at each stage (and the response rate as a fraction)."""
-    rates = response_rates(session, actor, cycle_id)
+    return totals_of(response_rates(session, actor, cycle_id))
+
+
+def totals_of(rates: pd.DataFrame) -> dict[str, int | float]:
+    """`cycle_totals` from the cycle's `response_rates` already read."""
     names = ["invited", "emailed", "exported", "opened", "started", "submitted"]
     totals: dict[str, int | float] = {
         n: int(rates[n].sum()) if not rates.empty else 0 for n in names

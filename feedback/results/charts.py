@@ -1,7 +1,9 @@
 """Altair charts of a pairing report and a council overview.
 
 Every function takes a DataFrame the analysis engine produced (suppression has already
-happened there) and returns an `alt.Chart`/`alt.LayerChart` built from those rows only: a
+happened there) and returns its Vega-Lite spec (a `vega.Spec`, a dict; built with
+feedback.results.vega, which writes what Altair would, without Altair's cost) from those
+rows only: a
 chart never adds, merges or reshapes rows in Python — reshaping is done by Vega-Lite
 transforms on the rows it was given, so the data inside a saved spec is exactly the input.
 
@@ -14,15 +16,16 @@ render any chart with vl-convert. No Streamlit here.
 from __future__ import annotations
 
 import json
+import math
 import textwrap
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
-import altair as alt
 import pandas as pd
 import vl_convert
 
 from core.vocabulary import GROUP_LABELS
+from feedback.results import vega as vl
 
 # Okabe & Ito (2008), "Color Universal Design" — distinguishable with every common
 # colour-vision deficiency.
@@ -131,25 +134,25 @@ ITEM_CHARS = 34
 NOTE_CHARS = 60
 LINE_HEIGHT = 15  # px per line of a wrapped label
 
-SCALE = alt.Scale(domain=[1, 5], nice=False)
+SCALE = vl.Scale(domain=[1, 5], nice=False)
 # Ticks at the scale's points and halfway between them (Vega-Lite's own choice, every 0.2,
 # crowded the axis with 21 labels).
 SCALE_POINTS = [1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5]
 # Across a plot narrower than 300 px (a phone) only the whole points are numbered, so the
 # numbers stay apart; the halfway ticks and grid lines stay. `width` is the plot's width.
-SCALE_AXIS = alt.Axis(
+SCALE_AXIS = vl.Axis(
     values=SCALE_POINTS,
     format="~g",
     labelExpr="width < 300 && datum.value % 1 ? '' : datum.label",
 )
 # Up the Johari scatter (always about 400 px tall): every tick numbered.
-UPRIGHT_SCALE_AXIS = alt.Axis(values=SCALE_POINTS, format="~g")
+UPRIGHT_SCALE_AXIS = vl.Axis(values=SCALE_POINTS, format="~g")
 WIDTH = 560
 ROW_HEIGHT = 36  # px per row: room for the sources set a little apart on it
 # Labels are never cut short (0: no limit); long ones are wrapped onto lines (`_wrapped_axis`).
 LABEL_LIMIT = 0
 # A pairing is named by its two people on an axis; the portfolio is in the tooltip.
-PAIRING_AXIS = alt.Axis(labelLimit=LABEL_LIMIT, labelExpr="split(datum.label, ' (')[0]")
+PAIRING_AXIS = vl.Axis(labelLimit=LABEL_LIMIT, labelExpr="split(datum.label, ' (')[0]")
 
 CHARTS = (
     "self_partner_others",
@@ -180,12 +183,9 @@ def _list(words: list[str]) -> str:
     return ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def _layer(*charts: Any) -> alt.LayerChart:
-    """alt.layer of charts without facets: always a LayerChart."""
-    layered = alt.layer(*charts)
-    if not isinstance(layered, alt.LayerChart):  # only charts with facets give another kind
-        raise TypeError("Charts with facets cannot be layered here.")
-    return layered
+def _layer(*charts: vl.Chart) -> vl.LayerChart:
+    """Charts drawn one over another in one panel."""
+    return vl.layer(*charts)
 
 
 def _height(n: int) -> int:
@@ -204,7 +204,7 @@ def _wrapped_axis(
     chars: int = LABEL_CHARS,
     extra: dict[str, str] | None = None,
     **kw: Any,
-) -> alt.Axis:
+) -> vl.Axis:
     """An axis drawing each label in full, wrapped onto lines: a lookup from each label to
     its lines (Vega draws an array as lines), and no length limit. `extra` adds a last line
     under a label (a gap's reading)."""
@@ -214,7 +214,7 @@ def _wrapped_axis(
         for label in dict.fromkeys(labels)
     }
     lookup = json.dumps(lines, ensure_ascii=False)
-    return alt.Axis(
+    return vl.Axis(
         labelLimit=0,
         labelExpr=f"{lookup}[datum.label] || datum.label",
         labelPadding=6,
@@ -229,7 +229,6 @@ def _rows_height(labels: Iterable[str], chars: int = LABEL_CHARS) -> int:
     return max(80, sum(rows))
 
 
-ChartT = TypeVar("ChartT", bound=alt.TopLevelMixin)
 # A value beside its mark: right of it when it is 0 or more, left of it when below.
 BESIDE: tuple[tuple[str, Literal["left", "right"], int], ...] = (
     (">=", "left", 10),
@@ -237,13 +236,13 @@ BESIDE: tuple[tuple[str, Literal["left", "right"], int], ...] = (
 )
 
 
-def _finish(chart: ChartT) -> ChartT:
-    """The theme's text colours, sizes and no label limits (CHART_CONFIG) on a chart."""
-    finished: ChartT = chart.configure(**CHART_CONFIG)
-    return finished
+def _finish(chart: vl.Chart | vl.LayerChart) -> vl.Spec:
+    """The chart's spec, with the theme's text colours, sizes and no label limits
+    (CHART_CONFIG)."""
+    return chart.configure(**CHART_CONFIG)
 
 
-def _haloed(text_layer: alt.Chart) -> list[alt.Chart]:
+def _haloed(text_layer: vl.Chart) -> list[vl.Chart]:
     """A text layer drawn twice: first as a halo of the background's colour (so a line under
     a value does not strike through it), then the text itself in the theme's colour."""
     halo = text_layer.mark_text(
@@ -252,9 +251,8 @@ def _haloed(text_layer: alt.Chart) -> list[alt.Chart]:
     return [halo, text_layer]
 
 
-def _mark_props(chart: alt.Chart) -> dict[str, Any]:
-    mark = chart.to_dict(validate=False)["mark"]
-    return {k: v for k, v in mark.items() if k != "type"}
+def _mark_props(chart: vl.Chart) -> dict[str, Any]:
+    return chart.mark_props()
 
 
 def _notes_lines(notes: Sequence[str]) -> list[str]:
@@ -267,15 +265,15 @@ def _source_encodings(
     style: dict[str, tuple[str, str]],
     present: list[str],
     title: str,
-) -> tuple[alt.Color, alt.Shape]:
+) -> tuple[vl.Color, vl.Shape]:
     domain = [labels[k] for k in present]
     colours = [style[k][0] for k in present]
     shapes = [style[k][1] for k in present]
-    color = alt.Color(
-        f"{field}:N", title=title, scale=alt.Scale(domain=domain, range=colours), sort=domain
+    color = vl.Color(
+        f"{field}:N", title=title, scale=vl.Scale(domain=domain, range=colours), sort=domain
     )
-    shape = alt.Shape(
-        f"{field}:N", title=title, scale=alt.Scale(domain=domain, range=shapes), sort=domain
+    shape = vl.Shape(
+        f"{field}:N", title=title, scale=vl.Scale(domain=domain, range=shapes), sort=domain
     )
     return color, shape
 
@@ -294,14 +292,14 @@ def _with_target(data: pd.DataFrame, target: str | None) -> pd.DataFrame:
     return data[data["target"] == target]
 
 
-def _title(text: str, subtitle: str | None = None, notes: Sequence[str] = ()) -> alt.TitleParams:
+def _title(text: str, subtitle: str | None = None, notes: Sequence[str] = ()) -> vl.TitleParams:
     """The chart's title; its subtitle, then any notes (what is missing and why) as lines."""
     # Lines short enough for a phone's width (a title is never cut short: limit 0).
     lines = (wrap(subtitle, NOTE_CHARS) if subtitle else []) + _notes_lines(notes)
-    shown: str | list[str] | Any = (
-        alt.Undefined if not lines else lines[0] if len(lines) == 1 and not notes else lines
-    )
-    return alt.TitleParams(text=text, subtitle=shown, anchor="start")
+    if not lines:
+        return vl.TitleParams(text=text, anchor="start")
+    shown: str | list[str] = lines[0] if len(lines) == 1 and not notes else lines
+    return vl.TitleParams(text=text, subtitle=shown, anchor="start")
 
 
 # --- charts ----------------------------------------------------------------------------
@@ -315,7 +313,7 @@ def self_partner_others(
     sources: tuple[str, ...] = ("self", "partner", "others"),
     threshold: int | None = None,
     names: dict[str, str] | None = None,
-) -> alt.LayerChart:
+) -> vl.Spec:
     """Dot and line: each source's mean per dimension (report.dimensions), or per item of one
     dimension (report.items with dimension_code). A line joins the lowest and highest dot;
     each dot has its score beside it; the subtitle says which dots are missing and why
@@ -349,10 +347,10 @@ def self_partner_others(
         f"Average rating of {about} on a 1–5 scale" if about else "Average rating on a 1–5 scale",
         notes,
     )
-    base = alt.Chart(df).transform_calculate(
+    base = vl.Chart(df).transform_calculate(
         source_label=_label_expr("source", {s: SOURCE_LABELS[s] for s in present})
     )
-    y = alt.Y(
+    y = vl.Y(
         f"{label}:N",
         title="Item" if per_item else "Dimension",
         sort=row_labels,
@@ -360,7 +358,7 @@ def self_partner_others(
     )
     line = base.mark_rule(color=OKABE_ITO["grey"], strokeWidth=2).encode(
         y=y,
-        x=alt.X(
+        x=vl.X(
             "min(mean):Q", scale=SCALE, axis=SCALE_AXIS, title="Average rating (1 = low, 5 = high)"
         ),
         x2="max(mean):Q",
@@ -369,12 +367,12 @@ def self_partner_others(
         "source_label", SOURCE_LABELS, SOURCE_STYLE, present, "Who rated"
     )
     # Each source a little apart on its row, so that equal means do not hide each other.
-    offset = alt.YOffset(
+    offset = vl.YOffset(
         "source_label:N",
         sort=[SOURCE_LABELS[s] for s in present],
-        scale=alt.Scale(paddingInner=0.4),
+        scale=vl.Scale(paddingInner=0.4),
     )
-    x = alt.X("mean:Q", scale=SCALE, axis=SCALE_AXIS, title="Average rating (1 = low, 5 = high)")
+    x = vl.X("mean:Q", scale=SCALE, axis=SCALE_AXIS, title="Average rating (1 = low, 5 = high)")
     dots = base.mark_point(filled=True, size=110, opacity=0.95).encode(
         y=y,
         yOffset=offset,
@@ -382,14 +380,14 @@ def self_partner_others(
         color=color,
         shape=shape,
         tooltip=[
-            alt.Tooltip(f"{label}:N", title="Item" if per_item else "Dimension"),
-            alt.Tooltip("source_label:N", title="Who rated"),
-            alt.Tooltip("mean:Q", title="Average rating", format=".2f"),
-            alt.Tooltip("n:Q", title="Number of raters"),
+            vl.Tooltip(f"{label}:N", title="Item" if per_item else "Dimension"),
+            vl.Tooltip("source_label:N", title="Who rated"),
+            vl.Tooltip("mean:Q", title="Average rating", format=".2f"),
+            vl.Tooltip("n:Q", title="Number of raters"),
         ],
     )
     values = base.mark_text(align="left", baseline="middle", dx=8, fontSize=11).encode(
-        y=y, yOffset=offset, x=x, text=alt.Text("mean:Q", format=".1f")
+        y=y, yOffset=offset, x=x, text=vl.Text("mean:Q", format=".1f")
     )
     chart = _layer(line, dots, *_haloed(values)).properties(
         title=title,
@@ -422,19 +420,28 @@ def missing_notes(
     partner answered "can't say" throughout or did not reply), or absent from some rows (that
     person answered "can't say" to every question of the dimension, or to the question)."""
     who = {**DEFAULT_WHO, **(names or {})}
-    shown = asked[asked["mean"].notna()] if "mean" in asked.columns else asked
+    # Which rows each source has a shown mean on (a few dozen rows: plain Python is quicker
+    # than a table operation per source).
+    rated: dict[Any, set[Any]] = {}
+    if "source" in asked.columns:
+        means = asked["mean"].tolist() if "mean" in asked.columns else [0.0] * len(asked)
+        for source, row, mean in zip(
+            asked["source"].tolist(), asked[label].tolist(), means, strict=True
+        ):
+            if not _missing(mean):
+                rated.setdefault(source, set()).add(row)
     notes: list[str] = []
     for source in sources:
         word = SOURCE_LABELS.get(source, source)
-        mine = shown[shown["source"] == source] if "source" in shown.columns else shown.iloc[0:0]
-        if mine.empty:
+        mine = rated.get(source, set())
+        if not mine:
             if source in GROUP_SOURCES:
                 few = f"fewer than {threshold} replies" if threshold else "too few replies"
                 notes.append(f"{word} not shown: {few}, so no one can be identified.")
             else:
                 notes.append(f"No {word} dots: no rating from {who[source]} can be shown.")
             continue
-        lacking = [r for r in row_labels if r not in set(mine[label])]
+        lacking = [r for r in row_labels if r not in mine]
         if not lacking:
             continue
         where = "this question" if per_item else "this dimension"
@@ -450,9 +457,7 @@ def missing_notes(
     return notes
 
 
-def gap_bars(
-    gaps: pd.DataFrame, target: str | None = None, *, threshold: float = 0.5
-) -> alt.LayerChart:
+def gap_bars(gaps: pd.DataFrame, target: str | None = None, *, threshold: float = 0.5) -> vl.Spec:
     """Diverging bars of self − others per dimension, centred on 0; blind spots (self
     clearly higher) and hidden strengths (self clearly lower) labelled and marked."""
     rows = _with_target(gaps, target)
@@ -463,7 +468,7 @@ def gap_bars(
     )
     df["flag"] = df["flag"].fillna("")
     multi = df["target"].nunique() > 1
-    base = alt.Chart(df).transform_calculate(
+    base = vl.Chart(df).transform_calculate(
         flag_label=_label_expr("flag", {k: v[0] for k, v in FLAG_STYLE.items()}),
         row_label=(
             "datum.dimension_name + ' (' + " + _label_expr("target", TARGET_LABELS) + " + ')'"
@@ -473,10 +478,10 @@ def gap_bars(
     )
     # Room beyond the longest bar for its value.
     extent = max(1.5, float(df["gap"].abs().max()) * 1.2 + 0.3) if len(df) else 1.5
-    x = alt.X(
+    x = vl.X(
         "gap:Q",
         title=["Self rating minus everyone else's", "(0 = they agree)"],
-        scale=alt.Scale(domain=[-extent, extent]),
+        scale=vl.Scale(domain=[-extent, extent]),
     )
     row_labels = [
         f"{d} ({TARGET_LABELS.get(t, t)})" if multi else str(d)
@@ -488,27 +493,27 @@ def gap_bars(
         for label, flag in zip(row_labels, df["flag"], strict=True)
         if flag
     }
-    y = alt.Y(
+    y = vl.Y(
         "row_label:N", title="Dimension", sort=None, axis=_wrapped_axis(row_labels, extra=readings)
     )
     flags = [k for k in FLAG_STYLE if k in set(df["flag"])] or [""]
     domain = [FLAG_STYLE[k][0] for k in flags]
-    color = alt.Color(
+    color = vl.Color(
         "flag_label:N",
         title="Reading",
-        scale=alt.Scale(domain=domain, range=[FLAG_STYLE[k][1] for k in flags]),
+        scale=vl.Scale(domain=domain, range=[FLAG_STYLE[k][1] for k in flags]),
     )
-    shape = alt.Shape(
+    shape = vl.Shape(
         "flag_label:N",
         title="Reading",
-        scale=alt.Scale(domain=domain, range=[FLAG_STYLE[k][2] for k in flags]),
+        scale=vl.Scale(domain=domain, range=[FLAG_STYLE[k][2] for k in flags]),
     )
     tooltip = [
-        alt.Tooltip("dimension_name:N", title="Dimension"),
-        alt.Tooltip("self_mean:Q", title="Self", format=".2f"),
-        alt.Tooltip("others_mean:Q", title="Everyone else", format=".2f"),
-        alt.Tooltip("gap:Q", title="Gap (self − others)", format="+.2f"),
-        alt.Tooltip("flag_label:N", title="Reading"),
+        vl.Tooltip("dimension_name:N", title="Dimension"),
+        vl.Tooltip("self_mean:Q", title="Self", format=".2f"),
+        vl.Tooltip("others_mean:Q", title="Everyone else", format=".2f"),
+        vl.Tooltip("gap:Q", title="Gap (self − others)", format="+.2f"),
+        vl.Tooltip("flag_label:N", title="Reading"),
     ]
     bars = base.mark_bar(height=14).encode(x=x, y=y, color=color, tooltip=tooltip)
     ends = base.mark_point(filled=True, size=90).encode(
@@ -526,12 +531,12 @@ def gap_bars(
     zero = (
         base.transform_aggregate(rows="count()")
         .mark_rule(color=OKABE_ITO["black"])
-        .encode(x=alt.datum(0))
+        .encode(x=vl.datum(0))
     )
     limits = [
         base.transform_aggregate(rows="count()")
         .mark_rule(color=OKABE_ITO["grey"], strokeDash=[4, 4])
-        .encode(x=alt.datum(v))
+        .encode(x=vl.datum(v))
         for v in (-threshold, threshold)
     ]
     chart = _layer(bars, ends, *[h for w in words for h in _haloed(w)], zero, *limits).properties(
@@ -554,7 +559,7 @@ def johari_quadrant(
     *,
     threshold: float = 0.5,
     high: float = 3.5,
-) -> alt.LayerChart:
+) -> vl.Spec:
     """Self rating (up) against everyone else's (across), one point per dimension. The
     engine's quadrants are drawn as it defines them: above the line self = others + threshold
     a blind spot, below self = others − threshold a hidden strength, and between the two an
@@ -563,22 +568,22 @@ def johari_quadrant(
     rows = rows[rows["self_mean"].notna() & rows["others_mean"].notna()]
     df = _frame(rows, ["dimension_name", "target", "self_mean", "others_mean", "gap", "quadrant"])
     present = [q for q in QUADRANT_STYLE if q in set(df["quadrant"])] or list(QUADRANT_STYLE)
-    base = alt.Chart(df)
-    x = alt.X(
+    base = vl.Chart(df)
+    x = vl.X(
         "others_mean:Q", scale=SCALE, axis=SCALE_AXIS, title="How everyone else rates them (1–5)"
     )
-    y = alt.Y(
+    y = vl.Y(
         "self_mean:Q",
         scale=SCALE,
         axis=UPRIGHT_SCALE_AXIS,
         title="How they rate themselves (1–5)",
     )
-    quadrant_colours = alt.Scale(domain=present, range=[QUADRANT_STYLE[q][0] for q in present])
-    color = alt.Color("quadrant:N", title="Quadrant", scale=quadrant_colours)
-    shape = alt.Shape(
+    quadrant_colours = vl.Scale(domain=present, range=[QUADRANT_STYLE[q][0] for q in present])
+    color = vl.Color("quadrant:N", title="Quadrant", scale=quadrant_colours)
+    shape = vl.Shape(
         "quadrant:N",
         title="Quadrant",
-        scale=alt.Scale(domain=present, range=[QUADRANT_STYLE[q][1] for q in present]),
+        scale=vl.Scale(domain=present, range=[QUADRANT_STYLE[q][1] for q in present]),
     )
     points = base.mark_point(filled=True, size=140).encode(
         x=x,
@@ -586,21 +591,21 @@ def johari_quadrant(
         color=color,
         shape=shape,
         tooltip=[
-            alt.Tooltip("dimension_name:N", title="Dimension"),
-            alt.Tooltip("self_mean:Q", title="Self", format=".2f"),
-            alt.Tooltip("others_mean:Q", title="Everyone else", format=".2f"),
-            alt.Tooltip("gap:Q", title="Gap (self − others)", format="+.2f"),
-            alt.Tooltip("quadrant:N", title="Quadrant"),
+            vl.Tooltip("dimension_name:N", title="Dimension"),
+            vl.Tooltip("self_mean:Q", title="Self", format=".2f"),
+            vl.Tooltip("others_mean:Q", title="Everyone else", format=".2f"),
+            vl.Tooltip("gap:Q", title="Gap (self − others)", format="+.2f"),
+            vl.Tooltip("quadrant:N", title="Quadrant"),
         ],
     )
     # Each name on a line of its own height, beside its point's x, joined to its point by
     # a thin line when set apart from it: names cannot print over each other at any width.
-    labels = alt.Chart(_johari_labels(df))
+    labels = vl.Chart(_johari_labels(df))
     leaders = labels.mark_rule(color=OKABE_ITO["grey"], strokeWidth=1).encode(
-        x=x, y=y, x2=alt.X2("label_x:Q"), y2=alt.Y2("label_y:Q")
+        x=x, y=y, x2=vl.X2("label_x:Q"), y2=vl.Y2("label_y:Q")
     )
-    label_x = alt.X("label_x:Q", scale=SCALE, axis=SCALE_AXIS)
-    label_y = alt.Y("label_y:Q", scale=SCALE, axis=UPRIGHT_SCALE_AXIS)
+    label_x = vl.X("label_x:Q", scale=SCALE, axis=SCALE_AXIS)
+    label_y = vl.Y("label_y:Q", scale=SCALE, axis=UPRIGHT_SCALE_AXIS)
     names = [
         layer
         for side, dx in (("left", -6), ("right", 6))
@@ -620,12 +625,12 @@ def johari_quadrant(
     one = base.transform_aggregate(rows="count()")  # one row: each line drawn once
     t, lo, hi = threshold, 1.0, 5.0
 
-    def segment(x1: float, y1: float, x2: float, y2: float, dash: list[int]) -> alt.Chart:
-        rule: alt.Chart = one.mark_rule(color=OKABE_ITO["grey"], strokeDash=dash).encode(
-            x=alt.XDatum(x1, scale=SCALE),
-            y=alt.YDatum(y1, scale=SCALE),
-            x2=alt.X2Datum(x2),
-            y2=alt.Y2Datum(y2),
+    def segment(x1: float, y1: float, x2: float, y2: float, dash: list[int]) -> vl.Chart:
+        rule: vl.Chart = one.mark_rule(color=OKABE_ITO["grey"], strokeDash=dash).encode(
+            x=vl.XDatum(x1, scale=SCALE),
+            y=vl.YDatum(y1, scale=SCALE),
+            x2=vl.X2Datum(x2),
+            y2=vl.Y2Datum(y2),
         )
         return rule
 
@@ -646,9 +651,9 @@ def johari_quadrant(
         )
         .mark_text(fontSize=12, fontWeight="bold", baseline="middle")
         .encode(
-            x=alt.X("cx:Q", scale=SCALE),
-            y=alt.Y("cy:Q", scale=SCALE),
-            text=alt.Text("quadrant:N"),
+            x=vl.X("cx:Q", scale=SCALE),
+            y=vl.Y("cy:Q", scale=SCALE),
+            text=vl.Text("quadrant:N"),
         )
     )
     chart = _layer(*lines, corners, leaders, points, *names).properties(
@@ -687,24 +692,33 @@ def quadrant_words(
     quadrant (in QUADRANT_WORDS order) its heading, what it means and its dimensions, each
     with its two scores ("Clear roles: self 4.5, everyone else 3.5"), as the engine placed
     them. Dimensions without both scores are in none."""
-    rows = _with_target(gaps, target)
-    rows = rows[rows["self_mean"].notna() & rows["others_mean"].notna()]
-    found = []
-    for quadrant, (heading, meaning) in QUADRANT_WORDS.items():
-        mine = rows[rows["quadrant"] == quadrant]
-        found.append(
-            (
-                heading,
-                meaning,
-                [
-                    f"{name}: self {_fmt(own)}, everyone else {_fmt(others)}"
-                    for name, own, others in zip(
-                        mine["dimension_name"], mine["self_mean"], mine["others_mean"], strict=True
-                    )
-                ],
+    # A handful of rows: read once as lists, each quadrant picked out in plain Python.
+    targets = gaps["target"].tolist() if target is not None and "target" in gaps.columns else None
+    rows = [
+        (quadrant, name, own, others)
+        for i, (quadrant, name, own, others) in enumerate(
+            zip(
+                gaps["quadrant"].tolist(),
+                gaps["dimension_name"].tolist(),
+                gaps["self_mean"].tolist(),
+                gaps["others_mean"].tolist(),
+                strict=True,
             )
         )
-    return found
+        if (targets is None or targets[i] == target) and not _missing(own) and not _missing(others)
+    ]
+    return [
+        (
+            heading,
+            meaning,
+            [
+                f"{name}: self {_fmt(own)}, everyone else {_fmt(others)}"
+                for placed, name, own, others in rows
+                if placed == quadrant
+            ],
+        )
+        for quadrant, (heading, meaning) in QUADRANT_WORDS.items()
+    ]
 
 
 # The Johari scatter's names: their size, the height of one line, and the characters a
@@ -735,7 +749,8 @@ def _johari_labels(df: pd.DataFrame) -> pd.DataFrame:
     # Blocks of names that touch, top to bottom: (members, top). A name that would overlap
     # the block above joins it; a block is centred on its members' points, inside the band.
     blocks: list[tuple[list[int], float]] = []
-    for i, wanted in enumerate(ordered["self_mean"]):
+    wanted_y = [float(v) for v in ordered["self_mean"]]
+    for i, wanted in enumerate(wanted_y):
         members, top = [i], min(hi, max(lo + heights[i], float(wanted) + heights[i] / 2))
         while blocks:
             above, above_top = blocks[-1]
@@ -745,7 +760,7 @@ def _johari_labels(df: pd.DataFrame) -> pd.DataFrame:
             blocks.pop()
             members = above + members
             tall = sum(heights[j] for j in members) + JOHARI_GAP * (len(members) - 1)
-            centre = sum(float(ordered["self_mean"].iloc[j]) for j in members) / len(members)
+            centre = sum(wanted_y[j] for j in members) / len(members)
             top = min(hi, max(lo + tall, centre + tall / 2))
         blocks.append((members, top))
     xs = [float(v) for v in ordered["others_mean"]]
@@ -826,7 +841,7 @@ def _crosses(
     )
 
 
-def mirror(data: pd.DataFrame, *, names: dict[str, str] | None = None) -> alt.LayerChart:
+def mirror(data: pd.DataFrame, *, names: dict[str, str] | None = None) -> vl.Spec:
     """The councillor's view of the partnership against the officer's and everyone else's,
     per partnership dimension (report.mirror); the subtitle says which dots are missing and
     why (`names` maps "member_view"/"officer_view" to the person)."""
@@ -844,53 +859,53 @@ def mirror(data: pd.DataFrame, *, names: dict[str, str] | None = None) -> alt.La
     )
     views = [v for v in MIRROR_VIEWS if df[v].notna().any()] or list(MIRROR_VIEWS)
     labels = {v: MIRROR_VIEWS[v][0] for v in views}
-    fold: list[str | alt.FieldName] = list(views)
+    fold: list[str] = list(views)
     base = (
-        alt.Chart(df)
+        vl.Chart(df)
         .transform_fold(fold, as_=["view", "score"])
         .transform_filter("isValid(datum.score)")
         .transform_calculate(view_label=_label_expr("view", labels))
     )
     row_labels = list(dict.fromkeys(df["dimension_name"]))
-    y = alt.Y(
+    y = vl.Y(
         "dimension_name:N",
         title="Partnership dimension",
         sort=list(df["dimension_name"]),
         axis=_wrapped_axis(row_labels),
     )
     x_title = "Average rating of the partnership (1–5)"
-    x = alt.X("score:Q", scale=SCALE, axis=SCALE_AXIS, title=x_title)
+    x = vl.X("score:Q", scale=SCALE, axis=SCALE_AXIS, title=x_title)
     line = base.mark_rule(color=OKABE_ITO["grey"], strokeWidth=2).encode(
-        y=y, x=alt.X("min(score):Q", scale=SCALE, axis=SCALE_AXIS, title=x_title), x2="max(score):Q"
+        y=y, x=vl.X("min(score):Q", scale=SCALE, axis=SCALE_AXIS, title=x_title), x2="max(score):Q"
     )
     domain = [labels[v] for v in views]
     # Each view a little apart on its row, so that equal scores do not hide each other.
-    offset = alt.YOffset("view_label:N", sort=domain, scale=alt.Scale(paddingInner=0.4))
+    offset = vl.YOffset("view_label:N", sort=domain, scale=vl.Scale(paddingInner=0.4))
     dots = base.mark_point(filled=True, size=120).encode(
         y=y,
         yOffset=offset,
         x=x,
-        color=alt.Color(
+        color=vl.Color(
             "view_label:N",
             title="Whose view",
             sort=domain,
-            scale=alt.Scale(domain=domain, range=[MIRROR_VIEWS[v][1] for v in views]),
+            scale=vl.Scale(domain=domain, range=[MIRROR_VIEWS[v][1] for v in views]),
         ),
-        shape=alt.Shape(
+        shape=vl.Shape(
             "view_label:N",
             title="Whose view",
             sort=domain,
-            scale=alt.Scale(domain=domain, range=[MIRROR_VIEWS[v][2] for v in views]),
+            scale=vl.Scale(domain=domain, range=[MIRROR_VIEWS[v][2] for v in views]),
         ),
         tooltip=[
-            alt.Tooltip("dimension_name:N", title="Dimension"),
-            alt.Tooltip("view_label:N", title="Whose view"),
-            alt.Tooltip("score:Q", title="Average rating", format=".2f"),
-            alt.Tooltip("others_n:Q", title="Others who rated"),
+            vl.Tooltip("dimension_name:N", title="Dimension"),
+            vl.Tooltip("view_label:N", title="Whose view"),
+            vl.Tooltip("score:Q", title="Average rating", format=".2f"),
+            vl.Tooltip("others_n:Q", title="Others who rated"),
         ],
     )
     values = base.mark_text(align="left", baseline="middle", dx=8, fontSize=11).encode(
-        y=y, yOffset=offset, x=x, text=alt.Text("score:Q", format=".1f")
+        y=y, yOffset=offset, x=x, text=vl.Text("score:Q", format=".1f")
     )
     notes = [
         f"No dot for the {MIRROR_VIEWS[v][0][4:]} on "
@@ -923,47 +938,47 @@ def mirror(data: pd.DataFrame, *, names: dict[str, str] | None = None) -> alt.La
     return _finish(chart)
 
 
-def council_heatmap(heatmap: pd.DataFrame) -> alt.LayerChart:
+def council_heatmap(heatmap: pd.DataFrame) -> vl.Spec:
     """Partnership score of every pairing (rows) on every dimension (columns)."""
     df = _frame(
         heatmap[heatmap["score"].notna()],
         ["pairing_id", "pairing_label", "dimension_code", "dimension_name", "score", "n"],
     )
-    base = alt.Chart(df)
-    x = alt.X(
+    base = vl.Chart(df)
+    x = vl.X(
         "dimension_name:N",
         title="Dimension",
         sort=list(dict.fromkeys(df["dimension_name"])),
-        axis=alt.Axis(labelAngle=-40, labelLimit=LABEL_LIMIT, labelOverlap=False),
+        axis=vl.Axis(labelAngle=-40, labelLimit=LABEL_LIMIT, labelOverlap=False),
     )
-    y = alt.Y(
+    y = vl.Y(
         "pairing_label:N",
         title="Pairing",
         sort=list(dict.fromkeys(df["pairing_label"])),
         axis=PAIRING_AXIS,
     )
     tooltip = [
-        alt.Tooltip("pairing_label:N", title="Pairing"),
-        alt.Tooltip("dimension_name:N", title="Dimension"),
-        alt.Tooltip("score:Q", title="Partnership score", format=".2f"),
-        alt.Tooltip("n:Q", title="Number of raters"),
+        vl.Tooltip("pairing_label:N", title="Pairing"),
+        vl.Tooltip("dimension_name:N", title="Dimension"),
+        vl.Tooltip("score:Q", title="Partnership score", format=".2f"),
+        vl.Tooltip("n:Q", title="Number of raters"),
     ]
     cells = base.mark_rect(stroke="white", strokeWidth=1).encode(
         x=x,
         y=y,
-        color=alt.Color(
+        color=vl.Color(
             "score:Q",
             title="Score (1–5)",
             # Viridis: perceptually even and readable with colour-vision deficiency.
-            scale=alt.Scale(scheme="viridis", domain=[1, 5]),
+            scale=vl.Scale(scheme="viridis", domain=[1, 5]),
         ),
         tooltip=tooltip,
     )
     text = base.mark_text(fontSize=11).encode(
         x=x,
         y=y,
-        text=alt.Text("score:Q", format=".1f"),
-        color=alt.condition("datum.score > 3.6", alt.value("black"), alt.value("white")),
+        text=vl.Text("score:Q", format=".1f"),
+        color=vl.condition("datum.score > 3.6", vl.value("black"), vl.value("white")),
         tooltip=tooltip,
     )
     chart = _layer(cells, text).properties(
@@ -985,7 +1000,7 @@ def trend(
     source: str | None = "others",
     previous_name: str = "Previous cycle",
     current_name: str = "This cycle",
-) -> alt.LayerChart:
+) -> vl.Spec:
     """Previous against current score per dimension: a line from the earlier cycle's dot to
     this cycle's arrow head, coloured by the direction of change."""
     rows = _with_target(change, target)
@@ -996,33 +1011,31 @@ def trend(
         ["dimension_code", "dimension_name", "target", "source", "previous", "current", "change"],
     )
     labels = {"previous": previous_name, "current": current_name}
-    base = alt.Chart(df).transform_calculate(
+    base = vl.Chart(df).transform_calculate(
         direction="datum.change >= 0.05 ? 'Up' "
         ": (datum.change <= -0.05 ? 'Down' : 'About the same')"
     )
     row_labels = list(dict.fromkeys(df["dimension_name"]))
-    y = alt.Y(
-        "dimension_name:N", title="Dimension", sort=row_labels, axis=_wrapped_axis(row_labels)
-    )
+    y = vl.Y("dimension_name:N", title="Dimension", sort=row_labels, axis=_wrapped_axis(row_labels))
     x_title = "Average rating (1–5)"
     direction_domain = ["Up", "Down", "About the same"]
     line = base.mark_rule(strokeWidth=3).encode(
         y=y,
-        x=alt.X("previous:Q", scale=SCALE, axis=SCALE_AXIS, title=x_title),
+        x=vl.X("previous:Q", scale=SCALE, axis=SCALE_AXIS, title=x_title),
         x2="current:Q",
-        color=alt.Color(
+        color=vl.Color(
             "direction:N",
             title="Change",
-            scale=alt.Scale(
+            scale=vl.Scale(
                 domain=direction_domain,
                 range=[OKABE_ITO["bluish green"], OKABE_ITO["vermillion"], OKABE_ITO["grey"]],
             ),
         ),
         tooltip=[
-            alt.Tooltip("dimension_name:N", title="Dimension"),
-            alt.Tooltip("previous:Q", title=previous_name, format=".2f"),
-            alt.Tooltip("current:Q", title=current_name, format=".2f"),
-            alt.Tooltip("change:Q", title="Change", format="+.2f"),
+            vl.Tooltip("dimension_name:N", title="Dimension"),
+            vl.Tooltip("previous:Q", title=previous_name, format=".2f"),
+            vl.Tooltip("current:Q", title=current_name, format=".2f"),
+            vl.Tooltip("change:Q", title="Change", format="+.2f"),
         ],
     )
     domain = [labels["previous"], labels["current"]]
@@ -1036,28 +1049,28 @@ def trend(
         .mark_point(filled=True, size=120)
         .encode(
             y=y,
-            x=alt.X("score:Q", scale=SCALE, axis=SCALE_AXIS, title=x_title),
-            color=alt.Color(
+            x=vl.X("score:Q", scale=SCALE, axis=SCALE_AXIS, title=x_title),
+            color=vl.Color(
                 "cycle_label:N",
                 title="Cycle",
                 sort=domain,
-                scale=alt.Scale(
+                scale=vl.Scale(
                     domain=domain, range=[TREND_STYLE["previous"][1], TREND_STYLE["current"][1]]
                 ),
             ),
-            shape=alt.Shape(
+            shape=vl.Shape(
                 "arrow:N",
                 title="Direction",
-                scale=alt.Scale(
+                scale=vl.Scale(
                     domain=["None", "Right", "Left"],
                     range=["circle", "triangle-right", "triangle-left"],
                 ),
                 legend=None,
             ),
             tooltip=[
-                alt.Tooltip("dimension_name:N", title="Dimension"),
-                alt.Tooltip("cycle_label:N", title="Cycle"),
-                alt.Tooltip("score:Q", title="Average rating", format=".2f"),
+                vl.Tooltip("dimension_name:N", title="Dimension"),
+                vl.Tooltip("cycle_label:N", title="Cycle"),
+                vl.Tooltip("score:Q", title="Average rating", format=".2f"),
             ],
         )
     )
@@ -1067,13 +1080,13 @@ def trend(
         .mark_text(align=align, baseline="middle", dx=dx, fontSize=11)
         .encode(
             y=y,
-            x=alt.X("current:Q", scale=SCALE, axis=SCALE_AXIS, title=x_title),
-            text=alt.Text("current:Q", format=".1f"),
+            x=vl.X("current:Q", scale=SCALE, axis=SCALE_AXIS, title=x_title),
+            text=vl.Text("current:Q", format=".1f"),
         )
         for sign, align, dx in BESIDE
     ]
     who = SOURCE_LABELS.get(source or "", "")
-    chart: alt.LayerChart = (
+    chart: vl.LayerChart = (
         _layer(line, points, *[h for v in values for h in _haloed(v)])
         .resolve_scale(color="independent")
         .properties(
@@ -1094,45 +1107,45 @@ def trend(
     return _finish(chart)
 
 
-def response_rates(rates: pd.DataFrame) -> alt.LayerChart:
+def response_rates(rates: pd.DataFrame) -> vl.Spec:
     """Response rate of each rater group in each pairing (bars grouped by pairing)."""
     df = _frame(rates, ["pairing_id", "pairing_label", "group", "invited", "responded", "rate"])
     present = [g for g in GROUP_STYLE if g in set(df["group"])]
     domain = [GROUP_LABELS[g] for g in present]
-    base = alt.Chart(df).transform_calculate(
+    base = vl.Chart(df).transform_calculate(
         group_label=_label_expr("group", {g: GROUP_LABELS[g] for g in present})
     )
-    y = alt.Y(
+    y = vl.Y(
         "pairing_label:N",
         title="Pairing",
         sort=list(dict.fromkeys(df["pairing_label"])),
         axis=PAIRING_AXIS,
     )
-    x = alt.X(
+    x = vl.X(
         "rate:Q",
         title="Share of invited raters who responded",
-        scale=alt.Scale(domain=[0, 1]),
-        axis=alt.Axis(format="%"),
+        scale=vl.Scale(domain=[0, 1]),
+        axis=vl.Axis(format="%"),
     )
-    color = alt.Color(
+    color = vl.Color(
         "group_label:N",
         title="Group",
         sort=domain,
-        scale=alt.Scale(domain=domain, range=[GROUP_STYLE[g][0] for g in present]),
+        scale=vl.Scale(domain=domain, range=[GROUP_STYLE[g][0] for g in present]),
     )
-    shape = alt.Shape(
+    shape = vl.Shape(
         "group_label:N",
         title="Group",
         sort=domain,
-        scale=alt.Scale(domain=domain, range=[GROUP_STYLE[g][1] for g in present]),
+        scale=vl.Scale(domain=domain, range=[GROUP_STYLE[g][1] for g in present]),
     )
-    offset = alt.YOffset("group_label:N", sort=domain)
+    offset = vl.YOffset("group_label:N", sort=domain)
     tooltip = [
-        alt.Tooltip("pairing_label:N", title="Pairing"),
-        alt.Tooltip("group_label:N", title="Group"),
-        alt.Tooltip("invited:Q", title="Invited"),
-        alt.Tooltip("responded:Q", title="Responded"),
-        alt.Tooltip("rate:Q", title="Response rate", format=".0%"),
+        vl.Tooltip("pairing_label:N", title="Pairing"),
+        vl.Tooltip("group_label:N", title="Group"),
+        vl.Tooltip("invited:Q", title="Invited"),
+        vl.Tooltip("responded:Q", title="Responded"),
+        vl.Tooltip("rate:Q", title="Response rate", format=".0%"),
     ]
     bars = base.mark_bar(opacity=0.85).encode(
         x=x, y=y, yOffset=offset, color=color, tooltip=tooltip
@@ -1159,42 +1172,42 @@ RATING_COLOURS = [  # 1..5: a diverging Okabe–Ito ramp, low warm to high cool
 ]
 
 
-def rating_distribution(distribution: pd.DataFrame) -> alt.Chart:
+def rating_distribution(distribution: pd.DataFrame) -> vl.Spec:
     """How the ratings (1–5) of each dimension are spread, as stacked shares of all ratings."""
     df = _frame(
         distribution[distribution["count"] > 0],
         ["dimension_code", "dimension_name", "rating", "count"],
     )
     ratings = [1, 2, 3, 4, 5]
-    chart: alt.Chart = (
-        alt.Chart(df)
+    chart: vl.Chart = (
+        vl.Chart(df)
         .transform_joinaggregate(total="sum(count)", groupby=["dimension_name"])
         .transform_calculate(share="datum.count / datum.total")
         .mark_bar()
         .encode(
-            y=alt.Y(
+            y=vl.Y(
                 "dimension_name:N",
                 title="Dimension",
                 sort=list(dict.fromkeys(df["dimension_name"])),
                 axis=_wrapped_axis(df["dimension_name"]),
             ),
-            x=alt.X(
+            x=vl.X(
                 "sum(share):Q",
                 title="Share of ratings",
                 stack="normalize",
-                axis=alt.Axis(format="%"),
+                axis=vl.Axis(format="%"),
             ),
-            color=alt.Color(
+            color=vl.Color(
                 "rating:O",
                 title="Rating (1 = low, 5 = high)",
-                scale=alt.Scale(domain=ratings, range=RATING_COLOURS),
+                scale=vl.Scale(domain=ratings, range=RATING_COLOURS),
             ),
-            order=alt.Order("rating:O", sort="ascending"),
+            order=vl.Order("rating:O", sort="ascending"),
             tooltip=[
-                alt.Tooltip("dimension_name:N", title="Dimension"),
-                alt.Tooltip("rating:O", title="Rating"),
-                alt.Tooltip("count:Q", title="Number of ratings"),
-                alt.Tooltip("share:Q", title="Share", format=".0%"),
+                vl.Tooltip("dimension_name:N", title="Dimension"),
+                vl.Tooltip("rating:O", title="Rating"),
+                vl.Tooltip("count:Q", title="Number of ratings"),
+                vl.Tooltip("share:Q", title="Share", format=".0%"),
             ],
         )
         .properties(
@@ -1210,9 +1223,9 @@ def rating_distribution(distribution: pd.DataFrame) -> alt.Chart:
     return _finish(chart)
 
 
-def description_of(chart: alt.TopLevelMixin) -> str:
+def description_of(chart: dict[str, Any]) -> str:
     """The alt text a chart carries (its Vega-Lite `description`)."""
-    text = chart.to_dict().get("description")
+    text = chart.get("description")
     return text if isinstance(text, str) else ""
 
 
@@ -1229,11 +1242,38 @@ def alt_text(chart_name: str, data: pd.DataFrame, **context: object) -> str:
     return _ALT_TEXT[chart_name](data, **context)
 
 
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _first_max(values: dict[Any, float], key: Any = None) -> Any:
+    """The first key with the largest value (of `key(value)`), as pandas' idxmax."""
+    best, found = None, None
+    for k, v in values.items():
+        v = key(v) if key else v
+        if best is None or v > best:
+            best, found = v, k
+    return found
+
+
 def _alt_self_partner_others(data: pd.DataFrame, **ctx: object) -> str:
     per_item = ctx.get("what") == "item"
     label = "item_text" if per_item and "item_text" in data.columns else "dimension_name"
-    wide = data.pivot_table(index=label, columns="source", values="mean", sort=False)
-    sources = [SOURCE_LABELS.get(s, s) for s in wide.columns]
+    # Each row's mean per source, rows and sources in the order they first appear (as a
+    # pivot table of the rows would give; a few dozen rows, so plain Python).
+    cells: dict[Any, dict[Any, list[float]]] = {}
+    columns: dict[Any, None] = {}
+    for row, source, mean in zip(
+        data[label].tolist(), data["source"].tolist(), data["mean"].tolist(), strict=True
+    ):
+        columns.setdefault(source, None)
+        if not _missing(mean):
+            cells.setdefault(row, {}).setdefault(source, []).append(float(mean))
+    shown = {s for by_source in cells.values() for s in by_source}
+    wide = {
+        row: {s: sum(v) / len(v) for s, v in by_source.items()} for row, by_source in cells.items()
+    }
+    sources = [SOURCE_LABELS.get(s, s) for s in columns if s in shown]
     about = TARGET_LABELS.get(str(ctx.get("target") or ""), "")
     head = (
         f"Dot chart of average ratings (1 to 5) {'of ' + about + ' ' if about else ''}"
@@ -1241,18 +1281,23 @@ def _alt_self_partner_others(data: pd.DataFrame, **ctx: object) -> str:
         + (f" of {ctx['dimension_name']}" if per_item and ctx.get("dimension_name") else "")
         + f", comparing {_list(sources)}."
     )
-    if {"self", "others"} <= set(wide.columns):
-        diff = (wide["self"] - wide["others"]).dropna()
-        if len(diff):
-            name = diff.abs().idxmax()
+    if {"self", "others"} <= shown:
+        diff = {
+            row: means["self"] - means["others"]
+            for row, means in wide.items()
+            if "self" in means and "others" in means
+        }
+        if diff:
+            name = _first_max(diff, abs)
             head += (
                 f" The widest difference between self and everyone else is on {name}: "
-                f"self {_fmt(wide.at[name, 'self'])}, "
-                f"everyone else {_fmt(wide.at[name, 'others'])}."
+                f"self {_fmt(wide[name]['self'])}, "
+                f"everyone else {_fmt(wide[name]['others'])}."
             )
-    best = wide.mean(axis=1).dropna()
+    best = {row: sum(means.values()) / len(means) for row, means in wide.items()}
     if len(best) > 1:
-        head += f" Highest overall: {best.idxmax()}; lowest: {best.idxmin()}."
+        lowest = _first_max(best, lambda v: -v)
+        head += f" Highest overall: {_first_max(best)}; lowest: {lowest}."
     return head
 
 
@@ -1271,8 +1316,9 @@ def _alt_gap_bars(data: pd.DataFrame, **ctx: object) -> str:
 
 def _alt_johari(data: pd.DataFrame, **ctx: object) -> str:
     parts = []
+    placed = list(zip(data["quadrant"].tolist(), data["dimension_name"].tolist(), strict=True))
     for quadrant in QUADRANT_STYLE:
-        names = data.loc[data["quadrant"] == quadrant, "dimension_name"].tolist()
+        names = [name for q, name in placed if q == quadrant]
         if names:
             parts.append(f"{quadrant}: {_list(names)}")
     return (
@@ -1370,8 +1416,8 @@ def _label_expr(field: str, labels: dict[str, str]) -> str:
 # --- export ------------------------------------------------------------------------------
 
 
-def _spec(chart: alt.TopLevelMixin | dict[str, Any]) -> dict[str, Any]:
-    return chart if isinstance(chart, dict) else chart.to_dict()
+def _spec(chart: dict[str, Any]) -> dict[str, Any]:
+    return chart
 
 
 def export_heading(*parts: object) -> str:
@@ -1380,7 +1426,7 @@ def export_heading(*parts: object) -> str:
     return " · ".join(str(p) for p in parts if p is not None and str(p).strip())
 
 
-def titled(chart: alt.TopLevelMixin | dict[str, Any], heading: str | None) -> dict[str, Any]:
+def titled(chart: dict[str, Any], heading: str | None) -> dict[str, Any]:
     """The chart's spec with `heading` (`export_heading`) as its title's first line, so that
     a downloaded image says whose chart it is. The chart's own spec is left unchanged."""
     spec = dict(_spec(chart))
@@ -1396,14 +1442,12 @@ def titled(chart: alt.TopLevelMixin | dict[str, Any], heading: str | None) -> di
     return spec
 
 
-def to_png(
-    chart: alt.TopLevelMixin | dict[str, Any], scale: float = 2.0, *, heading: str | None = None
-) -> bytes:
+def to_png(chart: dict[str, Any], scale: float = 2.0, *, heading: str | None = None) -> bytes:
     """The chart (or its Vega-Lite spec) as a PNG image (vl-convert, no browser needed),
     titled with `heading` first when given."""
     return vl_convert.vegalite_to_png(titled(chart, heading), scale=scale)
 
 
-def to_svg(chart: alt.TopLevelMixin | dict[str, Any], *, heading: str | None = None) -> str:
+def to_svg(chart: dict[str, Any], *, heading: str | None = None) -> str:
     """The chart (or its Vega-Lite spec) as an SVG document, titled with `heading` first."""
     return vl_convert.vegalite_to_svg(titled(chart, heading))

@@ -36,10 +36,12 @@ COLUMNS = [
 ]
 
 
-def readable_reports(session: Session, actor: Actor) -> pd.DataFrame:
+def readable_reports(session: Session, actor: Actor, cycle_id: int | None = None) -> pd.DataFrame:
     """One row per (cycle, pairing) report this actor may read, newest cycle first.
     Staff: every pairing of closed or published cycles in their councils. A principal: their
-    own pairings in cycles published to them."""
+    own pairings in cycles published to them. With `cycle_id`, only that cycle's (a page
+    offering a national body's cycles lists them with `readable_cycles`, then one cycle's
+    pairings from here: never all the country's pairings on each run)."""
     member, officer = aliased(Person), aliased(Person)
     query = (
         select(
@@ -69,6 +71,8 @@ def readable_reports(session: Session, actor: Actor) -> pd.DataFrame:
             col(Pairing.id),
         )
     )
+    if cycle_id is not None:
+        query = query.where(col(Cycle.id) == cycle_id)
     if is_staff(actor):
         query = query.where(col(Cycle.status).in_(STAFF_READABLE))
         councils = visible_council_ids(actor)

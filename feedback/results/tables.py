@@ -171,11 +171,25 @@ NOT_SERVED = frozenset({"sd"})
 def without_unshown(value: Any) -> Any:
     """`value` (an edition's content, a report's dict, a table's records) with every
     NOT_SERVED key removed at any depth."""
+    if isinstance(value, list) and _flat_served(value):
+        return list(value)  # a table's records with nothing to remove: not rebuilt
     if isinstance(value, dict):
         return {k: without_unshown(v) for k, v in value.items() if k not in NOT_SERVED}
     if isinstance(value, list):
         return [without_unshown(v) for v in value]
     return value
+
+
+def _flat_served(records: list[Any]) -> bool:
+    """Whether these are flat records (plain values only) holding no NOT_SERVED key: the
+    common case, checked far quicker than rebuilding every record."""
+    nested = (dict, list)
+    return all(
+        type(r) is dict
+        and NOT_SERVED.isdisjoint(r)
+        and not any(isinstance(v, nested) for v in r.values())
+        for r in records
+    )
 
 
 NATIONAL_COLUMNS = [
