@@ -27,7 +27,7 @@ from feedback.results.report_index import readable_cycles
 from feedback.results.tables import GAP_THRESHOLD, finding_rule, national_source, replies_text
 from ui.errors import show_error
 from ui.pickers import cycle_names, pick
-from ui.report_views import with_arrow_data
+from ui.report_views import edition_identity, with_arrow_data
 from ui.state import current_actor, unit_of_work
 from ui.text import bullets, fill, show, show_html
 
@@ -495,13 +495,35 @@ except TandemError as exc:
     show_error(exc, refusals="warning")
     st.stop()
 
-order = {label: i for i, label in enumerate(overview.response_rates.get("pairing_label", []))}
-slides = overview_slides(overview, len(reports))
-for pid, report in sorted(
-    reports.items(), key=lambda kv: order.get(str(kv[1].meta.get("pairing_label")), 0)
-):
-    slides += pairing_slides(pid, report)
-slides.append(closing_slide())
+
+def all_slides(overview: Any, reports: dict[int, Any]) -> list[Slide]:
+    order = {label: i for i, label in enumerate(overview.response_rates.get("pairing_label", []))}
+    slides = overview_slides(overview, len(reports))
+    for pid, report in sorted(
+        reports.items(), key=lambda kv: order.get(str(kv[1].meta.get("pairing_label")), 0)
+    ):
+        slides += pairing_slides(pid, report)
+    slides.append(closing_slide())
+    return slides
+
+
+@st.cache_resource(max_entries=20, show_spinner=False)
+def edition_slides(
+    editions: tuple[Any, ...], reader: str, _overview: Any, _reports: dict[int, Any]
+) -> list[Slide]:
+    """A published edition's slides, built once per reader and kept: an edition never
+    changes, so a click to the next slide need not build every pairing's slides again. Only
+    reached after this reader's own reads of the edition passed their access checks; the
+    key is every pairing's edition identity (a republication is another key) and the
+    reader, so no one is ever shown slides built from someone else's read."""
+    return all_slides(_overview, _reports)
+
+
+editions = [edition_identity(r.meta) for r in reports.values()]
+if reports and all(e is not None for e in editions):
+    slides = edition_slides(tuple(sorted(editions)), repr(actor), overview, reports)
+else:  # live results (a closed cycle not yet published) change: built on every run
+    slides = all_slides(overview, reports)
 
 position = st.session_state.setdefault("present_slide", {})
 index = min(position.get(cycle_id, 0), len(slides) - 1)

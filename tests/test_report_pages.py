@@ -487,3 +487,48 @@ def test_the_report_page_offers_the_pdf(demo: str) -> None:
     at = open_page("pages/report.py")
     [button] = [b for b in at.get("download_button") if "PDF" in b.proto.label]
     assert button.proto.label == "Download this report (PDF)"
+
+
+def test_the_presentation_keeps_an_editions_slides_and_shows_a_republication_at_once(
+    demo: str,
+) -> None:
+    """A published edition's slides are built once and kept (a click to the next slide
+    does not build every pairing's again); a republication is another edition, presented
+    from its own figures on the next run, never from the slides kept for the first."""
+    from feedback.results.publication import publish_cycle, read_all_pairing_reports
+    from feedback.results.tables import replies_text
+    from feedback.setup.cycles import cycle_settings, update_cycle
+
+    def replies_lines(at: AppTest) -> list[str]:
+        return [t for t in texts(at).split("\n") if t.startswith("Replies: ")]
+
+    def expected(cycle_id: int) -> str:
+        with Session(engine) as s:
+            reports = read_all_pairing_reports(s, SYSTEM, cycle_id)
+        leader = next(r for r in reports.values() if LEADER in str(r.meta["member_name"]))
+        return "Replies: " + "; ".join(
+            f"{g.label} {replies_text(g.responded, g.invited)}"
+            + ("" if g.shown else " (not shown)")
+            for g in leader.groups.itertuples(index=False)
+        )
+
+    engine = make_engine(demo)
+    with Session(engine) as s:
+        cycle_id = s.execute(select(Cycle.id).where(Cycle.name == "Annual review 2026")).scalar()
+    at = open_page("pages/present.py")
+    for _ in range(10):  # to the leader's first slide
+        if LEADER in headings(at, 1)[0]:
+            break
+        at.button(key="present_next").click().run()
+    before = replies_lines(at)
+    assert before == [expected(cycle_id)]
+    with session_scope(engine) as s:  # more replies needed: the partners' group is hidden
+        set_cycle_status(s, SYSTEM, cycle_id, "closed")
+        now = cycle_settings(s.get(Cycle, cycle_id))
+        update_cycle(s, SYSTEM, cycle_id, now["name"], now["opens_on"], now["closes_on"], 4)
+        publish_cycle(s, SYSTEM, cycle_id)
+    at.run()
+    after = replies_lines(at)
+    engine.dispose()
+    assert after == [expected(cycle_id)]
+    assert after != before  # the second edition shows other figures
