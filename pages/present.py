@@ -507,23 +507,17 @@ def all_slides(overview: Any, reports: dict[int, Any]) -> list[Slide]:
     return slides
 
 
-@st.cache_resource(max_entries=20, show_spinner=False)
-def edition_slides(
-    editions: tuple[Any, ...], reader: str, _overview: Any, _reports: dict[int, Any]
-) -> list[Slide]:
-    """A published edition's slides, built once per reader and kept: an edition never
-    changes, so a click to the next slide need not build every pairing's slides again. Only
-    reached after this reader's own reads of the edition passed their access checks; the
-    key is every pairing's edition identity (a republication is another key) and the
-    reader, so no one is ever shown slides built from someone else's read."""
-    return all_slides(_overview, _reports)
-
-
-editions = [edition_identity(r.meta) for r in reports.values()]
-if reports and all(e is not None for e in editions):
-    slides = edition_slides(tuple(sorted(editions)), repr(actor), overview, reports)
-else:  # live results (a closed cycle not yet published) change: built on every run
+identities = [edition_identity(r.meta) for r in reports.values()]
+# Live results (a closed cycle not yet published) change: no key, built on every run.
+editions = tuple(sorted(identities)) if reports and None not in identities else None
+kept = st.session_state.get("present_kept")
+if editions is not None and kept is not None and kept[0] == editions:
+    # A published edition never changes: a click to the next slide reuses this session's
+    # slides instead of building every pairing's again (a republication is other editions).
+    slides = kept[1]
+else:
     slides = all_slides(overview, reports)
+    st.session_state["present_kept"] = (editions, slides)
 
 position = st.session_state.setdefault("present_slide", {})
 index = min(position.get(cycle_id, 0), len(slides) - 1)

@@ -375,23 +375,7 @@ def previous_cycle(session: Session, cycle: Cycle, pairing_id: int) -> Cycle | N
     """The cycle a report's change is taken against: for a 90-day pulse, the full cycle it
     follows; for a full cycle, the latest earlier closed or published FULL cycle of the
     same council with this pairing (a pulse asked too little to compare a full cycle with)."""
-    if cycle.kind == CycleKind.pulse:
-        return session.get(Cycle, cycle.follows_cycle_id) if cycle.follows_cycle_id else None
-    query = (
-        select(Cycle)
-        .join(CyclePairing, col(CyclePairing.cycle_id) == col(Cycle.id))
-        .where(
-            col(CyclePairing.pairing_id) == pairing_id,
-            col(Cycle.council_id) == cycle.council_id,
-            col(Cycle.id) != cycle.id,
-            col(Cycle.opens_on) < cycle.opens_on,
-            col(Cycle.status).in_(FINISHED),
-            col(Cycle.kind) == CycleKind.full,
-        )
-        .order_by(col(Cycle.opens_on).desc(), col(Cycle.id).desc())
-        .limit(1)
-    )
-    return session.execute(query).scalars().first()
+    return previous_cycles(session, cycle, [pairing_id])[pairing_id]
 
 
 def previous_published_dimensions(
@@ -399,19 +383,7 @@ def previous_published_dimensions(
 ) -> list[dict[str, Any]] | None:
     """This pairing's dimension table in the previous cycle's latest edition that has it
     (None if that cycle was never published, or no edition has a part for the pairing)."""
-    row = session.execute(
-        select(col(PublishedPairingReport.content)["dimensions"])
-        .join(PublishedReport, col(PublishedReport.id) == col(PublishedPairingReport.report_id))
-        .where(
-            col(PublishedReport.cycle_id) == previous.id,
-            col(PublishedPairingReport.pairing_id) == int(pairing_id),
-        )
-        .order_by(col(PublishedReport.edition).desc())
-        .limit(1)
-    ).first()
-    if row is None or not isinstance(row[0], list):
-        return None
-    return row[0]
+    return previous_published_dimensions_of(session, {pairing_id: previous})[pairing_id]
 
 
 def previous_cycles(session: Session, cycle: Cycle, ids: list[int]) -> dict[int, Cycle | None]:

@@ -6,7 +6,6 @@ holding a pairing back against what was shown before, are feedback/results/publi
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Any
 
@@ -71,6 +70,8 @@ from feedback.results.tables import (
     PairingReport,
     ReportMeta,
     min_others,
+    plain_records,
+    plain_value,
     solace_source,
     table_frame,
 )
@@ -197,31 +198,14 @@ def _change_records(
         return []
     frame = table_frame(dimensions, "dimensions")
     _name, change = _change_table(records, frame)
-    return _records(change)
+    return plain_records(change)
 
 
 # --- every pairing's report of a cycle in one pass ----------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    """A value as JSON-safe Python (tables.PairingReport.to_dict's rule)."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp | datetime):
-        return value.isoformat()
-    return value
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{str(k): _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
-
-
 def _plain_column(series: pd.Series) -> list[Any]:
-    """A column as JSON-safe Python values (missing: None), as tables._records gives them."""
+    """A column as JSON-safe Python values (missing: None), as `plain_records` gives them."""
     values = series.to_numpy(dtype=object)
     missing = series.isna().to_numpy(dtype=bool)
     if missing.any():
@@ -229,7 +213,7 @@ def _plain_column(series: pd.Series) -> list[Any]:
         values[missing] = None
     out = values.tolist()
     if series.dtype == object:
-        out = [_plain(v) for v in out]
+        out = [plain_value(v) for v in out]
     return out
 
 
@@ -595,7 +579,7 @@ def _sections(
         else:
             matters = pd.DataFrame(columns=COLUMNS["matters_most"])
         if not frames:
-            matters = _records(matters)
+            matters = plain_records(matters)
         pulse = _pulse_notice(session, c, pid, prev)
         comments = {code: said[pid][code] for code in codes if code in said[pid]}
         labels = {code: tagged[pid][code] for code in codes if code in tagged[pid]}
@@ -613,7 +597,7 @@ def _sections(
             else []
         )
         out[pid] = {
-            "meta": meta if frames else {k: _plain(v) for k, v in meta.items()},
+            "meta": meta if frames else {k: plain_value(v) for k, v in meta.items()},
             "groups": group_rows[pid],
             "items": tables["items"][pid],
             "dimensions": tables["dimensions"][pid],

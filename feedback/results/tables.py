@@ -206,7 +206,8 @@ NATIONAL_COLUMNS = [
 # --- JSON-safe conversion ---------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
+    """A value as JSON-safe Python: numpy scalars unwrapped, missing as None, times in ISO."""
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and math.isnan(value):
@@ -218,8 +219,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{str(k): _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+def plain_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A table's rows as JSON-safe dicts (`plain_value`)."""
+    return [{str(k): plain_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 def table_frame(records: list[dict[str, Any]] | None, name: str) -> pd.DataFrame:
@@ -349,10 +351,10 @@ class PairingReport:
             setattr(self, name, frame)
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"meta": {k: _plain(v) for k, v in self.meta.items()}}
+        out: dict[str, Any] = {"meta": {k: plain_value(v) for k, v in self.meta.items()}}
         for name in self.TABLES:
             if name in self.__dict__:
-                out[name] = _records(self.__dict__[name])
+                out[name] = plain_records(self.__dict__[name])
             else:  # never made into a DataFrame: the stored records are the answer
                 out[name] = [dict(r) for r in self._stored.get(name) or []]
         out["comments"] = {k: list(v) for k, v in self.comments.items()}
@@ -484,9 +486,9 @@ class CouncilOverview:
     TABLES: ClassVar[tuple[str, ...]] = ("heatmap", "distribution", "solace", "response_rates")
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"meta": {k: _plain(v) for k, v in self.meta.items()}}
+        out: dict[str, Any] = {"meta": {k: plain_value(v) for k, v in self.meta.items()}}
         for name in self.TABLES:
-            out[name] = _records(getattr(self, name))
+            out[name] = plain_records(getattr(self, name))
         out["findings"] = list(self.findings)
         return out
 
