@@ -10,6 +10,7 @@ browser can judge this; the server runs on its own database, built here."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -253,6 +254,9 @@ def test_the_results_pages_show_hostile_names_and_comments_as_text(admin: Page) 
     slides = 0
     while admin.get_by_role("button", name="Next").is_enabled():
         admin.get_by_role("button", name="Next").click()
+        # The next slide's number, not only an idle app: a quick click's rerun can start
+        # after the app first reads idle, and the old slide's Next still looks enabled.
+        expect(admin.get_by_text(re.compile(rf"^Slide {slides + 2} of \d+$"))).to_be_visible()
         wait_for_app(admin)
         slides += 1
         assert_inert(admin, f"presentation slide {slides + 1}")
