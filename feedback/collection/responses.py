@@ -21,7 +21,18 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Integer, String, Text, cast, exists, literal, null, union_all
+from sqlalchemy import (
+    Engine,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    cast,
+    exists,
+    literal,
+    null,
+    union_all,
+)
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql as pg_insert
@@ -190,20 +201,45 @@ class LinkGone(Invalid):
     link again, which says why in the rater's words."""
 
 
-def _link_opens(token: str) -> Any:
-    """True where `token` is a live link of the same rater, in an open round: the check
-    `invitations.resolve_token` makes, inside the save's own statement."""
+def _link_opens() -> Any:
+    """True where the link (its hash bound as `link_hash`) is a live link of the same rater,
+    in an open round: the check `invitations.resolve_token` makes, inside the save's own
+    statement."""
     return exists(
         sa_select(literal(1))
         .select_from(_LINK)
         .join(_LINK_CYCLE, col(_LINK_CYCLE.id) == _LINK.cycle_id)
         .where(
-            col(_LINK.token_hash) == hash_token(token),
+            col(_LINK.token_hash) == bindparam("link_hash"),
             col(_LINK.rater_id) == Invitation.rater_id,
             col(_LINK.status) != InvitationStatus.revoked,
             col(_LINK_CYCLE.status) == CycleStatus.open,
         )
     )
+
+
+def _opening(link_ok: Any) -> Any:
+    return (
+        select_row(
+            Invitation, Cycle, FrameworkVersion.checksum, CyclePairing.focus_dimensions, link_ok
+        )
+        .join(Cycle, col(Cycle.id) == Invitation.cycle_id)
+        .join(FrameworkVersion, col(FrameworkVersion.id) == Cycle.framework_version_id)
+        .outerjoin(CyclePairing, _focus_join())
+        .where(Invitation.id == bindparam("invitation_id"))
+    )
+
+
+# Each save runs these; built once with bound parameters, since building a statement (and
+# its cache key) per answer cost more than running it.
+_OPENING = _opening(literal(True))
+_OPENING_BY_LINK = _opening(_link_opens())
+_LOCKED_RESPONSE = (
+    select(Response)
+    .where(Response.invitation_id == bindparam("invitation_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
 
 
 def _open_invitation(
@@ -212,16 +248,13 @@ def _open_invitation(
     """The invitation, its cycle and framework, in one statement; refused unless answers
     may still be saved (not withdrawn, the round open) and, given the link the rater's page
     was opened with, unless that link still opens it (`LinkGone`)."""
-    link_ok: Any = literal(True) if link_token is None else _link_opens(link_token)
-    row = session.exec(
-        select_row(
-            Invitation, Cycle, FrameworkVersion.checksum, CyclePairing.focus_dimensions, link_ok
-        )
-        .join(Cycle, col(Cycle.id) == Invitation.cycle_id)
-        .join(FrameworkVersion, col(FrameworkVersion.id) == Cycle.framework_version_id)
-        .outerjoin(CyclePairing, _focus_join())
-        .where(Invitation.id == invitation_id)
-    ).first()
+    if link_token is None:
+        row = session.exec(_OPENING, params={"invitation_id": invitation_id}).first()
+    else:
+        row = session.exec(
+            _OPENING_BY_LINK,
+            params={"invitation_id": invitation_id, "link_hash": hash_token(link_token)},
+        ).first()
     if row is None:
         raise NotFound("This invitation does not exist.")
     invitation, cycle, checksum, focus, opens = row
@@ -242,12 +275,7 @@ def _open_invitation(
 def _locked_response(session: Session, invitation_id: int) -> Response | None:
     # Row lock (PostgreSQL; SQLite writes one at a time anyway) so that a "start again"
     # elsewhere cannot rebind the draft between this check and the write.
-    return session.exec(
-        select(Response)
-        .where(Response.invitation_id == invitation_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
+    return session.exec(_LOCKED_RESPONSE, params={"invitation_id": invitation_id}).first()
 
 
 def _draft_response(session: Session, invitation: Invitation, resume_key: str | None) -> Response:
@@ -360,21 +388,27 @@ def _validate(
     return texts
 
 
+_UPSERTS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], Any] = {}
+
+
 def _upsert(
     session: Session, model: type[SQLModel], keys: list[str], rows: list[dict[str, Any]]
 ) -> None:
-    """INSERT … ON CONFLICT DO UPDATE (SQLite and PostgreSQL alike), all rows at once."""
+    """INSERT … ON CONFLICT DO UPDATE (SQLite and PostgreSQL alike), all rows at once. The
+    statement for each table, dialect and set of columns is built once per process."""
     if not rows:
         return
     table = sa_inspect(model).local_table
-    if session.get_bind().dialect.name == "postgresql":
-        pg = pg_insert.insert(table)
-        changed = {c: pg.excluded[c] for c in rows[0] if c not in keys}
-        session.exec(pg.on_conflict_do_update(index_elements=keys, set_=changed), params=rows)
-    else:
-        lite = sqlite_insert.insert(table)
-        changed = {c: lite.excluded[c] for c in rows[0] if c not in keys}
-        session.exec(lite.on_conflict_do_update(index_elements=keys, set_=changed), params=rows)
+    dialect = session.get_bind().dialect.name
+    shape = (dialect, table.name, tuple(keys), tuple(rows[0]))
+    statement = _UPSERTS.get(shape)
+    if statement is None:
+        insert = (pg_insert if dialect == "postgresql" else sqlite_insert).insert(table)
+        changed = {c: insert.excluded[c] for c in rows[0] if c not in keys}
+        statement = _UPSERTS.setdefault(
+            shape, insert.on_conflict_do_update(index_elements=keys, set_=changed)
+        )
+    session.exec(statement, params=rows)
 
 
 def _write_extras(

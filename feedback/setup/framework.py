@@ -12,7 +12,7 @@ import json
 import re
 import threading
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -609,14 +609,23 @@ class StoredFramework:
     spec: FrameworkSpec
     dimensions: tuple[StoredDimension, ...]
     items: tuple[StoredItem, ...]
+    # items_for's answers: a stored version never changes, and every save of every rater
+    # asks it again (asking `asks` of each item in turn costs more than the save's writes).
+    _asked: dict[tuple[str, tuple[str, ...] | None], tuple[StoredItem, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def items_for(self, group: str, focus: Collection[str] | None = None) -> list[StoredItem]:
         """The items raters of `group` answer, in order (the rule is `asks`); in a 90-day
         pulse (`focus`: the pairing's asked dimension codes) only the pulse's items."""
-        asked = [i for i in self.items if asks(self.spec, i.code, i.audience, group)]
-        if focus is None:
-            return asked
-        return [i for i in asked if self.in_pulse(i, focus)]
+        key = (group, None if focus is None else tuple(sorted(focus)))
+        found = self._asked.get(key)
+        if found is None:
+            asked = [i for i in self.items if asks(self.spec, i.code, i.audience, group)]
+            if focus is not None:
+                asked = [i for i in asked if self.in_pulse(i, focus)]
+            found = self._asked.setdefault(key, tuple(asked))
+        return list(found)
 
     def in_pulse(self, item: StoredItem, focus: Collection[str]) -> bool:
         """THE rule for a pulse's questions: every item of a focus dimension, and the mirror
