@@ -290,10 +290,15 @@ def publicity_flags(
 def plan_flags(session: Session, council_id: int, goals: Iterable[Any]) -> dict[int, str]:
     """The flags of a plan's actions (`goals`: planning.plans.GoalView, already read with
     the reader's access checked)."""
+    return flags_on(calendar_of(session, council_id), goals)
+
+
+def flags_on(calendar: Calendar, goals: Iterable[Any]) -> dict[int, str]:
+    """`plan_flags` against a council calendar already read (an export reads it once)."""
     actions = [(a.id, a.description, a.due_on, a.status) for g in goals for a in g.actions]
     if not actions:
         return {}
-    return publicity_flags(calendar_of(session, council_id), actions)
+    return publicity_flags(calendar, actions)
 
 
 # --- user actions -----------------------------------------------------------------------

@@ -40,19 +40,20 @@ from core.models import stored_id, utcnow
 from core.roles import Actor, is_principal
 from core.vocabulary import kind_label, pairing_label
 from feedback.access import require_cycle_manager, require_plan_reader
-from feedback.models import Cycle, Pairing, Person
+from feedback.models import Cycle, Pairing
 from feedback.setup.cycles import pairings_in_cycle
-from planning.calendar import plan_flags
+from planning.calendar import calendar_of, flags_on
 from planning.models import CHALLENGE_LABELS, CheckIn, DevelopmentPlan
 from planning.plans import (
     OWNERS,
     STATUSES,
     ActionView,
     GoalView,
-    agreement,
     agreement_words,
+    agreements_of,
     dimension_names,
-    goal_views,
+    goal_views_of,
+    person_names,
 )
 from planning.suggestions import NOT_READABLE, readable_gaps
 
@@ -256,22 +257,27 @@ def _collect(session: Session, cycle: Cycle, pairings: list[Pairing]) -> list[Pa
         if c.action_id is not None:
             last_check_ins.setdefault(c.plan_id, {})[c.action_id] = f"{c.held_on:%d %b %Y}: {text}"
     ids = {p.member_id for p in pairings} | {p.officer_id for p in pairings}
-    names = dict(
-        session.exec(select(Person.id, Person.full_name).where(col(Person.id).in_(ids))).all()
+    names = person_names(session, ids)
+    # Every plan's goals, agreements and the councils' calendars read once for the whole
+    # export (a query each per pairing had made PostgreSQL's round trips the larger cost).
+    goals_of = goal_views_of(session, [stored_id(p.id) for p in plans.values()])
+    agreed_of = agreements_of(
+        session,
+        [(plans[stored_id(p.id)], p) for p in pairings if stored_id(p.id) in plans],
+        names,
     )
+    calendars = {cid: calendar_of(session, cid) for cid in {p.council_id for p in pairings}}
     out = []
     for pairing in pairings:
         member = names.get(pairing.member_id, "")  # as person_name: empty if the record is gone
         officer = names.get(pairing.officer_id, "")
         plan = plans.get(stored_id(pairing.id))
-        goals = goal_views(session, plan) if plan else []
-        flags = plan_flags(session, pairing.council_id, goals)
+        goals = goals_of[stored_id(plan.id)] if plan else []
+        flags = flags_on(calendars[pairing.council_id], goals)
         # Each current agreement in words: one staff recorded says so ("recorded by … on
         # behalf of …", with its note), never reading like the principal's own.
         agreed = (
-            [agreement_words(a) for a in agreement(session, plan, pairing) if a.current]
-            if plan
-            else []
+            [agreement_words(a) for a in agreed_of[stored_id(plan.id)] if a.current] if plan else []
         )
         last = last_check_ins.get(stored_id(plan.id), {}) if plan else {}
         out.append(

@@ -227,35 +227,53 @@ def goal_views(
 ) -> list[GoalView]:
     """The plan's goals with their actions, in order; `names` (dimension code → name) fills
     each goal's dimension name and its challenge's label."""
-    goals = plan_goals(session, stored_id(plan.id))
-    actions = plan_actions(session, [stored_id(g.id) for g in goals])
-    return [
-        GoalView(
-            id=stored_id(g.id),
-            dimension=g.dimension_code,
-            challenge=g.challenge,
-            title=g.title,
-            description=g.description,
-            source=g.source,
-            actions=tuple(
-                ActionView(
-                    id=stored_id(a.id),
-                    description=a.description,
-                    owner=a.owner,
-                    due_on=a.due_on,
-                    success_measure=a.success_measure,
-                    status=a.status,
-                )
-                for a in actions
-                if a.goal_id == g.id
-            ),
-            dimension_name="" if names is None else names.get(g.dimension_code, g.dimension_code),
-            challenge_label="" if names is None else CHALLENGE_LABELS.get(g.challenge or "", ""),
-            peer_challenge_ref=g.peer_challenge_ref,
-            peer_challenge_text=g.peer_challenge_text,
+    return goal_views_of(session, [stored_id(plan.id)], names)[stored_id(plan.id)]
+
+
+def goal_views_of(
+    session: Session, plan_ids: list[int], names: dict[str, str] | None = None
+) -> dict[int, list[GoalView]]:
+    """`goal_views` for several plans, in two queries (a council's export reads them all)."""
+    goals = session.exec(
+        select(PlanGoal)
+        .where(col(PlanGoal.plan_id).in_(plan_ids))
+        .order_by(col(PlanGoal.position), col(PlanGoal.id))
+    ).all()
+    actions: dict[int, list[PlanAction]] = {}
+    for a in plan_actions(session, [stored_id(g.id) for g in goals]):
+        actions.setdefault(a.goal_id, []).append(a)
+    out: dict[int, list[GoalView]] = {pid: [] for pid in plan_ids}
+    for g in goals:
+        out[g.plan_id].append(
+            GoalView(
+                id=stored_id(g.id),
+                dimension=g.dimension_code,
+                challenge=g.challenge,
+                title=g.title,
+                description=g.description,
+                source=g.source,
+                actions=tuple(
+                    ActionView(
+                        id=stored_id(a.id),
+                        description=a.description,
+                        owner=a.owner,
+                        due_on=a.due_on,
+                        success_measure=a.success_measure,
+                        status=a.status,
+                    )
+                    for a in actions.get(stored_id(g.id), [])
+                ),
+                dimension_name=""
+                if names is None
+                else names.get(g.dimension_code, g.dimension_code),
+                challenge_label=""
+                if names is None
+                else CHALLENGE_LABELS.get(g.challenge or "", ""),
+                peer_challenge_ref=g.peer_challenge_ref,
+                peer_challenge_text=g.peer_challenge_text,
+            )
         )
-        for g in goals
-    ]
+    return out
 
 
 def plan_snapshot(session: Session, plan: DevelopmentPlan, kind: str = CONTENT) -> dict[str, Any]:
@@ -359,36 +377,78 @@ def agreement(
     pairing = pairing or session.get(Pairing, plan.pairing_id)
     if pairing is None:
         raise NotFound(f"There is no pairing with id {plan.pairing_id}.")
-    since = last_content_revision(session, stored_id(plan.id))
-    out = []
-    for side, person_id in (("member", pairing.member_id), ("officer", pairing.officer_id)):
-        latest = session.exec(
-            select(SignOff)
-            .where(SignOff.plan_id == plan.id, SignOff.person_id == person_id)
-            .order_by(col(SignOff.plan_revision).desc())
-        ).first()
-        out.append(
-            Signature(
-                side=side,
-                person_id=person_id,
-                name=person_name(session, person_id),
-                signed_revision=latest.plan_revision if latest else None,
-                signed_at=latest.signed_at if latest else None,
-                current=bool(latest and latest.plan_revision >= since),
-                recorded_by=latest.recorded_by if latest else "",
-                note=latest.note if latest else "",
+    return agreements_of(session, [(plan, pairing)])[stored_id(plan.id)]
+
+
+def agreements_of(
+    session: Session,
+    plans: list[tuple[DevelopmentPlan, Pairing]],
+    names: dict[int, str] | None = None,
+) -> dict[int, list[Signature]]:
+    """`agreement` for several plans (each with its pairing), in at most three queries;
+    `names` (person id → full name) where the caller has read them already."""
+    plan_ids = [stored_id(plan.id) for plan, _pairing in plans]
+    since = last_content_revisions(session, plan_ids)
+    latest: dict[tuple[int, int], SignOff] = {}
+    for signed in session.exec(
+        select(SignOff)
+        .where(col(SignOff.plan_id).in_(plan_ids))
+        .order_by(col(SignOff.plan_revision).desc(), col(SignOff.id).desc())
+    ):
+        latest.setdefault((signed.plan_id, signed.person_id), signed)
+    people = {p.member_id for _plan, p in plans} | {p.officer_id for _plan, p in plans}
+    if names is None or not people <= names.keys():
+        names = person_names(session, people)
+    out: dict[int, list[Signature]] = {}
+    for plan_id, (_plan, pairing) in zip(plan_ids, plans, strict=True):
+        out[plan_id] = []
+        for side, person_id in (("member", pairing.member_id), ("officer", pairing.officer_id)):
+            last = latest.get((plan_id, person_id))
+            out[plan_id].append(
+                Signature(
+                    side=side,
+                    person_id=person_id,
+                    name=names.get(person_id, ""),
+                    signed_revision=last.plan_revision if last else None,
+                    signed_at=last.signed_at if last else None,
+                    current=bool(last and last.plan_revision >= since[plan_id]),
+                    recorded_by=last.recorded_by if last else "",
+                    note=last.note if last else "",
+                )
             )
-        )
     return out
+
+
+def person_names(session: Session, person_ids: set[int]) -> dict[int, str]:
+    """Full names by person id (a record that is gone is simply missing: `person_name`)."""
+    if not person_ids:
+        return {}
+    return {
+        pid: name
+        for pid, name in session.exec(
+            select(Person.id, Person.full_name).where(col(Person.id).in_(person_ids))
+        ).all()
+        if pid is not None
+    }
 
 
 def last_content_revision(session: Session, plan_id: int) -> int:
     """The latest revision that changed what the plan says (not just its progress)."""
+    return last_content_revisions(session, [plan_id])[plan_id]
+
+
+def last_content_revisions(session: Session, plan_ids: list[int]) -> dict[int, int]:
+    """`last_content_revision` for several plans in one query."""
     rows = session.exec(
-        select(PlanRevision.revision, PlanRevision.snapshot).where(PlanRevision.plan_id == plan_id)
+        select(PlanRevision.plan_id, PlanRevision.revision, PlanRevision.snapshot).where(
+            col(PlanRevision.plan_id).in_(plan_ids)
+        )
     ).all()
-    content = [r for r, snap in rows if (snap or {}).get("kind", CONTENT) == CONTENT]
-    return max(content, default=1)
+    content: dict[int, list[int]] = {pid: [] for pid in plan_ids}
+    for plan_id, revision, snap in rows:
+        if (snap or {}).get("kind", CONTENT) == CONTENT:
+            content[plan_id].append(revision)
+    return {pid: max(revisions, default=1) for pid, revisions in content.items()}
 
 
 def plan_history(session: Session, actor: Actor, plan_id: int) -> list[RevisionView]:
